@@ -1,0 +1,164 @@
+/**
+ * JSON with positions. JSON.parse tells neither where a syntax error is in a form we can report
+ * nor where a value lives, and silently keeps the last of duplicate keys; jsonc-parser's tree
+ * gives us all three.
+ */
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
+import { jsonPath, type Problem } from "../core/problems.ts";
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+export type PathSegment = string | number;
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export class JsonDocument {
+  readonly file: string;
+  readonly text: string;
+  readonly value: JsonValue | undefined;
+  readonly problems: Problem[];
+  /** Maps a line of `text` to the line to report (templates may have moved lines around). */
+  readonly lineMap: ((line: number) => number) | undefined;
+  private readonly root: Node | undefined;
+  private lineStarts: number[] | undefined;
+
+  constructor(file: string, text: string, lineMap?: (line: number) => number) {
+    this.file = file;
+    this.text = text;
+    this.lineMap = lineMap;
+    this.problems = [];
+    const errors: ParseError[] = [];
+    this.root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    for (const e of errors.slice(0, 3)) {
+      this.problems.push({
+        code: "FLT-JSON-SYNTAX",
+        severity: "error",
+        file,
+        ...this.position(e.offset),
+        message: `invalid JSON: ${describeParseError(printParseErrorCode(e.error))}`,
+      });
+    }
+    if (errors.length > 0 || !this.root) {
+      if (errors.length === 0) {
+        this.problems.push({ code: "FLT-JSON-SYNTAX", severity: "error", file, line: 1, column: 1, message: "invalid JSON: the file is empty" });
+      }
+      this.value = undefined;
+      return;
+    }
+    this.value = this.build(this.root, []);
+  }
+
+  /** The value if it is an object, else undefined (a problem is recorded once). */
+  get object(): JsonObject | undefined {
+    const v = this.value;
+    if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
+      if (!this.problems.some((p) => p.code === "FLT-JSON-NOT-OBJECT")) {
+        this.problems.push({
+          code: "FLT-JSON-NOT-OBJECT",
+          severity: "error",
+          file: this.file,
+          path: "$",
+          line: 1,
+          column: 1,
+          message: `the file must hold a JSON object, not ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`,
+        });
+      }
+      return undefined;
+    }
+    return v;
+  }
+
+  /** Where the value (or, with `key`, the property name) at `path` starts; the nearest existing ancestor otherwise. */
+  locate(path: readonly PathSegment[], key = false): Position | undefined {
+    if (!this.root) return undefined;
+    for (let n = path.length; n >= 0; n--) {
+      const node = findNodeAtLocation(this.root, path.slice(0, n));
+      if (!node) continue;
+      const at = key && n === path.length && node.parent?.type === "property" ? node.parent.offset : node.offset;
+      return this.position(at);
+    }
+    return undefined;
+  }
+
+  /** A problem located at a path of this document. */
+  problemAt(path: readonly PathSegment[], p: Omit<Problem, "file" | "path" | "line" | "column">, key = false): Problem {
+    return { ...p, file: this.file, path: jsonPath(path), ...this.locate(path, key) };
+  }
+
+  position(offset: number): Position {
+    if (!this.lineStarts) {
+      this.lineStarts = [0];
+      for (let i = 0; i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const line = lo + 1;
+    return { line: this.lineMap ? this.lineMap(line) : line, column: offset - this.lineStarts[lo]! + 1 };
+  }
+
+  private build(node: Node, path: PathSegment[]): JsonValue {
+    switch (node.type) {
+      case "object": {
+        const out: JsonObject = {};
+        const seen = new Set<string>();
+        for (const prop of node.children ?? []) {
+          const [keyNode, valueNode] = prop.children ?? [];
+          if (!keyNode || !valueNode) continue;
+          const key = keyNode.value as string;
+          if (seen.has(key)) {
+            this.problems.push({
+              code: "FLT-JSON-DUPLICATE-KEY",
+              severity: "error",
+              file: this.file,
+              path: jsonPath([...path, key]),
+              ...this.position(keyNode.offset),
+              message: `duplicate key "${key}": only one of the values would be used`,
+            });
+          }
+          seen.add(key);
+          // defineProperty: a key named __proto__ must stay data, not reach the prototype.
+          Object.defineProperty(out, key, { value: this.build(valueNode, [...path, key]), enumerable: true, writable: true, configurable: true });
+        }
+        return out;
+      }
+      case "array":
+        return (node.children ?? []).map((c, i) => this.build(c, [...path, i]));
+      default:
+        return node.value as JsonValue;
+    }
+  }
+}
+
+function describeParseError(code: string): string {
+  const map: Record<string, string> = {
+    InvalidSymbol: "unexpected character",
+    InvalidNumberFormat: "malformed number",
+    PropertyNameExpected: "a property name in double quotes was expected (trailing comma?)",
+    ValueExpected: "a value was expected (trailing comma or missing value?)",
+    ColonExpected: "':' was expected after the property name",
+    CommaExpected: "',' was expected between members",
+    CloseBraceExpected: "'}' was expected",
+    CloseBracketExpected: "']' was expected",
+    EndOfFileExpected: "unexpected content after the end of the JSON value",
+    InvalidCommentToken: "comments are not allowed in JSON",
+    UnexpectedEndOfComment: "unterminated comment",
+    UnexpectedEndOfString: "unterminated string",
+    UnexpectedEndOfNumber: "unterminated number",
+    InvalidUnicode: "invalid unicode escape",
+    InvalidEscapeCharacter: "invalid escape character in string",
+    InvalidCharacter: "invalid character in string (control characters must be escaped)",
+  };
+  return map[code] ?? code;
+}
+
+export function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,60 @@
+/**
+ * Every problem code Flotilla can emit, with a one-line meaning. Codes are stable: users grep for
+ * them and CI pipelines match on them, so never rename one; add a new one instead.
+ * docs/errors.md lists them all (a test keeps the two in step).
+ */
+export const PROBLEM_CODES = {
+  // Reading files
+  "FLT-JSON-SYNTAX": "The file is not valid JSON (after template rendering).",
+  "FLT-JSON-DUPLICATE-KEY": "An object has the same key twice; JSON parsers silently keep only the last.",
+  "FLT-JSON-NOT-OBJECT": "The file's top-level value must be a JSON object.",
+  "FLT-FILE-UNREADABLE": "The file could not be read.",
+  // Templates and inputs
+  "FLT-TEMPLATE-SYNTAX": "The template has a Jinja syntax error.",
+  "FLT-TEMPLATE-UNDEFINED": "The template uses a variable that neither the input file nor its refs define.",
+  "FLT-TEMPLATE-RENDER": "The template failed while rendering (bad filter argument, wrong type, ...).",
+  "FLT-INPUT-INVALID": "The _input.json file does not have the expected structure.",
+  "FLT-INPUT-REF-INVALID": "The `ref` section of an input file is malformed.",
+  "FLT-INPUT-REF-FILE-MISSING": "A file named in `ref.file` does not exist in the repository.",
+  "FLT-INPUT-REF-KEY-MISSING": "A referenced output file lacks an expected key (e.g. a Terraform output without `value`).",
+  // Shapes (svcdef/taskdef against the AWS SDK's request shapes; depdef against ours)
+  "FLT-CONFIG-UNKNOWN-KEY": "A key that the request shape does not have (AWS would silently drop it).",
+  "FLT-CONFIG-TYPE": "A value has the wrong type.",
+  "FLT-CONFIG-REQUIRED": "A required member is missing.",
+  "FLT-CONFIG-ENUM": "A value is not one of the allowed values.",
+  "FLT-CONFIG-RANGE": "A number or string is outside its allowed range or format.",
+  // One object
+  "FLT-OBJECT-NO-TASKDEF": "Neither a _taskdef.json file nor `taskDefinition` in the svcdef.",
+  "FLT-OBJECT-NO-SERVICE-NAME": "The svcdef has no `serviceName`.",
+  "FLT-OBJECT-ORPHAN-FILE": "A definition file with no _svcdef.json beside it; it is ignored.",
+  "FLT-OBJECT-NOT-FOUND": "No deployment object with that name.",
+  "FLT-OBJECT-DUPLICATE-SERVICE": "Two objects manage the same service (region, cluster, name).",
+  "FLT-SVC-CONTROLLER-UNSUPPORTED": "The deployment controller type is not one Flotilla deploys (ECS or EXTERNAL).",
+  "FLT-SVC-LAUNCH-CONFLICT": "launchType and capacityProviderStrategy cannot both be set.",
+  "FLT-SVC-NETWORK": "The network settings do not fit the task definition or launch type.",
+  "FLT-SVC-DEPLOYMENT-CONFIG": "deploymentConfiguration percentages are inconsistent.",
+  "FLT-SVC-LOAD-BALANCER": "A load balancer entry does not match the task definition's containers or ports.",
+  "FLT-SVC-SCHEDULING": "The scheduling strategy does not fit the deployment controller or settings.",
+  "FLT-SVC-REGION-MISMATCH": "An ARN names a different region or account than the object deploys to.",
+  "FLT-TASKDEF-CONTAINERS": "The container definitions are inconsistent (duplicate names, no essential container, ...).",
+  "FLT-TASKDEF-RESOURCES": "Task or container CPU/memory settings are missing or invalid for the launch type.",
+  "FLT-BG-TARGET-GROUPS": "Blue/green target group pairs do not match the service's load balancers.",
+  "FLT-DEPDEF-SHIFTING": "The traffic shifting settings are inconsistent.",
+  "FLT-DEPDEF-NOT-APPLICABLE": "A depdef setting that has no effect for this service's deployment controller.",
+  // Warnings for risky practice
+  "FLT-WARN-IMAGE-MUTABLE": "An image is tagged `latest` or has no tag or digest, so a redeploy may run different code.",
+  "FLT-WARN-IMAGE-NO-DIGEST": "An image is pinned by tag, not by digest.",
+  "FLT-WARN-BG-NO-ALARMS": "A blue/green service without alarms shifts traffic without any health signal.",
+  "FLT-WARN-ROLLING-NO-CIRCUIT-BREAKER": "A rolling service without ECS's circuit breaker and with Flotilla's disabled.",
+  "FLT-WARN-PLAINTEXT-SECRET": "An environment variable that looks like a secret has a literal value; use `secrets`.",
+  // Git and changes
+  "FLT-GIT-NOT-A-REPOSITORY": "The directory is not inside a Git repository.",
+  "FLT-GIT-UNKNOWN-REVISION": "The revision does not exist in the repository.",
+  "FLT-GIT-FAILED": "A git command failed.",
+  "FLT-CHANGE-DELETE-UNIDENTIFIED": "A removed svcdef could not be read at the old commit, so the service to delete is unknown.",
+  // Command line
+  "FLT-CLI-USAGE": "The command was called with wrong arguments.",
+  "FLT-INTERNAL": "An unexpected internal error; please report it.",
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_CODES;
