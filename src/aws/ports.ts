@@ -1,0 +1,292 @@
+/**
+ * The narrow AWS interfaces the deployment engine uses, with our own types holding only what the
+ * engine reads. Two implementations: `src/aws/sdk/` (AWS SDK v3) and `src/sim/` (the simulator).
+ * Both throw `AwsError` (src/aws/errors.ts) with AWS's error names.
+ *
+ * Request bodies for CreateService, UpdateService and RegisterTaskDefinition are the user's
+ * rendered JSON (native ECS request shapes), so they are typed as records and passed through.
+ * Times are epoch milliseconds.
+ */
+
+// ---------- ECS ----------
+
+export type ServiceStatus = "ACTIVE" | "DRAINING" | "INACTIVE";
+export type DeploymentStatus = "PRIMARY" | "ACTIVE" | "INACTIVE";
+export type RolloutState = "IN_PROGRESS" | "COMPLETED" | "FAILED";
+export type DeploymentControllerType = "ECS" | "EXTERNAL" | "CODE_DEPLOY";
+
+export interface LoadBalancerRef {
+  targetGroupArn?: string;
+  loadBalancerName?: string;
+  containerName?: string;
+  containerPort?: number;
+}
+
+export interface DeploymentConfiguration {
+  minimumHealthyPercent?: number;
+  maximumPercent?: number;
+  deploymentCircuitBreaker?: { enable: boolean; rollback: boolean };
+  alarms?: { alarmNames: string[]; enable: boolean; rollback: boolean };
+}
+
+export interface Deployment {
+  id: string;
+  status: DeploymentStatus;
+  taskDefinition: string;
+  desiredCount: number;
+  pendingCount: number;
+  runningCount: number;
+  failedTasks: number;
+  rolloutState?: RolloutState;
+  rolloutStateReason?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TaskSet {
+  id: string;
+  taskSetArn: string;
+  serviceArn: string;
+  clusterArn: string;
+  /** PRIMARY, ACTIVE or DRAINING. */
+  status: string;
+  taskDefinition: string;
+  externalId?: string;
+  computedDesiredCount: number;
+  pendingCount: number;
+  runningCount: number;
+  scale: { value: number; unit: "PERCENT" };
+  stabilityStatus: "STEADY_STATE" | "STABILIZING";
+  stabilityStatusAt?: number;
+  loadBalancers: LoadBalancerRef[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ServiceEvent {
+  id: string;
+  createdAt: number;
+  message: string;
+}
+
+export interface Service {
+  serviceName: string;
+  serviceArn: string;
+  clusterArn: string;
+  status: ServiceStatus;
+  taskDefinition?: string;
+  desiredCount: number;
+  pendingCount: number;
+  runningCount: number;
+  launchType?: string;
+  deploymentController: { type: DeploymentControllerType };
+  deploymentConfiguration: DeploymentConfiguration;
+  deployments: Deployment[];
+  taskSets: TaskSet[];
+  loadBalancers: LoadBalancerRef[];
+  healthCheckGracePeriodSeconds?: number;
+  /** Newest first, as ECS returns them. */
+  events: ServiceEvent[];
+  createdAt: number;
+}
+
+/** A name or ARN that DescribeServices/DescribeTasks could not find, with AWS's reason (`MISSING`). */
+export interface Failure {
+  arn: string;
+  reason: string;
+  detail?: string;
+}
+
+export type TaskStatus =
+  | "PROVISIONING"
+  | "PENDING"
+  | "ACTIVATING"
+  | "RUNNING"
+  | "DEACTIVATING"
+  | "STOPPING"
+  | "DEPROVISIONING"
+  | "STOPPED";
+
+export interface Container {
+  name: string;
+  image: string;
+  lastStatus: string;
+  exitCode?: number;
+  reason?: string;
+  healthStatus?: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
+}
+
+export interface Task {
+  taskArn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  /** `ecs-svc/<id>` for a service deployment, or the task set's id. */
+  startedBy?: string;
+  group?: string;
+  lastStatus: TaskStatus;
+  desiredStatus: "RUNNING" | "STOPPED";
+  healthStatus: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
+  stopCode?: string;
+  stoppedReason?: string;
+  containers: Container[];
+  createdAt: number;
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+}
+
+export interface TaskDefinition {
+  taskDefinitionArn: string;
+  family: string;
+  revision: number;
+  status: "ACTIVE" | "INACTIVE" | "DELETE_IN_PROGRESS";
+  containerDefinitions: { name: string; image: string; essential?: boolean; portMappings?: { containerPort?: number }[] }[];
+  registeredAt?: number;
+}
+
+/** Body of a CreateService / UpdateService / RegisterTaskDefinition request: the rendered user JSON. */
+export type EcsRequest = Record<string, unknown>;
+
+export interface CreateTaskSetInput {
+  cluster: string;
+  service: string;
+  taskDefinition: string;
+  externalId?: string;
+  scale?: { value: number; unit: "PERCENT" };
+  loadBalancers?: LoadBalancerRef[];
+  launchType?: string;
+  networkConfiguration?: Record<string, unknown>;
+  capacityProviderStrategy?: Record<string, unknown>[];
+  platformVersion?: string;
+}
+
+export interface ListTasksInput {
+  cluster: string;
+  serviceName?: string;
+  startedBy?: string;
+  family?: string;
+  desiredStatus?: "RUNNING" | "PENDING" | "STOPPED";
+}
+
+export interface EcsPort {
+  registerTaskDefinition(request: EcsRequest): Promise<TaskDefinition>;
+  describeTaskDefinition(taskDefinition: string): Promise<TaskDefinition>;
+  createService(request: EcsRequest): Promise<Service>;
+  /** `request` holds `cluster` and `service` plus the fields to change (UpdateService shape). */
+  updateService(request: EcsRequest): Promise<Service>;
+  deleteService(input: { cluster: string; service: string; force?: boolean }): Promise<Service>;
+  /**
+   * Any number of names or ARNs; implementations split into AWS's batches of 10 and may coalesce
+   * concurrent callers. Unknown services come back in `failures` with reason `MISSING`.
+   */
+  describeServices(cluster: string, services: readonly string[]): Promise<{ services: Service[]; failures: Failure[] }>;
+  /** Every page. */
+  listTasks(input: ListTasksInput): Promise<string[]>;
+  /** Any number of task ARNs/ids; batched by 100. */
+  describeTasks(cluster: string, tasks: readonly string[]): Promise<{ tasks: Task[]; failures: Failure[] }>;
+  createTaskSet(input: CreateTaskSetInput): Promise<TaskSet>;
+  updateTaskSet(input: { cluster: string; service: string; taskSet: string; scale: { value: number; unit: "PERCENT" } }): Promise<TaskSet>;
+  deleteTaskSet(input: { cluster: string; service: string; taskSet: string; force?: boolean }): Promise<TaskSet>;
+  describeTaskSets(input: { cluster: string; service: string; taskSets?: readonly string[] }): Promise<TaskSet[]>;
+  updateServicePrimaryTaskSet(input: { cluster: string; service: string; primaryTaskSet: string }): Promise<TaskSet>;
+}
+
+// ---------- ELBv2 ----------
+
+export interface TargetGroupWeight {
+  targetGroupArn: string;
+  weight: number;
+}
+
+/** A listener or rule action. Forward actions carry weights; other types are passed through untouched. */
+export interface Action {
+  type: string;
+  order?: number;
+  targetGroupArn?: string;
+  forwardConfig?: { targetGroups: TargetGroupWeight[]; stickiness?: { enabled: boolean; durationSeconds?: number } };
+  /** Fields of non-forward actions (redirect, fixed-response, ...), as AWS returned them. */
+  other?: Record<string, unknown>;
+}
+
+export interface TargetGroup {
+  targetGroupArn: string;
+  targetGroupName: string;
+  protocol?: string;
+  port?: number;
+  targetType?: string;
+  loadBalancerArns: string[];
+  healthCheckIntervalSeconds?: number;
+  healthyThresholdCount?: number;
+  unhealthyThresholdCount?: number;
+  healthCheckPath?: string;
+}
+
+export interface Listener {
+  listenerArn: string;
+  loadBalancerArn: string;
+  port?: number;
+  protocol?: string;
+  defaultActions: Action[];
+}
+
+export interface Rule {
+  ruleArn: string;
+  priority: string;
+  isDefault: boolean;
+  conditions: Record<string, unknown>[];
+  actions: Action[];
+}
+
+export type TargetHealthState = "initial" | "healthy" | "unhealthy" | "unused" | "draining" | "unavailable" | "unhealthy.draining";
+
+export interface TargetHealth {
+  target: { id: string; port?: number };
+  state: TargetHealthState;
+  reason?: string;
+  description?: string;
+}
+
+export interface Elbv2Port {
+  describeTargetGroups(input: { targetGroupArns?: readonly string[]; names?: readonly string[]; loadBalancerArn?: string }): Promise<TargetGroup[]>;
+  describeListeners(input: { loadBalancerArn?: string; listenerArns?: readonly string[] }): Promise<Listener[]>;
+  describeRules(input: { listenerArn?: string; ruleArns?: readonly string[] }): Promise<Rule[]>;
+  describeTargetHealth(targetGroupArn: string): Promise<TargetHealth[]>;
+  /** Replace the listener's default actions (weights 0–999 per target group). */
+  modifyListener(input: { listenerArn: string; defaultActions: Action[] }): Promise<Listener>;
+  modifyRule(input: { ruleArn: string; actions: Action[] }): Promise<Rule>;
+}
+
+// ---------- CloudWatch ----------
+
+export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
+
+export interface Alarm {
+  alarmName: string;
+  alarmArn: string;
+  type: "metric" | "composite";
+  stateValue: AlarmState;
+  stateReason: string;
+  stateUpdatedAt: number;
+  actionsEnabled: boolean;
+  /** Composite alarms only: the rule expression, e.g. `ALARM("a") OR ALARM("b")`. */
+  alarmRule?: string;
+  metricName?: string;
+  namespace?: string;
+}
+
+export interface CloudWatchPort {
+  /** Names missing from the account are simply absent from the result, as with AWS. Batched by 100. */
+  describeAlarms(alarmNames: readonly string[]): Promise<Alarm[]>;
+}
+
+// ---------- Bundle ----------
+
+export interface AwsPorts {
+  region: string;
+  ecs: EcsPort;
+  elbv2: Elbv2Port;
+  cloudwatch: CloudWatchPort;
+}
+
+/** One port bundle per region; implementations cache so a region's clients are shared. */
+export type AwsPortsFactory = (region: string) => AwsPorts;

@@ -1,0 +1,283 @@
+/** EcsPort over @aws-sdk/client-ecs. */
+import {
+  CreateServiceCommand,
+  CreateTaskSetCommand,
+  DeleteServiceCommand,
+  DeleteTaskSetCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  DescribeTaskSetsCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  UpdateServicePrimaryTaskSetCommand,
+  UpdateTaskSetCommand,
+  type CreateServiceCommandInput,
+  type CreateTaskSetCommandInput,
+  type ECSClient,
+  type Failure as SdkFailure,
+  type RegisterTaskDefinitionCommandInput,
+  type Service as SdkService,
+  type Task as SdkTask,
+  type TaskDefinition as SdkTaskDefinition,
+  type TaskSet as SdkTaskSet,
+  type UpdateServiceCommandInput,
+} from "@aws-sdk/client-ecs";
+import type { Clock } from "../../core/clock.ts";
+import { AwsError } from "../errors.ts";
+import { Batcher } from "../batcher.ts";
+import type {
+  CreateTaskSetInput,
+  Deployment,
+  DeploymentStatus,
+  EcsPort,
+  EcsRequest,
+  Failure,
+  ListTasksInput,
+  LoadBalancerRef,
+  Service,
+  ServiceStatus,
+  Task,
+  TaskDefinition,
+  TaskSet,
+  TaskStatus,
+} from "../ports.ts";
+import { allPages, type Caller } from "./call.ts";
+
+type Found<T> = { kind: "found"; value: T } | { kind: "missing"; failure: Failure };
+
+const ms = (d: Date | undefined): number => (d ? d.getTime() : 0);
+
+/** The name part of a service/task ARN, or the input itself when it is a name or id. */
+export function lastSegment(nameOrArn: string): string {
+  return nameOrArn.slice(nameOrArn.lastIndexOf("/") + 1);
+}
+
+export class SdkEcs implements EcsPort {
+  private readonly client: ECSClient;
+  private readonly call: Caller;
+  private readonly services: Batcher<Found<Service>>;
+  private readonly tasks: Batcher<Found<Task>>;
+
+  constructor(client: ECSClient, call: Caller, batching: { clock?: Clock; windowMs?: number } = {}) {
+    this.client = client;
+    this.call = call;
+    this.services = new Batcher<Found<Service>>({
+      ...batching,
+      maxBatch: 10,
+      fetch: async (cluster, ids) => {
+        const out = await this.call("DescribeServices", () => this.client.send(new DescribeServicesCommand({ cluster, services: ids })));
+        return [...(out.services ?? []).map((s) => ({ kind: "found" as const, value: mapService(s) })), ...(out.failures ?? []).map(missing)];
+      },
+      matches: (r, id) => (r.kind === "found" ? r.value.serviceName === id || r.value.serviceArn === id : r.failure.arn === id || lastSegment(r.failure.arn) === lastSegment(id)),
+    });
+    this.tasks = new Batcher<Found<Task>>({
+      ...batching,
+      maxBatch: 100,
+      fetch: async (cluster, ids) => {
+        const out = await this.call("DescribeTasks", () => this.client.send(new DescribeTasksCommand({ cluster, tasks: ids })));
+        return [...(out.tasks ?? []).map((t) => ({ kind: "found" as const, value: mapTask(t) })), ...(out.failures ?? []).map(missing)];
+      },
+      matches: (r, id) => (r.kind === "found" ? r.value.taskArn === id || lastSegment(r.value.taskArn) === id : r.failure.arn === id || lastSegment(r.failure.arn) === lastSegment(id)),
+    });
+  }
+
+  async registerTaskDefinition(request: EcsRequest): Promise<TaskDefinition> {
+    const out = await this.call("RegisterTaskDefinition", () => this.client.send(new RegisterTaskDefinitionCommand(request as unknown as RegisterTaskDefinitionCommandInput)));
+    return mapTaskDefinition(required(out.taskDefinition, "RegisterTaskDefinition", "taskDefinition"));
+  }
+
+  async describeTaskDefinition(taskDefinition: string): Promise<TaskDefinition> {
+    const out = await this.call("DescribeTaskDefinition", () => this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition })));
+    return mapTaskDefinition(required(out.taskDefinition, "DescribeTaskDefinition", "taskDefinition"));
+  }
+
+  async createService(request: EcsRequest): Promise<Service> {
+    const out = await this.call("CreateService", () => this.client.send(new CreateServiceCommand(request as unknown as CreateServiceCommandInput)));
+    return mapService(required(out.service, "CreateService", "service"));
+  }
+
+  async updateService(request: EcsRequest): Promise<Service> {
+    const out = await this.call("UpdateService", () => this.client.send(new UpdateServiceCommand(request as unknown as UpdateServiceCommandInput)));
+    return mapService(required(out.service, "UpdateService", "service"));
+  }
+
+  async deleteService(input: { cluster: string; service: string; force?: boolean }): Promise<Service> {
+    const out = await this.call("DeleteService", () => this.client.send(new DeleteServiceCommand(input)));
+    return mapService(required(out.service, "DeleteService", "service"));
+  }
+
+  async describeServices(cluster: string, services: readonly string[]): Promise<{ services: Service[]; failures: Failure[] }> {
+    return split(await this.services.load(cluster, services));
+  }
+
+  async listTasks(input: ListTasksInput): Promise<string[]> {
+    return allPages(
+      (nextToken) => this.call("ListTasks", () => this.client.send(new ListTasksCommand({ ...input, nextToken }))),
+      (p) => p.taskArns,
+      (p) => p.nextToken,
+    );
+  }
+
+  async describeTasks(cluster: string, tasks: readonly string[]): Promise<{ tasks: Task[]; failures: Failure[] }> {
+    const r = split(await this.tasks.load(cluster, tasks));
+    return { tasks: r.services, failures: r.failures };
+  }
+
+  async createTaskSet(input: CreateTaskSetInput): Promise<TaskSet> {
+    const out = await this.call("CreateTaskSet", () => this.client.send(new CreateTaskSetCommand(input as unknown as CreateTaskSetCommandInput)));
+    return mapTaskSet(required(out.taskSet, "CreateTaskSet", "taskSet"));
+  }
+
+  async updateTaskSet(input: { cluster: string; service: string; taskSet: string; scale: { value: number; unit: "PERCENT" } }): Promise<TaskSet> {
+    const out = await this.call("UpdateTaskSet", () => this.client.send(new UpdateTaskSetCommand(input)));
+    return mapTaskSet(required(out.taskSet, "UpdateTaskSet", "taskSet"));
+  }
+
+  async deleteTaskSet(input: { cluster: string; service: string; taskSet: string; force?: boolean }): Promise<TaskSet> {
+    const out = await this.call("DeleteTaskSet", () => this.client.send(new DeleteTaskSetCommand(input)));
+    return mapTaskSet(required(out.taskSet, "DeleteTaskSet", "taskSet"));
+  }
+
+  async describeTaskSets(input: { cluster: string; service: string; taskSets?: readonly string[] }): Promise<TaskSet[]> {
+    const out = await this.call("DescribeTaskSets", () =>
+      this.client.send(new DescribeTaskSetsCommand({ cluster: input.cluster, service: input.service, taskSets: input.taskSets ? [...input.taskSets] : undefined })),
+    );
+    return (out.taskSets ?? []).map(mapTaskSet);
+  }
+
+  async updateServicePrimaryTaskSet(input: { cluster: string; service: string; primaryTaskSet: string }): Promise<TaskSet> {
+    const out = await this.call("UpdateServicePrimaryTaskSet", () => this.client.send(new UpdateServicePrimaryTaskSetCommand(input)));
+    return mapTaskSet(required(out.taskSet, "UpdateServicePrimaryTaskSet", "taskSet"));
+  }
+}
+
+function required<T>(v: T | undefined, operation: string, field: string): T {
+  if (v === undefined) throw new AwsError({ name: "InvalidResponse", message: `${operation} returned no ${field}`, service: "ECS", operation, retryable: false });
+  return v;
+}
+
+function missing(f: SdkFailure): { kind: "missing"; failure: Failure } {
+  return { kind: "missing", failure: { arn: f.arn ?? "", reason: f.reason ?? "MISSING", ...(f.detail ? { detail: f.detail } : {}) } };
+}
+
+function split<T>(found: Found<T>[]): { services: T[]; failures: Failure[] } {
+  const services: T[] = [];
+  const failures: Failure[] = [];
+  for (const f of found) {
+    if (f.kind === "found") services.push(f.value);
+    else failures.push(f.failure);
+  }
+  return { services, failures };
+}
+
+function mapLoadBalancers(lbs: { targetGroupArn?: string; loadBalancerName?: string; containerName?: string; containerPort?: number }[] | undefined): LoadBalancerRef[] {
+  return (lbs ?? []).map((lb) => ({ ...lb }));
+}
+
+export function mapService(s: SdkService): Service {
+  const dc = s.deploymentConfiguration;
+  return {
+    serviceName: s.serviceName ?? "",
+    serviceArn: s.serviceArn ?? "",
+    clusterArn: s.clusterArn ?? "",
+    status: (s.status ?? "ACTIVE") as ServiceStatus,
+    ...(s.taskDefinition ? { taskDefinition: s.taskDefinition } : {}),
+    desiredCount: s.desiredCount ?? 0,
+    pendingCount: s.pendingCount ?? 0,
+    runningCount: s.runningCount ?? 0,
+    ...(s.launchType ? { launchType: s.launchType } : {}),
+    deploymentController: { type: (s.deploymentController?.type ?? "ECS") },
+    deploymentConfiguration: {
+      ...(dc?.minimumHealthyPercent !== undefined ? { minimumHealthyPercent: dc.minimumHealthyPercent } : {}),
+      ...(dc?.maximumPercent !== undefined ? { maximumPercent: dc.maximumPercent } : {}),
+      ...(dc?.deploymentCircuitBreaker ? { deploymentCircuitBreaker: { enable: dc.deploymentCircuitBreaker.enable ?? false, rollback: dc.deploymentCircuitBreaker.rollback ?? false } } : {}),
+      ...(dc?.alarms ? { alarms: { alarmNames: dc.alarms.alarmNames ?? [], enable: dc.alarms.enable ?? false, rollback: dc.alarms.rollback ?? false } } : {}),
+    },
+    deployments: (s.deployments ?? []).map(
+      (d): Deployment => ({
+        id: d.id ?? "",
+        status: (d.status ?? "ACTIVE") as DeploymentStatus,
+        taskDefinition: d.taskDefinition ?? "",
+        desiredCount: d.desiredCount ?? 0,
+        pendingCount: d.pendingCount ?? 0,
+        runningCount: d.runningCount ?? 0,
+        failedTasks: d.failedTasks ?? 0,
+        ...(d.rolloutState ? { rolloutState: d.rolloutState } : {}),
+        ...(d.rolloutStateReason ? { rolloutStateReason: d.rolloutStateReason } : {}),
+        createdAt: ms(d.createdAt),
+        updatedAt: ms(d.updatedAt),
+      }),
+    ),
+    taskSets: (s.taskSets ?? []).map(mapTaskSet),
+    loadBalancers: mapLoadBalancers(s.loadBalancers),
+    ...(s.healthCheckGracePeriodSeconds !== undefined ? { healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds } : {}),
+    events: (s.events ?? []).map((e) => ({ id: e.id ?? "", createdAt: ms(e.createdAt), message: e.message ?? "" })),
+    createdAt: ms(s.createdAt),
+  };
+}
+
+export function mapTaskSet(t: SdkTaskSet): TaskSet {
+  return {
+    id: t.id ?? "",
+    taskSetArn: t.taskSetArn ?? "",
+    serviceArn: t.serviceArn ?? "",
+    clusterArn: t.clusterArn ?? "",
+    status: t.status ?? "ACTIVE",
+    taskDefinition: t.taskDefinition ?? "",
+    ...(t.externalId ? { externalId: t.externalId } : {}),
+    computedDesiredCount: t.computedDesiredCount ?? 0,
+    pendingCount: t.pendingCount ?? 0,
+    runningCount: t.runningCount ?? 0,
+    scale: { value: t.scale?.value ?? 0, unit: "PERCENT" },
+    stabilityStatus: t.stabilityStatus === "STEADY_STATE" ? "STEADY_STATE" : "STABILIZING",
+    ...(t.stabilityStatusAt ? { stabilityStatusAt: ms(t.stabilityStatusAt) } : {}),
+    loadBalancers: mapLoadBalancers(t.loadBalancers),
+    createdAt: ms(t.createdAt),
+    updatedAt: ms(t.updatedAt),
+  };
+}
+
+export function mapTask(t: SdkTask): Task {
+  return {
+    taskArn: t.taskArn ?? "",
+    clusterArn: t.clusterArn ?? "",
+    taskDefinitionArn: t.taskDefinitionArn ?? "",
+    ...(t.startedBy ? { startedBy: t.startedBy } : {}),
+    ...(t.group ? { group: t.group } : {}),
+    lastStatus: (t.lastStatus ?? "PROVISIONING") as TaskStatus,
+    desiredStatus: t.desiredStatus === "STOPPED" ? "STOPPED" : "RUNNING",
+    healthStatus: t.healthStatus === "HEALTHY" || t.healthStatus === "UNHEALTHY" ? t.healthStatus : "UNKNOWN",
+    ...(t.stopCode ? { stopCode: t.stopCode } : {}),
+    ...(t.stoppedReason ? { stoppedReason: t.stoppedReason } : {}),
+    containers: (t.containers ?? []).map((c) => ({
+      name: c.name ?? "",
+      image: c.image ?? "",
+      lastStatus: c.lastStatus ?? "",
+      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.healthStatus === "HEALTHY" || c.healthStatus === "UNHEALTHY" ? { healthStatus: c.healthStatus } : {}),
+    })),
+    createdAt: ms(t.createdAt),
+    ...(t.startedAt ? { startedAt: ms(t.startedAt) } : {}),
+    ...(t.stoppingAt ? { stoppingAt: ms(t.stoppingAt) } : {}),
+    ...(t.stoppedAt ? { stoppedAt: ms(t.stoppedAt) } : {}),
+  };
+}
+
+export function mapTaskDefinition(t: SdkTaskDefinition): TaskDefinition {
+  return {
+    taskDefinitionArn: t.taskDefinitionArn ?? "",
+    family: t.family ?? "",
+    revision: t.revision ?? 0,
+    status: (t.status ?? "ACTIVE"),
+    containerDefinitions: (t.containerDefinitions ?? []).map((c) => ({
+      name: c.name ?? "",
+      image: c.image ?? "",
+      ...(c.essential !== undefined ? { essential: c.essential } : {}),
+      ...(c.portMappings ? { portMappings: c.portMappings.map((p) => ({ ...(p.containerPort !== undefined ? { containerPort: p.containerPort } : {}) })) } : {}),
+    })),
+    ...(t.registeredAt ? { registeredAt: ms(t.registeredAt) } : {}),
+  };
+}
