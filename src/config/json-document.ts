@@ -20,15 +20,12 @@ export class JsonDocument {
   readonly text: string;
   readonly value: JsonValue | undefined;
   readonly problems: Problem[];
-  /** Maps a line of `text` to the line to report (templates may have moved lines around). */
-  readonly lineMap: ((line: number) => number) | undefined;
   private readonly root: Node | undefined;
   private lineStarts: number[] | undefined;
 
-  constructor(file: string, text: string, lineMap?: (line: number) => number) {
+  constructor(file: string, text: string) {
     this.file = file;
     this.text = text;
-    this.lineMap = lineMap;
     this.problems = [];
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
@@ -100,8 +97,7 @@ export class JsonDocument {
       if (this.lineStarts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    const line = lo + 1;
-    return { line: this.lineMap ? this.lineMap(line) : line, column: offset - this.lineStarts[lo]! + 1 };
+    return { line: lo + 1, column: offset - this.lineStarts[lo]! + 1 };
   }
 
   private build(node: Node, path: PathSegment[]): JsonValue {

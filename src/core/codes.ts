@@ -41,6 +41,7 @@ export const PROBLEM_CODES = {
   "FLT-BG-TARGET-GROUPS": "Blue/green target group pairs do not match the service's load balancers.",
   "FLT-DEPDEF-SHIFTING": "The traffic shifting settings are inconsistent.",
   "FLT-DEPDEF-NOT-APPLICABLE": "A depdef setting that has no effect for this service's deployment controller.",
+  "FLT-DEPDEF-DEPRECATED": "A legacy Gitmoxi depdef key; it is accepted and translated, but should be updated.",
   // Warnings for risky practice
   "FLT-WARN-IMAGE-MUTABLE": "An image is tagged `latest` or has no tag or digest, so a redeploy may run different code.",
   "FLT-WARN-IMAGE-NO-DIGEST": "An image is pinned by tag, not by digest.",
@@ -51,6 +52,7 @@ export const PROBLEM_CODES = {
   "FLT-GIT-NOT-A-REPOSITORY": "The directory is not inside a Git repository.",
   "FLT-GIT-UNKNOWN-REVISION": "The revision does not exist in the repository.",
   "FLT-GIT-FAILED": "A git command failed.",
+  "FLT-CHANGE-DELETE-UNSAFE": "A delete is held back because an object of the new commit cannot be read and may manage that service.",
   "FLT-CHANGE-DELETE-UNIDENTIFIED": "A removed svcdef could not be read at the old commit, so the service to delete is unknown.",
   // Command line
   "FLT-CLI-USAGE": "The command was called with wrong arguments.",

@@ -4,6 +4,8 @@
  */
 import type { ProblemCode } from "./codes.ts";
 
+export type { ProblemCode };
+
 export type Severity = "error" | "warning";
 
 export interface Problem {

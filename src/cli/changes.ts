@@ -1,0 +1,49 @@
+/** `flotilla changes DIR --from REV --to REV`: per object, what a commit would do and why. */
+import { classifyChanges, locateTree, parentOf } from "../config/changes.ts";
+import { resolveRevision } from "../config/git.ts";
+import { hasErrors, sortProblems } from "../core/problems.ts";
+import type { RegisterCommand } from "./main.ts";
+import { EXIT, paint, type CliIO } from "./io.ts";
+import { formatProblem, plural, printJson } from "./output.ts";
+
+export const register: RegisterCommand = (program, io, run) => {
+  program
+    .command("changes")
+    .description("show what a commit would do to each object: deploy, delete or nothing, and why")
+    .argument("[dir]", "root of the Flotilla tree inside a Git repository", ".")
+    .option("--from <rev>", "the last processed commit (default: the parent of --to; none for a first commit)")
+    .option("--to <rev>", "the new commit", "HEAD")
+    .option("--initial", "treat --to as the first commit: every file counts as added", false)
+    .option("-o, --output <format>", "text or json", "text")
+    .option("--region <region>", "region for objects whose depdef names none")
+    .action((dir: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }) => run(() => changes(io, dir, opts)));
+};
+
+async function changes(io: CliIO, dir: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }): Promise<number> {
+  let from = opts.from;
+  if (!from && !opts.initial) {
+    const { root } = await locateTree(dir);
+    from = await parentOf(root, await resolveRevision(root, opts.to));
+  }
+  const set = await classifyChanges({ dir, from: opts.initial ? undefined : from, to: opts.to, ...(opts.region ? { load: { defaultRegion: opts.region } } : {}) });
+  const failed = set.changes.some((c) => hasErrors(c.problems));
+  if (opts.output === "json") {
+    printJson(io, {
+      from: set.from ?? null,
+      to: set.to,
+      changes: set.changes.map(({ loaded: _loaded, problems, ...c }) => ({ ...c, valid: !hasErrors(problems), problems: sortProblems(problems) })),
+    });
+    return failed ? EXIT.failed : EXIT.ok;
+  }
+  io.out(`${paint(io, "bold", "changes")} ${set.from ? set.from.slice(0, 12) : "(first commit)"} → ${set.to.slice(0, 12)}\n\n`);
+  if (set.changes.length === 0) io.out("no deployment object changed\n");
+  const colour = { deploy: "green", delete: "red", none: "dim" } as const;
+  for (const c of set.changes) {
+    const ok = !hasErrors(c.problems);
+    io.out(`${paint(io, colour[c.action], c.action.padEnd(6))} ${c.object}${ok ? "" : paint(io, "red", "  (invalid)")}\n       ${c.description}\n`);
+    for (const p of sortProblems(c.problems)) io.out(formatProblem(io, p, "       ") + "\n");
+  }
+  const count = (a: string) => set.changes.filter((c) => c.action === a).length;
+  io.out(`\n${plural(count("deploy"), "deploy")}, ${plural(count("delete"), "delete")}, ${plural(count("none"), "unchanged object")}\n`);
+  return failed ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,44 @@
+/**
+ * What a command needs from its surroundings: where results and logs go, and whether to colour.
+ * Results go to stdout, logs and progress to stderr; colour only on a TTY (and never with NO_COLOR).
+ */
+import { styleText } from "node:util";
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** Colour text for stdout when stdout is a TTY. */
+  color: boolean;
+  /** True when stderr is a terminal, so live progress may redraw lines. */
+  interactive: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export function processIO(): CliIO {
+  const tty = Boolean(process.stdout.isTTY) && !process.env["NO_COLOR"] && process.env["TERM"] !== "dumb";
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    color: tty,
+    interactive: Boolean(process.stderr.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+type Style = Parameters<typeof styleText>[0];
+export function paint(io: CliIO, style: Style, text: string): string {
+  return io.color ? styleText(style, text, { validateStream: false }) : text;
+}
+
+/** Exit codes, documented in docs/cli.md. */
+export const EXIT = {
+  ok: 0,
+  /** Validation errors, or a deployment that failed / rolled back. */
+  failed: 1,
+  /** Wrong usage or an environment problem (not a repository, unknown revision, ...). */
+  usage: 2,
+  /** Internal error. */
+  internal: 3,
+} as const;

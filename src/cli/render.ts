@@ -1,0 +1,47 @@
+/** `flotilla render DIR OBJECT`: the rendered svcdef, taskdef and depdef (defaults filled in). */
+import { FlotillaError, sortProblems } from "../core/problems.ts";
+import { discoverObjects } from "../config/discover.ts";
+import { loadObject } from "../config/load-object.ts";
+import { loadOptions } from "../config/repository.ts";
+import { WorkingTreeSource } from "../config/source.ts";
+import { didYouMean } from "../core/suggest.ts";
+import type { RegisterCommand } from "./main.ts";
+import { EXIT, paint, type CliIO } from "./io.ts";
+import { formatProblem, mask, printJson } from "./output.ts";
+
+export const register: RegisterCommand = (program, io, run) => {
+  program
+    .command("render")
+    .description("print an object's rendered svcdef, taskdef and depdef (defaults filled in)")
+    .argument("<dir>", "root of the Flotilla tree")
+    .argument("<object>", "the object's path prefix, e.g. dev/web/web (a trailing _svcdef.json is accepted)")
+    .option("-o, --output <format>", "text or json", "text")
+    .option("--region <region>", "region for objects whose depdef names none")
+    .option("--show-sensitive", "show values of Terraform outputs marked sensitive", false)
+    .action((dir: string, object: string, opts: { output: string; region?: string; showSensitive: boolean }) => run(() => render(io, dir, object, opts)));
+};
+
+async function render(io: CliIO, dir: string, object: string, opts: { output: string; region?: string; showSensitive: boolean }): Promise<number> {
+  const source = new WorkingTreeSource(dir);
+  const name = object.replace(/^\.\//, "").replace(/_(svcdef|taskdef|depdef|input)\.json$/, "");
+  const objects = discoverObjects(await source.listFiles());
+  const files = objects.find((o) => o.name === name && o.svcdef);
+  if (!files) {
+    const guess = didYouMean(name, objects.filter((o) => o.svcdef).map((o) => o.name));
+    throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no object "${name}" in ${dir}`, ...(guess ? { hint: `did you mean "${guess}"?` } : { hint: "run `flotilla validate` to list the objects" }) });
+  }
+  const loaded = await loadObject(source, files, loadOptions(opts.region ? { defaultRegion: opts.region } : {}));
+  const secrets = opts.showSensitive ? [] : loaded.sensitive;
+  const result = mask({ object: loaded.name, valid: loaded.valid, svcdef: loaded.svcdef ?? null, taskdef: loaded.taskdef ?? null, depdef: loaded.depdef, problems: sortProblems(loaded.problems) }, secrets);
+  if (opts.output === "json") {
+    printJson(io, result);
+  } else {
+    for (const kind of ["svcdef", "taskdef", "depdef"] as const) {
+      const file = kind === "depdef" ? (files.depdef ?? "(no depdef file: defaults)") : files[kind];
+      if (kind === "taskdef" && !files.taskdef) continue;
+      io.out(`${paint(io, "bold", `# ${file}`)}\n${JSON.stringify(result[kind], null, 2)}\n\n`);
+    }
+    for (const p of result.problems) io.out(formatProblem(io, p) + "\n");
+  }
+  return loaded.valid ? EXIT.ok : EXIT.failed;
+}
