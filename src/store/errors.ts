@@ -1,0 +1,55 @@
+/**
+ * Typed store errors with stable codes, so callers branch on `code` rather than on messages
+ * (e.g. the runner reloads and retries on FLT-STORE-CONFLICT; the CLI prints NOT-FOUND as usage).
+ */
+
+export type StoreErrorCode =
+  | "FLT-STORE-CONFLICT"
+  | "FLT-STORE-NOT-FOUND"
+  | "FLT-STORE-ACTIVE-DEPLOYMENT"
+  | "FLT-STORE-DEPLOYMENT-FINISHED"
+  | "FLT-STORE-DUPLICATE"
+  | "FLT-STORE-INVALID";
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string) {
+    super(message);
+    this.name = "StoreError";
+    this.code = code;
+  }
+}
+
+/** The deployment's version moved since the caller read it: reload, re-decide, retry. */
+export class VersionConflictError extends StoreError {
+  readonly deploymentId: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+  constructor(deploymentId: string, expectedVersion: number, actualVersion: number) {
+    super(
+      "FLT-STORE-CONFLICT",
+      `Deployment ${deploymentId} changed concurrently: expected version ${expectedVersion}, found ${actualVersion}.`,
+    );
+    this.name = "VersionConflictError";
+    this.deploymentId = deploymentId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/** A service already has a non-terminal deployment; only one may run at a time. */
+export class ActiveDeploymentError extends StoreError {
+  readonly activeDeploymentId: string | null;
+  constructor(service: string, activeDeploymentId: string | null) {
+    super(
+      "FLT-STORE-ACTIVE-DEPLOYMENT",
+      `Service ${service} already has a deployment in progress${activeDeploymentId ? ` (${activeDeploymentId})` : ""}; wait for it to finish or abort it.`,
+    );
+    this.name = "ActiveDeploymentError";
+    this.activeDeploymentId = activeDeploymentId;
+  }
+}
+
+export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError {
+  return e instanceof StoreError && (code === undefined || e.code === code);
+}

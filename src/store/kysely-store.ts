@@ -1,0 +1,568 @@
+/**
+ * The one query layer both backends share. Dialect differences are kept to row locking
+ * (`FOR UPDATE` on PostgreSQL; SQLite transactions already hold the write lock from BEGIN).
+ */
+import type { Kysely, Transaction, Updateable } from "kysely";
+import { ActiveDeploymentError, StoreError, VersionConflictError } from "./errors.ts";
+import { ulidFactory } from "./ids.ts";
+import { toApiToken, toControl, toDeployment, toEvent, toJson, toLease, toRepository } from "./rows.ts";
+import type { Database, DeploymentsTable } from "./schema.ts";
+import type { SqlDialect } from "./migrations.ts";
+import type { Store, StoreClock, UpdateOptions } from "./store.ts";
+import { generateToken, hashToken, tokenMatches } from "./tokens.ts";
+import { isTerminal } from "./types.ts";
+import type {
+  ApiToken,
+  Control,
+  ControlAction,
+  Deployment,
+  DeploymentEvent,
+  DeploymentFilter,
+  DeploymentPage,
+  DeploymentPatch,
+  LastCommit,
+  Lease,
+  NewDeployment,
+  NewEvent,
+  NewRepository,
+  Repository,
+  RepositoryPatch,
+  TokenRole,
+} from "./types.ts";
+import { checkAction, checkPhase, checkRepository, checkRole } from "./validate.ts";
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
+const DEFAULT_POLL_SECONDS = 60;
+
+export class KyselyStore implements Store {
+  readonly kind: SqlDialect;
+  readonly #db: Kysely<Database>;
+  readonly #clock: StoreClock;
+  readonly #nextId = ulidFactory();
+  #closed = false;
+
+  constructor(db: Kysely<Database>, kind: SqlDialect, clock: StoreClock) {
+    this.#db = db;
+    this.kind = kind;
+    this.#clock = clock;
+  }
+
+  // ---- deployments -------------------------------------------------------------------------
+
+  async createDeployment(input: NewDeployment, events: readonly NewEvent[] = []): Promise<Deployment> {
+    const now = this.#clock.now();
+    const phase = checkPhase(input.phase ?? "Pending");
+    const row: DeploymentsTable = {
+      id: input.id ?? this.#nextId(now),
+      object: input.object,
+      repository: input.repository ?? null,
+      branch: input.branch ?? null,
+      commit_sha: input.commitSha ?? null,
+      strategy: input.strategy,
+      region: input.region,
+      cluster: input.cluster,
+      service: input.service,
+      phase,
+      active: isTerminal(phase) ? 0 : 1,
+      reason: input.reason ?? null,
+      message: input.message ?? null,
+      traffic_weight: input.trafficWeight ?? null,
+      old_task_definition_arn: input.oldTaskDefinitionArn ?? null,
+      new_task_definition_arn: input.newTaskDefinitionArn ?? null,
+      desired_count: input.counts?.desired ?? 0,
+      running_count: input.counts?.running ?? 0,
+      pending_count: input.counts?.pending ?? 0,
+      failed_count: input.counts?.failed ?? 0,
+      overrides: JSON.stringify(input.overrides ?? []),
+      machine_state: toJson(input.machineState),
+      created_at: now,
+      updated_at: now,
+      finished_at: isTerminal(phase) ? now : null,
+      version: 1,
+      last_event_seq: events.length,
+    };
+    const serviceName = `${row.region}/${row.cluster}/${row.service}`;
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        if (row.active === 1) {
+          const existing = await trx
+            .selectFrom("deployments")
+            .select("id")
+            .where("region", "=", row.region)
+            .where("cluster", "=", row.cluster)
+            .where("service", "=", row.service)
+            .where("active", "=", 1)
+            .executeTakeFirst();
+          if (existing) throw new ActiveDeploymentError(serviceName, existing.id);
+        }
+        const inserted = await trx.insertInto("deployments").values(row).returningAll().executeTakeFirstOrThrow();
+        await this.#insertEvents(trx, row.id, 0, events, now);
+        return toDeployment(inserted);
+      });
+    } catch (e) {
+      // Two writers raced past the check above; the partial unique index stopped the second.
+      if (isUniqueViolation(e)) {
+        if (input.id !== undefined && (await this.getDeployment(input.id))) {
+          throw new StoreError("FLT-STORE-DUPLICATE", `Deployment ${input.id} already exists.`);
+        }
+        throw new ActiveDeploymentError(serviceName, null);
+      }
+      throw e;
+    }
+  }
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const row = await this.#db.selectFrom("deployments").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toDeployment(row);
+  }
+
+  async updateDeployment(
+    id: string,
+    expectedVersion: number,
+    patch: DeploymentPatch,
+    events: readonly NewEvent[] = [],
+    options: UpdateOptions = {},
+  ): Promise<Deployment> {
+    const now = this.#clock.now();
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom("deployments").selectAll().where("id", "=", id);
+      if (this.kind === "postgres") query = query.forUpdate();
+      const current = await query.executeTakeFirst();
+      if (!current) throw notFound("Deployment", id);
+      if (current.version !== expectedVersion) throw new VersionConflictError(id, expectedVersion, current.version);
+      if (current.active === 0) {
+        throw new StoreError("FLT-STORE-DEPLOYMENT-FINISHED", `Deployment ${id} has finished (${current.phase}); it cannot change.`);
+      }
+      const set: Updateable<DeploymentsTable> = {
+        version: expectedVersion + 1,
+        updated_at: now,
+        last_event_seq: current.last_event_seq + events.length,
+      };
+      if (patch.phase !== undefined) {
+        const phase = checkPhase(patch.phase);
+        set.phase = phase;
+        if (isTerminal(phase)) {
+          set.active = 0;
+          set.finished_at = now;
+        }
+      }
+      if (patch.reason !== undefined) set.reason = patch.reason;
+      if (patch.message !== undefined) set.message = patch.message;
+      if (patch.trafficWeight !== undefined) set.traffic_weight = patch.trafficWeight;
+      if (patch.oldTaskDefinitionArn !== undefined) set.old_task_definition_arn = patch.oldTaskDefinitionArn;
+      if (patch.newTaskDefinitionArn !== undefined) set.new_task_definition_arn = patch.newTaskDefinitionArn;
+      if (patch.counts?.desired !== undefined) set.desired_count = patch.counts.desired;
+      if (patch.counts?.running !== undefined) set.running_count = patch.counts.running;
+      if (patch.counts?.pending !== undefined) set.pending_count = patch.counts.pending;
+      if (patch.counts?.failed !== undefined) set.failed_count = patch.counts.failed;
+      if (patch.overrides !== undefined) set.overrides = JSON.stringify(patch.overrides);
+      if ("machineState" in patch) set.machine_state = toJson(patch.machineState);
+
+      const updated = await trx
+        .updateTable("deployments")
+        .set(set)
+        .where("id", "=", id)
+        .where("version", "=", expectedVersion)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw new VersionConflictError(id, expectedVersion, -1); // cannot happen under the lock
+      await this.#insertEvents(trx, id, current.last_event_seq, events, now);
+      if (options.consumeControls && options.consumeControls.length > 0) {
+        await trx
+          .updateTable("controls")
+          .set({ consumed_at: now })
+          .where("id", "in", [...options.consumeControls])
+          .where("deployment_id", "=", id)
+          .where("consumed_at", "is", null)
+          .execute();
+      }
+      return toDeployment(updated);
+    });
+  }
+
+  async latestDeployment(object: string, repository?: string | null): Promise<Deployment | undefined> {
+    let query = this.#db.selectFrom("deployments").selectAll().where("object", "=", object);
+    if (repository !== undefined) {
+      query = repository === null ? query.where("repository", "is", null) : query.where("repository", "=", repository);
+    }
+    const row = await query.orderBy("id", "desc").limit(1).executeTakeFirst();
+    return row && toDeployment(row);
+  }
+
+  async latestPerObject(filter: Pick<DeploymentFilter, "repository" | "region" | "cluster"> = {}): Promise<Deployment[]> {
+    // Ids are time-ordered, so the newest deployment of a group is its greatest id.
+    let newest = this.#db
+      .selectFrom("deployments")
+      .select((eb) => eb.fn.max("id").as("id"))
+      .groupBy(["repository", "object"]);
+    if (filter.repository !== undefined) newest = newest.where("repository", "=", filter.repository);
+    if (filter.region !== undefined) newest = newest.where("region", "=", filter.region);
+    if (filter.cluster !== undefined) newest = newest.where("cluster", "=", filter.cluster);
+    const rows = await this.#db
+      .selectFrom("deployments")
+      .selectAll()
+      .where("id", "in", newest)
+      .orderBy("id", "desc")
+      .execute();
+    return rows.map(toDeployment);
+  }
+
+  async listDeployments(filter: DeploymentFilter = {}): Promise<DeploymentPage> {
+    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? DEFAULT_PAGE)), MAX_PAGE);
+    let query = this.#db.selectFrom("deployments").selectAll();
+    if (filter.repository !== undefined) query = query.where("repository", "=", filter.repository);
+    if (filter.commitSha !== undefined) query = query.where("commit_sha", "=", filter.commitSha);
+    if (filter.region !== undefined) query = query.where("region", "=", filter.region);
+    if (filter.cluster !== undefined) query = query.where("cluster", "=", filter.cluster);
+    if (filter.service !== undefined) query = query.where("service", "=", filter.service);
+    if (filter.object !== undefined) query = query.where("object", "=", filter.object);
+    if (filter.phase !== undefined) {
+      const phases = typeof filter.phase === "string" ? [filter.phase] : [...filter.phase];
+      if (phases.length === 0) return { items: [], nextCursor: null };
+      query = query.where("phase", "in", phases.map(checkPhase));
+    }
+    if (filter.active !== undefined) query = query.where("active", "=", filter.active ? 1 : 0);
+    if (filter.before !== undefined) query = query.where("id", "<", filter.before);
+    const rows = await query.orderBy("id", "desc").limit(limit + 1).execute();
+    const items = rows.slice(0, limit).map(toDeployment);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? last.id : null };
+  }
+
+  async activeDeployments(): Promise<Deployment[]> {
+    const rows = await this.#db.selectFrom("deployments").selectAll().where("active", "=", 1).orderBy("id", "asc").execute();
+    return rows.map(toDeployment);
+  }
+
+  // ---- timeline ----------------------------------------------------------------------------
+
+  async appendEvents(deploymentId: string, events: readonly NewEvent[]): Promise<DeploymentEvent[]> {
+    if (events.length === 0) return [];
+    const now = this.#clock.now();
+    return this.#db.transaction().execute(async (trx) => {
+      // Reserving the seq numbers on the deployment row also serializes concurrent appenders.
+      const row = await trx
+        .updateTable("deployments")
+        .set((eb) => ({ last_event_seq: eb("last_event_seq", "+", events.length) }))
+        .where("id", "=", deploymentId)
+        .returning("last_event_seq")
+        .executeTakeFirst();
+      if (!row) throw notFound("Deployment", deploymentId);
+      return this.#insertEvents(trx, deploymentId, row.last_event_seq - events.length, events, now);
+    });
+  }
+
+  async listEvents(deploymentId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<DeploymentEvent[]> {
+    let query = this.#db
+      .selectFrom("deployment_events")
+      .selectAll()
+      .where("deployment_id", "=", deploymentId)
+      .where("seq", ">", options.afterSeq ?? 0)
+      .orderBy("seq", "asc");
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    return (await query.execute()).map(toEvent);
+  }
+
+  async #insertEvents(
+    trx: Transaction<Database>,
+    deploymentId: string,
+    lastSeq: number,
+    events: readonly NewEvent[],
+    at: number,
+  ): Promise<DeploymentEvent[]> {
+    if (events.length === 0) return [];
+    const rows = events.map((e, i) => ({
+      deployment_id: deploymentId,
+      seq: lastSeq + i + 1,
+      at,
+      type: e.type,
+      message: e.message,
+      data: toJson(e.data),
+    }));
+    await trx.insertInto("deployment_events").values(rows).execute();
+    return rows.map(toEvent);
+  }
+
+  // ---- operator controls -------------------------------------------------------------------
+
+  async requestControl(deploymentId: string, action: ControlAction, requestedBy: string): Promise<Control> {
+    checkAction(action);
+    const now = this.#clock.now();
+    return this.#db.transaction().execute(async (trx) => {
+      const dep = await trx.selectFrom("deployments").select(["phase", "active"]).where("id", "=", deploymentId).executeTakeFirst();
+      if (!dep) throw notFound("Deployment", deploymentId);
+      if (dep.active === 0) {
+        throw new StoreError("FLT-STORE-DEPLOYMENT-FINISHED", `Deployment ${deploymentId} has finished (${dep.phase}); nothing to ${action}.`);
+      }
+      const row = await trx
+        .insertInto("controls")
+        .values({ deployment_id: deploymentId, action, requested_by: requestedBy, requested_at: now, consumed_at: null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toControl(row);
+    });
+  }
+
+  async pendingControls(deploymentId: string): Promise<Control[]> {
+    const rows = await this.#db
+      .selectFrom("controls")
+      .selectAll()
+      .where("deployment_id", "=", deploymentId)
+      .where("consumed_at", "is", null)
+      .orderBy("id", "asc")
+      .execute();
+    return rows.map(toControl);
+  }
+
+  async consumeControl(controlId: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("controls")
+      .set({ consumed_at: this.#clock.now() })
+      .where("id", "=", controlId)
+      .where("consumed_at", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async listControls(deploymentId: string): Promise<Control[]> {
+    const rows = await this.#db.selectFrom("controls").selectAll().where("deployment_id", "=", deploymentId).orderBy("id", "asc").execute();
+    return rows.map(toControl);
+  }
+
+  // ---- commits -----------------------------------------------------------------------------
+
+  async getLastCommit(repository: string, branch: string): Promise<LastCommit | undefined> {
+    const row = await this.#db
+      .selectFrom("last_commits")
+      .selectAll()
+      .where("repository", "=", repository)
+      .where("branch", "=", branch)
+      .executeTakeFirst();
+    return row && { repository: row.repository, branch: row.branch, sha: row.sha, processedAt: row.processed_at };
+  }
+
+  async setLastCommit(repository: string, branch: string, sha: string, expectedSha?: string | null): Promise<LastCommit> {
+    const now = this.#clock.now();
+    const record: LastCommit = { repository, branch, sha, processedAt: now };
+    const values = { repository, branch, sha, processed_at: now };
+    const conflict = (): StoreError =>
+      new StoreError(
+        "FLT-STORE-CONFLICT",
+        `The last processed commit of ${repository}@${branch} is no longer ${expectedSha ?? "unset"}; another worker moved it.`,
+      );
+    if (expectedSha === undefined) {
+      await this.#db
+        .insertInto("last_commits")
+        .values(values)
+        .onConflict((oc) => oc.columns(["repository", "branch"]).doUpdateSet({ sha, processed_at: now }))
+        .execute();
+      return record;
+    }
+    if (expectedSha === null) {
+      try {
+        await this.#db.insertInto("last_commits").values(values).execute();
+      } catch (e) {
+        if (isUniqueViolation(e)) throw conflict();
+        throw e;
+      }
+      return record;
+    }
+    const result = await this.#db
+      .updateTable("last_commits")
+      .set({ sha, processed_at: now })
+      .where("repository", "=", repository)
+      .where("branch", "=", branch)
+      .where("sha", "=", expectedSha)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw conflict();
+    return record;
+  }
+
+  // ---- repositories ------------------------------------------------------------------------
+
+  async addRepository(input: NewRepository): Promise<Repository> {
+    checkRepository(input);
+    const now = this.#clock.now();
+    try {
+      const row = await this.#db
+        .insertInto("repositories")
+        .values({
+          name: input.name,
+          url: input.url,
+          branch: input.branch,
+          path: input.path ?? null,
+          poll_interval_seconds: input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS,
+          credentials: toJson(input.credentials),
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRepository(row);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreError("FLT-STORE-DUPLICATE", `A repository named "${input.name}" already exists.`);
+      throw e;
+    }
+  }
+
+  async updateRepository(name: string, patch: RepositoryPatch): Promise<Repository> {
+    const current = await this.getRepository(name);
+    if (!current) throw notFound("Repository", name);
+    const merged = { ...current, ...patch };
+    checkRepository(merged);
+    const row = await this.#db
+      .updateTable("repositories")
+      .set({
+        url: merged.url,
+        branch: merged.branch,
+        path: merged.path ?? null,
+        poll_interval_seconds: merged.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS,
+        credentials: toJson(merged.credentials),
+        updated_at: this.#clock.now(),
+      })
+      .where("name", "=", name)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound("Repository", name);
+    return toRepository(row);
+  }
+
+  async getRepository(name: string): Promise<Repository | undefined> {
+    const row = await this.#db.selectFrom("repositories").selectAll().where("name", "=", name).executeTakeFirst();
+    return row && toRepository(row);
+  }
+
+  async listRepositories(): Promise<Repository[]> {
+    return (await this.#db.selectFrom("repositories").selectAll().orderBy("name").execute()).map(toRepository);
+  }
+
+  async removeRepository(name: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("repositories").where("name", "=", name).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  // ---- API tokens --------------------------------------------------------------------------
+
+  async createToken(name: string, role: TokenRole, plaintext?: string): Promise<{ token: string; record: ApiToken }> {
+    checkRole(role);
+    if (name.trim() === "") throw new StoreError("FLT-STORE-INVALID", "A token needs a name.");
+    if (plaintext !== undefined && plaintext.length < 20) {
+      throw new StoreError("FLT-STORE-INVALID", "A supplied token must be at least 20 characters; omit it to generate one.");
+    }
+    const token = plaintext ?? generateToken();
+    const now = this.#clock.now();
+    try {
+      await this.#db
+        .insertInto("api_tokens")
+        .values({ name, role, token_hash: hashToken(token), created_at: now, last_used_at: null })
+        .execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreError("FLT-STORE-DUPLICATE", `A token named "${name}" (or with the same value) already exists.`);
+      throw e;
+    }
+    return { token, record: { name, role, createdAt: now, lastUsedAt: null } };
+  }
+
+  async verifyToken(plaintext: string): Promise<ApiToken | undefined> {
+    // Compare against every stored hash, without an early exit or an indexed lookup, so the
+    // answer's timing says nothing about how close a guess came. Token tables are small.
+    const rows = await this.#db.selectFrom("api_tokens").selectAll().execute();
+    let match: (typeof rows)[number] | undefined;
+    for (const row of rows) {
+      if (tokenMatches(plaintext, row.token_hash)) match = row;
+    }
+    if (!match) return undefined;
+    const now = this.#clock.now();
+    await this.#db.updateTable("api_tokens").set({ last_used_at: now }).where("name", "=", match.name).execute();
+    return toApiToken({ ...match, last_used_at: now });
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    const rows = await this.#db.selectFrom("api_tokens").select(["name", "role", "created_at", "last_used_at"]).orderBy("name").execute();
+    return rows.map(toApiToken);
+  }
+
+  async revokeToken(name: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("api_tokens").where("name", "=", name).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  // ---- leases ------------------------------------------------------------------------------
+
+  async acquireLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    const now = this.#clock.now();
+    // One statement, atomic on both backends: insert, or take over when ours or expired.
+    const row = await this.#db
+      .insertInto("leases")
+      .values({ key, holder, acquired_at: now, expires_at: now + ttlMs, epoch: 1 })
+      .onConflict((oc) =>
+        oc
+          .column("key")
+          .doUpdateSet((eb) => ({
+            holder: eb.ref("excluded.holder"),
+            expires_at: eb.ref("excluded.expires_at"),
+            acquired_at: eb
+              .case()
+              .when("leases.holder", "=", holder)
+              .then(eb.ref("leases.acquired_at"))
+              .else(eb.ref("excluded.acquired_at"))
+              .end(),
+            epoch: eb
+              .case()
+              .when("leases.holder", "=", holder)
+              .then(eb.ref("leases.epoch"))
+              .else(eb("leases.epoch", "+", 1))
+              .end(),
+          }))
+          .where((eb) => eb.or([eb("leases.holder", "=", holder), eb("leases.expires_at", "<=", now)])),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row && toLease(row);
+  }
+
+  async renewLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    const now = this.#clock.now();
+    const row = await this.#db
+      .updateTable("leases")
+      .set({ expires_at: now + ttlMs })
+      .where("key", "=", key)
+      .where("holder", "=", holder)
+      .where("expires_at", ">", now)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toLease(row);
+  }
+
+  async releaseLease(key: string, holder: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("leases").where("key", "=", key).where("holder", "=", holder).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** The current lease, or undefined when there is none or it has expired. */
+  async getLease(key: string): Promise<Lease | undefined> {
+    const row = await this.#db.selectFrom("leases").selectAll().where("key", "=", key).executeTakeFirst();
+    return row && row.expires_at > this.#clock.now() ? toLease(row) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#db.destroy();
+  }
+}
+
+function notFound(what: string, id: string): StoreError {
+  return new StoreError("FLT-STORE-NOT-FOUND", `${what} "${id}" not found.`);
+}
+
+/** A unique or primary-key violation, as PostgreSQL (23505) and node:sqlite report it. */
+function isUniqueViolation(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const err = e as { code?: unknown; errcode?: unknown; message?: unknown };
+  if (err.code === "23505") return true;
+  // SQLITE_CONSTRAINT_UNIQUE = 2067, SQLITE_CONSTRAINT_PRIMARYKEY = 1555
+  if (err.errcode === 2067 || err.errcode === 1555) return true;
+  return typeof err.message === "string" && err.message.includes("UNIQUE constraint failed");
+}

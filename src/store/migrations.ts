@@ -1,0 +1,160 @@
+/**
+ * Versioned schema migrations, defined in code and applied on open by Kysely's Migrator (which
+ * locks, so replicas starting together apply each one once). Never edit a released migration:
+ * add the next one. The few dialect differences are passed in rather than guessed.
+ */
+import { inspect } from "node:util";
+import { sql } from "kysely";
+import { Migrator } from "kysely/migration";
+import type { Kysely } from "kysely";
+import type { Migration, MigrationProvider } from "kysely/migration";
+
+export type SqlDialect = "sqlite" | "postgres";
+
+export function migrations(dialect: SqlDialect): Record<string, Migration> {
+  // Ids must sort bytewise for cursors; PostgreSQL's default collation may not.
+  const sortableText = dialect === "postgres" ? sql`text collate "C"` : sql`text`;
+  return {
+    "0001_initial": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("deployments")
+          .addColumn("id", sortableText, (c) => c.primaryKey())
+          .addColumn("object", "text", (c) => c.notNull())
+          .addColumn("repository", "text")
+          .addColumn("branch", "text")
+          .addColumn("commit_sha", "text")
+          .addColumn("strategy", "text", (c) => c.notNull())
+          .addColumn("region", "text", (c) => c.notNull())
+          .addColumn("cluster", "text", (c) => c.notNull())
+          .addColumn("service", "text", (c) => c.notNull())
+          .addColumn("phase", "text", (c) => c.notNull())
+          .addColumn("active", "integer", (c) => c.notNull())
+          .addColumn("reason", "text")
+          .addColumn("message", "text")
+          .addColumn("traffic_weight", "double precision")
+          .addColumn("old_task_definition_arn", "text")
+          .addColumn("new_task_definition_arn", "text")
+          .addColumn("desired_count", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("running_count", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("pending_count", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("failed_count", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("overrides", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("machine_state", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .addColumn("finished_at", "bigint")
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("last_event_seq", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex("deployments_object").on("deployments").columns(["object", "id"]).execute();
+        await db.schema.createIndex("deployments_commit").on("deployments").columns(["repository", "commit_sha"]).execute();
+        await db.schema.createIndex("deployments_service").on("deployments").columns(["region", "cluster", "service"]).execute();
+        await db.schema.createIndex("deployments_phase").on("deployments").columns(["phase", "id"]).execute();
+        // The last line of defence for "one deployment per service at a time", whoever writes.
+        await db.schema
+          .createIndex("deployments_one_active_per_service")
+          .on("deployments")
+          .columns(["region", "cluster", "service"])
+          .unique()
+          .where(sql.ref("active"), "=", 1)
+          .execute();
+
+        await db.schema
+          .createTable("deployment_events")
+          .addColumn("deployment_id", "text", (c) => c.notNull().references("deployments.id").onDelete("cascade"))
+          .addColumn("seq", "integer", (c) => c.notNull())
+          .addColumn("at", "bigint", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("message", "text", (c) => c.notNull())
+          .addColumn("data", "text")
+          .addPrimaryKeyConstraint("deployment_events_pk", ["deployment_id", "seq"])
+          .execute();
+
+        await db.schema
+          .createTable("controls")
+          .addColumn("id", dialect === "postgres" ? "serial" : "integer", (c) =>
+            dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn("deployment_id", "text", (c) => c.notNull().references("deployments.id").onDelete("cascade"))
+          .addColumn("action", "text", (c) => c.notNull())
+          .addColumn("requested_by", "text", (c) => c.notNull())
+          .addColumn("requested_at", "bigint", (c) => c.notNull())
+          .addColumn("consumed_at", "bigint")
+          .execute();
+        await db.schema.createIndex("controls_pending").on("controls").columns(["deployment_id", "consumed_at"]).execute();
+
+        await db.schema
+          .createTable("last_commits")
+          .addColumn("repository", "text", (c) => c.notNull())
+          .addColumn("branch", "text", (c) => c.notNull())
+          .addColumn("sha", "text", (c) => c.notNull())
+          .addColumn("processed_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("last_commits_pk", ["repository", "branch"])
+          .execute();
+
+        await db.schema
+          .createTable("repositories")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("url", "text", (c) => c.notNull())
+          .addColumn("branch", "text", (c) => c.notNull())
+          .addColumn("path", "text")
+          .addColumn("poll_interval_seconds", "integer", (c) => c.notNull())
+          .addColumn("credentials", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable("api_tokens")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("token_hash", "text", (c) => c.notNull().unique())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("last_used_at", "bigint")
+          .execute();
+
+        await db.schema
+          .createTable("leases")
+          .addColumn("key", "text", (c) => c.primaryKey())
+          .addColumn("holder", "text", (c) => c.notNull())
+          .addColumn("acquired_at", "bigint", (c) => c.notNull())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .addColumn("epoch", "integer", (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        for (const t of ["leases", "api_tokens", "repositories", "last_commits", "controls", "deployment_events", "deployments"]) {
+          await db.schema.dropTable(t).ifExists().execute();
+        }
+      },
+    },
+  };
+}
+
+class InCodeMigrations implements MigrationProvider {
+  readonly #dialect: SqlDialect;
+  constructor(dialect: SqlDialect) {
+    this.#dialect = dialect;
+  }
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations(this.#dialect));
+  }
+}
+
+/** Brings the schema to the newest version; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialect): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrations(dialect),
+    migrationTableName: "flotilla_migrations",
+    migrationLockTableName: "flotilla_migrations_lock",
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error !== undefined) {
+    const cause = error instanceof Error ? error.message : inspect(error);
+    throw new Error(`Store migration ${failed?.migrationName ?? "(unknown)"} failed: ${cause}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

@@ -1,0 +1,47 @@
+/** PostgreSQL for several controller replicas sharing one state. */
+import pg from "pg";
+import { Kysely, PostgresDialect } from "kysely";
+import { KyselyStore } from "./kysely-store.ts";
+import { migrateToLatest } from "./migrations.ts";
+import type { Database } from "./schema.ts";
+import type { Store, StoreClock } from "./store.ts";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:5432/db`; a password belongs in PGPASSWORD or ~/.pgpass, not in config files. */
+  url: string;
+  /** Keep Flotilla's tables in this schema (created if missing); default the connection's search_path. */
+  schema?: string;
+  clock?: StoreClock;
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+
+// Timestamps are epoch ms in bigint columns; pg returns int8 as strings by default. Every value
+// we store fits a double exactly, so parse them as numbers, for this pool only.
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID && format !== "binary" ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as (v: string) => unknown)) as typeof pg.types.getTypeParser,
+};
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw new Error(`Invalid PostgreSQL schema name "${schema}": use lower-case letters, digits and underscores.`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types,
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (schema !== undefined) await db.schema.createSchema(schema).ifNotExists().execute();
+    await migrateToLatest(db as Kysely<unknown>, "postgres");
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  return new KyselyStore(db, "postgres", options.clock ?? { now: () => Date.now() });
+}

@@ -1,0 +1,96 @@
+/** Table shapes as Kysely sees them (snake_case columns; JSON columns hold text). */
+import type { Generated } from "kysely";
+
+export interface DeploymentsTable {
+  id: string;
+  object: string;
+  repository: string | null;
+  branch: string | null;
+  commit_sha: string | null;
+  strategy: string;
+  region: string;
+  cluster: string;
+  service: string;
+  phase: string;
+  /** 1 while non-terminal; a partial unique index on it allows one active deployment per service. */
+  active: number;
+  reason: string | null;
+  message: string | null;
+  traffic_weight: number | null;
+  old_task_definition_arn: string | null;
+  new_task_definition_arn: string | null;
+  desired_count: number;
+  running_count: number;
+  pending_count: number;
+  failed_count: number;
+  overrides: string;
+  machine_state: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  version: number;
+  /** Seq of the newest event: the next event gets this + 1 (under the row's write lock). */
+  last_event_seq: number;
+}
+
+export interface DeploymentEventsTable {
+  deployment_id: string;
+  seq: number;
+  at: number;
+  type: string;
+  message: string;
+  data: string | null;
+}
+
+export interface ControlsTable {
+  id: Generated<number>;
+  deployment_id: string;
+  action: string;
+  requested_by: string;
+  requested_at: number;
+  consumed_at: number | null;
+}
+
+export interface LastCommitsTable {
+  repository: string;
+  branch: string;
+  sha: string;
+  processed_at: number;
+}
+
+export interface RepositoriesTable {
+  name: string;
+  url: string;
+  branch: string;
+  path: string | null;
+  poll_interval_seconds: number;
+  credentials: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiTokensTable {
+  name: string;
+  role: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface LeasesTable {
+  key: string;
+  holder: string;
+  acquired_at: number;
+  expires_at: number;
+  epoch: number;
+}
+
+export interface Database {
+  deployments: DeploymentsTable;
+  deployment_events: DeploymentEventsTable;
+  controls: ControlsTable;
+  last_commits: LastCommitsTable;
+  repositories: RepositoriesTable;
+  api_tokens: ApiTokensTable;
+  leases: LeasesTable;
+}

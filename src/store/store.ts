@@ -1,0 +1,121 @@
+/**
+ * Flotilla's durable state, behind one interface with two implementations sharing a Kysely
+ * query layer: SQLite (embedded default, one process) and PostgreSQL (several replicas).
+ * Never stored: secret values. Tokens are kept as SHA-256 hashes; repository credentials only
+ * as references (env var name, file path, credential helper).
+ */
+import type {
+  ApiToken,
+  Control,
+  ControlAction,
+  Deployment,
+  DeploymentEvent,
+  DeploymentFilter,
+  DeploymentPage,
+  DeploymentPatch,
+  LastCommit,
+  Lease,
+  NewDeployment,
+  NewEvent,
+  NewRepository,
+  Repository,
+  RepositoryPatch,
+  TokenRole,
+} from "./types.ts";
+
+/** Any clock with epoch-millisecond `now()` (src/core/clock.ts's Clock fits). */
+export interface StoreClock {
+  now(): number;
+}
+
+export interface UpdateOptions {
+  /** Controls the update acts on, marked consumed in the same transaction (crash-safe). */
+  consumeControls?: readonly number[];
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+
+  // Deployments
+  /** Fails with ActiveDeploymentError when the service (region, cluster, name) has a non-terminal deployment. */
+  createDeployment(input: NewDeployment, events?: readonly NewEvent[]): Promise<Deployment>;
+  getDeployment(id: string): Promise<Deployment | undefined>;
+  /**
+   * Writes the patch and appends the events atomically. Throws VersionConflictError when the
+   * version is no longer `expectedVersion`, and FLT-STORE-DEPLOYMENT-FINISHED when the
+   * deployment is already terminal. Entering a terminal phase sets `finishedAt`.
+   */
+  updateDeployment(
+    id: string,
+    expectedVersion: number,
+    patch: DeploymentPatch,
+    events?: readonly NewEvent[],
+    options?: UpdateOptions,
+  ): Promise<Deployment>;
+  /** Newest deployment of an object (optionally within one repository). */
+  latestDeployment(object: string, repository?: string | null): Promise<Deployment | undefined>;
+  /** The newest deployment of every object matching the filter's fields, newest first. */
+  latestPerObject(filter?: Pick<DeploymentFilter, "repository" | "region" | "cluster">): Promise<Deployment[]>;
+  /** Newest first, paginated with `before`/`nextCursor`. */
+  listDeployments(filter?: DeploymentFilter): Promise<DeploymentPage>;
+  /** Every non-terminal deployment, oldest first: what a restart must resume or roll back. */
+  activeDeployments(): Promise<Deployment[]>;
+
+  // Timeline
+  /** Appends events without touching the record (works on finished deployments too). */
+  appendEvents(deploymentId: string, events: readonly NewEvent[]): Promise<DeploymentEvent[]>;
+  /** In order; with `afterSeq`, only later ones (for live streaming). */
+  listEvents(deploymentId: string, options?: { afterSeq?: number; limit?: number }): Promise<DeploymentEvent[]>;
+
+  // Operator controls
+  /** Records an operator's request; throws if the deployment is unknown or finished. */
+  requestControl(deploymentId: string, action: ControlAction, requestedBy: string): Promise<Control>;
+  /** Unconsumed requests, oldest first. */
+  pendingControls(deploymentId: string): Promise<Control[]>;
+  /** Marks one consumed; false if it already was (another consumer won). */
+  consumeControl(controlId: number): Promise<boolean>;
+  listControls(deploymentId: string): Promise<Control[]>;
+
+  // Commits
+  getLastCommit(repository: string, branch: string): Promise<LastCommit | undefined>;
+  /**
+   * Records the last processed commit. With `expectedSha` (null meaning "none yet"), only if the
+   * stored one still matches, else VersionConflict-style FLT-STORE-CONFLICT.
+   */
+  setLastCommit(repository: string, branch: string, sha: string, expectedSha?: string | null): Promise<LastCommit>;
+
+  // Repositories
+  addRepository(input: NewRepository): Promise<Repository>;
+  updateRepository(name: string, patch: RepositoryPatch): Promise<Repository>;
+  getRepository(name: string): Promise<Repository | undefined>;
+  listRepositories(): Promise<Repository[]>;
+  removeRepository(name: string): Promise<boolean>;
+
+  // API tokens
+  /** Returns the plaintext once (generated unless given); only its hash is stored. */
+  createToken(name: string, role: TokenRole, plaintext?: string): Promise<{ token: string; record: ApiToken }>;
+  /** The token's record if the plaintext matches one (constant-time), else undefined. */
+  verifyToken(plaintext: string): Promise<ApiToken | undefined>;
+  listTokens(): Promise<ApiToken[]>;
+  revokeToken(name: string): Promise<boolean>;
+
+  // Leases (see objectLeaseKey / repositoryLeaseKey)
+  /** Takes the lease if free, expired, or already ours (then renews it); undefined if held by another. */
+  acquireLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends a lease we still hold; undefined if it expired or changed hands. */
+  renewLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  releaseLease(key: string, holder: string): Promise<boolean>;
+  getLease(key: string): Promise<Lease | undefined>;
+
+  close(): Promise<void>;
+}
+
+/** Lease key for "one object never has two deployments at once". */
+export function objectLeaseKey(object: string, repository?: string | null): string {
+  return `object:${repository ?? ""}:${object}`;
+}
+
+/** Lease key for the replica that polls and processes a repository. */
+export function repositoryLeaseKey(repository: string, branch: string): string {
+  return `repository:${repository}:${branch}`;
+}

@@ -1,0 +1,227 @@
+/**
+ * The records Flotilla keeps durably: deployments with their timeline, operator controls,
+ * repositories, processed commits, API tokens and leases. Timestamps are epoch milliseconds
+ * from the injected clock.
+ */
+
+export type Strategy = "rolling" | "bluegreen" | "delete";
+
+export const PHASES = [
+  "Pending",
+  "Registering",
+  "Deploying",
+  "Stabilizing",
+  "Shifting",
+  "Baking",
+  "RollingBack",
+  "Succeeded",
+  "Failed",
+  "RolledBack",
+  "Aborted",
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set<Phase>(["Succeeded", "Failed", "RolledBack", "Aborted"]);
+
+/** A deployment in a terminal phase never changes again (only late events may be appended). */
+export function isTerminal(phase: Phase): boolean {
+  return TERMINAL_PHASES.has(phase);
+}
+
+export function isPhase(value: string): value is Phase {
+  return (PHASES as readonly string[]).includes(value);
+}
+
+export interface TaskCounts {
+  desired: number;
+  running: number;
+  pending: number;
+  failed: number;
+}
+
+/** A break-glass override (e.g. `skip-alarms`, `all-at-once`) and who or what set it. */
+export interface Override {
+  name: string;
+  /** Token name, user, or `commit <sha>` for a commit-message trailer. */
+  setBy: string;
+  /** How it arrived: `cli`, `api`, `trailer`, ... */
+  source: string;
+  at: number;
+}
+
+export interface Deployment {
+  /** Time-ordered (ULID): sorting ids sorts by creation time. */
+  id: string;
+  /** The deployment object, a path prefix such as `dev/web/web`. */
+  object: string;
+  /** Registered repository name; null for a CLI apply of a directory. */
+  repository: string | null;
+  branch: string | null;
+  commitSha: string | null;
+  strategy: Strategy;
+  region: string;
+  cluster: string;
+  service: string;
+  phase: Phase;
+  /** A named reason, e.g. `CircuitBreakerTripped`; null while nothing needs explaining. */
+  reason: string | null;
+  message: string | null;
+  /** Percent of traffic on green during a blue/green shift; null otherwise. */
+  trafficWeight: number | null;
+  oldTaskDefinitionArn: string | null;
+  newTaskDefinitionArn: string | null;
+  counts: TaskCounts;
+  overrides: Override[];
+  /** The state machine's serialized state, opaque to the store; what the engine resumes from. */
+  machineState: unknown;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** Optimistic concurrency: bumped by every update. */
+  version: number;
+}
+
+export interface NewDeployment {
+  /** Normally generated; given only by importers and tests. */
+  id?: string;
+  object: string;
+  repository?: string | null;
+  branch?: string | null;
+  commitSha?: string | null;
+  strategy: Strategy;
+  region: string;
+  cluster: string;
+  service: string;
+  phase?: Phase;
+  reason?: string | null;
+  message?: string | null;
+  trafficWeight?: number | null;
+  oldTaskDefinitionArn?: string | null;
+  newTaskDefinitionArn?: string | null;
+  counts?: Partial<TaskCounts>;
+  overrides?: Override[];
+  machineState?: unknown;
+}
+
+/** What an update may change; everything else is fixed at creation. */
+export interface DeploymentPatch {
+  phase?: Phase;
+  reason?: string | null;
+  message?: string | null;
+  trafficWeight?: number | null;
+  oldTaskDefinitionArn?: string | null;
+  newTaskDefinitionArn?: string | null;
+  counts?: Partial<TaskCounts>;
+  overrides?: Override[];
+  machineState?: unknown;
+}
+
+export interface DeploymentEvent {
+  deploymentId: string;
+  /** 1, 2, 3, ... within a deployment: the order of the timeline and the cursor for streaming. */
+  seq: number;
+  at: number;
+  type: string;
+  message: string;
+  data: unknown;
+}
+
+export interface NewEvent {
+  type: string;
+  message: string;
+  data?: unknown;
+}
+
+export interface DeploymentFilter {
+  repository?: string;
+  commitSha?: string;
+  region?: string;
+  cluster?: string;
+  service?: string;
+  object?: string;
+  phase?: Phase | readonly Phase[];
+  /** true: non-terminal only; false: terminal only. */
+  active?: boolean;
+  /** Page size, default 50, at most 500. */
+  limit?: number;
+  /** Cursor: return deployments older than this id (the previous page's `nextCursor`). */
+  before?: string;
+}
+
+export interface DeploymentPage {
+  items: Deployment[];
+  /** Pass as `before` for the next page; null when this page is the last. */
+  nextCursor: string | null;
+}
+
+export type ControlAction = "promote" | "abort" | "pause" | "resume";
+export const CONTROL_ACTIONS: readonly ControlAction[] = ["promote", "abort", "pause", "resume"];
+
+export interface Control {
+  id: number;
+  deploymentId: string;
+  action: ControlAction;
+  requestedBy: string;
+  requestedAt: number;
+  consumedAt: number | null;
+}
+
+export interface LastCommit {
+  repository: string;
+  branch: string;
+  sha: string;
+  processedAt: number;
+}
+
+/**
+ * Where a repository's credentials live: a reference resolved at fetch time, never the secret.
+ * `env`: an environment variable holding a token; `file`: e.g. an SSH key or token file;
+ * `helper`: a git credential helper name or command.
+ */
+export type CredentialsRef =
+  | { kind: "env"; name: string }
+  | { kind: "file"; path: string }
+  | { kind: "helper"; helper: string };
+
+export interface Repository {
+  /** Unique name, what deployments and commits refer to. */
+  name: string;
+  /** Remote URL or local path. */
+  url: string;
+  branch: string;
+  /** Sub-directory holding the objects; null for the repository root. */
+  path: string | null;
+  pollIntervalSeconds: number;
+  credentials: CredentialsRef | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewRepository {
+  name: string;
+  url: string;
+  branch: string;
+  path?: string | null;
+  pollIntervalSeconds?: number;
+  credentials?: CredentialsRef | null;
+}
+
+export type RepositoryPatch = Partial<Omit<NewRepository, "name">>;
+
+export type TokenRole = "read-only" | "operator";
+
+export interface ApiToken {
+  name: string;
+  role: TokenRole;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface Lease {
+  key: string;
+  holder: string;
+  acquiredAt: number;
+  expiresAt: number;
+  /** Fencing number: grows each time the lease changes hands. */
+  epoch: number;
+}

@@ -1,0 +1,526 @@
+/**
+ * The behaviour every Store must have, run against SQLite (file and memory) and PostgreSQL.
+ * Each test opens a fresh, empty store from the factory.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ActiveDeploymentError, VersionConflictError, isStoreError, objectLeaseKey } from "../../src/store/index.ts";
+import type { Deployment, Store } from "../../src/store/index.ts";
+import { newDeployment } from "./fixtures.ts";
+import type { TestClock } from "./fixtures.ts";
+
+export interface OpenedStore {
+  store: Store;
+  clock: TestClock;
+  /** A second handle on the same data (another process or replica), where the backend has one. */
+  openPeer?: () => Promise<Store>;
+  /**
+   * Whether the peer may run transactions at the same time as `store` in this process. Not for
+   * SQLite: node:sqlite is synchronous, so a second connection waiting on the lock blocks the
+   * event loop the first one needs to commit (one Store per file per process; other processes
+   * wait on the busy timeout instead).
+   */
+  concurrentPeer?: boolean;
+  cleanup: () => Promise<void>;
+}
+
+export type StoreFactory = () => Promise<OpenedStore>;
+
+async function withStore(factory: StoreFactory, body: (s: OpenedStore) => Promise<void>): Promise<void> {
+  const opened = await factory();
+  try {
+    await body(opened);
+  } finally {
+    await opened.store.close();
+    await opened.cleanup();
+  }
+}
+
+function code(expected: string): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(isStoreError(e), `expected a StoreError, got ${String(e)}`);
+    assert.equal(e.code, expected);
+    return true;
+  };
+}
+
+export function storeContract(name: string, factory: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    const test = (title: string, body: (s: OpenedStore) => Promise<void>): void => {
+      it(title, () => withStore(factory, body));
+    };
+
+    describe("migrations", () => {
+      test("a fresh store starts empty with every table in place", async ({ store }) => {
+        assert.deepEqual((await store.listDeployments()).items, []);
+        assert.deepEqual(await store.activeDeployments(), []);
+        assert.deepEqual(await store.listRepositories(), []);
+        assert.deepEqual(await store.listTokens(), []);
+        assert.equal(await store.getLastCommit("infra", "main"), undefined);
+        assert.equal(await store.getLease("x"), undefined);
+      });
+
+      test("opening an already migrated store again keeps its data", async ({ store, openPeer }) => {
+        if (!openPeer) return;
+        const d = await store.createDeployment(newDeployment());
+        const again = await openPeer();
+        try {
+          assert.equal((await again.getDeployment(d.id))?.object, d.object);
+        } finally {
+          await again.close();
+        }
+      });
+    });
+
+    describe("deployments", () => {
+      test("create fills defaults and get returns the same record", async ({ store, clock }) => {
+        const created = await store.createDeployment(
+          newDeployment({ object: "dev/web/web", machineState: { step: "register", nested: [1, { a: null }] } }),
+          [{ type: "created", message: "deployment created" }],
+        );
+        assert.match(created.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+        assert.equal(created.phase, "Pending");
+        assert.equal(created.version, 1);
+        assert.deepEqual(created.counts, { desired: 0, running: 0, pending: 0, failed: 0 });
+        assert.deepEqual(created.overrides, []);
+        assert.equal(created.createdAt, clock.now());
+        assert.equal(created.finishedAt, null);
+        assert.equal(created.trafficWeight, null);
+        assert.deepEqual(await store.getDeployment(created.id), created);
+        assert.deepEqual(created.machineState, { step: "register", nested: [1, { a: null }] });
+        assert.equal((await store.listEvents(created.id)).length, 1);
+        assert.equal(await store.getDeployment("nope"), undefined);
+      });
+
+      test("CLI applies have no repository, branch or commit", async ({ store }) => {
+        const d = await store.createDeployment(newDeployment({ repository: null, branch: null, commitSha: null }));
+        assert.equal(d.repository, null);
+        assert.equal(d.branch, null);
+        assert.equal(d.commitSha, null);
+        assert.equal((await store.latestDeployment(d.object, null))?.id, d.id);
+      });
+
+      test("update writes the patch, bumps the version and stamps updatedAt", async ({ store, clock }) => {
+        const d = await store.createDeployment(newDeployment({ strategy: "bluegreen" }));
+        clock.advance(1000);
+        const overrides = [{ name: "skip-alarms", setBy: "alice", source: "cli", at: clock.now() }];
+        const u = await store.updateDeployment(d.id, 1, {
+          phase: "Shifting",
+          trafficWeight: 20,
+          counts: { desired: 4, running: 2 },
+          oldTaskDefinitionArn: "arn:aws:ecs:us-east-1:1:task-definition/web:1",
+          newTaskDefinitionArn: "arn:aws:ecs:us-east-1:1:task-definition/web:2",
+          overrides,
+          machineState: { weight: 20 },
+        });
+        assert.equal(u.version, 2);
+        assert.equal(u.phase, "Shifting");
+        assert.equal(u.trafficWeight, 20);
+        assert.deepEqual(u.counts, { desired: 4, running: 2, pending: 0, failed: 0 });
+        assert.deepEqual(u.overrides, overrides);
+        assert.deepEqual(u.machineState, { weight: 20 });
+        assert.equal(u.updatedAt, d.createdAt + 1000);
+        assert.equal(u.finishedAt, null);
+        // Fields absent from the patch are left alone; null clears.
+        const v = await store.updateDeployment(d.id, 2, { trafficWeight: null, counts: { failed: 1 } });
+        assert.equal(v.trafficWeight, null);
+        assert.deepEqual(v.counts, { desired: 4, running: 2, pending: 0, failed: 1 });
+        assert.deepEqual(v.machineState, { weight: 20 });
+      });
+
+      test("a terminal phase sets finishedAt and freezes the record", async ({ store, clock }) => {
+        const d = await store.createDeployment(newDeployment());
+        clock.advance(5000);
+        const done = await store.updateDeployment(d.id, 1, { phase: "Failed", reason: "CircuitBreakerTripped", message: "5 tasks failed" });
+        assert.equal(done.finishedAt, clock.now());
+        assert.equal(done.reason, "CircuitBreakerTripped");
+        await assert.rejects(store.updateDeployment(d.id, 2, { phase: "Deploying" }), code("FLT-STORE-DEPLOYMENT-FINISHED"));
+        // Late events may still be appended to a finished deployment's timeline.
+        const [late] = await store.appendEvents(d.id, [{ type: "notified", message: "webhook sent" }]);
+        assert.equal(late?.seq, 1);
+      });
+
+      test("a stale version fails with a typed conflict and writes nothing", async ({ store }) => {
+        const d = await store.createDeployment(newDeployment());
+        await store.updateDeployment(d.id, 1, { phase: "Registering" }, [{ type: "phase", message: "registering" }]);
+        await assert.rejects(
+          store.updateDeployment(d.id, 1, { phase: "Failed" }, [{ type: "phase", message: "should not appear" }]),
+          (e: unknown) => {
+            assert.ok(e instanceof VersionConflictError);
+            assert.equal(e.code, "FLT-STORE-CONFLICT");
+            assert.equal(e.expectedVersion, 1);
+            assert.equal(e.actualVersion, 2);
+            return true;
+          },
+        );
+        const now = await store.getDeployment(d.id);
+        assert.equal(now?.phase, "Registering");
+        assert.equal(now?.version, 2);
+        assert.deepEqual((await store.listEvents(d.id)).map((e) => e.message), ["registering"]);
+        await assert.rejects(store.updateDeployment("missing", 1, {}), code("FLT-STORE-NOT-FOUND"));
+      });
+
+      test("of two concurrent updates from the same version exactly one wins", async ({ store, openPeer, concurrentPeer }) => {
+        const d = await store.createDeployment(newDeployment());
+        const peer = openPeer && concurrentPeer ? await openPeer() : store;
+        try {
+          const results = await Promise.allSettled([
+            store.updateDeployment(d.id, 1, { phase: "Deploying" }, [{ type: "a", message: "first" }]),
+            peer.updateDeployment(d.id, 1, { phase: "Aborted" }, [{ type: "b", message: "second" }]),
+          ]);
+          const won = results.filter((r) => r.status === "fulfilled");
+          const lost = results.filter((r) => r.status === "rejected");
+          assert.equal(won.length, 1);
+          assert.equal(lost.length, 1);
+          assert.ok(lost[0]?.status === "rejected" && lost[0].reason instanceof VersionConflictError);
+          assert.equal((await store.listEvents(d.id)).length, 1);
+        } finally {
+          if (peer !== store) await peer.close();
+        }
+      });
+
+      test("a service has at most one active deployment", async ({ store }) => {
+        const first = await store.createDeployment(newDeployment({ service: "web", object: "dev/web/web" }));
+        await assert.rejects(store.createDeployment(newDeployment({ service: "web", object: "dev/web2/web" })), (e: unknown) => {
+          assert.ok(e instanceof ActiveDeploymentError);
+          assert.equal(e.code, "FLT-STORE-ACTIVE-DEPLOYMENT");
+          assert.equal(e.activeDeploymentId, first.id);
+          return true;
+        });
+        // The same name in another cluster is another service.
+        await store.createDeployment(newDeployment({ service: "web", cluster: "prod" }));
+        await store.updateDeployment(first.id, 1, { phase: "Succeeded" });
+        const next = await store.createDeployment(newDeployment({ service: "web", object: "dev/web/web" }));
+        assert.equal(next.phase, "Pending");
+      });
+
+      test("activeDeployments lists the non-terminal ones, oldest first", async ({ store, clock }) => {
+        const a = await store.createDeployment(newDeployment());
+        clock.advance(1);
+        const b = await store.createDeployment(newDeployment());
+        clock.advance(1);
+        const c = await store.createDeployment(newDeployment());
+        await store.updateDeployment(b.id, 1, { phase: "RolledBack" });
+        await store.updateDeployment(c.id, 1, { phase: "RollingBack" });
+        assert.deepEqual((await store.activeDeployments()).map((d) => d.id), [a.id, c.id]);
+      });
+
+      test("ids sort by creation time even within one millisecond", async ({ store }) => {
+        const ids: string[] = [];
+        for (let i = 0; i < 20; i++) ids.push((await store.createDeployment(newDeployment())).id);
+        assert.deepEqual([...ids].sort(), ids);
+        assert.deepEqual((await store.listDeployments({ limit: 100 })).items.map((d) => d.id), [...ids].reverse());
+      });
+    });
+
+    describe("events", () => {
+      test("events keep their order across updates and appends, with afterSeq for streaming", async ({ store, clock }) => {
+        const d = await store.createDeployment(newDeployment(), [{ type: "created", message: "e1" }]);
+        clock.advance(10);
+        await store.updateDeployment(d.id, 1, { phase: "Registering" }, [
+          { type: "phase", message: "e2", data: { phase: "Registering" } },
+          { type: "aws", message: "e3", data: { call: "RegisterTaskDefinition" } },
+        ]);
+        clock.advance(10);
+        await store.appendEvents(d.id, [{ type: "note", message: "e4" }]);
+        await store.updateDeployment(d.id, 2, {}, [{ type: "poll", message: "e5" }]);
+        const events = await store.listEvents(d.id);
+        assert.deepEqual(events.map((e) => e.message), ["e1", "e2", "e3", "e4", "e5"]);
+        assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5]);
+        assert.deepEqual(events[1]?.data, { phase: "Registering" });
+        assert.equal(events[0]?.data, null);
+        assert.equal(events[3]?.at, (events[0]?.at ?? 0) + 20);
+        assert.deepEqual((await store.listEvents(d.id, { afterSeq: 3 })).map((e) => e.message), ["e4", "e5"]);
+        assert.deepEqual((await store.listEvents(d.id, { afterSeq: 1, limit: 2 })).map((e) => e.seq), [2, 3]);
+        assert.deepEqual(await store.listEvents(d.id, { afterSeq: 5 }), []);
+        await assert.rejects(store.appendEvents("missing", [{ type: "x", message: "y" }]), code("FLT-STORE-NOT-FOUND"));
+      });
+
+      test("concurrent appends get distinct, gapless sequence numbers", async ({ store, openPeer, concurrentPeer }) => {
+        const d = await store.createDeployment(newDeployment());
+        const peer = openPeer && concurrentPeer ? await openPeer() : store;
+        try {
+          await Promise.all(
+            Array.from({ length: 10 }, (_, i) =>
+              (i % 2 === 0 ? store : peer).appendEvents(d.id, [
+                { type: "t", message: `${i}a` },
+                { type: "t", message: `${i}b` },
+              ]),
+            ),
+          );
+        } finally {
+          if (peer !== store) await peer.close();
+        }
+        const events = await store.listEvents(d.id);
+        assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+        // Each append's two events stay adjacent.
+        for (let i = 0; i < 20; i += 2) assert.equal(events[i]!.message.replace("a", "b"), events[i + 1]!.message);
+      });
+    });
+
+    describe("queries", () => {
+      async function seed(store: Store, clock: TestClock): Promise<Deployment[]> {
+        const specs = [
+          { object: "dev/web/web", service: "web", commitSha: "c1", region: "us-east-1", cluster: "dev", repository: "infra" },
+          { object: "dev/api/api", service: "api", commitSha: "c1", region: "us-east-1", cluster: "dev", repository: "infra" },
+          { object: "prod/web/web", service: "web", commitSha: "c1", region: "eu-west-1", cluster: "prod", repository: "infra" },
+          { object: "dev/web/web", service: "web", commitSha: "c2", region: "us-east-1", cluster: "dev", repository: "infra" },
+          { object: "other/job/job", service: "job", commitSha: "x9", region: "us-east-1", cluster: "dev", repository: "other" },
+          { object: "dev/web/web", service: "web", commitSha: "c3", region: "us-east-1", cluster: "dev", repository: "infra" },
+        ];
+        const out: Deployment[] = [];
+        for (const [i, spec] of specs.entries()) {
+          clock.advance(1000);
+          const d = await store.createDeployment(newDeployment(spec));
+          // All but the last finish, alternating outcomes.
+          out.push(i === specs.length - 1 ? d : await store.updateDeployment(d.id, 1, { phase: i % 2 === 0 ? "Succeeded" : "Failed" }));
+        }
+        return out;
+      }
+
+      test("filters by repository, commit, region, cluster, service, object, phase and activity", async ({ store, clock }) => {
+        const all = await seed(store, clock);
+        const ids = (ds: Deployment[]): string[] => ds.map((d) => d.id);
+        const pick = (...idx: number[]): string[] => idx.map((i) => all[i]!.id);
+        assert.deepEqual(ids((await store.listDeployments()).items), pick(5, 4, 3, 2, 1, 0));
+        assert.deepEqual(ids((await store.listDeployments({ repository: "other" })).items), pick(4));
+        assert.deepEqual(ids((await store.listDeployments({ commitSha: "c1" })).items), pick(2, 1, 0));
+        assert.deepEqual(ids((await store.listDeployments({ region: "eu-west-1" })).items), pick(2));
+        assert.deepEqual(ids((await store.listDeployments({ cluster: "dev", service: "web" })).items), pick(5, 3, 0));
+        assert.deepEqual(ids((await store.listDeployments({ object: "dev/web/web" })).items), pick(5, 3, 0));
+        assert.deepEqual(ids((await store.listDeployments({ phase: "Failed" })).items), pick(3, 1));
+        assert.deepEqual(ids((await store.listDeployments({ phase: ["Failed", "Pending"] })).items), pick(5, 3, 1));
+        assert.deepEqual(ids((await store.listDeployments({ phase: [] })).items), []);
+        assert.deepEqual(ids((await store.listDeployments({ active: true })).items), pick(5));
+        assert.deepEqual(ids((await store.listDeployments({ active: false, repository: "infra", commitSha: "c1" })).items), pick(2, 1, 0));
+        await assert.rejects(store.listDeployments({ phase: "Shifting 20%" as never }), code("FLT-STORE-INVALID"));
+      });
+
+      test("pages newest first with a before-cursor, without gaps or repeats", async ({ store, clock }) => {
+        const all = await seed(store, clock);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        for (;;) {
+          const page = await store.listDeployments({ limit: 4, ...(cursor ? { before: cursor } : {}) });
+          seen.push(...page.items.map((d) => d.id));
+          pages += 1;
+          if (page.nextCursor === null) break;
+          cursor = page.nextCursor;
+        }
+        assert.equal(pages, 2);
+        assert.deepEqual(seen, all.map((d) => d.id).reverse());
+        const exact = await store.listDeployments({ limit: 6 });
+        assert.equal(exact.nextCursor, null, "a page that holds the rest has no next cursor");
+        const filtered = await store.listDeployments({ object: "dev/web/web", limit: 1, before: all[5]!.id });
+        assert.deepEqual(filtered.items.map((d) => d.id), [all[3]!.id]);
+        assert.equal(filtered.nextCursor, all[3]!.id);
+      });
+
+      test("latest deployment per object", async ({ store, clock }) => {
+        const all = await seed(store, clock);
+        assert.equal((await store.latestDeployment("dev/web/web"))?.id, all[5]!.id);
+        assert.equal((await store.latestDeployment("dev/web/web", "infra"))?.id, all[5]!.id);
+        assert.equal(await store.latestDeployment("dev/web/web", "other"), undefined);
+        assert.equal(await store.latestDeployment("nope"), undefined);
+        const latest = await store.latestPerObject();
+        assert.deepEqual(latest.map((d) => d.id), [all[5]!.id, all[4]!.id, all[2]!.id, all[1]!.id]);
+        assert.deepEqual((await store.latestPerObject({ repository: "infra", region: "us-east-1" })).map((d) => d.id), [all[5]!.id, all[1]!.id]);
+      });
+    });
+
+    describe("operator controls", () => {
+      test("a control requested by one caller is seen and consumed once by the runner", async ({ store, clock, openPeer }) => {
+        const d = await store.createDeployment(newDeployment({ strategy: "bluegreen" }));
+        const cli = openPeer ? await openPeer() : store;
+        try {
+          clock.advance(100);
+          const pause = await cli.requestControl(d.id, "pause", "token:ops");
+          clock.advance(100);
+          const promote = await cli.requestControl(d.id, "promote", "alice");
+          assert.equal(pause.requestedBy, "token:ops");
+          assert.equal(pause.requestedAt, d.createdAt + 100);
+          assert.equal(pause.consumedAt, null);
+          assert.deepEqual((await store.pendingControls(d.id)).map((c) => c.action), ["pause", "promote"]);
+          assert.equal(await store.consumeControl(pause.id), true);
+          assert.equal(await cli.consumeControl(pause.id), false, "a control is consumed once");
+          // Consuming together with the update it causes: both or neither.
+          await store.updateDeployment(d.id, 1, { phase: "Baking" }, [{ type: "control", message: "promoted by alice" }], {
+            consumeControls: [promote.id],
+          });
+          assert.deepEqual(await store.pendingControls(d.id), []);
+          const history = await store.listControls(d.id);
+          assert.deepEqual(history.map((c) => [c.action, c.consumedAt]), [["pause", clock.now()], ["promote", clock.now()]]);
+        } finally {
+          if (cli !== store) await cli.close();
+        }
+      });
+
+      test("a control rolled back with a conflicting update stays pending", async ({ store }) => {
+        const d = await store.createDeployment(newDeployment());
+        const abort = await store.requestControl(d.id, "abort", "bob");
+        await store.updateDeployment(d.id, 1, { phase: "Deploying" });
+        await assert.rejects(store.updateDeployment(d.id, 1, { phase: "Aborted" }, [], { consumeControls: [abort.id] }));
+        assert.deepEqual((await store.pendingControls(d.id)).map((c) => c.id), [abort.id]);
+      });
+
+      test("controls are refused for unknown and finished deployments", async ({ store }) => {
+        await assert.rejects(store.requestControl("missing", "abort", "bob"), code("FLT-STORE-NOT-FOUND"));
+        const d = await store.createDeployment(newDeployment());
+        await store.updateDeployment(d.id, 1, { phase: "Succeeded" });
+        await assert.rejects(store.requestControl(d.id, "promote", "bob"), code("FLT-STORE-DEPLOYMENT-FINISHED"));
+        await assert.rejects(store.requestControl(d.id, "explode" as never, "bob"), code("FLT-STORE-INVALID"));
+      });
+    });
+
+    describe("leases", () => {
+      test("acquire, hold against others, renew, expire, and be taken over", async ({ store, clock, openPeer }) => {
+        const key = objectLeaseKey("dev/web/web", "infra");
+        const other = openPeer ? await openPeer() : store;
+        try {
+          const a = await store.acquireLease(key, "replica-a", 30_000);
+          assert.deepEqual(a, { key, holder: "replica-a", acquiredAt: clock.now(), expiresAt: clock.now() + 30_000, epoch: 1 });
+          assert.equal(await other.acquireLease(key, "replica-b", 30_000), undefined, "held by a");
+          assert.equal(await other.renewLease(key, "replica-b", 30_000), undefined);
+          assert.equal(await other.releaseLease(key, "replica-b"), false);
+
+          clock.advance(20_000);
+          const renewed = await store.renewLease(key, "replica-a", 30_000);
+          assert.equal(renewed?.expiresAt, clock.now() + 30_000);
+          const again = await store.acquireLease(key, "replica-a", 30_000);
+          assert.equal(again?.epoch, 1, "re-acquiring our own lease keeps its epoch");
+          assert.equal(again?.acquiredAt, a?.acquiredAt);
+
+          clock.advance(29_999);
+          assert.equal(await other.acquireLease(key, "replica-b", 30_000), undefined, "not yet expired");
+          clock.advance(1);
+          assert.equal(await store.getLease(key), undefined, "expired leases read as free");
+          assert.equal(await store.renewLease(key, "replica-a", 30_000), undefined, "an expired lease cannot be renewed");
+          const stolen = await other.acquireLease(key, "replica-b", 30_000);
+          assert.equal(stolen?.holder, "replica-b");
+          assert.equal(stolen?.epoch, 2, "the fencing epoch grows when the lease changes hands");
+          assert.equal((await store.getLease(key))?.holder, "replica-b");
+          assert.equal(await store.releaseLease(key, "replica-a"), false, "the old holder cannot release it");
+          assert.equal(await other.releaseLease(key, "replica-b"), true);
+          assert.equal((await store.acquireLease(key, "replica-a", 1000))?.epoch, 1);
+        } finally {
+          if (other !== store) await other.close();
+        }
+      });
+
+      test("of many simultaneous acquirers exactly one wins", async ({ store, openPeer, concurrentPeer }) => {
+        const other = openPeer && concurrentPeer ? await openPeer() : store;
+        try {
+          const results = await Promise.all(
+            Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).acquireLease("repository:infra:main", `r${i}`, 60_000)),
+          );
+          assert.equal(results.filter((r) => r !== undefined).length, 1);
+        } finally {
+          if (other !== store) await other.close();
+        }
+      });
+    });
+
+    describe("API tokens", () => {
+      test("tokens are verified by hash and never listed", async ({ store, clock }) => {
+        const { token, record } = await store.createToken("ci", "operator");
+        assert.match(token, /^flt_[A-Za-z0-9_-]{43}$/);
+        assert.deepEqual(record, { name: "ci", role: "operator", createdAt: clock.now(), lastUsedAt: null });
+        await store.createToken("viewer", "read-only", "a-supplied-token-of-enough-length");
+        clock.advance(5);
+        assert.deepEqual(await store.verifyToken(token), { name: "ci", role: "operator", createdAt: clock.now() - 5, lastUsedAt: clock.now() });
+        assert.equal((await store.verifyToken("a-supplied-token-of-enough-length"))?.role, "read-only");
+        assert.equal(await store.verifyToken(token.slice(0, -1)), undefined);
+        assert.equal(await store.verifyToken(""), undefined);
+        const listed = await store.listTokens();
+        assert.deepEqual(listed.map((t) => t.name), ["ci", "viewer"]);
+        assert.ok(!JSON.stringify(listed).includes(token), "no token value in listings");
+        assert.equal(listed[0]?.lastUsedAt, clock.now());
+        assert.equal(await store.revokeToken("ci"), true);
+        assert.equal(await store.verifyToken(token), undefined);
+        assert.equal(await store.revokeToken("ci"), false);
+      });
+
+      test("token names are unique and roles checked", async ({ store }) => {
+        await store.createToken("ci", "operator");
+        await assert.rejects(store.createToken("ci", "read-only"), code("FLT-STORE-DUPLICATE"));
+        await assert.rejects(store.createToken("x", "admin" as never), code("FLT-STORE-INVALID"));
+        await assert.rejects(store.createToken("short", "operator", "abc"), code("FLT-STORE-INVALID"));
+      });
+    });
+
+    describe("commits", () => {
+      test("the last processed commit is kept per repository and branch", async ({ store, clock }) => {
+        assert.equal(await store.getLastCommit("infra", "main"), undefined);
+        await store.setLastCommit("infra", "main", "c1");
+        await store.setLastCommit("infra", "release", "r1");
+        await store.setLastCommit("other", "main", "o1");
+        clock.advance(10);
+        await store.setLastCommit("infra", "main", "c2");
+        assert.deepEqual(await store.getLastCommit("infra", "main"), { repository: "infra", branch: "main", sha: "c2", processedAt: clock.now() });
+        assert.equal((await store.getLastCommit("infra", "release"))?.sha, "r1");
+        assert.equal((await store.getLastCommit("other", "main"))?.sha, "o1");
+      });
+
+      test("compare-and-set on the last commit detects another worker", async ({ store }) => {
+        await store.setLastCommit("infra", "main", "c1", null);
+        await assert.rejects(store.setLastCommit("infra", "main", "c1b", null), code("FLT-STORE-CONFLICT"));
+        await store.setLastCommit("infra", "main", "c2", "c1");
+        await assert.rejects(store.setLastCommit("infra", "main", "c3", "c1"), code("FLT-STORE-CONFLICT"));
+        assert.equal((await store.getLastCommit("infra", "main"))?.sha, "c2");
+      });
+    });
+
+    describe("repositories", () => {
+      test("add, get, list, update and remove", async ({ store, clock }) => {
+        const repo = await store.addRepository({
+          name: "infra",
+          url: "https://github.com/acme/infra.git",
+          branch: "main",
+          path: "ecs",
+          credentials: { kind: "env", name: "GITHUB_TOKEN" },
+        });
+        assert.deepEqual(repo, {
+          name: "infra",
+          url: "https://github.com/acme/infra.git",
+          branch: "main",
+          path: "ecs",
+          pollIntervalSeconds: 60,
+          credentials: { kind: "env", name: "GITHUB_TOKEN" },
+          createdAt: clock.now(),
+          updatedAt: clock.now(),
+        });
+        await store.addRepository({ name: "local", url: "/srv/git/local.git", branch: "main", pollIntervalSeconds: 5 });
+        await store.addRepository({ name: "ssh", url: "git@github.com:acme/x.git", branch: "main", credentials: { kind: "file", path: "~/.ssh/id" } });
+        assert.deepEqual((await store.listRepositories()).map((r) => r.name), ["infra", "local", "ssh"]);
+        clock.advance(1);
+        const updated = await store.updateRepository("infra", { branch: "release", credentials: { kind: "helper", helper: "store" } });
+        assert.equal(updated.branch, "release");
+        assert.equal(updated.path, "ecs");
+        assert.deepEqual(updated.credentials, { kind: "helper", helper: "store" });
+        assert.equal(updated.updatedAt, clock.now());
+        assert.deepEqual(await store.getRepository("infra"), updated);
+        assert.equal(await store.removeRepository("infra"), true);
+        assert.equal(await store.getRepository("infra"), undefined);
+        assert.equal(await store.removeRepository("infra"), false);
+        await assert.rejects(store.updateRepository("infra", { branch: "x" }), code("FLT-STORE-NOT-FOUND"));
+      });
+
+      test("secrets are refused: credentials only by reference", async ({ store }) => {
+        await store.addRepository({ name: "infra", url: "https://github.com/acme/infra.git", branch: "main" });
+        await assert.rejects(store.addRepository({ name: "infra", url: "/x", branch: "main" }), code("FLT-STORE-DUPLICATE"));
+        for (const url of ["https://x-access-token:ghp_secret@github.com/a/b.git", "https://ghp_secret@github.com/a/b.git", "ssh://git:pw@host/repo"]) {
+          await assert.rejects(store.addRepository({ name: "bad", url, branch: "main" }), code("FLT-STORE-INVALID"));
+        }
+        await assert.rejects(
+          store.addRepository({ name: "bad", url: "/x", branch: "main", credentials: { kind: "env", name: "ghp_abc def" } }),
+          code("FLT-STORE-INVALID"),
+        );
+        await assert.rejects(store.addRepository({ name: "bad", url: "/x", branch: "main", pollIntervalSeconds: 0 }), code("FLT-STORE-INVALID"));
+        await assert.rejects(store.updateRepository("infra", { url: "https://u:p@github.com/a/b.git" }), code("FLT-STORE-INVALID"));
+        // ssh:// with only a user name (git@) carries no secret.
+        await store.addRepository({ name: "ok", url: "ssh://git@github.com/acme/infra.git", branch: "main" });
+      });
+    });
+  });
+}
