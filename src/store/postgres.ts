@@ -1,6 +1,6 @@
 /** PostgreSQL for several controller replicas sharing one state. */
 import pg from "pg";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import { KyselyStore } from "./kysely-store.ts";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
@@ -37,11 +37,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    if (schema !== undefined) await db.schema.createSchema(schema).ifNotExists().execute();
+    if (schema !== undefined) await ensureSchema(db, schema);
     await migrateToLatest(db as Kysely<unknown>, "postgres");
   } catch (e) {
     await db.destroy();
     throw e;
   }
   return new KyselyStore(db, "postgres", options.clock ?? { now: () => Date.now() });
+}
+
+// Replicas starting together race on CREATE SCHEMA IF NOT EXISTS (it is not atomic in
+// PostgreSQL); the loser's error is harmless when the schema now exists.
+async function ensureSchema(db: Kysely<Database>, schema: string): Promise<void> {
+  try {
+    await db.schema.createSchema(schema).ifNotExists().execute();
+  } catch (e) {
+    const found = await sql<{ n: number }>`select 1 as n from information_schema.schemata where schema_name = ${schema}`.execute(db);
+    if (found.rows.length === 0) throw e;
+  }
 }
