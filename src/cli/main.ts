@@ -16,6 +16,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./validate.ts"),
   () => import("./render.ts"),
   () => import("./changes.ts"),
+  () => import("./demo.ts"),
 ];
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

@@ -102,6 +102,8 @@ const DEPRECATED: Record<string, string> = {
 export interface DepDefResult {
   depdef: DepDef;
   problems: Problem[];
+  /** False when the file did not match the schema and `depdef` holds only defaults. */
+  valid: boolean;
 }
 
 /** Validate and fill defaults. `doc` is undefined when the object has no depdef file. */
@@ -111,7 +113,7 @@ export function parseDepDef(value: JsonObject | undefined, doc: JsonDocument | u
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(...issueToProblems(issue, doc!));
     // Fall back to defaults so later checks can still run on the rest of the object.
-    return { depdef: depdefSchema.parse({}), problems };
+    return { depdef: depdefSchema.parse({}), problems, valid: false };
   }
   const depdef = parsed.data;
   if (doc && value) {
@@ -139,7 +141,7 @@ export function parseDepDef(value: JsonObject | undefined, doc: JsonDocument | u
       );
     }
   }
-  return { depdef, problems };
+  return { depdef, problems, valid: true };
 }
 
 /** The cumulative traffic percentages a blue/green deployment moves through, ending at 100. */
@@ -183,6 +185,10 @@ function issueToProblems(issue: z.core.$ZodIssue, doc: JsonDocument): Problem[] 
     message = `${name} must be one of ${issue.values.map((v) => String(v)).join(", ")}`;
   } else if (issue.code === "too_small" || issue.code === "too_big" || issue.code === "invalid_format") {
     code = "FLT-CONFIG-RANGE";
+    if (issue.code !== "invalid_format" && issue.origin === "array") {
+      const bound = issue.code === "too_small" ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+      message = typeof path.at(-1) === "number" && path.includes("targetGroupArnPairs") ? "a target group pair must be [blue ARN, green ARN]" : `${name} must list ${bound} item(s)`;
+    }
   } else if (issue.code === "invalid_type") {
     message = `${name} must be ${article(issue.expected)}`;
   }

@@ -76,7 +76,7 @@ export async function loadObject(source: RepoSource, files: ObjectFiles, options
 
   if (svcdef && docs.svcdef) problems.push(...validateShape(docs.svcdef, svcdef, CREATE_SERVICE));
   if (taskdef && docs.taskdef) problems.push(...validateShape(docs.taskdef, taskdef, REGISTER_TASK_DEFINITION));
-  const { depdef, problems: depdefProblems } = parseDepDef(depdefValue, docs.depdef);
+  const { depdef, problems: depdefProblems, valid: depdefValid } = parseDepDef(depdefValue, docs.depdef);
   problems.push(...depdefProblems);
 
   let identity: ServiceIdentity | undefined;
@@ -84,7 +84,7 @@ export async function loadObject(source: RepoSource, files: ObjectFiles, options
   if (svcdef && docs.svcdef) {
     identity = serviceIdentity(svcdef, depdef, options.defaultRegion);
     strategy = (svcdef["deploymentController"] as JsonObject | undefined)?.["type"] === "EXTERNAL" ? "bluegreen" : "rolling";
-    problems.push(...checkObject({ files, svcdef, svcdefDoc: docs.svcdef, taskdef, taskdefDoc: docs.taskdef, depdef, depdefDoc: docs.depdef, depdefGiven: depdefValue, region: identity?.region }));
+    problems.push(...checkObject({ files, svcdef, svcdefDoc: docs.svcdef, taskdef, taskdefDoc: docs.taskdef, depdef, depdefDoc: docs.depdef, depdefGiven: depdefValue, depdefValid: depdefValid && (!files.depdef || depdefValue !== undefined), region: identity?.region }));
   }
   for (const p of problems) {
     p.object = files.name;

@@ -18,6 +18,8 @@ export interface ObjectUnderCheck {
   depdefDoc: JsonDocument | undefined;
   /** The depdef as written (before defaults), to tell explicit settings from defaults. */
   depdefGiven: JsonObject | undefined;
+  /** False when the depdef is broken: rules that read it would only echo that. */
+  depdefValid: boolean;
   region: string | undefined;
 }
 
@@ -271,6 +273,7 @@ const loadBalancers: Rule = (o, r) => {
 };
 
 const blueGreen: Rule = (o, r) => {
+  if (!o.depdefValid) return;
   const external = controllerType(o) === "EXTERNAL";
   const pairs = o.depdef.targetGroupArnPairs;
   const lbs = arr(o.svcdef["loadBalancers"]).filter(isJsonObject);
@@ -368,6 +371,7 @@ const plaintextSecrets: Rule = (o, r) => {
 };
 
 const safety: Rule = (o, r) => {
+  if (!o.depdefValid) return;
   const type = controllerType(o);
   if (type === "EXTERNAL" && arr(o.svcdef["loadBalancers"]).length > 0 && o.depdef.alarms.alarmNames.length === 0) {
     r.warn(o.depdefDoc, o.files.depdef ?? o.files.svcdef, o.depdefDoc ? [] : [], "FLT-WARN-BG-NO-ALARMS", "blue/green without alarms: traffic shifts on a timer with no health signal to stop it", 'name CloudWatch alarms in "alarms": {"alarmNames": [...]}');

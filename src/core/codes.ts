@@ -54,6 +54,13 @@ export const PROBLEM_CODES = {
   "FLT-GIT-FAILED": "A git command failed.",
   "FLT-CHANGE-DELETE-UNSAFE": "A delete is held back because an object of the new commit cannot be read and may manage that service.",
   "FLT-CHANGE-DELETE-UNIDENTIFIED": "A removed svcdef could not be read at the old commit, so the service to delete is unknown.",
+  // The store
+  "FLT-STORE-CONFLICT": "Someone else changed the record first (optimistic concurrency); re-read and retry.",
+  "FLT-STORE-NOT-FOUND": "No such record in the store.",
+  "FLT-STORE-ACTIVE-DEPLOYMENT": "The object already has a deployment in progress; one object never has two at once.",
+  "FLT-STORE-DEPLOYMENT-FINISHED": "The deployment has finished; it can no longer change or take controls.",
+  "FLT-STORE-DUPLICATE": "A record with that name or id already exists.",
+  "FLT-STORE-INVALID": "The value cannot be stored as given.",
   // Command line
   "FLT-CLI-USAGE": "The command was called with wrong arguments.",
   "FLT-INTERNAL": "An unexpected internal error; please report it.",

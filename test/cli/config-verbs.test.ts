@@ -1,0 +1,114 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { cli } from "../helpers/cli.ts";
+import { TestRepo } from "../helpers/git-repo.ts";
+import { rollingObject, svcdef } from "../helpers/objects.ts";
+import { cleanupTrees, writeTree } from "../helpers/tree.ts";
+
+const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
+const repos: TestRepo[] = [];
+after(() => {
+  cleanupTrees();
+  repos.forEach((r) => r.cleanup());
+});
+
+describe("flotilla validate", () => {
+  it("passes on the bundled examples (warnings allowed) with exit 0", async () => {
+    const r = await cli(["validate", EXAMPLES]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /6 objects: valid — 0 errors/);
+    assert.match(r.stdout, /\[OK\] prod\/web\/web blue\/green · web in prod-apps \(us-west-2\)/);
+  });
+  it("exits 1 on an error and prints a checklist line with code, file:line:col and path", async () => {
+    const dir = writeTree({ ...rollingObject("a/a", "a"), "a/a_depdef.json": '{\n  "bakeTme": 5\n}' });
+    const r = await cli(["validate", dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /\[NG\] a\/a/);
+    assert.match(r.stdout, /error FLT-CONFIG-UNKNOWN-KEY a\/a_depdef\.json:2:3 \$\.bakeTme/);
+    assert.match(r.stdout, /did you mean "bakeTime"\?/);
+  });
+  it("--output json prints one document with problems as objects", async () => {
+    const dir = writeTree({ "a/a_svcdef.json": svcdef("a") });
+    const r = await cli(["validate", dir, "--output", "json"]);
+    assert.equal(r.code, 1);
+    const doc = JSON.parse(r.stdout) as { valid: boolean; problems: Record<string, unknown>[]; objects: { object: string }[] };
+    assert.equal(doc.valid, false);
+    assert.deepEqual(doc.objects.map((o) => o.object), ["a/a"]);
+    const p = doc.problems.find((x) => x["code"] === "FLT-OBJECT-NO-TASKDEF")!;
+    assert.deepEqual([p["severity"], p["file"], p["path"]], ["error", "a/a_svcdef.json", "$"]);
+    assert.equal(typeof p["message"], "string");
+  });
+  it("writes no colour codes when not on a TTY", async () => {
+    const r = await cli(["validate", EXAMPLES]);
+    assert.doesNotMatch(r.stdout, /\u001b\[/);
+  });
+});
+
+describe("flotilla render", () => {
+  it("prints the rendered definitions with depdef defaults filled in, masking sensitive values", async () => {
+    const dir = writeTree({
+      "a/a_svcdef.json": '{"serviceName": "a", "cluster": "c", "desiredCount": 1, "launchType": "EC2", "tags": [{"key": "db", "value": "{{ db }}"}]}',
+      "a/a_taskdef.json": rollingObject("a", "a")["a_taskdef.json"]!,
+      "a/a_input.json": { ref: { file: ["tf.json"], type: "TERRAFORM" } },
+      "tf.json": { db: { value: "postgres://u:hunter2@db/x", sensitive: true } },
+    });
+    const r = await cli(["render", dir, "a/a", "--output", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { svcdef: { tags: { value: string }[] }; depdef: { stabilityCheck: { timeout: number }; trafficShiftingConfig: { type: string } } };
+    assert.equal(doc.svcdef.tags[0]!.value, "****");
+    assert.equal(doc.depdef.stabilityCheck.timeout, 300);
+    assert.equal(doc.depdef.trafficShiftingConfig.type, "CANARY");
+    assert.doesNotMatch(r.stdout, /hunter2/);
+    const shown = await cli(["render", dir, "a/a_svcdef.json", "--output", "json", "--show-sensitive"]);
+    assert.match(shown.stdout, /hunter2/);
+  });
+  it("an unknown object is a coded usage error with a suggestion", async () => {
+    const r = await cli(["render", EXAMPLES, "prod/web/wbe"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /FLT-OBJECT-NOT-FOUND/);
+    assert.match(r.stderr, /did you mean "prod\/web\/web"/);
+  });
+});
+
+describe("flotilla changes", () => {
+  it("shows per object what a commit does, as JSON with object and action", async () => {
+    const repo = new TestRepo();
+    repos.push(repo);
+    repo.write({ ...rollingObject("a/a", "a"), ...rollingObject("b/b", "b"), "b/b_depdef.json": {} });
+    repo.commit();
+    repo.write({ "a/a_svcdef.json": svcdef("a", { desiredCount: 3 }), "b/b_depdef.json": { bakeTime: 1 } });
+    repo.commit();
+    const r = await cli(["changes", repo.dir, "--output", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { changes: { object: string; action: string; reason: string }[] };
+    assert.deepEqual(doc.changes.map((c) => [c.object, c.action, c.reason]), [["a/a", "deploy", "changed"], ["b/b", "none", "depdef-only"]]);
+    const text = await cli(["changes", repo.dir, "--from", "HEAD~1", "--to", "HEAD"]);
+    assert.match(text.stdout, /deploy a\/a/);
+    const initial = await cli(["changes", repo.dir, "--initial", "--output", "json"]);
+    assert.equal((JSON.parse(initial.stdout) as { changes: unknown[] }).changes.length, 2);
+  });
+  it("an unknown revision exits 2 with its code", async () => {
+    const repo = new TestRepo();
+    repos.push(repo);
+    repo.write(rollingObject("a/a", "a")).commit();
+    const r = await cli(["changes", repo.dir, "--from", "nope"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /FLT-GIT-UNKNOWN-REVISION/);
+  });
+  it("outside a Git repository exits 2 with its code", async () => {
+    const r = await cli(["changes", writeTree({ "x.txt": "x" })]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /FLT-GIT-NOT-A-REPOSITORY/);
+  });
+});
+
+describe("flotilla demo", () => {
+  it("validates the examples and shows the first and a follow-up commit", async () => {
+    const r = await cli(["demo"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /6 objects: valid/);
+    assert.match(r.stdout, /deploy dev\/jobs\/jobs +moved from dev\/worker\/worker/);
+    assert.match(r.stdout, /none {3}prod\/api\/api +only the depdef changed/);
+  });
+});
