@@ -407,25 +407,28 @@ export class KyselyStore implements Store {
   }
 
   async updateRepository(name: string, patch: RepositoryPatch): Promise<Repository> {
-    const current = await this.getRepository(name);
-    if (!current) throw notFound("Repository", name);
-    const merged = { ...current, ...patch };
-    checkRepository(merged);
-    const row = await this.#db
-      .updateTable("repositories")
-      .set({
-        url: merged.url,
-        branch: merged.branch,
-        path: merged.path ?? null,
-        poll_interval_seconds: merged.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS,
-        credentials: toJson(merged.credentials),
-        updated_at: this.#clock.now(),
-      })
-      .where("name", "=", name)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw notFound("Repository", name);
-    return toRepository(row);
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom("repositories").selectAll().where("name", "=", name);
+      if (this.kind === "postgres") query = query.forUpdate();
+      const row = await query.executeTakeFirst();
+      if (!row) throw notFound("Repository", name);
+      const merged = { ...toRepository(row), ...patch };
+      checkRepository(merged);
+      const updated = await trx
+        .updateTable("repositories")
+        .set({
+          url: merged.url,
+          branch: merged.branch,
+          path: merged.path ?? null,
+          poll_interval_seconds: merged.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS,
+          credentials: toJson(merged.credentials),
+          updated_at: this.#clock.now(),
+        })
+        .where("name", "=", name)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRepository(updated);
+    });
   }
 
   async getRepository(name: string): Promise<Repository | undefined> {
@@ -491,6 +494,7 @@ export class KyselyStore implements Store {
   // ---- leases ------------------------------------------------------------------------------
 
   async acquireLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    checkTtl(ttlMs);
     const now = this.#clock.now();
     // One statement, atomic on both backends: insert, or take over when ours or expired.
     const row = await this.#db
@@ -523,6 +527,7 @@ export class KyselyStore implements Store {
   }
 
   async renewLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    checkTtl(ttlMs);
     const now = this.#clock.now();
     const row = await this.#db
       .updateTable("leases")
@@ -535,9 +540,17 @@ export class KyselyStore implements Store {
     return row && toLease(row);
   }
 
+  /** Ends our lease now. The row stays, expired, so the fencing epoch never goes back. */
   async releaseLease(key: string, holder: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom("leases").where("key", "=", key).where("holder", "=", holder).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    const now = this.#clock.now();
+    const result = await this.#db
+      .updateTable("leases")
+      .set({ expires_at: now })
+      .where("key", "=", key)
+      .where("holder", "=", holder)
+      .where("expires_at", ">", now)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** The current lease, or undefined when there is none or it has expired. */
@@ -551,6 +564,10 @@ export class KyselyStore implements Store {
     this.#closed = true;
     await this.#db.destroy();
   }
+}
+
+function checkTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new StoreError("FLT-STORE-INVALID", `A lease needs a positive TTL, not ${ttlMs} ms.`);
 }
 
 function notFound(what: string, id: string): StoreError {

@@ -13,6 +13,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   clock?: StoreClock;
   poolSize?: number;
+  /** Told about errors on idle pooled connections (e.g. a server restart); the pool reconnects. */
+  onPoolError?: (error: Error) => void;
 }
 
 const INT8_OID = 20;
@@ -35,6 +37,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     types,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
+  // Without a listener, an idle connection's error (server restart, network blip) would be an
+  // unhandled 'error' event and crash the controller; the next query simply reconnects.
+  pool.on("error", options.onPoolError ?? (() => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await ensureSchema(db, schema);

@@ -402,7 +402,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
           assert.equal((await store.getLease(key))?.holder, "replica-b");
           assert.equal(await store.releaseLease(key, "replica-a"), false, "the old holder cannot release it");
           assert.equal(await other.releaseLease(key, "replica-b"), true);
-          assert.equal((await store.acquireLease(key, "replica-a", 1000))?.epoch, 1);
+          assert.equal(await other.releaseLease(key, "replica-b"), false, "already released");
+          assert.equal(await store.getLease(key), undefined);
+          assert.equal((await store.acquireLease(key, "replica-a", 1000))?.epoch, 3, "the epoch never goes back, even after a release");
+          await assert.rejects(store.acquireLease(key, "replica-a", 0), code("FLT-STORE-INVALID"));
         } finally {
           if (other !== store) await other.close();
         }
