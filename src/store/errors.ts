@@ -3,6 +3,8 @@
  * (e.g. the runner reloads and retries on FLT-STORE-CONFLICT; the CLI prints NOT-FOUND as usage).
  */
 
+import { FlotillaError } from "../core/problems.ts";
+
 export type StoreErrorCode =
   | "FLT-STORE-CONFLICT"
   | "FLT-STORE-NOT-FOUND"
@@ -11,12 +13,15 @@ export type StoreErrorCode =
   | "FLT-STORE-DUPLICATE"
   | "FLT-STORE-INVALID";
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+/** A FlotillaError, so the CLI and the API report it with its code like any other problem. */
+export class StoreError extends FlotillaError {
+  declare readonly problem: FlotillaError["problem"] & { code: StoreErrorCode };
   constructor(code: StoreErrorCode, message: string) {
-    super(message);
+    super({ code, message });
     this.name = "StoreError";
-    this.code = code;
+  }
+  override get code(): StoreErrorCode {
+    return this.problem.code;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The store contract against PostgreSQL, when FLOTILLA_TEST_POSTGRES_URL names a database the
- * tests may create schemas in (scripts/test-postgres.sh sets one up). Each test gets a schema
+ * tests may create schemas in (scripts/with-postgres.sh sets one up). Each test gets a schema
  * of its own, dropped afterwards.
  */
 import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ function freshSchema(): string {
 
 if (url === undefined || url === "") {
   describe("PostgreSQL store", () => {
-    it("PostgreSQL store contract skipped: set FLOTILLA_TEST_POSTGRES_URL (see scripts/test-postgres.sh)", { skip: true }, () => {});
+    it("PostgreSQL store contract skipped: set FLOTILLA_TEST_POSTGRES_URL (see scripts/with-postgres.sh)", { skip: true }, () => {});
   });
 } else {
   storeContract("PostgreSQL", async () => {

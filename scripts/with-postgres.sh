@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Runs the store tests against a real PostgreSQL: installs Debian's postgresql if missing,
-# starts a throwaway cluster on a loopback port (never touching a system cluster), creates a
-# database, runs the tests with FLOTILLA_TEST_POSTGRES_URL, and stops the cluster on exit.
+# Runs a command with a real PostgreSQL: installs Debian's postgresql if missing, starts a
+# throwaway cluster on a loopback port (never touching a system cluster), creates a database,
+# runs the command with FLOTILLA_TEST_POSTGRES_URL set, and stops the cluster on exit.
 #
-#   scripts/test-postgres.sh                      # the store tests
-#   scripts/test-postgres.sh "test/**/*.test.ts"  # any other test glob
+#   scripts/with-postgres.sh              # the store tests only
+#   scripts/with-postgres.sh npm test     # the whole suite, PostgreSQL halves included (CI does this)
 #
-# With FLOTILLA_TEST_POSTGRES_URL already set, it only runs the tests against that database.
+# With FLOTILLA_TEST_POSTGRES_URL already set, it only runs the command against that database.
 # Environment: FLOTILLA_PG_PORT (default 54329).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-globs=("$@")
-[ ${#globs[@]} -eq 0 ] && globs=("test/store/**/*.test.ts")
+command=("$@")
+[ ${#command[@]} -eq 0 ] && command=(npx node --test --test-concurrency=2 "test/store/**/*.test.ts")
 
 run_tests() {
-  timeout 600 npx node --test --test-concurrency=2 "${globs[@]}"
+  "${command[@]}"
 }
 
 if [ -n "${FLOTILLA_TEST_POSTGRES_URL:-}" ]; then
