@@ -17,6 +17,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./render.ts"),
   () => import("./changes.ts"),
   () => import("./demo.ts"),
+  () => import("./sim.ts"),
 ];
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

@@ -1,0 +1,222 @@
+/**
+ * Application Load Balancers: target groups, listeners, rules with weighted forward actions,
+ * target registration and health checks. SPEC.md §Load balancing.
+ */
+import type { Action, TargetHealthState } from "../aws/ports.ts";
+import type { SimulatorCore } from "./core.ts";
+import { nameHash } from "./ids.ts";
+import type { SimListener, SimLoadBalancer, SimRule, SimTarget, SimTargetGroup, SimTask } from "./model.ts";
+import { checkSuccess, failHealthCheck, later } from "./tasks.ts";
+
+export interface TargetGroupInit {
+  name: string;
+  port?: number;
+  protocol?: string;
+  targetType?: string;
+  healthCheckIntervalSeconds?: number;
+  healthyThresholdCount?: number;
+  unhealthyThresholdCount?: number;
+  healthCheckPath?: string;
+  deregistrationDelaySeconds?: number;
+}
+
+export class ElbState {
+  private readonly sim: SimulatorCore;
+  readonly targetGroups = new Map<string, SimTargetGroup>();
+  readonly loadBalancers = new Map<string, SimLoadBalancer>();
+  readonly listeners = new Map<string, SimListener>();
+  readonly rules = new Map<string, SimRule>();
+
+  constructor(sim: SimulatorCore) {
+    this.sim = sim;
+  }
+
+  private arnPrefix(): string {
+    return `arn:aws:elasticloadbalancing:${this.sim.region}:${this.sim.account}`;
+  }
+
+  /** ARNs are derived from names, so users can write them into svcdefs before the scenario runs. */
+  targetGroupArn(name: string): string {
+    return `${this.arnPrefix()}:targetgroup/${name}/${nameHash(name)}`;
+  }
+
+  addTargetGroup(init: TargetGroupInit): SimTargetGroup {
+    // ALB defaults for HTTP target groups.
+    const tg: SimTargetGroup = {
+      arn: this.targetGroupArn(init.name),
+      name: init.name,
+      port: init.port ?? 80,
+      protocol: init.protocol ?? "HTTP",
+      targetType: init.targetType ?? "ip",
+      intervalMs: (init.healthCheckIntervalSeconds ?? 30) * 1000,
+      healthyThreshold: init.healthyThresholdCount ?? 5,
+      unhealthyThreshold: init.unhealthyThresholdCount ?? 2,
+      path: init.healthCheckPath ?? "/",
+      deregistrationDelayMs: (init.deregistrationDelaySeconds ?? 300) * 1000,
+      targets: new Set(),
+    };
+    this.targetGroups.set(tg.arn, tg);
+    return tg;
+  }
+
+  addLoadBalancer(name: string): SimLoadBalancer {
+    const lb: SimLoadBalancer = { arn: `${this.arnPrefix()}:loadbalancer/app/${name}/${nameHash(name)}`, name, listeners: [] };
+    this.loadBalancers.set(lb.arn, lb);
+    return lb;
+  }
+
+  addListener(lb: SimLoadBalancer, port: number, protocol: string, defaultActions: Action[]): SimListener {
+    this.validateActions("CreateListener", defaultActions, lb.arn, "defaultActions");
+    const arn = `${this.arnPrefix()}:listener/app/${lb.name}/${nameHash(lb.name)}/${nameHash(`${lb.name}:${port}`)}`;
+    const l: SimListener = { arn, lbArn: lb.arn, port, protocol, defaultActions: structuredClone(defaultActions), rules: [] };
+    lb.listeners.push(l);
+    this.listeners.set(arn, l);
+    return l;
+  }
+
+  addRule(l: SimListener, priority: number, conditions: Record<string, unknown>[], actions: Action[]): SimRule {
+    this.validateActions("CreateRule", actions, l.lbArn, "actions");
+    const lb = this.loadBalancers.get(l.lbArn)!;
+    const arn = `${this.arnPrefix()}:listener-rule/app/${lb.name}/${nameHash(lb.name)}/${nameHash(`${lb.name}:${l.port}`)}/${nameHash(`${l.arn}#${priority}`)}`;
+    const r: SimRule = { arn, listenerArn: l.arn, priority: String(priority), conditions: structuredClone(conditions), actions: structuredClone(actions) };
+    l.rules.push(r);
+    this.rules.set(arn, r);
+    return r;
+  }
+
+  /** The load balancers whose listeners or rules forward to the group. */
+  loadBalancerArnsOf(tgArn: string): string[] {
+    const out = new Set<string>();
+    for (const l of this.listeners.values()) {
+      if ([l.defaultActions, ...l.rules.map((r) => r.actions)].some((acts) => forwardsTo(acts, tgArn))) out.add(l.lbArn);
+    }
+    return [...out];
+  }
+
+  /** Share of one listener's traffic going to the group (0–1), the largest over all listeners. */
+  trafficShare(tgArn: string): number {
+    let best = 0;
+    for (const l of this.listeners.values()) {
+      for (const acts of [l.defaultActions, ...l.rules.map((r) => r.actions)]) {
+        for (const a of acts) {
+          if (a.type !== "forward") continue;
+          const groups = a.forwardConfig?.targetGroups ?? (a.targetGroupArn ? [{ targetGroupArn: a.targetGroupArn, weight: 1 }] : []);
+          const total = groups.reduce((s, g) => s + g.weight, 0);
+          const mine = groups.filter((g) => g.targetGroupArn === tgArn).reduce((s, g) => s + g.weight, 0);
+          if (total > 0) best = Math.max(best, mine / total);
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
+   * ELBv2's checks on forward actions. Weight range errors use the AWS validation-message form;
+   * see SPEC.md for which messages are verbatim.
+   */
+  validateActions(operation: string, actions: Action[], lbArn: string | undefined, field: string): void {
+    const err = (name: string, message: string) => this.sim.error("ELBv2", operation, name, message);
+    if (actions.length === 0) throw err("ValidationError", `A listener or rule must have at least one action`);
+    actions.forEach((a, i) => {
+      if (a.type !== "forward") return;
+      const groups = a.forwardConfig?.targetGroups ?? [];
+      if (!a.forwardConfig && !a.targetGroupArn) throw err("ValidationError", "A target group ARN must be specified for a forward action");
+      if (a.targetGroupArn && a.forwardConfig && !(groups.length === 1 && groups[0]!.targetGroupArn === a.targetGroupArn)) {
+        throw err("ValidationError", "You cannot specify a target group ARN both in the forward action and in its forward config unless they match");
+      }
+      if (groups.length > 5) throw err("ValidationError", `You can specify up to 5 target groups in a forward action`);
+      const seen = new Set<string>();
+      groups.forEach((g, j) => {
+        if (!Number.isInteger(g.weight) || g.weight < 0 || g.weight > 999) {
+          const bound = g.weight < 0 ? "greater than or equal to 0" : "less than or equal to 999";
+          throw err("ValidationError", `1 validation error detected: Value '${g.weight}' at '${field}.${i + 1}.member.forwardConfig.targetGroups.${j + 1}.member.weight' failed to satisfy constraint: Member must have value ${bound}`);
+        }
+        if (seen.has(g.targetGroupArn)) throw err("ValidationError", `The target group '${g.targetGroupArn}' is specified more than once in the forward action`);
+        seen.add(g.targetGroupArn);
+      });
+      for (const arn of [...groups.map((g) => g.targetGroupArn), ...(a.targetGroupArn ? [a.targetGroupArn] : [])]) {
+        if (!this.targetGroups.has(arn)) throw err("TargetGroupNotFound", "One or more target groups not found");
+        const other = this.loadBalancerArnsOf(arn).filter((x) => x !== lbArn);
+        if (lbArn && other.length > 0) throw err("TargetGroupAssociationLimit", `The following target groups cannot be associated with more than one load balancer: ${arn}`);
+      }
+    });
+  }
+
+  modifyListener(listenerArn: string, actions: Action[]): SimListener {
+    const l = this.listeners.get(listenerArn);
+    if (!l) throw this.sim.error("ELBv2", "ModifyListener", "ListenerNotFound", "One or more listeners not found");
+    this.validateActions("ModifyListener", actions, l.lbArn, "defaultActions");
+    l.defaultActions = structuredClone(actions);
+    this.sim.trafficChanged();
+    return l;
+  }
+
+  modifyRule(ruleArn: string, actions: Action[]): SimRule {
+    const r = this.rules.get(ruleArn);
+    if (!r) throw this.sim.error("ELBv2", "ModifyRule", "RuleNotFound", "One or more rules not found");
+    this.validateActions("ModifyRule", actions, this.listeners.get(r.listenerArn)?.lbArn, "actions");
+    r.actions = structuredClone(actions);
+    this.sim.trafficChanged();
+    return r;
+  }
+
+  // ---- targets ----
+
+  registerTarget(task: SimTask, tgArn: string, port: number, opts: { healthyNow: boolean; fails: boolean }): void {
+    const tg = this.targetGroups.get(tgArn);
+    if (!tg) return;
+    const inUse = this.loadBalancerArnsOf(tgArn).length > 0;
+    const t: SimTarget = { tgArn, task, id: task.ip, port, state: "initial", reason: "Elb.RegistrationInProgress", description: "Target registration is in progress" };
+    tg.targets.add(t);
+    task.targets.push(t);
+    if (!inUse) return this.setState(t, "unused", "Target.NotInUse", "Target group is not configured to receive traffic from the load balancer");
+    if (opts.healthyNow) return this.setState(t, "healthy");
+    if (opts.fails) {
+      this.failTarget(task, t);
+      return;
+    }
+    later(this.sim, task, tg.intervalMs * tg.healthyThreshold, () => {
+      if (t.state !== "initial") return;
+      this.setState(t, "healthy");
+      checkSuccess(this.sim, task);
+      this.sim.markDirty(task.service);
+    });
+  }
+
+  /** Health checks start failing: unhealthy after UnhealthyThresholdCount intervals. */
+  failTarget(task: SimTask, t: SimTarget): void {
+    const tg = this.targetGroups.get(t.tgArn);
+    if (!tg || t.state === "unused") return;
+    later(this.sim, task, tg.intervalMs * tg.unhealthyThreshold, () => {
+      this.setState(t, "unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [503]");
+      failHealthCheck(this.sim, task, `Task failed ELB health checks in (target-group ${tg.arn})`);
+      this.sim.markDirty(task.service);
+    });
+  }
+
+  /** Start connection draining; returns the longest deregistration delay of the task's groups. */
+  drainTargets(task: SimTask): number {
+    let delay = 0;
+    for (const t of task.targets) {
+      const tg = this.targetGroups.get(t.tgArn);
+      if (!tg) continue;
+      this.setState(t, "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress");
+      delay = Math.max(delay, tg.deregistrationDelayMs);
+      this.sim.after(tg.deregistrationDelayMs, () => tg.targets.delete(t));
+    }
+    return delay;
+  }
+
+  private setState(t: SimTarget, state: TargetHealthState, reason?: string, description?: string): void {
+    t.state = state;
+    if (reason) t.reason = reason;
+    else delete t.reason;
+    if (description) t.description = description;
+    else delete t.description;
+    this.sim.trafficChanged();
+  }
+}
+
+function forwardsTo(actions: Action[], tgArn: string): boolean {
+  return actions.some((a) => a.type === "forward" && (a.targetGroupArn === tgArn || (a.forwardConfig?.targetGroups ?? []).some((g) => g.targetGroupArn === tgArn)));
+}

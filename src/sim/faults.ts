@@ -1,0 +1,84 @@
+/** Injected faults: per image (what its tasks do), per API (errors, latency). SPEC.md §Faults. */
+
+export interface ImageFault {
+  /** Image reference; `*` matches any run of characters (e.g. `repo/app:v2*`). */
+  image: string;
+  /** The pull fails: the task stops with CannotPullContainerError and never runs. */
+  pullFails?: boolean;
+  /** The essential container exits this many seconds after RUNNING. */
+  exitAfterMs?: number;
+  exitCode?: number;
+  /** Load-balancer and container health checks fail. */
+  failsHealthChecks?: boolean;
+  /** Extra time between PENDING and RUNNING. */
+  startDelayMs?: number;
+  /** Active only within [fromMs, untilMs) of simulated time since the scenario start. */
+  fromMs?: number;
+  untilMs?: number;
+}
+
+export interface ApiFault {
+  /** AWS operation name (`UpdateService`) or `*`. */
+  operation: string;
+  /** Fraction of calls failing, 0–1. */
+  errorRate?: number;
+  /** Error name to fail with (default ServerException / InternalFailure). */
+  error?: string;
+  message?: string;
+  /** Added to every matching call, on the simulator's clock. */
+  latencyMs?: number;
+  fromMs?: number;
+  untilMs?: number;
+}
+
+export interface ImageBehaviour {
+  pullFails: boolean;
+  exitAfterMs?: number;
+  exitCode: number;
+  failsHealthChecks: boolean;
+  startDelayMs: number;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp("^" + glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$");
+}
+
+export class Faults {
+  private readonly images: { fault: ImageFault; re: RegExp }[];
+  readonly apis: ApiFault[];
+
+  constructor(images: ImageFault[] = [], apis: ApiFault[] = []) {
+    this.images = images.map((fault) => ({ fault, re: globToRegExp(fault.image) }));
+    this.apis = apis;
+  }
+
+  addImageFault(fault: ImageFault): void {
+    this.images.push({ fault, re: globToRegExp(fault.image) });
+  }
+
+  addApiFault(fault: ApiFault): void {
+    this.apis.push(fault);
+  }
+
+  /** What a task launched at `elapsedMs` with these images does; every matching fault applies. */
+  behaviour(images: readonly string[], elapsedMs: number): ImageBehaviour {
+    const b: ImageBehaviour = { pullFails: false, exitCode: 1, failsHealthChecks: false, startDelayMs: 0 };
+    for (const { fault, re } of this.images) {
+      if (!images.some((i) => re.test(i)) || !within(fault, elapsedMs)) continue;
+      if (fault.pullFails) b.pullFails = true;
+      if (fault.failsHealthChecks) b.failsHealthChecks = true;
+      if (fault.exitAfterMs !== undefined) b.exitAfterMs = Math.min(b.exitAfterMs ?? Infinity, fault.exitAfterMs);
+      if (fault.exitCode !== undefined) b.exitCode = fault.exitCode;
+      if (fault.startDelayMs) b.startDelayMs += fault.startDelayMs;
+    }
+    return b;
+  }
+
+  apiFaults(operation: string, elapsedMs: number): ApiFault[] {
+    return this.apis.filter((f) => (f.operation === "*" || f.operation === operation) && within(f, elapsedMs));
+  }
+}
+
+function within(f: { fromMs?: number; untilMs?: number }, t: number): boolean {
+  return (f.fromMs === undefined || t >= f.fromMs) && (f.untilMs === undefined || t < f.untilMs);
+}

@@ -1,0 +1,191 @@
+/** The simulator's internal state. Ports copy out of these; nothing outside src/sim sees them. */
+import type { Action, DeploymentConfiguration, LoadBalancerRef, RolloutState, ServiceEvent, TargetHealthState, TaskStatus } from "../aws/ports.ts";
+
+/** Durations of the steps ECS, Fargate and ELB take, in ms. SPEC.md §Timing. */
+export interface Timing {
+  /** PROVISIONING → PENDING (capacity and ENI attachment). */
+  provisioningMs: number;
+  /** PENDING → RUNNING (image pull and container start). */
+  pullMs: number;
+  /** STOPPING → DEPROVISIONING → STOPPED once containers are signalled. */
+  stopMs: number;
+  /** How long STOPPED tasks stay describable. */
+  stoppedRetentionMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = {
+  provisioningMs: 5_000,
+  pullMs: 10_000,
+  stopMs: 5_000,
+  stoppedRetentionMs: 3_600_000,
+};
+
+export interface SimContainerDef {
+  name: string;
+  image: string;
+  essential: boolean;
+  containerPort?: number;
+  healthCheck?: { intervalMs: number; retries: number; startPeriodMs: number };
+}
+
+export interface SimTaskDef {
+  arn: string;
+  family: string;
+  revision: number;
+  status: "ACTIVE" | "INACTIVE";
+  containers: SimContainerDef[];
+  registeredAt: number;
+}
+
+export interface SimTarget {
+  tgArn: string;
+  task: SimTask;
+  id: string;
+  port: number;
+  state: TargetHealthState;
+  reason?: string;
+  description?: string;
+}
+
+/** Circuit-breaker bookkeeping of one deployment. */
+export interface BreakerState {
+  /** Stage 1 until a task reaches RUNNING, then stage 2 (health checks). */
+  stage: 1 | 2;
+  /** False once a task ran and passed its health checks: ECS then stops counting failures. */
+  evaluating: boolean;
+}
+
+export interface SimDeployment {
+  kind: "deployment";
+  id: string;
+  status: "PRIMARY" | "ACTIVE";
+  taskDef: SimTaskDef;
+  rolloutState: RolloutState;
+  rolloutStateReason: string;
+  failedTasks: number;
+  breaker: BreakerState;
+  /** FAILED with nothing to roll back to: ECS launches no more tasks for it. */
+  stalled: boolean;
+  loadBalancers: LoadBalancerRef[];
+  createdAt: number;
+  updatedAt: number;
+  tasks: Set<SimTask>;
+}
+
+export interface SimTaskSet {
+  kind: "taskSet";
+  id: string;
+  arn: string;
+  status: "PRIMARY" | "ACTIVE" | "DRAINING";
+  taskDef: SimTaskDef;
+  externalId?: string;
+  scalePercent: number;
+  loadBalancers: LoadBalancerRef[];
+  stabilityStatus: "STEADY_STATE" | "STABILIZING";
+  stabilityStatusAt: number;
+  createdAt: number;
+  updatedAt: number;
+  tasks: Set<SimTask>;
+}
+
+export type TaskOwner = SimDeployment | SimTaskSet;
+
+export interface SimTask {
+  id: string;
+  arn: string;
+  service: SimService;
+  owner: TaskOwner;
+  taskDef: SimTaskDef;
+  lastStatus: TaskStatus;
+  desiredStatus: "RUNNING" | "STOPPED";
+  /** Container health-check verdict (UNKNOWN when the task definition has none, or not yet). */
+  containerHealth: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
+  targets: SimTarget[];
+  ip: string;
+  createdAt: number;
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  exitCode?: number;
+  containerReason?: string;
+  /** The scheduler, not a fault, stopped it: not a failure. */
+  stoppedByScheduler: boolean;
+  /** Has counted as a success for the circuit breaker. */
+  succeeded: boolean;
+  /** Bumped whenever a scheduled lifecycle step becomes obsolete (e.g. the task was stopped). */
+  gen: number;
+}
+
+export interface SimService {
+  name: string;
+  arn: string;
+  cluster: SimCluster;
+  status: "ACTIVE" | "DRAINING" | "INACTIVE";
+  controller: "ECS" | "EXTERNAL";
+  desiredCount: number;
+  taskDef?: SimTaskDef;
+  deploymentConfiguration: Required<Pick<DeploymentConfiguration, "minimumHealthyPercent" | "maximumPercent">> & {
+    deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
+  };
+  loadBalancers: LoadBalancerRef[];
+  healthCheckGracePeriodMs: number;
+  launchType?: string;
+  /** Fields that make UpdateService start a new deployment when they change. */
+  deploymentShape: string;
+  deployments: SimDeployment[];
+  taskSets: SimTaskSet[];
+  events: ServiceEvent[];
+  createdAt: number;
+  /** Reported "has reached a steady state" since the last change. */
+  steady: boolean;
+  passQueued: boolean;
+}
+
+export interface SimCluster {
+  name: string;
+  arn: string;
+  services: Map<string, SimService>;
+  /** Every task, including STOPPED ones until they are forgotten. */
+  tasks: Map<string, SimTask>;
+}
+
+export interface SimTargetGroup {
+  arn: string;
+  name: string;
+  port: number;
+  protocol: string;
+  targetType: string;
+  intervalMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  path: string;
+  deregistrationDelayMs: number;
+  targets: Set<SimTarget>;
+}
+
+export interface SimListener {
+  arn: string;
+  lbArn: string;
+  port: number;
+  protocol: string;
+  defaultActions: Action[];
+  rules: SimRule[];
+}
+
+export interface SimRule {
+  arn: string;
+  listenerArn: string;
+  priority: string;
+  conditions: Record<string, unknown>[];
+  actions: Action[];
+}
+
+export interface SimLoadBalancer {
+  arn: string;
+  name: string;
+  listeners: SimListener[];
+}
+
+export const ACTIVE_STATUSES: ReadonlySet<TaskStatus> = new Set(["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"]);

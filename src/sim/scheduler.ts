@@ -1,0 +1,178 @@
+/**
+ * The ECS service scheduler, run for one service whenever something about it changes (event-driven:
+ * no periodic scan of every service). Rolling deployments (controller ECS), task sets (EXTERNAL),
+ * service deletion, and the deployment circuit breaker. SPEC.md §Rolling, §Circuit breaker, §Task sets.
+ */
+import type { SimulatorCore } from "./core.ts";
+import type { SimDeployment, SimService, SimTask, SimTaskSet } from "./model.ts";
+import { isHealthy, launchTask, occupies, stopTask } from "./tasks.ts";
+
+/** ECS's failure threshold: ceil(0.5 × desired), at least 3 and at most 200. */
+export function circuitBreakerThreshold(desiredCount: number): number {
+  return Math.min(200, Math.max(3, Math.ceil(0.5 * desiredCount)));
+}
+
+/** [floor, ceiling] of tasks a rolling deployment keeps: ceil(desired×min%), floor(desired×max%). */
+export function rollingBounds(desired: number, minimumHealthyPercent: number, maximumPercent: number): { lower: number; upper: number } {
+  return { lower: Math.ceil((desired * minimumHealthyPercent) / 100), upper: Math.floor((desired * maximumPercent) / 100) };
+}
+
+export function addEvent(sim: SimulatorCore, svc: SimService, message: string): void {
+  svc.events.unshift({ id: sim.ids.hex(8) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(12), createdAt: sim.now, message });
+  if (svc.events.length > 100) svc.events.length = 100;
+}
+
+export function servicePass(sim: SimulatorCore, svc: SimService): void {
+  if (svc.status === "INACTIVE") return;
+  if (svc.status === "DRAINING") return drainService(sim, svc);
+  if (svc.controller === "EXTERNAL") return taskSetPass(sim, svc);
+  rollingPass(sim, svc);
+}
+
+function liveTasks(svc: SimService): SimTask[] {
+  const out: SimTask[] = [];
+  for (const d of svc.deployments) for (const t of d.tasks) out.push(t);
+  for (const s of svc.taskSets) for (const t of s.tasks) out.push(t);
+  return out;
+}
+
+function drainService(sim: SimulatorCore, svc: SimService): void {
+  const tasks = liveTasks(svc);
+  for (const t of tasks) if (t.desiredStatus === "RUNNING") stopTask(sim, t, scalingReason(svc.deployments[0]?.id ?? svc.taskSets[0]?.id ?? "ecs-svc"), { stopCode: "ServiceSchedulerInitiated" });
+  if (tasks.every((t) => t.lastStatus === "STOPPED")) {
+    svc.status = "INACTIVE";
+    svc.deployments = [];
+    svc.taskSets = [];
+    addEvent(sim, svc, `(service ${svc.name}) has been deleted.`);
+  }
+}
+
+function scalingReason(deploymentId: string): string {
+  return `Scaling activity initiated by (deployment ${deploymentId})`;
+}
+
+/** Stop order when scaling in: tasks that are not (yet) healthy first, then the newest. */
+function stopOrder(a: SimTask, b: SimTask): number {
+  const ha = isHealthy(a) ? 1 : 0;
+  const hb = isHealthy(b) ? 1 : 0;
+  return ha - hb || b.createdAt - a.createdAt;
+}
+
+function rollingPass(sim: SimulatorCore, svc: SimService): void {
+  const primary = svc.deployments.find((d) => d.status === "PRIMARY");
+  if (!primary) return;
+  checkBreaker(sim, svc, primary);
+  const current = svc.deployments.find((d) => d.status === "PRIMARY")!; // a rollback may have switched it
+  const D = svc.desiredCount;
+  const { minimumHealthyPercent, maximumPercent } = svc.deploymentConfiguration;
+  const { lower, upper } = rollingBounds(D, minimumHealthyPercent, maximumPercent);
+  const all = liveTasks(svc);
+  const reason = scalingReason(current.id);
+
+  // 1. Retire tasks of older deployments without going below the healthy floor. Unhealthy ones
+  //    do not count toward the floor, so they can always go.
+  let healthy = all.filter((t) => t.desiredStatus === "RUNNING" && isHealthy(t)).length;
+  const old = all.filter((t) => t.owner !== current && t.desiredStatus === "RUNNING").sort(stopOrder);
+  for (const t of old) {
+    if (!isHealthy(t)) stopTask(sim, t, reason, { stopCode: "ServiceSchedulerInitiated" });
+    else if (healthy > lower) {
+      stopTask(sim, t, reason, { stopCode: "ServiceSchedulerInitiated" });
+      healthy--;
+    }
+  }
+  // 2. Scale the primary in if it has more tasks than desired.
+  const mine = [...current.tasks].filter((t) => t.desiredStatus === "RUNNING").sort(stopOrder);
+  for (let i = 0; mine.length - i > D; i++) stopTask(sim, mine[i]!, reason, { stopCode: "ServiceSchedulerInitiated" });
+  // 3. Launch new tasks under the ceiling; PROVISIONING/PENDING and draining tasks count toward it.
+  if (!current.stalled) {
+    const occupying = all.filter(occupies).length;
+    const need = D - Math.min(mine.length, D);
+    const room = upper - occupying;
+    for (let i = 0; i < Math.min(need, room); i++) launchTask(sim, svc, current);
+  }
+  checkCompleted(sim, svc, current);
+}
+
+function checkCompleted(sim: SimulatorCore, svc: SimService, p: SimDeployment): void {
+  const D = svc.desiredCount;
+  const mine = [...p.tasks].filter((t) => t.desiredStatus === "RUNNING");
+  const othersLeft = svc.deployments.some((d) => d !== p && [...d.tasks].some((t) => t.lastStatus !== "STOPPED"));
+  const stable = mine.length === D && mine.every(isHealthy) && !othersLeft && ![...p.tasks].some((t) => t.desiredStatus === "STOPPED");
+  if (!stable) {
+    svc.steady = false;
+    return;
+  }
+  if (p.rolloutState === "IN_PROGRESS") {
+    p.rolloutState = "COMPLETED";
+    p.rolloutStateReason = `ECS deployment ${p.id} completed.`;
+    p.updatedAt = sim.now;
+    svc.deployments = [p];
+    addEvent(sim, svc, `(service ${svc.name}) (deployment ${p.id}) deployment completed.`);
+  }
+  if (svc.deployments.length > 1 && p.rolloutState !== "FAILED") svc.deployments = [p];
+  if (!svc.steady) {
+    svc.steady = true;
+    addEvent(sim, svc, `(service ${svc.name}) has reached a steady state.`);
+  }
+}
+
+/** Circuit breaker: count failed tasks; at the threshold fail the deployment and roll back if asked. */
+function checkBreaker(sim: SimulatorCore, svc: SimService, p: SimDeployment): void {
+  const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
+  if (!cb.enable || p.rolloutState !== "IN_PROGRESS" || !p.breaker.evaluating) return;
+  if (p.failedTasks < circuitBreakerThreshold(svc.desiredCount)) return;
+  const why = p.breaker.stage === 1 ? "tasks failed to start" : "tasks failed health checks";
+  p.rolloutState = "FAILED";
+  p.updatedAt = sim.now;
+  const target = cb.rollback
+    ? svc.deployments.filter((d) => d !== p && d.rolloutState === "COMPLETED").sort((a, b) => b.createdAt - a.createdAt)[0]
+    : undefined;
+  if (!target) {
+    p.rolloutStateReason = `ECS deployment circuit breaker: ${why}.`;
+    p.stalled = true;
+    addEvent(sim, svc, `(service ${svc.name}) (deployment ${p.id}) deployment failed: ${why}.`);
+    return;
+  }
+  p.rolloutStateReason = `ECS deployment circuit breaker: ${why}. Rolling back to deployment ${target.id}.`;
+  p.status = "ACTIVE";
+  target.status = "PRIMARY";
+  target.rolloutState = "IN_PROGRESS";
+  target.rolloutStateReason = `ECS deployment circuit breaker: rolling back from deployment ${p.id}.`;
+  target.updatedAt = sim.now;
+  target.failedTasks = 0;
+  target.breaker = { stage: 1, evaluating: true };
+  target.stalled = false;
+  svc.taskDef = target.taskDef;
+  svc.steady = false;
+  addEvent(sim, svc, `(service ${svc.name}) (deployment ${p.id}) deployment failed: ${why}.`);
+  addEvent(sim, svc, `(service ${svc.name}) rolling back to deployment ${target.id}.`);
+}
+
+export function computedDesiredCount(desired: number, scalePercent: number): number {
+  return Math.ceil((desired * scalePercent) / 100);
+}
+
+function taskSetPass(sim: SimulatorCore, svc: SimService): void {
+  for (const ts of [...svc.taskSets]) {
+    const target = ts.status === "DRAINING" ? 0 : computedDesiredCount(svc.desiredCount, ts.scalePercent);
+    const mine = [...ts.tasks].filter((t) => t.desiredStatus === "RUNNING").sort(stopOrder);
+    for (let i = 0; mine.length - i > target; i++) stopTask(sim, mine[i]!, scalingReason(ts.id), { stopCode: "ServiceSchedulerInitiated" });
+    for (let i = mine.length; i < target; i++) launchTask(sim, svc, ts);
+    if (ts.status === "DRAINING" && [...ts.tasks].every((t) => t.lastStatus === "STOPPED")) {
+      svc.taskSets = svc.taskSets.filter((x) => x !== ts);
+      continue;
+    }
+    updateStability(sim, ts, target);
+  }
+}
+
+function updateStability(sim: SimulatorCore, ts: SimTaskSet, target: number): void {
+  const tasks = [...ts.tasks];
+  const running = tasks.filter((t) => t.desiredStatus === "RUNNING");
+  const steady = running.length === target && running.every(isHealthy) && tasks.every((t) => t.desiredStatus === "RUNNING");
+  const next = steady ? "STEADY_STATE" : "STABILIZING";
+  if (next !== ts.stabilityStatus) {
+    ts.stabilityStatus = next;
+    ts.stabilityStatusAt = sim.now;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The simulator's public face: build one (empty, or from a scenario), get its ports, drive time.
+ *
+ *   const clock = new VirtualClock({ autoAdvance: true });
+ *   const sim = new Simulator({ clock });
+ *   const ports = sim.ports();            // AwsPorts, same interface as the SDK adapter
+ */
+import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
+import { SimulatorCore } from "./core.ts";
+import { SimEcs } from "./ecs-api.ts";
+import { SimCloudWatch, SimElbv2 } from "./elb-api.ts";
+
+export class Simulator extends SimulatorCore {
+  private bundle: AwsPorts | undefined;
+
+  ports(): AwsPorts {
+    this.bundle ??= { region: this.region, ecs: new SimEcs(this), elbv2: new SimElbv2(this), cloudwatch: new SimCloudWatch(this) };
+    return this.bundle;
+  }
+
+  /** A factory for the engine: the simulator plays one Region; asking for another is a mistake. */
+  portsFactory(): AwsPortsFactory {
+    return (region) => {
+      if (region !== this.region) throw new Error(`the simulator models Region ${this.region}, not ${region}`);
+      return this.ports();
+    };
+  }
+
+  /** Run the world to `t` (epoch ms) without a caller: for printing state over time. */
+  advanceTo(t: number): void {
+    this.runUntil(t);
+  }
+}
