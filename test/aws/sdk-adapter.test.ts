@@ -1,0 +1,181 @@
+import { afterEach, beforeEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mockClient } from "aws-sdk-client-mock";
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  ServiceNotFoundException,
+  UpdateServiceCommand,
+} from "@aws-sdk/client-ecs";
+import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { VirtualClock } from "../../src/core/clock.ts";
+import { createSdkPorts } from "../../src/aws/sdk/index.ts";
+import { AwsError } from "../../src/aws/errors.ts";
+
+const ARN = "arn:aws:ecs:us-east-1:123456789012";
+const ecsMock = mockClient(ECSClient);
+const elbMock = mockClient(ElasticLoadBalancingV2Client);
+const cwMock = mockClient(CloudWatchClient);
+
+function ports(opts: { retry?: { maxAttempts?: number } } = {}) {
+  const clock = new VirtualClock({ start: 0, autoAdvance: true });
+  const clients = { ecs: new ECSClient({ region: "us-east-1" }), elbv2: new ElasticLoadBalancingV2Client({ region: "us-east-1" }), cloudwatch: new CloudWatchClient({ region: "us-east-1" }) };
+  return { clock, ports: createSdkPorts({ region: "us-east-1", clock, clients, random: () => 0.5, ...(opts.retry ? { retry: opts.retry } : {}) }) };
+}
+
+const sdkService = (name: string) => ({
+  serviceName: name,
+  serviceArn: `${ARN}:service/prod/${name}`,
+  clusterArn: `${ARN}:cluster/prod`,
+  status: "ACTIVE",
+  desiredCount: 3,
+  runningCount: 3,
+  pendingCount: 0,
+  deploymentController: { type: "ECS" as const },
+  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },
+  deployments: [
+    { id: "ecs-svc/1", status: "PRIMARY", taskDefinition: `${ARN}:task-definition/web:2`, desiredCount: 3, runningCount: 1, pendingCount: 2, failedTasks: 1, rolloutState: "IN_PROGRESS" as const, rolloutStateReason: "ECS deployment ecs-svc/1 in progress.", createdAt: new Date(1000), updatedAt: new Date(2000) },
+  ],
+  createdAt: new Date(500),
+});
+
+beforeEach(() => {
+  ecsMock.reset();
+  elbMock.reset();
+  cwMock.reset();
+});
+afterEach(() => {
+  ecsMock.reset();
+});
+
+describe("SDK adapter: ECS", () => {
+  it("coalesces concurrent DescribeServices from many callers into batches of 10 per cluster", async () => {
+    ecsMock.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
+      services: input.services.filter((s) => !s.startsWith("gone")).map(sdkService),
+      failures: input.services.filter((s) => s.startsWith("gone")).map((s) => ({ arn: `${ARN}:service/prod/${s}`, reason: "MISSING" })),
+    }));
+    const { ports: p } = ports();
+    const names = Array.from({ length: 25 }, (_, i) => `svc-${i}`);
+    const results = await Promise.all([...names.map((n) => p.ecs.describeServices("prod", [n])), p.ecs.describeServices("prod", ["gone-1", "svc-0"])]);
+    const calls = ecsMock.commandCalls(DescribeServicesCommand);
+    assert.equal(calls.length, 3);
+    assert.deepEqual(calls.map((c) => c.args[0].input.services?.length), [10, 10, 6]);
+    assert.ok(calls.every((c) => c.args[0].input.cluster === "prod"));
+    assert.equal(results[7]!.services[0]!.serviceName, "svc-7");
+    assert.equal(results[7]!.services.length, 1, "each caller gets only its own services");
+    assert.deepEqual(results[25]!.failures, [{ arn: `${ARN}:service/prod/gone-1`, reason: "MISSING" }]);
+    assert.equal(results[25]!.services[0]!.serviceName, "svc-0");
+  });
+
+  it("keeps different clusters in separate requests", async () => {
+    ecsMock.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({ services: input.services.map(sdkService), failures: [] }));
+    const { ports: p } = ports();
+    await Promise.all([p.ecs.describeServices("a", ["x"]), p.ecs.describeServices("b", ["y"])]);
+    assert.deepEqual(ecsMock.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input.cluster).sort(), ["a", "b"]);
+  });
+
+  it("maps the service shape the engine reads (deployments, rollout, counts, times)", async () => {
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [sdkService("web")], failures: [] });
+    const { ports: p } = ports();
+    const s = (await p.ecs.describeServices("prod", ["web"])).services[0]!;
+    assert.equal(s.deploymentController.type, "ECS");
+    assert.deepEqual(s.deploymentConfiguration.deploymentCircuitBreaker, { enable: true, rollback: true });
+    const d = s.deployments[0]!;
+    assert.deepEqual([d.status, d.rolloutState, d.failedTasks, d.pendingCount, d.createdAt, d.updatedAt], ["PRIMARY", "IN_PROGRESS", 1, 2, 1000, 2000]);
+  });
+
+  it("splits DescribeTasks into batches of 100 and follows ListTasks pages", async () => {
+    ecsMock.on(ListTasksCommand, { nextToken: undefined }).resolves({ taskArns: ["t1", "t2"], nextToken: "p2" });
+    ecsMock.on(ListTasksCommand, { nextToken: "p2" }).resolves({ taskArns: ["t3"] });
+    ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: input.tasks.map((t) => ({ taskArn: `${ARN}:task/prod/${t}`, lastStatus: "RUNNING", desiredStatus: "RUNNING" })), failures: [] }));
+    const { ports: p } = ports();
+    assert.deepEqual(await p.ecs.listTasks({ cluster: "prod", serviceName: "web" }), ["t1", "t2", "t3"]);
+    assert.equal(ecsMock.commandCalls(ListTasksCommand)[0]!.args[0].input.serviceName, "web");
+    const ids = Array.from({ length: 230 }, (_, i) => `id${i}`);
+    const r = await p.ecs.describeTasks("prod", ids);
+    assert.equal(r.tasks.length, 230);
+    assert.deepEqual(ecsMock.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input.tasks?.length), [100, 100, 30]);
+  });
+
+  it("passes the rendered request through unchanged", async () => {
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: `${ARN}:task-definition/web:7`, family: "web", revision: 7, containerDefinitions: [{ name: "app", image: "x:1" }] } });
+    ecsMock.on(UpdateServiceCommand).resolves({ service: sdkService("web") });
+    const { ports: p } = ports();
+    const td = { family: "web", containerDefinitions: [{ name: "app", image: "x:1", essential: true }], cpu: "256" };
+    assert.equal((await p.ecs.registerTaskDefinition(td)).revision, 7);
+    assert.deepEqual(ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input, td);
+    await p.ecs.updateService({ cluster: "prod", service: "web", taskDefinition: `${ARN}:task-definition/web:7`, forceNewDeployment: true });
+    assert.equal(ecsMock.commandCalls(UpdateServiceCommand)[0]!.args[0].input.forceNewDeployment, true);
+  });
+
+  it("retries throttling and transient errors, then succeeds", async () => {
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $fault: "client", $metadata: { httpStatusCode: 400 } });
+    const server = Object.assign(new Error("boom"), { name: "ServerException", $fault: "server", $metadata: { httpStatusCode: 500 } });
+    ecsMock.on(UpdateServiceCommand).rejectsOnce(throttled).rejectsOnce(server).resolves({ service: sdkService("web") });
+    const { ports: p, clock } = ports();
+    const s = await p.ecs.updateService({ cluster: "prod", service: "web", desiredCount: 3 });
+    assert.equal(s.serviceName, "web");
+    assert.equal(ecsMock.commandCalls(UpdateServiceCommand).length, 3);
+    assert.ok(clock.now() > 0, "backed off on the clock");
+  });
+
+  it("maps SDK exceptions to AwsError with AWS's name and does not retry them", async () => {
+    ecsMock.on(UpdateServiceCommand).rejects(new ServiceNotFoundException({ message: "Service not found.", $metadata: { httpStatusCode: 400 } }));
+    const { ports: p } = ports();
+    await assert.rejects(p.ecs.updateService({ cluster: "prod", service: "nope" }), (e: unknown) => {
+      assert.ok(e instanceof AwsError);
+      assert.equal(e.name, "ServiceNotFoundException");
+      assert.equal(e.message, "Service not found.");
+      assert.equal(e.retryable, false);
+      assert.equal(e.operation, "UpdateService");
+      return true;
+    });
+    assert.equal(ecsMock.commandCalls(UpdateServiceCommand).length, 1);
+  });
+});
+
+describe("SDK adapter: ELBv2 and CloudWatch", () => {
+  it("sends forward weights in the ELBv2 shape and maps the answer back", async () => {
+    const tgA = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1";
+    const tgB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2";
+    elbMock.on(ModifyListenerCommand).callsFake((input: { ListenerArn: string; DefaultActions: unknown[] }) => ({ Listeners: [{ ListenerArn: input.ListenerArn, LoadBalancerArn: "lb", DefaultActions: input.DefaultActions }] }));
+    const { ports: p } = ports();
+    const l = await p.elbv2.modifyListener({ listenerArn: "L", defaultActions: [{ type: "forward", forwardConfig: { targetGroups: [{ targetGroupArn: tgA, weight: 80 }, { targetGroupArn: tgB, weight: 20 }] } }] });
+    assert.deepEqual(elbMock.commandCalls(ModifyListenerCommand)[0]!.args[0].input.DefaultActions, [
+      { Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: tgA, Weight: 80 }, { TargetGroupArn: tgB, Weight: 20 }] } },
+    ]);
+    assert.deepEqual(l.defaultActions[0]!.forwardConfig!.targetGroups.map((g) => g.weight), [80, 20]);
+  });
+
+  it("follows DescribeListeners markers", async () => {
+    elbMock.on(DescribeListenersCommand, { Marker: undefined }).resolves({ Listeners: [{ ListenerArn: "l1" }], NextMarker: "m" });
+    elbMock.on(DescribeListenersCommand, { Marker: "m" }).resolves({ Listeners: [{ ListenerArn: "l2" }] });
+    const { ports: p } = ports();
+    assert.deepEqual((await p.elbv2.describeListeners({ loadBalancerArn: "lb" })).map((l) => l.listenerArn), ["l1", "l2"]);
+  });
+
+  it("batches DescribeAlarms by 100 names, asks for both alarm types and follows NextToken", async () => {
+    cwMock.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[]; NextToken?: string }) => {
+      if (input.AlarmNames.includes("composite") && !input.NextToken) return { MetricAlarms: [], NextToken: "n" };
+      return {
+        MetricAlarms: input.AlarmNames.filter((n) => n !== "composite").map((n) => ({ AlarmName: n, StateValue: "OK", StateUpdatedTimestamp: new Date(5) })),
+        CompositeAlarms: input.AlarmNames.includes("composite") ? [{ AlarmName: "composite", StateValue: "ALARM", AlarmRule: 'ALARM("a")' }] : [],
+      };
+    });
+    const { ports: p } = ports();
+    const names = Array.from({ length: 150 }, (_, i) => `a${i}`);
+    const [many, one] = await Promise.all([p.cloudwatch.describeAlarms(names), p.cloudwatch.describeAlarms(["composite"])]);
+    assert.equal(many.length, 150);
+    assert.equal(one.length, 1);
+    assert.equal(one[0]!.type, "composite");
+    assert.equal(one[0]!.stateValue, "ALARM");
+    const calls = cwMock.commandCalls(DescribeAlarmsCommand);
+    assert.ok(calls.every((c) => (c.args[0].input.AlarmNames?.length ?? 0) <= 100));
+    assert.deepEqual(calls[0]!.args[0].input.AlarmTypes, ["MetricAlarm", "CompositeAlarm"]);
+    assert.equal(calls.filter((c) => c.args[0].input.NextToken === "n").length, 1);
+  });
+});
