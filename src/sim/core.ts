@@ -14,7 +14,7 @@ import { EventQueue } from "./event-queue.ts";
 import { Faults } from "./faults.ts";
 import { Ids, seededRandom } from "./ids.ts";
 import { DEFAULT_TIMING, type SimCluster, type SimService, type SimTask, type SimTaskDef, type Timing } from "./model.ts";
-import { servicePass } from "./scheduler.ts";
+import { checkBreaker, servicePass } from "./scheduler.ts";
 
 export interface SimulatorOptions {
   clock: Clock;
@@ -135,9 +135,11 @@ export class SimulatorCore {
 
   onTaskFailed(task: SimTask): void {
     const d = task.owner;
-    if (d.kind !== "deployment" || !d.breaker.evaluating) return;
+    if (d.kind !== "deployment" || !d.breaker.evaluating || d.rolloutState !== "IN_PROGRESS") return;
     d.failedTasks++;
     d.updatedAt = this.now;
+    // Checked at once, so tasks failing in the same instant cannot push the count past the threshold.
+    if (d.status === "PRIMARY") checkBreaker(this, task.service, d);
     this.markDirty(task.service);
   }
 

@@ -117,7 +117,7 @@ function checkCompleted(sim: SimulatorCore, svc: SimService, p: SimDeployment): 
 }
 
 /** Circuit breaker: count failed tasks; at the threshold fail the deployment and roll back if asked. */
-function checkBreaker(sim: SimulatorCore, svc: SimService, p: SimDeployment): void {
+export function checkBreaker(sim: SimulatorCore, svc: SimService, p: SimDeployment): void {
   const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
   if (!cb.enable || p.rolloutState !== "IN_PROGRESS" || !p.breaker.evaluating) return;
   if (p.failedTasks < circuitBreakerThreshold(svc.desiredCount)) return;

@@ -46,3 +46,29 @@ export function world(opts: Partial<SimulatorOptions> = {}): World {
 export function taskdef(family: string, image: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { family, containerDefinitions: [{ name: "app", image, essential: true, portMappings: [{ containerPort: 8080 }] }], ...extra };
 }
+
+import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+
+/** A simulator built from a scenario object, with helpers to move time. */
+export function scenarioWorld(data: Record<string, unknown>) {
+  const clock = new VirtualClock();
+  const sim = loadScenario(parseScenario({ throttling: false, ...data }), clock);
+  const ports = sim.ports();
+  return {
+    clock,
+    sim,
+    ...ports,
+    async step(ms = 1000) {
+      await clock.advance(ms);
+      sim.sync();
+    },
+    async service(name: string, cluster = "prod"): Promise<Service> {
+      const s = (await ports.ecs.describeServices(cluster, [name])).services[0];
+      if (!s) throw new Error(`no service ${name}`);
+      return s;
+    },
+  };
+}
+
+export const WEB_TG = { name: "web", healthCheck: { intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2 }, deregistrationDelaySeconds: 30 };
+export const WEB_LB = { name: "lb", listeners: [{ port: 80, defaultActions: [{ targetGroup: "web" }] }] };
