@@ -177,3 +177,6 @@ function last(path: PathSegment[]): string {
   for (let i = path.length - 1; i >= 0; i--) if (typeof path[i] === "string") return path[i] as string;
   return "the value";
 }
+
+/** Members of UpdateServiceRequest in the SDK we ship: what an update can carry. */
+export const UPDATE_SERVICE_MEMBERS: ReadonlySet<string> = new Set([...NormalizedSchema.of(ecs.UpdateServiceRequest$ as Schema).structIterator()].map(([name]) => name));

@@ -1,0 +1,68 @@
+/**
+ * The contract between a deployment state machine and the runner that drives it.
+ *
+ * A machine is pure: `next(state, input, now)` returns the new state, at most one effect (an AWS
+ * call or a wait) for the runner to perform, and what to record. The runner performs the effect and
+ * feeds its outcome back as the next input. Everything a machine needs to resume after a crash is
+ * in its (JSON-serialisable) state, which the runner persists before and after every mutation.
+ */
+import type { NewEvent, Phase, TaskCounts } from "../store/types.ts";
+import type { Service, TaskDefinition } from "../aws/ports.ts";
+
+/** Calls a machine asks for. Mutations are marked so the runner persists intent before them. */
+export type Effect =
+  | { type: "registerTaskDefinition"; request: Record<string, unknown> }
+  | { type: "describeTaskDefinition"; taskDefinition: string }
+  /**
+   * `stoppedSince`: also count tasks of `taskDefinition` started at or after `since` that stopped
+   * by failing (DESIGN §2: new tasks that stop before becoming stable count as failures).
+   */
+  | { type: "describeService"; cluster: string; service: string; failuresOf?: { taskDefinition: string; since: number } }
+  | { type: "createService"; request: Record<string, unknown> }
+  | { type: "updateService"; request: Record<string, unknown> }
+  | { type: "deleteService"; cluster: string; service: string; force: boolean }
+  | { type: "sleep"; ms: number };
+
+export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set(["registerTaskDefinition", "createService", "updateService", "deleteService"]);
+
+/** What the runner hands back. */
+export type Input =
+  | { type: "start" }
+  /** The process restarted while `state.inFlight` was being performed: it may or may not have happened. */
+  | { type: "resume" }
+  | { type: "taskDefinition"; taskDefinition: TaskDefinition }
+  /** `service` is undefined when DescribeServices reports it MISSING. */
+  | { type: "service"; service: Service | undefined; failures?: TaskFailures }
+  | { type: "slept" }
+  | { type: "error"; error: { name: string; message: string; retryable: boolean } }
+  | { type: "control"; action: "abort" | "promote" | "pause" | "resume"; by: string };
+
+/** New tasks that stopped by failing, with the last reason seen. */
+export interface TaskFailures {
+  count: number;
+  lastReason?: string;
+}
+
+/** What to write to the deployment record on this step. */
+export interface Record_ {
+  phase?: Phase;
+  reason?: string | null;
+  message?: string | null;
+  counts?: Partial<TaskCounts>;
+  oldTaskDefinitionArn?: string | null;
+  newTaskDefinitionArn?: string | null;
+  trafficWeight?: number | null;
+  events?: NewEvent[];
+}
+
+export interface Step<S> {
+  state: S;
+  /** Undefined exactly when the deployment has reached a terminal phase. */
+  effect?: Effect;
+  record: Record_;
+}
+
+export interface Machine<S> {
+  next(state: S, input: Input, now: number): Step<S>;
+}
+

@@ -1,0 +1,315 @@
+/**
+ * Rolling deployments (deploymentController ECS or absent), as a pure state machine.
+ *
+ *   inspect ─┬─ DRAINING ─► waitDraining ─► inspect
+ *            ├─ not updatable in place ─► Failed (nothing touched)
+ *            └─► register | resolveTaskDefinition ─► create | update ─► follow ─┬─► Succeeded
+ *                                                                               ├─ ECS rolled back ─► followEcsRollback ─► RolledBack
+ *                                                                               └─ failed ─► rollback ─► followRollback ─► RolledBack
+ *
+ * `follow` applies Flotilla's stability check and circuit breaker and reads ECS's rolloutState and
+ * its circuit breaker: a deployment that ECS rolled back is never reported as a success.
+ */
+import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
+import type { NewEvent, Phase } from "../store/types.ts";
+import { type Effect, type Input, type Machine, type Record_, type Step } from "./machine.ts";
+import { errorText, ev, finish as finishAt, go, reissue, retry as retryAt, withRecord as record2, type BaseState } from "./steps.ts";
+import { createServiceRequest, inPlaceBlockers, updateServiceRequest } from "./service-request.ts";
+import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
+
+type RollingStep =
+  | "inspect"
+  | "waitDraining"
+  | "resolveTaskDefinition"
+  | "register"
+  | "create"
+  | "update"
+  | "confirm"
+  | "follow"
+  | "rollback"
+  | "followRollback"
+  | "followEcsRollback"
+  | "scaleDown"
+  | "done";
+
+export interface RollingState extends BaseState<RollingStep> {
+  machine: "rolling";
+  spec: DeploySpec;
+  /** CreateService's idempotency token: a create repeated after a crash makes no second service. */
+  clientToken: string;
+  mode?: "create" | "update";
+  oldTaskDefinitionArn?: string;
+  newTaskDefinitionArn?: string;
+  /** The ECS deployment being followed (ours, then the rollback's). */
+  ecsDeploymentId?: string;
+  deadline?: number;
+  /** When the ECS deployment being followed started: new tasks from then on are counted. */
+  followingSince?: number;
+  startedWaitingAt?: number;
+  failure?: { reason: string; message: string };
+  aborted?: { by: string };
+  lastCounts?: string;
+  /** While confirming a mutation after a restart: the step that issued it. */
+  resumedFrom?: RollingStep;
+}
+
+export function startRolling(spec: DeploySpec, clientToken: string): RollingState {
+  return { machine: "rolling", spec, step: "inspect", clientToken, retries: 0 };
+}
+
+const describe = (s: RollingState): Extract<Effect, { type: "describeService" }> => ({ type: "describeService", cluster: s.spec.cluster, service: s.spec.service });
+const sleep = (ms: number): Effect => ({ type: "sleep", ms });
+const finish = (state: RollingState, phase: Phase, reason: string | null, message: string, events: NewEvent[] = []) => finishAt(state, "done", phase, reason, message, events);
+
+export const rolling: Machine<RollingState> = {
+  next(state, input, now) {
+    if (state.step === "done") return { state, record: {} };
+    // A real answer ends a run of transient errors.
+    if ((input.type === "service" || input.type === "taskDefinition") && state.retries > 0) state = { ...state, retries: 0 };
+    if (input.type === "resume") return resume(state);
+    if (input.type === "control") return control(state, input, now);
+    if (input.type === "error" && input.error.retryable) return retryAt(state, input, "done");
+    if (input.type === "slept" && state.pendingRetry) return reissue(state)!;
+    switch (state.step) {
+      case "inspect":
+        return inspect(state, input, now);
+      case "waitDraining":
+        return go(state, "inspect", describe(state));
+      case "resolveTaskDefinition":
+        if (input.type === "taskDefinition") return deploy({ ...state, newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn });
+        return fail(state, "TaskDefinitionNotFound", `the svcdef's taskDefinition "${String(state.spec.svcdef["taskDefinition"])}" cannot be used: ${errorText(input)}`, now);
+      case "register":
+        if (input.type === "taskDefinition") {
+          const arn = input.taskDefinition.taskDefinitionArn;
+          return deploy({ ...state, newTaskDefinitionArn: arn }, [ev("TaskDefinitionRegistered", `registered ${arn}`, { taskDefinitionArn: arn })]);
+        }
+        return fail(state, "TaskDefinitionRejected", `RegisterTaskDefinition failed: ${errorText(input)}`, now);
+      case "create":
+      case "update":
+        return applied(state, input, now);
+      case "confirm":
+        return confirm(state, input, now);
+      case "follow":
+      case "followRollback":
+      case "followEcsRollback":
+        return follow(state, input, now);
+      case "rollback":
+      case "scaleDown":
+        return afterRecovery(state, input, now);
+      case "done":
+        return { state, record: {} };
+    }
+  },
+};
+
+function inspect(state: RollingState, input: Input, now: number): Step<RollingState> {
+  if (input.type === "start") {
+    return go(state, "inspect", describe(state), { phase: "Deploying", events: [ev("Started", `deploying ${state.spec.object} to ${state.spec.service} in ${state.spec.cluster} (${state.spec.region})`)] });
+  }
+  if (input.type === "error") {
+    const reason = input.error.name === "ClusterNotFoundException" ? "ClusterNotFound" : input.error.name === "AccessDeniedException" ? "AccessDenied" : "DescribeFailed";
+    return fail(state, reason, input.error.message, now);
+  }
+  if (input.type !== "service") return go(state, "inspect", describe(state));
+  const live = input.service;
+  if (live?.status === "DRAINING") {
+    const since = state.startedWaitingAt ?? now;
+    if (now - since > stabilityTimeoutMs(state.spec.depdef, 1)) {
+      return fail(state, "ServiceStillDraining", `service ${state.spec.service} is still DRAINING after ${Math.round((now - since) / 1000)}s; it must be INACTIVE before it can be created again`, now);
+    }
+    return go({ ...state, startedWaitingAt: since }, "waitDraining", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), {
+      events: state.startedWaitingAt ? [] : [ev("WaitingForDrain", `a previous service named ${state.spec.service} is DRAINING; waiting for it to become INACTIVE before creating it again`)],
+    });
+  }
+  const next: RollingState = { ...state };
+  delete next.startedWaitingAt;
+  if (live && live.status === "ACTIVE") {
+    const blockers = inPlaceBlockers(state.spec, live);
+    if (blockers.length) {
+      return finish(next, "Failed", "NotUpdatableInPlace", blockers.map((b) => `${b.message} (${b.hint})`).join("; "));
+    }
+    next.mode = "update";
+    if (live.taskDefinition) next.oldTaskDefinitionArn = live.taskDefinition;
+  } else {
+    next.mode = "create";
+  }
+  const record: Record_ = { phase: "Registering", ...(next.oldTaskDefinitionArn ? { oldTaskDefinitionArn: next.oldTaskDefinitionArn } : {}) };
+  if (state.spec.taskdef) return go(next, "register", { type: "registerTaskDefinition", request: state.spec.taskdef }, record);
+  const td = state.spec.svcdef["taskDefinition"];
+  return go(next, "resolveTaskDefinition", { type: "describeTaskDefinition", taskDefinition: String(td) }, record);
+}
+
+function deploy(state: RollingState, events: NewEvent[] = []): Step<RollingState> {
+  const arn = state.newTaskDefinitionArn!;
+  const record: Record_ = { phase: "Deploying", newTaskDefinitionArn: arn, events };
+  if (state.mode === "create") return go(state, "create", { type: "createService", request: createServiceRequest(state.spec, arn, state.clientToken) }, record);
+  return go(state, "update", { type: "updateService", request: updateServiceRequest(state.spec, arn) }, record);
+}
+
+/** The create or update call answered. */
+function applied(state: RollingState, input: Input, now: number): Step<RollingState> {
+  if (input.type !== "service" || !input.service) {
+    return fail(state, state.step === "create" ? "CreateServiceRejected" : "UpdateServiceRejected", `${state.step === "create" ? "CreateService" : "UpdateService"} failed: ${errorText(input)}`, now);
+  }
+  return startFollowing(state, input.service, "follow", now, [
+    ev(state.step === "create" ? "ServiceCreated" : "ServiceUpdated", `${state.step === "create" ? "created" : "updated"} service ${state.spec.service} with ${state.newTaskDefinitionArn}`),
+  ]);
+}
+
+function startFollowing(state: RollingState, service: Service, step: RollingStep, now: number, events: NewEvent[]): Step<RollingState> {
+  const target = step === "followRollback" ? state.oldTaskDefinitionArn : state.newTaskDefinitionArn;
+  const primary = service.deployments.find((d) => d.status === "PRIMARY" && d.taskDefinition === target) ?? service.deployments.find((d) => d.status === "PRIMARY");
+  const desired = primary?.desiredCount ?? service.desiredCount;
+  const next: RollingState = { ...state, deadline: now + stabilityTimeoutMs(state.spec.depdef, desired), followingSince: primary?.createdAt ?? now };
+  if (primary) next.ecsDeploymentId = primary.id;
+  delete next.lastCounts;
+  return go(next, step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), { phase: step === "followRollback" ? "RollingBack" : "Stabilizing", events });
+}
+
+/** After a restart in the middle of a create/update: did it happen? Look before repeating it. */
+function confirm(state: RollingState, input: Input, now: number): Step<RollingState> {
+  if (input.type !== "service") return go(state, "confirm", describe(state));
+  const intended = state.inFlight;
+  const service = input.service;
+  const wantArn = intended?.type === "updateService" ? (intended.request["taskDefinition"] as string | undefined) : state.newTaskDefinitionArn;
+  const happened = !!service && service.status === "ACTIVE" && (wantArn === undefined || service.deployments.some((d) => d.status === "PRIMARY" && d.taskDefinition === wantArn));
+  const resumedStep = state.resumedFrom ?? "create";
+  const base: RollingState = { ...state, step: resumedStep };
+  delete base.resumedFrom;
+  if (!happened || !service) {
+    // Not applied: perform it again (CreateService's client token makes a repeat safe).
+    return go(base, resumedStep, intended!, { events: [ev("Resumed", `resumed after a restart: repeating ${intended!.type}`)] });
+  }
+  const resumed = [ev("Resumed", `resumed after a restart: ${intended!.type} had been applied`)];
+  if (resumedStep === "rollback") return startFollowing(base, service, "followRollback", now, resumed);
+  if (resumedStep === "scaleDown") return finish(base, "Failed", state.failure!.reason, `${state.failure!.message}; the new service was scaled to 0`, resumed);
+  return startFollowing(base, service, "follow", now, resumed);
+}
+
+/** Status read while following: the service, plus failed new tasks when our breaker applies. */
+function observe(state: RollingState): Effect {
+  const target = state.step === "follow" ? state.newTaskDefinitionArn : undefined;
+  return target && failureThreshold(state.spec.depdef, 1) > 0 ? { ...describe(state), failuresOf: { taskDefinition: target, since: state.followingSince ?? 0 } } : describe(state);
+}
+
+function follow(state: RollingState, input: Input, now: number): Step<RollingState> {
+  if (input.type === "slept") return go(state, state.step, observe(state));
+  if (input.type !== "service") return fail(state, "DescribeFailed", `DescribeServices failed: ${errorText(input)}`, now);
+  const service = input.service;
+  if (!service || service.status !== "ACTIVE") {
+    return finishFailure(state, "ServiceGone", `service ${state.spec.service} is ${service ? service.status : "missing"} while being deployed: it was deleted outside Flotilla`);
+  }
+  const ours = service.deployments.find((d) => d.id === state.ecsDeploymentId) ?? service.deployments.find((d) => d.status === "PRIMARY");
+  const events: NewEvent[] = [];
+  const failed = Math.max(ours?.failedTasks ?? 0, input.failures?.count ?? 0);
+  const countsRecord = ours ? { ...counts(ours), failed } : undefined;
+  const countsKey = countsRecord ? JSON.stringify(countsRecord) : undefined;
+  if (ours && countsKey !== state.lastCounts) {
+    events.push(ev("Progress", `${ours.runningCount}/${ours.desiredCount} running, ${ours.pendingCount} pending, ${failed} failed${ours.rolloutState ? ` (${ours.rolloutState})` : ""}`, countsRecord));
+  }
+  const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}) };
+  const record = (extra: Record_ = {}): Record_ => ({ ...(countsRecord ? { counts: countsRecord } : {}), ...extra, events: [...events, ...(extra.events ?? [])] });
+
+  // ECS's own circuit breaker rolled back: another deployment took over as PRIMARY.
+  if (state.step === "follow" && ours && ours.rolloutState === "FAILED" && ours.status !== "PRIMARY") {
+    const primary = service.deployments.find((d) => d.status === "PRIMARY");
+    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment and rolled back to ${primary?.taskDefinition ?? "the last completed deployment"}: ${ours.rolloutStateReason ?? "tasks failed"}` };
+    const next: RollingState = { ...base, failure, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary?.desiredCount ?? ours.desiredCount) };
+    if (primary) next.ecsDeploymentId = primary.id;
+    return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: failure.message, events: [ev("EcsRolledBack", failure.message)] }));
+  }
+  if (!ours) return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+
+  // Stable (DESIGN §2): the desired number of new tasks RUNNING, and ECS done replacing the old ones.
+  const drained = ours.rolloutState === "COMPLETED" || (ours.rolloutState === undefined && service.deployments.length === 1);
+  const steady = ours.status === "PRIMARY" && drained && ours.runningCount >= ours.desiredCount;
+  if (steady) {
+    if (state.step === "follow") return record2(finish(base, "Succeeded", null, `${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running and stable`), record());
+    const f = state.failure!;
+    return record2(finish(base, state.aborted ? "Aborted" : "RolledBack", f.reason, `${f.message}; rolled back to ${ours.taskDefinition}, which is stable again`), record());
+  }
+  if (ours.rolloutState === "FAILED") {
+    const message = `ECS failed the deployment: ${ours.rolloutStateReason ?? "tasks failed to start"}`;
+    if (state.step === "follow") return record2(finishFailure(base, "EcsDeploymentFailed", message), record());
+    return record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; then the rollback failed too: ${message}`), record());
+  }
+  const threshold = failureThreshold(state.spec.depdef, ours.desiredCount);
+  if (state.step === "follow" && threshold > 0 && failed >= threshold) {
+    const last = input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : "";
+    return record2(finishFailure(base, "CircuitBreakerTripped", `${failed} new tasks failed (Flotilla's circuit breaker threshold is ${threshold})${last}`), record());
+  }
+  if (now >= (state.deadline ?? Infinity)) {
+    const secs = Math.round(stabilityTimeoutMs(state.spec.depdef, ours.desiredCount) / 1000);
+    const what = `${ours.runningCount}/${ours.desiredCount} tasks running after ${secs}s`;
+    if (state.step === "follow") return record2(finishFailure(base, "StabilityTimeout", `the deployment did not stabilise in time: ${what}`), record());
+    return record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; then the rollback did not stabilise either: ${what}`), record());
+  }
+  return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+}
+
+function counts(d: EcsDeployment) {
+  return { desired: d.desiredCount, running: d.runningCount, pending: d.pendingCount, failed: d.failedTasks };
+}
+
+/** The new revision failed: roll back to the previous one when allowed, else stop (scaling a broken new service to 0). */
+function finishFailure(state: RollingState, reason: string, message: string): Step<RollingState> {
+  const failure = { reason, message };
+  const cb = state.spec.depdef.gmDeploymentCircuitBreaker;
+  if (cb.rollback && state.mode === "update" && state.oldTaskDefinitionArn && state.oldTaskDefinitionArn !== state.newTaskDefinitionArn) {
+    const request = { cluster: state.spec.cluster, service: state.spec.service, taskDefinition: state.oldTaskDefinitionArn };
+    return go({ ...state, failure }, "rollback", { type: "updateService", request }, {
+      phase: "RollingBack",
+      reason,
+      message,
+      events: [ev("Failed", message, { reason }), ev("RollbackStarted", `rolling back to ${state.oldTaskDefinitionArn}`)],
+    });
+  }
+  if (state.mode === "create" && state.spec.depdef.deleteNewUponFailure) {
+    const request = { cluster: state.spec.cluster, service: state.spec.service, desiredCount: 0 };
+    return go({ ...state, failure }, "scaleDown", { type: "updateService", request }, { phase: "Failed", reason, message, events: [ev("Failed", message, { reason }), ev("ScalingDown", "scaling the new service to 0 so failing tasks stop (deleteNewUponFailure)")] });
+  }
+  const why = state.mode === "create" ? "there is no previous revision to roll back to" : !cb.rollback ? "rollback is off in the depdef" : "there is no different previous revision";
+  return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", reason, `${message} (${why})`);
+}
+
+/** The rollback or scale-down call answered. */
+function afterRecovery(state: RollingState, input: Input, now: number): Step<RollingState> {
+  const f = state.failure!;
+  if (input.type !== "service" || !input.service) return finish(state, "Failed", "RollbackFailed", `${f.message}; then ${state.step === "rollback" ? "the rollback" : "scaling to 0"} failed: ${errorText(input)}`);
+  if (state.step === "scaleDown") return finish(state, state.aborted ? "Aborted" : "Failed", f.reason, `${f.message}; the new service was scaled to 0`);
+  return startFollowing(state, input.service, "followRollback", now, []);
+}
+
+function fail(state: RollingState, reason: string, message: string, _now: number): Step<RollingState> {
+  // Nothing was changed in AWS yet, or the change itself failed: there is nothing to roll back.
+  return finish({ ...state, failure: { reason, message } }, "Failed", reason, message);
+}
+
+function control(state: RollingState, input: Extract<Input, { type: "control" }>, now: number): Step<RollingState> {
+  if (input.action !== "abort") {
+    // Rolling updates have no waits to skip or pause: ECS paces them. Record and carry on.
+    const step = state.inFlight ? { state, effect: state.inFlight, record: {} } : go(state, "inspect", describe(state));
+    return { ...step, record: { events: [ev("ControlIgnored", `${input.action} (by ${input.by}) does not apply to a rolling deployment`)] } };
+  }
+  const aborted = { by: input.by };
+  const message = `aborted by ${input.by}`;
+  if (state.step === "inspect" || state.step === "waitDraining" || state.step === "register" || state.step === "resolveTaskDefinition") {
+    return finish({ ...state, aborted, failure: { reason: "Aborted", message } }, "Aborted", "Aborted", `${message} before the service was changed`);
+  }
+  if (state.step === "follow" || state.step === "create" || state.step === "update" || state.step === "confirm") {
+    return finishFailure({ ...state, aborted }, "Aborted", message);
+  }
+  // Already rolling back or recovering: let that finish, but remember who asked.
+  void now;
+  return { state: { ...state, aborted }, ...(state.inFlight ? { effect: state.inFlight } : {}), record: { events: [ev("AbortNoted", `${message}; the deployment is already rolling back`)] } };
+}
+
+function resume(state: RollingState): Step<RollingState> {
+  const e = state.inFlight;
+  if (!e) return go(state, "inspect", describe(state));
+  if (e.type === "createService" || e.type === "updateService") {
+    return { state: { ...state, resumedFrom: state.step, step: "confirm", inFlight: e }, effect: describe(state), record: {} };
+  }
+  return { state, effect: e, record: { events: [ev("Resumed", `resumed after a restart in step ${state.step}`)] } };
+}
+

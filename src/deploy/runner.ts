@@ -1,0 +1,194 @@
+/**
+ * Drives deployment machines against the AWS ports with an injected clock, persisting every step
+ * to the store: the machine's state is written *before* each AWS mutation (so a restart knows it
+ * may have happened) and the outcome is written right after. A deployment interrupted by a crash
+ * is found by `resumeAll()` and carried on from its recorded state.
+ */
+import { randomUUID } from "node:crypto";
+import { isAwsError } from "../aws/errors.ts";
+import type { AwsPortsFactory, EcsPort, Task } from "../aws/ports.ts";
+import type { Clock } from "../core/clock.ts";
+import type { Store } from "../store/store.ts";
+import type { Deployment, NewEvent, Override, Strategy } from "../store/types.ts";
+import { deleteService, startDelete, type DeleteState } from "./delete.ts";
+import type { Effect, Input, Machine, Step, TaskFailures } from "./machine.ts";
+import { MUTATIONS } from "./machine.ts";
+import { rolling, startRolling, type RollingState } from "./rolling.ts";
+import type { DeploySpec } from "./spec.ts";
+
+export type MachineState = RollingState | DeleteState;
+
+const MACHINES: Record<MachineState["machine"], Machine<MachineState>> = {
+  rolling: rolling,
+  delete: deleteService,
+};
+
+export interface RunnerOptions {
+  store: Store;
+  aws: AwsPortsFactory;
+  clock: Clock;
+  /** Called after every persisted step (live progress, notifications). */
+  onUpdate?: (deployment: Deployment, events: readonly NewEvent[]) => void;
+  /** While sleeping, look for operator controls this often (ms). */
+  controlPollMs?: number;
+}
+
+export interface StartOptions {
+  strategy: Exclude<Strategy, "bluegreen">;
+  repository?: string | null;
+  branch?: string | null;
+  commitSha?: string | null;
+  overrides?: Override[];
+}
+
+export class Runner {
+  private readonly store: Store;
+  private readonly aws: AwsPortsFactory;
+  private readonly clock: Clock;
+  private readonly onUpdate: RunnerOptions["onUpdate"];
+  private readonly controlPollMs: number;
+
+  constructor(options: RunnerOptions) {
+    this.store = options.store;
+    this.aws = options.aws;
+    this.clock = options.clock;
+    this.onUpdate = options.onUpdate;
+    this.controlPollMs = options.controlPollMs ?? 5000;
+  }
+
+  /** Record a new deployment; `run` it to drive it. */
+  async create(spec: DeploySpec, options: StartOptions): Promise<Deployment> {
+    const state: MachineState = options.strategy === "delete" ? startDelete(spec) : startRolling(spec, `flotilla-${randomUUID()}`);
+    return this.store.createDeployment(
+      {
+        object: spec.object,
+        repository: options.repository ?? null,
+        branch: options.branch ?? null,
+        commitSha: options.commitSha ?? spec.commitSha ?? null,
+        strategy: options.strategy,
+        region: spec.region,
+        cluster: spec.cluster,
+        service: spec.service,
+        phase: "Pending",
+        overrides: options.overrides ?? [],
+        machineState: state,
+      },
+      [{ type: "Pending", message: `queued ${options.strategy} deployment of ${spec.object}` }],
+    );
+  }
+
+  /** Drive a deployment from its first step to a terminal phase. */
+  async run(deployment: Deployment): Promise<Deployment> {
+    return this.drive(deployment, { type: "start" });
+  }
+
+  /** Carry on a deployment found unfinished after a restart. */
+  async resume(deployment: Deployment): Promise<Deployment> {
+    return this.drive(deployment, { type: "resume" });
+  }
+
+  /** Resume every unfinished deployment (at start-up), in parallel. */
+  async resumeAll(): Promise<Deployment[]> {
+    const active = await this.store.activeDeployments();
+    return Promise.all(active.map((d) => (d.phase === "Pending" && !(d.machineState as MachineState).inFlight ? this.run(d) : this.resume(d))));
+  }
+
+  private async drive(deployment: Deployment, first: Input): Promise<Deployment> {
+    let dep = deployment;
+    let state = dep.machineState as MachineState;
+    const machine = MACHINES[state.machine];
+    let input: Input = first;
+    for (;;) {
+      let step = machine.next(state, input, this.clock.now());
+      dep = await this.persist(dep, step);
+      // Operator controls are decisions too: each is fed to the machine and consumed with its outcome.
+      for (const control of step.effect ? await this.store.pendingControls(dep.id) : []) {
+        step = machine.next(step.state, { type: "control", action: control.action, by: control.requestedBy }, this.clock.now());
+        dep = await this.persist(dep, step, [control.id]);
+        if (!step.effect) break;
+      }
+      if (!step.effect) return dep;
+      state = step.state;
+      input = await this.perform(dep, step.effect);
+    }
+  }
+
+  private async persist(dep: Deployment, step: Step<MachineState>, consumeControls: number[] = []): Promise<Deployment> {
+    const r = step.record;
+    const events = r.events ?? [];
+    const updated = await this.store.updateDeployment(
+      dep.id,
+      dep.version,
+      {
+        machineState: step.state,
+        ...(r.phase !== undefined ? { phase: r.phase } : {}),
+        ...(r.reason !== undefined ? { reason: r.reason } : {}),
+        ...(r.message !== undefined ? { message: r.message } : {}),
+        ...(r.counts !== undefined ? { counts: r.counts } : {}),
+        ...(r.oldTaskDefinitionArn !== undefined ? { oldTaskDefinitionArn: r.oldTaskDefinitionArn } : {}),
+        ...(r.newTaskDefinitionArn !== undefined ? { newTaskDefinitionArn: r.newTaskDefinitionArn } : {}),
+        ...(r.trafficWeight !== undefined ? { trafficWeight: r.trafficWeight } : {}),
+      },
+      events,
+      consumeControls.length ? { consumeControls } : undefined,
+    );
+    this.onUpdate?.(updated, events);
+    return updated;
+  }
+
+  private async perform(dep: Deployment, effect: Effect): Promise<Input> {
+    const ports = this.aws(dep.region);
+    try {
+      switch (effect.type) {
+        case "registerTaskDefinition":
+          return { type: "taskDefinition", taskDefinition: await ports.ecs.registerTaskDefinition(effect.request) };
+        case "describeTaskDefinition":
+          return { type: "taskDefinition", taskDefinition: await ports.ecs.describeTaskDefinition(effect.taskDefinition) };
+        case "describeService": {
+          const { services } = await ports.ecs.describeServices(effect.cluster, [effect.service]);
+          const failures = effect.failuresOf && services[0] ? await countFailures(ports.ecs, effect.cluster, effect.service, effect.failuresOf) : undefined;
+          return { type: "service", service: services[0], ...(failures ? { failures } : {}) };
+        }
+        case "createService":
+          return { type: "service", service: await ports.ecs.createService(effect.request) };
+        case "updateService":
+          return { type: "service", service: await ports.ecs.updateService(effect.request) };
+        case "deleteService":
+          return { type: "service", service: await ports.ecs.deleteService({ cluster: effect.cluster, service: effect.service, force: effect.force }) };
+        case "sleep":
+          await this.sleep(dep.id, effect.ms);
+          return { type: "slept" };
+      }
+    } catch (e) {
+      if (isAwsError(e)) return { type: "error", error: { name: e.name, message: e.message, retryable: e.retryable } };
+      if (MUTATIONS.has(effect.type)) throw e; // a bug, not an AWS answer: stop with the state persisted
+      return { type: "error", error: { name: e instanceof Error ? e.name : "Error", message: e instanceof Error ? e.message : String(e), retryable: true } };
+    }
+  }
+
+  /** Sleep, but wake early when an operator control arrives. */
+  private async sleep(deploymentId: string, ms: number): Promise<void> {
+    const end = this.clock.now() + ms;
+    for (;;) {
+      const left = end - this.clock.now();
+      if (left <= 0) return;
+      await this.clock.sleep(Math.min(left, this.controlPollMs));
+      if ((await this.store.pendingControls(deploymentId)).length > 0) return;
+    }
+  }
+}
+
+/** Stop codes and reasons that mean a task failed (rather than being scaled in or replaced on purpose). */
+export function isFailedTask(t: Task): boolean {
+  if (t.stopCode === "TaskFailedToStart" || t.stopCode === "EssentialContainerExited") return true;
+  return /health check|CannotPull|ResourceInitializationError|OutOfMemory|exited/i.test(t.stoppedReason ?? "");
+}
+
+async function countFailures(ecs: EcsPort, cluster: string, service: string, of: { taskDefinition: string; since: number }): Promise<TaskFailures> {
+  const arns = await ecs.listTasks({ cluster, serviceName: service, desiredStatus: "STOPPED" });
+  if (arns.length === 0) return { count: 0 };
+  const { tasks } = await ecs.describeTasks(cluster, arns);
+  const failed = tasks.filter((t) => t.taskDefinitionArn === of.taskDefinition && t.createdAt >= of.since && isFailedTask(t)).sort((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0));
+  const last = failed.at(-1)?.stoppedReason;
+  return { count: failed.length, ...(last ? { lastReason: last } : {}) };
+}

@@ -1,0 +1,60 @@
+/** Building blocks every deployment machine uses: issue an effect, finish, retry transient errors. */
+import type { NewEvent, Phase } from "../store/types.ts";
+import type { Effect, Input, Record_, Step } from "./machine.ts";
+
+export interface BaseState<Name extends string> {
+  step: Name;
+  /** The effect last handed to the runner: what a resume repeats (or, for a mutation, checks first). */
+  inFlight?: Effect;
+  retries: number;
+  /** An effect that failed transiently, re-issued after the back-off sleep. */
+  pendingRetry?: Effect;
+}
+
+const MAX_RETRIES = 8;
+
+export const ev = (type: string, message: string, data?: unknown): NewEvent => (data === undefined ? { type, message } : { type, message, data });
+export const sleepFor = (seconds: number): Effect => ({ type: "sleep", ms: seconds * 1000 });
+
+export function go<S extends BaseState<string>>(state: S, step: S["step"], effect: Effect, record: Record_ = {}): Step<S> {
+  return { state: { ...state, step, inFlight: effect, retries: step === state.step ? state.retries : 0 }, effect, record };
+}
+
+export function finish<S extends BaseState<string>>(state: S, done: S["step"], phase: Phase, reason: string | null, message: string, events: NewEvent[] = []): Step<S> {
+  const next = { ...state, step: done };
+  delete next.inFlight;
+  delete next.pendingRetry;
+  return { state: next, record: { phase, reason, message, events: [...events, ev(phase, message, reason ? { reason } : undefined)] } };
+}
+
+/** Merge extra record fields (counts, progress events) into a step's record; the step's own win. */
+export function withRecord<S>(step: Step<S>, extra: Record_): Step<S> {
+  return { ...step, record: { ...extra, ...step.record, events: [...(extra.events ?? []), ...(step.record.events ?? [])] } };
+}
+
+/** Back off and retry the effect in flight; give up (AwsUnavailable) after a few tries. */
+export function retry<S extends BaseState<string>>(state: S, input: Extract<Input, { type: "error" }>, done: S["step"]): Step<S> {
+  if (state.retries >= MAX_RETRIES || !state.inFlight) {
+    return finish(state, done, "Failed", "AwsUnavailable", `${input.error.name}: ${input.error.message} (gave up after ${state.retries} retries)`);
+  }
+  const delay = Math.min(30_000, 1000 * 2 ** state.retries);
+  const wait: Effect = { type: "sleep", ms: delay };
+  return {
+    state: { ...state, retries: state.retries + 1, pendingRetry: state.pendingRetry ?? state.inFlight, inFlight: wait },
+    effect: wait,
+    record: { events: [ev("Retrying", `${input.error.name}: retrying in ${delay / 1000}s`)] },
+  };
+}
+
+/** After a back-off sleep, the effect that failed goes again. */
+export function reissue<S extends BaseState<string>>(state: S): Step<S> | undefined {
+  if (!state.pendingRetry) return undefined;
+  const effect = state.pendingRetry;
+  const next = { ...state, inFlight: effect };
+  delete next.pendingRetry;
+  return { state: next, effect, record: {} };
+}
+
+export function errorText(input: Input): string {
+  return input.type === "error" ? `${input.error.name}: ${input.error.message}` : `unexpected ${input.type}`;
+}

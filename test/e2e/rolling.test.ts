@@ -1,0 +1,112 @@
+/**
+ * Rolling deployments end to end on the simulator with a virtual clock, written Given/When/Then.
+ */
+import { afterEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { engine, rollingSpec, type Engine } from "../helpers/engine.ts";
+
+let e: Engine;
+afterEach(async () => e?.close());
+
+describe("rolling deployments", () => {
+  it("Given no service, When deploying, Then the service is created and the deployment succeeds when stable", async () => {
+    e = await engine();
+    const d = await e.deploy(rollingSpec("web", "nginx:1"));
+    assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    assert.equal(d.counts.running, 4);
+    assert.match(d.newTaskDefinitionArn ?? "", /task-definition\/web:1$/);
+    const svc = (await e.sim.ports().ecs.describeServices("apps", ["web"])).services[0]!;
+    assert.equal(svc.status, "ACTIVE");
+    assert.equal(svc.runningCount, 4);
+    const types = (await e.events(d)).map((x) => x.type);
+    for (const t of ["Pending", "Started", "TaskDefinitionRegistered", "ServiceCreated", "Progress", "Succeeded"]) assert.ok(types.includes(t), `timeline has ${t}: ${types.join(",")}`);
+  });
+
+  it("Given a running service, When a new image is deployed, Then it is updated with a new revision and succeeds", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    const d = await e.deploy(rollingSpec("web", "nginx:2"));
+    assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    assert.match(d.oldTaskDefinitionArn ?? "", /web:1$/);
+    assert.match(d.newTaskDefinitionArn ?? "", /web:2$/);
+    const types = (await e.events(d)).map((x) => x.type);
+    assert.ok(types.includes("ServiceUpdated"));
+  });
+
+  it("Given a bad image, When deployed, Then Flotilla's circuit breaker trips at min(failureThreshold, ceil(pct × desired)) and rolls back", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1", { svcdef: { desiredCount: 10 } }));
+    e.sim.faults.addImageFault({ image: "nginx:broken", exitAfterMs: 2000, exitCode: 1 });
+    // min(5, ceil(20% × 10) = 2) = 2
+    const d = await e.deploy(rollingSpec("web", "nginx:broken", { svcdef: { desiredCount: 10 }, depdef: { gmDeploymentCircuitBreaker: { failureThreshold: 5, failureThresholdPercent: 20 } } }));
+    assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "CircuitBreakerTripped");
+    assert.match(d.message ?? "", /threshold is 2/);
+    const svc = (await e.sim.ports().ecs.describeServices("apps", ["web"])).services[0]!;
+    assert.match(svc.taskDefinition ?? "", /web:1$/, "the service runs the previous revision again");
+    const types = (await e.events(d)).map((x) => x.type);
+    assert.ok(types.includes("RollbackStarted") && types.includes("RolledBack"));
+  });
+
+  it("Given ECS's circuit breaker with rollback, When the new tasks fail, Then the deployment is reported RolledBack, never Succeeded", async () => {
+    e = await engine();
+    const ecsBreaker = { deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } };
+    await e.deploy(rollingSpec("web", "nginx:1", { svcdef: ecsBreaker }));
+    e.sim.faults.addImageFault({ image: "nginx:bad", pullFails: true });
+    // Flotilla's own breaker off, so ECS's decides.
+    const d = await e.deploy(rollingSpec("web", "nginx:bad", { svcdef: ecsBreaker, depdef: { gmDeploymentCircuitBreaker: { failureThreshold: 0, failureThresholdPercent: 0 } } }));
+    assert.notEqual(d.phase, "Succeeded");
+    assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "EcsCircuitBreakerRolledBack");
+  });
+
+  it("Given tasks that never become stable, When the stability timeout passes, Then the deployment fails and rolls back", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    e.sim.faults.addImageFault({ image: "nginx:slow", startDelayMs: 3_600_000 });
+    const d = await e.deploy(rollingSpec("web", "nginx:slow", { depdef: { stabilityCheck: { pollInterval: 10, timeout: 120 } } }));
+    assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "StabilityTimeout");
+  });
+
+  it("Given rollback off in the depdef, When the new revision fails, Then it is Failed and not rolled back", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    e.sim.faults.addImageFault({ image: "nginx:crash", exitAfterMs: 1000 });
+    const d = await e.deploy(rollingSpec("web", "nginx:crash", { depdef: { gmDeploymentCircuitBreaker: { failureThreshold: 3, rollback: false } } }));
+    assert.equal(d.phase, "Failed");
+    assert.equal(d.reason, "CircuitBreakerTripped");
+    assert.match(d.message ?? "", /rollback is off/);
+  });
+
+  it("Given a live rolling service, When the svcdef asks for blue/green, Then nothing is touched and the reason says why", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    const d = await e.deploy(rollingSpec("web", "nginx:2", { svcdef: { deploymentController: { type: "EXTERNAL" } } }));
+    assert.equal(d.phase, "Failed");
+    assert.equal(d.reason, "NotUpdatableInPlace");
+    assert.equal(d.newTaskDefinitionArn, null, "no task definition was even registered");
+  });
+
+  it("Given a removed svcdef, When deleting, Then the service is scaled to 0, deleted and waited out until INACTIVE", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    const d = await e.deploy(rollingSpec("web", "nginx:1"), "delete");
+    assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    const r = await e.sim.ports().ecs.describeServices("apps", ["web"]);
+    assert.ok(r.services.length === 0 || r.services[0]!.status === "INACTIVE");
+    const again = await e.deploy(rollingSpec("web", "nginx:1"), "delete");
+    assert.equal(again.reason, "AlreadyDeleted");
+  });
+
+  it("Given a service still DRAINING, When it is created again, Then Flotilla waits for INACTIVE and then creates it", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    await e.sim.ports().ecs.updateService({ cluster: "apps", service: "web", desiredCount: 0 });
+    await e.sim.ports().ecs.deleteService({ cluster: "apps", service: "web" });
+    const d = await e.deploy(rollingSpec("web", "nginx:2"));
+    assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    const types = (await e.events(d)).map((x) => x.type);
+    assert.ok(types.includes("ServiceCreated"));
+  });
+});
