@@ -335,6 +335,13 @@ function taskSetByExternalId(sim: Simulator, ref: string): string | undefined {
   return undefined;
 }
 
+/** `"shop:443"` → the ARN of load balancer shop's listener on port 443. */
+function listenerByName(sim: Simulator, ref: string): string | undefined {
+  const [lb, port] = ref.split(":");
+  for (const l of sim.elb.listeners.values()) if (sim.elb.loadBalancers.get(l.lbArn)?.name === lb && String(l.port) === port) return l.arn;
+  return undefined;
+}
+
 /** Resolve `targetGroup` names inside script inputs to ARNs, so scripts can stay readable. */
 function resolveNames(sim: Simulator, v: unknown): unknown {
   if (Array.isArray(v)) return v.map((x) => resolveNames(sim, x));
@@ -342,6 +349,7 @@ function resolveNames(sim: Simulator, v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
     if (k === "targetGroup" && typeof x === "string") out["targetGroupArn"] = sim.elb.targetGroupArn(x);
+    else if (k === "listener" && typeof x === "string") out["listenerArn"] = listenerByName(sim, x) ?? x;
     else if ((k === "taskSet" || k === "primaryTaskSet") && typeof x === "string") out[k] = taskSetByExternalId(sim, x) ?? x;
     else out[k] = resolveNames(sim, x);
   }
@@ -349,7 +357,8 @@ function resolveNames(sim: Simulator, v: unknown): unknown {
 }
 
 export interface ScriptResult {
-  at: number;
+  /** Seconds since the scenario start. */
+  atSeconds: number;
   call: string;
   ok: boolean;
   detail: string;
@@ -358,7 +367,7 @@ export interface ScriptResult {
 /** Perform a script step through the ports, as a client would. */
 export async function runScriptStep(sim: Simulator, ports: AwsPorts, step: ScriptStep): Promise<ScriptResult> {
   const input = resolveNames(sim, step.input) as Record<string, unknown>;
-  const at = sim.clock.now();
+  const atSeconds = (sim.clock.now() - sim.startedAt) / 1000;
   const anyInput = input as never;
   try {
     let detail = "";
@@ -396,8 +405,8 @@ export async function runScriptStep(sim: Simulator, ports: AwsPorts, step: Scrip
         detail = (await ports.elbv2.modifyRule(anyInput)).ruleArn;
         break;
     }
-    return { at, call: step.call, ok: true, detail };
+    return { atSeconds, call: step.call, ok: true, detail };
   } catch (e) {
-    return { at, call: step.call, ok: false, detail: e instanceof AwsError ? e.toString() : String(e) };
+    return { atSeconds, call: step.call, ok: false, detail: e instanceof AwsError ? e.toString() : String(e) };
   }
 }

@@ -141,7 +141,8 @@ describe("ECS deployment circuit breaker: behaviour", () => {
       if (primary.rolloutState === "COMPLETED") break;
     }
     assert.ok(maxFailed >= 4, `saw ${maxFailed} failures`);
-    assert.equal(primary!.rolloutState, "COMPLETED");
-    assert.equal(primary!.failedTasks, 0);
+    assert.ok(primary);
+    assert.equal(primary.rolloutState, "COMPLETED");
+    assert.equal(primary.failedTasks, 0);
   });
 });
