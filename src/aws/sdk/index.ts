@@ -40,19 +40,21 @@ export interface SdkPortsOptions {
   /** Coalescing window for status reads; 0 = the same event-loop turn. */
   batchWindowMs?: number;
   random?: () => number;
+  /** An explicit endpoint for all three services (normally left to the SDK's own AWS_ENDPOINT_URL handling). */
+  endpoint?: string;
   /** Observe every AWS request made (benchmarks, debugging). */
   onCall?: (service: string, operation: string) => void;
 }
 
-export function createClients(region: string): SdkClients {
+export function createClients(region: string, endpoint?: string): SdkClients {
   // maxAttempts 1: retries happen in callWithRetry, which owns the rate limiter.
-  const config = { region, maxAttempts: 1 };
+  const config = { region, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) };
   return { ecs: new ECSClient(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config) };
 }
 
 export function createSdkPorts(options: SdkPortsOptions): AwsPorts {
   const clock = options.clock ?? new SystemClock();
-  const clients = options.clients ?? createClients(options.region);
+  const clients = options.clients ?? createClients(options.region, options.endpoint);
   const limiter = new RateLimiter(clock, options.buckets);
   const ctx = { clock, limiter, ...(options.retry ? { policy: options.retry } : {}), ...(options.random ? { random: options.random } : {}) };
   const batching = { clock, ...(options.batchWindowMs !== undefined ? { windowMs: options.batchWindowMs } : {}) };
