@@ -31,6 +31,11 @@ export interface RunnerOptions {
   onUpdate?: (deployment: Deployment, events: readonly NewEvent[]) => void;
   /** While sleeping, look for operator controls this often (ms). */
   controlPollMs?: number;
+  /**
+   * Test hooks around every effect: throwing from one simulates the process dying there (before the
+   * call is made, or after it was made but before its outcome was recorded).
+   */
+  hooks?: { beforeEffect?(effect: Effect, deployment: Deployment): void; afterEffect?(effect: Effect, deployment: Deployment): void };
 }
 
 export interface StartOptions {
@@ -47,6 +52,7 @@ export class Runner {
   private readonly clock: Clock;
   private readonly onUpdate: RunnerOptions["onUpdate"];
   private readonly controlPollMs: number;
+  private readonly hooks: NonNullable<RunnerOptions["hooks"]>;
 
   constructor(options: RunnerOptions) {
     this.store = options.store;
@@ -54,6 +60,7 @@ export class Runner {
     this.clock = options.clock;
     this.onUpdate = options.onUpdate;
     this.controlPollMs = options.controlPollMs ?? 5000;
+    this.hooks = options.hooks ?? {};
   }
 
   /** Record a new deployment; `run` it to drive it. */
@@ -109,7 +116,9 @@ export class Runner {
       }
       if (!step.effect) return dep;
       state = step.state;
+      this.hooks.beforeEffect?.(step.effect, dep);
       input = await this.perform(dep, step.effect);
+      this.hooks.afterEffect?.(step.effect, dep);
     }
   }
 
