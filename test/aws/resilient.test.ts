@@ -26,3 +26,17 @@ describe("resilientPorts over the simulator", () => {
     assert.ok((sim.calls.get("DescribeServices") ?? 0) > 20);
   });
 });
+
+describe("resilientPorts batching", () => {
+  it("coalesces 100 concurrent status polls in one cluster into 10 DescribeServices requests", async () => {
+    const clock = new VirtualClock({ autoAdvance: true });
+    const services = Array.from({ length: 100 }, (_, i) => ({ cluster: "prod", serviceName: `s${i}`, taskDefinition: "app:1", desiredCount: 0 }));
+    const sim = loadScenario(parseScenario({ clusters: ["prod"], taskDefinitions: [{ family: "app", containerDefinitions: [{ name: "app", image: "a" }] }], services }), clock);
+    const ports = resilientPorts(sim.ports(), { clock });
+    const results = await Promise.all([...services.map((s) => ports.ecs.describeServices("prod", [s.serviceName])), ports.ecs.describeServices("prod", ["ghost"])]);
+    assert.equal(sim.calls.get("DescribeServices"), 11);
+    assert.equal(results[42]!.services[0]!.serviceName, "s42");
+    assert.equal(results[42]!.services.length, 1);
+    assert.equal(results[100]!.failures[0]!.reason, "MISSING");
+  });
+});

@@ -46,9 +46,12 @@ export interface SdkPortsOptions {
   onCall?: (service: string, operation: string) => void;
 }
 
-export function createClients(region: string, endpoint?: string): SdkClients {
+/** Extra client settings (request handler, credentials) for tests and special set-ups. */
+export type ClientExtras = Omit<ConstructorParameters<typeof ECSClient>[0], "region" | "maxAttempts" | "endpoint">;
+
+export function createClients(region: string, endpoint?: string, extras: ClientExtras = {}): SdkClients {
   // maxAttempts 1: retries happen in callWithRetry, which owns the rate limiter.
-  const config = { region, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) };
+  const config = { ...extras, region, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) };
   return { ecs: new ECSClient(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config) };
 }
 
