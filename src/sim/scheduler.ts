@@ -121,7 +121,8 @@ export function checkBreaker(sim: SimulatorCore, svc: SimService, p: SimDeployme
   const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
   if (!cb.enable || p.rolloutState !== "IN_PROGRESS" || !p.breaker.evaluating) return;
   if (p.failedTasks < circuitBreakerThreshold(svc.desiredCount)) return;
-  const why = p.breaker.stage === 1 ? "tasks failed to start" : "tasks failed health checks";
+  // ECS gives the same reason whether tasks failed to reach RUNNING or failed health checks.
+  const why = "tasks failed to start";
   p.rolloutState = "FAILED";
   p.updatedAt = sim.now;
   const target = cb.rollback

@@ -123,7 +123,7 @@ describe("ECS deployment circuit breaker: behaviour", () => {
     // After the rollback completes the failed deployment leaves the list; read the events instead.
     const events = (await w.describe()).events.map((e) => e.message);
     assert.equal(failed, undefined);
-    assert.ok(events.some((m) => /deployment failed: tasks failed health checks/.test(m)), events.join("\n"));
+    assert.ok(events.some((m) => /deployment failed: tasks failed to start\./.test(m)), events.join("\n"));
     const stopped = await w.ecs.describeTasks("prod", await w.ecs.listTasks({ cluster: "prod", desiredStatus: "STOPPED" }));
     assert.ok(stopped.tasks.some((t) => /^Task failed ELB health checks in \(target-group arn:aws:elasticloadbalancing:.*:targetgroup\/web\//.test(t.stoppedReason ?? "")));
   });
