@@ -90,6 +90,8 @@ async function simulate(io: CliIO, file: string | undefined, opts: SimOptions): 
     return EXIT.usage;
   }
   const ports = sim.ports();
+  // In real-time mode the clock has moved on while loading; count from the simulator's own start.
+  const base = sim.startedAt;
   const goTo = async (t: number) => {
     if (virtual) await virtual.advanceTo(t);
     else if (t > clock.now()) await clock.sleep(t - clock.now());
@@ -102,7 +104,7 @@ async function simulate(io: CliIO, file: string | undefined, opts: SimOptions): 
   for (let t = 0; t <= total; t += every) {
     while (next < steps.length && steps[next]!.atMs <= t) {
       const step = steps[next++]!;
-      await goTo(start + step.atMs);
+      await goTo(base + step.atMs);
       const r = await runScriptStep(sim, ports, step);
       results.push(r);
       if (opts.output !== "json") {
@@ -110,7 +112,7 @@ async function simulate(io: CliIO, file: string | undefined, opts: SimOptions): 
         io.out(`t+${formatDuration(step.atMs)}  ${paint(io, "bold", step.call)} ${mark}: ${r.detail}\n`);
       }
     }
-    await goTo(start + t);
+    await goTo(base + t);
     const snap = snapshot(sim);
     if (opts.output === "json") frames.push(snap);
     else io.out(formatSnapshot(snap) + "\n");
