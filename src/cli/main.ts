@@ -17,6 +17,9 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./render.ts"),
   () => import("./changes.ts"),
   () => import("./demo.ts"),
+  () => import("./apply.ts"),
+  () => import("./status.ts"),
+  () => import("./rollback.ts"),
   () => import("./sim.ts"),
 ];
 

@@ -1,0 +1,113 @@
+/** `flotilla apply [DIR]`: make ECS match the tree — create, update or delete services. */
+import { apply, decide, type Decision } from "../controller/apply.ts";
+import { loadOptions, loadRepository } from "../config/repository.ts";
+import { WorkingTreeSource } from "../config/source.ts";
+import { hasErrors, sortProblems } from "../core/problems.ts";
+import type { Deployment } from "../store/types.ts";
+import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
+import { EXIT, paint, type CliIO } from "./io.ts";
+import type { RegisterCommand } from "./main.ts";
+import { formatProblem, plural, printJson } from "./output.ts";
+import { progressPrinter, resultLine } from "./progress.ts";
+
+interface ApplyFlags extends AwsOptions {
+  object?: string[];
+  dryRun: boolean;
+  allowDelete: boolean;
+  maxDeleteFraction: string;
+  confirmMassDelete: boolean;
+  concurrency: string;
+  force: boolean;
+  output: string;
+  region?: string;
+}
+
+export const register: RegisterCommand = (program, io, run) => {
+  addAwsOptions(
+    program
+      .command("apply")
+      .description("deploy the objects of DIR that differ from what runs in ECS (create, update, delete)")
+      .argument("[dir]", "root of the Flotilla tree", ".")
+      .option("--object <prefix...>", "only these objects")
+      .option("--dry-run", "show what would happen; change nothing", false)
+      .option("--allow-delete", "delete services whose svcdef is gone from the tree", false)
+      .option("--max-delete-fraction <f>", "refuse to delete more than this fraction of managed services at once", "0.5")
+      .option("--confirm-mass-delete", "allow a delete above --max-delete-fraction", false)
+      .option("--concurrency <n>", "deployments running at once", "8")
+      .option("--force", "deploy even objects that have not changed", false)
+      .option("-o, --output <format>", "text or json", "text")
+      .option("--region <region>", "region for objects whose depdef names none"),
+  ).action((dir: string, flags: ApplyFlags) => run(() => applyCommand(io, dir, flags)));
+};
+
+async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<number> {
+  const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  const ctx = await openContext(io, flags);
+  try {
+    ctx.ensureClusters(repo.objects.filter((o) => o.identity).map((o) => o.identity!));
+    const options = {
+      store: ctx.store,
+      aws: ctx.aws,
+      runner: ctx.runner(flags.output === "json" ? undefined : progressPrinter(io, ctx.clock)),
+      ...(flags.object ? { only: flags.object.map((o) => o.replace(/_(svcdef|taskdef|depdef|input)\.json$/, "")) } : {}),
+      allowDelete: flags.allowDelete,
+      maxDeleteFraction: Number(flags.maxDeleteFraction),
+      confirmMassDelete: flags.confirmMassDelete,
+      concurrency: Math.max(1, Number(flags.concurrency) || 8),
+      force: flags.force,
+    };
+    const invalid = repo.objects.filter((o) => !o.valid);
+    if (flags.output !== "json") {
+      for (const o of invalid) for (const p of sortProblems(o.problems.filter((x) => x.severity === "error"))) io.err(formatProblem(io, p) + "\n");
+    }
+    const result = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[] } : await apply(repo.objects, options);
+    const failed = result.deployments.filter((d) => d.phase !== "Succeeded");
+    const blocked = result.decisions.filter((d) => d.action === "delete" && d.blocked);
+    if (flags.output === "json") {
+      printJson(io, {
+        dryRun: flags.dryRun,
+        decisions: result.decisions.map(({ object, action, why, ...rest }) => ({ object, action, why, ...("blocked" in rest && rest.blocked ? { blocked: rest.blocked } : {}) })),
+        deployments: result.deployments.map(record),
+      });
+    } else {
+      printDecisions(io, result.decisions, flags.dryRun);
+      if (result.deployments.length) io.out("\n");
+      for (const d of result.deployments) io.out(resultLine(io, d) + "\n");
+      io.out(`\n${plural(result.deployments.length, "deployment")}: ${result.deployments.length - failed.length} succeeded, ${failed.length} failed${blocked.length ? `; ${plural(blocked.length, "delete")} held back` : ""}${invalid.length ? `; ${plural(invalid.length, "invalid object")}` : ""}\n`);
+    }
+    return failed.length || invalid.length || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
+  } finally {
+    await ctx.close();
+  }
+}
+
+function printDecisions(io: CliIO, decisions: readonly Decision[], dryRun: boolean): void {
+  const colour = { create: "green", update: "cyan", delete: "red", none: "dim", invalid: "red", unsupported: "yellow" } as const;
+  io.out(paint(io, "bold", dryRun ? "plan (dry run: nothing is changed)\n" : "plan\n"));
+  for (const d of decisions) {
+    const extra = d.action === "delete" && d.blocked ? paint(io, "yellow", ` — held back: ${d.blocked}`) : "";
+    io.out(`  ${paint(io, colour[d.action], d.action.padEnd(11))} ${d.object.padEnd(24)} ${paint(io, "dim", d.why)}${extra}\n`);
+  }
+}
+
+/** The deployment record as `--output json` prints it. */
+export function record(d: Deployment) {
+  return {
+    id: d.id,
+    object: d.object,
+    strategy: d.strategy,
+    region: d.region,
+    cluster: d.cluster,
+    service: d.service,
+    phase: d.phase,
+    reason: d.reason,
+    message: d.message,
+    failedTasks: d.counts.failed,
+    counts: d.counts,
+    oldTaskDefinitionArn: d.oldTaskDefinitionArn,
+    newTaskDefinitionArn: d.newTaskDefinitionArn,
+    commitSha: d.commitSha,
+    createdAt: new Date(d.createdAt).toISOString(),
+    finishedAt: d.finishedAt ? new Date(d.finishedAt).toISOString() : null,
+  };
+}

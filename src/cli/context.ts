@@ -1,0 +1,99 @@
+/**
+ * What the AWS-facing verbs share: where the store is, which AWS (the real one through the SDK, or
+ * the simulator), and the clock. `--simulator [SCENARIO]` rehearses on the built-in simulator:
+ * the scenario's initial state, plus any cluster the objects name (created empty), in virtual time.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import type { AwsPortsFactory } from "../aws/ports.ts";
+import { sdkPortsFactory } from "../aws/sdk/index.ts";
+import { ScaledClock, SystemClock, VirtualClock, type Clock } from "../core/clock.ts";
+import { FlotillaError } from "../core/problems.ts";
+import { Runner } from "../deploy/runner.ts";
+import { loadScenario, parseScenario } from "../sim/scenario.ts";
+import { Simulator } from "../sim/simulator.ts";
+import { openStore } from "../store/index.ts";
+import type { Store } from "../store/store.ts";
+import type { Deployment, NewEvent } from "../store/types.ts";
+import type { CliIO } from "./io.ts";
+
+export interface AwsOptions {
+  store?: string;
+  simulator?: string | boolean;
+  speed?: string;
+}
+
+export function addAwsOptions(cmd: Command): Command {
+  return cmd
+    .option("--store <location>", "the store: a SQLite file path or a postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)")
+    .option("--simulator [scenarios]", "rehearse on the built-in ECS/ELB/CloudWatch simulator, optionally from scenario files (comma-separated, one per Region)")
+    .option("--speed <factor>", "with --simulator: run in real time sped up by this factor instead of instantly");
+}
+
+export interface Context {
+  store: Store;
+  aws: AwsPortsFactory;
+  clock: Clock;
+  simulators: Map<string, Simulator>;
+  runner(onUpdate?: (d: Deployment, events: readonly NewEvent[]) => void): Runner;
+  /** Make sure the simulated Regions have these clusters (no-op against AWS). */
+  ensureClusters(clusters: readonly { region: string; cluster: string }[]): void;
+  close(): Promise<void>;
+}
+
+export async function openContext(io: CliIO, opts: AwsOptions): Promise<Context> {
+  const simulated = opts.simulator !== undefined && opts.simulator !== false;
+  const speed = opts.speed ? Number(opts.speed) : undefined;
+  if (speed !== undefined && !(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--speed must be a positive number, not ${opts.speed}` });
+  const clock: Clock = simulated ? (speed ? new ScaledClock(speed) : new VirtualClock({ autoAdvance: true })) : new SystemClock();
+  const store = await openStore({ location: opts.store ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd, clock });
+  const simulators = new Map<string, Simulator>();
+  let aws: AwsPortsFactory;
+  if (simulated) {
+    const scenarios = new Map<string, ReturnType<typeof parseScenario>>();
+    for (const name of typeof opts.simulator === "string" ? opts.simulator.split(",").filter(Boolean) : []) {
+      const file = path.resolve(io.cwd, name);
+      let text: string;
+      try {
+        text = await readFile(file, "utf8");
+      } catch {
+        throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `cannot read the scenario file ${file}` });
+      }
+      const scenario = parseScenario(JSON.parse(text) as unknown, file);
+      if (scenarios.has(scenario.region)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `two scenarios for Region ${scenario.region}: give one per Region` });
+      scenarios.set(scenario.region, scenario);
+    }
+    aws = (region) => {
+      let sim = simulators.get(region);
+      if (!sim) {
+        const scenario = scenarios.get(region);
+        sim = scenario ? loadScenario(scenario, clock) : new Simulator({ clock, region, throttling: false });
+        simulators.set(region, sim);
+      }
+      return sim.ports();
+    };
+  } else {
+    aws = sdkPortsFactory({ clock });
+  }
+  return {
+    store,
+    aws,
+    clock,
+    simulators,
+    runner: (onUpdate) => new Runner({ store, aws, clock, ...(onUpdate ? { onUpdate } : {}) }),
+    ensureClusters(clusters) {
+      if (!simulated) return;
+      for (const { region, cluster } of clusters) {
+        aws(region);
+        const sim = simulators.get(region)!;
+        try {
+          sim.cluster(cluster, "DescribeClusters");
+        } catch {
+          sim.addCluster(cluster);
+        }
+      }
+    },
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,32 @@
+/** Live progress of running deployments on stderr: one line per timeline event. */
+import type { Deployment, NewEvent } from "../store/types.ts";
+import type { RollingState } from "../deploy/rolling.ts";
+import type { Clock } from "../core/clock.ts";
+import { paint, type CliIO } from "./io.ts";
+
+const PHASE_COLOUR: Record<string, Parameters<typeof paint>[1]> = { Succeeded: "green", Failed: "red", RolledBack: "yellow", Aborted: "yellow", RollingBack: "yellow" };
+
+export function progressPrinter(io: CliIO, clock: Clock): (d: Deployment, events: readonly NewEvent[]) => void {
+  return (d, events) => {
+    for (const e of events) {
+      let message = e.message;
+      if (e.type === "Progress") {
+        const deadline = (d.machineState as Partial<RollingState>).deadline;
+        if (deadline) message += paint(io, "dim", ` — ${formatLeft(deadline - clock.now())} left of the stability window`);
+      }
+      const at = new Date(clock.now()).toISOString().slice(11, 19);
+      io.err(`${paint(io, "dim", at)} ${d.object.padEnd(24)} ${paint(io, PHASE_COLOUR[e.type] ?? "reset", e.type.padEnd(18))} ${message}\n`);
+    }
+  };
+}
+
+export function formatLeft(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
+export function resultLine(io: CliIO, d: Deployment): string {
+  const colour = PHASE_COLOUR[d.phase] ?? "reset";
+  const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}`;
+  return `${paint(io, colour, d.phase.padEnd(10))} ${d.object.padEnd(24)} ${counts}${d.reason ? ` — ${d.reason}` : ""}${d.message && d.phase !== "Succeeded" ? `: ${d.message}` : ""}`;
+}

@@ -1,0 +1,58 @@
+/** `flotilla status`: the latest deployment of every object. `flotilla history [OBJECT]`: past deployments and a timeline. */
+import { openStore } from "../store/index.ts";
+import type { Store } from "../store/store.ts";
+import { EXIT, paint, type CliIO } from "./io.ts";
+import type { RegisterCommand } from "./main.ts";
+import { printJson } from "./output.ts";
+import { record } from "./apply.ts";
+import { resultLine } from "./progress.ts";
+
+export const register: RegisterCommand = (program, io, run) => {
+  program
+    .command("status")
+    .description("the latest deployment of every object")
+    .option("--store <location>", "SQLite path or postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)")
+    .option("-o, --output <format>", "text or json", "text")
+    .action((flags: { store?: string; output: string }) => run(() => withStore(io, flags.store, (s) => status(io, s, flags.output))));
+  program
+    .command("history")
+    .description("past deployments, newest first; with OBJECT, the timeline of its latest one")
+    .argument("[object]", "a deployment object (path prefix)")
+    .option("--limit <n>", "how many deployments", "20")
+    .option("--store <location>", "SQLite path or postgres:// URL")
+    .option("-o, --output <format>", "text or json", "text")
+    .action((object: string | undefined, flags: { store?: string; output: string; limit: string }) => run(() => withStore(io, flags.store, (s) => history(io, s, object, flags))));
+};
+
+async function withStore(io: CliIO, location: string | undefined, fn: (s: Store) => Promise<number>): Promise<number> {
+  const store = await openStore({ location: location ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function status(io: CliIO, store: Store, output: string): Promise<number> {
+  const latest = (await store.latestPerObject()).sort((a, b) => a.object.localeCompare(b.object));
+  if (output === "json") printJson(io, { objects: latest.map(record) });
+  else if (latest.length === 0) io.out("no deployments recorded yet\n");
+  else for (const d of latest) io.out(`${resultLine(io, d)} ${paint(io, "dim", `${d.id} ${new Date(d.updatedAt).toISOString()}`)}\n`);
+  return EXIT.ok;
+}
+
+async function history(io: CliIO, store: Store, object: string | undefined, flags: { output: string; limit: string }): Promise<number> {
+  const page = await store.listDeployments({ ...(object ? { object } : {}), limit: Math.max(1, Number(flags.limit) || 20) });
+  const timeline = object && page.items[0] ? await store.listEvents(page.items[0].id) : [];
+  if (flags.output === "json") {
+    printJson(io, { deployments: page.items.map(record), ...(object ? { timeline: timeline.map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })) } : {}) });
+    return EXIT.ok;
+  }
+  if (page.items.length === 0) io.out(object ? `no deployments of ${object}\n` : "no deployments recorded yet\n");
+  for (const d of page.items) io.out(`${paint(io, "dim", new Date(d.createdAt).toISOString())} ${resultLine(io, d)}\n`);
+  if (timeline.length) {
+    io.out(`\n${paint(io, "bold", `timeline of ${page.items[0]!.id}`)}\n`);
+    for (const e of timeline) io.out(`  ${paint(io, "dim", new Date(e.at).toISOString().slice(11, 19))} ${e.type.padEnd(24)} ${e.message}\n`);
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,111 @@
+/**
+ * One reconcile pass: make AWS match a set of loaded objects. Decides per object (deploy, nothing,
+ * delete), guards against mass deletion, and runs the deployments several at a time. Used by
+ * `flotilla apply` and, per commit, by the controller.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { AwsPortsFactory, Service } from "../aws/ports.ts";
+import { identityKey, type LoadedObject } from "../config/load-object.ts";
+import { mapBounded } from "../config/repository.ts";
+import type { Runner } from "../deploy/runner.ts";
+import type { RollingState } from "../deploy/rolling.ts";
+import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
+import type { Store } from "../store/store.ts";
+import type { Deployment } from "../store/types.ts";
+
+export type Decision =
+  | { object: string; action: "create" | "update"; why: string; spec: DeploySpec }
+  | { object: string; action: "delete"; why: string; spec: DeploySpec; blocked?: string }
+  | { object: string; action: "none"; why: string }
+  | { object: string; action: "invalid"; why: string }
+  | { object: string; action: "unsupported"; why: string };
+
+export interface ApplyOptions {
+  store: Store;
+  aws: AwsPortsFactory;
+  runner: Runner;
+  /** Only these objects (path prefixes). */
+  only?: readonly string[];
+  allowDelete: boolean;
+  /** Refuse a pass that deletes more than this fraction of the managed services, unless confirmed. */
+  maxDeleteFraction: number;
+  confirmMassDelete: boolean;
+  concurrency: number;
+  commitSha?: string;
+  /** Deploy even when nothing differs from the last successful deployment. */
+  force?: boolean;
+}
+
+export interface ApplyResult {
+  decisions: Decision[];
+  deployments: Deployment[];
+}
+
+/** What the desired state asks for, object by object, without changing anything. */
+export async function decide(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "aws" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete" | "force">): Promise<Decision[]> {
+  const selected = options.only?.length ? objects.filter((o) => options.only!.includes(o.name)) : objects;
+  const decisions = await mapBounded(selected, 16, (o) => decideObject(o, options));
+  const deletes = options.only?.length ? [] : await removedObjects(objects, options.store);
+  if (deletes.length) {
+    const managed = (await options.store.latestPerObject({ repository: undefined })).filter((d) => d.strategy !== "delete" && d.repository === null).length;
+    const fraction = managed ? deletes.length / managed : 1;
+    for (const spec of deletes) {
+      let blocked: string | undefined;
+      if (!options.allowDelete) blocked = "deletes need --allow-delete";
+      else if (fraction > options.maxDeleteFraction && !options.confirmMassDelete) {
+        blocked = `this would delete ${deletes.length} of ${managed} managed services (more than ${Math.round(options.maxDeleteFraction * 100)}%); confirm with --confirm-mass-delete`;
+      }
+      decisions.push({ object: spec.object, action: "delete", why: "its svcdef is gone from the tree", spec, ...(blocked ? { blocked } : {}) });
+    }
+  }
+  return decisions;
+}
+
+async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Decision> {
+  if (!o.valid || !o.identity) return { object: o.name, action: "invalid", why: o.problems.find((p) => p.severity === "error")?.message ?? "invalid" };
+  if (o.strategy === "bluegreen") return { object: o.name, action: "unsupported", why: "blue/green (EXTERNAL) deployments are not implemented yet (issue 6)" };
+  const spec = specFromObject(o);
+  const live = await describeLive(options.aws, spec);
+  if (!live || live.status !== "ACTIVE") return { object: o.name, action: "create", why: live ? `the service is ${live.status}` : "no such service yet", spec };
+  if (options.force) return { object: o.name, action: "update", why: "forced", spec };
+  const last = await options.store.latestDeployment(o.name);
+  const lastSpec = (last?.machineState as RollingState | undefined)?.spec;
+  if (last?.phase === "Succeeded" && last.strategy !== "delete" && lastSpec && sameSpec(lastSpec, spec) && live.taskDefinition === last.newTaskDefinitionArn) {
+    return { object: o.name, action: "none", why: "unchanged since the last successful deployment, and the service still runs its revision" };
+  }
+  const why = !last ? "the service exists but Flotilla has not deployed it yet" : last.phase !== "Succeeded" ? `the last deployment ended ${last.phase}` : lastSpec && !sameSpec(lastSpec, spec) ? "the definitions changed" : "the service runs another revision than Flotilla deployed (changed outside Flotilla)";
+  return { object: o.name, action: "update", why, spec };
+}
+
+/** Same service and task definition. The depdef is left out: its settings apply to the next deployment (DESIGN §1). */
+function sameSpec(a: DeploySpec, b: DeploySpec): boolean {
+  const deployed = (s: DeploySpec) => ({ region: s.region, cluster: s.cluster, service: s.service, svcdef: s.svcdef, taskdef: s.taskdef });
+  return isDeepStrictEqual(deployed(a), deployed(b));
+}
+
+async function describeLive(aws: AwsPortsFactory, spec: DeploySpec): Promise<Service | undefined> {
+  const r = await aws(spec.region).ecs.describeServices(spec.cluster, [spec.service]);
+  return r.services[0];
+}
+
+/** Objects Flotilla deployed (from this CLI) whose svcdef is no longer in the tree, and whose service no object claims. */
+async function removedObjects(objects: readonly LoadedObject[], store: Store): Promise<DeploySpec[]> {
+  const present = new Set(objects.map((o) => o.name));
+  const claimed = new Set(objects.filter((o) => o.identity).map((o) => identityKey(o.identity!)));
+  const latest = await store.latestPerObject();
+  return latest
+    .filter((d) => d.repository === null && d.strategy !== "delete" && !present.has(d.object) && !claimed.has(identityKey({ region: d.region, cluster: d.cluster, service: d.service })))
+    .map((d) => (d.machineState as RollingState).spec)
+    .filter((s): s is DeploySpec => s !== undefined);
+}
+
+/** Decide, then run what needs running (at most `concurrency` at once). */
+export async function apply(objects: readonly LoadedObject[], options: ApplyOptions): Promise<ApplyResult> {
+  const decisions = await decide(objects, options);
+  const runnable = decisions.filter((d): d is Extract<Decision, { spec: DeploySpec }> => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked));
+  const deployments = await mapBounded(runnable, options.concurrency, async (d) => {
+    const created = await options.runner.create(d.spec, { strategy: d.action === "delete" ? "delete" : "rolling", ...(options.commitSha ? { commitSha: options.commitSha } : {}) });
+    return options.runner.run(created);
+  });
+  return { decisions, deployments };
+}

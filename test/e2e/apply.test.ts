@@ -1,0 +1,127 @@
+/**
+ * `apply` end to end: a tree of objects on disk, the simulator, the store. Given/When/Then.
+ */
+import { after, afterEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { apply, type ApplyOptions } from "../../src/controller/apply.ts";
+import { rollbackObject } from "../../src/controller/rollback.ts";
+import { loadOptions, loadRepository } from "../../src/config/repository.ts";
+import { WorkingTreeSource } from "../../src/config/source.ts";
+import { engine, type Engine } from "../helpers/engine.ts";
+import { cleanupTrees, writeTree } from "../helpers/tree.ts";
+import { writeFileSync } from "node:fs";
+
+let e: Engine;
+afterEach(async () => e?.close());
+after(cleanupTrees);
+
+const svc = (name: string, over: Record<string, unknown> = {}) => ({ cluster: "apps", serviceName: name, desiredCount: 2, launchType: "EC2", deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } }, ...over });
+const task = (family: string, image: string) => ({ family, containerDefinitions: [{ name: "app", image, memory: 128 }] });
+
+async function run(dir: string, over: Partial<ApplyOptions> = {}) {
+  const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions({ defaultRegion: "us-east-1" }));
+  return apply(repo.objects, { store: e.store, aws: e.sim.portsFactory(), runner: e.runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 4, ...over });
+}
+const actions = (r: Awaited<ReturnType<typeof run>>) => Object.fromEntries(r.decisions.map((d) => [d.object, d.action]));
+
+describe("apply", () => {
+  it("Given deployed objects, When applied again unchanged, Then nothing deploys (no-op)", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:1") });
+    const first = await run(dir);
+    assert.deepEqual(actions(first), { "a/a": "create", "b/b": "create" });
+    assert.deepEqual(first.deployments.map((d) => d.phase), ["Succeeded", "Succeeded"]);
+    const second = await run(dir);
+    assert.deepEqual(actions(second), { "a/a": "none", "b/b": "none" });
+    assert.equal(second.deployments.length, 0);
+  });
+
+  it("Given a depdef-only change, When applied, Then nothing deploys", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "a/a_depdef.json": { stabilityCheck: { timeout: 300 } } });
+    await run(dir);
+    writeFileSync(path.join(dir, "a/a_depdef.json"), JSON.stringify({ stabilityCheck: { timeout: 900 } }));
+    const r = await run(dir);
+    assert.deepEqual(actions(r), { "a/a": "none" });
+  });
+
+  it("Given a changed image, When applied, Then only that object updates", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:1") });
+    await run(dir);
+    writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify(task("a", "nginx:2")));
+    const r = await run(dir);
+    assert.deepEqual(actions(r), { "a/a": "update", "b/b": "none" });
+    assert.match(r.deployments[0]!.newTaskDefinitionArn ?? "", /a:2$/);
+  });
+
+  it("Given a removed taskdef, When applied, Then the service is deployed with the svcdef's taskDefinition", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a", { taskDefinition: "a:1" }), "a/a_taskdef.json": task("a", "nginx:1") });
+    await run(dir);
+    writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify(task("a", "nginx:2")));
+    await run(dir);
+    rmSync(path.join(dir, "a/a_taskdef.json"));
+    const r = await run(dir);
+    assert.equal(r.deployments[0]!.phase, "Succeeded", `${r.deployments[0]!.reason} ${r.deployments[0]!.message}`);
+    assert.match(r.deployments[0]!.newTaskDefinitionArn ?? "", /a:1$/, "the svcdef's taskDefinition, not a new registration");
+  });
+
+  it("Given a removed svcdef, Then the delete is held back without --allow-delete, and happens with it", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:1"), "c/c_svcdef.json": svc("c"), "c/c_taskdef.json": task("c", "nginx:1") });
+    await run(dir);
+    rmSync(path.join(dir, "a/a_svcdef.json"));
+    const held = await run(dir);
+    const del = held.decisions.find((d) => d.object === "a/a")!;
+    assert.equal(del.action, "delete");
+    assert.match("blocked" in del ? (del.blocked ?? "") : "", /--allow-delete/);
+    assert.equal(held.deployments.length, 0);
+    const done = await run(dir, { allowDelete: true });
+    assert.equal(done.deployments[0]!.strategy, "delete");
+    assert.equal(done.deployments[0]!.phase, "Succeeded");
+    const live = await e.sim.ports().ecs.describeServices("apps", ["a", "b"]);
+    assert.deepEqual(live.services.filter((s) => s.status === "ACTIVE").map((s) => s.serviceName), ["b"]);
+  });
+
+  it("Given a tree that would delete most managed services, Then the pass is refused unless confirmed", async () => {
+    e = await engine();
+    const files: Record<string, object> = {};
+    for (const n of ["a", "b", "c", "d"]) Object.assign(files, { [`${n}/${n}_svcdef.json`]: svc(n), [`${n}/${n}_taskdef.json`]: task(n, "nginx:1") });
+    const dir = writeTree(files);
+    await run(dir);
+    for (const n of ["a", "b", "c"]) rmSync(path.join(dir, `${n}/${n}_svcdef.json`));
+    const refused = await run(dir, { allowDelete: true });
+    assert.equal(refused.deployments.length, 0);
+    assert.ok(refused.decisions.every((d) => d.action !== "delete" || ("blocked" in d && /3 of 4/.test(d.blocked ?? ""))));
+    const confirmed = await run(dir, { allowDelete: true, confirmMassDelete: true });
+    assert.equal(confirmed.deployments.filter((d) => d.strategy === "delete" && d.phase === "Succeeded").length, 3);
+  });
+
+  it("Given an invalid object, Then it fails alone and the others deploy", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": { ...svc("b"), desiredCont: 1 } });
+    const r = await run(dir);
+    assert.deepEqual(actions(r), { "a/a": "create", "b/b": "invalid" });
+    assert.equal(r.deployments.length, 1);
+    assert.equal(r.deployments[0]!.phase, "Succeeded");
+  });
+
+  it("Given two deployed revisions, When rolled back, Then the previous revision runs, as a recorded deployment", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1") });
+    await run(dir);
+    writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify(task("a", "nginx:2")));
+    await run(dir);
+    const d = await rollbackObject(e.store, e.runner, "a/a", "tester");
+    assert.equal(d.phase, "Succeeded", `${d.reason} ${d.message}`);
+    assert.match(d.newTaskDefinitionArn ?? "", /a:1$/);
+    assert.deepEqual(d.overrides.map((o) => [o.name, o.setBy]), [["rollback", "tester"]]);
+    const live = (await e.sim.ports().ecs.describeServices("apps", ["a"])).services[0]!;
+    assert.match(live.taskDefinition ?? "", /a:1$/);
+    const history = await e.store.listDeployments({ object: "a/a" });
+    assert.equal(history.items.length, 3);
+  });
+});
