@@ -26,6 +26,10 @@ export class ElbState {
   readonly loadBalancers = new Map<string, SimLoadBalancer>();
   readonly listeners = new Map<string, SimListener>();
   readonly rules = new Map<string, SimRule>();
+  /** Targets whose task's image fails health checks. */
+  private readonly failing = new WeakMap<SimTarget, boolean>();
+  /** Bumped when a target's pending health verdict becomes obsolete. */
+  private readonly rounds = new WeakMap<SimTarget, number>();
 
   constructor(sim: SimulatorCore) {
     this.sim = sim;
@@ -147,6 +151,7 @@ export class ElbState {
     if (!l) throw this.sim.error("ELBv2", "ModifyListener", "ListenerNotFound", "One or more listeners not found");
     this.validateActions("ModifyListener", actions, l.lbArn, "defaultActions");
     l.defaultActions = structuredClone(actions);
+    this.refreshUsage();
     this.sim.trafficChanged();
     return l;
   }
@@ -156,6 +161,7 @@ export class ElbState {
     if (!r) throw this.sim.error("ELBv2", "ModifyRule", "RuleNotFound", "One or more rules not found");
     this.validateActions("ModifyRule", actions, this.listeners.get(r.listenerArn)?.lbArn, "actions");
     r.actions = structuredClone(actions);
+    this.refreshUsage();
     this.sim.trafficChanged();
     return r;
   }
@@ -169,25 +175,58 @@ export class ElbState {
     const t: SimTarget = { tgArn, task, id: task.ip, port, state: "initial", reason: "Elb.RegistrationInProgress", description: "Target registration is in progress" };
     tg.targets.add(t);
     task.targets.push(t);
+    this.failing.set(t, opts.fails);
     if (!inUse) return this.setState(t, "unused", "Target.NotInUse", "Target group is not configured to receive traffic from the load balancer");
     if (opts.healthyNow) return this.setState(t, "healthy");
-    if (opts.fails) {
-      this.failTarget(task, t);
-      return;
-    }
+    this.checkHealth(task, t);
+  }
+
+  /** Initial health checks: healthy after HealthyThresholdCount intervals, or failing. */
+  private checkHealth(task: SimTask, t: SimTarget): void {
+    const tg = this.targetGroups.get(t.tgArn);
+    if (!tg) return;
+    if (this.failing.get(t)) return this.failTarget(task, t);
+    const round = (this.rounds.get(t) ?? 0) + 1;
+    this.rounds.set(t, round);
     later(this.sim, task, tg.intervalMs * tg.healthyThreshold, () => {
-      if (t.state !== "initial") return;
+      if (t.state !== "initial" || this.rounds.get(t) !== round) return;
       this.setState(t, "healthy");
       checkSuccess(this.sim, task);
       this.sim.markDirty(task.service);
     });
   }
 
+  /**
+   * After a listener or rule change: targets of groups no longer forwarded to become `unused`;
+   * those of groups forwarded to again start over with initial health checks.
+   */
+  private refreshUsage(): void {
+    for (const tg of this.targetGroups.values()) {
+      const inUse = this.loadBalancerArnsOf(tg.arn).length > 0;
+      for (const t of tg.targets) {
+        if (t.task.desiredStatus !== "RUNNING" || t.state === "draining") continue;
+        if (!inUse && t.state !== "unused") {
+          this.setState(t, "unused", "Target.NotInUse", "Target group is not configured to receive traffic from the load balancer");
+          this.rounds.set(t, (this.rounds.get(t) ?? 0) + 1);
+          this.sim.markDirty(t.task.service);
+        } else if (inUse && t.state === "unused") {
+          this.setState(t, "initial", "Elb.InitialHealthChecking", "Initial health checks in progress");
+          this.checkHealth(t.task, t);
+          this.sim.markDirty(t.task.service);
+        }
+      }
+    }
+  }
+
   /** Health checks start failing: unhealthy after UnhealthyThresholdCount intervals. */
   failTarget(task: SimTask, t: SimTarget): void {
     const tg = this.targetGroups.get(t.tgArn);
     if (!tg || t.state === "unused") return;
+    this.failing.set(t, true);
+    const round = (this.rounds.get(t) ?? 0) + 1;
+    this.rounds.set(t, round);
     later(this.sim, task, tg.intervalMs * tg.unhealthyThreshold, () => {
+      if (this.rounds.get(t) !== round) return;
       this.setState(t, "unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [503]");
       failHealthCheck(this.sim, task, `Task failed ELB health checks in (target-group ${tg.arn})`);
       this.sim.markDirty(task.service);

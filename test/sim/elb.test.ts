@@ -90,4 +90,30 @@ describe("ALB listeners and rules", () => {
     assert.deepEqual((await w.elbv2.describeTargetHealth(web)).map((t) => t.state), ["healthy", "healthy"]);
     await assert.rejects(w.elbv2.describeTargetHealth(web + "0"), { name: "TargetGroupNotFound" });
   });
+
+  it("targets go 'unused' when no listener forwards to their group, and start over with initial checks when one does again", async () => {
+    const w = scenarioWorld({
+      clusters: ["prod"],
+      taskDefinitions: [{ family: "app", containerDefinitions: [{ name: "app", image: "a", portMappings: [{ containerPort: 80 }] }] }],
+      targetGroups: [WEB_TG, { ...WEB_TG, name: "green" }],
+      loadBalancers: [{ name: "lb", listeners: [{ port: 80, defaultActions: [{ targetGroups: [{ targetGroup: "web", weight: 1 }, { targetGroup: "green", weight: 0 }] }] }] }],
+      services: [{ cluster: "prod", serviceName: "app", taskDefinition: "app:1", desiredCount: 1, deploymentController: { type: "EXTERNAL" }, loadBalancers: [{ targetGroup: "web", containerName: "app", containerPort: 80 }] }],
+    });
+    const web = w.sim.elb.targetGroupArn("web");
+    const green = w.sim.elb.targetGroupArn("green");
+    const listenerArn = [...w.sim.elb.listeners.values()][0]!.arn;
+    await w.ecs.createTaskSet({ cluster: "prod", service: "app", taskDefinition: "app:1", loadBalancers: [{ targetGroupArn: green, containerName: "app", containerPort: 80 }] });
+    await w.step(60_000);
+    assert.equal((await w.elbv2.describeTargetHealth(green))[0]!.state, "healthy");
+    await w.elbv2.modifyListener({ listenerArn, defaultActions: forward([[web, 1]]) });
+    const unused = (await w.elbv2.describeTargetHealth(green))[0]!;
+    assert.deepEqual([unused.state, unused.reason], ["unused", "Target.NotInUse"]);
+    await w.elbv2.modifyListener({ listenerArn, defaultActions: forward([[web, 1], [green, 0]]) });
+    const again = (await w.elbv2.describeTargetHealth(green))[0]!;
+    assert.deepEqual([again.state, again.reason], ["initial", "Elb.InitialHealthChecking"]);
+    await w.step(19_000);
+    assert.equal((await w.elbv2.describeTargetHealth(green))[0]!.state, "initial");
+    await w.step(1_000);
+    assert.equal((await w.elbv2.describeTargetHealth(green))[0]!.state, "healthy");
+  });
 });
