@@ -3,8 +3,20 @@ import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/main.ts";
+import { Command } from "commander";
+import { register } from "../../src/cli/sim.ts";
 import type { CliIO } from "../../src/cli/io.ts";
+
+/** Run the verb on its own, so other verbs' work in progress cannot affect these tests. */
+async function main(argv: string[], io: CliIO): Promise<number> {
+  let code = -1;
+  const program = new Command("flotilla").exitOverride();
+  register(program, io, async (action) => {
+    code = await action();
+  });
+  await program.parseAsync(argv, { from: "user" });
+  return code;
+}
 
 function io(cwd: string): CliIO & { stdout: string; stderr: string } {
   const o = { stdout: "", stderr: "", color: false, interactive: false, env: {}, cwd, out: (t: string) => void (o.stdout += t), err: (t: string) => void (o.stderr += t) };
