@@ -70,9 +70,10 @@ function rollingPass(sim: SimulatorCore, svc: SimService): void {
   const reason = scalingReason(current.id);
 
   // 1. Retire tasks of older deployments without going below the healthy floor. Unhealthy ones
-  //    do not count toward the floor, so they can always go.
+  //    do not count toward the floor, so they can always go. A stalled (failed, not rolled
+  //    back) deployment freezes the rollout: the older tasks keep serving.
   let healthy = all.filter((t) => t.desiredStatus === "RUNNING" && isHealthy(t)).length;
-  const old = all.filter((t) => t.owner !== current && t.desiredStatus === "RUNNING").sort(stopOrder);
+  const old = current.stalled ? [] : all.filter((t) => t.owner !== current && t.desiredStatus === "RUNNING").sort(stopOrder);
   for (const t of old) {
     if (!isHealthy(t)) stopTask(sim, t, reason, { stopCode: "ServiceSchedulerInitiated" });
     else if (healthy > lower) {
