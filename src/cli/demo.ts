@@ -1,8 +1,11 @@
 /**
- * `flotilla demo`: the main job for a new user. Copies the bundled example repository into a
- * temporary Git repository, validates it, and shows what Flotilla would do for its first commit
- * and for a follow-up commit (an image bump, a depdef-only change and a folder rename).
- * Deployments on the simulator join this story as the engine lands.
+ * `flotilla demo`: the main job for a new user, as a story on the built-in simulator in accelerated
+ * real time (no AWS account needed). It copies the example repository into a temporary Git
+ * repository and then, commit by commit:
+ *   1. validates it and shows what the first commit does,
+ *   2. deploys the dev environment's services,
+ *   3. ships a good image as a rolling update,
+ *   4. ships a bad image: the circuit breaker catches it and rolls back.
  */
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -10,61 +13,103 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { classifyChanges } from "../config/changes.ts";
+import { classifyChanges, type ChangeSet } from "../config/changes.ts";
+import { loadOptions, loadRepository } from "../config/repository.ts";
+import { WorkingTreeSource } from "../config/source.ts";
+import { apply } from "../controller/apply.ts";
+import { openContext } from "./context.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
-import { printChecklist, validateDir } from "./validate.ts";
+import { plural } from "./output.ts";
+import { progressPrinter, resultLine } from "./progress.ts";
+import { validateDir } from "./validate.ts";
 
 const run = promisify(execFile);
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
+/** The rolling services of the dev environment; blue/green joins the story with its engine. */
+const DEV_OBJECTS = ["dev/api/api", "dev/worker/worker"];
 
 export const register: RegisterCommand = (program, io, runner) => {
   program
     .command("demo")
-    .description("a guided tour on the bundled example repository (no AWS needed)")
+    .description("a guided story on the built-in simulator: deploy the examples, a good update, a bad image rolled back (no AWS needed)")
+    .option("--speed <factor>", "simulated seconds per real second", "30")
+    .option("--instant", "run in virtual time, as fast as possible", false)
     .option("--keep", "keep the temporary repository and print its path", false)
-    .action((opts: { keep: boolean }) => runner(() => demo(io, opts)));
+    .action((opts: { speed: string; instant: boolean; keep: boolean }) => runner(() => demo(io, opts)));
 };
 
-async function demo(io: CliIO, opts: { keep: boolean }): Promise<number> {
+async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: boolean }): Promise<number> {
   const dir = await mkdtemp(path.join(tmpdir(), "flotilla-demo-"));
-  const git = (...args: string[]) =>
-    run("git", args, { cwd: dir, env: { ...io.env, GIT_AUTHOR_NAME: "Flotilla Demo", GIT_AUTHOR_EMAIL: "demo@flotilla.invalid", GIT_COMMITTER_NAME: "Flotilla Demo", GIT_COMMITTER_EMAIL: "demo@flotilla.invalid" } });
+  const gitEnv = { ...io.env, GIT_AUTHOR_NAME: "Flotilla Demo", GIT_AUTHOR_EMAIL: "demo@flotilla.invalid", GIT_COMMITTER_NAME: "Flotilla Demo", GIT_COMMITTER_EMAIL: "demo@flotilla.invalid" };
+  const git = (...args: string[]) => run("git", args, { cwd: dir, env: gitEnv });
   const title = (t: string) => io.out(`\n${paint(io, ["bold", "cyan"], `== ${t}`)}\n\n`);
+  const say = (t: string) => io.out(`${paint(io, "dim", t)}\n`);
+  const ctx = await openContext({ ...io, cwd: dir }, {
+    store: ":memory:",
+    simulator: ["dev", "prod"].map((env) => path.join(EXAMPLES, "scenarios", `${env}.json`)).join(","),
+    ...(opts.instant ? {} : { speed: opts.speed }),
+  });
+  const runner = ctx.runner(progressPrinter(io, ctx.clock));
+  const deploy = async (from: string | undefined) => {
+    const changes = await classifyChanges({ dir, from, to: "HEAD" });
+    printChanges(io, changes);
+    const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions());
+    const changed = changes.changes.filter((c) => c.action === "deploy" && DEV_OBJECTS.includes(c.object)).map((c) => c.object);
+    io.out("\n");
+    const result = await apply(repo.objects, { store: ctx.store, aws: ctx.aws, runner, only: changed, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 4 });
+    io.out("\n");
+    for (const d of result.deployments) io.out(resultLine(io, d) + "\n");
+    return result.deployments;
+  };
+  const setImage = async (object: string, image: string) => {
+    const file = path.join(dir, `${object}_input.json`);
+    const values = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    values["image"] = image;
+    await writeFile(file, JSON.stringify(values, null, 2) + "\n");
+    await git("commit", "-qam", `${object}: ${image}`);
+  };
   try {
     await cp(EXAMPLES, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}scenarios`) });
     await git("init", "-q", "-b", "main");
     await git("add", "-A");
     await git("commit", "-q", "-m", "Initial services");
+    say(`A copy of the example repository is a Git repository at ${dir}; ECS, the load balancers and CloudWatch are simulated${opts.instant ? "" : ` at ${opts.speed}× real time`}.`);
 
-    title("1. Validate the example repository (flotilla validate)");
+    title("1. Validate the repository (flotilla validate)");
     const { report } = await validateDir(dir);
-    printChecklist(io, report);
+    for (const o of report.objects) io.out(`  ${o.valid ? paint(io, "green", "[OK]") : paint(io, "red", "[NG]")} ${o.object.padEnd(20)} ${paint(io, "dim", `${o.strategy === "bluegreen" ? "blue/green" : "rolling"} · ${o.service} in ${o.cluster} (${o.region})`)}\n`);
+    io.out(`  ${plural(report.summary.objects, "object")}, ${plural(report.summary.errors, "error")}, ${plural(report.summary.warnings, "warning")} (run \`flotilla validate examples\` to read them)\n`);
 
-    title("2. The first commit: every object counts as added (flotilla changes --initial)");
-    printChanges(io, await classifyChanges({ dir, to: "HEAD" }));
+    title("2. The first commit deploys the dev environment (rolling services)");
+    const created = await deploy(undefined);
 
-    title("3. A follow-up commit: a new image, a depdef-only change, and a renamed folder");
-    const input = path.join(dir, "dev/web/web_input.json");
-    const values = JSON.parse(await readFile(input, "utf8")) as Record<string, unknown>;
-    values["image"] = "public.ecr.aws/nginx/nginx:1.27.4";
-    await writeFile(input, JSON.stringify(values, null, 2) + "\n");
-    const depdef = path.join(dir, "prod/api/api_depdef.json");
-    await writeFile(depdef, (await readFile(depdef, "utf8")).replace('"timeout": 300', '"timeout": 600'));
-    await git("mv", "dev/worker", "dev/jobs");
-    for (const kind of ["svcdef", "taskdef", "input"]) await git("mv", `dev/jobs/worker_${kind}.json`, `dev/jobs/jobs_${kind}.json`);
-    await git("add", "-A");
-    await git("commit", "-q", "-m", "Bump web image, relax api timeout, move the worker");
-    printChanges(io, await classifyChanges({ dir, from: "HEAD~1", to: "HEAD" }));
-    io.out(`\n${paint(io, "dim", "The renamed worker is an update of the same ECS service, never a delete and a create.")}\n`);
+    title("3. A good image ships as a rolling update");
+    await setImage("dev/api/api", "public.ecr.aws/docker/library/httpd:2.4.63");
+    const good = await deploy("HEAD~1");
+
+    title("4. A bad image: its tasks crash, the circuit breaker trips, Flotilla rolls back");
+    for (const sim of ctx.simulators.values()) sim.faults.addImageFault({ image: "*httpd:2.4.64-rc1", exitAfterMs: 4000, exitCode: 1 });
+    await setImage("dev/api/api", "public.ecr.aws/docker/library/httpd:2.4.64-rc1");
+    const bad = await deploy("HEAD~1");
+
+    const ok = created.every((d) => d.phase === "Succeeded") && good.every((d) => d.phase === "Succeeded") && bad.every((d) => d.phase === "RolledBack");
+    title("The end");
+    say("The bad revision never became the service's steady state: the service runs the good image again, and every step is in the deployment's timeline.");
+    say("Try `flotilla apply examples --simulator examples/scenarios/dev.json,examples/scenarios/prod.json`, then `flotilla history`.");
     if (opts.keep) io.out(`\nThe demo repository is kept at ${dir}\n`);
-    return report.valid ? EXIT.ok : EXIT.failed;
+    return ok ? EXIT.ok : EXIT.failed;
   } finally {
+    await ctx.close();
     if (!opts.keep) await rm(dir, { recursive: true, force: true });
   }
 }
 
-function printChanges(io: CliIO, set: Awaited<ReturnType<typeof classifyChanges>>): void {
+function printChanges(io: CliIO, set: ChangeSet): void {
+  io.out(`${paint(io, "bold", `flotilla changes`)} ${set.from ? set.from.slice(0, 8) : "(first commit)"} → ${set.to.slice(0, 8)}\n`);
   const colour = { deploy: "green", delete: "red", none: "dim" } as const;
-  for (const c of set.changes) io.out(`  ${paint(io, colour[c.action], c.action.padEnd(6))} ${c.object.padEnd(22)} ${paint(io, "dim", c.description)}\n`);
+  for (const c of set.changes) {
+    const skipped = c.action === "deploy" && !DEV_OBJECTS.includes(c.object) ? paint(io, "dim", " (not in this demo)") : "";
+    io.out(`  ${paint(io, colour[c.action], c.action.padEnd(6))} ${c.object.padEnd(20)} ${paint(io, "dim", c.description)}${skipped}\n`);
+  }
 }

@@ -43,6 +43,8 @@ export interface RollingState extends BaseState<RollingStep> {
   /** The ECS deployment being followed (ours, then the rollback's). */
   ecsDeploymentId?: string;
   deadline?: number;
+  /** When the deployment was first seen steady; success needs a second steady poll after it. */
+  steadySince?: number;
   /** When the ECS deployment being followed started: new tasks from then on are counted. */
   followingSince?: number;
   startedWaitingAt?: number;
@@ -163,6 +165,7 @@ function startFollowing(state: RollingState, service: Service, step: RollingStep
   const next: RollingState = { ...state, deadline: now + stabilityTimeoutMs(state.spec.depdef, desired), followingSince: primary?.createdAt ?? now };
   if (primary) next.ecsDeploymentId = primary.id;
   delete next.lastCounts;
+  delete next.steadySince;
   return go(next, step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), { phase: step === "followRollback" ? "RollingBack" : "Stabilizing", events });
 }
 
@@ -199,30 +202,46 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   if (!service || service.status !== "ACTIVE") {
     return finishFailure(state, "ServiceGone", `service ${state.spec.service} is ${service ? service.status : "missing"} while being deployed: it was deleted outside Flotilla`);
   }
-  const ours = service.deployments.find((d) => d.id === state.ecsDeploymentId) ?? service.deployments.find((d) => d.status === "PRIMARY");
-  const events: NewEvent[] = [];
+  // Only our own ECS deployment (by id) counts. Falling back to "whatever is PRIMARY" would report
+  // the old revision's steady state as our success after ECS rolled back between two polls.
+  const target = state.step === "follow" ? state.newTaskDefinitionArn : state.step === "followRollback" ? state.oldTaskDefinitionArn : undefined;
+  const primary = service.deployments.find((d) => d.status === "PRIMARY");
+  const ours = state.ecsDeploymentId ? service.deployments.find((d) => d.id === state.ecsDeploymentId) : primary && (target === undefined || primary.taskDefinition === target) ? primary : undefined;
   const failed = Math.max(ours?.failedTasks ?? 0, input.failures?.count ?? 0);
   const countsRecord = ours ? { ...counts(ours), failed } : undefined;
   const countsKey = countsRecord ? JSON.stringify(countsRecord) : undefined;
+  const events: NewEvent[] = [];
   if (ours && countsKey !== state.lastCounts) {
     events.push(ev("Progress", `${ours.runningCount}/${ours.desiredCount} running, ${ours.pendingCount} pending, ${failed} failed${ours.rolloutState ? ` (${ours.rolloutState})` : ""}`, countsRecord));
   }
   const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}) };
   const record = (extra: Record_ = {}): Record_ => ({ ...(countsRecord ? { counts: countsRecord } : {}), ...extra, events: [...events, ...(extra.events ?? [])] });
 
-  // ECS's own circuit breaker rolled back: another deployment took over as PRIMARY.
-  if (state.step === "follow" && ours && ours.rolloutState === "FAILED" && ours.status !== "PRIMARY") {
-    const primary = service.deployments.find((d) => d.status === "PRIMARY");
-    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment and rolled back to ${primary?.taskDefinition ?? "the last completed deployment"}: ${ours.rolloutStateReason ?? "tasks failed"}` };
-    const next: RollingState = { ...base, failure, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary?.desiredCount ?? ours.desiredCount) };
-    if (primary) next.ecsDeploymentId = primary.id;
+  // Our deployment lost PRIMARY (or is gone): ECS's circuit breaker rolled back, or someone else deployed.
+  if (state.step === "follow" && state.ecsDeploymentId && (!ours || ours.status !== "PRIMARY") && primary && primary.id !== state.ecsDeploymentId) {
+    const rolledBack = ours?.rolloutState === "FAILED" || primary.taskDefinition === state.oldTaskDefinitionArn;
+    if (!rolledBack) {
+      return record2(finish(base, "Failed", "Superseded", `another deployment of ${primary.taskDefinition} replaced this one while it was in progress (a change made outside this deployment)`), record());
+    }
+    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment and rolled back to ${primary.taskDefinition}${ours?.rolloutStateReason ? `: ${ours.rolloutStateReason}` : ""}` };
+    const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount) };
+    delete next.steadySince;
     return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: failure.message, events: [ev("EcsRolledBack", failure.message)] }));
   }
-  if (!ours) return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+  if (!ours) {
+    if (now < (state.deadline ?? Infinity)) return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+    const message = `ECS shows no deployment of ${target ?? "the expected revision"} for this service`;
+    return state.step === "follow" ? record2(finishFailure(base, "StabilityTimeout", message), record()) : record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; ${message}`), record());
+  }
 
   // Stable (DESIGN §2): the desired number of new tasks RUNNING, and ECS done replacing the old ones.
   const drained = ours.rolloutState === "COMPLETED" || (ours.rolloutState === undefined && service.deployments.length === 1);
-  const steady = ours.status === "PRIMARY" && drained && ours.runningCount >= ours.desiredCount;
+  const steady = ours.status === "PRIMARY" && (target === undefined || ours.taskDefinition === target) && drained && ours.runningCount >= ours.desiredCount;
+  // One steady sample is not enough: tasks that crash seconds after starting look steady at that instant.
+  if (steady && base.steadySince === undefined) {
+    return go({ ...base, steadySince: now }, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+  }
+  if (!steady) delete base.steadySince;
   if (steady) {
     if (state.step === "follow") return record2(finish(base, "Succeeded", null, `${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running and stable`), record());
     const f = state.failure!;

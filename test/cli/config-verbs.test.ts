@@ -104,11 +104,39 @@ describe("flotilla changes", () => {
 });
 
 describe("flotilla demo", () => {
-  it("validates the examples and shows the first and a follow-up commit", async () => {
-    const r = await cli(["demo"]);
+  it("tells the story: validate, deploy dev, a good update, a bad image rolled back", async () => {
+    const r = await cli(["demo", "--instant"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /6 objects, 0 errors/);
+    assert.match(r.stdout, /== 3\. A good image[\s\S]*Succeeded +dev\/api\/api +3\/3 running/);
+    assert.match(r.stdout, /== 4\. A bad image[\s\S]*RolledBack dev\/api\/api/);
+    assert.match(r.stderr, /EcsRolledBack|CircuitBreakerTripped/);
+  });
+});
+
+describe("flotilla apply / status / history on the simulator", () => {
+  it("applies the examples in a rehearsal, prints JSON records, and keeps them in the store", async () => {
+    const dir = writeTree({ "x.txt": "" });
+    const scenarios = ["dev", "prod"].map((e) => `${EXAMPLES}scenarios/${e}.json`).join(",");
+    const store = `${dir}/flotilla.db`;
+    const r = await cli(["apply", EXAMPLES, "--simulator", scenarios, "--store", store, "--output", "json"]);
+    const doc = JSON.parse(r.stdout) as { decisions: { object: string; action: string }[]; deployments: { object: string; phase: string; reason: string | null; failedTasks: number }[] };
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /6 objects: valid/);
-    assert.match(r.stdout, /deploy dev\/jobs\/jobs +moved from dev\/worker\/worker/);
-    assert.match(r.stdout, /none {3}prod\/api\/api +only the depdef changed/);
+    assert.deepEqual(doc.deployments.map((d) => [d.object, d.phase]), [["dev/api/api", "Succeeded"], ["dev/worker/worker", "Succeeded"], ["prod/api/api", "Succeeded"], ["prod/worker/worker", "Succeeded"]]);
+    assert.ok(doc.deployments.every((d) => d.failedTasks === 0 && "reason" in d));
+    assert.equal(doc.decisions.find((d) => d.object === "dev/web/web")!.action, "unsupported");
+    const status = await cli(["status", "--store", store, "--output", "json"]);
+    assert.equal((JSON.parse(status.stdout) as { objects: unknown[] }).objects.length, 4);
+    const history = await cli(["history", "dev/api/api", "--store", store]);
+    assert.match(history.stdout, /timeline of/);
+    assert.match(history.stdout, /ServiceCreated/);
+  });
+  it("--dry-run changes nothing", async () => {
+    const dir = writeTree({ "x.txt": "" });
+    const r = await cli(["apply", EXAMPLES, "--simulator", `${EXAMPLES}scenarios/dev.json,${EXAMPLES}scenarios/prod.json`, "--store", `${dir}/s.db`, "--dry-run"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /plan \(dry run: nothing is changed\)/);
+    const status = await cli(["status", "--store", `${dir}/s.db`]);
+    assert.match(status.stdout, /no deployments recorded yet/);
   });
 });

@@ -60,6 +60,28 @@ describe("rolling deployments", () => {
     assert.equal(d.reason, "EcsCircuitBreakerRolledBack");
   });
 
+  it("Given ECS rolls back entirely between two polls, Then the deployment is RolledBack, never the old revision's success", async () => {
+    e = await engine();
+    const ecsBreaker = { desiredCount: 3, deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } };
+    await e.deploy(rollingSpec("web", "nginx:1", { svcdef: ecsBreaker }));
+    e.sim.faults.addImageFault({ image: "nginx:nopull", pullFails: true });
+    // A poll interval far longer than ECS needs to fail the deployment and restore the old one.
+    const d = await e.deploy(rollingSpec("web", "nginx:nopull", { svcdef: ecsBreaker, depdef: { stabilityCheck: { pollInterval: 300, timeout: 1800 }, gmDeploymentCircuitBreaker: { failureThreshold: 0, failureThresholdPercent: 0 } } }));
+    assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "EcsCircuitBreakerRolledBack");
+    assert.match(d.newTaskDefinitionArn ?? "", /web:2$/);
+  });
+
+  it("Given tasks that crash seconds after starting, Then one steady-looking poll is not a success", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1", { svcdef: { desiredCount: 3 } }));
+    e.sim.faults.addImageFault({ image: "nginx:crashfast", exitAfterMs: 4000 });
+    const d = await e.deploy(rollingSpec("web", "nginx:crashfast", { svcdef: { desiredCount: 3 }, depdef: { stabilityCheck: { pollInterval: 15, timeout: 300 }, gmDeploymentCircuitBreaker: { failureThreshold: 3 } } }));
+    assert.notEqual(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    assert.equal(d.phase, "RolledBack");
+    assert.equal(d.reason, "CircuitBreakerTripped");
+  });
+
   it("Given tasks that never become stable, When the stability timeout passes, Then the deployment fails and rolls back", async () => {
     e = await engine();
     await e.deploy(rollingSpec("web", "nginx:1"));
