@@ -4,12 +4,13 @@
  * calls in the scenario run at their times. Virtual time by default (instant); `--speed N`
  * runs N× real time for a live demo.
  */
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ScaledClock, VirtualClock, type Clock } from "../core/clock.ts";
 import { FlotillaError } from "../core/problems.ts";
+import { readScenarioFile } from "../sim/open.ts";
+import type { Simulator } from "../sim/simulator.ts";
 import { formatDuration, parseDuration } from "../sim/ids.ts";
-import { loadScenario, parseScenario, runScriptStep, ScenarioError, type ScriptResult } from "../sim/scenario.ts";
+import { loadScenario, parseScenario, runScriptStep, ScenarioError, type Scenario, type ScriptResult } from "../sim/scenario.ts";
 import { formatSnapshot, snapshot, type WorldSnapshot } from "../sim/snapshot.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
@@ -55,34 +56,15 @@ async function simulate(io: CliIO, file: string | undefined, opts: SimOptions): 
   const speed = opts.speed !== undefined ? Number(opts.speed) : undefined;
   if (speed !== undefined && !(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: "--speed must be a positive number" });
 
-  let data: unknown = BUILT_IN;
-  if (file !== undefined) {
-    const path = resolve(io.cwd, file);
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (e) {
-      throw new FlotillaError({ code: "FLT-FILE-UNREADABLE", file, message: `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}` });
-    }
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      throw new FlotillaError({ code: "FLT-JSON-SYNTAX", file, message: e instanceof Error ? e.message : String(e) });
-    }
-  }
-  let scenario;
+  let scenario: Scenario;
+  let sim: Simulator;
+  let clock: Clock;
+  let virtual: VirtualClock | undefined;
   try {
-    scenario = parseScenario(data, file ?? "built-in scenario");
-  } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
-    io.err(`${paint(io, ["red", "bold"], "error")} ${e.message}\n`);
-    return EXIT.usage;
-  }
-  const start = scenario.start ? Date.parse(scenario.start) : Date.UTC(2026, 0, 1);
-  const virtual = speed === undefined ? new VirtualClock({ start }) : undefined;
-  const clock: Clock = virtual ?? new ScaledClock(speed!, start);
-  let sim;
-  try {
+    scenario = file !== undefined ? await readScenarioFile(resolve(io.cwd, file), file) : parseScenario(BUILT_IN, "built-in scenario");
+    const start = scenario.start ? Date.parse(scenario.start) : Date.UTC(2026, 0, 1);
+    virtual = speed === undefined ? new VirtualClock({ start }) : undefined;
+    clock = virtual ?? new ScaledClock(speed!, start);
     sim = loadScenario(scenario, clock, file ?? "built-in scenario");
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;

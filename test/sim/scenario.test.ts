@@ -53,3 +53,25 @@ describe("scenario files", () => {
     }
   });
 });
+
+import { openSimulator, readScenarioFile } from "../../src/sim/open.ts";
+
+describe("opening a simulator from a file", () => {
+  it("reports unreadable files and bad JSON as scenario errors", async () => {
+    await assert.rejects(readScenarioFile("/nonexistent/x.json", "x.json"), (e: unknown) => e instanceof ScenarioError && /x\.json/.test(e.message) && /cannot read/.test(e.message));
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(`${tmpdir()}/flotilla-scn-`);
+    await writeFile(`${dir}/bad.json`, "{ nope");
+    await assert.rejects(readScenarioFile(`${dir}/bad.json`), (e: unknown) => e instanceof ScenarioError && /not valid JSON/.test(e.message));
+  });
+
+  it("gives resilient ports for the scenario's Region only", async () => {
+    const clock = new VirtualClock({ autoAdvance: true });
+    const opened = openSimulator(await readScenarioFile(new URL("blue-green-canary.json", examples).pathname), clock);
+    assert.equal(opened.factory("eu-west-1"), opened.ports);
+    assert.throws(() => opened.factory("us-east-1"), /models Region eu-west-1/);
+    const r = await opened.ports.ecs.describeServices("prod", ["checkout"]);
+    assert.equal(r.services[0]!.deploymentController.type, "EXTERNAL");
+  });
+});
