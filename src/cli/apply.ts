@@ -60,7 +60,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
     if (flags.output !== "json") {
       for (const o of invalid) for (const p of sortProblems(o.problems.filter((x) => x.severity === "error"))) io.err(formatProblem(io, p) + "\n");
     }
-    const result = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[] } : await apply(repo.objects, options);
+    const result = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[], resumed: [] as Deployment[] } : await apply(repo.objects, options);
     const failed = result.deployments.filter((d) => d.phase !== "Succeeded");
     const blocked = result.decisions.filter((d) => d.action === "delete" && d.blocked);
     if (flags.output === "json") {
@@ -68,8 +68,10 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
         dryRun: flags.dryRun,
         decisions: result.decisions.map(({ object, action, why, ...rest }) => ({ object, action, why, ...("blocked" in rest && rest.blocked ? { blocked: rest.blocked } : {}) })),
         deployments: result.deployments.map(record),
+        resumed: result.resumed.map(record),
       });
     } else {
+      for (const d of result.resumed) io.out(`resumed an unfinished deployment: ${resultLine(io, d)}\n`);
       printDecisions(io, result.decisions, flags.dryRun);
       if (result.deployments.length) io.out("\n");
       for (const d of result.deployments) io.out(resultLine(io, d) + "\n");

@@ -39,6 +39,8 @@ export interface ApplyOptions {
 export interface ApplyResult {
   decisions: Decision[];
   deployments: Deployment[];
+  /** Deployments left unfinished by an earlier run (a crash) and carried on first. */
+  resumed: Deployment[];
 }
 
 /** What the desired state asks for, object by object, without changing anything. */
@@ -99,13 +101,14 @@ async function removedObjects(objects: readonly LoadedObject[], store: Store): P
     .filter((s): s is DeploySpec => s !== undefined);
 }
 
-/** Decide, then run what needs running (at most `concurrency` at once). */
+/** Finish what an earlier run left unfinished, decide, then run what needs running (at most `concurrency` at once). */
 export async function apply(objects: readonly LoadedObject[], options: ApplyOptions): Promise<ApplyResult> {
+  const resumed = await options.runner.resumeAll();
   const decisions = await decide(objects, options);
   const runnable = decisions.filter((d): d is Extract<Decision, { spec: DeploySpec }> => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked));
   const deployments = await mapBounded(runnable, options.concurrency, async (d) => {
     const created = await options.runner.create(d.spec, { strategy: d.action === "delete" ? "delete" : "rolling", ...(options.commitSha ? { commitSha: options.commitSha } : {}) });
     return options.runner.run(created);
   });
-  return { decisions, deployments };
+  return { decisions, deployments, resumed };
 }

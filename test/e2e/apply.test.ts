@@ -10,6 +10,7 @@ import { rollbackObject } from "../../src/controller/rollback.ts";
 import { loadOptions, loadRepository } from "../../src/config/repository.ts";
 import { WorkingTreeSource } from "../../src/config/source.ts";
 import { engine, type Engine } from "../helpers/engine.ts";
+import { Runner } from "../../src/deploy/runner.ts";
 import { cleanupTrees, writeTree } from "../helpers/tree.ts";
 import { writeFileSync } from "node:fs";
 
@@ -107,6 +108,20 @@ describe("apply", () => {
     assert.deepEqual(actions(r), { "a/a": "create", "b/b": "invalid" });
     assert.equal(r.deployments.length, 1);
     assert.equal(r.deployments[0]!.phase, "Succeeded");
+  });
+
+  it("Given an apply that crashed mid-deployment, When apply runs again, Then the unfinished deployment is resumed first", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1") });
+    await run(dir);
+    writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify(task("a", "nginx:2")));
+    let n = 0;
+    const dying = new Runner({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, hooks: { afterEffect: () => { if (++n === 4) throw new Error("killed"); } } });
+    await assert.rejects(run(dir, { runner: dying }), /killed/);
+    const r = await run(dir);
+    assert.equal(r.resumed.length, 1);
+    assert.equal(r.resumed[0]!.phase, "Succeeded", `${r.resumed[0]!.reason} ${r.resumed[0]!.message}`);
+    assert.deepEqual(actions(r), { "a/a": "none" }, "once resumed, nothing is left to do");
   });
 
   it("Given two deployed revisions, When rolled back, Then the previous revision runs, as a recorded deployment", async () => {

@@ -1,0 +1,88 @@
+/** Apply 1,000 rolling services on the simulator (virtual time): wall time, AWS calls, peak memory. */
+import type { AwsPorts, AwsPortsFactory } from "../src/aws/ports.ts";
+import { depdefSchema } from "../src/config/depdef.ts";
+import type { LoadedObject } from "../src/config/load-object.ts";
+import { apply } from "../src/controller/apply.ts";
+import { VirtualClock } from "../src/core/clock.ts";
+import { Runner } from "../src/deploy/runner.ts";
+import { Simulator } from "../src/sim/simulator.ts";
+import { openSqliteStore } from "../src/store/sqlite.ts";
+import type { BenchFigure } from "./run.ts";
+
+const SERVICES = 1000;
+
+function object(i: number, image: string): LoadedObject {
+  const name = `svc${i}`;
+  return {
+    name: `apps/${name}/${name}`,
+    files: { name: `apps/${name}/${name}`, svcdef: `apps/${name}/${name}_svcdef.json`, taskdef: `apps/${name}/${name}_taskdef.json` },
+    svcdef: { cluster: "apps", serviceName: name, desiredCount: 3, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } },
+    taskdef: { family: name, containerDefinitions: [{ name: "app", image, essential: true }] },
+    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: 15 } }),
+    identity: { region: "us-east-1", cluster: "apps", service: name },
+    strategy: "rolling",
+    sensitive: [],
+    problems: [],
+    valid: true,
+  };
+}
+
+/** Count every port call, by operation. */
+function counting(ports: AwsPorts, calls: Map<string, number>): AwsPorts {
+  const wrap = <T extends object>(target: T, prefix: string): T =>
+    new Proxy(target, {
+      get(t, key, receiver) {
+        const v = Reflect.get(t, key, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          calls.set(`${prefix}.${String(key)}`, (calls.get(`${prefix}.${String(key)}`) ?? 0) + 1);
+          return (v as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      },
+    });
+  return { ...ports, ecs: wrap(ports.ecs, "ecs"), elbv2: wrap(ports.elbv2, "elbv2"), cloudwatch: wrap(ports.cloudwatch, "cloudwatch") };
+}
+
+async function pass(image: string, sim: Simulator, aws: AwsPortsFactory, runner: Runner, store: Awaited<ReturnType<typeof openSqliteStore>>) {
+  const objects = Array.from({ length: SERVICES }, (_, i) => object(i, image));
+  const start = performance.now();
+  const r = await apply(objects, { store, aws, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 100 });
+  const seconds = (performance.now() - start) / 1000;
+  const ok = r.deployments.filter((d) => d.phase === "Succeeded").length;
+  if (ok !== SERVICES) throw new Error(`only ${ok}/${SERVICES} deployments succeeded: ${r.deployments.find((d) => d.phase !== "Succeeded")?.message}`);
+  void sim;
+  return seconds;
+}
+
+export default async function (): Promise<BenchFigure[]> {
+  const clock = new VirtualClock({ autoAdvance: true });
+  const sim = new Simulator({ clock, throttling: false });
+  sim.addCluster("apps");
+  const calls = new Map<string, number>();
+  const ports = counting(sim.ports(), calls);
+  const aws: AwsPortsFactory = () => ports;
+  const store = await openSqliteStore({ path: ":memory:", clock });
+  const runner = new Runner({ store, aws, clock });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const simStart = clock.now();
+    const create = await pass("app:1", sim, aws, runner, store);
+    const createCalls = [...calls.values()].reduce((a, b) => a + b, 0);
+    calls.clear();
+    const update = await pass("app:2", sim, aws, runner, store);
+    const updateCalls = [...calls.values()].reduce((a, b) => a + b, 0);
+    const top = [...calls.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(", ");
+    return [
+      { name: `create ${SERVICES} services: wall time`, value: create, unit: "s" },
+      { name: `create ${SERVICES} services: AWS calls`, value: createCalls, unit: "calls", note: `${(createCalls / SERVICES).toFixed(1)} per service` },
+      { name: `update ${SERVICES} services (one commit): wall time`, value: update, unit: "s" },
+      { name: `update ${SERVICES} services: AWS calls`, value: updateCalls, unit: "calls", note: top },
+      { name: "simulated time for both passes", value: (clock.now() - simStart) / 1000, unit: "s" },
+      { name: "peak resident memory", value: peak / 1024 / 1024, unit: "MiB" },
+    ];
+  } finally {
+    clearInterval(sampler);
+    await store.close();
+  }
+}
