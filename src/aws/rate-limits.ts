@@ -28,6 +28,13 @@ export const ECS_BUCKETS = {
 } as const satisfies Record<string, BucketSpec>;
 
 /**
+ * Fargate's task launch rate per account and Region ("AWS Fargate throttling quotas", ECS
+ * Developer Guide): 100 tasks at once, 20 per second sustained. The simulator delays launches
+ * beyond it; real ECS retries them itself.
+ */
+export const FARGATE_TASK_LAUNCH: BucketSpec = { burst: 100, refillPerSecond: 20, source: "published" };
+
+/**
  * ELBv2 and CloudWatch do not publish token buckets in the same form. CloudWatch's service quotas
  * list DescribeAlarms at 9 transactions per second; for ELBv2 we pick a modest client-side rate.
  */

@@ -42,6 +42,16 @@ export class TokenBucket {
     return missing <= 1e-9 ? 0 : Math.ceil((missing / this.rate) * 1000);
   }
 
+  /**
+   * Take a token now or in the future: returns how many ms until it is granted. Later callers
+   * queue behind earlier ones (the bucket goes into debt), so grants keep the sustained rate.
+   */
+  reserve(now: number): number {
+    this.refill(now);
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
+  }
+
   /** Empty the bucket: the server says we (or someone sharing the account) are over the limit. */
   drain(now: number): void {
     this.refill(now);

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../core/clock.ts";
 import { AwsError, type AwsServiceName } from "../aws/errors.ts";
-import { BUCKETS, familyOf, type BucketFamily } from "../aws/rate-limits.ts";
+import { BUCKETS, FARGATE_TASK_LAUNCH, familyOf, type BucketFamily } from "../aws/rate-limits.ts";
 import { TokenBucket } from "../aws/token-bucket.ts";
 import { AlarmBook } from "./alarms.ts";
 import { ElbState } from "./elb.ts";
@@ -48,6 +48,7 @@ export class SimulatorCore {
   private readonly queue = new EventQueue();
   private readonly buckets = new Map<BucketFamily, TokenBucket>();
   private syncing = false;
+  private launches: TokenBucket | undefined;
   eventsRun = 0;
 
   constructor(opts: SimulatorOptions) {
@@ -63,6 +64,13 @@ export class SimulatorCore {
     this.now = this.startedAt;
     this.elb = new ElbState(this);
     this.alarms = new AlarmBook(this);
+  }
+
+  /** Extra provisioning time a task launched now waits for Fargate's launch-rate bucket. */
+  launchDelay(): number {
+    if (!this.throttling) return 0;
+    this.launches ??= new TokenBucket(FARGATE_TASK_LAUNCH, this.startedAt);
+    return this.launches.reserve(this.now);
   }
 
   elapsed(): number {

@@ -47,6 +47,17 @@ function drainService(sim: SimulatorCore, svc: SimService): void {
   }
 }
 
+/** ECS's own service events for launches and scale-ins: "(service x) has started 2 tasks: (task a) (task b)." */
+function reportStarted(sim: SimulatorCore, svc: SimService, tasks: SimTask[]): void {
+  if (tasks.length > 0) addEvent(sim, svc, `(service ${svc.name}) has started ${tasks.length} tasks: ${tasks.map((t) => `(task ${t.id})`).join(" ")}.`);
+}
+
+function stopAndReport(sim: SimulatorCore, svc: SimService, tasks: SimTask[], reason: string): void {
+  const running = tasks.filter((t) => t.lastStatus === "RUNNING");
+  for (const t of tasks) stopTask(sim, t, reason, { stopCode: "ServiceSchedulerInitiated" });
+  if (running.length > 0) addEvent(sim, svc, `(service ${svc.name}) has stopped ${running.length} running tasks: ${running.map((t) => `(task ${t.id})`).join(" ")}.`);
+}
+
 function scalingReason(deploymentId: string): string {
   return `Scaling activity initiated by (deployment ${deploymentId})`;
 }
@@ -74,22 +85,26 @@ function rollingPass(sim: SimulatorCore, svc: SimService): void {
   //    back) deployment freezes the rollout: the older tasks keep serving.
   let healthy = all.filter((t) => t.desiredStatus === "RUNNING" && isHealthy(t)).length;
   const old = current.stalled ? [] : all.filter((t) => t.owner !== current && t.desiredStatus === "RUNNING").sort(stopOrder);
+  const retire: SimTask[] = [];
   for (const t of old) {
-    if (!isHealthy(t)) stopTask(sim, t, reason, { stopCode: "ServiceSchedulerInitiated" });
+    if (!isHealthy(t)) retire.push(t);
     else if (healthy > lower) {
-      stopTask(sim, t, reason, { stopCode: "ServiceSchedulerInitiated" });
+      retire.push(t);
       healthy--;
     }
   }
   // 2. Scale the primary in if it has more tasks than desired.
   const mine = [...current.tasks].filter((t) => t.desiredStatus === "RUNNING").sort(stopOrder);
-  for (let i = 0; mine.length - i > D; i++) stopTask(sim, mine[i]!, reason, { stopCode: "ServiceSchedulerInitiated" });
+  for (let i = 0; mine.length - i > D; i++) retire.push(mine[i]!);
+  stopAndReport(sim, svc, retire, reason);
   // 3. Launch new tasks under the ceiling; PROVISIONING/PENDING and draining tasks count toward it.
   if (!current.stalled) {
     const occupying = all.filter(occupies).length;
     const need = D - Math.min(mine.length, D);
     const room = upper - occupying;
-    for (let i = 0; i < Math.min(need, room); i++) launchTask(sim, svc, current);
+    const started: SimTask[] = [];
+    for (let i = 0; i < Math.min(need, room); i++) started.push(launchTask(sim, svc, current));
+    reportStarted(sim, svc, started);
   }
   checkCompleted(sim, svc, current);
 }
@@ -158,8 +173,10 @@ function taskSetPass(sim: SimulatorCore, svc: SimService): void {
   for (const ts of [...svc.taskSets]) {
     const target = ts.status === "DRAINING" ? 0 : computedDesiredCount(svc.desiredCount, ts.scalePercent);
     const mine = [...ts.tasks].filter((t) => t.desiredStatus === "RUNNING").sort(stopOrder);
-    for (let i = 0; mine.length - i > target; i++) stopTask(sim, mine[i]!, scalingReason(ts.id), { stopCode: "ServiceSchedulerInitiated" });
-    for (let i = mine.length; i < target; i++) launchTask(sim, svc, ts);
+    stopAndReport(sim, svc, mine.slice(0, Math.max(0, mine.length - target)), scalingReason(ts.id));
+    const started: SimTask[] = [];
+    for (let i = mine.length; i < target; i++) started.push(launchTask(sim, svc, ts));
+    reportStarted(sim, svc, started);
     if (ts.status === "DRAINING" && [...ts.tasks].every((t) => t.lastStatus === "STOPPED")) {
       svc.taskSets = svc.taskSets.filter((x) => x !== ts);
       continue;

@@ -17,7 +17,7 @@ export function later(sim: SimulatorCore, task: SimTask, ms: number, fn: () => v
   });
 }
 
-export function launchTask(sim: SimulatorCore, svc: SimService, owner: TaskOwner): SimTask {
+export function launchTask(sim: SimulatorCore, svc: SimService, owner: TaskOwner, seeded = false): SimTask {
   const id = sim.ids.taskId();
   const td = owner.taskDef;
   const task: SimTask = {
@@ -43,7 +43,8 @@ export function launchTask(sim: SimulatorCore, svc: SimService, owner: TaskOwner
     sim.elapsed(),
   );
   behaviours.set(task, b);
-  later(sim, task, sim.timing.provisioningMs, () => {
+  if (seeded) return task;
+  later(sim, task, sim.timing.provisioningMs + sim.launchDelay(), () => {
     task.lastStatus = "PENDING";
     sim.markDirty(svc);
     if (b.pullFails) {
@@ -61,8 +62,7 @@ export function launchTask(sim: SimulatorCore, svc: SimService, owner: TaskOwner
 
 /** Put a task straight into RUNNING and healthy: the state of services that exist before the scenario starts. */
 export function seedRunningTask(sim: SimulatorCore, svc: SimService, owner: TaskOwner): SimTask {
-  const task = launchTask(sim, svc, owner);
-  task.gen++; // drop the scheduled lifecycle
+  const task = launchTask(sim, svc, owner, true);
   task.lastStatus = "RUNNING";
   task.startedAt = sim.now;
   task.succeeded = true;

@@ -90,3 +90,17 @@ describe("task definitions", () => {
     await assert.rejects(w.ecs.registerTaskDefinition({ family: "app", containerDefinitions: [{ name: "app" }] }), aws("ClientException", "Container.image should not be null or empty."));
   });
 });
+
+describe("service events", () => {
+  it("report started and stopped tasks and steady state in ECS's words, newest first", async () => {
+    const w = w0();
+    await w.ecs.updateService({ cluster: "prod", service: "api", desiredCount: 3 });
+    await w.step(60_000);
+    await w.ecs.updateService({ cluster: "prod", service: "api", desiredCount: 1 });
+    await w.step(60_000);
+    const events = (await w.service("api")).events.map((e) => e.message);
+    assert.match(events[0]!, /^\(service api\) has reached a steady state\.$/);
+    assert.ok(events.some((m) => /^\(service api\) has started 1 tasks: \(task [0-9a-f]{32}\)\.$/.test(m)), events.join("\n"));
+    assert.ok(events.some((m) => /^\(service api\) has stopped 2 running tasks: \(task [0-9a-f]{32}\) \(task [0-9a-f]{32}\)\.$/.test(m)), events.join("\n"));
+  });
+});

@@ -54,3 +54,31 @@ describe("request-rate buckets and API faults", () => {
     assert.deepEqual(await run(), a);
   });
 });
+
+describe("Fargate task launch rate", () => {
+  it("launches 100 tasks at once and then 20 per second; later tasks stay PROVISIONING longer", async () => {
+    const w = scenarioWorld({ throttling: true, clusters: ["prod"], taskDefinitions: TD });
+    await w.ecs.createService({ cluster: "prod", serviceName: "big", taskDefinition: "app:1", desiredCount: 200 });
+    await w.step(0);
+    const pendingAfter = async (ms: number) => {
+      await w.step(ms);
+      return (await w.service("big")).deployments[0]!;
+    };
+    // Provisioning takes 5 s; the first 100 tasks reach PENDING then, the rest at 20 per second.
+    const at5 = await pendingAfter(5_000);
+    const provisioning = () => [...w.sim.clusters.get("prod")!.tasks.values()].filter((t) => t.lastStatus === "PROVISIONING").length;
+    assert.equal(at5.pendingCount, 200);
+    assert.equal(provisioning(), 100);
+    await pendingAfter(2_000);
+    assert.equal(provisioning(), 60);
+    await pendingAfter(3_000);
+    assert.equal(provisioning(), 0);
+  });
+
+  it("is off when the scenario turns throttling off", async () => {
+    const w = scenarioWorld({ throttling: false, clusters: ["prod"], taskDefinitions: TD });
+    await w.ecs.createService({ cluster: "prod", serviceName: "big", taskDefinition: "app:1", desiredCount: 200 });
+    await w.step(5_000);
+    assert.equal([...w.sim.clusters.get("prod")!.tasks.values()].filter((t) => t.lastStatus === "PROVISIONING").length, 0);
+  });
+});
