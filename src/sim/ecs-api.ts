@@ -354,6 +354,9 @@ export function createService(sim: SimulatorCore, request: EcsRequest, op: strin
   const tdRef = str(request["taskDefinition"]);
   if (controller === "ECS" && tdRef === undefined) throw invalid("TaskDefinition is required for services using the ECS deployment controller.");
   const td = tdRef !== undefined ? sim.taskDefinition(tdRef, op) : undefined;
+  if (request["launchType"] !== undefined && request["capacityProviderStrategy"] !== undefined) {
+    throw invalid("Specifying both a launchType and capacityProviderStrategy is not supported. Remove one and try again.");
+  }
   const desired = request["desiredCount"] ?? 1;
   if (typeof desired !== "number" || !Number.isInteger(desired) || desired < 0) throw invalid("desiredCount must be a non-negative integer.");
   const lbs = request["loadBalancers"] !== undefined ? parseLoadBalancers(sim, request["loadBalancers"], op) : [];

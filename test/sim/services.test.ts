@@ -58,6 +58,10 @@ describe("services: AWS errors", () => {
     await assert.rejects(w.ecs.createService({ cluster: "prod", serviceName: "api", taskDefinition: "app:1" }), aws("InvalidParameterException", "Creation of service was not idempotent."));
     await assert.rejects(w.ecs.createService({ cluster: "prod", serviceName: "x", taskDefinition: "missing:3" }), aws("ClientException", "TaskDefinition not found."));
     await assert.rejects(w.ecs.describeTaskDefinition("missing"), aws("ClientException", "Unable to describe task definition."));
+    await assert.rejects(
+      w.ecs.createService({ cluster: "prod", serviceName: "y", taskDefinition: "app:1", launchType: "FARGATE", capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }] }),
+      aws("InvalidParameterException", /^Specifying both a launchType and capacityProviderStrategy is not supported/),
+    );
     await w.ecs.deleteService({ cluster: "prod", service: "api", force: true });
     await assert.rejects(w.ecs.updateService({ cluster: "prod", service: "api", desiredCount: 1 }), aws("ServiceNotActiveException", "Service was not ACTIVE."));
   });
