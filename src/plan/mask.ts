@@ -47,8 +47,10 @@ function walk(v: unknown, other: unknown, options: MaskOptions, markChanged: boo
       (parentKey !== undefined && NAMED_MAPS.has(parentKey) && looksSecret(key)) ||
       (key === "value" && typeof v["name"] === "string" && looksSecret(v["name"]));
     if (secret && value !== undefined && value !== null) {
-      const same = otherRecord !== undefined && otherRecord[key] === value && (key !== "value" || otherRecord["name"] === v["name"]);
-      out[key] = markChanged && !same ? MASK_CHANGED : MASK;
+      // "(changed)" only where the other side has the same secret with another value: elsewhere
+      // the line differs anyway (a new variable, a new container) and the marker would be noise.
+      const counterpart = otherRecord !== undefined && otherRecord[key] !== undefined && (key !== "value" || otherRecord["name"] === v["name"]);
+      out[key] = markChanged && counterpart && otherRecord[key] !== value ? MASK_CHANGED : MASK;
     } else {
       out[key] = walk(value, otherRecord?.[key], options, markChanged, key);
     }

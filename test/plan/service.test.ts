@@ -91,14 +91,14 @@ describe("service normalisation", () => {
   });
 
   it("treats a bare EC2 launch type as the default, and a strategy equal to the cluster's default as one", () => {
-    const ec2Live = { ...liveService(), launchType: "EC2" };
+    const ec2Live: JsonRecord = { ...liveService(), launchType: "EC2" };
     delete ec2Live["platformVersion"];
     const desired = desiredService();
     delete desired["launchType"];
     assert.deepEqual(paths(desired, ec2Live), []);
 
     const strategy = [{ capacityProvider: "FARGATE_SPOT", weight: 3 }, { capacityProvider: "FARGATE", weight: 1, base: 1 }];
-    const cpLive = { ...liveService(), capacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }, { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 }] };
+    const cpLive: JsonRecord = { ...liveService(), capacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }, { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 }] };
     delete cpLive["launchType"];
     assert.deepEqual(paths(desired, cpLive), ["$.capacityProviderStrategy"], "unknown cluster default: reported");
     assert.deepEqual(paths(desired, cpLive, { clusterDefaultCapacityProviderStrategy: strategy }), []);
@@ -108,7 +108,7 @@ describe("service normalisation", () => {
 
   it("for a DAEMON service, ignores the desired count and knows its 100/0 deployment default", () => {
     const live = { ...liveService(), schedulingStrategy: "DAEMON", desiredCount: 5, deploymentConfiguration: { maximumPercent: 100, minimumHealthyPercent: 0, deploymentCircuitBreaker: { enable: true, rollback: true } } };
-    const desired = { ...desiredService(), schedulingStrategy: "DAEMON" };
+    const desired: JsonRecord = { ...desiredService(), schedulingStrategy: "DAEMON" };
     delete desired["desiredCount"];
     assert.deepEqual(paths(desired, live), []);
   });
