@@ -30,7 +30,8 @@ export function diffDefinitions(desired: JsonRecord | undefined, live: JsonRecor
     if (kind !== "added") change.live = valueAt(maskedLive, path);
     return change;
   });
-  const text = createTwoFilesPatch(options.labels?.live ?? "live", options.labels?.desired ?? "desired", pretty(maskedLive), pretty(maskedDesired), undefined, undefined, { context: 3 });
+  const patch = createTwoFilesPatch(options.labels?.live ?? "live", options.labels?.desired ?? "desired", pretty(maskedLive), pretty(maskedDesired), undefined, undefined, { context: 3 });
+  const text = patch.replace(/^=+\n/, ""); // jsdiff's separator line; `git diff` starts at ---
   return { changed: true, changes, text };
 }
 

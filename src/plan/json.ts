@@ -18,7 +18,7 @@ export function canonicalize(v: unknown): Json | undefined {
   }
   if (isRecord(v)) {
     const out: { [key: string]: Json } = {};
-    for (const key of Object.keys(v).sort()) {
+    for (const key of Object.keys(v).sort(byKeyOrder)) {
       const c = canonicalize(v[key]);
       if (c !== undefined) out[key] = c;
     }
@@ -28,6 +28,15 @@ export function canonicalize(v: unknown): Json | undefined {
   // The SDK's own output carries Dates (response-only fields, dropped before we get here).
   if (v instanceof Date) return v.toISOString();
   return typeof v === "bigint" ? v.toString() : undefined;
+}
+
+/** Names first, so a reader of a diff sees whose fields follow; then alphabetical. */
+const LEADING_KEYS = ["family", "serviceName", "name", "key"];
+function byKeyOrder(a: string, b: string): number {
+  const ra = LEADING_KEYS.indexOf(a);
+  const rb = LEADING_KEYS.indexOf(b);
+  if (ra !== rb) return ra === -1 ? 1 : rb === -1 ? -1 : ra - rb;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A stable string for sorting items whose order carries no meaning. */

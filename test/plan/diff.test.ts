@@ -9,7 +9,6 @@ describe("diffDefinitions", () => {
     assert.equal(
       d.text,
       [
-        "===================================================================",
         "--- arn:aws:ecs:us-east-1:123456789012:task-definition/web:7",
         "+++ dev/web/web_taskdef.json",
         "@@ -1,4 +1,4 @@",
@@ -21,6 +20,11 @@ describe("diffDefinitions", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("puts names first in the canonical JSON, then the other keys alphabetically", () => {
+    const d = diffDefinitions({ containerDefinitions: [{ image: "b", essential: false, name: "web" }], family: "web" }, undefined);
+    assert.match(d.text, /\+\{\n\+  "family": "web",\n\+  "containerDefinitions": \[\n\+    \{\n\+      "name": "web",\n\+      "essential": false,\n\+      "image": "b"/);
   });
 
   it("treats null, empty lists and empty objects as absent, and key order as meaningless", () => {
