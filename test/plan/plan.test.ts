@@ -78,6 +78,18 @@ describe("planObject", () => {
     assert.deepEqual(told.service.changes.map((c) => c.path), ["$.tags"]);
   });
 
+  it("given a live service whose task definition was not described, then the whole task definition shows as added", () => {
+    const plan = planObject({ desired: { service: desiredService(), taskDefinition: desiredTaskDefinition() }, live: { service: liveService() } });
+    assert.equal(plan.action, "update");
+    assert.deepEqual(plan.taskDefinition.changes.map((c) => [c.path, c.kind]), [["$", "added"]]);
+  });
+
+  it("is reachable through the module's index", async () => {
+    const index = await import("../../src/plan/index.ts");
+    const plan = index.planObject({ desired: { service: desiredService(), taskDefinition: desiredTaskDefinition() }, live: { service: liveService(), taskDefinition: liveTaskDefinition() } });
+    assert.equal(plan.action, "none");
+  });
+
   it("lists svcdef members that DescribeServices never returns as not compared", () => {
     const service: JsonRecord = { ...desiredService(), monitoring: { enabled: true } };
     const plan = planObject({ desired: { service, taskDefinition: desiredTaskDefinition() }, live: { service: liveService(), taskDefinition: liveTaskDefinition() } });

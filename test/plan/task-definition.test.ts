@@ -142,6 +142,16 @@ describe("task definition normalisation", () => {
     assert.deepEqual(diff(fixed, live).changes.map((c) => c.path), ["$.containerDefinitions[0].portMappings[0].hostPort"]);
   });
 
+  it("sorts proxy properties and is idempotent", () => {
+    const proxy = (order: string[]): JsonRecord => ({
+      ...desiredTaskDefinition(),
+      proxyConfiguration: { type: "APPMESH", containerName: "envoy", properties: order.map((name) => ({ name, value: name === "ProxyIngressPort" ? "15000" : "15001" })) },
+    });
+    assert.equal(diff(proxy(["ProxyIngressPort", "ProxyEgressPort"]), proxy(["ProxyEgressPort", "ProxyIngressPort"])).changed, false);
+    const once = normalizeTaskDefinition(liveTaskDefinition());
+    assert.deepEqual(normalizeTaskDefinition(once), once);
+  });
+
   it("does not change its input", () => {
     const live = liveTaskDefinition();
     const before = JSON.stringify(live);
