@@ -8,10 +8,10 @@ import type { AwsPortsFactory, Service } from "../aws/ports.ts";
 import { identityKey, type LoadedObject } from "../config/load-object.ts";
 import { mapBounded } from "../config/repository.ts";
 import type { Runner } from "../deploy/runner.ts";
-import type { RollingState } from "../deploy/rolling.ts";
+import type { MachineState } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
-import type { Deployment } from "../store/types.ts";
+import type { Deployment, Override } from "../store/types.ts";
 
 export type Decision =
   | { object: string; action: "create" | "update"; why: string; spec: DeploySpec }
@@ -34,6 +34,8 @@ export interface ApplyOptions {
   commitSha?: string;
   /** Deploy even when nothing differs from the last successful deployment. */
   force?: boolean;
+  /** Break-glass overrides for every deployment of this pass (`skip-alarms`, `all-at-once`), with who set them. */
+  overrides?: Override[];
 }
 
 export interface ApplyResult {
@@ -65,13 +67,12 @@ export async function decide(objects: readonly LoadedObject[], options: Pick<App
 
 async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Decision> {
   if (!o.valid || !o.identity) return { object: o.name, action: "invalid", why: o.problems.find((p) => p.severity === "error")?.message ?? "invalid" };
-  if (o.strategy === "bluegreen") return { object: o.name, action: "unsupported", why: "blue/green (EXTERNAL) deployments are not implemented yet (issue 6)" };
   const spec = specFromObject(o);
   const live = await describeLive(options.aws, spec);
   if (!live || live.status !== "ACTIVE") return { object: o.name, action: "create", why: live ? `the service is ${live.status}` : "no such service yet", spec };
   if (options.force) return { object: o.name, action: "update", why: "forced", spec };
   const last = await options.store.latestDeployment(o.name);
-  const lastSpec = (last?.machineState as RollingState | undefined)?.spec;
+  const lastSpec = (last?.machineState as MachineState | undefined)?.spec;
   if (last?.phase === "Succeeded" && last.strategy !== "delete" && lastSpec && sameSpec(lastSpec, spec) && live.taskDefinition === last.newTaskDefinitionArn) {
     return { object: o.name, action: "none", why: "unchanged since the last successful deployment, and the service still runs its revision" };
   }
@@ -97,7 +98,7 @@ async function removedObjects(objects: readonly LoadedObject[], store: Store): P
   const latest = await store.latestPerObject();
   return latest
     .filter((d) => d.repository === null && d.strategy !== "delete" && !present.has(d.object) && !claimed.has(identityKey({ region: d.region, cluster: d.cluster, service: d.service })))
-    .map((d) => (d.machineState as RollingState).spec)
+    .map((d) => (d.machineState as MachineState).spec)
     .filter((s): s is DeploySpec => s !== undefined);
 }
 
@@ -107,7 +108,12 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
   const decisions = await decide(objects, options);
   const runnable = decisions.filter((d): d is Extract<Decision, { spec: DeploySpec }> => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked));
   const deployments = await mapBounded(runnable, options.concurrency, async (d) => {
-    const created = await options.runner.create(d.spec, { strategy: d.action === "delete" ? "delete" : "rolling", ...(options.commitSha ? { commitSha: options.commitSha } : {}) });
+    const bluegreen = d.action !== "delete" && (d.spec.svcdef["deploymentController"] as { type?: string } | undefined)?.type === "EXTERNAL";
+    const created = await options.runner.create(d.spec, {
+      strategy: d.action === "delete" ? "delete" : bluegreen ? "bluegreen" : "rolling",
+      ...(options.commitSha ? { commitSha: options.commitSha } : {}),
+      ...(options.overrides?.length ? { overrides: options.overrides } : {}),
+    });
     return options.runner.run(created);
   });
   return { decisions, deployments, resumed };

@@ -7,7 +7,14 @@
  * in its (JSON-serialisable) state, which the runner persists before and after every mutation.
  */
 import type { NewEvent, Phase, TaskCounts } from "../store/types.ts";
-import type { Service, TaskDefinition } from "../aws/ports.ts";
+import type { Action, Alarm, CreateTaskSetInput, Service, TaskDefinition, TaskSet } from "../aws/ports.ts";
+
+/** A listener's default actions or a rule's actions that forward to a blue/green pair. */
+export interface Route {
+  kind: "listener" | "rule";
+  arn: string;
+  actions: Action[];
+}
 
 /** Calls a machine asks for. Mutations are marked so the runner persists intent before them. */
 export type Effect =
@@ -21,9 +28,29 @@ export type Effect =
   | { type: "createService"; request: Record<string, unknown> }
   | { type: "updateService"; request: Record<string, unknown> }
   | { type: "deleteService"; cluster: string; service: string; force: boolean }
-  | { type: "sleep"; ms: number };
+  | { type: "sleep"; ms: number }
+  | { type: "describeAlarms"; alarmNames: string[] }
+  /** Every listener and rule whose actions forward to one of these target groups. */
+  | { type: "discoverRoutes"; targetGroupArns: string[] }
+  | { type: "describeTaskSets"; cluster: string; service: string }
+  | { type: "createTaskSet"; input: CreateTaskSetInput }
+  | { type: "deleteTaskSet"; cluster: string; service: string; taskSet: string }
+  | { type: "updateServicePrimaryTaskSet"; cluster: string; service: string; taskSet: string }
+  /** Replace the actions of each route (idempotent: repeating it sets the same weights). */
+  | { type: "setRoutes"; routes: Route[] }
+  /** One watch round during a wait: alarms, the routes' current actions, the task sets, failed green tasks. */
+  | { type: "observeBlueGreen"; cluster: string; service: string; alarmNames: string[]; routes: Pick<Route, "kind" | "arn">[]; failuresOf?: { taskSet: string; taskDefinition: string; since: number } };
 
-export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set(["registerTaskDefinition", "createService", "updateService", "deleteService"]);
+export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set([
+  "registerTaskDefinition",
+  "createService",
+  "updateService",
+  "deleteService",
+  "createTaskSet",
+  "deleteTaskSet",
+  "updateServicePrimaryTaskSet",
+  "setRoutes",
+]);
 
 /** What the runner hands back. */
 export type Input =
@@ -34,6 +61,13 @@ export type Input =
   /** `service` is undefined when DescribeServices reports it MISSING. */
   | { type: "service"; service: Service | undefined; failures?: TaskFailures }
   | { type: "slept" }
+  | { type: "alarms"; alarms: Alarm[] }
+  | { type: "routes"; routes: Route[] }
+  | { type: "taskSets"; taskSets: TaskSet[] }
+  | { type: "taskSet"; taskSet: TaskSet }
+  /** A mutation with nothing to read back (setRoutes, deleteTaskSet). */
+  | { type: "done" }
+  | { type: "observed"; alarms: Alarm[]; routes: Route[]; taskSets: TaskSet[]; failures?: TaskFailures }
   | { type: "error"; error: { name: string; message: string; retryable: boolean } }
   | { type: "control"; action: "abort" | "promote" | "pause" | "resume"; by: string };
 

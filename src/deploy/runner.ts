@@ -6,22 +6,26 @@
  */
 import { randomUUID } from "node:crypto";
 import { isAwsError } from "../aws/errors.ts";
-import type { AwsPortsFactory, EcsPort, Task } from "../aws/ports.ts";
+import type { AwsPortsFactory, EcsPort, Elbv2Port, Task } from "../aws/ports.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, NewEvent, Override, Strategy } from "../store/types.ts";
 import { deleteService, startDelete, type DeleteState } from "./delete.ts";
-import type { Effect, Input, Machine, Step, TaskFailures } from "./machine.ts";
+import type { Effect, Input, Machine, Route, Step, TaskFailures } from "./machine.ts";
 import { MUTATIONS } from "./machine.ts";
 import { rolling, startRolling, type RollingState } from "./rolling.ts";
+import { blueGreen, startBlueGreen, type BlueGreenState, type OverrideName } from "./bluegreen.ts";
 import type { DeploySpec } from "./spec.ts";
 
-export type MachineState = RollingState | DeleteState;
+export type MachineState = RollingState | DeleteState | BlueGreenState;
 
-const MACHINES: Record<MachineState["machine"], Machine<MachineState>> = {
-  rolling: rolling,
+const MACHINES = {
+  rolling,
   delete: deleteService,
-};
+  bluegreen: blueGreen,
+} as Record<MachineState["machine"], Machine<MachineState>>;
+
+export const OVERRIDES: readonly OverrideName[] = ["skip-alarms", "all-at-once"];
 
 export interface RunnerOptions {
   store: Store;
@@ -39,7 +43,7 @@ export interface RunnerOptions {
 }
 
 export interface StartOptions {
-  strategy: Exclude<Strategy, "bluegreen">;
+  strategy: Strategy;
   repository?: string | null;
   branch?: string | null;
   commitSha?: string | null;
@@ -65,7 +69,9 @@ export class Runner {
 
   /** Record a new deployment; `run` it to drive it. */
   async create(spec: DeploySpec, options: StartOptions): Promise<Deployment> {
-    const state: MachineState = options.strategy === "delete" ? startDelete(spec) : startRolling(spec, `flotilla-${randomUUID()}`);
+    const token = `flotilla-${randomUUID()}`;
+    const overrides = (options.overrides ?? []).map((o) => o.name).filter((n): n is OverrideName => (OVERRIDES as readonly string[]).includes(n));
+    const state: MachineState = options.strategy === "delete" ? startDelete(spec) : options.strategy === "bluegreen" ? startBlueGreen(spec, token, overrides) : startRolling(spec, token);
     return this.store.createDeployment(
       {
         object: spec.object,
@@ -167,6 +173,34 @@ export class Runner {
         case "sleep":
           await this.sleep(dep.id, effect.ms);
           return { type: "slept" };
+        case "describeAlarms":
+          return { type: "alarms", alarms: await ports.cloudwatch.describeAlarms(effect.alarmNames) };
+        case "discoverRoutes":
+          return { type: "routes", routes: await discoverRoutes(ports.elbv2, effect.targetGroupArns) };
+        case "describeTaskSets":
+          return { type: "taskSets", taskSets: await ports.ecs.describeTaskSets({ cluster: effect.cluster, service: effect.service }) };
+        case "createTaskSet":
+          return { type: "taskSet", taskSet: await ports.ecs.createTaskSet(effect.input) };
+        case "deleteTaskSet":
+          await ports.ecs.deleteTaskSet({ cluster: effect.cluster, service: effect.service, taskSet: effect.taskSet, force: true });
+          return { type: "done" };
+        case "updateServicePrimaryTaskSet":
+          return { type: "taskSet", taskSet: await ports.ecs.updateServicePrimaryTaskSet({ cluster: effect.cluster, service: effect.service, primaryTaskSet: effect.taskSet }) };
+        case "setRoutes":
+          for (const r of effect.routes) {
+            if (r.kind === "listener") await ports.elbv2.modifyListener({ listenerArn: r.arn, defaultActions: r.actions });
+            else await ports.elbv2.modifyRule({ ruleArn: r.arn, actions: r.actions });
+          }
+          return { type: "done" };
+        case "observeBlueGreen": {
+          const [alarms, routes, taskSets] = await Promise.all([
+            effect.alarmNames.length ? ports.cloudwatch.describeAlarms(effect.alarmNames) : Promise.resolve([]),
+            readRoutes(ports.elbv2, effect.routes),
+            ports.ecs.describeTaskSets({ cluster: effect.cluster, service: effect.service }),
+          ]);
+          const failures = effect.failuresOf ? await countTaskSetFailures(ports.ecs, effect.cluster, effect.failuresOf) : undefined;
+          return { type: "observed", alarms, routes, taskSets, ...(failures ? { failures } : {}) };
+        }
       }
     } catch (e) {
       if (isAwsError(e)) return { type: "error", error: { name: e.name, message: e.message, retryable: e.retryable } };
@@ -195,6 +229,43 @@ export function isFailedTask(t: Task): boolean {
 
 async function countFailures(ecs: EcsPort, cluster: string, service: string, of: { taskDefinition: string; since: number }): Promise<TaskFailures> {
   const arns = await ecs.listTasks({ cluster, serviceName: service, desiredStatus: "STOPPED" });
+  if (arns.length === 0) return { count: 0 };
+  const { tasks } = await ecs.describeTasks(cluster, arns);
+  const failed = tasks.filter((t) => t.taskDefinitionArn === of.taskDefinition && t.createdAt >= of.since && isFailedTask(t)).sort((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0));
+  const last = failed.at(-1)?.stoppedReason;
+  return { count: failed.length, ...(last ? { lastReason: last } : {}) };
+}
+
+/** Listeners and rules on the target groups' load balancers whose actions forward to any of them. */
+async function discoverRoutes(elbv2: Elbv2Port, targetGroupArns: string[]): Promise<Route[]> {
+  const wanted = new Set(targetGroupArns);
+  const groups = await elbv2.describeTargetGroups({ targetGroupArns });
+  const lbs = [...new Set(groups.flatMap((g) => g.loadBalancerArns))];
+  const routes: Route[] = [];
+  const forwardsToPair = (actions: Route["actions"]) =>
+    actions.some((a) => a.type === "forward" && ((a.targetGroupArn && wanted.has(a.targetGroupArn)) || a.forwardConfig?.targetGroups.some((t) => wanted.has(t.targetGroupArn))));
+  for (const lb of lbs) {
+    for (const listener of await elbv2.describeListeners({ loadBalancerArn: lb })) {
+      if (forwardsToPair(listener.defaultActions)) routes.push({ kind: "listener", arn: listener.listenerArn, actions: listener.defaultActions });
+      for (const rule of await elbv2.describeRules({ listenerArn: listener.listenerArn })) {
+        if (!rule.isDefault && forwardsToPair(rule.actions)) routes.push({ kind: "rule", arn: rule.ruleArn, actions: rule.actions });
+      }
+    }
+  }
+  return routes;
+}
+
+async function readRoutes(elbv2: Elbv2Port, routes: Pick<Route, "kind" | "arn">[]): Promise<Route[]> {
+  const listeners = routes.filter((r) => r.kind === "listener").map((r) => r.arn);
+  const rules = routes.filter((r) => r.kind === "rule").map((r) => r.arn);
+  const out: Route[] = [];
+  if (listeners.length) for (const l of await elbv2.describeListeners({ listenerArns: listeners })) out.push({ kind: "listener", arn: l.listenerArn, actions: l.defaultActions });
+  if (rules.length) for (const r of await elbv2.describeRules({ ruleArns: rules })) out.push({ kind: "rule", arn: r.ruleArn, actions: r.actions });
+  return out;
+}
+
+async function countTaskSetFailures(ecs: EcsPort, cluster: string, of: { taskSet: string; taskDefinition: string; since: number }): Promise<TaskFailures> {
+  const arns = await ecs.listTasks({ cluster, startedBy: of.taskSet, desiredStatus: "STOPPED" });
   if (arns.length === 0) return { count: 0 };
   const { tasks } = await ecs.describeTasks(cluster, arns);
   const failed = tasks.filter((t) => t.taskDefinitionArn === of.taskDefinition && t.createdAt >= of.since && isFailedTask(t)).sort((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0));

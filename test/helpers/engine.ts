@@ -60,3 +60,122 @@ export function rollingSpec(service: string, image: string, over: { svcdef?: Rec
     depdef: depdef({ stabilityCheck: { pollInterval: 15, timeout: 600 }, ...over.depdef }),
   };
 }
+
+import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import type { Route } from "../../src/deploy/machine.ts";
+import type { NewEvent } from "../../src/store/types.ts";
+
+export interface BgWorld extends Engine {
+  tg(name: string): string;
+  /** The forward weights of every listener, as { listenerPort: { tgName: weight } }. */
+  weights(): Promise<Record<string, Record<string, number>>>;
+  taskSets(service?: string): Promise<{ id: string; status: string; taskDefinition: string; targetGroups: string[] }[]>;
+  /** Shift events seen so far, as [simulated seconds since start, weight]. */
+  shifts: [number, number][];
+  runner: Runner;
+}
+
+/**
+ * A blue/green world: cluster `apps`, target groups web-blue/web-green (and api-blue/api-green),
+ * an ALB with listener 443 on web and 8443 on api, and the alarms given.
+ */
+export async function bgWorld(extra: { alarms?: unknown[]; faults?: unknown; onEvent?: (d: Deployment, e: readonly NewEvent[], w: BgWorld) => void } = {}): Promise<BgWorld> {
+  const clock = new VirtualClock({ autoAdvance: true });
+  const tgDef = (name: string) => ({ name, port: 8080, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 30 });
+  const sim = loadScenario(
+    parseScenario({
+      throttling: false,
+      clusters: ["apps"],
+      targetGroups: ["web-blue", "web-green", "api-blue", "api-green"].map(tgDef),
+      loadBalancers: [
+        {
+          name: "public",
+          listeners: [
+            { port: 443, protocol: "HTTPS", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }] },
+            { port: 8443, protocol: "HTTPS", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "api-blue", weight: 100 }, { targetGroup: "api-green", weight: 0 }] }] },
+          ],
+        },
+      ],
+      alarms: extra.alarms ?? [{ name: "web-5xx" }],
+      ...(extra.faults ? { faults: extra.faults } : {}),
+    }),
+    clock,
+  );
+  const store = await openSqliteStore({ path: ":memory:", clock });
+  const start = clock.now();
+  const shifts: [number, number][] = [];
+  // eslint-disable-next-line prefer-const
+  let world: BgWorld;
+  const runner = new Runner({
+    store,
+    aws: sim.portsFactory(),
+    clock,
+    controlPollMs: 1000,
+    onUpdate: (d, events) => {
+      for (const e of events) if (e.type === "Shifted") shifts.push([(clock.now() - start) / 1000, (e.data as { weight: number }).weight]);
+      extra.onEvent?.(d, events, world);
+    },
+  });
+  const names = new Map<string, string>();
+  for (const n of ["web-blue", "web-green", "api-blue", "api-green"]) names.set(sim.elb.targetGroupArn(n), n);
+  world = {
+    clock,
+    sim,
+    store,
+    runner,
+    shifts,
+    async deploy(spec, strategy = "rolling") {
+      const bluegreen = (spec.svcdef["deploymentController"] as { type?: string } | undefined)?.type === "EXTERNAL";
+      return runner.run(await runner.create(spec, { strategy: strategy === "delete" ? "delete" : bluegreen ? "bluegreen" : "rolling" }));
+    },
+    events: (d) => store.listEvents(d.id),
+    close: () => store.close(),
+    tg: (name) => sim.elb.targetGroupArn(name),
+    async weights() {
+      const ports = sim.ports();
+      const out: Record<string, Record<string, number>> = {};
+      const [lb] = await ports.elbv2.describeTargetGroups({ targetGroupArns: [sim.elb.targetGroupArn("web-blue")] });
+      for (const l of await ports.elbv2.describeListeners({ loadBalancerArn: lb!.loadBalancerArns[0]! })) {
+        const w: Record<string, number> = {};
+        for (const a of l.defaultActions) {
+          if (a.forwardConfig) for (const t of a.forwardConfig.targetGroups) w[names.get(t.targetGroupArn) ?? t.targetGroupArn] = t.weight;
+          else if (a.targetGroupArn) w[names.get(a.targetGroupArn) ?? a.targetGroupArn] = 100;
+        }
+        out[String(l.port)] = w;
+      }
+      return out;
+    },
+    async taskSets(service = "web") {
+      const sets = await sim.ports().ecs.describeTaskSets({ cluster: "apps", service });
+      return sets.map((t) => ({ id: t.id, status: t.status, taskDefinition: t.taskDefinition, targetGroups: t.loadBalancers.map((l) => names.get(l.targetGroupArn ?? "") ?? "?") }));
+    },
+  };
+  return world;
+}
+
+export function bgSpec(w: { tg(name: string): string }, image: string, over: { depdef?: Record<string, unknown>; svcdef?: Record<string, unknown>; service?: string } = {}): DeploySpec {
+  const service = over.service ?? "web";
+  return {
+    object: `apps/${service}/${service}`,
+    region: "us-east-1",
+    cluster: "apps",
+    service,
+    svcdef: {
+      cluster: "apps",
+      serviceName: service,
+      desiredCount: 4,
+      deploymentController: { type: "EXTERNAL" },
+      launchType: "FARGATE",
+      loadBalancers: [{ targetGroupArn: w.tg(`${service}-blue`), containerName: "app", containerPort: 8080 }],
+      ...over.svcdef,
+    },
+    taskdef: { family: service, containerDefinitions: [{ name: "app", image, essential: true, portMappings: [{ containerPort: 8080 }] }] },
+    depdef: depdef({
+      stabilityCheck: { pollInterval: 10, timeout: 600 },
+      trafficShiftingConfig: { type: "CANARY", percent: 20, waitInterval: 60 },
+      targetGroupArnPairs: [[w.tg(`${service}-blue`), w.tg(`${service}-green`)]],
+      alarms: { alarmNames: ["web-5xx"] },
+      ...over.depdef,
+    }),
+  };
+}

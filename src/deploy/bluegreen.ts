@@ -1,0 +1,530 @@
+/**
+ * Blue/green deployments (deploymentController EXTERNAL) with ECS task sets, as a pure state machine.
+ *
+ *   inspect → checkAlarms → register → (create: createService) → readTaskSets → discover routes
+ *     → createGreen → waitGreen (stability check, circuit breaker)
+ *     → shift n% → wait (alarms, manual changes) → … → 100% → wait → bake
+ *     → promotePrimary → deleteBlue → Succeeded
+ *   any failure once green exists: restoreBlue (weights back) → deleteGreen (per the depdef) → RolledBack
+ *
+ * Weights on every action always sum to 100 and go only to the pair's members. Green carries the
+ * deployment's token as its externalId, so a restart adopts it instead of creating a second one.
+ */
+import type { Action, Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/ports.ts";
+import { trafficSteps } from "../config/depdef.ts";
+import type { NewEvent, Phase } from "../store/types.ts";
+import type { Effect, Input, Machine, Record_, Route, Step } from "./machine.ts";
+import { errorText, ev, finish as finishAt, go, reissue, retry, sleepFor, withRecord, type BaseState } from "./steps.ts";
+import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
+
+type BgStep =
+  | "inspect"
+  | "waitDraining"
+  | "checkAlarms"
+  | "register"
+  | "resolveTaskDefinition"
+  | "createService"
+  | "confirmService"
+  | "scaleService"
+  | "readTaskSets"
+  | "discover"
+  | "createGreen"
+  | "confirmGreen"
+  | "waitGreen"
+  | "shift"
+  | "wait"
+  | "promotePrimary"
+  | "deleteBlue"
+  | "restoreBlue"
+  | "deleteGreen"
+  | "done";
+
+export type OverrideName = "skip-alarms" | "all-at-once";
+
+interface TaskSetRef {
+  id: string;
+  taskDefinition: string;
+  targetGroups: string[];
+}
+
+export interface BlueGreenState extends BaseState<BgStep> {
+  machine: "bluegreen";
+  spec: DeploySpec;
+  /** Green's externalId and CreateService's client token: how a restart recognises its own work. */
+  token: string;
+  overrides: OverrideName[];
+  mode?: "create" | "update";
+  newTaskDefinitionArn?: string;
+  oldTaskDefinitionArn?: string;
+  blue?: TaskSetRef;
+  green?: TaskSetRef;
+  /** Blue target group → green target group, for this deployment. */
+  pairs: { blue: string; green: string }[];
+  /** The listeners and rules that forward to the pairs, as found before the first shift. */
+  routes: Route[];
+  steps: number[];
+  stepIndex: number;
+  /** Percent of traffic on green now. */
+  weight: number;
+  /** What the current wait is for, and when it ends. */
+  waiting?: "step" | "bake";
+  waitUntil?: number;
+  deadline?: number;
+  greenSince?: number;
+  steadySince?: number;
+  paused?: { by: string; reason: string; remainingMs?: number };
+  promoted?: { by: string };
+  aborted?: { by: string };
+  failure?: { reason: string; message: string; weight: number; at: number };
+  lastCounts?: string;
+}
+
+export function startBlueGreen(spec: DeploySpec, token: string, overrides: OverrideName[] = []): BlueGreenState {
+  return { machine: "bluegreen", spec, token, overrides, step: "inspect", retries: 0, pairs: [], routes: [], steps: [], stepIndex: -1, weight: 0 };
+}
+
+const poll = (s: BlueGreenState) => sleepFor(s.spec.depdef.stabilityCheck.pollInterval);
+const describe = (s: BlueGreenState): Effect => ({ type: "describeService", cluster: s.spec.cluster, service: s.spec.service });
+const finish = (s: BlueGreenState, phase: Phase, reason: string | null, message: string, events: NewEvent[] = []) => finishAt(s, "done", phase, reason, message, events);
+const alarmNames = (s: BlueGreenState) => (s.overrides.includes("skip-alarms") ? [] : s.spec.depdef.alarms.alarmNames);
+const svcLoadBalancers = (s: BlueGreenState) => (Array.isArray(s.spec.svcdef["loadBalancers"]) ? (s.spec.svcdef["loadBalancers"] as LoadBalancerRef[]) : []);
+
+export const blueGreen: Machine<BlueGreenState> = {
+  next(state, input, now) {
+    if (state.step === "done") return { state, record: {} };
+    if ((input.type === "service" || input.type === "taskSets" || input.type === "observed") && state.retries > 0) state = { ...state, retries: 0 };
+    if (input.type === "resume") return resume(state);
+    if (input.type === "control") return control(state, input, now);
+    if (input.type === "error" && input.error.retryable) return retry(state, input, "done");
+    if (input.type === "slept" && state.pendingRetry) return reissue(state)!;
+    switch (state.step) {
+      case "inspect":
+        return inspect(state, input, now);
+      case "waitDraining":
+        return go(state, "inspect", describe(state));
+      case "checkAlarms":
+        return checkAlarms(state, input);
+      case "register":
+      case "resolveTaskDefinition":
+        if (input.type !== "taskDefinition") return finish(state, "Failed", "TaskDefinitionRejected", `${state.step === "register" ? "RegisterTaskDefinition" : "DescribeTaskDefinition"} failed: ${errorText(input)}`);
+        return afterTaskDefinition({ ...state, newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn }, state.step === "register" ? [ev("TaskDefinitionRegistered", `registered ${input.taskDefinition.taskDefinitionArn}`)] : []);
+      case "createService":
+        if (input.type !== "service" || !input.service) return finish(state, "Failed", "CreateServiceRejected", `CreateService failed: ${errorText(input)}`);
+        return createGreen(state, [ev("ServiceCreated", `created blue/green service ${state.spec.service}`)]);
+      case "confirmService":
+        if (input.type !== "service") return go(state, "confirmService", describe(state));
+        if (input.service?.status === "ACTIVE") return go(state, "readTaskSets", { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service });
+        return go(state, "createService", { type: "createService", request: createRequest(state) });
+      case "scaleService":
+        if (input.type !== "service" || !input.service) return finish(state, "Failed", "UpdateServiceRejected", `UpdateService failed: ${errorText(input)}`);
+        return go(state, "readTaskSets", { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service });
+      case "readTaskSets":
+        return readTaskSets(state, input);
+      case "discover":
+        return discovered(state, input);
+      case "createGreen":
+        if (input.type !== "taskSet") return finish(state, "Failed", "CreateTaskSetRejected", `CreateTaskSet failed: ${errorText(input)}`);
+        return greenCreated(state, input.taskSet, now);
+      case "confirmGreen": {
+        if (input.type !== "taskSets") return go(state, "confirmGreen", { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service });
+        const mine = input.taskSets.find((t) => t.externalId === state.token);
+        if (mine) return greenCreated(state, mine, now, [ev("Resumed", "resumed after a restart: the green task set had been created")]);
+        return go(state, "createGreen", createGreenEffect(state), { events: [ev("Resumed", "resumed after a restart: creating the green task set again")] });
+      }
+      case "waitGreen":
+        return waitGreen(state, input, now);
+      case "shift":
+        if (input.type !== "done") return fail(state, "ShiftFailed", `changing listener weights failed: ${errorText(input)}`, now);
+        return startWait(state, now, "step");
+      case "wait":
+        return waiting(state, input, now);
+      case "promotePrimary":
+        if (input.type !== "taskSet") return fail(state, "PromoteFailed", `UpdateServicePrimaryTaskSet failed: ${errorText(input)}`, now);
+        return state.blue && state.blue.id !== state.green!.id
+          ? go(state, "deleteBlue", { type: "deleteTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.blue.id }, { events: [ev("GreenPrimary", `green task set ${state.green!.id} is now PRIMARY`)] })
+          : succeed(state, [ev("GreenPrimary", `task set ${state.green!.id} is PRIMARY`)]);
+      case "deleteBlue":
+        if (input.type === "error" && !/TaskSetNotFound/.test(input.error.name)) {
+          return finish(state, "Succeeded", "BlueNotDeleted", `the new revision is live, but deleting the old task set failed: ${errorText(input)}; delete task set ${state.blue!.id} by hand`);
+        }
+        return succeed(state, [ev("BlueDeleted", `old task set ${state.blue!.id} is draining and being deleted`)]);
+      case "restoreBlue":
+        if (input.type !== "done") return finish(state, "Failed", "RestoreFailed", `${state.failure!.message}; then putting traffic back on blue failed: ${errorText(input)} — check the listeners by hand`);
+        return afterRestore({ ...state, weight: 0 }, [ev("TrafficRestored", "all traffic is back on blue")]);
+      case "deleteGreen":
+        if (input.type === "error" && !/TaskSetNotFound/.test(input.error.name)) return end(state, `; deleting the green task set failed: ${errorText(input)}`);
+        return end(state, "; the green task set was deleted");
+      case "done":
+        return { state, record: {} };
+    }
+  },
+};
+
+function inspect(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
+  if (input.type === "start") return go(state, "inspect", describe(state), { phase: "Deploying", events: [ev("Started", `blue/green deployment of ${state.spec.object} to ${state.spec.service} in ${state.spec.cluster} (${state.spec.region})${state.overrides.length ? `, overrides: ${state.overrides.join(", ")}` : ""}`)] });
+  if (input.type === "error") return finish(state, "Failed", input.error.name === "ClusterNotFoundException" ? "ClusterNotFound" : "DescribeFailed", errorText(input));
+  if (input.type !== "service") return go(state, "inspect", describe(state));
+  const live = input.service;
+  if (live?.status === "DRAINING") {
+    if (now - (state.deadline ?? now) > stabilityTimeoutMs(state.spec.depdef, 1)) return finish(state, "Failed", "ServiceStillDraining", `service ${state.spec.service} is still DRAINING`);
+    return go({ ...state, deadline: state.deadline ?? now }, "waitDraining", poll(state), { events: state.deadline ? [] : [ev("WaitingForDrain", "a previous service of that name is DRAINING; waiting for INACTIVE")] });
+  }
+  const next: BlueGreenState = { ...state };
+  delete next.deadline;
+  if (live?.status === "ACTIVE") {
+    if (live.deploymentController.type !== "EXTERNAL") {
+      return finish(next, "Failed", "NotUpdatableInPlace", `the live service uses the ${live.deploymentController.type} deployment controller and the svcdef asks for EXTERNAL; Flotilla does not switch a live service between rolling and blue/green (deploy it as a new service instead)`);
+    }
+    next.mode = "update";
+    if (live.taskDefinition) next.oldTaskDefinitionArn = live.taskDefinition;
+  } else next.mode = "create";
+  const names = alarmNames(next);
+  if (names.length) return go(next, "checkAlarms", { type: "describeAlarms", alarmNames: names });
+  return registerStep(next);
+}
+
+/** Alarms are checked before anything changes: a missing name is a configuration error. */
+function checkAlarms(state: BlueGreenState, input: Input): Step<BlueGreenState> {
+  if (input.type !== "alarms") return finish(state, "Failed", "DescribeAlarmsFailed", errorText(input));
+  const found = new Set(input.alarms.map((a) => a.alarmName));
+  const missing = alarmNames(state).filter((n) => !found.has(n));
+  if (missing.length) return finish(state, "Failed", "AlarmNotFound", `alarm${missing.length > 1 ? "s" : ""} ${missing.join(", ")} do${missing.length > 1 ? "" : "es"} not exist in ${state.spec.region}; nothing was changed`);
+  const firing = input.alarms.filter((a) => a.stateValue === "ALARM");
+  if (firing.length && state.mode === "update") {
+    return finish(state, "Failed", "AlarmFiringBeforeStart", `alarm ${firing.map((a) => a.alarmName).join(", ")} is already in ALARM, so a shift could not be judged; nothing was changed (to deploy a fix anyway, use the skip-alarms override)`);
+  }
+  return registerStep(state);
+}
+
+function registerStep(state: BlueGreenState): Step<BlueGreenState> {
+  const record: Record_ = { phase: "Registering", ...(state.oldTaskDefinitionArn ? { oldTaskDefinitionArn: state.oldTaskDefinitionArn } : {}) };
+  if (state.spec.taskdef) return go(state, "register", { type: "registerTaskDefinition", request: state.spec.taskdef }, record);
+  return go(state, "resolveTaskDefinition", { type: "describeTaskDefinition", taskDefinition: String(state.spec.svcdef["taskDefinition"]) }, record);
+}
+
+/** CreateService for EXTERNAL takes only service-level fields; the rest belongs to task sets. */
+const SERVICE_LEVEL = ["cluster", "serviceName", "desiredCount", "deploymentController", "deploymentConfiguration", "healthCheckGracePeriodSeconds", "schedulingStrategy", "propagateTags", "enableECSManagedTags", "tags", "placementConstraints", "placementStrategy"];
+const TASK_SET_LEVEL = ["networkConfiguration", "launchType", "capacityProviderStrategy", "platformVersion", "serviceRegistries"];
+
+function createRequest(state: BlueGreenState): Record<string, unknown> {
+  const request: Record<string, unknown> = { clientToken: state.token };
+  for (const k of SERVICE_LEVEL) if (state.spec.svcdef[k] !== undefined) request[k] = state.spec.svcdef[k];
+  if (svcLoadBalancers(state).length === 0) delete request["healthCheckGracePeriodSeconds"];
+  return { ...request, cluster: state.spec.cluster, serviceName: state.spec.service };
+}
+
+function afterTaskDefinition(state: BlueGreenState, events: NewEvent[]): Step<BlueGreenState> {
+  const record: Record_ = { phase: "Deploying", newTaskDefinitionArn: state.newTaskDefinitionArn!, events };
+  if (state.mode === "create") return go(state, "createService", { type: "createService", request: createRequest(state) }, record);
+  const desired = state.spec.svcdef["desiredCount"];
+  if (typeof desired === "number") {
+    return go(state, "scaleService", { type: "updateService", request: { cluster: state.spec.cluster, service: state.spec.service, desiredCount: desired } }, record);
+  }
+  return go(state, "readTaskSets", { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service }, record);
+}
+
+function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState> {
+  if (input.type !== "taskSets") return finish(state, "Failed", "DescribeFailed", errorText(input));
+  const sets = input.taskSets.filter((t) => t.status !== "DRAINING");
+  const mine = sets.find((t) => t.externalId === state.token);
+  const primary = sets.find((t) => t.status === "PRIMARY" && t.externalId !== state.token);
+  const foreign = sets.filter((t) => t !== primary && t !== mine);
+  if (foreign.length) {
+    return finish(state, "Failed", "ForeignTaskSet", `task set ${foreign.map((t) => t.id).join(", ")} is active beside the primary (another deployment, or a change made by hand); nothing was changed — delete it or wait for it, then deploy again`);
+  }
+  const next: BlueGreenState = { ...state };
+  if (primary) {
+    next.blue = { id: primary.id, taskDefinition: primary.taskDefinition, targetGroups: primary.loadBalancers.map((l) => l.targetGroupArn).filter((x): x is string => !!x) };
+    next.oldTaskDefinitionArn = primary.taskDefinition;
+  }
+  // Pairs: blue is what serves now; for a first task set, the svcdef's target groups.
+  const current = next.blue?.targetGroups ?? svcLoadBalancers(state).map((l) => l.targetGroupArn).filter((x): x is string => !!x);
+  const pairs: { blue: string; green: string }[] = [];
+  for (const tg of current) {
+    const pair = state.spec.depdef.targetGroupArnPairs.find((p) => p.includes(tg));
+    if (!pair) return finish(next, "Failed", "TargetGroupNotInPairs", `the live task set uses target group ${tg}, which is in no targetGroupArnPairs pair of the depdef; nothing was changed`);
+    pairs.push({ blue: tg, green: next.blue ? (pair[0] === tg ? pair[1] : pair[0]) : tg });
+  }
+  next.pairs = pairs;
+  if (mine) return greenCreatedLater(next, mine);
+  if (pairs.length === 0) return createGreen(next, []);
+  return go(next, "discover", { type: "discoverRoutes", targetGroupArns: pairs.flatMap((p) => (p.blue === p.green ? [p.blue] : [p.blue, p.green])) });
+}
+
+/** A restart found our green task set already there: carry on from it. */
+function greenCreatedLater(state: BlueGreenState, green: TaskSet): Step<BlueGreenState> {
+  const next = { ...state, green: { id: green.id, taskDefinition: green.taskDefinition, targetGroups: green.loadBalancers.map((l) => l.targetGroupArn!).filter(Boolean) } };
+  if (state.pairs.length === 0) return go({ ...next, greenSince: green.createdAt }, "waitGreen", poll(state), { phase: "Stabilizing" });
+  return go(next, "discover", { type: "discoverRoutes", targetGroupArns: state.pairs.flatMap((p) => [p.blue, p.green]) });
+}
+
+function weightsOf(route: Route, tg: string): number {
+  let w = 0;
+  for (const a of route.actions) {
+    if (a.type !== "forward") continue;
+    if (a.forwardConfig) w += a.forwardConfig.targetGroups.filter((t) => t.targetGroupArn === tg).reduce((s, t) => s + t.weight, 0);
+    else if (a.targetGroupArn === tg) w += 1;
+  }
+  return w;
+}
+
+function discovered(state: BlueGreenState, input: Input): Step<BlueGreenState> {
+  if (input.type !== "routes") return finish(state, "Failed", "DescribeFailed", `reading the listeners failed: ${errorText(input)}`);
+  const routes = input.routes;
+  const events: NewEvent[] = [];
+  if (state.mode === "update") {
+    for (const r of routes) {
+      for (const p of state.pairs) {
+        if (p.blue !== p.green && weightsOf(r, p.green) > 0 && state.green === undefined) {
+          return finish(state, "Failed", "TrafficAlreadyOnGreen", `${r.kind} ${r.arn} already sends traffic to ${p.green}, the target group this deployment would use for the new revision; nothing was changed`);
+        }
+      }
+    }
+    if (routes.length === 0) events.push(ev("NoRoutes", "no listener or rule forwards to the service's target groups: there is no traffic to shift"));
+  }
+  const next = { ...state, routes };
+  if (state.green) return go({ ...next }, "waitGreen", poll(state), { phase: "Stabilizing", events });
+  return createGreen(next, events);
+}
+
+function createGreenEffect(state: BlueGreenState): Effect {
+  const map = new Map(state.pairs.map((p) => [p.blue, p.green]));
+  const loadBalancers = svcLoadBalancers(state).map((lb) => ({ ...lb, ...(lb.targetGroupArn ? { targetGroupArn: map.get(lb.targetGroupArn) ?? state.pairs.find((p) => p.green === lb.targetGroupArn || p.blue === lb.targetGroupArn)?.green ?? lb.targetGroupArn } : {}) }));
+  const input: Record<string, unknown> = { cluster: state.spec.cluster, service: state.spec.service, taskDefinition: state.newTaskDefinitionArn!, externalId: state.token, scale: { value: 100, unit: "PERCENT" } };
+  if (loadBalancers.length) input["loadBalancers"] = loadBalancers;
+  for (const k of TASK_SET_LEVEL) if (state.spec.svcdef[k] !== undefined) input[k] = state.spec.svcdef[k];
+  return { type: "createTaskSet", input: input as unknown as Extract<Effect, { type: "createTaskSet" }>["input"] };
+}
+
+function createGreen(state: BlueGreenState, events: NewEvent[]): Step<BlueGreenState> {
+  return go(state, "createGreen", createGreenEffect(state), { phase: "Deploying", events });
+}
+
+function greenCreated(state: BlueGreenState, ts: TaskSet, now: number, events: NewEvent[] = []): Step<BlueGreenState> {
+  const green: TaskSetRef = { id: ts.id, taskDefinition: ts.taskDefinition, targetGroups: ts.loadBalancers.map((l) => l.targetGroupArn).filter((x): x is string => !!x) };
+  const desired = typeof state.spec.svcdef["desiredCount"] === "number" ? (state.spec.svcdef["desiredCount"]) : ts.computedDesiredCount;
+  const next: BlueGreenState = { ...state, green, greenSince: ts.createdAt, deadline: now + stabilityTimeoutMs(state.spec.depdef, desired) };
+  delete next.steadySince;
+  return go(next, "waitGreen", poll(state), { phase: "Stabilizing", events: [...events, ev("GreenCreated", `created the green task set ${ts.id} with ${state.newTaskDefinitionArn}${green.targetGroups.length ? ` on ${green.targetGroups.map(shortTg).join(", ")}` : ""}`)] });
+}
+
+function observe(state: BlueGreenState, withFailures: boolean): Effect {
+  return {
+    type: "observeBlueGreen",
+    cluster: state.spec.cluster,
+    service: state.spec.service,
+    alarmNames: state.step === "waitGreen" ? [] : alarmNames(state),
+    routes: state.routes.map(({ kind, arn }) => ({ kind, arn })),
+    ...(withFailures && state.green && failureThreshold(state.spec.depdef, 1) > 0 ? { failuresOf: { taskSet: state.green.id, taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } } : {}),
+  };
+}
+
+function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
+  if (input.type === "slept") return go(state, "waitGreen", observe(state, true));
+  if (input.type !== "observed") return fail(state, "DescribeFailed", errorText(input), now);
+  const green = input.taskSets.find((t) => t.id === state.green!.id);
+  if (!green) return fail(state, "GreenTaskSetGone", `the green task set ${state.green!.id} disappeared (deleted outside Flotilla)`, now);
+  const failed = input.failures?.count ?? 0;
+  const counts = { desired: green.computedDesiredCount, running: green.runningCount, pending: green.pendingCount, failed };
+  const key = JSON.stringify(counts);
+  const events = key !== state.lastCounts ? [ev("Progress", `green: ${green.runningCount}/${green.computedDesiredCount} running, ${green.pendingCount} pending, ${failed} failed (${green.stabilityStatus})`, counts)] : [];
+  const base: BlueGreenState = { ...state, lastCounts: key };
+  const rec: Record_ = { counts, events };
+  const threshold = failureThreshold(state.spec.depdef, green.computedDesiredCount);
+  if (threshold > 0 && failed >= threshold) {
+    return withRecord(fail(base, "CircuitBreakerTripped", `${failed} green tasks failed (Flotilla's circuit breaker threshold is ${threshold})${input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : ""}`, now), rec);
+  }
+  const steady = green.stabilityStatus === "STEADY_STATE" && green.runningCount >= green.computedDesiredCount;
+  if (steady && base.steadySince === undefined) return withRecord(go({ ...base, steadySince: now }, "waitGreen", poll(state)), rec);
+  if (steady) {
+    const next = { ...base };
+    delete next.steadySince;
+    return withRecord(greenStable(next, now), { ...rec, events: [...events, ev("GreenStable", `green is stable: ${green.runningCount}/${green.computedDesiredCount} tasks running and healthy`)] });
+  }
+  delete base.steadySince;
+  if (now >= (state.deadline ?? Infinity)) {
+    return withRecord(fail(base, "StabilityTimeout", `green did not stabilise in time: ${green.runningCount}/${green.computedDesiredCount} running after ${Math.round(stabilityTimeoutMs(state.spec.depdef, green.computedDesiredCount) / 1000)}s`, now), rec);
+  }
+  return withRecord(go(base, "waitGreen", poll(state)), rec);
+}
+
+function greenStable(state: BlueGreenState, now: number): Step<BlueGreenState> {
+  if (state.routes.length === 0 || state.mode === "create") {
+    // Nothing to shift (no load balancer, or a first deployment): green simply becomes the service.
+    const withTraffic = state.mode === "create" && state.routes.length ? { ...state, steps: [100], stepIndex: 0, weight: 100 } : state;
+    if (state.mode === "create" && state.routes.length) return go(withTraffic, "shift", { type: "setRoutes", routes: routesAt(withTraffic, 100) }, { phase: "Shifting", trafficWeight: 100 });
+    return promote(withTraffic);
+  }
+  const steps = state.overrides.includes("all-at-once") || state.promoted ? [100] : trafficSteps(state.spec.depdef.trafficShiftingConfig);
+  return shiftTo({ ...state, steps, stepIndex: 0 }, now);
+}
+
+/** The routes with `weight`% on green and the rest on blue, for every forward action of a pair. */
+function routesAt(state: BlueGreenState, weight: number): Route[] {
+  return state.routes.map((r) => ({
+    ...r,
+    actions: r.actions.map((a): Action => {
+      if (a.type !== "forward") return a;
+      const pair = state.pairs.find((p) => a.targetGroupArn === p.blue || a.targetGroupArn === p.green || a.forwardConfig?.targetGroups.some((t) => t.targetGroupArn === p.blue || t.targetGroupArn === p.green));
+      if (!pair) return a;
+      const targetGroups = pair.blue === pair.green ? [{ targetGroupArn: pair.green, weight: 100 }] : [{ targetGroupArn: pair.blue, weight: 100 - weight }, { targetGroupArn: pair.green, weight }];
+      const { targetGroupArn: _single, ...rest } = a;
+      return { ...rest, forwardConfig: { ...(a.forwardConfig?.stickiness ? { stickiness: a.forwardConfig.stickiness } : {}), targetGroups } };
+    }),
+  }));
+}
+
+function shiftTo(state: BlueGreenState, _now: number): Step<BlueGreenState> {
+  const weight = state.steps[state.stepIndex]!;
+  const next = { ...state, weight };
+  delete next.waiting;
+  delete next.waitUntil;
+  return go(next, "shift", { type: "setRoutes", routes: routesAt(next, weight) }, {
+    phase: "Shifting",
+    trafficWeight: weight,
+    events: [ev("Shifted", `${weight}% of traffic on green (step ${state.stepIndex + 1} of ${state.steps.length})`, { weight })],
+  });
+}
+
+function startWait(state: BlueGreenState, now: number, kind: "step" | "bake"): Step<BlueGreenState> {
+  const seconds = kind === "bake" ? state.spec.depdef.bakeTime : state.spec.depdef.trafficShiftingConfig.waitInterval;
+  if (state.mode === "create") return promote(state);
+  if (state.promoted || seconds === 0) return afterWait({ ...state, waiting: kind }, now);
+  const next: BlueGreenState = { ...state, waiting: kind, waitUntil: now + seconds * 1000 };
+  return go(next, "wait", sleepFor(Math.min(state.spec.depdef.stabilityCheck.pollInterval, seconds)), kind === "bake" ? { phase: "Baking", events: [ev("Baking", `baking at 100% for ${seconds}s, watching alarms`)] } : {});
+}
+
+function waiting(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
+  if (input.type === "slept") return go(state, "wait", observe(state, false));
+  if (input.type !== "observed") return fail(state, "DescribeFailed", errorText(input), now);
+  const firing = input.alarms.filter((a: Alarm) => a.stateValue === "ALARM");
+  if (firing.length && !state.overrides.includes("skip-alarms")) {
+    return fail(state, "AlarmFired", `alarm ${firing.map((a) => a.alarmName).join(", ")} went into ALARM ${state.waiting === "bake" ? "during the bake" : `at ${state.weight}% on green`}: ${firing[0]!.stateReason}`, now);
+  }
+  if (!input.taskSets.some((t) => t.id === state.green!.id)) return fail(state, "GreenTaskSetGone", `the green task set ${state.green!.id} disappeared (deleted outside Flotilla)`, now);
+  const changed = manualChange(state, input.routes);
+  if (changed && !state.paused) {
+    return go({ ...state, paused: { by: "Flotilla", reason: changed, ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } }, "wait", poll(state), {
+      reason: "ManualChange",
+      message: `${changed}: the deployment is paused rather than fighting the change — \`flotilla resume\` re-applies Flotilla's weights and continues, \`flotilla abort\` rolls back, \`flotilla promote\` finishes`,
+      events: [ev("ManualChange", changed)],
+    });
+  }
+  if (state.paused) return go(state, "wait", poll(state));
+  if (now >= (state.waitUntil ?? 0)) return afterWait(state, now);
+  return go(state, "wait", sleepFor(Math.min(state.spec.depdef.stabilityCheck.pollInterval, Math.max(1, Math.ceil((state.waitUntil! - now) / 1000)))));
+}
+
+function afterWait(state: BlueGreenState, now: number): Step<BlueGreenState> {
+  if (state.waiting === "step" && state.stepIndex + 1 < state.steps.length && !state.promoted) return shiftTo({ ...state, stepIndex: state.stepIndex + 1 }, now);
+  if (state.waiting === "step" && state.weight < 100) return shiftTo({ ...state, steps: [...state.steps.slice(0, state.stepIndex + 1), 100], stepIndex: state.stepIndex + 1 }, now);
+  if (state.waiting === "step" && state.spec.depdef.bakeTime > 0 && !state.promoted) return startWait(state, now, "bake");
+  return promote(state);
+}
+
+/** A description of a weight change nobody in this deployment made, or undefined. */
+function manualChange(state: BlueGreenState, routes: Route[]): string | undefined {
+  for (const expected of routesAt(state, state.weight)) {
+    const live = routes.find((r) => r.arn === expected.arn);
+    if (!live) return `${expected.kind} ${expected.arn} is gone`;
+    for (const p of state.pairs) {
+      if (weightsOf(live, p.green) !== weightsOf(expected, p.green) || weightsOf(live, p.blue) !== weightsOf(expected, p.blue)) {
+        return `the weights on ${expected.kind} ${shortArn(expected.arn)} were changed outside Flotilla (green now ${weightsOf(live, p.green)}, expected ${weightsOf(expected, p.green)})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function promote(state: BlueGreenState): Step<BlueGreenState> {
+  return go(state, "promotePrimary", { type: "updateServicePrimaryTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.green!.id }, { phase: state.routes.length ? "Shifting" : "Deploying" });
+}
+
+function succeed(state: BlueGreenState, events: NewEvent[]): Step<BlueGreenState> {
+  return finish({ ...state }, "Succeeded", null, `the new revision ${state.newTaskDefinitionArn} serves all traffic`, events);
+}
+
+/** Something went wrong. Before green exists there is nothing to undo; after, traffic goes back to blue first. */
+function fail(state: BlueGreenState, reason: string, message: string, now: number): Step<BlueGreenState> {
+  const failure = { reason, message, weight: state.weight, at: now };
+  if (!state.green) return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", reason, message);
+  const next = { ...state, failure };
+  delete next.paused;
+  const events = [ev("Failed", message, { reason, weight: state.weight })];
+  if (state.weight > 0 && state.routes.length) {
+    return go(next, "restoreBlue", { type: "setRoutes", routes: routesAt(next, 0) }, { phase: "RollingBack", reason, message, trafficWeight: state.weight, events: [...events, ev("RestoringBlue", `moving traffic back to blue from ${state.weight}% on green`)] });
+  }
+  return afterRestore(next, events, { phase: "RollingBack", reason, message });
+}
+
+function afterRestore(state: BlueGreenState, events: NewEvent[], record: Record_ = {}): Step<BlueGreenState> {
+  const shifting = state.failure!.weight > 0;
+  const remove = state.aborted || (shifting ? state.spec.depdef.deleteNewUponTrafficShiftFailure : state.spec.depdef.deleteNewUponFailure);
+  if (remove && state.green && state.blue) {
+    return go(state, "deleteGreen", { type: "deleteTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.green.id }, { ...record, trafficWeight: 0, events });
+  }
+  return withRecord(end(state, state.green && state.blue ? `; the green task set ${state.green.id} is kept with no traffic (${shifting ? "deleteNewUponTrafficShiftFailure" : "deleteNewUponFailure"} is false)` : ""), { ...record, trafficWeight: 0, events });
+}
+
+function end(state: BlueGreenState, suffix: string): Step<BlueGreenState> {
+  const f = state.failure!;
+  const phase: Phase = state.aborted ? "Aborted" : state.blue ? "RolledBack" : "Failed";
+  return finish(state, phase, f.reason, `${f.message}${state.blue ? "; blue serves all traffic" : ""}${suffix}`);
+}
+
+function control(state: BlueGreenState, input: Extract<Input, { type: "control" }>, now: number): Step<BlueGreenState> {
+  const same = (events: NewEvent[], next: BlueGreenState = state): Step<BlueGreenState> => ({ state: next, ...(next.inFlight ? { effect: next.inFlight } : {}), record: { events } });
+  const terminalish = ["restoreBlue", "deleteGreen", "promotePrimary", "deleteBlue"].includes(state.step);
+  switch (input.action) {
+    case "abort": {
+      if (terminalish) return same([ev("AbortIgnored", `abort by ${input.by} came too late: the deployment is already ${state.step === "restoreBlue" || state.step === "deleteGreen" ? "rolling back" : "finishing"}`)]);
+      const aborted = { ...state, aborted: { by: input.by } };
+      return withRecord(fail(aborted, "Aborted", `aborted by ${input.by}`, now), { events: [ev("Abort", `abort requested by ${input.by}`)] });
+    }
+    case "promote": {
+      if (terminalish) return same([ev("PromoteIgnored", `promote by ${input.by}: the deployment is already finishing`)]);
+      const promoted: BlueGreenState = { ...state, promoted: { by: input.by } };
+      delete promoted.paused;
+      const events = [ev("Promote", `promote requested by ${input.by}: skipping the remaining waits`)];
+      if (state.step === "wait") return withRecord(state.weight < 100 ? shiftTo({ ...promoted, steps: [...state.steps.slice(0, state.stepIndex + 1), 100], stepIndex: state.stepIndex + 1 }, now) : promote(promoted), { events });
+      return same(events, promoted);
+    }
+    case "pause": {
+      if (state.paused || terminalish) return same([ev("PauseIgnored", `pause by ${input.by}: ${state.paused ? "already paused" : "the deployment is finishing"}`)]);
+      return same([ev("Paused", `paused by ${input.by}: traffic stays at ${state.weight}% on green; alarms are still watched`)], { ...state, paused: { by: input.by, reason: "paused by an operator", ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } });
+    }
+    case "resume": {
+      if (!state.paused) return same([ev("ResumeIgnored", `resume by ${input.by}: the deployment is not paused`)]);
+      const next: BlueGreenState = { ...state, ...(state.paused.remainingMs !== undefined ? { waitUntil: now + state.paused.remainingMs } : {}) };
+      delete next.paused;
+      const events = [ev("Resumed", `resumed by ${input.by}`)];
+      // After a manual change, resuming re-applies Flotilla's weights.
+      if (state.paused.by === "Flotilla" && state.step === "wait") return go(next, "shift", { type: "setRoutes", routes: routesAt(next, next.weight) }, { reason: null, message: null, events });
+      return same(events, next);
+    }
+  }
+}
+
+function resume(state: BlueGreenState): Step<BlueGreenState> {
+  const e = state.inFlight;
+  const resumed = [ev("Resumed", `resumed after a restart in step ${state.step}`)];
+  if (!e) return go(state, "inspect", describe(state));
+  if (e.type === "createService") return { state: { ...state, step: "confirmService", inFlight: describe(state) }, effect: describe(state), record: { events: resumed } };
+  if (e.type === "createTaskSet") {
+    const read: Effect = { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service };
+    return { state: { ...state, step: "confirmGreen", inFlight: read }, effect: read, record: { events: resumed } };
+  }
+  // Everything else is safe to repeat: reads, waits, weights (the same weights again), primary and deletes.
+  return { state, effect: e, record: { events: resumed } };
+}
+
+function shortTg(arn: string): string {
+  return /targetgroup\/([^/]+)/.exec(arn)?.[1] ?? arn;
+}
+function shortArn(arn: string): string {
+  return arn.split(":").at(-1) ?? arn;
+}
+
+export function isBlueGreenService(s: Service | undefined): boolean {
+  return s?.deploymentController.type === "EXTERNAL";
+}
