@@ -62,7 +62,6 @@ export function rollingSpec(service: string, image: string, over: { svcdef?: Rec
 }
 
 import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
-import type { Route } from "../../src/deploy/machine.ts";
 import type { NewEvent } from "../../src/store/types.ts";
 
 export interface BgWorld extends Engine {
