@@ -1,5 +1,7 @@
 /** `flotilla apply [DIR]`: make ECS match the tree — create, update or delete services. */
+import os from "node:os";
 import { apply, decide, type Decision } from "../controller/apply.ts";
+import { parseOverrideNames } from "../controller/overrides.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
@@ -18,6 +20,7 @@ interface ApplyFlags extends AwsOptions {
   confirmMassDelete: boolean;
   concurrency: string;
   force: boolean;
+  override?: string[];
   output: string;
   region?: string;
 }
@@ -35,6 +38,7 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--confirm-mass-delete", "allow a delete above --max-delete-fraction", false)
       .option("--concurrency <n>", "deployments running at once", "8")
       .option("--force", "deploy even objects that have not changed", false)
+      .option("--override <name...>", "break-glass overrides for these deployments: skip-alarms, all-at-once (recorded on each deployment)")
       .option("-o, --output <format>", "text or json", "text")
       .option("--region <region>", "region for objects whose depdef names none"),
   ).action((dir: string, flags: ApplyFlags) => run(() => applyCommand(io, dir, flags)));
@@ -55,6 +59,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       confirmMassDelete: flags.confirmMassDelete,
       concurrency: Math.max(1, Number(flags.concurrency) || 8),
       force: flags.force,
+      overrides: parseOverrideNames(flags.override ?? [], io.env["FLOTILLA_USER"] ?? io.env["USER"] ?? os.userInfo().username, "cli", ctx.clock.now()),
     };
     const invalid = repo.objects.filter((o) => !o.valid);
     if (flags.output !== "json") {

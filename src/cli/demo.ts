@@ -5,7 +5,9 @@
  *   1. validates it and shows what the first commit does,
  *   2. deploys the dev environment's services,
  *   3. ships a good image as a rolling update,
- *   4. ships a bad image: the circuit breaker catches it and rolls back.
+ *   4. ships a bad image: the circuit breaker catches it and rolls back,
+ *   5. ships a new web image blue/green: a canary, then all traffic,
+ *   6. ships a release candidate whose alarm fires during the canary: traffic goes back to blue.
  */
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -26,14 +28,14 @@ import { validateDir } from "./validate.ts";
 
 const run = promisify(execFile);
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-/** The rolling services of the dev environment; blue/green joins the story with its engine. */
-const DEV_OBJECTS = ["dev/api/api", "dev/worker/worker"];
+/** The dev environment: two rolling services and a blue/green one. */
+const DEV_OBJECTS = ["dev/api/api", "dev/web/web", "dev/worker/worker"];
 
 export const register: RegisterCommand = (program, io, runner) => {
   program
     .command("demo")
     .description("a guided story on the built-in simulator: deploy the examples, a good update, a bad image rolled back (no AWS needed)")
-    .option("--speed <factor>", "simulated seconds per real second", "30")
+    .option("--speed <factor>", "simulated seconds per real second", "40")
     .option("--instant", "run in virtual time, as fast as possible", false)
     .option("--keep", "keep the temporary repository and print its path", false)
     .action((opts: { speed: string; instant: boolean; keep: boolean }) => runner(() => demo(io, opts)));
@@ -81,7 +83,7 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
     for (const o of report.objects) io.out(`  ${o.valid ? paint(io, "green", "[OK]") : paint(io, "red", "[NG]")} ${o.object.padEnd(20)} ${paint(io, "dim", `${o.strategy === "bluegreen" ? "blue/green" : "rolling"} · ${o.service} in ${o.cluster} (${o.region})`)}\n`);
     io.out(`  ${plural(report.summary.objects, "object")}, ${plural(report.summary.errors, "error")}, ${plural(report.summary.warnings, "warning")} (run \`flotilla validate examples\` to read them)\n`);
 
-    title("2. The first commit deploys the dev environment (rolling services)");
+    title("2. The first commit deploys the dev environment");
     const created = await deploy(undefined);
 
     title("3. A good image ships as a rolling update");
@@ -93,9 +95,22 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
     await setImage("dev/api/api", "public.ecr.aws/docker/library/httpd:2.4.64-rc1");
     const bad = await deploy("HEAD~1");
 
-    const ok = created.every((d) => d.phase === "Succeeded") && good.every((d) => d.phase === "Succeeded") && bad.every((d) => d.phase === "RolledBack");
+    title("5. A new web image ships blue/green: 10% canary, then all traffic, then a bake");
+    await setImage("dev/web/web", "public.ecr.aws/nginx/nginx:1.27.4");
+    const canary = await deploy("HEAD~1");
+
+    title("6. A release candidate: its 5xx alarm fires during the canary, traffic returns to blue");
+    await setImage("dev/web/web", "public.ecr.aws/nginx/nginx:1.28.0-rc1");
+    const alarmed = await deploy("HEAD~1");
+
+    const ok =
+      created.every((d) => d.phase === "Succeeded") &&
+      good.every((d) => d.phase === "Succeeded") &&
+      bad.every((d) => d.phase === "RolledBack") &&
+      canary.every((d) => d.phase === "Succeeded") &&
+      alarmed.every((d) => d.phase === "RolledBack");
     title("The end");
-    say("The bad revision never became the service's steady state: the service runs the good image again, and every step is in the deployment's timeline.");
+    say("Neither bad revision became the steady state: the api runs the good image again, and web's release candidate saw 10% of traffic for about half a minute before blue took it all back. Every step is in the deployments' timelines.");
     say("Try `flotilla apply examples --simulator examples/scenarios/dev.json,examples/scenarios/prod.json`, then `flotilla history`.");
     if (opts.keep) io.out(`\nThe demo repository is kept at ${dir}\n`);
     return ok ? EXIT.ok : EXIT.failed;

@@ -20,6 +20,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./apply.ts"),
   () => import("./status.ts"),
   () => import("./rollback.ts"),
+  () => import("./control.ts"),
   () => import("./sim.ts"),
 ];
 

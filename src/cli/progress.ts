@@ -1,6 +1,6 @@
 /** Live progress of running deployments on stderr: one line per timeline event. */
 import type { Deployment, NewEvent } from "../store/types.ts";
-import type { RollingState } from "../deploy/rolling.ts";
+import type { DeploySpec } from "../deploy/spec.ts";
 import type { Clock } from "../core/clock.ts";
 import { paint, type CliIO } from "./io.ts";
 
@@ -10,9 +10,11 @@ export function progressPrinter(io: CliIO, clock: Clock): (d: Deployment, events
   return (d, events) => {
     for (const e of events) {
       let message = e.message;
-      if (e.type === "Progress") {
-        const deadline = (d.machineState as Partial<RollingState>).deadline;
-        if (deadline) message += paint(io, "dim", ` — ${formatLeft(deadline - clock.now())} left of the stability window`);
+      const state = d.machineState as { deadline?: number; spec?: DeploySpec };
+      if (e.type === "Progress" && state.deadline) message += paint(io, "dim", ` — ${formatLeft(state.deadline - clock.now())} left of the stability window`);
+      if (e.type === "Shifted" || e.type === "Baking") {
+        const wait = e.type === "Baking" ? state.spec?.depdef.bakeTime : state.spec?.depdef.trafficShiftingConfig.waitInterval;
+        if (wait) message += paint(io, "dim", ` — next step in ${formatLeft(wait * 1000)}`);
       }
       const at = new Date(clock.now()).toISOString().slice(11, 19);
       io.err(`${paint(io, "dim", at)} ${d.object.padEnd(24)} ${paint(io, PHASE_COLOUR[e.type] ?? "reset", e.type.padEnd(18))} ${message}\n`);
@@ -27,6 +29,6 @@ export function formatLeft(ms: number): string {
 
 export function resultLine(io: CliIO, d: Deployment): string {
   const colour = PHASE_COLOUR[d.phase] ?? "reset";
-  const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}`;
+  const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}${d.strategy === "bluegreen" && d.trafficWeight !== null ? `, ${d.trafficWeight}% on green` : ""}`;
   return `${paint(io, colour, d.phase.padEnd(10))} ${d.object.padEnd(24)} ${counts}${d.reason ? ` — ${d.reason}` : ""}${d.message && d.phase !== "Succeeded" ? `: ${d.message}` : ""}`;
 }

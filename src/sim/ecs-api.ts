@@ -361,7 +361,8 @@ export function createService(sim: SimulatorCore, request: EcsRequest, op: strin
   if (typeof desired !== "number" || !Number.isInteger(desired) || desired < 0) throw invalid("desiredCount must be a non-negative integer.");
   const lbs = request["loadBalancers"] !== undefined ? parseLoadBalancers(sim, request["loadBalancers"], op) : [];
   const grace = num(request["healthCheckGracePeriodSeconds"]);
-  if (grace !== undefined && lbs.length === 0) throw invalid("Health check grace period is only valid for services configured to use load balancers");
+  // EXTERNAL services carry their load balancers on task sets, so the grace period is accepted without them.
+  if (grace !== undefined && lbs.length === 0 && controller !== "EXTERNAL") throw invalid("Health check grace period is only valid for services configured to use load balancers");
   const base = { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: false, rollback: false } };
   const svc: SimService = {
     name,

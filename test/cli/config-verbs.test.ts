@@ -122,14 +122,34 @@ describe("flotilla apply / status / history on the simulator", () => {
     const r = await cli(["apply", EXAMPLES, "--simulator", scenarios, "--store", store, "--output", "json"]);
     const doc = JSON.parse(r.stdout) as { decisions: { object: string; action: string }[]; deployments: { object: string; phase: string; reason: string | null; failedTasks: number }[] };
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(doc.deployments.map((d) => [d.object, d.phase]), [["dev/api/api", "Succeeded"], ["dev/worker/worker", "Succeeded"], ["prod/api/api", "Succeeded"], ["prod/worker/worker", "Succeeded"]]);
+    assert.deepEqual(
+      doc.deployments.map((d) => [d.object, d.phase]),
+      ["dev/api/api", "dev/web/web", "dev/worker/worker", "prod/api/api", "prod/web/web", "prod/worker/worker"].map((o) => [o, "Succeeded"]),
+    );
     assert.ok(doc.deployments.every((d) => d.failedTasks === 0 && "reason" in d));
-    assert.equal(doc.decisions.find((d) => d.object === "dev/web/web")!.action, "unsupported");
+    assert.ok(doc.decisions.every((d) => d.action === "create"));
     const status = await cli(["status", "--store", store, "--output", "json"]);
-    assert.equal((JSON.parse(status.stdout) as { objects: unknown[] }).objects.length, 4);
+    assert.equal((JSON.parse(status.stdout) as { objects: unknown[] }).objects.length, 6);
     const history = await cli(["history", "dev/api/api", "--store", store]);
     assert.match(history.stdout, /timeline of/);
     assert.match(history.stdout, /ServiceCreated/);
+  });
+  it("promote/abort/pause/resume write a control for the object's running deployment, and refuse when none runs", async () => {
+    const dir = writeTree({ "x.txt": "" });
+    const store = `${dir}/c.db`;
+    const none = await cli(["abort", "dev/web/web", "--store", store]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /FLT-STORE-NOT-FOUND/);
+    const { openSqliteStore } = await import("../../src/store/sqlite.ts");
+    const s = await openSqliteStore({ path: store });
+    const d = await s.createDeployment({ object: "dev/web/web", strategy: "bluegreen", region: "us-east-1", cluster: "c", service: "web", phase: "Shifting" });
+    await s.close();
+    const r = await cli(["promote", "dev/web/web", "--store", store, "--output", "json"], { FLOTILLA_USER: "erin" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { control: 1, action: "promote", deployment: d.id, object: "dev/web/web", requestedBy: "erin" });
+    const s2 = await openSqliteStore({ path: store });
+    assert.deepEqual((await s2.pendingControls(d.id)).map((c) => [c.action, c.requestedBy]), [["promote", "erin"]]);
+    await s2.close();
   });
   it("--dry-run changes nothing", async () => {
     const dir = writeTree({ "x.txt": "" });

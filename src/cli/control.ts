@@ -1,0 +1,49 @@
+/**
+ * `flotilla promote|abort|pause|resume OBJECT`: operator controls for the running deployment of an
+ * object. They are written to the store, where the process running the deployment (an `apply`, or
+ * the controller) picks them up within seconds; the CLI never races it by calling AWS itself.
+ */
+import os from "node:os";
+import { FlotillaError } from "../core/problems.ts";
+import { openStore } from "../store/index.ts";
+import type { ControlAction } from "../store/types.ts";
+import { EXIT, type CliIO } from "./io.ts";
+import type { RegisterCommand } from "./main.ts";
+import { printJson } from "./output.ts";
+
+const HELP: Record<ControlAction, string> = {
+  promote: "skip the remaining waits (and bake) of the object's running deployment",
+  abort: "roll the object's running deployment back now",
+  pause: "hold a blue/green deployment at its current weight (alarms are still watched)",
+  resume: "continue a paused deployment",
+};
+
+export const register: RegisterCommand = (program, io, run) => {
+  for (const action of Object.keys(HELP) as ControlAction[]) {
+    program
+      .command(action)
+      .description(HELP[action])
+      .argument("<object>", "the deployment object (path prefix)")
+      .option("--store <location>", "SQLite path or postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)")
+      .option("-o, --output <format>", "text or json", "text")
+      .action((object: string, flags: { store?: string; output: string }) => run(() => control(io, action, object, flags)));
+  }
+};
+
+async function control(io: CliIO, action: ControlAction, object: string, flags: { store?: string; output: string }): Promise<number> {
+  const store = await openStore({ location: flags.store ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd });
+  try {
+    const name = object.replace(/_(svcdef|taskdef|depdef|input)\.json$/, "");
+    const [running] = (await store.listDeployments({ object: name, active: true, limit: 1 })).items;
+    if (!running) {
+      throw new FlotillaError({ code: "FLT-STORE-NOT-FOUND", message: `${name} has no deployment in progress`, hint: "`flotilla status` shows the latest deployment of every object" });
+    }
+    const by = io.env["FLOTILLA_USER"] ?? io.env["USER"] ?? os.userInfo().username;
+    const c = await store.requestControl(running.id, action, by);
+    if (flags.output === "json") printJson(io, { control: c.id, action, deployment: running.id, object: name, requestedBy: by });
+    else io.out(`${action} requested for deployment ${running.id} of ${name} (${running.phase}${running.trafficWeight !== null ? `, ${running.trafficWeight}% on green` : ""}); the running deployment picks it up within seconds\n`);
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}
