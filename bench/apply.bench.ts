@@ -1,5 +1,6 @@
 /** Apply 1,000 rolling services on the simulator (virtual time): wall time, AWS calls, peak memory. */
-import type { AwsPorts, AwsPortsFactory } from "../src/aws/ports.ts";
+import type { AwsPortsFactory } from "../src/aws/ports.ts";
+import { countingPorts, total } from "./counting.ts";
 import { depdefSchema } from "../src/config/depdef.ts";
 import type { LoadedObject } from "../src/config/load-object.ts";
 import { apply } from "../src/controller/apply.ts";
@@ -27,21 +28,6 @@ function object(i: number, image: string): LoadedObject {
   };
 }
 
-/** Count every port call, by operation. */
-function counting(ports: AwsPorts, calls: Map<string, number>): AwsPorts {
-  const wrap = <T extends object>(target: T, prefix: string): T =>
-    new Proxy(target, {
-      get(t, key, receiver) {
-        const v = Reflect.get(t, key, receiver) as unknown;
-        if (typeof v !== "function") return v;
-        return (...args: unknown[]) => {
-          calls.set(`${prefix}.${String(key)}`, (calls.get(`${prefix}.${String(key)}`) ?? 0) + 1);
-          return (v as (...a: unknown[]) => unknown).apply(t, args);
-        };
-      },
-    });
-  return { ...ports, ecs: wrap(ports.ecs, "ecs"), elbv2: wrap(ports.elbv2, "elbv2"), cloudwatch: wrap(ports.cloudwatch, "cloudwatch") };
-}
 
 async function pass(image: string, sim: Simulator, aws: AwsPortsFactory, runner: Runner, store: Awaited<ReturnType<typeof openSqliteStore>>) {
   const objects = Array.from({ length: SERVICES }, (_, i) => object(i, image));
@@ -59,7 +45,7 @@ export default async function (): Promise<BenchFigure[]> {
   const sim = new Simulator({ clock, throttling: false });
   sim.addCluster("apps");
   const calls = new Map<string, number>();
-  const ports = counting(sim.ports(), calls);
+  const ports = countingPorts(sim.ports(), calls);
   const aws: AwsPortsFactory = () => ports;
   const store = await openSqliteStore({ path: ":memory:", clock });
   const runner = new Runner({ store, aws, clock });
@@ -68,10 +54,10 @@ export default async function (): Promise<BenchFigure[]> {
   try {
     const simStart = clock.now();
     const create = await pass("app:1", sim, aws, runner, store);
-    const createCalls = [...calls.values()].reduce((a, b) => a + b, 0);
+    const createCalls = total(calls);
     calls.clear();
     const update = await pass("app:2", sim, aws, runner, store);
-    const updateCalls = [...calls.values()].reduce((a, b) => a + b, 0);
+    const updateCalls = total(calls);
     const top = [...calls.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(", ");
     return [
       { name: `create ${SERVICES} services: wall time`, value: create, unit: "s" },
