@@ -6,7 +6,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import type { AwsPortsFactory } from "../aws/ports.ts";
+import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
+import { resilientPorts } from "../aws/resilient.ts";
 import { sdkPortsFactory } from "../aws/sdk/index.ts";
 import { ScaledClock, SystemClock, VirtualClock, type Clock } from "../core/clock.ts";
 import { FlotillaError } from "../core/problems.ts";
@@ -64,14 +65,19 @@ export async function openContext(io: CliIO, opts: AwsOptions): Promise<Context>
       if (scenarios.has(scenario.region)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `two scenarios for Region ${scenario.region}: give one per Region` });
       scenarios.set(scenario.region, scenario);
     }
+    // The simulator answers ThrottlingException like ECS, so rehearsals go through the same
+    // batching, rate limiting and retries as the SDK adapter.
+    const bundles = new Map<string, AwsPorts>();
     aws = (region) => {
-      let sim = simulators.get(region);
-      if (!sim) {
+      let ports = bundles.get(region);
+      if (!ports) {
         const scenario = scenarios.get(region);
-        sim = scenario ? loadScenario(scenario, clock) : new Simulator({ clock, region, throttling: false });
+        const sim = scenario ? loadScenario(scenario, clock) : new Simulator({ clock, region, throttling: false });
         simulators.set(region, sim);
+        ports = resilientPorts(sim.ports(), { clock });
+        bundles.set(region, ports);
       }
-      return sim.ports();
+      return ports;
     };
   } else {
     aws = sdkPortsFactory({ clock });
