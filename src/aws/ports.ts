@@ -88,6 +88,12 @@ export interface Service {
   /** Newest first, as ECS returns them. */
   events: ServiceEvent[];
   createdAt: number;
+  /**
+   * The whole service as DescribeServices returns it (one element of `services`), JSON-safe (Dates
+   * as ISO strings), including `tags` (described with `include: ["TAGS"]`). Set by
+   * `describeServices`; what `src/plan` compares with the svcdef. Absent from other calls' results.
+   */
+  definition?: Record<string, unknown>;
 }
 
 /** A name or ARN that DescribeServices/DescribeTasks could not find, with AWS's reason (`MISSING`). */
@@ -142,6 +148,12 @@ export interface TaskDefinition {
   status: "ACTIVE" | "INACTIVE" | "DELETE_IN_PROGRESS";
   containerDefinitions: { name: string; image: string; essential?: boolean; portMappings?: { containerPort?: number }[] }[];
   registeredAt?: number;
+  /**
+   * DescribeTaskDefinition's `taskDefinition` member, JSON-safe (Dates as ISO strings), plus the
+   * output's `tags` (described with `include: ["TAGS"]`) as its `tags` member. Set by
+   * `describeTaskDefinition`; what `src/plan` compares with the taskdef.
+   */
+  definition?: Record<string, unknown>;
 }
 
 /** Body of a CreateService / UpdateService / RegisterTaskDefinition request: the rendered user JSON. */

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mockClient } from "aws-sdk-client-mock";
+import { isDeepStrictEqual } from "node:util";
 import {
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
@@ -65,6 +67,7 @@ describe("SDK adapter: ECS", () => {
     assert.equal(calls.length, 3);
     assert.deepEqual(calls.map((c) => c.args[0].input.services?.length), [10, 10, 6]);
     assert.ok(calls.every((c) => c.args[0].input.cluster === "prod"));
+    assert.ok(calls.every((c) => isDeepStrictEqual(c.args[0].input.include, ["TAGS"])), "asks for tags, so a plan can compare them");
     assert.equal(results[7]!.services[0]!.serviceName, "svc-7");
     assert.equal(results[7]!.services.length, 1, "each caller gets only its own services");
     assert.deepEqual(results[25]!.failures, [{ arn: `${ARN}:service/prod/gone-1`, reason: "MISSING" }]);
@@ -86,6 +89,30 @@ describe("SDK adapter: ECS", () => {
     assert.deepEqual(s.deploymentConfiguration.deploymentCircuitBreaker, { enable: true, rollback: true });
     const d = s.deployments[0]!;
     assert.deepEqual([d.status, d.rolloutState, d.failedTasks, d.pendingCount, d.createdAt, d.updatedAt], ["PRIMARY", "IN_PROGRESS", 1, 2, 1000, 2000]);
+  });
+
+  it("keeps the raw DescribeServices record, JSON-safe and with its tags, as the service's definition", async () => {
+    const raw = { ...sdkService("web"), tags: [{ key: "team", value: "payments" }], launchType: "FARGATE" as const, platformVersion: "LATEST" };
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [raw], failures: [] });
+    const { ports: p } = ports();
+    const s = (await p.ecs.describeServices("prod", ["web"])).services[0]!;
+    assert.deepEqual(ecsMock.commandCalls(DescribeServicesCommand)[0]!.args[0].input, { cluster: "prod", services: ["web"], include: ["TAGS"] });
+    const def = s.definition!;
+    assert.deepEqual(def["tags"], [{ key: "team", value: "payments" }]);
+    assert.equal(def["createdAt"], new Date(500).toISOString(), "Dates become ISO strings");
+    assert.equal((def["deployments"] as { updatedAt: string }[])[0]!.updatedAt, new Date(2000).toISOString());
+    assert.equal(def["platformVersion"], "LATEST");
+    assert.deepEqual(JSON.parse(JSON.stringify(def)), def, "survives JSON");
+  });
+
+  it("describes task definitions with their tags and keeps the record as the definition", async () => {
+    const td = { taskDefinitionArn: `${ARN}:task-definition/web:7`, family: "web", revision: 7, status: "ACTIVE" as const, containerDefinitions: [{ name: "app", image: "x:1", cpu: 0, essential: true }], registeredAt: new Date(3000) };
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: td, tags: [{ key: "team", value: "payments" }] });
+    const { ports: p } = ports();
+    const r = await p.ecs.describeTaskDefinition("web:7");
+    assert.deepEqual(ecsMock.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input, { taskDefinition: "web:7", include: ["TAGS"] });
+    assert.equal(r.revision, 7);
+    assert.deepEqual(r.definition, { ...td, registeredAt: new Date(3000).toISOString(), tags: [{ key: "team", value: "payments" }] });
   });
 
   it("splits DescribeTasks into batches of 100 and follows ListTasks pages", async () => {

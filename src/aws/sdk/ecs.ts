@@ -67,8 +67,8 @@ export class SdkEcs implements EcsPort {
       ...batching,
       maxBatch: 10,
       fetch: async (cluster, ids) => {
-        const out = await this.call("DescribeServices", () => this.client.send(new DescribeServicesCommand({ cluster, services: ids })));
-        return [...(out.services ?? []).map((s) => ({ kind: "found" as const, value: mapService(s) })), ...(out.failures ?? []).map(missing)];
+        const out = await this.call("DescribeServices", () => this.client.send(new DescribeServicesCommand({ cluster, services: ids, include: ["TAGS"] })));
+        return [...(out.services ?? []).map((s) => ({ kind: "found" as const, value: { ...mapService(s), definition: jsonSafe(s) } })), ...(out.failures ?? []).map(missing)];
       },
       matches: (r, id) => (r.kind === "found" ? r.value.serviceName === id || r.value.serviceArn === id : r.failure.arn === id || lastSegment(r.failure.arn) === lastSegment(id)),
     });
@@ -89,8 +89,9 @@ export class SdkEcs implements EcsPort {
   }
 
   async describeTaskDefinition(taskDefinition: string): Promise<TaskDefinition> {
-    const out = await this.call("DescribeTaskDefinition", () => this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition })));
-    return mapTaskDefinition(required(out.taskDefinition, "DescribeTaskDefinition", "taskDefinition"));
+    const out = await this.call("DescribeTaskDefinition", () => this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition, include: ["TAGS"] })));
+    const td = required(out.taskDefinition, "DescribeTaskDefinition", "taskDefinition");
+    return { ...mapTaskDefinition(td), definition: jsonSafe({ ...td, ...(out.tags ? { tags: out.tags } : {}) }) };
   }
 
   async createService(request: EcsRequest): Promise<Service> {
@@ -151,6 +152,11 @@ export class SdkEcs implements EcsPort {
     const out = await this.call("UpdateServicePrimaryTaskSet", () => this.client.send(new UpdateServicePrimaryTaskSetCommand(input)));
     return mapTaskSet(required(out.taskSet, "UpdateServicePrimaryTaskSet", "taskSet"));
   }
+}
+
+/** A copy of an SDK output record that JSON can carry: Dates as ISO strings, undefined members dropped. */
+export function jsonSafe(v: object): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
 }
 
 function required<T>(v: T | undefined, operation: string, field: string): T {
