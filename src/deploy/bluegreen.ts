@@ -14,7 +14,7 @@ import type { Action, Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/po
 import { trafficSteps } from "../config/depdef.ts";
 import type { NewEvent, Phase } from "../store/types.ts";
 import type { Effect, Input, Machine, Record_, Route, Step } from "./machine.ts";
-import { errorText, ev, finish as finishAt, go, reissue, retry, sleepFor, withRecord, type BaseState } from "./steps.ts";
+import { errorText, ev, finish as finishAt, go, handleCommon, isStep, sleepFor, withRecord, type BaseState } from "./steps.ts";
 import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
 
 type BgStep =
@@ -91,12 +91,9 @@ const svcLoadBalancers = (s: BlueGreenState) => (Array.isArray(s.spec.svcdef["lo
 
 export const blueGreen: Machine<BlueGreenState> = {
   next(state, input, now) {
-    if (state.step === "done") return { state, record: {} };
-    if ((input.type === "service" || input.type === "taskSets" || input.type === "observed") && state.retries > 0) state = { ...state, retries: 0 };
-    if (input.type === "resume") return resume(state);
-    if (input.type === "control") return control(state, input, now);
-    if (input.type === "error" && input.error.retryable) return retry(state, input, "done");
-    if (input.type === "slept" && state.pendingRetry) return reissue(state)!;
+    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskSets", "observed", "taskDefinition"], resume, control });
+    if (isStep(common)) return common;
+    state = common;
     switch (state.step) {
       case "inspect":
         return inspect(state, input, now);

@@ -4,7 +4,7 @@
  */
 import type { Phase } from "../store/types.ts";
 import type { Effect, Machine, Step } from "./machine.ts";
-import { errorText, ev, finish as finishAt, go, reissue, retry, sleepFor, type BaseState } from "./steps.ts";
+import { errorText, ev, finish as finishAt, go, handleCommon, isStep, sleepFor, type BaseState } from "./steps.ts";
 import type { DeploySpec } from "./spec.ts";
 
 type DeleteStep = "inspect" | "scaleDown" | "delete" | "waitInactive" | "done";
@@ -28,13 +28,17 @@ const poll = (s: DeleteState) => sleepFor(s.spec.depdef.stabilityCheck.pollInter
 
 export const deleteService: Machine<DeleteState> = {
   next(state, input, now) {
-    if (input.type === "resume") return state.inFlight ? { state, effect: state.inFlight, record: { events: [ev("Resumed", `resumed after a restart in step ${state.step}`)] } } : go(state, "inspect", describe(state));
-    if (input.type === "control") {
-      if (input.action === "abort" && (state.step === "inspect" || state.step === "scaleDown")) return finish(state, "Aborted", "Aborted", `aborted by ${input.by} before the service was deleted`);
-      return { state, ...(state.inFlight ? { effect: state.inFlight } : {}), record: { events: [ev("ControlIgnored", `${input.action} (by ${input.by}) cannot stop a delete that has been sent`)] } };
-    }
-    if (input.type === "error" && input.error.retryable) return retry(state, input, "done");
-    if (input.type === "slept" && state.pendingRetry) return reissue(state)!;
+    const common = handleCommon(state, input, now, {
+      done: "done",
+      answers: ["service"],
+      resume: (s) => (s.inFlight ? { state: s, effect: s.inFlight, record: { events: [ev("Resumed", `resumed after a restart in step ${s.step}`)] } } : go(s, "inspect", describe(s))),
+      control: (s, c) => {
+        if (c.action === "abort" && (s.step === "inspect" || s.step === "scaleDown")) return finish(s, "Aborted", "Aborted", `aborted by ${c.by} before the service was deleted`);
+        return { state: s, ...(s.inFlight ? { effect: s.inFlight } : {}), record: { events: [ev("ControlIgnored", `${c.action} (by ${c.by}) cannot stop a delete that has been sent`)] } };
+      },
+    });
+    if (isStep(common)) return common;
+    state = common;
     const gone = (s: DeleteState) => finish(s, "Succeeded", null, `service ${s.spec.service} is deleted (INACTIVE)`);
     switch (state.step) {
       case "inspect": {

@@ -13,7 +13,7 @@
 import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
 import type { NewEvent, Phase } from "../store/types.ts";
 import { type Effect, type Input, type Machine, type Record_, type Step } from "./machine.ts";
-import { errorText, ev, finish as finishAt, go, reissue, retry as retryAt, withRecord as record2, type BaseState } from "./steps.ts";
+import { errorText, ev, finish as finishAt, go, handleCommon, isStep, withRecord as record2, type BaseState } from "./steps.ts";
 import { createServiceRequest, inPlaceBlockers, updateServiceRequest } from "./service-request.ts";
 import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
 
@@ -65,13 +65,9 @@ const finish = (state: RollingState, phase: Phase, reason: string | null, messag
 
 export const rolling: Machine<RollingState> = {
   next(state, input, now) {
-    if (state.step === "done") return { state, record: {} };
-    // A real answer ends a run of transient errors.
-    if ((input.type === "service" || input.type === "taskDefinition") && state.retries > 0) state = { ...state, retries: 0 };
-    if (input.type === "resume") return resume(state);
-    if (input.type === "control") return control(state, input, now);
-    if (input.type === "error" && input.error.retryable) return retryAt(state, input, "done");
-    if (input.type === "slept" && state.pendingRetry) return reissue(state)!;
+    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskDefinition"], resume, control });
+    if (isStep(common)) return common;
+    state = common;
     switch (state.step) {
       case "inspect":
         return inspect(state, input, now);

@@ -58,3 +58,30 @@ export function reissue<S extends BaseState<string>>(state: S): Step<S> | undefi
 export function errorText(input: Input): string {
   return input.type === "error" ? `${input.error.name}: ${input.error.message}` : `unexpected ${input.type}`;
 }
+
+export interface CommonHandlers<S extends BaseState<string>> {
+  /** The machine's terminal step name. */
+  done: S["step"];
+  /** Inputs that are real answers: they end a run of transient errors. */
+  answers: readonly Input["type"][];
+  resume(state: S): Step<S>;
+  control(state: S, input: Extract<Input, { type: "control" }>, now: number): Step<S>;
+}
+
+/**
+ * What every machine does before its own step logic: nothing once finished, the resume and control
+ * handlers, backing off on transient errors and re-issuing the effect afterwards. Returns a step when
+ * it handled the input, else the state to carry on with.
+ */
+export function handleCommon<S extends BaseState<string>>(state: S, input: Input, now: number, h: CommonHandlers<S>): Step<S> | S {
+  if (state.step === h.done) return { state, record: {} };
+  if (input.type === "resume") return h.resume(state);
+  if (input.type === "control") return h.control(state, input, now);
+  if (input.type === "error" && input.error.retryable) return retry(state, input, h.done);
+  if (input.type === "slept" && state.pendingRetry) return reissue(state)!;
+  return h.answers.includes(input.type) && state.retries > 0 ? { ...state, retries: 0 } : state;
+}
+
+export function isStep<S>(x: Step<S> | S): x is Step<S> {
+  return typeof x === "object" && x !== null && "record" in x;
+}
