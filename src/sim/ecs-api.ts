@@ -3,7 +3,7 @@ import type { CreateTaskSetInput, EcsPort, EcsRequest, Failure, ListTasksInput, 
 import type { SimulatorCore } from "./core.ts";
 import type { SimContainerDef, SimDeployment, SimService, SimTaskDef, SimTaskSet } from "./model.ts";
 import { addEvent } from "./scheduler.ts";
-import { viewService, viewTask, viewTaskDefinition, viewTaskSet } from "./views.ts";
+import { serviceDefinition, taskDefinitionRecord, viewService, viewTask, viewTaskDefinition, viewTaskSet } from "./views.ts";
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -33,7 +33,8 @@ export class SimEcs implements EcsPort {
 
   async describeTaskDefinition(taskDefinition: string): Promise<TaskDefinition> {
     await this.sim.gate("ECS", "DescribeTaskDefinition");
-    return viewTaskDefinition(this.sim.taskDefinition(taskDefinition, "DescribeTaskDefinition"));
+    const td = this.sim.taskDefinition(taskDefinition, "DescribeTaskDefinition");
+    return { ...viewTaskDefinition(td), definition: taskDefinitionRecord(td) };
   }
 
   async createService(request: EcsRequest): Promise<Service> {
@@ -68,6 +69,7 @@ export class SimEcs implements EcsPort {
     const primary = svc.deployments.find((d) => d.status === "PRIMARY");
     const newDeployment = svc.controller === "ECS" && (request["forceNewDeployment"] === true || (td !== undefined && td !== primary?.taskDef) || shape !== svc.deploymentShape);
     svc.deploymentShape = shape;
+    rememberReported(svc, request);
     if (newDeployment) {
       startDeployment(sim, svc, td ?? primary?.taskDef ?? svc.taskDef!);
     }
@@ -99,7 +101,10 @@ export class SimEcs implements EcsPort {
       const c = this.sim.cluster(cluster, "DescribeServices");
       for (const ref of batch) {
         const svc = this.sim.findService(c, ref);
-        if (svc) out.push(viewService(svc));
+        if (svc) {
+          const view = viewService(svc);
+          out.push({ ...view, definition: serviceDefinition(svc, view) });
+        }
         else failures.push({ arn: ref.startsWith("arn:") ? ref : `arn:aws:ecs:${this.sim.region}:${this.sim.account}:service/${c.name}/${ref}`, reason: "MISSING" });
       }
     }
@@ -217,6 +222,43 @@ export class SimEcs implements EcsPort {
 
 const SHAPE_KEYS = ["loadBalancers", "networkConfiguration", "platformVersion", "capacityProviderStrategy", "launchType", "serviceConnectConfiguration", "volumeConfigurations"] as const;
 
+/**
+ * CreateService/UpdateService members that DescribeServices reports and that the simulator keeps
+ * only to report them (views.ts `serviceDefinition`); the modelled ones (desiredCount, task
+ * definition, load balancers, deployment configuration, grace period) come from its own state.
+ */
+const REPORTED_KEYS = [
+  "launchType",
+  "capacityProviderStrategy",
+  "platformVersion",
+  "deploymentConfiguration",
+  "networkConfiguration",
+  "serviceRegistries",
+  "placementConstraints",
+  "placementStrategy",
+  "schedulingStrategy",
+  "enableECSManagedTags",
+  "propagateTags",
+  "enableExecuteCommand",
+  "availabilityZoneRebalancing",
+  "role",
+  "tags",
+  "serviceConnectConfiguration",
+  "volumeConfigurations",
+  "vpcLatticeConfigurations",
+] as const;
+
+/** UpdateService: what it sets replaces what was there (a deployment configuration merges, as the simulator's own fields do). */
+function rememberReported(svc: SimService, request: Rec): void {
+  for (const key of REPORTED_KEYS) {
+    const v = request[key];
+    if (v === undefined || key === "role" || key === "tags" || key === "schedulingStrategy") continue; // not UpdateService members
+    svc.request[key] = key === "deploymentConfiguration" && isRec(v) && isRec(svc.request[key]) ? { ...svc.request[key], ...structuredClone(v) } : structuredClone(v);
+  }
+  // A capacity provider strategy replaces the launch type (the only switch UpdateService allows).
+  if (request["capacityProviderStrategy"] !== undefined) delete svc.request["launchType"];
+}
+
 function pick(r: Rec, keys: readonly string[]): Rec {
   const out: Rec = {};
   for (const k of keys) if (r[k] !== undefined) out[k] = r[k];
@@ -258,7 +300,7 @@ export function registerTaskDefinition(sim: SimulatorCore, request: EcsRequest):
   const revisions = sim.taskDefs.get(family) ?? [];
   sim.taskDefs.set(family, revisions);
   const revision = (revisions.at(-1)?.revision ?? 0) + 1;
-  const td: SimTaskDef = { arn: `arn:aws:ecs:${sim.region}:${sim.account}:task-definition/${family}:${revision}`, family, revision, status: "ACTIVE", containers, registeredAt: sim.now };
+  const td: SimTaskDef = { arn: `arn:aws:ecs:${sim.region}:${sim.account}:task-definition/${family}:${revision}`, family, revision, status: "ACTIVE", containers, registeredAt: sim.now, request: structuredClone(request) };
   revisions.push(td);
   return td;
 }
@@ -377,6 +419,7 @@ export function createService(sim: SimulatorCore, request: EcsRequest, op: strin
     healthCheckGracePeriodMs: (grace ?? 0) * 1000,
     ...(str(request["launchType"]) ? { launchType: str(request["launchType"])! } : {}),
     deploymentShape: deploymentShape(request),
+    request: pick(structuredClone(request), REPORTED_KEYS),
     deployments: [],
     taskSets: [],
     events: [],

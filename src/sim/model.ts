@@ -35,6 +35,8 @@ export interface SimTaskDef {
   status: "ACTIVE" | "INACTIVE";
   containers: SimContainerDef[];
   registeredAt: number;
+  /** The RegisterTaskDefinition request as given (a copy), for DescribeTaskDefinition's full record. */
+  request: Record<string, unknown>;
 }
 
 export interface SimTarget {
@@ -134,6 +136,12 @@ export interface SimService {
   launchType?: string;
   /** Fields that make UpdateService start a new deployment when they change. */
   deploymentShape: string;
+  /**
+   * The CreateService fields DescribeServices reports that the simulator does not model itself
+   * (tags, networkConfiguration, placement, propagateTags, ...), as last given by CreateService or
+   * UpdateService. Only for the full record (views.ts `serviceDefinition`).
+   */
+  request: Record<string, unknown>;
   deployments: SimDeployment[];
   taskSets: SimTaskSet[];
   events: ServiceEvent[];

@@ -135,3 +135,128 @@ export function viewTaskDefinition(td: SimTaskDef): TaskDefinition {
     registeredAt: td.registeredAt,
   };
 }
+
+// ---- full records, as DescribeServices / DescribeTaskDefinition return them (port `definition`) ----
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
+const iso = (ms: number): string => new Date(ms).toISOString();
+const accountOf = (arn: string): string => arn.split(":")[4] ?? "";
+
+/** CreateService members DescribeServices reports on deployments, not on the service. */
+const ON_DEPLOYMENT = ["serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations"] as const;
+
+/**
+ * One element of DescribeServices' `services` (with `include: ["TAGS"]`): what CreateService and
+ * UpdateService were given, the defaults ECS fills in, and the response-only fields. SPEC.md.
+ */
+export function serviceDefinition(svc: SimService, view: Service = viewService(svc)): Rec {
+  const r = structuredClone(svc.request);
+  const onDeployment: Rec = {};
+  for (const key of ON_DEPLOYMENT) if (r[key] !== undefined) onDeployment[key] = r[key];
+  const strategy = Array.isArray(r["capacityProviderStrategy"]) && r["capacityProviderStrategy"].length ? (r["capacityProviderStrategy"] as unknown[]) : undefined;
+  const launchType = typeof r["launchType"] === "string" ? r["launchType"] : strategy ? undefined : "EC2"; // no cluster default strategy in the simulator
+  const fargate = launchType === "FARGATE" || (strategy ?? []).some((s) => isRec(s) && typeof s["capacityProvider"] === "string" && s["capacityProvider"].startsWith("FARGATE"));
+  const network = isRec(r["networkConfiguration"]) ? r["networkConfiguration"] : undefined;
+  if (network && isRec(network["awsvpcConfiguration"])) network["awsvpcConfiguration"] = { assignPublicIp: "DISABLED", ...network["awsvpcConfiguration"] };
+  const role = typeof r["role"] === "string" ? r["role"] : undefined;
+  const dc = view.deploymentConfiguration;
+  const daemon = r["schedulingStrategy"] === "DAEMON";
+  return {
+    serviceArn: view.serviceArn,
+    serviceName: view.serviceName,
+    clusterArn: view.clusterArn,
+    loadBalancers: structuredClone(view.loadBalancers),
+    serviceRegistries: r["serviceRegistries"] ?? [],
+    status: view.status,
+    desiredCount: view.desiredCount,
+    runningCount: view.runningCount,
+    pendingCount: view.pendingCount,
+    ...(launchType ? { launchType } : {}),
+    ...(strategy ? { capacityProviderStrategy: strategy } : {}),
+    ...(fargate ? { platformVersion: r["platformVersion"] ?? "LATEST", platformFamily: "Linux" } : r["platformVersion"] !== undefined ? { platformVersion: r["platformVersion"] } : {}),
+    ...(view.taskDefinition ? { taskDefinition: view.taskDefinition } : {}),
+    deploymentConfiguration: {
+      ...(isRec(r["deploymentConfiguration"]) ? r["deploymentConfiguration"] : {}),
+      minimumHealthyPercent: dc.minimumHealthyPercent,
+      maximumPercent: dc.maximumPercent,
+      deploymentCircuitBreaker: { enable: dc.deploymentCircuitBreaker?.enable ?? false, rollback: dc.deploymentCircuitBreaker?.rollback ?? false },
+    },
+    ...(svc.controller === "EXTERNAL" ? { taskSets: view.taskSets.map((t) => ({ ...t, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt), ...(t.stabilityStatusAt !== undefined ? { stabilityStatusAt: iso(t.stabilityStatusAt) } : {}) })) } : {}),
+    deployments: view.deployments.map((d) => ({ ...d, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt), ...(d.status === "PRIMARY" ? structuredClone(onDeployment) : {}) })),
+    ...(role ? { roleArn: role.startsWith("arn:") ? role : `arn:aws:iam::${accountOf(svc.arn)}:role/${role}` } : {}),
+    events: view.events.map((e) => ({ ...e, createdAt: iso(e.createdAt) })),
+    createdAt: iso(view.createdAt),
+    placementConstraints: r["placementConstraints"] ?? [],
+    placementStrategy: r["placementStrategy"] ?? [],
+    ...(network ? { networkConfiguration: network } : {}),
+    ...(view.healthCheckGracePeriodSeconds !== undefined ? { healthCheckGracePeriodSeconds: view.healthCheckGracePeriodSeconds } : {}),
+    schedulingStrategy: r["schedulingStrategy"] ?? "REPLICA",
+    deploymentController: { type: svc.controller },
+    ...(Array.isArray(r["tags"]) && r["tags"].length ? { tags: r["tags"] } : {}),
+    createdBy: `arn:aws:iam::${accountOf(svc.arn)}:root`,
+    enableECSManagedTags: r["enableECSManagedTags"] ?? false,
+    propagateTags: r["propagateTags"] ?? "NONE",
+    enableExecuteCommand: r["enableExecuteCommand"] ?? false,
+    availabilityZoneRebalancing: r["availabilityZoneRebalancing"] ?? (daemon ? "DISABLED" : "ENABLED"),
+  };
+}
+
+/**
+ * DescribeTaskDefinition's `taskDefinition` (with `include: ["TAGS"]`, the output's `tags` as a
+ * member): the registered request, the defaults ECS fills in, and the response-only fields. SPEC.md.
+ */
+export function taskDefinitionRecord(td: SimTaskDef): Rec {
+  const r = structuredClone(td.request);
+  const tags = Array.isArray(r["tags"]) && r["tags"].length ? r["tags"] : undefined;
+  delete r["tags"];
+  const networkMode = typeof r["networkMode"] === "string" ? r["networkMode"] : "bridge";
+  const containers = (Array.isArray(r["containerDefinitions"]) ? r["containerDefinitions"] : []).map((c: unknown) => (isRec(c) ? container(c, networkMode) : c));
+  const cpu = r["cpu"] !== undefined ? units(r["cpu"], /^(\d*\.?\d+)\s*vcpu$/i) : undefined;
+  const memory = r["memory"] !== undefined ? units(r["memory"], /^(\d*\.?\d+)\s*gb$/i) : undefined;
+  const fargate = networkMode === "awsvpc" && cpu !== undefined && memory !== undefined;
+  const requires = ["com.amazonaws.ecs.capability.docker-remote-api.1.18", ...(networkMode === "awsvpc" ? ["ecs.capability.task-eni", "com.amazonaws.ecs.capability.docker-remote-api.1.29"] : [])];
+  return {
+    taskDefinitionArn: td.arn,
+    ...r,
+    containerDefinitions: containers,
+    family: td.family,
+    revision: td.revision,
+    volumes: r["volumes"] ?? [],
+    status: td.status,
+    requiresAttributes: requires.map((name) => ({ name })),
+    placementConstraints: r["placementConstraints"] ?? [],
+    compatibilities: fargate ? ["EC2", "FARGATE"] : ["EC2"],
+    ...(cpu !== undefined ? { cpu } : {}),
+    ...(memory !== undefined ? { memory } : {}),
+    registeredAt: iso(td.registeredAt),
+    registeredBy: `arn:aws:iam::${accountOf(td.arn)}:root`,
+    ...(tags ? { tags } : {}),
+  };
+}
+
+/** ECS stores task cpu and memory as integer strings: 256 → "256", "1 vCPU" → "1024", "2 GB" → "2048". */
+function units(v: unknown, scaled: RegExp): unknown {
+  const text = String(v).trim();
+  const m = scaled.exec(text);
+  if (m?.[1]) return String(Math.round(Number(m[1]) * 1024));
+  return /^\d+$/.test(text) ? String(Number(text)) : v;
+}
+
+function container(c: Rec, networkMode: string): Rec {
+  const ports = Array.isArray(c["portMappings"]) ? c["portMappings"] : [];
+  return {
+    ...c,
+    cpu: c["cpu"] ?? 0,
+    essential: c["essential"] ?? true,
+    portMappings: ports.map((p: unknown) => {
+      if (!isRec(p)) return p;
+      const host = (networkMode === "awsvpc" || networkMode === "host") && p["hostPort"] === undefined ? { hostPort: p["containerPort"] } : {};
+      return { ...p, ...host, protocol: p["protocol"] ?? "tcp" };
+    }),
+    environment: c["environment"] ?? [],
+    mountPoints: c["mountPoints"] ?? [],
+    volumesFrom: c["volumesFrom"] ?? [],
+    systemControls: c["systemControls"] ?? [],
+  };
+}
