@@ -34,6 +34,7 @@ describe("blue/green deployments", () => {
     assert.deepEqual(w.shifts.map(([, p]) => p), [20, 100]);
     assert.equal(w.shifts[1]![0] - w.shifts[0]![0], 60, "waitInterval between the steps");
     assert.deepEqual((await w.weights())["443"], { "web-blue": 0, "web-green": 100 });
+    assert.deepEqual(await w.ruleWeights(), { "10": { "web-blue": 0, "web-green": 100 } }, "the listener rule moved too");
     await w.clock.sleep(300_000);
     const sets = await w.taskSets();
     assert.deepEqual(sets.map((s) => [s.status, s.targetGroups]), [["PRIMARY", ["web-green"]]]);
@@ -76,6 +77,7 @@ describe("blue/green deployments", () => {
     assert.match(d.message ?? "", /web-5xx went into ALARM at 20% on green/);
     assert.deepEqual(w.shifts.map(([, p]) => p), [20]);
     assert.deepEqual((await w.weights())["443"], { "web-blue": 100, "web-green": 0 });
+    assert.deepEqual(await w.ruleWeights(), { "10": { "web-blue": 100, "web-green": 0 } }, "the rule is restored too");
     await w.clock.sleep(300_000);
     assert.deepEqual((await w.taskSets()).map((s) => [s.status, s.targetGroups]), [["PRIMARY", ["web-blue"]]]);
     const types = (await w.events(d)).map((e) => e.type);

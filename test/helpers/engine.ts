@@ -68,6 +68,8 @@ export interface BgWorld extends Engine {
   tg(name: string): string;
   /** The forward weights of every listener, as { listenerPort: { tgName: weight } }. */
   weights(): Promise<Record<string, Record<string, number>>>;
+  /** The forward weights of the listener rules on port 443, by priority. */
+  ruleWeights(): Promise<Record<string, Record<string, number>>>;
   taskSets(service?: string): Promise<{ id: string; status: string; taskDefinition: string; targetGroups: string[] }[]>;
   /** Shift events seen so far, as [simulated seconds since start, weight]. */
   shifts: [number, number][];
@@ -90,7 +92,13 @@ export async function bgWorld(extra: { alarms?: unknown[]; faults?: unknown; onE
         {
           name: "public",
           listeners: [
-            { port: 443, protocol: "HTTPS", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }] },
+            {
+              port: 443,
+              protocol: "HTTPS",
+              defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }],
+              // A path rule on the same pair: it must move with the default action.
+              rules: [{ priority: 10, conditions: [{ field: "path-pattern", values: ["/checkout/*"] }], actions: [{ type: "forward", targetGroup: "web-blue" }] }],
+            },
             { port: 8443, protocol: "HTTPS", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "api-blue", weight: 100 }, { targetGroup: "api-green", weight: 0 }] }] },
           ],
         },
@@ -141,6 +149,22 @@ export async function bgWorld(extra: { alarms?: unknown[]; faults?: unknown; onE
           else if (a.targetGroupArn) w[names.get(a.targetGroupArn) ?? a.targetGroupArn] = 100;
         }
         out[String(l.port)] = w;
+      }
+      return out;
+    },
+    async ruleWeights() {
+      const ports = sim.ports();
+      const [lb] = await ports.elbv2.describeTargetGroups({ targetGroupArns: [sim.elb.targetGroupArn("web-blue")] });
+      const listener = (await ports.elbv2.describeListeners({ loadBalancerArn: lb!.loadBalancerArns[0]! })).find((l) => l.port === 443)!;
+      const out: Record<string, Record<string, number>> = {};
+      for (const r of await ports.elbv2.describeRules({ listenerArn: listener.listenerArn })) {
+        if (r.isDefault) continue;
+        const w: Record<string, number> = {};
+        for (const a of r.actions) {
+          if (a.forwardConfig) for (const t of a.forwardConfig.targetGroups) w[names.get(t.targetGroupArn) ?? t.targetGroupArn] = t.weight;
+          else if (a.targetGroupArn) w[names.get(a.targetGroupArn) ?? a.targetGroupArn] = 100;
+        }
+        out[r.priority] = w;
       }
       return out;
     },
