@@ -224,9 +224,28 @@ function createEnvironment(): nunjucks.Environment {
     const filter = env.getFilter(filterName) as (v: unknown, ...a: unknown[]) => unknown;
     return value.map((item) => filter(item, ...filterArgs));
   });
+  env.addFilter("format", (fmt: string, ...args: unknown[]) => printf(String(fmt), args));
   env.addFilter("bool", (v: unknown) => (typeof v === "string" ? ["true", "yes", "on", "1"].includes(v.toLowerCase()) : Boolean(v)));
   env.addFilter("unique", (v: unknown[]) => [...new Set(v)]);
   return env;
+}
+
+/** Python's `%` formatting as Jinja's `format` filter uses it: %s %d %i %f (%.2f) %x %% and %(name)s. */
+function printf(fmt: string, args: unknown[]): string {
+  let i = 0;
+  const named = args.length === 1 && typeof args[0] === "object" && args[0] !== null && !Array.isArray(args[0]) ? (args[0] as Record<string, unknown>) : undefined;
+  return fmt.replace(/%(?:\(([^)]+)\))?([-+0 ]*)(\d+)?(?:\.(\d+))?([sdifxr%])/g, (_m, key: string | undefined, flags: string, width: string | undefined, precision: string | undefined, conv: string) => {
+    if (conv === "%") return "%";
+    const value = key !== undefined && named ? named[key] : args[i++];
+    assertNoUndefined(value);
+    let out: string;
+    if (conv === "d" || conv === "i") out = String(Math.trunc(Number(value)));
+    else if (conv === "f") out = Number(value).toFixed(precision !== undefined ? Number(precision) : 6);
+    else if (conv === "x") out = Math.trunc(Number(value)).toString(16);
+    else out = typeof value === "string" ? value : JSON.stringify(value);
+    if (width) out = flags.includes("-") ? out.padEnd(Number(width)) : out.padStart(Number(width), flags.includes("0") && conv !== "s" ? "0" : " ");
+    return out;
+  });
 }
 
 function assertNoUndefined(value: unknown): void {

@@ -28,6 +28,15 @@ describe("templates: Jinja2 features", () => {
     assert.equal(render("{% set y = n * 2 %}{{ y }}", { n: 3 }).text, "6");
     assert.equal(render("{% for k, v in m.items() %}{{ k }}={{ v }};{% endfor %}", { m: { a: 1 } }).text, "a=1;");
   });
+  it("format works as in Jinja (Python % formatting)", () => {
+    assert.equal(render('{{ "%s-%d" | format(name, 7) }}', { name: "web" }).text, "web-7");
+    assert.equal(render('{{ "%05.1f%%" | format(3.14159) }}').text, "003.1%");
+    assert.equal(render('{{ "%(a)s/%(b)s" | format({"a": 1, "b": "x"}) }}').text, "1/x");
+    assert.equal(render('{{ "%s" | format(missing) }}').problems[0]?.code, "FLT-TEMPLATE-UNDEFINED");
+  });
+  it("whitespace control and comments", () => {
+    assert.equal(render("[{%- for i in xs %} {{ i }}{% endfor -%} ]{# note #}", { xs: [1, 2] }).text, "[ 1 2]");
+  });
   it("is defined guards a missing variable", () => {
     assert.equal(render("{% if x is defined %}{{ x }}{% else %}none{% endif %}").text, "none");
   });
