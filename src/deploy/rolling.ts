@@ -219,10 +219,11 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     if (!rolledBack) {
       return record2(finish(base, "Failed", "Superseded", `another deployment of ${primary.taskDefinition} replaced this one while it was in progress (a change made outside this deployment)`), record());
     }
-    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment and rolled back to ${primary.taskDefinition}${ours?.rolloutStateReason ? `: ${ours.rolloutStateReason}` : ""}` };
+    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment${ours?.rolloutStateReason ? ` (${ours.rolloutStateReason})` : ""}` };
     const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount) };
     delete next.steadySince;
-    return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: failure.message, events: [ev("EcsRolledBack", failure.message)] }));
+    const rollingBack = `${failure.message} and is rolling back to ${primary.taskDefinition}`;
+    return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: rollingBack, events: [ev("EcsRolledBack", rollingBack)] }));
   }
   if (!ours) {
     if (now < (state.deadline ?? Infinity)) return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
