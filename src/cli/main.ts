@@ -18,6 +18,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./changes.ts"),
   () => import("./demo.ts"),
   () => import("./apply.ts"),
+  () => import("./plan.ts"),
   () => import("./status.ts"),
   () => import("./rollback.ts"),
   () => import("./control.ts"),

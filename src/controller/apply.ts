@@ -4,7 +4,8 @@
  * `flotilla apply` and, per commit, by the controller.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { AwsPortsFactory, Service } from "../aws/ports.ts";
+import { AwsError } from "../aws/errors.ts";
+import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
 import { identityKey, type LoadedObject } from "../config/load-object.ts";
 import { mapBounded } from "../config/repository.ts";
 import type { Runner } from "../deploy/runner.ts";
@@ -12,6 +13,7 @@ import type { MachineState } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, Override } from "../store/types.ts";
+import { planFromLive } from "./plan.ts";
 
 export type Decision =
   | { object: string; action: "create" | "update"; why: string; spec: DeploySpec }
@@ -73,11 +75,32 @@ async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store"
   if (options.force) return { object: o.name, action: "update", why: "forced", spec };
   const last = await options.store.latestDeployment(o.name);
   const lastSpec = (last?.machineState as MachineState | undefined)?.spec;
-  if (last?.phase === "Succeeded" && last.strategy !== "delete" && lastSpec && sameSpec(lastSpec, spec) && live.taskDefinition === last.newTaskDefinitionArn) {
+  const runsOurs = last?.phase === "Succeeded" && last.strategy !== "delete" && lastSpec !== undefined && live.taskDefinition === last.newTaskDefinitionArn;
+  // With the full live records, compare desired and live (src/plan): drift made outside Flotilla
+  // is an update, and definitions that differ only by defaults are not. Blue/green services keep
+  // their load balancers and network on task sets, which the plan does not read: store rule only.
+  if (live.definition && live.deploymentController.type === "ECS") {
+    const plan = planFromLive(o, { service: live, ...(await liveTaskDefinition(options.aws, spec, live)) });
+    if (plan.action === "update") return { object: o.name, action: "update", why: plan.reasons.filter((r) => !r.startsWith("no taskdef file")).join("; ") || "the live service differs", spec };
+    // Fields the plan cannot compare (notCompared) still count when the definitions changed.
+    if (runsOurs && (sameSpec(lastSpec, spec) || plan.notCompared.length === 0)) {
+      return { object: o.name, action: "none", why: "the service and its task definition match the definitions, and the service runs the revision Flotilla deployed" };
+    }
+  } else if (runsOurs && sameSpec(lastSpec, spec)) {
     return { object: o.name, action: "none", why: "unchanged since the last successful deployment, and the service still runs its revision" };
   }
   const why = !last ? "the service exists but Flotilla has not deployed it yet" : last.phase !== "Succeeded" ? `the last deployment ended ${last.phase}` : lastSpec && !sameSpec(lastSpec, spec) ? "the definitions changed" : "the service runs another revision than Flotilla deployed (changed outside Flotilla)";
   return { object: o.name, action: "update", why, spec };
+}
+
+async function liveTaskDefinition(aws: AwsPortsFactory, spec: DeploySpec, live: Service): Promise<{ taskDefinition?: TaskDefinition }> {
+  if (!live.taskDefinition) return {};
+  try {
+    return { taskDefinition: await aws(spec.region).ecs.describeTaskDefinition(live.taskDefinition) };
+  } catch (e) {
+    if (e instanceof AwsError && e.name === "ClientException") return {};
+    throw e;
+  }
 }
 
 /** Same service and task definition. The depdef is left out: its settings apply to the next deployment (DESIGN §1). */

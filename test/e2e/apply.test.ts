@@ -48,6 +48,28 @@ describe("apply", () => {
     assert.deepEqual(actions(r), { "a/a": "none" });
   });
 
+  it("Given a service changed outside Flotilla, When applied, Then the drift is an update, with the live diff as the reason", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:1") });
+    await run(dir);
+    await e.sim.ports().ecs.updateService({ cluster: "apps", service: "a", desiredCount: 5 });
+    const r = await run(dir);
+    assert.deepEqual(actions(r), { "a/a": "update", "b/b": "none" });
+    assert.match(r.decisions.find((d) => d.object === "a/a")!.why, /the service differs: \$\.desiredCount changed/);
+    const live = (await e.sim.ports().ecs.describeServices("apps", ["a"])).services[0]!;
+    assert.equal(live.desiredCount, 2, "put back as the svcdef says");
+  });
+
+  it("Given a svcdef change that only spells out ECS defaults, When applied, Then nothing deploys", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1") });
+    await run(dir);
+    writeFileSync(path.join(dir, "a/a_svcdef.json"), JSON.stringify(svc("a", { schedulingStrategy: "REPLICA", enableExecuteCommand: false, propagateTags: "NONE" })));
+    writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify({ ...task("a", "nginx:1"), containerDefinitions: [{ name: "app", image: "nginx:1", memory: 128, essential: true, cpu: 0 }] }));
+    const r = await run(dir);
+    assert.deepEqual(actions(r), { "a/a": "none" }, r.decisions[0]!.why);
+  });
+
   it("Given a changed image, When applied, Then only that object updates", async () => {
     e = await engine();
     const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:1") });
