@@ -43,6 +43,8 @@ export interface RollingState extends BaseState<RollingStep> {
   /** The ECS deployment being followed (ours, then the rollback's). */
   ecsDeploymentId?: string;
   deadline?: number;
+  /** The most new-revision tasks seen failed: what the record reports, even after a rollback. */
+  newFailed?: number;
   /** When the deployment was first seen steady; success needs a second steady poll after it. */
   steadySince?: number;
   /** When the ECS deployment being followed started: new tasks from then on are counted. */
@@ -204,14 +206,16 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   const primary = service.deployments.find((d) => d.status === "PRIMARY");
   const ours = state.ecsDeploymentId ? service.deployments.find((d) => d.id === state.ecsDeploymentId) : primary && (target === undefined || primary.taskDefinition === target) ? primary : undefined;
   const failed = Math.max(ours?.failedTasks ?? 0, input.failures?.count ?? 0);
-  const countsRecord = ours ? { ...counts(ours), failed } : undefined;
+  // The record's failed count is about the new revision, also while following a rollback.
+  const newFailed = Math.max(state.newFailed ?? 0, state.step === "follow" ? failed : 0, input.failures?.count ?? 0);
+  const countsRecord = ours ? { ...counts(ours), failed: state.step === "follow" ? failed : newFailed } : undefined;
   const countsKey = countsRecord ? JSON.stringify(countsRecord) : undefined;
   const events: NewEvent[] = [];
   if (ours && countsKey !== state.lastCounts) {
     events.push(ev("Progress", `${ours.runningCount}/${ours.desiredCount} running, ${ours.pendingCount} pending, ${failed} failed${ours.rolloutState ? ` (${ours.rolloutState})` : ""}`, countsRecord));
   }
-  const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}) };
-  const record = (extra: Record_ = {}): Record_ => ({ ...(countsRecord ? { counts: countsRecord } : {}), ...extra, events: [...events, ...(extra.events ?? [])] });
+  const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}), ...(newFailed ? { newFailed } : {}) };
+  const record = (extra: Record_ = {}): Record_ => ({ ...(countsRecord ? { counts: countsRecord } : extra.phase === "RollingBack" && newFailed ? { counts: { failed: newFailed } } : {}), ...extra, events: [...events, ...(extra.events ?? [])] });
 
   // Our deployment lost PRIMARY (or is gone): ECS's circuit breaker rolled back, or someone else deployed.
   if (state.step === "follow" && state.ecsDeploymentId && (!ours || ours.status !== "PRIMARY") && primary && primary.id !== state.ecsDeploymentId) {

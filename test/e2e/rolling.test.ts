@@ -58,6 +58,7 @@ describe("rolling deployments", () => {
     assert.notEqual(d.phase, "Succeeded");
     assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
     assert.equal(d.reason, "EcsCircuitBreakerRolledBack");
+    assert.ok(d.counts.failed >= 3, `the record counts the new revision's failed tasks (${d.counts.failed}), not the rollback's`);
   });
 
   it("Given ECS rolls back entirely between two polls, Then the deployment is RolledBack, never the old revision's success", async () => {
