@@ -1,0 +1,145 @@
+/** `flotilla plan`: what apply would do, object by object, with the normalised live diff. Given/When/Then, on the simulator. */
+import { after, afterEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import type { AwsPorts, AwsPortsFactory } from "../../src/aws/ports.ts";
+import { apply } from "../../src/controller/apply.ts";
+import { loadOptions, loadRepository } from "../../src/config/repository.ts";
+import { WorkingTreeSource } from "../../src/config/source.ts";
+import { main } from "../../src/cli/main.ts";
+import type { CliIO } from "../../src/cli/io.ts";
+import { planRepository } from "../../src/cli/plan.ts";
+import { cli } from "../helpers/cli.ts";
+import { engine, type Engine } from "../helpers/engine.ts";
+import { cleanupTrees, writeTree } from "../helpers/tree.ts";
+
+const svc = (name: string, over: Record<string, unknown> = {}) => ({ cluster: "apps", serviceName: name, desiredCount: 2, launchType: "EC2", deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } }, ...over });
+const task = (family: string, image: string) => ({ family, containerDefinitions: [{ name: "app", image, memory: 128, environment: [{ name: "DB_PASSWORD", value: "hunter2" }] }] });
+const tree = () => writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:1") });
+
+interface JsonPlan {
+  objects: { object: string; action: string; reasons: string[]; service: { changed: boolean; changes: { path: string; kind: string; desired?: unknown; live?: unknown }[] }; taskDefinition: { changed: boolean; changes: { path: string; desired?: unknown; live?: unknown }[] } }[];
+}
+
+let e: Engine | undefined;
+afterEach(async () => {
+  await e?.close();
+  e = undefined;
+});
+after(cleanupTrees);
+
+const load = (dir: string) => loadRepository(new WorkingTreeSource(dir), loadOptions({ defaultRegion: "us-east-1" }));
+async function deploy(dir: string): Promise<void> {
+  const repo = await load(dir);
+  const r = await apply(repo.objects, { store: e!.store, aws: e!.sim.portsFactory(), runner: e!.runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 4 });
+  assert.ok(r.deployments.every((d) => d.phase === "Succeeded"));
+}
+
+/** Ports whose every mutating call throws: planning must only describe. */
+const MUTATIONS = /^(register|create|update|delete|modify|put|tag|untag|set)/;
+function readOnly(aws: AwsPortsFactory, calls: string[]): AwsPortsFactory {
+  const guard = <T extends object>(port: T, name: string): T =>
+    new Proxy(port, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof prop !== "string" || typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          calls.push(`${name}.${prop}`);
+          if (MUTATIONS.test(prop)) throw new Error(`plan called ${name}.${prop}, a mutating call`);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  return (region) => {
+    const p: AwsPorts = aws(region);
+    return { region: p.region, ecs: guard(p.ecs, "ecs"), elbv2: guard(p.elbv2, "elbv2"), cloudwatch: guard(p.cloudwatch, "cloudwatch") };
+  };
+}
+
+describe("flotilla plan", () => {
+  it("Given a fresh simulated world, When planned, Then every object is a create, and exit 0", async () => {
+    const r = await cli(["plan", tree(), "--simulator", "--output", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout) as JsonPlan;
+    assert.deepEqual(plan.objects.map((o) => [o.object, o.action]), [["a/a", "create"], ["b/b", "create"]]);
+    assert.match(plan.objects[0]!.reasons[0]!, /no such service/);
+    assert.equal(plan.objects[0]!.service.changed, true);
+    assert.ok(!r.stdout.includes("hunter2"), "secret values are masked");
+  });
+
+  it("Given a fresh world, When planned as text, Then each object shows its action and diff, uncoloured off a TTY, and a summary", async () => {
+    const r = await cli(["plan", tree(), "--simulator", "--object", "a/a"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^create {3}a\/a$/m);
+    assert.match(r.stdout, /^ {4}\+ {2}"serviceName": "a",$/m);
+    assert.doesNotMatch(r.stdout, /b\/b/, "--object selects");
+    assert.doesNotMatch(r.stdout, /\x1b\[/, "no colour off a TTY");
+    assert.doesNotMatch(r.stdout, /hunter2/);
+    assert.match(r.stdout, /^1 object: 1 to create, 0 to update, 0 unchanged$/m);
+  });
+
+  it("Given a TTY, When planned, Then additions are green", async () => {
+    let out = "";
+    const io: CliIO = { out: (t) => (out += t), err: () => undefined, color: true, interactive: false, env: process.env, cwd: process.cwd() };
+    assert.equal(await main(["plan", tree(), "--simulator", "--object", "a/a"], io), 0);
+    assert.match(out, /\x1b\[32m\+ {2}"serviceName": "a",/);
+  });
+
+  it("Given deployed objects, When planned, Then nothing differs; a new image and a new desiredCount show as updates with their diffs", async () => {
+    e = await engine();
+    const dir = tree();
+    await deploy(dir);
+    const calls: string[] = [];
+    const aws = readOnly(e.sim.portsFactory(), calls);
+
+    const same = await planRepository((await load(dir)).objects, aws);
+    assert.deepEqual(same.map((p) => [p.object, p.action]), [["a/a", "none"], ["b/b", "none"]], same.map((p) => p.service.text + p.taskDefinition.text).join(""));
+
+    writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify(task("a", "nginx:2")));
+    writeFileSync(path.join(dir, "b/b_svcdef.json"), JSON.stringify(svc("b", { desiredCount: 5 })));
+    const changed = await planRepository((await load(dir)).objects, aws);
+    const a = changed.find((p) => p.object === "a/a")!;
+    const b = changed.find((p) => p.object === "b/b")!;
+    assert.equal(a.action, "update");
+    assert.deepEqual(a.taskDefinition.changes, [{ path: "$.containerDefinitions[0].image", kind: "changed", desired: "nginx:2", live: "nginx:1" }]);
+    assert.equal(a.service.changed, false);
+    assert.match(a.taskDefinition.text, /^-\s+"image": "nginx:1",$/m);
+    assert.match(a.taskDefinition.text, /^\+\s+"image": "nginx:2",$/m);
+    assert.equal(b.action, "update");
+    assert.deepEqual(b.service.changes, [{ path: "$.desiredCount", kind: "changed", desired: 5, live: 2 }]);
+    assert.equal(b.taskDefinition.changed, false);
+    assert.match(b.reasons.join(" "), /the service differs: \$\.desiredCount changed/);
+    assert.ok(!a.taskDefinition.text.includes("hunter2"));
+
+    assert.ok(calls.length > 0);
+    assert.deepEqual([...new Set(calls)].sort(), ["ecs.describeServices", "ecs.describeTaskDefinition"], "only describes");
+  });
+
+  it("Given ports that refuse mutations, When a fresh world is planned, Then planning still works (it never mutates)", async () => {
+    e = await engine();
+    const calls: string[] = [];
+    const plans = await planRepository((await load(tree())).objects, readOnly(e.sim.portsFactory(), calls));
+    assert.deepEqual(plans.map((p) => p.action), ["create", "create"]);
+    assert.deepEqual([...new Set(calls)], ["ecs.describeServices"]);
+  });
+
+  it("Given an invalid object, When planned, Then it is listed with its first error and the exit code is 1", async () => {
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": { ...svc("b"), desiredCont: 1 } });
+    const r = await cli(["plan", dir, "--simulator", "-o", "json"]);
+    assert.equal(r.code, 1);
+    const plan = JSON.parse(r.stdout) as JsonPlan;
+    assert.deepEqual(plan.objects.map((o) => o.action), ["create", "invalid"]);
+    assert.match(plan.objects[1]!.reasons[0]!, /desiredCont/);
+    const text = await cli(["plan", dir, "--simulator"]);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /^invalid {2}b\/b$/m);
+    assert.match(text.stdout, /1 invalid$/m);
+  });
+
+  it("Given a wrong --output, Then it is a usage error (exit 2)", async () => {
+    const r = await cli(["plan", tree(), "--simulator", "--output", "yaml"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--output must be text or json/);
+  });
+});
