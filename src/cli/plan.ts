@@ -2,6 +2,8 @@
  * `flotilla plan [DIR]`: what apply would do per object, with the normalised diff of desired vs
  * live service and task definition (src/plan, docs/plan.md). Read-only: it only describes.
  */
+import { stat } from "node:fs/promises";
+import path from "node:path";
 import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { LoadedObject } from "../config/load-object.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
@@ -35,7 +37,9 @@ export const register: RegisterCommand = (program, io, run) => {
 
 async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<number> {
   if (flags.output !== "text" && flags.output !== "json") throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--output must be text or json, not ${flags.output}` });
-  const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  const root = path.resolve(io.cwd, dir);
+  if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `${root} is not a directory` });
+  const repo = await loadRepository(new WorkingTreeSource(root), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
   // The plan reads no store: an in-memory one unless one is named, so planning leaves no file behind.
   const ctx = await openContext(io, { ...flags, store: flags.store ?? ":memory:" });
   try {

@@ -141,5 +141,8 @@ describe("flotilla plan", () => {
     const r = await cli(["plan", tree(), "--simulator", "--output", "yaml"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--output must be text or json/);
+    const missing = await cli(["plan", path.join(tree(), "nowhere"), "--simulator"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /is not a directory/);
   });
 });
