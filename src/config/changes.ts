@@ -27,7 +27,8 @@ export type ChangeReason =
   | "depdef-only" // nothing deploys
   | "svcdef-removed" // delete
   | "moved-in" // a new object takes over a service whose old object was removed
-  | "moved-out"; // the svcdef was removed but another object now manages the service
+  | "moved-out" // the svcdef was removed but another object now manages the service
+  | "forced"; // a forced redeploy: every object at the commit counts as changed
 
 export interface ObjectChange {
   object: string;
@@ -50,13 +51,26 @@ export interface ChangeSet {
   changes: ObjectChange[];
 }
 
-export interface ChangeOptions {
-  /** The Flotilla tree's root inside the repository (a sub-path); object names are relative to it. */
-  dir: string;
+/** Where the commits are read: a directory inside a working tree, or a git directory (bare mirrors) and a sub-path. */
+export type ChangeLocation =
+  | {
+      /** The Flotilla tree's root inside the repository (a sub-path); object names are relative to it. */
+      dir: string;
+    }
+  | {
+      /** A git directory, e.g. a bare mirror; no working tree is needed. */
+      gitDir: string;
+      /** The Flotilla tree's root inside the repository (repository-relative, `/`-separated); "" or absent for the root. */
+      subPath?: string | null | undefined;
+    };
+
+export type ChangeOptions = ChangeLocation & {
   from?: string | undefined;
   to: string;
   load?: Partial<LoadOptions>;
-}
+  /** Every object with a svcdef at `to` deploys, changed or not (a forced redeploy). */
+  force?: boolean;
+};
 
 /** Resolve DIR to (git root, sub-path). */
 export async function locateTree(dir: string): Promise<{ root: string; subPath: string }> {
@@ -76,8 +90,13 @@ export async function parentOf(cwd: string, commit: string): Promise<string | un
   return out[1];
 }
 
+async function locate(options: ChangeLocation): Promise<{ root: string; subPath: string }> {
+  if ("gitDir" in options) return { root: options.gitDir, subPath: (options.subPath ?? "").replace(/^\/+|\/+$/g, "") };
+  return locateTree(options.dir);
+}
+
 export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet> {
-  const { root, subPath } = await locateTree(options.dir);
+  const { root, subPath } = await locate(options);
   const to = await resolveRevision(root, options.to);
   const from = options.from ? await resolveRevision(root, options.from) : undefined;
   const newTree = new GitCommitSource(root, to, subPath);
@@ -114,6 +133,17 @@ export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet
       }
       const reason: ChangeReason = !from ? "initial" : svc?.status === "A" ? "created" : kinds.get("taskdef")?.status === "D" ? "taskdef-removed" : "changed";
       changes.push({ object: name, action: "deploy", reason, description: describeDeploy(reason, deployTriggers, kinds), files, problems: [] });
+    }
+
+    if (options.force) {
+      for (const o of newObjects.values()) {
+        if (!o.svcdef) continue;
+        const existing = changes.find((c) => c.object === o.name);
+        if (existing?.action === "deploy") continue;
+        const files = existing?.files ?? [];
+        if (existing) changes.splice(changes.indexOf(existing), 1);
+        changes.push({ object: o.name, action: "deploy", reason: "forced", description: "forced redeploy: deploy even though nothing changed", files, problems: [] });
+      }
     }
 
     // Load what deploys, at the new commit.

@@ -52,8 +52,16 @@ export const PROBLEM_CODES = {
   "FLT-GIT-NOT-A-REPOSITORY": "The directory is not inside a Git repository.",
   "FLT-GIT-UNKNOWN-REVISION": "The revision does not exist in the repository.",
   "FLT-GIT-FAILED": "A git command failed.",
+  "FLT-GIT-CREDENTIALS": "A repository's credentials reference cannot be resolved (environment variable unset, file missing).",
+  "FLT-GIT-AUTH": "The remote refused the credentials, or none were given where some are needed.",
+  "FLT-GIT-FETCH-FAILED": "Cloning or fetching a repository's mirror failed (URL, path or network).",
+  "FLT-GIT-BRANCH-MISSING": "The repository's branch does not exist (deleted or renamed).",
+  "FLT-GIT-HISTORY-REWRITTEN": "The last processed commit is no longer an ancestor of the branch head (force-push); nothing is processed until a commit is deployed by hand.",
   "FLT-CHANGE-DELETE-UNSAFE": "A delete is held back because an object of the new commit cannot be read and may manage that service.",
   "FLT-CHANGE-DELETE-UNIDENTIFIED": "A removed svcdef could not be read at the old commit, so the service to delete is unknown.",
+  // The controller
+  "FLT-WEBHOOK-PAYLOAD": "A webhook body is not a well-formed GitHub push event.",
+  "FLT-CONTROLLER-BUSY": "Another replica is processing the repository right now.",
   // The store
   "FLT-STORE-CONFLICT": "Someone else changed the record first (optimistic concurrency); re-read and retry.",
   "FLT-STORE-NOT-FOUND": "No such record in the store.",
