@@ -69,6 +69,12 @@ export const PROBLEM_CODES = {
   "FLT-STORE-DEPLOYMENT-FINISHED": "The deployment has finished; it can no longer change or take controls.",
   "FLT-STORE-DUPLICATE": "A record with that name or id already exists.",
   "FLT-STORE-INVALID": "The value cannot be stored as given.",
+  // HTTP API
+  "FLT-API-UNAUTHORIZED": "The request has no bearer token, or the token is unknown or revoked.",
+  "FLT-API-FORBIDDEN": "The token's role does not allow this request (a read-only token asked for a change).",
+  "FLT-API-INVALID-REQUEST": "The request's parameters, query or body do not match the route's schema, or the body is not valid JSON.",
+  "FLT-API-NOT-FOUND": "No such route, repository, commit or deployment.",
+  "FLT-API-UNAVAILABLE": "The server cannot serve this now: the store is unreachable or no controller is attached.",
   // Command line
   "FLT-CLI-USAGE": "The command was called with wrong arguments.",
   "FLT-INTERNAL": "An unexpected internal error; please report it.",

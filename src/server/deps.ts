@@ -1,0 +1,124 @@
+/**
+ * What the HTTP API needs from the rest of Flotilla, injected so that tests (and `serve
+ * --simulator`) can wire anything behind it. The server itself only reads and writes the store;
+ * everything that touches Git goes through `ControllerPort`, the seam to `src/controller/`.
+ */
+import type { MetricsSink } from "../core/metrics.ts";
+import type { Problem } from "../core/problems.ts";
+import type { Store, StoreClock } from "../store/store.ts";
+import type { Deployment, Repository } from "../store/types.ts";
+import type { DeploymentEventBus } from "./events.ts";
+import type { PromMetrics } from "./metrics.ts";
+
+/** A commit of a registered repository's branch, newest first in listings. */
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  author: string;
+  /** ISO 8601. */
+  committedAt: string;
+  /** First line of the message. */
+  subject: string;
+  /** Whether the controller has processed it (at or before the repository's last processed commit). */
+  processed: boolean;
+}
+
+/** One file of a commit that Flotilla reads (the `_svcdef/_taskdef/_depdef/_input.json` files). */
+export interface CommitFile {
+  /** Repository-relative path (below the repository's sub-path, if any). */
+  path: string;
+  /** The deployment object it belongs to, e.g. `dev/web/web`. */
+  object: string;
+  kind: "svcdef" | "taskdef" | "depdef" | "input";
+  /** How the commit changed it relative to its first parent; `unchanged` for files it did not touch. */
+  change: "added" | "modified" | "deleted" | "unchanged";
+}
+
+/** What a commit would do (or will do) to one object. */
+export interface ObjectAction {
+  object: string;
+  action: "create" | "update" | "delete" | "none" | "invalid" | "unsupported";
+  /** Why, in a sentence (`taskdef changed`, `unchanged since abc1234`, ...). */
+  why: string;
+  /** Set when a delete is held back for safety. */
+  blocked?: string;
+}
+
+/** The answer to a deploy request: queued, not finished. */
+export interface DeployAccepted {
+  repository: string;
+  sha: string;
+  /** Commits ahead of this one in the repository's queue (0: next). */
+  queuePosition: number;
+  /** What processing the commit will do, per object (as far as known when queued). */
+  actions: ObjectAction[];
+}
+
+export interface DryRunResult {
+  repository: string;
+  sha: string;
+  actions: ObjectAction[];
+  /** Validation problems of the commit's objects (codes, files, paths, lines). */
+  problems: Problem[];
+  /** With `rendered: true`: per object, the rendered definition files by kind. Secret values masked. */
+  rendered?: Record<string, Partial<Record<"svcdef" | "taskdef" | "depdef", unknown>>>;
+}
+
+/**
+ * The Git side of the controller, as the API drives it. Every method may throw a FlotillaError
+ * whose code the API maps to an HTTP status: `FLT-GIT-UNKNOWN-REVISION`, `FLT-OBJECT-NOT-FOUND` and
+ * `FLT-STORE-NOT-FOUND` → 404; `FLT-STORE-CONFLICT`, `FLT-STORE-ACTIVE-DEPLOYMENT`,
+ * `FLT-STORE-DEPLOYMENT-FINISHED`, `FLT-STORE-DUPLICATE` → 409; `FLT-CLI-USAGE`,
+ * `FLT-STORE-INVALID` → 400; `FLT-GIT-FAILED` → 502; any other FlotillaError → 422; anything else → 500
+ * (logged, message not returned). The repository passed in is the stored record (the API has
+ * already answered 404 for unknown names).
+ */
+export interface ControllerPort {
+  /** Newest first, at most `limit`, from the repository's mirror (fetching first is the controller's choice). */
+  listCommits(repo: Repository, options: { limit: number }): Promise<CommitInfo[]>;
+  /** The Flotilla files of the tree at `sha` (a full or abbreviated hex sha). */
+  commitFiles(repo: Repository, sha: string): Promise<CommitFile[]>;
+  /**
+   * Queue the commit for processing (manual trigger) and return at once. `force` redeploys
+   * objects the commit did not change; `overrides` are break-glass names (`skip-alarms`,
+   * `all-at-once`) to record on every deployment with `setBy: requestedBy, source: "api"`.
+   */
+  deployCommit(repo: Repository, sha: string, options: { force: boolean; requestedBy: string; overrides: readonly string[] }): Promise<DeployAccepted>;
+  /** What processing the commit would do now; changes nothing. */
+  dryRun(repo: Repository, sha: string, options: { rendered: boolean }): Promise<DryRunResult>;
+  /**
+   * Roll the object back to the revision before its last successful update, as a new recorded
+   * deployment (see src/controller/rollback.ts). Returns once the deployment is created (Pending
+   * or later), not when it finishes; its progress is on the events stream.
+   */
+  rollback(object: string, requestedBy: string): Promise<Deployment>;
+}
+
+export interface ServerDeps {
+  store: Store;
+  /** Time for SSE polling, heartbeats and ages (a VirtualClock in tests). */
+  clock: StoreClock & { sleep(ms: number, signal?: AbortSignal): Promise<void> };
+  /** Absent: the commit and rollback routes answer 503 FLT-API-UNAVAILABLE (e.g. an API over a store only). */
+  controller?: ControllerPort;
+  /** Defaults to a fresh prom-client registry (`createMetrics()`); pass the one the engine reports to. */
+  metrics?: PromMetrics;
+  /** In-process wake-ups for the events stream: a notified stream polls at once instead of waiting for its next tick. */
+  events?: DeploymentEventBus;
+  options?: ServerOptions;
+}
+
+export interface ServerOptions {
+  /** SSE poll interval on `clock` (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** SSE comment line sent when nothing else was for this long (default 15000 ms). */
+  heartbeatMs?: number;
+  /**
+   * Pino logger options for Fastify, or false (default) for no logs. Authorization headers are
+   * always redacted, whatever is given here.
+   */
+  logger?: false | { level?: string; stream?: { write(msg: string): void } };
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+}
+
+export type { MetricsSink };

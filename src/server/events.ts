@@ -1,0 +1,169 @@
+/**
+ * Live deployment events for `GET /api/v1/events` (server-sent events).
+ *
+ * The store is the source of truth: a stream polls `listEvents(id, { afterSeq })` of the
+ * deployments that may have new events, on the injected clock, so it sees events written by any
+ * process or replica. In one process the runner side can also call `DeploymentEventBus.notify()`
+ * after appending, which wakes the streams at once instead of at their next tick.
+ *
+ * Cursor. Per-deployment sequence numbers do not order events across deployments, so an SSE event
+ * id is a stream position: `<at>~<deploymentId>:<seq>[,<deploymentId>:<seq>...]`, the timestamp
+ * of the last event delivered and, for every deployment with events at exactly that millisecond,
+ * the last seq delivered. Resuming from it (`Last-Event-ID`) delivers every event with a later
+ * timestamp, and at the same timestamp only those after the listed seq: exact even when parallel
+ * deployments write in the same millisecond (common on a virtual clock).
+ */
+import type { Store } from "../store/store.ts";
+import type { Deployment, DeploymentEvent } from "../store/types.ts";
+
+/** A small in-process notification hook: `notify` after appending events; streams `subscribe`. */
+export class DeploymentEventBus {
+  private readonly listeners = new Set<(deploymentId: string) => void>();
+  notify(deploymentId: string): void {
+    for (const l of [...this.listeners]) l(deploymentId);
+  }
+  subscribe(listener: (deploymentId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  get size(): number {
+    return this.listeners.size;
+  }
+}
+
+export interface StreamPosition {
+  at: number;
+  /** Last seq delivered per deployment, for events at exactly `at`. */
+  seqs: Map<string, number>;
+}
+
+export function formatPosition(p: StreamPosition): string {
+  return `${p.at}~${[...p.seqs].map(([id, seq]) => `${id}:${seq}`).join(",")}`;
+}
+
+/** Parses a Last-Event-ID; undefined when it is not one of ours. */
+export function parsePosition(text: string): StreamPosition | undefined {
+  const m = /^(\d{1,16})~((?:[0-9A-Za-z]{1,64}:\d{1,12})(?:,[0-9A-Za-z]{1,64}:\d{1,12}){0,99})?$/.exec(text.trim());
+  if (!m) return undefined;
+  const seqs = new Map<string, number>();
+  for (const part of m[2] ? m[2].split(",") : []) {
+    const [id, seq] = part.split(":");
+    seqs.set(id!, Number(seq));
+  }
+  return { at: Number(m[1]), seqs };
+}
+
+export interface StreamFilter {
+  deployment?: string;
+  object?: string;
+}
+
+export interface StreamedEvent {
+  event: DeploymentEvent;
+  deployment: Deployment;
+  /** The position after this event: its SSE id. */
+  id: string;
+}
+
+/** How far back, by creation, a stream looks for finished deployments that may still have new events. */
+const RECENT_PAGE = 100;
+
+/**
+ * Reads the events after a position, in (at, deployment id, seq) order. Stateful: remembers the
+ * last seq it read per deployment so that each poll only fetches what is new.
+ */
+export class EventCursor {
+  private position: StreamPosition;
+  /** Last seq fetched per deployment (delivered or skipped as before the position). */
+  private readonly fetched = new Map<string, number>();
+  /** Deployments that were active at the last poll: polled once more after they finish. */
+  private readonly watching = new Set<string>();
+  private readonly store: Store;
+  private readonly filter: StreamFilter;
+
+  private constructor(store: Store, filter: StreamFilter, position: StreamPosition) {
+    this.store = store;
+    this.filter = filter;
+    this.position = position;
+  }
+
+  /** A stream of what is appended from now on (events already stored are skipped). */
+  static async fromNow(store: Store, filter: StreamFilter, now: number): Promise<EventCursor> {
+    const c = new EventCursor(store, filter, { at: now, seqs: new Map() });
+    for (const d of await c.candidates()) {
+      const events = await store.listEvents(d.id);
+      const last = events.at(-1);
+      c.fetched.set(d.id, last?.seq ?? 0);
+      if (last && last.at >= c.position.at) {
+        // Keep the position consistent with what is skipped: nothing before it is ever sent.
+        if (last.at > c.position.at) c.position = { at: last.at, seqs: new Map() };
+        c.position.seqs.set(d.id, last.seq);
+      }
+    }
+    return c;
+  }
+
+  /** A stream resuming after `position` (from a Last-Event-ID). */
+  static resume(store: Store, filter: StreamFilter, position: StreamPosition): EventCursor {
+    return new EventCursor(store, filter, position);
+  }
+
+  get current(): StreamPosition {
+    return this.position;
+  }
+
+  /** The deployments that may have events after the position. */
+  private async candidates(): Promise<Deployment[]> {
+    if (this.filter.deployment) {
+      const d = await this.store.getDeployment(this.filter.deployment);
+      return d ? [d] : [];
+    }
+    const byId = new Map<string, Deployment>();
+    const object = this.filter.object ? { object: this.filter.object } : {};
+    let before: string | undefined;
+    for (;;) {
+      const page = await this.store.listDeployments({ ...object, active: true, limit: 500, ...(before ? { before } : {}) });
+      for (const d of page.items) byId.set(d.id, d);
+      if (!page.nextCursor) break;
+      before = page.nextCursor;
+    }
+    const recent = await this.store.listDeployments({ ...object, limit: RECENT_PAGE });
+    for (const d of recent.items) {
+      if (d.updatedAt >= this.position.at || this.watching.has(d.id) || (d.finishedAt ?? 0) >= this.position.at) byId.set(d.id, d);
+    }
+    for (const id of this.watching) {
+      if (!byId.has(id)) {
+        const d = await this.store.getDeployment(id);
+        if (d) byId.set(id, d);
+      }
+    }
+    return [...byId.values()];
+  }
+
+  /** Events after the position, oldest first; advances the position past them. */
+  async poll(): Promise<StreamedEvent[]> {
+    const found: { event: DeploymentEvent; deployment: Deployment }[] = [];
+    const candidates = await this.candidates();
+    this.watching.clear();
+    for (const d of candidates) {
+      if (d.finishedAt === null) this.watching.add(d.id);
+      const after = this.fetched.get(d.id);
+      const events = await this.store.listEvents(d.id, after !== undefined ? { afterSeq: after } : {});
+      const last = events.at(-1);
+      if (last) this.fetched.set(d.id, last.seq);
+      for (const e of events) if (this.isAfter(e)) found.push({ event: e, deployment: d });
+    }
+    found.sort((a, b) => a.event.at - b.event.at || (a.event.deploymentId < b.event.deploymentId ? -1 : a.event.deploymentId > b.event.deploymentId ? 1 : 0) || a.event.seq - b.event.seq);
+    return found.map(({ event, deployment }) => {
+      if (event.at > this.position.at) this.position = { at: event.at, seqs: new Map() };
+      this.position.seqs.set(event.deploymentId, event.seq);
+      return { event, deployment, id: formatPosition(this.position) };
+    });
+  }
+
+  private isAfter(e: DeploymentEvent): boolean {
+    if (e.at !== this.position.at) return e.at > this.position.at;
+    const seen = this.position.seqs.get(e.deploymentId);
+    return seen === undefined || e.seq > seen;
+  }
+}

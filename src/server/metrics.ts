@@ -1,0 +1,105 @@
+/**
+ * Prometheus metrics (prom-client, in its own registry so several servers in one test process do
+ * not collide). The engine reports through the `MetricsSink` interface (src/core/metrics.ts);
+ * gauges that describe stored state (last processed commit age, active deployments) are computed
+ * from the store at scrape time. Labels carry only names (repository, strategy, AWS operation),
+ * never URLs, tokens or values.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { MetricsSink } from "../core/metrics.ts";
+import type { Store, StoreClock } from "../store/store.ts";
+import { TERMINAL_PHASES, type Phase } from "../store/types.ts";
+
+const RESULT: Partial<Record<Phase, string>> = { Succeeded: "succeeded", Failed: "failed", RolledBack: "rolled_back", Aborted: "aborted" };
+
+export class PromMetrics implements MetricsSink {
+  readonly registry = new Registry();
+  private readonly deployments: Counter<"result" | "strategy">;
+  private readonly durations: Histogram<"result" | "strategy">;
+  private readonly awsCalls: Counter<"service" | "operation">;
+  private readonly awsThrottles: Counter<"service" | "operation">;
+  private readonly queueDepth: Gauge<"repository">;
+  private store: Store | undefined;
+  private clock: StoreClock | undefined;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.deployments = new Counter({ name: "flotilla_deployments_total", help: "Deployments finished, by result and strategy.", labelNames: ["result", "strategy"], registers });
+    this.durations = new Histogram({
+      name: "flotilla_deployment_duration_seconds",
+      help: "Time from a deployment's creation to its terminal phase.",
+      labelNames: ["result", "strategy"],
+      buckets: [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200],
+      registers,
+    });
+    this.awsCalls = new Counter({ name: "flotilla_aws_calls_total", help: "AWS API calls, by service and operation.", labelNames: ["service", "operation"], registers });
+    this.awsThrottles = new Counter({ name: "flotilla_aws_throttles_total", help: "AWS API calls answered with a throttling error, by service and operation.", labelNames: ["service", "operation"], registers });
+    this.queueDepth = new Gauge({ name: "flotilla_queue_depth", help: "Work waiting in the controller's queue (repository=\"\" is the total).", labelNames: ["repository"], registers });
+    this.queueDepth.set({ repository: "" }, 0);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    new Gauge({
+      name: "flotilla_last_processed_commit_age_seconds",
+      help: "Seconds since the controller last processed a commit of each registered repository and branch.",
+      labelNames: ["repository", "branch"],
+      registers,
+      async collect() {
+        this.reset();
+        if (!self.store || !self.clock) return;
+        const now = self.clock.now();
+        for (const repo of await self.store.listRepositories()) {
+          const last = await self.store.getLastCommit(repo.name, repo.branch);
+          if (last) this.set({ repository: repo.name, branch: repo.branch }, Math.max(0, (now - last.processedAt) / 1000));
+        }
+      },
+    });
+    new Gauge({
+      name: "flotilla_deployments_active",
+      help: "Deployments not yet in a terminal phase, by strategy.",
+      labelNames: ["strategy"],
+      registers,
+      async collect() {
+        this.reset();
+        if (!self.store) return;
+        const counts = new Map<string, number>([["rolling", 0], ["bluegreen", 0], ["delete", 0]]);
+        for (const d of await self.store.activeDeployments()) counts.set(d.strategy, (counts.get(d.strategy) ?? 0) + 1);
+        for (const [strategy, n] of counts) this.set({ strategy }, n);
+      },
+    });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "flotilla_" });
+  }
+
+  /** Where the scrape-time gauges read from (buildServer calls it with its deps). */
+  attach(store: Store, clock: StoreClock): void {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  awsCall(service: string, operation: string, throttled: boolean): void {
+    this.awsCalls.inc({ service, operation });
+    if (throttled) this.awsThrottles.inc({ service, operation });
+  }
+
+  deploymentFinished(d: { strategy: string; phase: string; createdAt: number; finishedAt: number | null }): void {
+    if (!TERMINAL_PHASES.has(d.phase as Phase)) return;
+    const labels = { result: RESULT[d.phase as Phase] ?? d.phase.toLowerCase(), strategy: d.strategy };
+    this.deployments.inc(labels);
+    if (d.finishedAt !== null) this.durations.observe(labels, Math.max(0, (d.finishedAt - d.createdAt) / 1000));
+  }
+
+  setQueueDepth(depth: number, repository?: string): void {
+    this.queueDepth.set({ repository: repository ?? "" }, depth);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): PromMetrics {
+  return new PromMetrics(options);
+}

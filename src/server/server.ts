@@ -1,0 +1,100 @@
+/**
+ * `buildServer(deps)`: the HTTP API as a Fastify instance, not yet listening (tests use
+ * `app.inject()`, `flotilla serve` calls `listen`). Routes: `/healthz`, `/readyz`, `/metrics`
+ * without auth; everything under `/api/v1` with a bearer token (see docs/api.md).
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import { authHook } from "./auth.ts";
+import type { ServerDeps } from "./deps.ts";
+import { ApiError, errorHandler } from "./errors.ts";
+import { createMetrics, type PromMetrics } from "./metrics.ts";
+import { deploymentRoutes } from "./routes/deployments.ts";
+import { eventRoutes, type OpenStreams } from "./routes/events.ts";
+import { repositoryRoutes } from "./routes/repositories.ts";
+
+/** Log paths that could hold a credential; censored whatever the log level or serializer. */
+export const REDACTED_LOG_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "headers.authorization",
+  "headers.cookie",
+  "request.headers.authorization",
+  "*.headers.authorization",
+  "authorization",
+  "token",
+];
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The metrics this server exposes on /metrics (the engine reports to the same object). */
+    metrics: PromMetrics;
+  }
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const options = deps.options ?? {};
+  const logger = options.logger
+    ? {
+        level: options.logger.level ?? "info",
+        ...(options.logger.stream ? { stream: options.logger.stream } : {}),
+        redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
+      }
+    : false;
+  const app = Fastify({
+    logger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    return503OnClosing: true,
+    // Reject unknown properties instead of silently dropping them; coerce query strings ("10" → 10, one value → array).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
+  });
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.attach(deps.store, deps.clock);
+  app.decorate("metrics", metrics);
+  app.decorateRequest("token", null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request) => {
+    throw new ApiError(404, "FLT-API-NOT-FOUND", `no route ${request.method} ${request.url.split("?")[0]}`);
+  });
+
+  const streams: OpenStreams = { controllers: new Set() };
+  app.addHook("preClose", (done) => {
+    for (const c of streams.controllers) c.abort();
+    done();
+  });
+
+  app.get("/healthz", { schema: { querystring: { type: "object", additionalProperties: false, properties: {} } } }, () => ({ status: "ok" }));
+
+  app.get("/readyz", { schema: { querystring: { type: "object", additionalProperties: false, properties: {} } } }, async (request, reply) => {
+    try {
+      await deps.store.getLease("flotilla:readyz");
+      return { status: "ready", store: deps.store.kind };
+    } catch (e) {
+      request.log.warn({ err: e }, "store unreachable");
+      return reply.code(503).send({ status: "unavailable", code: "FLT-API-UNAVAILABLE", message: "the store is unreachable" });
+    }
+  });
+
+  app.get("/metrics", { schema: { querystring: { type: "object", additionalProperties: false, properties: {} } } }, async (_request, reply) => {
+    const text = await metrics.text();
+    return reply.type(metrics.contentType).send(text);
+  });
+
+  void app.register(
+    (api, _opts, done) => {
+      api.addHook("onRequest", authHook(deps.store));
+      // JSON only: a text/plain body is a 415, not a string that fails validation further on.
+      api.removeContentTypeParser("text/plain");
+      // A POST without a body counts as `{}` (curl -X POST ...), so its defaults apply.
+      api.addHook("preValidation", (request, _reply, next) => {
+        if (request.body === undefined && request.method === "POST") request.body = {};
+        next();
+      });
+      repositoryRoutes(api, deps);
+      deploymentRoutes(api, deps);
+      eventRoutes(api, deps, streams);
+      done();
+    },
+    { prefix: "/api/v1" },
+  );
+  return app;
+}

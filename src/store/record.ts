@@ -1,0 +1,46 @@
+/**
+ * The public JSON shape of a deployment and of a timeline event: what `--output json` prints and
+ * what the HTTP API returns. Never includes `machineState` (opaque, large, and it may carry
+ * rendered definitions) nor anything the store does not expose.
+ */
+import type { Control, Deployment, DeploymentEvent } from "./types.ts";
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The deployment record (the CLI's `record()` fields, plus where it came from and its live state). */
+export function deploymentRecord(d: Deployment) {
+  return {
+    id: d.id,
+    object: d.object,
+    repository: d.repository,
+    branch: d.branch,
+    commitSha: d.commitSha,
+    strategy: d.strategy,
+    region: d.region,
+    cluster: d.cluster,
+    service: d.service,
+    phase: d.phase,
+    reason: d.reason,
+    message: d.message,
+    trafficWeight: d.trafficWeight,
+    failedTasks: d.counts.failed,
+    counts: d.counts,
+    oldTaskDefinitionArn: d.oldTaskDefinitionArn,
+    newTaskDefinitionArn: d.newTaskDefinitionArn,
+    overrides: d.overrides.map((o) => ({ name: o.name, setBy: o.setBy, source: o.source, at: iso(o.at) })),
+    createdAt: iso(d.createdAt)!,
+    updatedAt: iso(d.updatedAt)!,
+    finishedAt: iso(d.finishedAt),
+    version: d.version,
+  };
+}
+export type DeploymentRecord = ReturnType<typeof deploymentRecord>;
+
+export function eventRecord(e: DeploymentEvent) {
+  return { deploymentId: e.deploymentId, seq: e.seq, at: iso(e.at)!, type: e.type, message: e.message, data: e.data ?? null };
+}
+export type EventRecord = ReturnType<typeof eventRecord>;
+
+export function controlRecord(c: Control) {
+  return { id: c.id, action: c.action, requestedBy: c.requestedBy, requestedAt: iso(c.requestedAt)!, consumedAt: iso(c.consumedAt) };
+}

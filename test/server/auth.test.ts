@@ -1,0 +1,87 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { harness, json, type Harness } from "./helpers.ts";
+
+describe("API: health, auth and errors", () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  it("/healthz and /readyz answer without a token", async () => {
+    const health = await h.req({ method: "GET", url: "/healthz", token: null });
+    assert.equal(health.statusCode, 200);
+    assert.deepEqual(health.json(), { status: "ok" });
+    const ready = await h.req({ method: "GET", url: "/readyz", token: null });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: "ready", store: "sqlite" });
+  });
+
+  it("no token: 401 with a JSON error and a WWW-Authenticate challenge", async () => {
+    const r = await h.req({ method: "GET", url: "/api/v1/repositories", token: null });
+    assert.equal(r.statusCode, 401);
+    assert.equal(r.headers["www-authenticate"], "Bearer");
+    assert.equal(json(r)["code"], "FLT-API-UNAUTHORIZED");
+    assert.match(String(json(r)["message"]), /bearer token is required/);
+  });
+
+  it("a malformed Authorization header or an unknown token: 401", async () => {
+    for (const authorization of ["Basic YWxpY2U6cHc=", "Bearer", "Bearer a b", `Bearer ${h.operator}x`]) {
+      const r = await h.req({ method: "GET", url: "/api/v1/deployments", token: null, headers: { authorization } });
+      assert.equal(r.statusCode, 401, authorization);
+      assert.equal(json(r)["code"], "FLT-API-UNAUTHORIZED");
+    }
+  });
+
+  it("a revoked token: 401", async () => {
+    const { token } = await h.store.createToken("temp", "operator");
+    assert.equal((await h.req({ method: "GET", url: "/api/v1/deployments", token })).statusCode, 200);
+    await h.store.revokeToken("temp");
+    assert.equal((await h.req({ method: "GET", url: "/api/v1/deployments", token })).statusCode, 401);
+  });
+
+  it("a read-only token may read but not change: 403 and nothing changed", async () => {
+    assert.equal((await h.req({ method: "GET", url: "/api/v1/repositories", token: h.reader })).statusCode, 200);
+    const r = await h.req({ method: "POST", url: "/api/v1/repositories", token: h.reader, payload: { name: "app", url: "https://example.com/app.git", branch: "main" } });
+    assert.equal(r.statusCode, 403);
+    assert.deepEqual(json(r), { code: "FLT-API-FORBIDDEN", message: 'token "dashboard" is read-only; this request needs an operator token' });
+    assert.deepEqual(await h.store.listRepositories(), []);
+  });
+
+  it("auth is checked before the body: an unauthenticated malformed request is a 401", async () => {
+    const r = await h.req({ method: "POST", url: "/api/v1/repositories", token: null, headers: { "content-type": "application/json" }, payload: "{not json" });
+    assert.equal(r.statusCode, 401);
+  });
+
+  it("unknown routes: 404 with a code", async () => {
+    const r = await h.req({ method: "GET", url: "/api/v1/nope" });
+    assert.equal(r.statusCode, 404);
+    assert.equal(json(r)["code"], "FLT-API-NOT-FOUND");
+  });
+
+  it("never logs a token or the Authorization header", async () => {
+    await h.req({ method: "GET", url: "/api/v1/repositories" });
+    await h.req({ method: "GET", url: "/api/v1/repositories", token: "flt_not-a-real-token-but-secret" });
+    await h.req({ method: "POST", url: "/api/v1/deployments/01ABC/promote", token: h.reader });
+    h.app.log.info({ headers: { authorization: `Bearer ${h.operator}` } }, "a careless log line");
+    const text = h.logs.join("");
+    assert.ok(h.logs.length > 3, "the server logs requests");
+    assert.ok(!text.includes(h.operator), "operator token logged");
+    assert.ok(!text.includes(h.reader), "read-only token logged");
+    assert.ok(!text.includes("flt_not-a-real-token-but-secret"), "presented token logged");
+    assert.match(text, /\[redacted\]/);
+  });
+});
+
+describe("API: readiness when the store is gone", () => {
+  it("/readyz is 503 when the store is unreachable; /healthz stays 200", async () => {
+    const h = await harness();
+    await h.store.close();
+    const ready = await h.req({ method: "GET", url: "/readyz", token: null });
+    assert.equal(ready.statusCode, 503);
+    assert.equal(json(ready)["code"], "FLT-API-UNAVAILABLE");
+    assert.equal((await h.req({ method: "GET", url: "/healthz", token: null })).statusCode, 200);
+    await h.app.close();
+  });
+});

@@ -1,0 +1,165 @@
+/** Shared setup for the API tests: an in-memory store, a virtual clock, tokens, a fake controller. */
+import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import { VirtualClock, settle } from "../../src/core/clock.ts";
+import { FlotillaError } from "../../src/core/problems.ts";
+import { buildServer } from "../../src/server/server.ts";
+import type { CommitFile, CommitInfo, ControllerPort, DeployAccepted, DryRunResult, ServerOptions } from "../../src/server/deps.ts";
+import { DeploymentEventBus } from "../../src/server/events.ts";
+import { createMetrics } from "../../src/server/metrics.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import type { Store } from "../../src/store/store.ts";
+import type { Deployment, NewDeployment, Repository } from "../../src/store/types.ts";
+
+export const SHA1 = "1111111111111111111111111111111111111111";
+export const SHA2 = "2222222222222222222222222222222222222222";
+
+/** Records every call; answers from canned data; unknown shas fail like a real controller would. */
+export class FakeController implements ControllerPort {
+  readonly calls: { method: string; args: unknown[] }[] = [];
+  private readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
+  }
+  private known(sha: string): void {
+    if (!SHA1.startsWith(sha.toLowerCase()) && !SHA2.startsWith(sha.toLowerCase())) {
+      throw new FlotillaError({ code: "FLT-GIT-UNKNOWN-REVISION", message: `commit ${sha} is not in the repository` });
+    }
+  }
+  listCommits(repo: Repository, options: { limit: number }): Promise<CommitInfo[]> {
+    this.calls.push({ method: "listCommits", args: [repo.name, options] });
+    const all: CommitInfo[] = [
+      { sha: SHA2, parents: [SHA1], author: "Dev <dev@example.com>", committedAt: "2026-11-23T10:00:00.000Z", subject: "web: new image", processed: false },
+      { sha: SHA1, parents: [], author: "Dev <dev@example.com>", committedAt: "2026-11-22T10:00:00.000Z", subject: "initial", processed: true },
+    ];
+    return Promise.resolve(all.slice(0, options.limit));
+  }
+  commitFiles(repo: Repository, sha: string): Promise<CommitFile[]> {
+    this.calls.push({ method: "commitFiles", args: [repo.name, sha] });
+    this.known(sha);
+    return Promise.resolve([
+      { path: "dev/web/web_svcdef.json", object: "dev/web/web", kind: "svcdef", change: "unchanged" },
+      { path: "dev/web/web_taskdef.json", object: "dev/web/web", kind: "taskdef", change: "modified" },
+    ]);
+  }
+  deployCommit(repo: Repository, sha: string, options: { force: boolean; requestedBy: string; overrides: readonly string[] }): Promise<DeployAccepted> {
+    this.calls.push({ method: "deployCommit", args: [repo.name, sha, options] });
+    this.known(sha);
+    return Promise.resolve({ repository: repo.name, sha, queuePosition: 0, actions: [{ object: "dev/web/web", action: "update", why: "taskdef changed" }] });
+  }
+  dryRun(repo: Repository, sha: string, options: { rendered: boolean }): Promise<DryRunResult> {
+    this.calls.push({ method: "dryRun", args: [repo.name, sha, options] });
+    this.known(sha);
+    return Promise.resolve({
+      repository: repo.name,
+      sha,
+      actions: [{ object: "dev/web/web", action: "update", why: "taskdef changed" }],
+      problems: [],
+      ...(options.rendered ? { rendered: { "dev/web/web": { taskdef: { family: "web" } } } } : {}),
+    });
+  }
+  async rollback(object: string, requestedBy: string): Promise<Deployment> {
+    this.calls.push({ method: "rollback", args: [object, requestedBy] });
+    if (object !== "dev/web/web") throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no successful update of ${object} is recorded` });
+    return this.store.createDeployment(
+      { object, repository: "app", strategy: "rolling", region: "us-east-1", cluster: "main", service: "web-rollback", overrides: [{ name: "rollback", setBy: requestedBy, source: "api", at: 0 }] },
+      [{ type: "RollbackRequested", message: `rollback of ${object} requested by ${requestedBy}` }],
+    );
+  }
+}
+
+export interface Harness {
+  app: ReturnType<typeof buildServer>;
+  store: Store;
+  clock: VirtualClock;
+  controller: FakeController;
+  bus: DeploymentEventBus;
+  metrics: ReturnType<typeof createMetrics>;
+  operator: string;
+  reader: string;
+  logs: string[];
+  req(options: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function harness(options: { controller?: boolean; server?: ServerOptions } = {}): Promise<Harness> {
+  const clock = new VirtualClock({ start: Date.UTC(2026, 10, 23, 12) });
+  const store = await openSqliteStore({ path: ":memory:", clock });
+  const { token: operator } = await store.createToken("alice", "operator");
+  const { token: reader } = await store.createToken("dashboard", "read-only");
+  const controller = new FakeController(store);
+  const bus = new DeploymentEventBus();
+  const metrics = createMetrics();
+  const logs: string[] = [];
+  const app = buildServer({
+    store,
+    clock,
+    ...(options.controller === false ? {} : { controller }),
+    events: bus,
+    metrics,
+    options: { pollIntervalMs: 1000, heartbeatMs: 5000, logger: { level: "debug", stream: { write: (m: string) => void logs.push(m) } }, ...options.server },
+  });
+  await app.ready();
+  return {
+    app,
+    store,
+    clock,
+    controller,
+    bus,
+    metrics,
+    operator,
+    reader,
+    logs,
+    req({ token, headers, ...rest }) {
+      const auth = token === null ? {} : { authorization: `Bearer ${token ?? operator}` };
+      return app.inject({ ...rest, headers: { ...auth, ...headers } });
+    },
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+let serviceSeq = 0;
+/** A deployment with sensible defaults (a distinct service each time, so several can be active). */
+export function newDeployment(overrides: Partial<NewDeployment> = {}): NewDeployment {
+  serviceSeq++;
+  return { object: `dev/svc${serviceSeq}/svc${serviceSeq}`, repository: "app", branch: "main", commitSha: SHA1, strategy: "rolling", region: "us-east-1", cluster: "main", service: `svc${serviceSeq}`, ...overrides };
+}
+
+export async function finish(store: Store, d: Deployment, phase: "Succeeded" | "Failed" | "RolledBack" | "Aborted" = "Succeeded"): Promise<Deployment> {
+  return store.updateDeployment(d.id, d.version, { phase }, [{ type: phase, message: `deployment ${phase.toLowerCase()}` }]);
+}
+
+/** Let the server run until the virtual clock has a sleeper (an SSE stream waiting for its next poll). */
+export async function untilSleeping(clock: VirtualClock, count = 1): Promise<void> {
+  for (let i = 0; i < 200 && clock.pending < count; i++) await settle(2);
+  if (clock.pending < count) throw new Error("the stream never started waiting");
+}
+
+export interface SseMessage {
+  id?: string;
+  event?: string;
+  data?: unknown;
+  comment?: string;
+  retry?: number;
+}
+
+export function parseSse(payload: string): SseMessage[] {
+  const out: SseMessage[] = [];
+  for (const block of payload.split("\n\n")) {
+    if (!block.trim()) continue;
+    const m: SseMessage = {};
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) m.comment = line.slice(1).trim();
+      else if (line.startsWith("id: ")) m.id = line.slice(4);
+      else if (line.startsWith("event: ")) m.event = line.slice(7);
+      else if (line.startsWith("data: ")) m.data = JSON.parse(line.slice(6));
+      else if (line.startsWith("retry: ")) m.retry = Number(line.slice(7));
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+export const json = (r: LightMyRequestResponse): Record<string, unknown> => r.json<Record<string, unknown>>();
