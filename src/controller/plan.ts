@@ -50,12 +50,50 @@ export function planFromLive(o: LoadedObject, live: LiveDefinitions): Plan {
   return planObject({
     desired: { service: o.svcdef, ...(o.taskdef ? { taskDefinition: o.taskdef } : {}) },
     live: {
-      ...(live.service ? { service: record(live.service) } : {}),
+      ...(live.service ? { service: withPrimaryTaskSet(record(live.service), o) } : {}),
       ...(live.taskDefinition ? { taskDefinition: record(live.taskDefinition) } : {}),
     },
     sensitive: o.sensitive,
     liveIncludesTags: full,
   });
+}
+
+const isRecord = (v: unknown): v is JsonRecord => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** What a blue/green service keeps on its task sets rather than on the service record. */
+const TASK_SET_MEMBERS = ["taskDefinition", "loadBalancers", "serviceRegistries", "launchType", "capacityProviderStrategy", "platformVersion", "networkConfiguration"] as const;
+
+/**
+ * Blue/green (EXTERNAL) services keep their load balancers, network and capacity settings on task
+ * sets. The PRIMARY task set's stand in for the service's where the service has none, and each
+ * target group is mapped back to the svcdef's member of its depdef pair (the live one alternates
+ * between blue and green from one deployment to the next).
+ */
+export function withPrimaryTaskSet(service: JsonRecord, o: Pick<LoadedObject, "svcdef" | "depdef">): JsonRecord {
+  const controller = isRecord(service["deploymentController"]) ? service["deploymentController"]["type"] : undefined;
+  const sets = service["taskSets"];
+  if (controller !== "EXTERNAL" || !Array.isArray(sets)) return service;
+  const primary = sets.find((t): t is JsonRecord => isRecord(t) && t["status"] === "PRIMARY");
+  if (!primary) return service;
+  const out: JsonRecord = { ...service };
+  for (const key of TASK_SET_MEMBERS) {
+    const current = out[key];
+    const empty = current === undefined || current === null || (Array.isArray(current) && current.length === 0);
+    if (empty && primary[key] !== undefined) out[key] = primary[key];
+  }
+  const wanted = new Set((Array.isArray(o.svcdef?.["loadBalancers"]) ? o.svcdef["loadBalancers"] : []).map((lb: unknown) => (isRecord(lb) ? lb["targetGroupArn"] : undefined)));
+  const partner = new Map<string, string>();
+  for (const [a, b] of o.depdef?.targetGroupArnPairs ?? []) {
+    if (wanted.has(a) && !wanted.has(b)) partner.set(b, a);
+    if (wanted.has(b) && !wanted.has(a)) partner.set(a, b);
+  }
+  if (Array.isArray(out["loadBalancers"]) && partner.size) {
+    out["loadBalancers"] = out["loadBalancers"].map((lb: unknown) => {
+      const arn = isRecord(lb) ? lb["targetGroupArn"] : undefined;
+      return isRecord(lb) && typeof arn === "string" && partner.has(arn) ? { ...lb, targetGroupArn: partner.get(arn) } : lb;
+    });
+  }
+  return out;
 }
 
 /** Plans one object: invalid objects with their first error, the others against what runs. */

@@ -167,7 +167,8 @@ export class SimEcs implements EcsPort {
     const td = sim.taskDefinition(input.taskDefinition, op);
     const scale = input.scale?.value ?? 100;
     if (scale < 0 || scale > 100) throw this.invalid(op, "Scale value must be between 0 and 100.");
-    const ts = createTaskSet(sim, svc, td, scale, input.loadBalancers ? parseLoadBalancers(sim, input.loadBalancers, op) : structuredClone(svc.loadBalancers), input.externalId);
+    const settings = pick(structuredClone(input as unknown as Rec), TASK_SET_SETTINGS);
+    const ts = createTaskSet(sim, svc, td, scale, input.loadBalancers ? parseLoadBalancers(sim, input.loadBalancers, op) : structuredClone(svc.loadBalancers), input.externalId, settings);
     return viewTaskSet(svc, ts);
   }
 
@@ -360,7 +361,10 @@ export function startDeployment(sim: SimulatorCore, svc: SimService, td: SimTask
   return d;
 }
 
-export function createTaskSet(sim: SimulatorCore, svc: SimService, td: SimTaskDef, scalePercent: number, loadBalancers: LoadBalancerRef[], externalId?: string): SimTaskSet {
+/** CreateTaskSet members DescribeServices/DescribeTaskSets report as given (the simulator does not model them). */
+const TASK_SET_SETTINGS = ["launchType", "capacityProviderStrategy", "platformVersion", "networkConfiguration", "serviceRegistries"] as const;
+
+export function createTaskSet(sim: SimulatorCore, svc: SimService, td: SimTaskDef, scalePercent: number, loadBalancers: LoadBalancerRef[], externalId?: string, settings: Record<string, unknown> = {}): SimTaskSet {
   const id = sim.ids.deploymentId();
   const ts: SimTaskSet = {
     kind: "taskSet",
@@ -369,6 +373,7 @@ export function createTaskSet(sim: SimulatorCore, svc: SimService, td: SimTaskDe
     status: "ACTIVE",
     taskDef: td,
     ...(externalId !== undefined ? { externalId } : {}),
+    settings,
     scalePercent,
     loadBalancers,
     stabilityStatus: "STABILIZING",

@@ -81,6 +81,8 @@ export interface SimTaskSet {
   status: "PRIMARY" | "ACTIVE" | "DRAINING";
   taskDef: SimTaskDef;
   externalId?: string;
+  /** CreateTaskSet's launchType, capacityProviderStrategy, platformVersion, networkConfiguration, serviceRegistries: reported only (views.ts). */
+  settings: Record<string, unknown>;
   scalePercent: number;
   loadBalancers: LoadBalancerRef[];
   stabilityStatus: "STEADY_STATE" | "STABILIZING";

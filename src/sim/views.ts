@@ -155,7 +155,9 @@ export function serviceDefinition(svc: SimService, view: Service = viewService(s
   const onDeployment: Rec = {};
   for (const key of ON_DEPLOYMENT) if (r[key] !== undefined) onDeployment[key] = r[key];
   const strategy = Array.isArray(r["capacityProviderStrategy"]) && r["capacityProviderStrategy"].length ? (r["capacityProviderStrategy"] as unknown[]) : undefined;
-  const launchType = typeof r["launchType"] === "string" ? r["launchType"] : strategy ? undefined : "EC2"; // no cluster default strategy in the simulator
+  // EC2 when neither is given (the simulator's clusters have no default strategy); an EXTERNAL
+  // service's launch settings are its task sets'.
+  const launchType = typeof r["launchType"] === "string" ? r["launchType"] : strategy || svc.controller === "EXTERNAL" ? undefined : "EC2";
   const fargate = launchType === "FARGATE" || (strategy ?? []).some((s) => isRec(s) && typeof s["capacityProvider"] === "string" && s["capacityProvider"].startsWith("FARGATE"));
   const network = isRec(r["networkConfiguration"]) ? r["networkConfiguration"] : undefined;
   if (network && isRec(network["awsvpcConfiguration"])) network["awsvpcConfiguration"] = { assignPublicIp: "DISABLED", ...network["awsvpcConfiguration"] };
@@ -182,7 +184,7 @@ export function serviceDefinition(svc: SimService, view: Service = viewService(s
       maximumPercent: dc.maximumPercent,
       deploymentCircuitBreaker: { enable: dc.deploymentCircuitBreaker?.enable ?? false, rollback: dc.deploymentCircuitBreaker?.rollback ?? false },
     },
-    ...(svc.controller === "EXTERNAL" ? { taskSets: view.taskSets.map((t) => ({ ...t, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt), ...(t.stabilityStatusAt !== undefined ? { stabilityStatusAt: iso(t.stabilityStatusAt) } : {}) })) } : {}),
+    ...(svc.controller === "EXTERNAL" ? { taskSets: view.taskSets.map((t, i) => taskSetRecord(t, svc.taskSets[i]?.settings ?? {})) } : {}),
     deployments: view.deployments.map((d) => ({ ...d, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt), ...(d.status === "PRIMARY" ? structuredClone(onDeployment) : {}) })),
     ...(role ? { roleArn: role.startsWith("arn:") ? role : `arn:aws:iam::${accountOf(svc.arn)}:role/${role}` } : {}),
     events: view.events.map((e) => ({ ...e, createdAt: iso(e.createdAt) })),
@@ -200,6 +202,16 @@ export function serviceDefinition(svc: SimService, view: Service = viewService(s
     enableExecuteCommand: r["enableExecuteCommand"] ?? false,
     availabilityZoneRebalancing: r["availabilityZoneRebalancing"] ?? (daemon ? "DISABLED" : "ENABLED"),
   };
+}
+
+/** A task set as DescribeServices reports it: the view, its CreateTaskSet settings with ECS's defaults, times as ISO strings. */
+function taskSetRecord(t: TaskSet, settings: Rec): Rec {
+  const s = structuredClone(settings);
+  const network = isRec(s["networkConfiguration"]) ? s["networkConfiguration"] : undefined;
+  if (network && isRec(network["awsvpcConfiguration"])) network["awsvpcConfiguration"] = { assignPublicIp: "DISABLED", ...network["awsvpcConfiguration"] };
+  if (s["launchType"] === undefined && s["capacityProviderStrategy"] === undefined) s["launchType"] = "EC2";
+  if (s["launchType"] === "FARGATE" && s["platformVersion"] === undefined) s["platformVersion"] = "LATEST";
+  return { ...t, ...s, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt), ...(t.stabilityStatusAt !== undefined ? { stabilityStatusAt: iso(t.stabilityStatusAt) } : {}) };
 }
 
 /**

@@ -11,7 +11,10 @@ import { main } from "../../src/cli/main.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import { planRepository } from "../../src/cli/plan.ts";
 import { cli } from "../helpers/cli.ts";
-import { engine, type Engine } from "../helpers/engine.ts";
+import { bgSpec, bgWorld, engine, type Engine } from "../helpers/engine.ts";
+import type { LoadedObject } from "../../src/config/load-object.ts";
+import type { DeploySpec } from "../../src/deploy/spec.ts";
+import { describeLiveDefinitions, planFromLive } from "../../src/controller/plan.ts";
 import { cleanupTrees, writeTree } from "../helpers/tree.ts";
 
 const svc = (name: string, over: Record<string, unknown> = {}) => ({ cluster: "apps", serviceName: name, desiredCount: 2, launchType: "EC2", deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } }, ...over });
@@ -122,6 +125,20 @@ describe("flotilla plan", () => {
     const plans = await planRepository((await load(tree())).objects, readOnly(e.sim.portsFactory(), calls));
     assert.deepEqual(plans.map((p) => p.action), ["create", "create"]);
     assert.deepEqual([...new Set(calls)], ["ecs.describeServices"]);
+  });
+
+  it("Given a blue/green service on its green target group, When planned, Then the PRIMARY task set stands in for the service: nothing differs", async () => {
+    const w = await bgWorld();
+    e = w;
+    const asObject = (spec: DeploySpec): LoadedObject => ({ name: spec.object, files: { name: spec.object }, svcdef: spec.svcdef, ...(spec.taskdef ? { taskdef: spec.taskdef } : {}), depdef: spec.depdef, identity: { region: spec.region, cluster: spec.cluster, service: spec.service }, strategy: "bluegreen", sensitive: [], problems: [], valid: true }) as LoadedObject;
+    assert.equal((await w.deploy(bgSpec(w, "web:1"))).phase, "Succeeded");
+    assert.equal((await w.deploy(bgSpec(w, "web:2"))).phase, "Succeeded");
+    assert.deepEqual((await w.taskSets()).filter((t) => t.status === "PRIMARY").map((t) => t.targetGroups), [["web-green"]]);
+    const live = await describeLiveDefinitions(w.sim.ports(), "apps", "web");
+    const same = planFromLive(asObject(bgSpec(w, "web:2")), live);
+    assert.equal(same.action, "none", same.service.text + same.taskDefinition.text);
+    const next = planFromLive(asObject(bgSpec(w, "web:3")), live);
+    assert.deepEqual([next.action, next.service.changed, next.taskDefinition.changes.map((c) => c.path)], ["update", false, ["$.containerDefinitions[0].image"]]);
   });
 
   it("Given an invalid object, When planned, Then it is listed with its first error and the exit code is 1", async () => {
