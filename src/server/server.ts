@@ -3,6 +3,7 @@
  * `app.inject()`, `flotilla serve` calls `listen`). Routes: `/healthz`, `/readyz`, `/metrics`
  * without auth; everything under `/api/v1` with a bearer token (see docs/api.md).
  */
+import { Ajv } from "ajv";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authHook } from "./auth.ts";
 import type { ServerDeps } from "./deps.ts";
@@ -44,9 +45,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
-    // Reject unknown properties instead of silently dropping them; coerce query strings ("10" → 10, one value → array).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
   });
+  // Unknown properties are rejected, never silently dropped. Query strings, params and headers are
+  // text, so they are coerced ("10" → 10, one value → a one-element array); JSON bodies are not
+  // ("42" is not a number, 42 is not a string).
+  const lenient = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: "array", allErrors: false });
+  const strict = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: false, allErrors: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict : lenient).compile(schema));
   const metrics = deps.metrics ?? createMetrics();
   metrics.attach(deps.store, deps.clock);
   app.decorate("metrics", metrics);
