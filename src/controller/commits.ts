@@ -1,0 +1,148 @@
+/**
+ * Which commits to process, in order: from the last processed commit (exclusive) to the branch's
+ * head, along the first-parent chain. No processed commit yet: the head alone, as "every file
+ * added". A last processed commit that is no longer an ancestor of the head (a force-push) is
+ * reported as `rewritten`: never silently skipped, never reprocessed.
+ */
+import { execFile } from "node:child_process";
+import type { Clock } from "../core/clock.ts";
+import { FlotillaError, type Problem } from "../core/problems.ts";
+import { git } from "../config/git.ts";
+import type { Override } from "../store/types.ts";
+import { parseOverrideTrailers } from "./overrides.ts";
+
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  author: { name: string; email: string };
+  /** Author date, epoch ms. */
+  date: number;
+  /** Committer date, epoch ms. */
+  committedAt: number;
+  subject: string;
+  /** The full message (subject, body, trailers). */
+  message: string;
+  /** `Flotilla-Override:` trailers of the message. */
+  overrides: Override[];
+}
+
+export type NewCommits =
+  /** Nothing processed yet: the head alone, every file counting as added. */
+  | { kind: "initial"; head: string; commits: CommitInfo[] }
+  /** Commits after the last processed one, oldest first. */
+  | { kind: "new"; lastProcessed: string; head: string; commits: CommitInfo[] }
+  | { kind: "up-to-date"; head: string }
+  /**
+   * The last processed commit is not an ancestor of the head (`not-ancestor`: history was rewritten,
+   * e.g. a force-push) or no longer exists (`missing`). Nothing is processed; the caller records
+   * and surfaces it, and an operator deploys a commit explicitly to move on.
+   */
+  | { kind: "rewritten"; lastProcessed: string; head: string; reason: "not-ancestor" | "missing" };
+
+const SEP = "\u001f";
+const END = "\u001e";
+const FORMAT = ["%H", "%P", "%an", "%ae", "%at", "%ct", "%s", "%B"].join("%x1f") + "%x1e";
+
+/** Exit code of a git command (0 true, 1 false), for the plumbing commands that answer that way. */
+function gitStatus(cwd: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile("git", args, { cwd }, (err) => {
+      if (!err) return resolve(0);
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === "number") return resolve(code);
+      reject(new FlotillaError({ code: "FLT-GIT-FAILED", message: `git ${args[0]} failed: ${err.message}` }));
+    });
+  });
+}
+
+/** The branch's head in a (mirror) git directory; FLT-GIT-BRANCH-MISSING when the branch is gone. */
+export async function branchHead(gitDir: string, branch: string): Promise<string> {
+  const ref = branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
+  let out = "";
+  try {
+    out = (await git(gitDir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`])).trim();
+  } catch {
+    out = "";
+  }
+  if (!out) {
+    throw new FlotillaError({ code: "FLT-GIT-BRANCH-MISSING", message: `branch ${branch} does not exist in the repository (deleted or renamed?)`, hint: "push the branch again, or point the repository at the branch that now holds the definitions" });
+  }
+  return out;
+}
+
+export async function commitExists(gitDir: string, sha: string): Promise<boolean> {
+  return (await gitStatus(gitDir, ["cat-file", "-e", `${sha}^{commit}`])) === 0;
+}
+
+/** True when `ancestor` is `descendant` or one of its ancestors. */
+export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
+  const status = await gitStatus(gitDir, ["merge-base", "--is-ancestor", ancestor, descendant]);
+  if (status > 1) throw new FlotillaError({ code: "FLT-GIT-UNKNOWN-REVISION", message: `cannot compare ${ancestor.slice(0, 12)} and ${descendant.slice(0, 12)}: one of them is not in the repository` });
+  return status === 0;
+}
+
+function parseCommits(out: string, at: number): CommitInfo[] {
+  const commits: CommitInfo[] = [];
+  for (const record of out.split(END)) {
+    const r = record.replace(/^\n/, "");
+    if (!r) continue;
+    const [sha, parents, name, email, authored, committed, subject, ...body] = r.split(SEP);
+    if (!sha) continue;
+    const message = body.join(SEP).replace(/\n+$/, "");
+    commits.push({
+      sha,
+      parents: parents ? parents.split(" ").filter(Boolean) : [],
+      author: { name: name ?? "", email: email ?? "" },
+      date: Number(authored) * 1000,
+      committedAt: Number(committed) * 1000,
+      subject: subject ?? "",
+      message,
+      overrides: parseOverrideTrailers(message, sha, at),
+    });
+  }
+  return commits;
+}
+
+/** One commit's metadata (and its override trailers, stamped `at`). */
+export async function readCommit(gitDir: string, rev: string, at: number): Promise<CommitInfo> {
+  let out: string;
+  try {
+    out = await git(gitDir, ["log", "-1", "--no-walk", `--format=${FORMAT}`, "--end-of-options", `${rev}^{commit}`]);
+  } catch {
+    throw new FlotillaError({ code: "FLT-GIT-UNKNOWN-REVISION", message: `unknown commit '${rev}'`, hint: "use a commit sha that exists in the repository (after a fetch)" });
+  }
+  const c = parseCommits(out, at)[0];
+  if (!c) throw new FlotillaError({ code: "FLT-GIT-UNKNOWN-REVISION", message: `unknown commit '${rev}'` });
+  return c;
+}
+
+export interface NewCommitsOptions {
+  clock: Pick<Clock, "now">;
+  /** The head to process up to (default: the branch's head in the mirror). */
+  head?: string;
+}
+
+/** The commits to process on `branch` after `lastProcessed`, oldest first (see NewCommits). */
+export async function newCommits(gitDir: string, branch: string, lastProcessed: string | undefined, options: NewCommitsOptions): Promise<NewCommits> {
+  const head = options.head ?? (await branchHead(gitDir, branch));
+  const at = options.clock.now();
+  if (!lastProcessed) return { kind: "initial", head, commits: [await readCommit(gitDir, head, at)] };
+  if (lastProcessed === head) return { kind: "up-to-date", head };
+  if (!(await commitExists(gitDir, lastProcessed))) return { kind: "rewritten", lastProcessed, head, reason: "missing" };
+  if (!(await isAncestor(gitDir, lastProcessed, head))) return { kind: "rewritten", lastProcessed, head, reason: "not-ancestor" };
+  const out = await git(gitDir, ["log", "--reverse", "--first-parent", `--format=${FORMAT}`, `${lastProcessed}..${head}`, "--"]);
+  const commits = parseCommits(out, at);
+  if (commits.length === 0) return { kind: "up-to-date", head };
+  return { kind: "new", lastProcessed, head, commits };
+}
+
+/** The problem a caller records and shows for a `rewritten` result. */
+export function rewrittenProblem(repository: string, branch: string, r: Extract<NewCommits, { kind: "rewritten" }>): Problem {
+  const why = r.reason === "missing" ? `no longer exists in the repository` : `is not an ancestor of the new head ${r.head.slice(0, 12)}`;
+  return {
+    code: "FLT-GIT-HISTORY-REWRITTEN",
+    severity: "error",
+    message: `the history of ${repository} (${branch}) was rewritten: the last processed commit ${r.lastProcessed.slice(0, 12)} ${why}; nothing is deployed until an operator deploys a commit`,
+    hint: `review the new history, then deploy the head by hand (flotilla commit deploy ${repository} ${r.head.slice(0, 12)})`,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * One commit, from changes to "processed": classify what it changes against the previous processed
+ * commit (DESIGN §1), hand the plan to a callback that runs the deployments, then advance the last
+ * processed commit with compare-and-set, so two replicas never both advance it.
+ */
+import { classifyChanges, type ObjectChange } from "../config/changes.ts";
+import type { LoadOptions } from "../config/load-object.ts";
+import type { Clock } from "../core/clock.ts";
+import { maskDocument } from "../plan/mask.ts";
+import { StoreError } from "../store/errors.ts";
+import type { Store } from "../store/store.ts";
+import type { LastCommit, Override } from "../store/types.ts";
+import { readCommit, type CommitInfo } from "./commits.ts";
+
+export interface CommitPlan {
+  repository: string;
+  branch: string;
+  commit: CommitInfo;
+  /** The commit compared against; undefined for a first commit (every file added). */
+  previous: string | undefined;
+  /** Every changed object, sorted by name. */
+  changes: ObjectChange[];
+  /** Shortcuts into `changes`. */
+  deploy: ObjectChange[];
+  delete: ObjectChange[];
+  none: ObjectChange[];
+  /** Overrides for every deployment of this commit (its trailers, plus any given by hand). */
+  overrides: Override[];
+  /** A forced redeploy: objects deploy even when unchanged. */
+  force: boolean;
+}
+
+export interface PlanCommitOptions {
+  repository: string;
+  branch: string;
+  /** The mirror's git directory. */
+  gitDir: string;
+  /** The Flotilla tree inside the repository (null or "" for the root). */
+  subPath?: string | null;
+  /** The previous processed commit; undefined: every file at `commit` counts as added. */
+  previous: string | undefined;
+  /** The commit (as read by newCommits) or a revision to read. */
+  commit: CommitInfo | string;
+  clock: Pick<Clock, "now">;
+  force?: boolean;
+  /** Extra overrides (CLI/API), recorded with the commit's trailers. */
+  overrides?: readonly Override[];
+  load?: Partial<LoadOptions>;
+}
+
+/** What a commit asks for, object by object. Runs nothing. */
+export async function planCommit(options: PlanCommitOptions): Promise<CommitPlan> {
+  const commit = typeof options.commit === "string" ? await readCommit(options.gitDir, options.commit, options.clock.now()) : options.commit;
+  const set = await classifyChanges({
+    gitDir: options.gitDir,
+    subPath: options.subPath,
+    from: options.previous,
+    to: commit.sha,
+    ...(options.force ? { force: true } : {}),
+    ...(options.load ? { load: options.load } : {}),
+  });
+  const overrides = [...commit.overrides];
+  for (const o of options.overrides ?? []) if (!overrides.some((x) => x.name === o.name)) overrides.push(o);
+  return {
+    repository: options.repository,
+    branch: options.branch,
+    commit,
+    previous: set.from,
+    changes: set.changes,
+    deploy: set.changes.filter((c) => c.action === "deploy"),
+    delete: set.changes.filter((c) => c.action === "delete"),
+    none: set.changes.filter((c) => c.action === "none"),
+    overrides,
+    force: options.force ?? false,
+  };
+}
+
+export interface ProcessCommitOptions extends Omit<PlanCommitOptions, "previous"> {
+  store: Store;
+  /** The last processed commit this step starts from (null: none yet). Compared and set atomically. */
+  expectedPrevious: string | null;
+  /** Compare against this commit instead of `expectedPrevious` (e.g. after a force-push whose old commit is gone). */
+  compareWith?: string | null;
+}
+
+export interface ProcessedCommit<R> {
+  plan: CommitPlan;
+  result: R;
+  lastCommit: LastCommit;
+}
+
+/**
+ * Plan the commit, run `deploy(plan)`, then mark the commit processed with compare-and-set.
+ * Refuses (FLT-STORE-CONFLICT) before running anything when another replica already moved the
+ * last processed commit, and again at the end if one moved it meanwhile.
+ */
+export async function processCommit<R>(options: ProcessCommitOptions, deploy: (plan: CommitPlan) => Promise<R>): Promise<ProcessedCommit<R>> {
+  const { store, repository, branch, expectedPrevious } = options;
+  await checkLastCommit(store, repository, branch, expectedPrevious);
+  const previous = options.compareWith === undefined ? expectedPrevious : options.compareWith;
+  const plan = await planCommit({ ...options, previous: previous ?? undefined });
+  const result = await deploy(plan);
+  const lastCommit = await store.setLastCommit(repository, branch, plan.commit.sha, expectedPrevious);
+  return { plan, result, lastCommit };
+}
+
+export async function checkLastCommit(store: Store, repository: string, branch: string, expected: string | null): Promise<void> {
+  const current = (await store.getLastCommit(repository, branch))?.sha ?? null;
+  if (current !== expected) {
+    throw new StoreError(
+      "FLT-STORE-CONFLICT",
+      `the last processed commit of ${repository} (${branch}) is ${current ? current.slice(0, 12) : "none"}, not ${expected ? expected.slice(0, 12) : "none"}: another replica processed it first`,
+    );
+  }
+}
+
+/** A plan as shown by a dry run: rendered definitions on request, sensitive values masked. */
+export interface DryRunObject {
+  object: string;
+  action: ObjectChange["action"];
+  reason: ObjectChange["reason"];
+  description: string;
+  files: ObjectChange["files"];
+  identity?: ObjectChange["identity"];
+  problems: ObjectChange["problems"];
+  rendered?: { svcdef: unknown; taskdef: unknown; depdef: unknown };
+}
+
+export interface DryRunResult {
+  repository: string;
+  branch: string;
+  commit: Omit<CommitInfo, "message"> & { message: string };
+  previous: string | undefined;
+  force: boolean;
+  /** Whether deploying this commit would also mark it processed (it lies ahead of the last processed one on the branch). */
+  advances: boolean;
+  overrides: Override[];
+  objects: DryRunObject[];
+}
+
+export function describePlan(plan: CommitPlan, options: { render?: boolean; advances: boolean }): DryRunResult {
+  const objects = plan.changes.map((c): DryRunObject => {
+    const sensitive = c.loaded?.sensitive ?? [];
+    const out: DryRunObject = {
+      object: c.object,
+      action: c.action,
+      reason: c.reason,
+      description: c.description,
+      files: c.files,
+      problems: c.problems.map((p) => ({ ...p, message: maskDocument(p.message, { sensitive }) as string })),
+      ...(c.identity ? { identity: c.identity } : {}),
+    };
+    if (options.render && c.loaded) {
+      out.rendered = {
+        svcdef: c.loaded.svcdef ? maskDocument(c.loaded.svcdef, { sensitive }) : null,
+        taskdef: c.loaded.taskdef ? maskDocument(c.loaded.taskdef, { sensitive }) : null,
+        depdef: maskDocument(c.loaded.depdef, { sensitive }),
+      };
+    }
+    return out;
+  });
+  return { repository: plan.repository, branch: plan.branch, commit: plan.commit, previous: plan.previous, force: plan.force, advances: options.advances, overrides: plan.overrides, objects };
+}
+
