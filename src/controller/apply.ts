@@ -49,7 +49,7 @@ export interface ApplyResult {
 
 /** What the desired state asks for, object by object, without changing anything. */
 export async function decide(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "aws" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete" | "force">): Promise<Decision[]> {
-  const selected = options.only?.length ? objects.filter((o) => options.only!.includes(o.name)) : objects;
+  const selected = options.only?.length ? objects.filter((o) => options.only!.some((p) => matchesObject(o.name, p))) : objects;
   const decisions = await mapBounded(selected, 16, (o) => decideObject(o, options));
   const deletes = options.only?.length ? [] : await removedObjects(objects, options.store);
   if (deletes.length) {
@@ -140,4 +140,10 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
     return options.runner.run(created);
   });
   return { decisions, deployments, resumed };
+}
+
+/** `--object` takes an object name or a path prefix of several (`dev/` selects every dev object). */
+export function matchesObject(name: string, selector: string): boolean {
+  const s = selector.replace(/\/+$/, "");
+  return name === s || name.startsWith(`${s}/`);
 }

@@ -123,6 +123,14 @@ describe("apply", () => {
     assert.equal(confirmed.deployments.filter((d) => d.strategy === "delete" && d.phase === "Succeeded").length, 3);
   });
 
+  it("--object selects by name or by path prefix", async () => {
+    e = await engine();
+    const dir = writeTree({ "dev/a/a_svcdef.json": svc("a"), "dev/a/a_taskdef.json": task("a", "nginx:1"), "prod/b/b_svcdef.json": svc("b"), "prod/b/b_taskdef.json": task("b", "nginx:1") });
+    assert.deepEqual(actions(await run(dir, { only: ["dev/"] })), { "dev/a/a": "create" });
+    assert.deepEqual(actions(await run(dir, { only: ["prod/b/b"] })), { "prod/b/b": "create" });
+    assert.deepEqual(actions(await run(dir, { only: ["prod/b"] })), { "prod/b/b": "none" });
+  });
+
   it("Given an invalid object, Then it fails alone and the others deploy", async () => {
     e = await engine();
     const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": { ...svc("b"), desiredCont: 1 } });
