@@ -5,6 +5,7 @@ import { parseOverrideNames } from "../controller/overrides.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
+import { deploymentRecord } from "../store/record.ts";
 import type { Deployment } from "../store/types.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
@@ -97,24 +98,5 @@ function printDecisions(io: CliIO, decisions: readonly Decision[], dryRun: boole
   }
 }
 
-/** The deployment record as `--output json` prints it. */
-export function record(d: Deployment) {
-  return {
-    id: d.id,
-    object: d.object,
-    strategy: d.strategy,
-    region: d.region,
-    cluster: d.cluster,
-    service: d.service,
-    phase: d.phase,
-    reason: d.reason,
-    message: d.message,
-    failedTasks: d.counts.failed,
-    counts: d.counts,
-    oldTaskDefinitionArn: d.oldTaskDefinitionArn,
-    newTaskDefinitionArn: d.newTaskDefinitionArn,
-    commitSha: d.commitSha,
-    createdAt: new Date(d.createdAt).toISOString(),
-    finishedAt: d.finishedAt ? new Date(d.finishedAt).toISOString() : null,
-  };
-}
+/** The deployment record as `--output json` prints it (shared with the HTTP API: src/store/record.ts). */
+export const record = deploymentRecord;

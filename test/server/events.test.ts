@@ -132,7 +132,7 @@ describe("API: server-sent events", () => {
     const d = await h.store.createDeployment(newDeployment());
     const res = await fetch(`${address}/api/v1/events`, { headers: { authorization: `Bearer ${h.reader}` } });
     assert.equal(res.status, 200);
-    const reader = res.body!.getReader();
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let text = "";
     const read = async (until: RegExp) => {
