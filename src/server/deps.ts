@@ -3,9 +3,10 @@
  * --simulator`) can wire anything behind it. The server itself only reads and writes the store;
  * everything that touches Git goes through `ControllerPort`, the seam to `src/controller/`.
  */
+import type { Clock } from "../core/clock.ts";
 import type { MetricsSink } from "../core/metrics.ts";
 import type { Problem } from "../core/problems.ts";
-import type { Store, StoreClock } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
 import type { Deployment, Repository } from "../store/types.ts";
 import type { DeploymentEventBus } from "./events.ts";
 import type { PromMetrics } from "./metrics.ts";
@@ -97,7 +98,7 @@ export interface ControllerPort {
 export interface ServerDeps {
   store: Store;
   /** Time for SSE polling, heartbeats and ages (a VirtualClock in tests). */
-  clock: StoreClock & { sleep(ms: number, signal?: AbortSignal): Promise<void> };
+  clock: Clock;
   /** Absent: the commit and rollback routes answer 503 FLT-API-UNAVAILABLE (e.g. an API over a store only). */
   controller?: ControllerPort;
   /** Defaults to a fresh prom-client registry (`createMetrics()`); pass the one the engine reports to. */
