@@ -1,6 +1,7 @@
 /**
  * One persistent bare mirror per registered repository, under `<dataDir>/mirrors/<safe-name>.git`:
- * `git clone --mirror` the first time, `git fetch --prune` after, never a re-clone.
+ * made once (a bare repository whose origin fetches every branch and tag, as `git clone --mirror`
+ * would, minus the host's pull-request refs), then `git fetch --prune`: never a re-clone.
  *
  * Credentials reach git through git's own mechanisms, from the repository's reference (never the
  * secret itself): `env` — a token in an environment variable, handed over by an inline credential
@@ -151,6 +152,12 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * What a mirror fetches: branches and tags, force-updated and pruned like `git clone --mirror`, but
+ * not the host's other refs (GitHub's `refs/pull/*` can be thousands of refs of unmerged, foreign code).
+ */
+export const MIRROR_REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"] as const;
+
 /** A repository's bare mirror. Syncs of one mirror never overlap within a process. */
 export class Mirror {
   readonly gitDir: string;
@@ -171,7 +178,18 @@ export class Mirror {
     return isRemoteUrl(url) || url.startsWith("file:") ? url : path.resolve(url);
   }
 
-  /** Clone the mirror the first time, fetch (with prune) after. */
+  /** Point the mirror's `origin` at the registered URL with the mirror refspecs (the URL may have changed since). */
+  private async configure(gitDir: string, git: (args: string[], cwd: string) => Promise<string>): Promise<void> {
+    const get = (key: string) => git(["config", "--get-all", key], gitDir).then((o) => o.split("\n").filter(Boolean), () => [] as string[]);
+    if ((await get("remote.origin.url"))[0] !== this.remote) await git(["config", "remote.origin.url", this.remote], gitDir);
+    const specs = await get("remote.origin.fetch");
+    if (specs.join("\n") !== MIRROR_REFSPECS.join("\n")) {
+      if (specs.length) await git(["config", "--unset-all", "remote.origin.fetch"], gitDir);
+      for (const spec of MIRROR_REFSPECS) await git(["config", "--add", "remote.origin.fetch", spec], gitDir);
+    }
+  }
+
+  /** Make the mirror the first time (init + fetch), fetch with prune after; never a re-clone. */
   sync(): Promise<SyncResult> {
     const next = this.tail.then(() => this.syncNow());
     this.tail = next.catch(() => undefined);
@@ -181,19 +199,20 @@ export class Mirror {
   private async syncNow(): Promise<SyncResult> {
     const auth = await gitAuth(this.repository.credentials, this.repository.url, this.env);
     const what = `fetching repository ${this.repository.name} (${redact(this.repository.url)})`;
+    const git = (args: string[], cwd: string) => runGit(args, { cwd, auth, env: this.env, what });
     if (await exists(path.join(this.gitDir, "HEAD"))) {
-      // The registered URL may have changed since the clone; the mirror follows it.
-      const current = (await runGit(["config", "--get", "remote.origin.url"], { cwd: this.gitDir, auth, env: this.env, what }).catch(() => "")).trim();
-      if (current !== this.remote) await runGit(["remote", "set-url", "origin", this.remote], { cwd: this.gitDir, auth, env: this.env, what });
-      await runGit(["fetch", "--prune", "--quiet", "origin"], { cwd: this.gitDir, auth, env: this.env, what });
+      await this.configure(this.gitDir, git);
+      await git(["fetch", "--prune", "--quiet", "origin"], this.gitDir);
       return { created: false, gitDir: this.gitDir };
     }
-    // Clone beside the final place and rename, so a crash never leaves half a mirror that looks whole.
+    // Made beside the final place and renamed, so a crash never leaves half a mirror that looks whole.
     await mkdir(path.dirname(this.gitDir), { recursive: true });
     const temp = `${this.gitDir}.partial`;
     await rm(temp, { recursive: true, force: true });
     try {
-      await runGit(["clone", "--mirror", "--quiet", "--", this.remote, temp], { auth, env: this.env, what });
+      await git(["init", "--quiet", "--bare", "--", temp], path.dirname(this.gitDir));
+      await this.configure(temp, git);
+      await git(["fetch", "--prune", "--quiet", "origin"], temp);
       await rm(this.gitDir, { recursive: true, force: true });
       await rename(temp, this.gitDir);
     } catch (e) {

@@ -146,6 +146,10 @@ export class KeyedQueue {
     });
     return next;
   }
+  /** Settles once every task queued so far has finished. */
+  async idle(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  }
   /** True while a task for the key runs or waits. */
   busy(key: string): boolean {
     return this.tails.has(key);
@@ -208,10 +212,10 @@ export interface WebhookRequest {
   rawBody: string | Uint8Array;
 }
 
-export type WebhookOutcome = "queued" | "bad-signature" | "disabled" | "duplicate" | "ping" | "not-a-push" | "not-a-branch" | "no-match" | "already-processed" | "invalid";
+export type WebhookOutcome = "stopping" | "queued" | "bad-signature" | "disabled" | "duplicate" | "ping" | "not-a-push" | "not-a-branch" | "no-match" | "already-processed" | "invalid";
 
 export interface WebhookResult {
-  /** The HTTP status to answer with: 401 bad signature, 400 malformed, 404 disabled, 202 queued, 200 otherwise. */
+  /** The HTTP status to answer with: 401 bad signature, 400 malformed, 404 disabled, 503 shutting down, 202 queued, 200 otherwise. */
   status: number;
   outcome: WebhookOutcome;
   message: string;
@@ -241,6 +245,7 @@ export class GitSources {
   private readonly reported = new Map<string, string>();
   private readonly loops = new Map<string, Promise<void>>();
   private polling: AbortController | undefined;
+  private stopping = false;
   private refresher: Promise<void> | undefined;
 
   constructor(options: GitSourcesOptions) {
@@ -274,6 +279,7 @@ export class GitSources {
 
   /** Fetch and process every new commit, in order. Triggers that arrive while one waits share it. */
   sync(name: string, trigger: Trigger = "poll"): Promise<SyncOutcome> {
+    if (this.stopping && trigger !== "poll") return Promise.reject(new FlotillaError({ code: "FLT-CONTROLLER-STOPPING", message: "the controller is shutting down" }));
     const waiting = this.queued.get(name);
     if (waiting) return waiting;
     const p = this.queue.run(name, () => {
@@ -366,7 +372,7 @@ export class GitSources {
         try {
           await this.refresh();
         } catch (e) {
-          this.emit({ type: "sync-failed", repository: "*", code: isFlotillaError(e) ? e.code : "FLT-INTERNAL", message: e instanceof Error ? e.message : String(e) });
+          this.failed("*", e);
         }
         try {
           await this.options.clock.sleep(refreshEvery, ac.signal);
@@ -390,27 +396,39 @@ export class GitSources {
 
   private async pollLoop(name: string, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const repo = await this.options.store.getRepository(name);
-      if (!repo) return; // removed
+      let interval = 60_000;
       try {
+        const repo = await this.options.store.getRepository(name);
+        if (!repo) return; // removed
+        interval = repo.pollIntervalSeconds * 1000;
         await this.sync(name, "poll");
       } catch (e) {
-        this.emit({ type: "sync-failed", repository: name, code: isFlotillaError(e) ? e.code : "FLT-INTERNAL", message: e instanceof Error ? e.message : String(e) });
+        this.failed(name, e);
       }
       try {
-        await this.options.clock.sleep(repo.pollIntervalSeconds * 1000, signal);
+        await this.options.clock.sleep(interval, signal);
       } catch {
         return;
       }
     }
   }
 
-  /** Stop polling and wait for the loops (and the syncs they run) to end. */
+  private failed(repository: string, e: unknown): void {
+    this.emit({ type: "sync-failed", repository, code: isFlotillaError(e) ? e.code : "FLT-INTERNAL", message: e instanceof Error ? e.message : String(e) });
+  }
+
+  /**
+   * Stop taking work (polls end, webhooks answer 503, manual deploys are refused) and wait for
+   * what is running or queued to finish. The last processed commit is in the store; a restart
+   * carries on from it.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.polling?.abort();
     this.polling = undefined;
     await this.refresher;
     await Promise.all([...this.loops.values()]);
+    await this.queue.idle();
   }
 
   // -- (b) GitHub push webhooks ----------------------------------------------------------------
@@ -418,6 +436,7 @@ export class GitSources {
   /** Verify, de-duplicate and queue a GitHub webhook delivery. Never throws for a bad request. */
   async handleGithubWebhook(request: WebhookRequest): Promise<WebhookResult> {
     const result = (status: number, outcome: WebhookOutcome, message: string, repositories: string[] = [], done: Promise<void> = Promise.resolve()): WebhookResult => ({ status, outcome, message, repositories, done });
+    if (this.stopping) return result(503, "stopping", "the controller is shutting down; GitHub will show the delivery as failed and the next poll catches up");
     const secret = this.options.webhookSecret;
     if (!secret) return result(404, "disabled", "webhooks are not enabled (no webhook secret configured)");
     if (!verifyGithubSignature(secret, request.rawBody, header(request.headers, "x-hub-signature-256"))) {
@@ -447,7 +466,7 @@ export class GitSources {
       toSync.map((name) =>
         this.sync(name, "webhook").then(
           () => undefined,
-          (e: unknown) => this.emit({ type: "sync-failed", repository: name, code: isFlotillaError(e) ? e.code : "FLT-INTERNAL", message: e instanceof Error ? e.message : String(e) }),
+          (e: unknown) => this.failed(name, e),
         ),
       ),
     ).then(() => undefined);
@@ -476,6 +495,7 @@ export class GitSources {
    * operator moves on after a force-push; an older commit deploys without moving the marker back.
    */
   deployCommit(name: string, rev: string, options: { force?: boolean; overrides?: readonly Override[] } = {}): Promise<ManualDeployResult> {
+    if (this.stopping) return Promise.reject(new FlotillaError({ code: "FLT-CONTROLLER-STOPPING", message: "the controller is shutting down", hint: "retry once it has restarted" }));
     return this.queue.run(name, async () => {
       const repo = await this.repository(name);
       const outcome = await this.withLease(repo, async (): Promise<ManualDeployResult> => {

@@ -62,6 +62,7 @@ export const PROBLEM_CODES = {
   // The controller
   "FLT-WEBHOOK-PAYLOAD": "A webhook body is not a well-formed GitHub push event.",
   "FLT-CONTROLLER-BUSY": "Another replica is processing the repository right now.",
+  "FLT-CONTROLLER-STOPPING": "The controller is shutting down and takes no new work; retry once it has restarted.",
   // The store
   "FLT-STORE-CONFLICT": "Someone else changed the record first (optimistic concurrency); re-read and retry.",
   "FLT-STORE-NOT-FOUND": "No such record in the store.",

@@ -53,6 +53,18 @@ describe("mirrors: one bare mirror per repository, cloned once, fetched after", 
     assert.throws(() => execFileSync("git", ["rev-parse", "--verify", "--quiet", "refs/heads/feature"], { cwd: m.gitDir, stdio: "pipe" }));
   });
 
+  it("mirrors every branch and tag, but not the host's pull-request refs", async () => {
+    const r = remote();
+    const sha = r.push({ "a.txt": "a" });
+    r.push({ "b.txt": "b" }, "other branch", "release");
+    r.work.git("tag", "v1", sha);
+    r.work.git("push", "-q", "origin", "v1", `${sha}:refs/pull/1/head`);
+    const m = new Mirror({ name: "apps", url: r.bare, credentials: null }, { dataDir: tempDir() });
+    await m.sync();
+    const refs = execFileSync("git", ["for-each-ref", "--format=%(refname)"], { cwd: m.gitDir, encoding: "utf8" }).trim().split("\n");
+    assert.deepEqual(refs.sort(), ["refs/heads/main", "refs/heads/release", "refs/tags/v1"]);
+  });
+
   it("given a repository whose URL changed, when synced, then the mirror follows the new URL", async () => {
     const a = remote();
     a.push({ "a.txt": "a" });
@@ -139,7 +151,8 @@ describe("credentials through git's own mechanisms", () => {
     await m.sync();
     await m.sync();
     const recorded = readFileSync(log, "utf8");
-    assert.match(recorded, /clone --mirror/);
+    assert.match(recorded, /init --quiet --bare/);
+    assert.doesNotMatch(recorded, /\bclone\b/);
     assert.match(recorded, /fetch --prune/);
     assert.ok(!recorded.includes(TOKEN), "the token never appears in argv");
     assert.ok(!recorded.split("\n").includes("0"), "every git call ran with GIT_TERMINAL_PROMPT=0");

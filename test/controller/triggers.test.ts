@@ -329,4 +329,23 @@ describe("triggers (real git, local bare remotes)", () => {
     assert.equal((await h.sources.sync("apps")).kind, "processed");
     assert.ok(await h.store.acquireLease(repositoryLeaseKey("apps", "main"), "replica-2", 60_000), "released after the sync");
   });
+
+  it("stop: takes no new work, and waits for the sync in flight to finish and record its commit", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const h = await harness({ handler: () => gate });
+    const c1 = h.r.push(rollingObject("a/a", "a"));
+    const inFlight = h.sources.sync("apps", "webhook");
+    await h.handledSha(c1);
+    let stopped = false;
+    const stopping = h.sources.stop().then(() => (stopped = true));
+    const hook = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c1), "late"));
+    assert.deepEqual([hook.status, hook.outcome], [503, "stopping"]);
+    await assert.rejects(h.sources.deployCommit("apps", c1), (e: { code?: string }) => e.code === "FLT-CONTROLLER-STOPPING");
+    assert.equal(stopped, false, "still waiting for the deployment");
+    release();
+    await stopping;
+    assert.equal((await inFlight).kind, "processed");
+    assert.equal(await last(h), c1);
+  });
 });
