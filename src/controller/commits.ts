@@ -7,7 +7,8 @@
 import { execFile } from "node:child_process";
 import type { Clock } from "../core/clock.ts";
 import { FlotillaError, type Problem } from "../core/problems.ts";
-import { git } from "../config/git.ts";
+import { classifyFile, type FileKind } from "../config/discover.ts";
+import { diffCommits, git, listTree, resolveRevision, type FileChange } from "../config/git.ts";
 import type { Override } from "../store/types.ts";
 import { parseOverrideTrailers } from "./overrides.ts";
 
@@ -145,4 +146,52 @@ export function rewrittenProblem(repository: string, branch: string, r: Extract<
     message: `the history of ${repository} (${branch}) was rewritten: the last processed commit ${r.lastProcessed.slice(0, 12)} ${why}; nothing is deployed until an operator deploys a commit`,
     hint: `review the new history, then deploy the head by hand (flotilla commit deploy ${repository} ${r.head.slice(0, 12)})`,
   };
+}
+
+export interface BranchCommit extends CommitInfo {
+  /** At or before the last processed commit (reachable from it). */
+  processed: boolean;
+}
+
+/** The branch's commits along the first parent, newest first, at most `limit`, each marked processed or not. */
+export async function listBranchCommits(gitDir: string, branch: string, options: { limit: number; lastProcessed?: string | undefined; clock: Pick<Clock, "now"> }): Promise<BranchCommit[]> {
+  const head = await branchHead(gitDir, branch);
+  const limit = Math.max(1, Math.floor(options.limit));
+  const commits = parseCommits(await git(gitDir, ["log", "--first-parent", `-n${limit}`, `--format=${FORMAT}`, head, "--"]), options.clock.now());
+  const last = options.lastProcessed;
+  if (!last || !(await commitExists(gitDir, last))) return commits.map((c) => ({ ...c, processed: false }));
+  const unprocessed = new Set((await git(gitDir, ["rev-list", `${last}..${head}`])).split("\n").filter(Boolean));
+  return commits.map((c) => ({ ...c, processed: !unprocessed.has(c.sha) }));
+}
+
+export interface CommitFile {
+  /** Relative to the repository's sub-path. */
+  path: string;
+  object: string;
+  kind: FileKind;
+  /** Against the commit's first parent; `unchanged` for files it did not touch. */
+  change: "added" | "modified" | "deleted" | "unchanged";
+}
+
+/** The Flotilla files of a commit (below `subPath`), with how the commit changed each, sorted by path. */
+export async function commitFiles(gitDir: string, rev: string, subPath?: string | null): Promise<CommitFile[]> {
+  const sha = await resolveRevision(gitDir, rev);
+  const prefix = subPath ? subPath.replace(/^\/+|\/+$/g, "") + "/" : "";
+  const inside = (p: string) => (prefix ? (p.startsWith(prefix) ? p.slice(prefix.length) : undefined) : p);
+  const parent = (await git(gitDir, ["rev-list", "--parents", "-n", "1", sha])).trim().split(" ")[1];
+  const changes = new Map<string, FileChange["status"]>();
+  if (parent) for (const c of await diffCommits(gitDir, parent, sha)) changes.set(c.path, c.status);
+  const files = new Map<string, CommitFile["change"]>();
+  for (const p of (await listTree(gitDir, sha)).keys()) {
+    const s = parent ? changes.get(p) : "A";
+    files.set(p, s === "A" ? "added" : s === "M" ? "modified" : "unchanged");
+  }
+  for (const [p, s] of changes) if (s === "D") files.set(p, "deleted");
+  const out: CommitFile[] = [];
+  for (const [p, change] of files) {
+    const rel = inside(p);
+    const c = rel === undefined ? undefined : classifyFile(rel);
+    if (c && rel !== undefined) out.push({ path: rel, object: c.object, kind: c.kind, change });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -133,8 +133,10 @@ export class RecentDeliveries {
 /** Runs tasks one at a time per key, in the order given. */
 export class KeyedQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly counts = new Map<string, number>();
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(key) ?? Promise.resolve();
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     const next = prev.then(task, task);
     const tail = next.then(
       () => undefined,
@@ -142,9 +144,16 @@ export class KeyedQueue {
     );
     this.tails.set(key, tail);
     void tail.then(() => {
+      const n = (this.counts.get(key) ?? 1) - 1;
+      if (n > 0) this.counts.set(key, n);
+      else this.counts.delete(key);
       if (this.tails.get(key) === tail) this.tails.delete(key);
     });
     return next;
+  }
+  /** Tasks for the key running or waiting. */
+  depth(key: string): number {
+    return this.counts.get(key) ?? 0;
   }
   /** Settles once every task queued so far has finished. */
   async idle(): Promise<void> {
@@ -275,6 +284,11 @@ export class GitSources {
     const r = await this.options.store.getRepository(name);
     if (!r) throw new StoreError("FLT-STORE-NOT-FOUND", `no repository named ${name}`);
     return r;
+  }
+
+  /** Syncs and manual deploys of the repository running or waiting (for queue positions and metrics). */
+  queueDepth(name: string): number {
+    return this.queue.depth(name);
   }
 
   /** Fetch and process every new commit, in order. Triggers that arrive while one waits share it. */

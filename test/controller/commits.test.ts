@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { branchHead, isAncestor, newCommits, readCommit, rewrittenProblem } from "../../src/controller/commits.ts";
+import { branchHead, commitFiles, isAncestor, listBranchCommits, newCommits, readCommit, rewrittenProblem } from "../../src/controller/commits.ts";
 import { Mirror } from "../../src/controller/mirror.ts";
 import { VirtualClock } from "../../src/core/clock.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
@@ -129,5 +129,35 @@ describe("new commits, in order, from the last processed one", () => {
     assert.equal(await isAncestor(m.gitDir, b, a), false);
     await assert.rejects(readCommit(m.gitDir, "f".repeat(40), 0), (e: { code?: string }) => e.code === "FLT-GIT-UNKNOWN-REVISION");
     assert.equal(execFileSync("git", ["rev-parse", "--is-bare-repository"], { cwd: m.gitDir, encoding: "utf8" }).trim(), "true");
+  });
+
+  it("lists the branch newest first, marking what is processed", async () => {
+    const { r, m } = setup();
+    const a = r.push({ "a.txt": "1" }, "a");
+    const b = r.push({ "a.txt": "2" }, "b");
+    const c = r.push({ "a.txt": "3" }, "c");
+    await m.sync();
+    const listed = await listBranchCommits(m.gitDir, "main", { limit: 10, lastProcessed: b, clock });
+    assert.deepEqual(listed.map((x) => [x.sha, x.processed]), [[c, false], [b, true], [a, true]]);
+    assert.deepEqual((await listBranchCommits(m.gitDir, "main", { limit: 2, clock })).map((x) => [x.subject, x.processed]), [["c", false], ["b", false]]);
+  });
+
+  it("lists a commit's Flotilla files below the sub-path, with how the commit changed each", async () => {
+    const { r, m } = setup();
+    const first = r.push({ ...rollingObject("ecs/a/a", "a"), ...rollingObject("ecs/b/b", "b"), "ecs/README.md": "x", "other/c/c_svcdef.json": {} });
+    r.work.write({ "ecs/a/a_input.json": { x: 1 } });
+    r.work.remove("ecs/b/b_taskdef.json");
+    const second = r.work.commit("second");
+    r.work.git("push", "-q", "origin", "HEAD:refs/heads/main");
+    await m.sync();
+    assert.deepEqual((await commitFiles(m.gitDir, second, "ecs")).map((f) => `${f.path} ${f.object} ${f.kind} ${f.change}`), [
+      "a/a_input.json a/a input added",
+      "a/a_svcdef.json a/a svcdef unchanged",
+      "a/a_taskdef.json a/a taskdef unchanged",
+      "b/b_svcdef.json b/b svcdef unchanged",
+      "b/b_taskdef.json b/b taskdef deleted",
+    ]);
+    assert.ok((await commitFiles(m.gitDir, first.slice(0, 10), "ecs/")).every((f) => f.change === "added"));
+    assert.equal((await commitFiles(m.gitDir, first)).length, 5, "without a sub-path, the whole repository");
   });
 });

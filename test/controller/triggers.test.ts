@@ -312,9 +312,11 @@ describe("triggers (real git, local bare remotes)", () => {
     const second = h.sources.sync("apps", "webhook");
     const third = h.sources.sync("apps", "poll");
     assert.equal(second, third, "a waiting sync is shared");
+    assert.equal(h.sources.queueDepth("apps"), 2, "one running, one waiting");
     release();
     await Promise.all([first, second]);
     assert.equal(most, 1);
+    assert.equal(h.sources.queueDepth("apps"), 0);
     assert.deepEqual(h.handled.map((c) => c.plan.commit.sha), [c1, c2]);
   });
 
