@@ -1,6 +1,7 @@
 /** Apply 1,000 rolling services on the simulator (virtual time): wall time, AWS calls, peak memory. */
 import type { AwsPortsFactory } from "../src/aws/ports.ts";
 import { countingPorts, total } from "./counting.ts";
+import { resilientPorts } from "../src/aws/resilient.ts";
 import { depdefSchema } from "../src/config/depdef.ts";
 import type { LoadedObject } from "../src/config/load-object.ts";
 import { apply } from "../src/controller/apply.ts";
@@ -45,7 +46,8 @@ export default async function (): Promise<BenchFigure[]> {
   const sim = new Simulator({ clock, throttling: false });
   sim.addCluster("apps");
   const calls = new Map<string, number>();
-  const ports = countingPorts(sim.ports(), calls);
+  // Count what reaches "AWS": beneath the batching, rate limiting and retries every caller uses.
+  const ports = resilientPorts(countingPorts(sim.ports(), calls), { clock });
   const aws: AwsPortsFactory = () => ports;
   const store = await openSqliteStore({ path: ":memory:", clock });
   const runner = new Runner({ store, aws, clock });
