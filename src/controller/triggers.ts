@@ -306,7 +306,7 @@ export class GitSources {
 
   private async syncNow(name: string, trigger: Trigger): Promise<SyncOutcome> {
     const repo = await this.repository(name);
-    return this.withLease(repo, async () => {
+    return this.withLease(repo, async (lease) => {
       const gitDir = await this.fetch(repo);
       let last = (await this.options.store.getLastCommit(repo.name, repo.branch))?.sha;
       const found = await newCommits(gitDir, repo.branch, last, { clock: this.options.clock });
@@ -322,6 +322,7 @@ export class GitSources {
       this.reported.delete(repo.name);
       const done: string[] = [];
       for (const commit of found.commits) {
+        if (lease.lost) break; // another replica may own the repository now: leave the rest to it
         const processed = await processCommit(
           { store: this.options.store, repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit, expectedPrevious: last ?? null, clock: this.options.clock, ...(this.options.load ? { load: this.options.load } : {}) },
           (plan) => this.options.handler({ repository: repo, gitDir, plan, trigger }),
@@ -341,7 +342,7 @@ export class GitSources {
   }
 
   /** Hold the repository's lease while `fn` runs, renewing it; another replica holding it ⇒ held-elsewhere. */
-  private async withLease<T>(repo: Repository, fn: () => Promise<T>): Promise<T | { kind: "held-elsewhere"; holder: string | undefined }> {
+  private async withLease<T>(repo: Repository, fn: (lease: { lost: boolean }) => Promise<T>): Promise<T | { kind: "held-elsewhere"; holder: string | undefined }> {
     const { store, clock, holder } = this.options;
     const ttl = this.options.leaseTtlMs ?? 60_000;
     const key = repositoryLeaseKey(repo.name, repo.branch);
@@ -351,6 +352,7 @@ export class GitSources {
       return { kind: "held-elsewhere", holder: other };
     }
     const stop = new AbortController();
+    const lease = { lost: false };
     const renewing = (async () => {
       while (!stop.signal.aborted) {
         try {
@@ -358,18 +360,21 @@ export class GitSources {
         } catch {
           return;
         }
-        if (!(await store.renewLease(key, holder, ttl))) {
+        // A store error counts as lost: compare-and-set still guards the last commit.
+        const renewed = await store.renewLease(key, holder, ttl).catch(() => undefined);
+        if (!renewed) {
+          lease.lost = true;
           this.emit({ type: "lease-lost", repository: repo.name });
           return;
         }
       }
     })();
     try {
-      return await fn();
+      return await fn(lease);
     } finally {
       stop.abort();
       await renewing;
-      await store.releaseLease(key, holder);
+      await store.releaseLease(key, holder).catch(() => false);
     }
   }
 

@@ -350,4 +350,28 @@ describe("triggers (real git, local bare remotes)", () => {
     assert.equal((await inFlight).kind, "processed");
     assert.equal(await last(h), c1);
   });
+
+  it("a replica that loses its lease mid-sync stops before the next commit", async () => {
+    const key = repositoryLeaseKey("apps", "main");
+    let steal = false;
+    const h = await harness({
+      handler: async () => {
+        if (!steal) return;
+        // Another replica takes over (our lease expired), then our renewal comes due and fails.
+        await h.store.releaseLease(key, "replica-1");
+        await h.store.acquireLease(key, "replica-2", 60_000);
+        await h.clock.advance(20_000);
+      },
+    });
+    const c1 = h.r.push(rollingObject("a/a", "a"));
+    await h.sources.sync("apps");
+    const c2 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 2 }) });
+    h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 3 }) });
+    steal = true;
+    const outcome = await h.sources.sync("apps");
+    assert.deepEqual(outcome.kind === "processed" && outcome.commits, [c2]);
+    assert.ok(h.events.some((e) => e.type === "lease-lost"));
+    assert.deepEqual(h.handled.map((c) => c.plan.commit.sha), [c1, c2]);
+    assert.equal((await h.store.getLease(key))?.holder, "replica-2", "our release does not free the other replica's lease");
+  });
 });
