@@ -78,7 +78,9 @@ function shellQuote(s: string): string {
  * FLT-GIT-CREDENTIALS when the reference cannot be resolved (an unset variable, a missing file).
  */
 export async function gitAuth(ref: CredentialsRef | null, url: string, env: NodeJS.ProcessEnv = process.env): Promise<GitAuth> {
-  const auth: GitAuth = { env: { GIT_TERMINAL_PROMPT: "0" }, config: [], secrets: [] };
+  // No prompt of any kind: not on a terminal, and not through an askpass program the host may set
+  // (an empty GIT_ASKPASS stops git's askpass lookup; it does not fall through to SSH_ASKPASS).
+  const auth: GitAuth = { env: { GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "" }, config: [], secrets: [] };
   // Never wait for a passphrase or a host-key answer: fail instead.
   if (!env["GIT_SSH_COMMAND"]) auth.env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new";
   if (!ref) return auth;

@@ -176,8 +176,14 @@ describe("credentials through git's own mechanisms", () => {
 
       const wrong = new Mirror({ name: "other", url, credentials: { kind: "env", name: "REPO_TOKEN" } }, { dataDir: tempDir(), env: { ...env, REPO_TOKEN: "wrong-token-value" } });
       await assert.rejects(wrong.sync(), (e: { code?: string; message: string }) => e.code === "FLT-GIT-AUTH" && !e.message.includes("wrong-token-value"));
-      const none = new Mirror({ name: "none", url, credentials: null }, { dataDir: tempDir(), env });
+      // A host askpass program must never be asked (it could hang on a GUI prompt).
+      const bin = tempDir();
+      const marker = path.join(bin, "asked");
+      writeFileSync(path.join(bin, "askpass"), `#!/bin/sh\ntouch '${marker}'\necho nope\n`);
+      chmodSync(path.join(bin, "askpass"), 0o755);
+      const none = new Mirror({ name: "none", url, credentials: null }, { dataDir: tempDir(), env: { ...env, GIT_ASKPASS: path.join(bin, "askpass"), SSH_ASKPASS: path.join(bin, "askpass") } });
       await assert.rejects(none.sync(), (e: { code?: string }) => e.code === "FLT-GIT-AUTH");
+      assert.equal(existsSync(marker), false, "no askpass program was run");
     } finally {
       await server.stop();
     }
