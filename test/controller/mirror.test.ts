@@ -189,6 +189,32 @@ describe("credentials through git's own mechanisms", () => {
     }
   });
 
+  it("given a token file or a credential helper, when the mirror syncs over HTTP, then git authenticates with them", async () => {
+    const r = remote();
+    const sha = r.push({ "a.txt": "a" });
+    const server = new GitHttpServer(path.dirname(r.bare), TOKEN);
+    const base = await server.start();
+    try {
+      const url = `${base}/origin.git`;
+      const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+      const dir = tempDir();
+      const tokenFile = path.join(dir, "token");
+      writeFileSync(tokenFile, TOKEN + "\n", { mode: 0o600 });
+      const viaFile = new Mirror({ name: "file", url, credentials: { kind: "file", path: tokenFile } }, { dataDir: tempDir(), env });
+      await viaFile.sync();
+      assert.equal(execFileSync("git", ["rev-parse", "refs/heads/main"], { cwd: viaFile.gitDir, encoding: "utf8" }).trim(), sha);
+
+      const helper = path.join(dir, "fake-helper");
+      writeFileSync(helper, `#!/bin/sh\ntest "$1" = get || exit 0\ncat >/dev/null\necho username=robot\necho password=$(cat '${tokenFile}')\n`);
+      chmodSync(helper, 0o755);
+      const viaHelper = new Mirror({ name: "helper", url, credentials: { kind: "helper", helper } }, { dataDir: tempDir(), env });
+      await viaHelper.sync();
+      assert.ok(server.seen.includes(`Basic ${Buffer.from(`robot:${TOKEN}`).toString("base64")}`));
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("runGit reports failures with a code and redacted URLs", async () => {
     const auth = await gitAuth(null, "");
     await assert.rejects(runGit(["ls-remote", "https://user:pw@127.0.0.1:1/x.git"], { auth, what: "listing" }), (e: { code?: string; message: string }) => e.code === "FLT-GIT-FETCH-FAILED" && !e.message.includes("pw@"));
