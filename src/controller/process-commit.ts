@@ -129,7 +129,7 @@ export interface DryRunObject {
 export interface DryRunResult {
   repository: string;
   branch: string;
-  commit: Omit<CommitInfo, "message"> & { message: string };
+  commit: CommitInfo;
   previous: string | undefined;
   force: boolean;
   /** Whether deploying this commit would also mark it processed (it lies ahead of the last processed one on the branch). */
