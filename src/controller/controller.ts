@@ -1,0 +1,143 @@
+/**
+ * The GitOps controller: Git sources (poller, webhooks, manual deploys) feed commits, in order, to
+ * a handler that runs their deployments on the engine. Also the `ControllerPort` the HTTP API
+ * drives. Deployments persist every step, so a controller stopped (or killed) mid-deployment
+ * resumes them on its next start.
+ */
+import type { AwsPortsFactory } from "../aws/ports.ts";
+import type { Clock } from "../core/clock.ts";
+import { mapBounded } from "../config/repository.ts";
+import { Runner } from "../deploy/runner.ts";
+import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
+import type { CommitFile, CommitInfo as ApiCommitInfo, ControllerPort, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction } from "../server/deps.ts";
+import type { Store } from "../store/store.ts";
+import type { Deployment, NewEvent, Repository, Strategy } from "../store/types.ts";
+import { commitFiles, listBranchCommits } from "./commits.ts";
+import { parseOverrideNames } from "./overrides.ts";
+import type { DryRunResult } from "./process-commit.ts";
+import { rollbackSpec } from "./rollback.ts";
+import { GitSources, type CommitContext, type SourceEvent } from "./triggers.ts";
+
+export interface ControllerOptions {
+  store: Store;
+  aws: AwsPortsFactory;
+  clock: Clock;
+  /** Mirrors and other local state go here. */
+  dataDir: string;
+  /** This replica's name (leases). */
+  holder: string;
+  webhookSecret?: string;
+  /** Deployments of one commit running at once. */
+  concurrency: number;
+  /** Delete services whose svcdef was removed (off: the deletes are logged and skipped). */
+  allowDelete: boolean;
+  /** Refuse a commit that deletes more than this fraction of the repository's services. */
+  maxDeleteFraction: number;
+  env?: NodeJS.ProcessEnv;
+  onUpdate?: (deployment: Deployment, events: readonly NewEvent[]) => void;
+  onSourceEvent?: (event: SourceEvent) => void;
+  /** Problems the controller reports while running (a failed resume, a held-back delete). */
+  onWarning?: (message: string) => void;
+}
+
+export class Controller implements ControllerPort {
+  readonly runner: Runner;
+  readonly sources: GitSources;
+  private readonly o: ControllerOptions;
+
+  constructor(options: ControllerOptions) {
+    this.o = options;
+    this.runner = new Runner({ store: options.store, aws: options.aws, clock: options.clock, ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}) });
+    this.sources = new GitSources({
+      store: options.store,
+      clock: options.clock,
+      dataDir: options.dataDir,
+      holder: options.holder,
+      handler: (ctx) => this.runCommit(ctx),
+      ...(options.onSourceEvent ? { onEvent: options.onSourceEvent } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+    });
+  }
+
+  /** Resume what a previous run left unfinished, then watch the repositories. */
+  start(): void {
+    this.runner.resumeAll().catch((e: unknown) => this.o.onWarning?.(`resuming unfinished deployments failed: ${String(e)}`));
+    this.sources.startPolling();
+  }
+
+  /** Stop taking work; deployments in flight keep their persisted state and resume on the next start. */
+  async stop(): Promise<void> {
+    await this.sources.stop();
+  }
+
+  /** Run one commit's deployments: deploys and (when allowed) deletes, several at once. */
+  async runCommit(ctx: CommitContext): Promise<Deployment[]> {
+    const { plan, repository } = ctx;
+    const jobs: { spec: DeploySpec; strategy: Strategy }[] = [];
+    for (const c of plan.deploy) {
+      if (!c.loaded?.valid || !c.loaded.identity) {
+        this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)}: ${c.object} is invalid and is not deployed: ${c.problems.find((p) => p.severity === "error")?.message ?? "invalid"}`);
+        continue;
+      }
+      jobs.push({ spec: specFromObject(c.loaded, plan.commit.sha), strategy: c.loaded.strategy === "bluegreen" ? "bluegreen" : "rolling" });
+    }
+    const deletes = plan.delete.filter((c) => c.loaded?.identity && !c.problems.some((p) => p.severity === "error"));
+    if (deletes.length) {
+      const managed = plan.changes.length + plan.none.length;
+      if (!this.o.allowDelete) this.o.onWarning?.(`${repository.name}: ${deletes.map((c) => c.object).join(", ")} removed; deletes are off (serve --allow-delete)`);
+      else if (deletes.length / Math.max(1, managed) > this.o.maxDeleteFraction && deletes.length > 1) {
+        this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)} would delete ${deletes.length} services; more than ${Math.round(this.o.maxDeleteFraction * 100)}%: held back`);
+      } else for (const c of deletes) jobs.push({ spec: specFromObject(c.loaded!, plan.commit.sha), strategy: "delete" });
+    }
+    return mapBounded(jobs, this.o.concurrency, async (job) => {
+      const created = await this.runner.create(job.spec, { strategy: job.strategy, repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides });
+      return this.runner.run(created);
+    });
+  }
+
+  // ---- ControllerPort (the API's view) ----
+
+  async listCommits(repo: Repository, options: { limit: number }): Promise<ApiCommitInfo[]> {
+    const mirror = this.sources.mirror(repo);
+    await mirror.sync();
+    const last = await this.o.store.getLastCommit(repo.name, repo.branch);
+    const commits = await listBranchCommits(mirror.gitDir, repo.branch, { limit: options.limit, lastProcessed: last?.sha, clock: this.o.clock });
+    return commits.map((c) => ({ sha: c.sha, parents: c.parents, author: `${c.author.name} <${c.author.email}>`, committedAt: new Date(c.committedAt).toISOString(), subject: c.subject, processed: c.processed }));
+  }
+
+  async commitFiles(repo: Repository, sha: string): Promise<CommitFile[]> {
+    const mirror = this.sources.mirror(repo);
+    await mirror.sync();
+    return commitFiles(mirror.gitDir, sha, repo.path);
+  }
+
+  async deployCommit(repo: Repository, sha: string, options: { force: boolean; requestedBy: string; overrides: readonly string[] }): Promise<DeployAccepted> {
+    const overrides = parseOverrideNames(options.overrides, options.requestedBy, "api", this.o.clock.now());
+    const preview = await this.sources.dryRun(repo.name, sha, { force: options.force });
+    const queuePosition = this.sources.queueDepth(repo.name);
+    this.sources.deployCommit(repo.name, sha, { force: options.force, overrides }).catch((e: unknown) => this.o.onWarning?.(`deploy of ${repo.name}@${sha} failed: ${String(e)}`));
+    return { repository: repo.name, sha: preview.commit.sha, queuePosition, actions: actionsOf(preview) };
+  }
+
+  async dryRun(repo: Repository, sha: string, options: { rendered: boolean }): Promise<ApiDryRun> {
+    const r = await this.sources.dryRun(repo.name, sha, { render: options.rendered });
+    const rendered = options.rendered ? Object.fromEntries(r.objects.filter((o) => o.rendered).map((o) => [o.object, o.rendered as Record<string, unknown>])) : undefined;
+    return { repository: repo.name, sha: r.commit.sha, actions: actionsOf(r), problems: r.objects.flatMap((o) => o.problems), ...(rendered ? { rendered } : {}) };
+  }
+
+  async rollback(object: string, requestedBy: string): Promise<Deployment> {
+    const { spec } = await rollbackSpec(this.o.store, object);
+    const created = await this.runner.create(spec, { strategy: "rolling", overrides: [{ name: "rollback", setBy: requestedBy, source: "api", at: this.o.clock.now() }] });
+    this.runner.run(created).catch((e: unknown) => this.o.onWarning?.(`rollback of ${object} stopped: ${String(e)}`));
+    return created;
+  }
+}
+
+function actionsOf(r: DryRunResult): ObjectAction[] {
+  return r.objects.map((o) => {
+    const invalid = o.problems.some((p) => p.severity === "error");
+    const action: ObjectAction["action"] = invalid ? "invalid" : o.action === "delete" ? "delete" : o.action === "none" ? "none" : o.reason === "created" || o.reason === "initial" ? "create" : "update";
+    return { object: o.object, action, why: o.description };
+  });
+}
