@@ -22,6 +22,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./status.ts"),
   () => import("./rollback.ts"),
   () => import("./control.ts"),
+  () => import("./serve.ts"),
   () => import("./sim.ts"),
 ];
 

@@ -1,0 +1,93 @@
+/**
+ * `flotilla serve`: the GitOps controller as a long-running process — Git sources (poller and
+ * GitHub webhooks), the deployment engine, and the HTTP API (docs/api.md) — on AWS or, with
+ * `--simulator`, on the built-in simulator. SIGTERM/SIGINT stop taking work, close the API and exit;
+ * deployments in flight keep their persisted state and resume on the next start.
+ */
+import os from "node:os";
+import path from "node:path";
+import { Controller } from "../controller/controller.ts";
+import { FlotillaError } from "../core/problems.ts";
+import { buildServer, createMetrics, DeploymentEventBus } from "../server/index.ts";
+import { registerGithubWebhook } from "../server/webhook.ts";
+import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
+import { EXIT, type CliIO } from "./io.ts";
+import type { RegisterCommand } from "./main.ts";
+
+interface ServeFlags extends AwsOptions {
+  listen: string;
+  dataDir: string;
+  replica?: string;
+  webhookSecretEnv: string;
+  adminTokenEnv: string;
+  allowDelete: boolean;
+  maxDeleteFraction: string;
+  concurrency: string;
+}
+
+export const register: RegisterCommand = (program, io, run) => {
+  addAwsOptions(
+    program
+      .command("serve")
+      .description("run the GitOps controller: watch registered repositories, deploy each new commit, serve the API")
+      .option("--listen <host:port>", "address of the HTTP API", "127.0.0.1:8080")
+      .option("--data-dir <dir>", "where Git mirrors are kept", ".flotilla")
+      .option("--replica <name>", "this replica's name, for leases (default: host name and pid)")
+      .option("--webhook-secret-env <name>", "environment variable holding the GitHub webhook secret", "FLOTILLA_WEBHOOK_SECRET")
+      .option("--admin-token-env <name>", "environment variable holding an operator API token to create or keep (named admin)", "FLOTILLA_ADMIN_TOKEN")
+      .option("--allow-delete", "delete services whose svcdef was removed", false)
+      .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", "0.5")
+      .option("--concurrency <n>", "deployments of one commit running at once", "8"),
+  ).action((flags: ServeFlags) => run(() => serve(io, flags)));
+};
+
+async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
+  const [host, portText] = flags.listen.includes(":") ? [flags.listen.slice(0, flags.listen.lastIndexOf(":")), flags.listen.slice(flags.listen.lastIndexOf(":") + 1)] : ["127.0.0.1", flags.listen];
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--listen needs host:port, not ${flags.listen}` });
+  // A server runs in real time; on the simulator too, unless sped up with --speed.
+  const ctx = await openContext(io, { ...flags, ...(flags.simulator !== undefined && !flags.speed ? { speed: "1" } : {}) });
+  const log = (msg: string) => io.err(`${new Date(ctx.clock.now()).toISOString()} ${msg}\n`);
+  const events = new DeploymentEventBus();
+  const metrics = createMetrics();
+  const secret = io.env[flags.webhookSecretEnv];
+  const controller = new Controller({
+    store: ctx.store,
+    aws: ctx.aws,
+    clock: ctx.clock,
+    dataDir: path.resolve(io.cwd, flags.dataDir),
+    holder: flags.replica ?? `${os.hostname()}-${process.pid}`,
+    ...(secret ? { webhookSecret: secret } : {}),
+    concurrency: Math.max(1, Number(flags.concurrency) || 8),
+    allowDelete: flags.allowDelete,
+    maxDeleteFraction: Number(flags.maxDeleteFraction),
+    onUpdate: (d, evs) => {
+      events.notify(d.id);
+      for (const e of evs) log(`${d.object} ${e.type}: ${e.message}`);
+    },
+    onSourceEvent: (e) => log(`source ${e.type}: ${JSON.stringify(e)}`),
+    onWarning: (m) => log(`warning: ${m}`),
+  });
+  const adminToken = io.env[flags.adminTokenEnv];
+  if (adminToken) {
+    const existing = (await ctx.store.listTokens()).find((t) => t.name === "admin");
+    if (!existing) await ctx.store.createToken("admin", "operator", adminToken);
+  }
+  const app = buildServer({ store: ctx.store, clock: ctx.clock, controller, metrics, events, options: { logger: false } });
+  registerGithubWebhook(app, controller.sources);
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const where = typeof address === "object" && address ? `${address.address}:${address.port}` : flags.listen;
+  controller.start();
+  log(`flotilla serve: API on http://${where}${ctx.simulators.size || flags.simulator !== undefined ? " (simulator)" : ""}; ${secret ? "GitHub webhooks on /webhooks/github" : `webhooks off (set ${flags.webhookSecretEnv})`}; ${adminToken ? "admin token ready" : `no admin token (set ${flags.adminTokenEnv} or create tokens in the store)`}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  log("stopping: no new work; deployments in flight resume on the next start");
+  await controller.stop();
+  await app.close();
+  await ctx.close();
+  return EXIT.ok;
+}

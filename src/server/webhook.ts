@@ -1,0 +1,22 @@
+/**
+ * `POST /webhooks/github`: GitHub push webhooks. Signature checking needs the exact bytes GitHub
+ * signed, so this route lives in its own scope with a raw-body parser instead of the API's JSON one.
+ * No bearer token: the HMAC signature (X-Hub-Signature-256) is the authentication.
+ */
+import type { FastifyInstance } from "fastify";
+
+export interface GithubWebhookHandler {
+  handleGithubWebhook(request: { headers: Record<string, string | string[] | undefined>; rawBody: string }): Promise<{ status: number; outcome: string; message: string; repositories: string[] }>;
+}
+
+export function registerGithubWebhook(app: FastifyInstance, handler: GithubWebhookHandler): void {
+  void app.register((scope, _options, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => done(null, body));
+    scope.post("/webhooks/github", async (request, reply) => {
+      const r = await handler.handleGithubWebhook({ headers: request.headers, rawBody: typeof request.body === "string" ? request.body : "" });
+      return reply.code(r.status).send({ outcome: r.outcome, message: r.message, repositories: r.repositories });
+    });
+    done();
+  });
+}
