@@ -63,9 +63,13 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     maxDeleteFraction: Number(flags.maxDeleteFraction),
     onUpdate: (d, evs) => {
       events.notify(d.id);
+      if (d.finishedAt !== null && evs.some((e) => e.type === d.phase)) metrics.deploymentFinished(d);
       for (const e of evs) log(`${d.object} ${e.type}: ${e.message}`);
     },
-    onSourceEvent: (e) => log(`source ${e.type}: ${JSON.stringify(e)}`),
+    onSourceEvent: (e) => {
+      if (e.type === "commit-processed") metrics.setQueueDepth(controller.sources.queueDepth(e.repository), e.repository);
+      log(`source ${e.type}: ${JSON.stringify(e)}`);
+    },
     onWarning: (m) => log(`warning: ${m}`),
   });
   const adminToken = io.env[flags.adminTokenEnv];
