@@ -2,6 +2,7 @@
 import os from "node:os";
 import { apply, decide, type Decision } from "../controller/apply.ts";
 import { parseOverrideNames } from "../controller/overrides.ts";
+import { Notifier } from "../controller/notifications.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
@@ -50,10 +51,16 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
   const ctx = await openContext(io, flags);
   try {
     ctx.ensureClusters(repo.objects.filter((o) => o.identity).map((o) => o.identity!));
+    // Each depdef's `notifications` are honoured by apply too, not only by the controller.
+    const notifier = new Notifier({ clock: ctx.clock, env: io.env, onWarning: (m) => io.err(`warning: ${m}\n`) });
+    const printer = flags.output === "json" ? undefined : progressPrinter(io, ctx.clock);
     const options = {
       store: ctx.store,
       aws: ctx.aws,
-      runner: ctx.runner(flags.output === "json" ? undefined : progressPrinter(io, ctx.clock)),
+      runner: ctx.runner((d, events) => {
+        printer?.(d, events);
+        notifier.onUpdate(d, events);
+      }),
       ...(flags.object ? { only: flags.object.map((o) => o.replace(/_(svcdef|taskdef|depdef|input)\.json$/, "")) } : {}),
       allowDelete: flags.allowDelete,
       maxDeleteFraction: Number(flags.maxDeleteFraction),
@@ -67,6 +74,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       for (const o of invalid) for (const p of sortProblems(o.problems.filter((x) => x.severity === "error"))) io.err(formatProblem(io, p) + "\n");
     }
     const result = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[], resumed: [] as Deployment[] } : await apply(repo.objects, options);
+    await notifier.drain();
     const failed = result.deployments.filter((d) => d.phase !== "Succeeded");
     const blocked = result.decisions.filter((d) => d.action === "delete" && d.blocked);
     if (flags.output === "json") {

@@ -7,6 +7,7 @@
 import os from "node:os";
 import path from "node:path";
 import { Controller } from "../controller/controller.ts";
+import { Notifier } from "../controller/notifications.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { buildServer, createMetrics, DeploymentEventBus } from "../server/index.ts";
 import { registerGithubWebhook } from "../server/webhook.ts";
@@ -23,6 +24,7 @@ interface ServeFlags extends AwsOptions {
   allowDelete: boolean;
   maxDeleteFraction: string;
   concurrency: string;
+  notify?: string[];
 }
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -37,7 +39,8 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--admin-token-env <name>", "environment variable holding an operator API token to create or keep (named admin)", "FLOTILLA_ADMIN_TOKEN")
       .option("--allow-delete", "delete services whose svcdef was removed", false)
       .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", "0.5")
-      .option("--concurrency <n>", "deployments of one commit running at once", "8"),
+      .option("--concurrency <n>", "deployments of one commit running at once", "8")
+      .option("--notify <url...>", "webhook URLs notified of every deployment (besides each depdef's notifications)"),
   ).action((flags: ServeFlags) => run(() => serve(io, flags)));
 };
 
@@ -51,6 +54,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
   const events = new DeploymentEventBus();
   const metrics = createMetrics();
   const secret = io.env[flags.webhookSecretEnv];
+  const notifier = new Notifier({ clock: ctx.clock, env: io.env, targets: (flags.notify ?? []).map((url) => ({ url })), onWarning: (m) => log(`warning: ${m}`) });
   const controller = new Controller({
     store: ctx.store,
     aws: ctx.aws,
@@ -63,6 +67,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     maxDeleteFraction: Number(flags.maxDeleteFraction),
     onUpdate: (d, evs) => {
       events.notify(d.id);
+      notifier.onUpdate(d, evs);
       if (d.finishedAt !== null && evs.some((e) => e.type === d.phase)) metrics.deploymentFinished(d);
       for (const e of evs) log(`${d.object} ${e.type}: ${e.message}`);
     },
@@ -92,6 +97,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
   log("stopping: no new work; deployments in flight resume on the next start");
   await controller.stop();
   await app.close();
+  await notifier.drain();
   await ctx.close();
   return EXIT.ok;
 }
