@@ -6,6 +6,7 @@
  * on bare simulator ports sees ThrottlingException and pays one request per poll).
  */
 import type { Clock } from "../core/clock.ts";
+import { observed, type AwsCallObserver } from "./sdk/call.ts";
 import { Batcher } from "./batcher.ts";
 import type { Alarm, AwsPorts, CloudWatchPort, EcsPort, Elbv2Port, Failure, Service, Task } from "./ports.ts";
 import { callWithRetry, type RetryPolicy } from "./retry.ts";
@@ -35,12 +36,12 @@ const OPERATION: Record<string, string> = {
   describeAlarms: "DescribeAlarms",
 };
 
-function wrap<T extends object>(port: T, ctx: Parameters<typeof callWithRetry>[2]): T {
+function wrap<T extends object>(port: T, ctx: Parameters<typeof callWithRetry>[2], service: string, observe?: AwsCallObserver): T {
   const out: Record<string, unknown> = {};
   for (const [method, operation] of Object.entries(OPERATION)) {
     const fn = (port as Record<string, unknown>)[method];
     if (typeof fn !== "function") continue;
-    out[method] = (...args: unknown[]) => callWithRetry(familyOf(operation), () => (fn as (...a: unknown[]) => Promise<unknown>).apply(port, args), ctx);
+    out[method] = (...args: unknown[]) => callWithRetry(familyOf(operation), () => observed(observe, service, operation, () => (fn as (...a: unknown[]) => Promise<unknown>).apply(port, args)), ctx);
   }
   return out as T;
 }
@@ -58,10 +59,10 @@ function split<T>(xs: Found<T>[]): { items: T[]; failures: Failure[] } {
   return { items, failures };
 }
 
-export function resilientPorts(ports: AwsPorts, options: { clock: Clock; retry?: Partial<RetryPolicy>; random?: () => number; batchWindowMs?: number }): AwsPorts {
+export function resilientPorts(ports: AwsPorts, options: { clock: Clock; retry?: Partial<RetryPolicy>; random?: () => number; batchWindowMs?: number; observe?: AwsCallObserver }): AwsPorts {
   const ctx = { clock: options.clock, limiter: new RateLimiter(options.clock), ...(options.retry ? { policy: options.retry } : {}), ...(options.random ? { random: options.random } : {}) };
-  const ecs = wrap<EcsPort>(ports.ecs, ctx);
-  const cloudwatch = wrap<CloudWatchPort>(ports.cloudwatch, ctx);
+  const ecs = wrap<EcsPort>(ports.ecs, ctx, "ECS", options.observe);
+  const cloudwatch = wrap<CloudWatchPort>(ports.cloudwatch, ctx, "CloudWatch", options.observe);
   const batching = { clock: options.clock, ...(options.batchWindowMs !== undefined ? { windowMs: options.batchWindowMs } : {}) };
   const missingMatches = (f: Failure, id: string) => f.arn === id || lastSegment(f.arn) === lastSegment(id);
   const services = new Batcher<Found<Service>>({
@@ -96,7 +97,7 @@ export function resilientPorts(ports: AwsPorts, options: { clock: Clock; retry?:
         return { tasks: r.items, failures: r.failures };
       },
     },
-    elbv2: wrap<Elbv2Port>(ports.elbv2, ctx),
+    elbv2: wrap<Elbv2Port>(ports.elbv2, ctx, "ELBv2", options.observe),
     cloudwatch: { describeAlarms: (names) => (names.length === 0 ? Promise.resolve([]) : alarms.load("", names)) },
   };
 }

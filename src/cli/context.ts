@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
 import { resilientPorts } from "../aws/resilient.ts";
 import { sdkPortsFactory } from "../aws/sdk/index.ts";
+import type { AwsCallObserver } from "../aws/sdk/call.ts";
 import { ScaledClock, SystemClock, VirtualClock, type Clock } from "../core/clock.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { Runner } from "../deploy/runner.ts";
@@ -43,7 +44,7 @@ export interface Context {
   close(): Promise<void>;
 }
 
-export async function openContext(io: CliIO, opts: AwsOptions): Promise<Context> {
+export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCallObserver): Promise<Context> {
   const simulated = opts.simulator !== undefined && opts.simulator !== false;
   const speed = opts.speed ? Number(opts.speed) : undefined;
   if (speed !== undefined && !(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--speed must be a positive number, not ${opts.speed}` });
@@ -74,13 +75,13 @@ export async function openContext(io: CliIO, opts: AwsOptions): Promise<Context>
         const scenario = scenarios.get(region);
         const sim = scenario ? loadScenario(scenario, clock) : new Simulator({ clock, region, throttling: false });
         simulators.set(region, sim);
-        ports = resilientPorts(sim.ports(), { clock });
+        ports = resilientPorts(sim.ports(), { clock, ...(observe ? { observe } : {}) });
         bundles.set(region, ports);
       }
       return ports;
     };
   } else {
-    aws = sdkPortsFactory({ clock });
+    aws = sdkPortsFactory({ clock, ...(observe ? { observe } : {}) });
   }
   return {
     store,

@@ -49,10 +49,10 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--listen needs host:port, not ${flags.listen}` });
   // A server runs in real time; on the simulator too, unless sped up with --speed.
-  const ctx = await openContext(io, { ...flags, ...(flags.simulator !== undefined && !flags.speed ? { speed: "1" } : {}) });
+  const metrics = createMetrics();
+  const ctx = await openContext(io, { ...flags, ...(flags.simulator !== undefined && !flags.speed ? { speed: "1" } : {}) }, (service, operation, throttled) => metrics.awsCall(service, operation, throttled));
   const log = (msg: string) => io.err(`${new Date(ctx.clock.now()).toISOString()} ${msg}\n`);
   const events = new DeploymentEventBus();
-  const metrics = createMetrics();
   const secret = io.env[flags.webhookSecretEnv];
   const notifier = new Notifier({ clock: ctx.clock, env: io.env, targets: (flags.notify ?? []).map((url) => ({ url })), onWarning: (m) => log(`warning: ${m}`) });
   const controller = new Controller({

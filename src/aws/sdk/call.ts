@@ -3,23 +3,44 @@ import { callWithRetry, type RetryContext } from "../retry.ts";
 import { familyOf } from "../rate-limits.ts";
 import type { AwsServiceName } from "../errors.ts";
 import { toAwsError } from "./errors.ts";
+import { isAwsError } from "../errors.ts";
+
+/** Told about every attempt that reached AWS: its operation and whether AWS throttled it (metrics). */
+export type AwsCallObserver = (service: string, operation: string, throttled: boolean) => void;
 
 export type Caller = <T>(operation: string, send: () => Promise<T>) => Promise<T>;
 
-export function makeCaller(service: AwsServiceName, ctx: RetryContext, onCall?: (operation: string) => void): Caller {
+export function makeCaller(service: AwsServiceName, ctx: RetryContext, onCall?: (operation: string) => void, observe?: AwsCallObserver): Caller {
   return <T>(operation: string, send: () => Promise<T>) =>
     callWithRetry(
       familyOf(operation),
       async () => {
         onCall?.(operation);
         try {
-          return await send();
+          const result = await send();
+          observe?.(service, operation, false);
+          return result;
         } catch (e) {
-          throw toAwsError(e, service, operation);
+          const err = toAwsError(e, service, operation);
+          observe?.(service, operation, err.throttling);
+          throw err;
         }
       },
       ctx,
     );
+}
+
+/** The same observation for a call that already yields AwsErrors (the simulator's ports). */
+export async function observed<T>(observe: AwsCallObserver | undefined, service: string, operation: string, call: () => Promise<T>): Promise<T> {
+  if (!observe) return call();
+  try {
+    const result = await call();
+    observe(service, operation, false);
+    return result;
+  } catch (e) {
+    observe(service, operation, isAwsError(e) && e.throttling);
+    throw e;
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import type { AwsPorts, AwsPortsFactory } from "../ports.ts";
 import type { RetryPolicy } from "../retry.ts";
 import type { BucketFamily, BucketSpec } from "../rate-limits.ts";
 import { RateLimiter } from "../token-bucket.ts";
-import { makeCaller } from "./call.ts";
+import { makeCaller, type AwsCallObserver } from "./call.ts";
 import { SdkCloudWatch } from "./cloudwatch.ts";
 import { SdkEcs } from "./ecs.ts";
 import { SdkElbv2 } from "./elbv2.ts";
@@ -44,6 +44,8 @@ export interface SdkPortsOptions {
   endpoint?: string;
   /** Observe every AWS request made (benchmarks, debugging). */
   onCall?: (service: string, operation: string) => void;
+  /** Told after every attempt whether AWS throttled it (the controller's /metrics). */
+  observe?: AwsCallObserver;
 }
 
 /** Extra client settings (request handler, credentials) for tests and special set-ups. */
@@ -64,9 +66,9 @@ export function createSdkPorts(options: SdkPortsOptions): AwsPorts {
   const observe = (service: string) => (options.onCall ? (op: string) => options.onCall!(service, op) : undefined);
   return {
     region: options.region,
-    ecs: new SdkEcs(clients.ecs, makeCaller("ECS", ctx, observe("ECS")), batching),
-    elbv2: new SdkElbv2(clients.elbv2, makeCaller("ELBv2", ctx, observe("ELBv2"))),
-    cloudwatch: new SdkCloudWatch(clients.cloudwatch, makeCaller("CloudWatch", ctx, observe("CloudWatch")), batching),
+    ecs: new SdkEcs(clients.ecs, makeCaller("ECS", ctx, observe("ECS"), options.observe), batching),
+    elbv2: new SdkElbv2(clients.elbv2, makeCaller("ELBv2", ctx, observe("ELBv2"), options.observe)),
+    cloudwatch: new SdkCloudWatch(clients.cloudwatch, makeCaller("CloudWatch", ctx, observe("CloudWatch"), options.observe), batching),
   };
 }
 
