@@ -2,11 +2,14 @@
  * `flotilla promote|abort|pause|resume OBJECT`: operator controls for the running deployment of an
  * object. They are written to the store, where the process running the deployment (an `apply`, or
  * the controller) picks them up within seconds; the CLI never races it by calling AWS itself.
+ * With a server configured (`--server` or `FLOTILLA_SERVER`), they go through its API instead,
+ * recorded with the token's name.
  */
 import os from "node:os";
 import { FlotillaError } from "../core/problems.ts";
 import { openStore } from "../store/index.ts";
 import type { ControlAction } from "../store/types.ts";
+import { ApiClient, SERVER_OPTION, serverUrl } from "./api-client.ts";
 import { EXIT, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { printJson } from "./output.ts";
@@ -25,15 +28,36 @@ export const register: RegisterCommand = (program, io, run) => {
       .description(HELP[action])
       .argument("<object>", "the deployment object (path prefix)")
       .option("--store <location>", "SQLite path or postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)")
+      .option(...SERVER_OPTION)
       .option("-o, --output <format>", "text or json", "text")
-      .action((object: string, flags: { store?: string; output: string }) => run(() => control(io, action, object, flags)));
+      .action((object: string, flags: { store?: string; server?: string; output: string }) =>
+        run(() => (serverUrl(io, flags.server) ? controlViaApi(io, action, object, flags) : control(io, action, object, flags))),
+      );
   }
 };
+
+/** The object's name without a definition file suffix (a path to `web_svcdef.json` names `web`). */
+function objectName(object: string): string {
+  return object.replace(/_(svcdef|taskdef|depdef|input)\.json$/, "");
+}
+
+async function controlViaApi(io: CliIO, action: ControlAction, object: string, flags: { server?: string; output: string }): Promise<number> {
+  const client = ApiClient.from(io, flags.server);
+  const name = objectName(object);
+  const [running] = (await client.listDeployments({ object: name, status: "active", limit: 1 })).items;
+  if (!running) {
+    throw new FlotillaError({ code: "FLT-STORE-NOT-FOUND", message: `${name} has no deployment in progress on ${client.base}`, hint: "`flotilla deployment list --active` shows the deployments in progress" });
+  }
+  const c = await client.control(running.id, action);
+  if (flags.output === "json") printJson(io, { control: c.id, action, deployment: running.id, object: running.object, requestedBy: c.requestedBy });
+  else io.out(`${action} requested for deployment ${running.id} of ${running.object} (${running.phase}${running.trafficWeight !== null ? `, ${running.trafficWeight}% on green` : ""}) by ${c.requestedBy}; the running deployment picks it up within seconds\n`);
+  return EXIT.ok;
+}
 
 async function control(io: CliIO, action: ControlAction, object: string, flags: { store?: string; output: string }): Promise<number> {
   const store = await openStore({ location: flags.store ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd });
   try {
-    const name = object.replace(/_(svcdef|taskdef|depdef|input)\.json$/, "");
+    const name = objectName(object);
     const [running] = (await store.listDeployments({ object: name, active: true, limit: 1 })).items;
     if (!running) {
       throw new FlotillaError({ code: "FLT-STORE-NOT-FOUND", message: `${name} has no deployment in progress`, hint: "`flotilla status` shows the latest deployment of every object" });

@@ -24,6 +24,9 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./control.ts"),
   () => import("./serve.ts"),
   () => import("./sim.ts"),
+  () => import("./repo.ts"),
+  () => import("./commit.ts"),
+  () => import("./deployment.ts"),
 ];
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

@@ -78,6 +78,8 @@ export const PROBLEM_CODES = {
   "FLT-API-UNAVAILABLE": "The server cannot serve this now: the store is unreachable or no controller is attached.",
   // Command line
   "FLT-CLI-USAGE": "The command was called with wrong arguments.",
+  "FLT-CLI-SERVER-UNREACHABLE": "The CLI cannot connect to the Flotilla server given by --server or FLOTILLA_SERVER.",
+  "FLT-CLI-SERVER-RESPONSE": "The server's answer is not what the Flotilla API sends (not JSON, or an unknown error).",
   "FLT-INTERNAL": "An unexpected internal error; please report it.",
 } as const;
 
