@@ -173,8 +173,9 @@ async function watch(io: CliIO, id: string, flags: Flags): Promise<number> {
       }
     } catch (e) {
       // The first connection failing is an answer (server down, bad token, unknown id); later, a
-      // dropped or refused connection is retried. API errors are never retried.
-      const retry = connected && (!isFlotillaError(e) || e.code === "FLT-CLI-SERVER-UNREACHABLE") && failures < MAX_RECONNECTS;
+      // dropped or refused connection, or a server restarting (503), is retried. Other API errors are not.
+      const transient = !isFlotillaError(e) || e.code === "FLT-CLI-SERVER-UNREACHABLE" || e.code === "FLT-API-UNAVAILABLE";
+      const retry = connected && transient && failures < MAX_RECONNECTS;
       if (!retry) throw e;
     } finally {
       abort.abort();
