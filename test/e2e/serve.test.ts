@@ -14,6 +14,7 @@ import { buildServer, DeploymentEventBus } from "../../src/server/index.ts";
 import { registerGithubWebhook } from "../../src/server/webhook.ts";
 import { bgWorld } from "../helpers/engine.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
+import { cli } from "../helpers/cli.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -65,13 +66,19 @@ describe("serve end to end", () => {
     const unsigned = await fetch(`${base}/webhooks/github`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "d-2" }, body: payload });
     assert.equal(unsigned.status, 401);
 
-    // Then the API shows the blue/green deployment of that commit to the end
+    // Then `flotilla deployment watch` follows the blue/green deployment of that commit to the end
     let deployment: Record<string, unknown> | undefined;
-    for (let i = 0; i < 600 && deployment?.["phase"] !== "Succeeded"; i++) {
-      await w.clock.sleep(10_000);
-      const list = await api("GET", `/api/v1/deployments?repository=apps&commit=${sha}`);
-      deployment = (list.json["items"] as Record<string, unknown>[])[0];
+    for (let i = 0; i < 600 && !deployment; i++) {
+      await w.clock.sleep(1_000);
+      deployment = ((await api("GET", `/api/v1/deployments?repository=apps&commit=${sha}`)).json["items"] as Record<string, unknown>[])[0];
     }
+    assert.ok(deployment, "a deployment of the pushed commit appears");
+    const watched = await cli(["deployment", "watch", String(deployment["id"])], { FLOTILLA_SERVER: base, FLOTILLA_TOKEN: token });
+    assert.equal(watched.code, 0, watched.stdout + watched.stderr);
+    for (const t of ["GreenCreated", "Shifted", "Succeeded"]) assert.match(watched.stdout, new RegExp(t));
+    assert.doesNotMatch(watched.stdout + watched.stderr, new RegExp(token), "the token is never printed");
+    // And the API shows it finished
+    deployment = (await api("GET", `/api/v1/deployments/${String(deployment["id"])}`)).json;
     assert.equal(deployment?.["phase"], "Succeeded", JSON.stringify(deployment));
     assert.equal(deployment["strategy"], "bluegreen");
     const detail = await api("GET", `/api/v1/deployments/${String(deployment["id"])}`);
