@@ -23,6 +23,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./rollback.ts"),
   () => import("./control.ts"),
   () => import("./serve.ts"),
+  () => import("./token.ts"),
   () => import("./sim.ts"),
   () => import("./repo.ts"),
   () => import("./commit.ts"),

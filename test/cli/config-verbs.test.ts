@@ -151,6 +151,22 @@ describe("flotilla apply / status / history on the simulator", () => {
     assert.deepEqual((await s2.pendingControls(d.id)).map((c) => [c.action, c.requestedBy]), [["promote", "erin"]]);
     await s2.close();
   });
+  it("token create prints the token once, list never shows it, revoke removes it, and the store verifies it", async () => {
+    const store = `${writeTree({ "x.txt": "" })}/t.db`;
+    const created = await cli(["token", "create", "ci-bot", "--role", "operator", "--store", store, "--output", "json"]);
+    assert.equal(created.code, 0, created.stderr);
+    const { token } = JSON.parse(created.stdout) as { token: string };
+    const listed = await cli(["token", "list", "--store", store]);
+    assert.match(listed.stdout, /ci-bot +operator +never used/);
+    assert.doesNotMatch(listed.stdout, new RegExp(token));
+    const { openSqliteStore } = await import("../../src/store/sqlite.ts");
+    const s = await openSqliteStore({ path: store });
+    assert.equal((await s.verifyToken(token))?.role, "operator");
+    await s.close();
+    assert.equal((await cli(["token", "revoke", "ci-bot", "--store", store])).code, 0);
+    assert.equal((await cli(["token", "revoke", "ci-bot", "--store", store])).code, 2);
+    assert.equal((await cli(["token", "create", "x", "--role", "admin", "--store", store])).code, 2);
+  });
   it("--dry-run changes nothing", async () => {
     const dir = writeTree({ "x.txt": "" });
     const r = await cli(["apply", EXAMPLES, "--simulator", `${EXAMPLES}scenarios/dev.json,${EXAMPLES}scenarios/prod.json`, "--store", `${dir}/s.db`, "--dry-run"]);
