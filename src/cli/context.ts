@@ -49,7 +49,7 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
   const speed = opts.speed ? Number(opts.speed) : undefined;
   if (speed !== undefined && !(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--speed must be a positive number, not ${opts.speed}` });
   const clock: Clock = simulated ? (speed ? new ScaledClock(speed) : new VirtualClock({ autoAdvance: true })) : new SystemClock();
-  const store = await openStore({ location: opts.store ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd, clock });
+  const store = await openStore({ location: storeLocation(io, opts.store), cwd: io.cwd, clock });
   const simulators = new Map<string, Simulator>();
   let aws: AwsPortsFactory;
   if (simulated) {
@@ -103,4 +103,19 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
     },
     close: () => store.close(),
   };
+}
+
+/** `--store`, else FLOTILLA_STORE, else the default SQLite file under the working directory. */
+export function storeLocation(io: CliIO, flag: string | undefined): string | undefined {
+  return flag ?? io.env["FLOTILLA_STORE"] ?? undefined;
+}
+
+/** Open the store for one command, and close it whatever happens. */
+export async function withStore(io: CliIO, location: string | undefined, fn: (s: Store) => Promise<number>): Promise<number> {
+  const store = await openStore({ location: storeLocation(io, location), cwd: io.cwd });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }

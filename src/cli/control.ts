@@ -7,11 +7,11 @@
  */
 import os from "node:os";
 import { FlotillaError } from "../core/problems.ts";
-import { openStore } from "../store/index.ts";
 import type { ControlAction } from "../store/types.ts";
 import { ApiClient, SERVER_OPTION, serverUrl } from "./api-client.ts";
 import { EXIT, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
+import { withStore } from "./context.ts";
 import { printJson } from "./output.ts";
 
 const HELP: Record<ControlAction, string> = {
@@ -55,8 +55,7 @@ async function controlViaApi(io: CliIO, action: ControlAction, object: string, f
 }
 
 async function control(io: CliIO, action: ControlAction, object: string, flags: { store?: string; output: string }): Promise<number> {
-  const store = await openStore({ location: flags.store ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd });
-  try {
+  return withStore(io, flags.store, async (store) => {
     const name = objectName(object);
     const [running] = (await store.listDeployments({ object: name, active: true, limit: 1 })).items;
     if (!running) {
@@ -67,7 +66,5 @@ async function control(io: CliIO, action: ControlAction, object: string, flags: 
     if (flags.output === "json") printJson(io, { control: c.id, action, deployment: running.id, object: name, requestedBy: by });
     else io.out(`${action} requested for deployment ${running.id} of ${name} (${running.phase}${running.trafficWeight !== null ? `, ${running.trafficWeight}% on green` : ""}); the running deployment picks it up within seconds\n`);
     return EXIT.ok;
-  } finally {
-    await store.close();
-  }
+  });
 }

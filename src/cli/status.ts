@@ -1,8 +1,8 @@
 /** `flotilla status`: the latest deployment of every object. `flotilla history [OBJECT]`: past deployments and a timeline. */
-import { openStore } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
+import { withStore } from "./context.ts";
 import { printJson } from "./output.ts";
 import { record } from "./apply.ts";
 import { resultLine } from "./progress.ts";
@@ -24,14 +24,6 @@ export const register: RegisterCommand = (program, io, run) => {
     .action((object: string | undefined, flags: { store?: string; output: string; limit: string }) => run(() => withStore(io, flags.store, (s) => history(io, s, object, flags))));
 };
 
-async function withStore(io: CliIO, location: string | undefined, fn: (s: Store) => Promise<number>): Promise<number> {
-  const store = await openStore({ location: location ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 async function status(io: CliIO, store: Store, output: string): Promise<number> {
   const latest = (await store.latestPerObject()).sort((a, b) => a.object.localeCompare(b.object));

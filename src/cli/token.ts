@@ -4,10 +4,10 @@
  * its hash.
  */
 import { FlotillaError } from "../core/problems.ts";
-import { openStore } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
+import { withStore } from "./context.ts";
 import { printJson } from "./output.ts";
 
 const STORE_OPTION = ["--store <location>", "the server's store: SQLite path or postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)"] as const;
@@ -36,14 +36,6 @@ export const register: RegisterCommand = (program, io, run) => {
     .action((name: string, flags: { store?: string }) => run(() => withStore(io, flags.store, (s) => revoke(io, s, name))));
 };
 
-async function withStore(io: CliIO, location: string | undefined, fn: (s: Store) => Promise<number>): Promise<number> {
-  const store = await openStore({ location: location ?? io.env["FLOTILLA_STORE"] ?? undefined, cwd: io.cwd });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 async function create(io: CliIO, store: Store, name: string, flags: { role: string; output: string }): Promise<number> {
   if (flags.role !== "read-only" && flags.role !== "operator") throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--role must be read-only or operator, not ${flags.role}` });
