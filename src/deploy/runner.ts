@@ -161,7 +161,7 @@ export class Runner {
           return { type: "taskDefinition", taskDefinition: await ports.ecs.describeTaskDefinition(effect.taskDefinition) };
         case "describeService": {
           const { services } = await ports.ecs.describeServices(effect.cluster, [effect.service]);
-          const failures = effect.failuresOf && services[0] ? await countFailures(ports.ecs, effect.cluster, effect.service, effect.failuresOf) : undefined;
+          const failures = effect.failuresOf && services[0] ? await countFailures(ports.ecs, effect.cluster, { serviceName: effect.service }, effect.failuresOf) : undefined;
           return { type: "service", service: services[0], ...(failures ? { failures } : {}) };
         }
         case "createService":
@@ -198,7 +198,7 @@ export class Runner {
             readRoutes(ports.elbv2, effect.routes),
             ports.ecs.describeTaskSets({ cluster: effect.cluster, service: effect.service }),
           ]);
-          const failures = effect.failuresOf ? await countTaskSetFailures(ports.ecs, effect.cluster, effect.failuresOf) : undefined;
+          const failures = effect.failuresOf ? await countFailures(ports.ecs, effect.cluster, { startedBy: effect.failuresOf.taskSet }, effect.failuresOf) : undefined;
           return { type: "observed", alarms, routes, taskSets, ...(failures ? { failures } : {}) };
         }
       }
@@ -227,8 +227,9 @@ export function isFailedTask(t: Task): boolean {
   return /health check|CannotPull|ResourceInitializationError|OutOfMemory|exited/i.test(t.stoppedReason ?? "");
 }
 
-async function countFailures(ecs: EcsPort, cluster: string, service: string, of: { taskDefinition: string; since: number }): Promise<TaskFailures> {
-  const arns = await ecs.listTasks({ cluster, serviceName: service, desiredStatus: "STOPPED" });
+/** Stopped tasks of `of.taskDefinition` started since `of.since` that failed (listed by service or by task set). */
+async function countFailures(ecs: EcsPort, cluster: string, scope: { serviceName: string } | { startedBy: string }, of: { taskDefinition: string; since: number }): Promise<TaskFailures> {
+  const arns = await ecs.listTasks({ cluster, ...scope, desiredStatus: "STOPPED" });
   if (arns.length === 0) return { count: 0 };
   const { tasks } = await ecs.describeTasks(cluster, arns);
   const failed = tasks.filter((t) => t.taskDefinitionArn === of.taskDefinition && t.createdAt >= of.since && isFailedTask(t)).sort((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0));
@@ -264,11 +265,3 @@ async function readRoutes(elbv2: Elbv2Port, routes: Pick<Route, "kind" | "arn">[
   return out;
 }
 
-async function countTaskSetFailures(ecs: EcsPort, cluster: string, of: { taskSet: string; taskDefinition: string; since: number }): Promise<TaskFailures> {
-  const arns = await ecs.listTasks({ cluster, startedBy: of.taskSet, desiredStatus: "STOPPED" });
-  if (arns.length === 0) return { count: 0 };
-  const { tasks } = await ecs.describeTasks(cluster, arns);
-  const failed = tasks.filter((t) => t.taskDefinitionArn === of.taskDefinition && t.createdAt >= of.since && isFailedTask(t)).sort((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0));
-  const last = failed.at(-1)?.stoppedReason;
-  return { count: failed.length, ...(last ? { lastReason: last } : {}) };
-}
