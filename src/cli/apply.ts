@@ -1,5 +1,4 @@
 /** `flotilla apply [DIR]`: make ECS match the tree — create, update or delete services. */
-import os from "node:os";
 import { apply, decide, type Decision } from "../controller/apply.ts";
 import { parseOverrideNames } from "../controller/overrides.ts";
 import { Notifier } from "../controller/notifications.ts";
@@ -9,7 +8,7 @@ import { hasErrors, sortProblems } from "../core/problems.ts";
 import { deploymentRecord } from "../store/record.ts";
 import type { Deployment } from "../store/types.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
-import { EXIT, paint, type CliIO } from "./io.ts";
+import { EXIT, paint, type CliIO, operatorName } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
@@ -67,7 +66,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       confirmMassDelete: flags.confirmMassDelete,
       concurrency: Math.max(1, Number(flags.concurrency) || 8),
       force: flags.force,
-      overrides: parseOverrideNames(flags.override ?? [], io.env["FLOTILLA_USER"] ?? io.env["USER"] ?? os.userInfo().username, "cli", ctx.clock.now()),
+      overrides: parseOverrideNames(flags.override ?? [], operatorName(io), "cli", ctx.clock.now()),
     };
     const invalid = repo.objects.filter((o) => !o.valid);
     if (flags.output !== "json") {

@@ -5,11 +5,10 @@
  * With a server configured (`--server` or `FLOTILLA_SERVER`), they go through its API instead,
  * recorded with the token's name.
  */
-import os from "node:os";
 import { FlotillaError } from "../core/problems.ts";
 import type { ControlAction } from "../store/types.ts";
 import { ApiClient, SERVER_OPTION, serverUrl } from "./api-client.ts";
-import { EXIT, type CliIO } from "./io.ts";
+import { EXIT, type CliIO, operatorName } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { withStore } from "./context.ts";
 import { printJson } from "./output.ts";
@@ -61,7 +60,7 @@ async function control(io: CliIO, action: ControlAction, object: string, flags: 
     if (!running) {
       throw new FlotillaError({ code: "FLT-STORE-NOT-FOUND", message: `${name} has no deployment in progress`, hint: "`flotilla status` shows the latest deployment of every object" });
     }
-    const by = io.env["FLOTILLA_USER"] ?? io.env["USER"] ?? os.userInfo().username;
+    const by = operatorName(io);
     const c = await store.requestControl(running.id, action, by);
     if (flags.output === "json") printJson(io, { control: c.id, action, deployment: running.id, object: name, requestedBy: by });
     else io.out(`${action} requested for deployment ${running.id} of ${name} (${running.phase}${running.trafficWeight !== null ? `, ${running.trafficWeight}% on green` : ""}); the running deployment picks it up within seconds\n`);

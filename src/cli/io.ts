@@ -2,6 +2,7 @@
  * What a command needs from its surroundings: where results and logs go, and whether to colour.
  * Results go to stdout, logs and progress to stderr; colour only on a TTY (and never with NO_COLOR).
  */
+import os from "node:os";
 import { styleText } from "node:util";
 
 export interface CliIO {
@@ -42,3 +43,8 @@ export const EXIT = {
   /** Internal error. */
   internal: 3,
 } as const;
+
+/** Who is acting, as recorded on controls, overrides and rollbacks: FLOTILLA_USER, else the login name. */
+export function operatorName(io: CliIO): string {
+  return io.env["FLOTILLA_USER"] ?? io.env["USER"] ?? os.userInfo().username;
+}

@@ -4,12 +4,11 @@
  */
 import { rollbackObject } from "../controller/rollback.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
-import { EXIT, type CliIO } from "./io.ts";
+import { EXIT, type CliIO, operatorName } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { printJson } from "./output.ts";
 import { record } from "./apply.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
-import os from "node:os";
 import { ApiClient, SERVER_OPTION, serverUrl } from "./api-client.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -39,7 +38,7 @@ async function rollbackViaApi(io: CliIO, object: string, flags: { server?: strin
 async function rollback(io: CliIO, object: string, flags: AwsOptions & { output: string }): Promise<number> {
   const ctx = await openContext(io, flags);
   try {
-    const d = await rollbackObject(ctx.store, ctx.runner(flags.output === "json" ? undefined : progressPrinter(io, ctx.clock)), object, io.env["USER"] ?? os.userInfo().username);
+    const d = await rollbackObject(ctx.store, ctx.runner(flags.output === "json" ? undefined : progressPrinter(io, ctx.clock)), object, operatorName(io));
     if (flags.output === "json") printJson(io, record(d));
     else io.out(resultLine(io, d) + "\n");
     return d.phase === "Succeeded" ? EXIT.ok : EXIT.failed;
