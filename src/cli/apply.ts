@@ -1,5 +1,5 @@
 /** `flotilla apply [DIR]`: make ECS match the tree — create, update or delete services. */
-import { apply, decide, type Decision } from "../controller/apply.ts";
+import { apply, decide, type ApplyResult, type Decision } from "../controller/apply.ts";
 import { parseOverrideNames } from "../controller/overrides.ts";
 import { Notifier } from "../controller/notifications.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
@@ -72,7 +72,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
     if (flags.output !== "json") {
       for (const o of invalid) for (const p of sortProblems(o.problems.filter((x) => x.severity === "error"))) io.err(formatProblem(io, p) + "\n");
     }
-    const result = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[], resumed: [] as Deployment[] } : await apply(repo.objects, options);
+    const result: ApplyResult = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[], resumed: [] as Deployment[], errors: [] } : await apply(repo.objects, options);
     await notifier.drain();
     const failed = result.deployments.filter((d) => d.phase !== "Succeeded");
     const blocked = result.decisions.filter((d) => d.action === "delete" && d.blocked);
@@ -82,15 +82,17 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
         decisions: result.decisions.map(({ object, action, why, ...rest }) => ({ object, action, why, ...("blocked" in rest && rest.blocked ? { blocked: rest.blocked } : {}) })),
         deployments: result.deployments.map(record),
         resumed: result.resumed.map(record),
+        errors: result.errors,
       });
     } else {
       for (const d of result.resumed) io.out(`resumed an unfinished deployment: ${resultLine(io, d)}\n`);
       printDecisions(io, result.decisions, flags.dryRun);
       if (result.deployments.length) io.out("\n");
       for (const d of result.deployments) io.out(resultLine(io, d) + "\n");
-      io.out(`\n${plural(result.deployments.length, "deployment")}: ${result.deployments.length - failed.length} succeeded, ${failed.length} failed${blocked.length ? `; ${plural(blocked.length, "delete")} held back` : ""}${invalid.length ? `; ${plural(invalid.length, "invalid object")}` : ""}\n`);
+      for (const x of result.errors) io.out(`${paint(io, "red", "stopped".padEnd(10))} ${x.object.padEnd(24)} ${x.message}${x.deploymentId ? ` (deployment ${x.deploymentId}; the next apply resumes it if it is unfinished)` : ""}\n`);
+      io.out(`\n${plural(result.deployments.length, "deployment")}: ${result.deployments.length - failed.length} succeeded, ${failed.length} failed${result.errors.length ? `; ${plural(result.errors.length, "error")}` : ""}${blocked.length ? `; ${plural(blocked.length, "delete")} held back` : ""}${invalid.length ? `; ${plural(invalid.length, "invalid object")}` : ""}\n`);
     }
-    return failed.length || invalid.length || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
+    return failed.length || result.errors.length || invalid.length || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
   } finally {
     await ctx.close();
   }

@@ -62,6 +62,7 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
     const result = await apply(repo.objects, { store: ctx.store, aws: ctx.aws, runner, only: changed, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 4 });
     io.out("\n");
     for (const d of result.deployments) io.out(resultLine(io, d) + "\n");
+    for (const x of result.errors) io.out(`stopped    ${x.object}: ${x.message}\n`);
     return result.deployments;
   };
   const setImage = async (object: string, image: string) => {

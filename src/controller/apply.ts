@@ -9,7 +9,7 @@ import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
 import { identityKey, type LoadedObject } from "../config/load-object.ts";
 import { mapBounded } from "../config/repository.ts";
 import type { Runner } from "../deploy/runner.ts";
-import type { MachineState } from "../deploy/runner.ts";
+import type { MachineState, Settled } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, Override } from "../store/types.ts";
@@ -42,9 +42,19 @@ export interface ApplyOptions {
 
 export interface ApplyResult {
   decisions: Decision[];
+  /** The deployments this pass ran, as recorded when they ended (or stopped: see `errors`). */
   deployments: Deployment[];
   /** Deployments left unfinished by an earlier run (a crash) and carried on first. */
   resumed: Deployment[];
+  /** Deployments that stopped with an error instead of reaching a phase; the pass went on with the others. */
+  errors: ApplyError[];
+}
+
+export interface ApplyError {
+  object: string;
+  /** Null when the deployment could not even be recorded. */
+  deploymentId: string | null;
+  message: string;
 }
 
 /** What the desired state asks for, object by object, without changing anything. */
@@ -125,21 +135,36 @@ async function removedObjects(objects: readonly LoadedObject[], store: Store): P
     .filter((s): s is DeploySpec => s !== undefined);
 }
 
-/** Finish what an earlier run left unfinished, decide, then run what needs running (at most `concurrency` at once). */
+/**
+ * Finish what an earlier run left unfinished, decide, then run what needs running (at most
+ * `concurrency` at once). Each deployment is contained: one that stops with an error is reported
+ * in `errors` with the others' results, never taking the pass down.
+ */
 export async function apply(objects: readonly LoadedObject[], options: ApplyOptions): Promise<ApplyResult> {
-  const resumed = await options.runner.resumeAll();
+  const errors: ApplyError[] = [];
+  const settledOne = (s: Settled): Deployment => {
+    if (s.error !== undefined) errors.push({ object: s.deployment.object, deploymentId: s.deployment.id, message: s.error });
+    return s.deployment;
+  };
+  const resumed = (await options.runner.resumeAll()).map(settledOne);
   const decisions = await decide(objects, options);
   const runnable = decisions.filter((d): d is Extract<Decision, { spec: DeploySpec }> => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked));
-  const deployments = await mapBounded(runnable, options.concurrency, async (d) => {
+  const ran = await mapBounded(runnable, options.concurrency, async (d) => {
     const bluegreen = d.action !== "delete" && (d.spec.svcdef["deploymentController"] as { type?: string } | undefined)?.type === "EXTERNAL";
-    const created = await options.runner.create(d.spec, {
-      strategy: d.action === "delete" ? "delete" : bluegreen ? "bluegreen" : "rolling",
-      ...(options.commitSha ? { commitSha: options.commitSha } : {}),
-      ...(options.overrides?.length ? { overrides: options.overrides } : {}),
-    });
-    return options.runner.run(created);
+    let created: Deployment;
+    try {
+      created = await options.runner.create(d.spec, {
+        strategy: d.action === "delete" ? "delete" : bluegreen ? "bluegreen" : "rolling",
+        ...(options.commitSha ? { commitSha: options.commitSha } : {}),
+        ...(options.overrides?.length ? { overrides: options.overrides } : {}),
+      });
+    } catch (e) {
+      errors.push({ object: d.object, deploymentId: null, message: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    }
+    return settledOne(await options.runner.settle(created));
   });
-  return { decisions, deployments, resumed };
+  return { decisions, deployments: ran.filter((d): d is Deployment => d !== undefined), resumed, errors };
 }
 
 /** `--object` takes an object name or a path prefix of several (`dev/` selects every dev object). */

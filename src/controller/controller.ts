@@ -90,9 +90,13 @@ export class Controller implements ControllerPort {
         this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)} would delete ${deletes.length} services; more than ${Math.round(this.o.maxDeleteFraction * 100)}%: held back`);
       } else for (const c of deletes) jobs.push({ spec: specFromObject(c.loaded!, plan.commit.sha), strategy: "delete" });
     }
+    // Each deployment is contained: one that stops with an error is warned about (and resumed on the
+    // next start if unfinished); the commit's other deployments carry on.
     return mapBounded(jobs, this.o.concurrency, async (job) => {
       const created = await this.runner.create(job.spec, { strategy: job.strategy, repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides });
-      return this.runner.run(created);
+      const { deployment, error } = await this.runner.settle(created);
+      if (error !== undefined) this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)}: deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
+      return deployment;
     });
   }
 

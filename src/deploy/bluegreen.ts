@@ -13,7 +13,7 @@
 import type { Action, Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/ports.ts";
 import { trafficSteps } from "../config/depdef.ts";
 import type { NewEvent, Phase } from "../store/types.ts";
-import type { Effect, Input, Machine, Record_, Route, Step } from "./machine.ts";
+import type { ActiveRecord, Effect, Input, Machine, Record_, Route, Step } from "./machine.ts";
 import { errorText, ev, finish as finishAt, go, handleCommon, isStep, sleepFor, withRecord, type BaseState } from "./steps.ts";
 import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
 
@@ -194,7 +194,7 @@ function checkAlarms(state: BlueGreenState, input: Input): Step<BlueGreenState> 
 }
 
 function registerStep(state: BlueGreenState): Step<BlueGreenState> {
-  const record: Record_ = { phase: "Registering", ...(state.oldTaskDefinitionArn ? { oldTaskDefinitionArn: state.oldTaskDefinitionArn } : {}) };
+  const record: ActiveRecord = { phase: "Registering", ...(state.oldTaskDefinitionArn ? { oldTaskDefinitionArn: state.oldTaskDefinitionArn } : {}) };
   if (state.spec.taskdef) return go(state, "register", { type: "registerTaskDefinition", request: state.spec.taskdef }, record);
   return go(state, "resolveTaskDefinition", { type: "describeTaskDefinition", taskDefinition: String(state.spec.svcdef["taskDefinition"]) }, record);
 }
@@ -211,7 +211,7 @@ function createRequest(state: BlueGreenState): Record<string, unknown> {
 }
 
 function afterTaskDefinition(state: BlueGreenState, events: NewEvent[]): Step<BlueGreenState> {
-  const record: Record_ = { phase: "Deploying", newTaskDefinitionArn: state.newTaskDefinitionArn!, events };
+  const record: ActiveRecord = { phase: "Deploying", newTaskDefinitionArn: state.newTaskDefinitionArn!, events };
   if (state.mode === "create") return go(state, "createService", { type: "createService", request: createRequest(state) }, record);
   const desired = state.spec.svcdef["desiredCount"];
   if (typeof desired === "number") {
@@ -454,7 +454,7 @@ function fail(state: BlueGreenState, reason: string, message: string, now: numbe
   return afterRestore(next, events, { phase: "RollingBack", reason, message });
 }
 
-function afterRestore(state: BlueGreenState, events: NewEvent[], record: Record_ = {}): Step<BlueGreenState> {
+function afterRestore(state: BlueGreenState, events: NewEvent[], record: ActiveRecord = {}): Step<BlueGreenState> {
   const shifting = state.failure!.weight > 0;
   const remove = state.aborted || (shifting ? state.spec.depdef.deleteNewUponTrafficShiftFailure : state.spec.depdef.deleteNewUponFailure);
   if (remove && state.green && state.blue) {

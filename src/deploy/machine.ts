@@ -89,6 +89,16 @@ export interface Record_ {
   events?: NewEvent[];
 }
 
+/** Phases a deployment is in while it still has work to do. */
+export type ActivePhase = Exclude<Phase, "Succeeded" | "Failed" | "RolledBack" | "Aborted">;
+
+/**
+ * What a step that hands the runner an effect may record: never a terminal phase. A terminal phase
+ * is written only with the step that has no effect left, after the last effect's outcome is
+ * recorded (the store refuses any change to a finished deployment).
+ */
+export type ActiveRecord = Omit<Record_, "phase"> & { phase?: ActivePhase };
+
 export interface Step<S> {
   state: S;
   /** Undefined exactly when the deployment has reached a terminal phase. */

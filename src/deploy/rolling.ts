@@ -12,7 +12,7 @@
  */
 import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
 import type { NewEvent, Phase } from "../store/types.ts";
-import { type Effect, type Input, type Machine, type Record_, type Step } from "./machine.ts";
+import { type ActiveRecord, type Effect, type Input, type Machine, type Step } from "./machine.ts";
 import { errorText, ev, finish as finishAt, go, handleCommon, isStep, withRecord as record2, type BaseState } from "./steps.ts";
 import { createServiceRequest, inPlaceBlockers, updateServiceRequest } from "./service-request.ts";
 import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
@@ -133,7 +133,7 @@ function inspect(state: RollingState, input: Input, now: number): Step<RollingSt
   } else {
     next.mode = "create";
   }
-  const record: Record_ = { phase: "Registering", ...(next.oldTaskDefinitionArn ? { oldTaskDefinitionArn: next.oldTaskDefinitionArn } : {}) };
+  const record: ActiveRecord = { phase: "Registering", ...(next.oldTaskDefinitionArn ? { oldTaskDefinitionArn: next.oldTaskDefinitionArn } : {}) };
   if (state.spec.taskdef) return go(next, "register", { type: "registerTaskDefinition", request: state.spec.taskdef }, record);
   const td = state.spec.svcdef["taskDefinition"];
   return go(next, "resolveTaskDefinition", { type: "describeTaskDefinition", taskDefinition: String(td) }, record);
@@ -141,7 +141,7 @@ function inspect(state: RollingState, input: Input, now: number): Step<RollingSt
 
 function deploy(state: RollingState, events: NewEvent[] = []): Step<RollingState> {
   const arn = state.newTaskDefinitionArn!;
-  const record: Record_ = { phase: "Deploying", newTaskDefinitionArn: arn, events };
+  const record: ActiveRecord = { phase: "Deploying", newTaskDefinitionArn: arn, events };
   if (state.mode === "create") return go(state, "create", { type: "createService", request: createServiceRequest(state.spec, arn, state.clientToken) }, record);
   return go(state, "update", { type: "updateService", request: updateServiceRequest(state.spec, arn) }, record);
 }
@@ -173,7 +173,12 @@ function confirm(state: RollingState, input: Input, now: number): Step<RollingSt
   const intended = state.inFlight;
   const service = input.service;
   const wantArn = intended?.type === "updateService" ? (intended.request["taskDefinition"] as string | undefined) : state.newTaskDefinitionArn;
-  const happened = !!service && service.status === "ACTIVE" && (wantArn === undefined || service.deployments.some((d) => d.status === "PRIMARY" && d.taskDefinition === wantArn));
+  const wantDesired = intended?.type === "updateService" ? (intended.request["desiredCount"] as number | undefined) : undefined;
+  const happened =
+    !!service &&
+    service.status === "ACTIVE" &&
+    (wantArn === undefined || service.deployments.some((d) => d.status === "PRIMARY" && d.taskDefinition === wantArn)) &&
+    (wantDesired === undefined || service.desiredCount === wantDesired);
   const resumedStep = state.resumedFrom ?? "create";
   const base: RollingState = { ...state, step: resumedStep };
   delete base.resumedFrom;
@@ -215,7 +220,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     events.push(ev("Progress", `${ours.runningCount}/${ours.desiredCount} running, ${ours.pendingCount} pending, ${failed} failed${ours.rolloutState ? ` (${ours.rolloutState})` : ""}`, countsRecord));
   }
   const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}), ...(newFailed ? { newFailed } : {}) };
-  const record = (extra: Record_ = {}): Record_ => ({ ...(countsRecord ? { counts: countsRecord } : extra.phase === "RollingBack" && newFailed ? { counts: { failed: newFailed } } : {}), ...extra, events: [...events, ...(extra.events ?? [])] });
+  const record = (extra: ActiveRecord = {}): ActiveRecord => ({ ...(countsRecord ? { counts: countsRecord } : extra.phase === "RollingBack" && newFailed ? { counts: { failed: newFailed } } : {}), ...extra, events: [...events, ...(extra.events ?? [])] });
 
   // Our deployment lost PRIMARY (or is gone): ECS's circuit breaker rolled back, or someone else deployed.
   if (state.step === "follow" && state.ecsDeploymentId && (!ours || ours.status !== "PRIMARY") && primary && primary.id !== state.ecsDeploymentId) {
@@ -286,7 +291,8 @@ function finishFailure(state: RollingState, reason: string, message: string): St
   }
   if (state.mode === "create" && state.spec.depdef.deleteNewUponFailure) {
     const request = { cluster: state.spec.cluster, service: state.spec.service, desiredCount: 0 };
-    return go({ ...state, failure }, "scaleDown", { type: "updateService", request }, { phase: "Failed", reason, message, events: [ev("Failed", message, { reason }), ev("ScalingDown", "scaling the new service to 0 so failing tasks stop (deleteNewUponFailure)")] });
+    // Still in progress: the deployment becomes Failed only once the scale-down's outcome is recorded.
+    return go({ ...state, failure }, "scaleDown", { type: "updateService", request }, { phase: "RollingBack", reason, message, events: [ev("Failed", message, { reason }), ev("ScalingDown", "scaling the new service to 0 so failing tasks stop (deleteNewUponFailure)")] });
   }
   const why = state.mode === "create" ? "there is no previous revision to roll back to" : !cb.rollback ? "rollback is off in the depdef" : "there is no different previous revision";
   return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", reason, `${message} (${why})`);
@@ -296,7 +302,10 @@ function finishFailure(state: RollingState, reason: string, message: string): St
 function afterRecovery(state: RollingState, input: Input, now: number): Step<RollingState> {
   const f = state.failure!;
   if (input.type !== "service" || !input.service) return finish(state, "Failed", "RollbackFailed", `${f.message}; then ${state.step === "rollback" ? "the rollback" : "scaling to 0"} failed: ${errorText(input)}`);
-  if (state.step === "scaleDown") return finish(state, state.aborted ? "Aborted" : "Failed", f.reason, `${f.message}; the new service was scaled to 0`);
+  if (state.step === "scaleDown") {
+    const scaled = input.service;
+    return record2(finish(state, state.aborted ? "Aborted" : "Failed", f.reason, `${f.message}; the new service was scaled to 0`), { counts: { desired: scaled.desiredCount, running: scaled.runningCount, pending: scaled.pendingCount } });
+  }
   return startFollowing(state, input.service, "followRollback", now, []);
 }
 

@@ -9,7 +9,7 @@ import { isAwsError } from "../aws/errors.ts";
 import type { AwsPortsFactory, EcsPort, Elbv2Port, Task } from "../aws/ports.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Store } from "../store/store.ts";
-import type { Deployment, NewEvent, Override, Strategy } from "../store/types.ts";
+import { isTerminal, type Deployment, type NewEvent, type Override, type Strategy } from "../store/types.ts";
 import { deleteService, startDelete, type DeleteState } from "./delete.ts";
 import type { Effect, Input, Machine, Route, Step, TaskFailures } from "./machine.ts";
 import { MUTATIONS } from "./machine.ts";
@@ -40,6 +40,13 @@ export interface RunnerOptions {
    * call is made, or after it was made but before its outcome was recorded).
    */
   hooks?: { beforeEffect?(effect: Effect, deployment: Deployment): void; afterEffect?(effect: Effect, deployment: Deployment): void };
+}
+
+/** How a deployment driven by `settle` ended in this process: its record, and the error that stopped it early. */
+export interface Settled {
+  deployment: Deployment;
+  /** Set when an exception stopped the deployment before a terminal phase (or while recording it). */
+  error?: string;
 }
 
 export interface StartOptions {
@@ -100,10 +107,32 @@ export class Runner {
     return this.drive(deployment, { type: "resume" });
   }
 
-  /** Resume every unfinished deployment (at start-up), in parallel. */
-  async resumeAll(): Promise<Deployment[]> {
+  /** Resume every unfinished deployment (at start-up), in parallel; one that stops with an error does not stop the others. */
+  async resumeAll(): Promise<Settled[]> {
     const active = await this.store.activeDeployments();
-    return Promise.all(active.map((d) => (d.phase === "Pending" && !(d.machineState as MachineState).inFlight ? this.run(d) : this.resume(d))));
+    return Promise.all(active.map((d) => this.settle(d, d.phase === "Pending" && !(d.machineState as MachineState).inFlight ? "run" : "resume")));
+  }
+
+  /**
+   * Run (or resume) a deployment and never throw: an exception (a store that refuses a write, a bug)
+   * stops this deployment only. The answer is its record as the store now has it — still active
+   * when it stopped mid-way, so the next run resumes it — with the error, which is also added to
+   * its timeline when the store takes it.
+   */
+  async settle(deployment: Deployment, how: "run" | "resume" = "run"): Promise<Settled> {
+    try {
+      return { deployment: await (how === "run" ? this.run(deployment) : this.resume(deployment)) };
+    } catch (e) {
+      const error = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+      let current = deployment;
+      try {
+        await this.store.appendEvents(deployment.id, [{ type: "Interrupted", message: `the deployment stopped in this process: ${error}` }]);
+        current = (await this.store.getDeployment(deployment.id)) ?? deployment;
+      } catch {
+        // The store may be what failed: report the last record we have.
+      }
+      return { deployment: current, error };
+    }
   }
 
   private async drive(deployment: Deployment, first: Input): Promise<Deployment> {
@@ -113,10 +142,12 @@ export class Runner {
     let input: Input = first;
     for (;;) {
       let step = machine.next(state, input, this.clock.now());
+      checkStep(step);
       dep = await this.persist(dep, step);
       // Operator controls are decisions too: each is fed to the machine and consumed with its outcome.
       for (const control of step.effect ? await this.store.pendingControls(dep.id) : []) {
         step = machine.next(step.state, { type: "control", action: control.action, by: control.requestedBy }, this.clock.now());
+        checkStep(step);
         dep = await this.persist(dep, step, [control.id]);
         if (!step.effect) break;
       }
@@ -218,6 +249,18 @@ export class Runner {
       await this.clock.sleep(Math.min(left, this.controlPollMs));
       if ((await this.store.pendingControls(deploymentId)).length > 0) return;
     }
+  }
+}
+
+/**
+ * A terminal phase is written only by the step that has no effect left: written earlier, the store
+ * would refuse every later step of the deployment. A machine that breaks this is a bug; stop before
+ * anything is written.
+ */
+function checkStep(step: Step<MachineState>): void {
+  const phase = step.record.phase;
+  if (step.effect && phase !== undefined && isTerminal(phase)) {
+    throw new Error(`internal error: the ${step.state.machine} machine recorded ${phase} in step ${step.state.step} while ${step.effect.type} was still to be done`);
   }
 }
 

@@ -1,6 +1,6 @@
 /** Building blocks every deployment machine uses: issue an effect, finish, retry transient errors. */
 import type { NewEvent, Phase } from "../store/types.ts";
-import type { Effect, Input, Record_, Step } from "./machine.ts";
+import type { ActiveRecord, Effect, Input, Record_, Step } from "./machine.ts";
 
 export interface BaseState<Name extends string> {
   step: Name;
@@ -16,7 +16,7 @@ const MAX_RETRIES = 8;
 export const ev = (type: string, message: string, data?: unknown): NewEvent => (data === undefined ? { type, message } : { type, message, data });
 export const sleepFor = (seconds: number): Effect => ({ type: "sleep", ms: seconds * 1000 });
 
-export function go<S extends BaseState<string>>(state: S, step: S["step"], effect: Effect, record: Record_ = {}): Step<S> {
+export function go<S extends BaseState<string>>(state: S, step: S["step"], effect: Effect, record: ActiveRecord = {}): Step<S> {
   return { state: { ...state, step, inFlight: effect, retries: step === state.step ? state.retries : 0 }, effect, record };
 }
 

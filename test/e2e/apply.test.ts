@@ -147,11 +147,44 @@ describe("apply", () => {
     writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify(task("a", "nginx:2")));
     let n = 0;
     const dying = new Runner({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, hooks: { afterEffect: () => { if (++n === 4) throw new Error("killed"); } } });
-    await assert.rejects(run(dir, { runner: dying }), /killed/);
+    const stopped = await run(dir, { runner: dying });
+    assert.deepEqual(stopped.errors.map((x) => [x.object, x.message]), [["a/a", "killed"]], "the stop is reported, not thrown");
+    assert.equal(stopped.deployments[0]!.phase, "Stabilizing", "left unfinished, as recorded");
     const r = await run(dir);
     assert.equal(r.resumed.length, 1);
     assert.equal(r.resumed[0]!.phase, "Succeeded", `${r.resumed[0]!.reason} ${r.resumed[0]!.message}`);
     assert.deepEqual(actions(r), { "a/a": "none" }, "once resumed, nothing is left to do");
+  });
+
+  it("Given a new object whose image cannot be pulled beside a healthy one, When applied with the default depdef, Then the failure is reported with the neighbour's success", async () => {
+    e = await engine();
+    e.sim.faults.addImageFault({ image: "nginx:nopull", pullFails: true });
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:nopull") });
+    const r = await run(dir);
+    assert.deepEqual(Object.fromEntries(r.deployments.map((d) => [d.object, d.phase])), { "a/a": "Succeeded", "b/b": "Failed" });
+    assert.deepEqual(r.errors, []);
+    const b = r.deployments.find((d) => d.object === "b/b")!;
+    assert.match(b.message ?? "", /scaled to 0/);
+    assert.equal((await e.store.activeDeployments()).length, 0, "nothing is left half-finished");
+  });
+
+  it("Given one deployment that stops with an exception, When applied, Then the pass reports it beside the others' results and the next apply finishes it", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": svc("b"), "b/b_taskdef.json": task("b", "nginx:1"), "c/c_svcdef.json": svc("c"), "c/c_taskdef.json": task("c", "nginx:1") });
+    const breaking = new Runner({
+      store: e.store,
+      aws: e.sim.portsFactory(),
+      clock: e.clock,
+      hooks: { beforeEffect: (effect, d) => { if (d.object === "b/b" && effect.type === "createService") throw new Error("the store went away"); } },
+    });
+    const r = await run(dir, { runner: breaking });
+    assert.deepEqual(Object.fromEntries(r.deployments.map((d) => [d.object, d.phase])), { "a/a": "Succeeded", "b/b": "Deploying", "c/c": "Succeeded" });
+    assert.deepEqual(r.errors.map((x) => [x.object, x.message]), [["b/b", "the store went away"]]);
+    assert.equal(r.errors[0]!.deploymentId, r.deployments.find((d) => d.object === "b/b")!.id);
+    assert.ok((await e.store.listEvents(r.errors[0]!.deploymentId ?? "")).some((x) => x.type === "Interrupted"), "the stop is on the deployment's timeline");
+    const again = await run(dir);
+    assert.deepEqual(again.resumed.map((d) => [d.object, d.phase]), [["b/b", "Succeeded"]]);
+    assert.deepEqual(again.errors, []);
   });
 
   it("Given two deployed revisions, When rolled back, Then the previous revision runs, as a recorded deployment", async () => {

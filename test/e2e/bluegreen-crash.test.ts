@@ -38,14 +38,16 @@ async function crashThenResume(image: string, at: number, when: "before" | "afte
   };
   const dying = new Runner({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, hooks: when === "before" ? { beforeEffect: crash } : { afterEffect: crash } });
   await assert.rejects(dying.run(await dying.create(bgSpec(w, image, { depdef: LINEAR }), { strategy: "bluegreen" })), Crash);
-  const [d, ...more] = await new Runner({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock }).resumeAll();
+  const [settled, ...more] = await new Runner({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock }).resumeAll();
   assert.equal(more.length, 0);
+  assert.equal(settled!.error, undefined, "the resumed deployment runs to its end without an exception");
+  const d = settled!.deployment;
   await w.clock.sleep(600_000); // let drained task sets go
   const sets = await w.taskSets();
   const weights = await w.weights();
   const running = (await w.sim.ports().ecs.describeTaskSets({ cluster: "apps", service: "web" })).map((t) => t.runningCount);
   await w.close();
-  return { d: d!, sets, weights, running };
+  return { d, sets, weights, running };
 }
 
 describe("blue/green deployments survive a crash at any instant", async () => {

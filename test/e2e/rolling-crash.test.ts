@@ -35,12 +35,13 @@ async function crashAndResume(image: string, at: number, when: "before" | "after
   const created = await dying.create(rollingSpec("web", image), { strategy: "rolling" });
   await assert.rejects(dying.run(created), Crash);
   const restarted = new Runner({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock });
-  const [resumed, ...others] = await restarted.resumeAll();
+  const [settled, ...others] = await restarted.resumeAll();
   assert.equal(others.length, 0, "exactly one unfinished deployment is found");
+  assert.equal(settled!.error, undefined, "the resumed deployment runs to its end without an exception");
   const svc = (await e.sim.ports().ecs.describeServices("apps", ["web"])).services;
   const deployments = await e.store.listDeployments({ object: "apps/web/web" });
   await e.close();
-  return { resumed: resumed!, svc, deployments: deployments.items };
+  return { resumed: settled!.deployment, svc, deployments: deployments.items };
 }
 
 describe("rolling deployments survive a crash at any instant", async () => {
@@ -63,6 +64,24 @@ describe("rolling deployments survive a crash at any instant", async () => {
         assert.equal(resumed.phase, "Succeeded", `${label}: ${resumed.reason} ${resumed.message}`);
         assert.equal(svc.length, 1, label);
         assert.equal(svc[0]!.runningCount, 4, label);
+        assert.equal(deployments.length, 1, label);
+      }
+    }
+  });
+
+  it("first creation with an image that cannot be pulled: a crash before or after each effect, then a restart, ends Failed with the new service scaled to 0", async () => {
+    const nopull = (e: Awaited<ReturnType<typeof engine>>) => e.sim.faults.addImageFault({ image: "nginx:nopull", pullFails: true });
+    const failing = await effectsOfOneRun("nginx:nopull", nopull, true);
+    assert.deepEqual(failing.filter((t) => t === "createService" || t === "updateService"), ["createService", "updateService"], "create, then the scale to 0");
+    for (const when of ["before", "after"] as const) {
+      for (let at = 1; at <= failing.length; at++) {
+        const { resumed, svc, deployments } = await crashAndResume("nginx:nopull", at, when, nopull, true);
+        const label = `crash ${when} effect ${at} (${failing[at - 1]})`;
+        assert.equal(resumed.phase, "Failed", `${label}: ${resumed.reason} ${resumed.message}`);
+        assert.equal(resumed.reason, "CircuitBreakerTripped", label);
+        assert.match(resumed.message ?? "", /scaled to 0/, label);
+        assert.equal(svc.length, 1, label);
+        assert.equal(svc[0]!.desiredCount, 0, `${label}: the new service is scaled to 0`);
         assert.equal(deployments.length, 1, label);
       }
     }

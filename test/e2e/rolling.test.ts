@@ -83,6 +83,21 @@ describe("rolling deployments", () => {
     assert.equal(d.reason, "CircuitBreakerTripped");
   });
 
+  it("Given no service and an image that cannot be pulled (default depdef, deleteNewUponFailure), When deployed, Then it becomes Failed only once the scale to 0 is recorded", async () => {
+    e = await engine();
+    e.sim.faults.addImageFault({ image: "nginx:nopull", pullFails: true });
+    const d = await e.deploy(rollingSpec("web", "nginx:nopull"));
+    assert.equal(d.phase, "Failed", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "CircuitBreakerTripped");
+    assert.match(d.message ?? "", /the new service was scaled to 0$/);
+    assert.equal(d.counts.desired, 0, "the record shows the scaled-down service");
+    const svc = (await e.sim.ports().ecs.describeServices("apps", ["web"])).services[0]!;
+    assert.equal(svc.desiredCount, 0, "failing tasks are no longer started");
+    const types = (await e.events(d)).map((x) => x.type);
+    assert.ok(types.indexOf("ScalingDown") < types.lastIndexOf("Failed"), `the terminal phase comes after the scale-down: ${types.join(",")}`);
+    assert.equal(types.at(-1), "Failed");
+  });
+
   it("Given tasks that never become stable, When the stability timeout passes, Then the deployment fails and rolls back", async () => {
     e = await engine();
     await e.deploy(rollingSpec("web", "nginx:1"));
