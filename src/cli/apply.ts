@@ -10,6 +10,7 @@ import type { Deployment } from "../store/types.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO, operatorName } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
+import { checkObjectSelectors, existingDir } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
 
@@ -46,7 +47,8 @@ export const register: RegisterCommand = (program, io, run) => {
 };
 
 async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<number> {
-  const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  const repo = await loadRepository(new WorkingTreeSource(await existingDir(io.cwd, dir)), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   const ctx = await openContext(io, flags);
   try {
     ctx.ensureClusters(repo.objects.filter((o) => o.identity).map((o) => o.identity!));

@@ -4,6 +4,7 @@ import { resolveRevision } from "../config/git.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
+import { existingDir } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -19,7 +20,8 @@ export const register: RegisterCommand = (program, io, run) => {
     .action((dir: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }) => run(() => changes(io, dir, opts)));
 };
 
-async function changes(io: CliIO, dir: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }): Promise<number> {
+async function changes(io: CliIO, given: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }): Promise<number> {
+  const dir = await existingDir(io.cwd, given);
   let from = opts.from;
   if (!from && !opts.initial) {
     const { root } = await locateTree(dir);

@@ -3,7 +3,6 @@
  * the simulator), and the clock. `--simulator [SCENARIO]` rehearses on the built-in simulator:
  * the scenario's initial state, plus any cluster the objects name (created empty), in virtual time.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
@@ -13,7 +12,8 @@ import type { AwsCallObserver } from "../aws/sdk/call.ts";
 import { ScaledClock, SystemClock, VirtualClock, type Clock } from "../core/clock.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { Runner } from "../deploy/runner.ts";
-import { loadScenario, parseScenario } from "../sim/scenario.ts";
+import { readScenarioFile } from "../sim/open.ts";
+import { loadScenario, type Scenario } from "../sim/scenario.ts";
 import { Simulator } from "../sim/simulator.ts";
 import { openStore } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
@@ -48,24 +48,13 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
   const simulated = opts.simulator !== undefined && opts.simulator !== false;
   const speed = opts.speed ? Number(opts.speed) : undefined;
   if (speed !== undefined && !(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--speed must be a positive number, not ${opts.speed}` });
+  // Scenario files are read before anything is opened: a bad one is FLT-SIM-SCENARIO (exit 2).
+  const scenarios = simulated ? await readScenarios(io, opts.simulator) : new Map<string, Scenario>();
   const clock: Clock = simulated ? (speed ? new ScaledClock(speed) : new VirtualClock({ autoAdvance: true })) : new SystemClock();
   const store = await openStore({ location: storeLocation(io, opts.store), cwd: io.cwd, clock });
   const simulators = new Map<string, Simulator>();
   let aws: AwsPortsFactory;
   if (simulated) {
-    const scenarios = new Map<string, ReturnType<typeof parseScenario>>();
-    for (const name of typeof opts.simulator === "string" ? opts.simulator.split(",").filter(Boolean) : []) {
-      const file = path.resolve(io.cwd, name);
-      let text: string;
-      try {
-        text = await readFile(file, "utf8");
-      } catch {
-        throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `cannot read the scenario file ${file}` });
-      }
-      const scenario = parseScenario(JSON.parse(text) as unknown, file);
-      if (scenarios.has(scenario.region)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `two scenarios for Region ${scenario.region}: give one per Region` });
-      scenarios.set(scenario.region, scenario);
-    }
     // The simulator answers ThrottlingException like ECS, so rehearsals go through the same
     // batching, rate limiting and retries as the SDK adapter.
     const bundles = new Map<string, AwsPorts>();
@@ -103,6 +92,17 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
     },
     close: () => store.close(),
   };
+}
+
+/** `--simulator a.json,b.json`: one scenario per Region, as named on the command line. */
+async function readScenarios(io: CliIO, simulator: string | boolean | undefined): Promise<Map<string, Scenario>> {
+  const scenarios = new Map<string, Scenario>();
+  for (const name of typeof simulator === "string" ? simulator.split(",").filter(Boolean) : []) {
+    const scenario = await readScenarioFile(path.resolve(io.cwd, name), name);
+    if (scenarios.has(scenario.region)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `two scenarios for Region ${scenario.region}: give one per Region` });
+    scenarios.set(scenario.region, scenario);
+  }
+  return scenarios;
 }
 
 /** `--store`, else FLOTILLA_STORE, else the default SQLite file under the working directory. */

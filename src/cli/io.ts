@@ -19,12 +19,27 @@ export interface CliIO {
 export function processIO(): CliIO {
   const tty = Boolean(process.stdout.isTTY) && !process.env["NO_COLOR"] && process.env["TERM"] !== "dumb";
   return {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    out: quietWhenClosed(process.stdout),
+    err: quietWhenClosed(process.stderr),
     color: tty,
     interactive: Boolean(process.stderr.isTTY),
     env: process.env,
     cwd: process.cwd(),
+  };
+}
+
+/**
+ * A reader that stops early (`flotilla status | head -1`) closes the pipe: the rest of the output is
+ * dropped quietly and the command ends as it would have, instead of dying on an EPIPE trace.
+ */
+function quietWhenClosed(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
   };
 }
 

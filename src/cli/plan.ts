@@ -2,17 +2,16 @@
  * `flotilla plan [DIR]`: what apply would do per object, with the normalised diff of desired vs
  * live service and task definition (src/plan, docs/plan.md). Read-only: it only describes.
  */
-import { stat } from "node:fs/promises";
-import path from "node:path";
 import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { LoadedObject } from "../config/load-object.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { planObjects, type ObjectPlan } from "../controller/plan.ts";
-import { FlotillaError, hasErrors, sortProblems } from "../core/problems.ts";
+import { hasErrors, sortProblems } from "../core/problems.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
+import { checkObjectSelectors, existingDir } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 
 interface PlanFlags extends AwsOptions {
@@ -36,10 +35,9 @@ export const register: RegisterCommand = (program, io, run) => {
 };
 
 async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<number> {
-  if (flags.output !== "text" && flags.output !== "json") throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--output must be text or json, not ${flags.output}` });
-  const root = path.resolve(io.cwd, dir);
-  if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `${root} is not a directory` });
+  const root = await existingDir(io.cwd, dir);
   const repo = await loadRepository(new WorkingTreeSource(root), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   // The plan reads no store: an in-memory one unless one is named, so planning leaves no file behind.
   const ctx = await openContext(io, { ...flags, store: flags.store ?? ":memory:" });
   try {

@@ -7,6 +7,7 @@ import { WorkingTreeSource } from "../config/source.ts";
 import { didYouMean } from "../core/suggest.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
+import { existingDir } from "./options.ts";
 import { formatProblem, mask, printJson } from "./output.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -22,7 +23,7 @@ export const register: RegisterCommand = (program, io, run) => {
 };
 
 async function render(io: CliIO, dir: string, object: string, opts: { output: string; region?: string; showSensitive: boolean }): Promise<number> {
-  const source = new WorkingTreeSource(dir);
+  const source = new WorkingTreeSource(await existingDir(io.cwd, dir));
   const name = object.replace(/^\.\//, "").replace(/_(svcdef|taskdef|depdef|input)\.json$/, "");
   const objects = discoverObjects(await source.listFiles());
   const files = objects.find((o) => o.name === name && o.svcdef);

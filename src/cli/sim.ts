@@ -10,7 +10,7 @@ import { FlotillaError } from "../core/problems.ts";
 import { readScenarioFile } from "../sim/open.ts";
 import type { Simulator } from "../sim/simulator.ts";
 import { formatDuration, parseDuration } from "../sim/ids.ts";
-import { loadScenario, parseScenario, runScriptStep, ScenarioError, type Scenario, type ScriptResult } from "../sim/scenario.ts";
+import { loadScenario, parseScenario, runScriptStep, type Scenario, type ScriptResult } from "../sim/scenario.ts";
 import { formatSnapshot, snapshot, type WorldSnapshot } from "../sim/snapshot.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
@@ -56,21 +56,12 @@ async function simulate(io: CliIO, file: string | undefined, opts: SimOptions): 
   const speed = opts.speed !== undefined ? Number(opts.speed) : undefined;
   if (speed !== undefined && !(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: "--speed must be a positive number" });
 
-  let scenario: Scenario;
-  let sim: Simulator;
-  let clock: Clock;
-  let virtual: VirtualClock | undefined;
-  try {
-    scenario = file !== undefined ? await readScenarioFile(resolve(io.cwd, file), file) : parseScenario(BUILT_IN, "built-in scenario");
-    const start = scenario.start ? Date.parse(scenario.start) : Date.UTC(2026, 0, 1);
-    virtual = speed === undefined ? new VirtualClock({ start }) : undefined;
-    clock = virtual ?? new ScaledClock(speed!, start);
-    sim = loadScenario(scenario, clock, file ?? "built-in scenario");
-  } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
-    io.err(`${paint(io, ["red", "bold"], "error")} ${e.message}\n`);
-    return EXIT.usage;
-  }
+  // An invalid scenario is a ScenarioError: main prints it as FLT-SIM-SCENARIO problems, exit 2.
+  const scenario: Scenario = file !== undefined ? await readScenarioFile(resolve(io.cwd, file), file) : parseScenario(BUILT_IN, "built-in scenario");
+  const start = scenario.start ? Date.parse(scenario.start) : Date.UTC(2026, 0, 1);
+  const virtual = speed === undefined ? new VirtualClock({ start }) : undefined;
+  const clock: Clock = virtual ?? new ScaledClock(speed!, start);
+  const sim: Simulator = loadScenario(scenario, clock, file ?? "built-in scenario");
   const ports = sim.ports();
   // In real-time mode the clock has moved on while loading; count from the simulator's own start.
   const base = sim.startedAt;

@@ -1,4 +1,6 @@
 /** `flotilla status`: the latest deployment of every object. `flotilla history [OBJECT]`: past deployments and a timeline. */
+import { FlotillaError } from "../core/problems.ts";
+import { didYouMean } from "../core/suggest.ts";
 import type { Store } from "../store/store.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
@@ -35,12 +37,17 @@ async function status(io: CliIO, store: Store, output: string): Promise<number> 
 
 async function history(io: CliIO, store: Store, object: string | undefined, flags: { output: string; limit: string }): Promise<number> {
   const page = await store.listDeployments({ ...(object ? { object } : {}), limit: Math.max(1, Number(flags.limit) || 20) });
+  if (object && page.items.length === 0) {
+    // An object the store has never deployed is unknown here (exit 2), like an unknown revision.
+    const guess = didYouMean(object, (await store.latestPerObject()).map((d) => d.object));
+    throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no deployments of ${object} are recorded`, hint: guess ? `did you mean "${guess}"?` : "`flotilla status` lists the objects with deployments" });
+  }
   const timeline = object && page.items[0] ? await store.listEvents(page.items[0].id) : [];
   if (flags.output === "json") {
     printJson(io, { deployments: page.items.map(record), ...(object ? { timeline: timeline.map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })) } : {}) });
     return EXIT.ok;
   }
-  if (page.items.length === 0) io.out(object ? `no deployments of ${object}\n` : "no deployments recorded yet\n");
+  if (page.items.length === 0) io.out("no deployments recorded yet\n");
   for (const d of page.items) io.out(`${paint(io, "dim", new Date(d.createdAt).toISOString())} ${resultLine(io, d)}\n`);
   if (timeline.length) {
     io.out(`\n${paint(io, "bold", `timeline of ${page.items[0]!.id}`)}\n`);

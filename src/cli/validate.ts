@@ -4,6 +4,7 @@ import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
+import { existingDir } from "./options.ts";
 import { formatProblem, mark, plural, printJson } from "./output.ts";
 import type { LoadedObject } from "../config/load-object.ts";
 
@@ -43,7 +44,7 @@ export async function validateDir(dir: string, region?: string): Promise<{ repor
 }
 
 async function validate(io: CliIO, dir: string, opts: { output: string; region?: string }): Promise<number> {
-  const { report } = await validateDir(dir, opts.region);
+  const { report } = await validateDir(await existingDir(io.cwd, dir), opts.region);
   if (opts.output === "json") {
     printJson(io, report);
   } else {

@@ -79,6 +79,9 @@ export const PROBLEM_CODES = {
   // Command line
   "FLT-CLI-USAGE": "The command was called with wrong arguments.",
   "FLT-CLI-SERVER-UNREACHABLE": "The CLI cannot connect to the Flotilla server given by --server or FLOTILLA_SERVER.",
+  "FLT-SIM-SCENARIO": "A simulator scenario file cannot be read, is not JSON, or does not match the scenario format (docs/simulator.md).",
+  "FLT-AWS-CREDENTIALS": "No AWS credentials were found, or AWS refused them (expired, unknown key, bad signature).",
+  "FLT-AWS-CALL-FAILED": "An AWS call failed outside a deployment (access denied, unreachable endpoint, ...); nothing was changed by it.",
   "FLT-CLI-SERVER-RESPONSE": "The server's answer is not what the Flotilla API sends (not JSON, or an unknown error).",
   "FLT-INTERNAL": "An unexpected internal error; please report it.",
 } as const;

@@ -171,10 +171,13 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScriptStep = z.infer<typeof scriptStep>;
 
 export class ScenarioError extends Error {
+  /** The file as the user named it. */
+  readonly file: string;
   readonly issues: { path: string; message: string }[];
   constructor(file: string, issues: { path: string; message: string }[]) {
     super(`${file}: invalid scenario\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join("\n"));
     this.name = "ScenarioError";
+    this.file = file;
     this.issues = issues;
   }
 }

@@ -157,7 +157,7 @@ describe("flotilla plan", () => {
   it("Given a wrong --output, Then it is a usage error (exit 2)", async () => {
     const r = await cli(["plan", tree(), "--simulator", "--output", "yaml"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--output must be text or json/);
+    assert.match(r.stderr, /argument 'yaml' is invalid\. Allowed choices are text, json/);
     const missing = await cli(["plan", path.join(tree(), "nowhere"), "--simulator"]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /is not a directory/);

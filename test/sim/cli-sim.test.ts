@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { register } from "../../src/cli/sim.ts";
+import { main as flotilla } from "../../src/cli/main.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 
 /** Run the verb on its own, so other verbs' work in progress cannot affect these tests. */
@@ -46,11 +47,12 @@ describe("flotilla sim", () => {
     assert.equal(out.script[0]!.ok, true);
   });
 
-  it("rejects an invalid scenario with the JSON path, exit code 2", async () => {
+  it("rejects an invalid scenario with its code, the file and the JSON path, exit code 2", async () => {
     const dir = await mkdtemp(join(tmpdir(), "flotilla-sim-"));
     await writeFile(join(dir, "bad.json"), JSON.stringify({ services: [{ serviceName: "x", desiredCount: "two" }] }));
     const x = io(dir);
-    assert.equal(await main(["sim", "bad.json"], x), 2);
-    assert.match(x.stderr, /\$\.services\[0\]\.desiredCount/);
+    assert.equal(await flotilla(["sim", "bad.json"], x), 2);
+    assert.match(x.stderr, /^error FLT-SIM-SCENARIO bad\.json \$\.services\[0\]\.desiredCount$/m);
+    assert.doesNotMatch(x.stderr, /\n\s+at /, "no stack trace");
   });
 });
