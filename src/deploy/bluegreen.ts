@@ -312,7 +312,8 @@ function observe(state: BlueGreenState, withFailures: boolean): Effect {
     service: state.spec.service,
     alarmNames: state.step === "waitGreen" ? [] : alarmNames(state),
     routes: state.routes.map(({ kind, arn }) => ({ kind, arn })),
-    ...(withFailures && state.green && failureThreshold(state.spec.depdef, 1) > 0 ? { failuresOf: { taskSet: state.green.id, taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } } : {}),
+    // Green's failed tasks are counted for the record even when Flotilla's breaker is off.
+    ...(withFailures && state.green ? { failuresOf: { taskSet: state.green.id, taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } } : {}),
   };
 }
 

@@ -45,6 +45,8 @@ export interface RollingState extends BaseState<RollingStep> {
   deadline?: number;
   /** The most new-revision tasks seen failed: what the record reports, even after a rollback. */
   newFailed?: number;
+  /** ECS's rolloutStateReason for our deployment, kept for when the deployment leaves DescribeServices. */
+  ecsReason?: string;
   /** When the deployment was first seen steady; success needs a second steady poll after it. */
   steadySince?: number;
   /** When the ECS deployment being followed started: new tasks from then on are counted. */
@@ -192,10 +194,26 @@ function confirm(state: RollingState, input: Input, now: number): Step<RollingSt
   return startFollowing(base, service, "follow", now, resumed);
 }
 
-/** Status read while following: the service, plus failed new tasks when our breaker applies. */
+/**
+ * Status read while following: the service, plus the new revision's failed tasks (stopped tasks of
+ * its task definition). Counted whether or not Flotilla's breaker is on: the record reports them,
+ * also after ECS's own breaker rolled back and ECS no longer shows the failed deployment.
+ */
 function observe(state: RollingState): Effect {
-  const target = state.step === "follow" ? state.newTaskDefinitionArn : undefined;
-  return target && failureThreshold(state.spec.depdef, 1) > 0 ? { ...describe(state), failuresOf: { taskDefinition: target, since: state.followingSince ?? 0 } } : describe(state);
+  const target = state.step === "follow" || state.step === "followEcsRollback" ? state.newTaskDefinitionArn : undefined;
+  return target ? { ...describe(state), failuresOf: { taskDefinition: target, since: state.followingSince ?? 0 } } : describe(state);
+}
+
+/**
+ * Why ECS failed deployment `id`: its rolloutStateReason while DescribeServices still lists it,
+ * else the service event ECS wrote when it failed it ("(deployment <id>) deployment failed: …").
+ */
+function ecsFailureReason(service: Service, id: string | undefined, seen: string | undefined): string | undefined {
+  if (seen) return seen;
+  if (!id) return undefined;
+  const event = service.events.find((e) => e.message.includes(id) && /fail/i.test(e.message));
+  if (!event) return undefined;
+  return /deployment failed:\s*(.+)$/i.exec(event.message)?.[1]?.trim() ?? event.message;
 }
 
 function follow(state: RollingState, input: Input, now: number): Step<RollingState> {
@@ -219,7 +237,8 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   if (ours && countsKey !== state.lastCounts) {
     events.push(ev("Progress", `${ours.runningCount}/${ours.desiredCount} running, ${ours.pendingCount} pending, ${failed} failed${ours.rolloutState ? ` (${ours.rolloutState})` : ""}`, countsRecord));
   }
-  const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}), ...(newFailed ? { newFailed } : {}) };
+  const ecsReason = ours?.rolloutState === "FAILED" && ours.rolloutStateReason ? ours.rolloutStateReason : state.ecsReason;
+  const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}), ...(newFailed ? { newFailed } : {}), ...(ecsReason ? { ecsReason } : {}) };
   const record = (extra: ActiveRecord = {}): ActiveRecord => ({ ...(countsRecord ? { counts: countsRecord } : extra.phase === "RollingBack" && newFailed ? { counts: { failed: newFailed } } : {}), ...extra, events: [...events, ...(extra.events ?? [])] });
 
   // Our deployment lost PRIMARY (or is gone): ECS's circuit breaker rolled back, or someone else deployed.
@@ -228,7 +247,8 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     if (!rolledBack) {
       return record2(finish(base, "Failed", "Superseded", `another deployment of ${primary.taskDefinition} replaced this one while it was in progress (a change made outside this deployment)`), record());
     }
-    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment${ours?.rolloutStateReason ? ` (${ours.rolloutStateReason})` : ""}` };
+    const why = ecsFailureReason(service, state.ecsDeploymentId, ours?.rolloutStateReason ?? ecsReason);
+    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment${why ? ` (${why})` : ""}` };
     const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount) };
     delete next.steadySince;
     const rollingBack = `${failure.message} and is rolling back to ${primary.taskDefinition}`;

@@ -73,6 +73,21 @@ describe("rolling deployments", () => {
     assert.match(d.newTaskDefinitionArn ?? "", /web:2$/);
   });
 
+  it("Given ECS's circuit breaker trips at desired 25 and the failed deployment has left DescribeServices by the next poll, Then the record keeps how many new tasks failed and ECS's reason", async () => {
+    e = await engine();
+    const ecsBreaker = { desiredCount: 25, deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } };
+    await e.deploy(rollingSpec("web", "nginx:1", { svcdef: ecsBreaker }));
+    e.sim.faults.addImageFault({ image: "nginx:nopull", pullFails: true });
+    // Flotilla's own breaker off, and a poll long after ECS has failed the deployment and restored the old one.
+    const d = await e.deploy(rollingSpec("web", "nginx:nopull", { svcdef: ecsBreaker, depdef: { stabilityCheck: { pollInterval: 600, timeout: 3600 }, gmDeploymentCircuitBreaker: { failureThreshold: 0, failureThresholdPercent: 0 } } }));
+    assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "EcsCircuitBreakerRolledBack");
+    assert.ok(d.counts.failed >= 13, `ECS's threshold at desired 25 is 13 failed tasks; the record says ${d.counts.failed}`);
+    assert.match(d.message ?? "", /tasks failed to start/, "ECS's stated reason is kept");
+    const progress = (await e.events(d)).filter((x) => x.type === "EcsRolledBack");
+    assert.match(progress[0]?.message ?? "", /tasks failed to start/);
+  });
+
   it("Given tasks that crash seconds after starting, Then one steady-looking poll is not a success", async () => {
     e = await engine();
     await e.deploy(rollingSpec("web", "nginx:1", { svcdef: { desiredCount: 3 } }));
