@@ -51,7 +51,6 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
   checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   const ctx = await openContext(io, flags);
   try {
-    ctx.ensureClusters(repo.objects.filter((o) => o.identity).map((o) => o.identity!));
     // Each depdef's `notifications` are honoured by apply too, not only by the controller.
     const notifier = new Notifier({ clock: ctx.clock, env: io.env, onWarning: (m) => io.err(`warning: ${m}\n`) });
     const printer = flags.output === "json" ? undefined : progressPrinter(io, ctx.clock);

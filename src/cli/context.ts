@@ -1,8 +1,12 @@
 /**
  * What the AWS-facing verbs share: where the store is, which AWS (the real one through the SDK, or
  * the simulator), and the clock. `--simulator [SCENARIO]` rehearses on the built-in simulator:
- * the scenario's initial state, plus any cluster the objects name (created empty), in virtual time.
+ * the scenario's initial state, plus any cluster the objects name (created empty the first time a
+ * call names it), in virtual time that starts at the wall-clock time of the run. Rehearsals keep
+ * their own store (`.flotilla/rehearsal.db`), so they never show in the real status, history or
+ * rollback; `--rehearsal` on status, history and the control verbs reads it.
  */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
@@ -15,10 +19,13 @@ import { Runner } from "../deploy/runner.ts";
 import { readScenarioFile } from "../sim/open.ts";
 import { loadScenario, type Scenario } from "../sim/scenario.ts";
 import { Simulator } from "../sim/simulator.ts";
-import { openStore } from "../store/index.ts";
+import { DEFAULT_SQLITE_PATH, isPostgresUrl, openStore } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, NewEvent } from "../store/types.ts";
 import type { CliIO } from "./io.ts";
+
+/** Where `--simulator` runs record their deployments unless `--store` says otherwise. */
+export const REHEARSAL_STORE = ".flotilla/rehearsal.db";
 
 export interface AwsOptions {
   store?: string;
@@ -28,9 +35,16 @@ export interface AwsOptions {
 
 export function addAwsOptions(cmd: Command): Command {
   return cmd
-    .option("--store <location>", "the store: a SQLite file path or a postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)")
+    .option("--store <location>", `the store: a SQLite file path or a postgres:// URL (default: FLOTILLA_STORE, else ${DEFAULT_SQLITE_PATH}; with --simulator, ${REHEARSAL_STORE})`)
     .option("--simulator [scenarios]", "rehearse on the built-in ECS/ELB/CloudWatch simulator, optionally from scenario files (comma-separated, one per Region)")
     .option("--speed <factor>", "with --simulator: run in real time sped up by this factor instead of instantly");
+}
+
+/** `--store` and `--rehearsal` for the verbs that only read or write the store. */
+export function addStoreOptions(cmd: Command): Command {
+  return cmd
+    .option("--store <location>", `SQLite path or postgres:// URL (default: FLOTILLA_STORE, else ${DEFAULT_SQLITE_PATH})`)
+    .option("--rehearsal", `use the store of --simulator runs (${REHEARSAL_STORE}) instead`, false);
 }
 
 export interface Context {
@@ -39,8 +53,6 @@ export interface Context {
   clock: Clock;
   simulators: Map<string, Simulator>;
   runner(onUpdate?: (d: Deployment, events: readonly NewEvent[]) => void): Runner;
-  /** Make sure the simulated Regions have these clusters (no-op against AWS). */
-  ensureClusters(clusters: readonly { region: string; cluster: string }[]): void;
   close(): Promise<void>;
 }
 
@@ -49,21 +61,34 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
   const speed = opts.speed ? Number(opts.speed) : undefined;
   if (speed !== undefined && !(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--speed must be a positive number, not ${opts.speed}` });
   // Scenario files are read before anything is opened: a bad one is FLT-SIM-SCENARIO (exit 2).
-  const scenarios = simulated ? await readScenarios(io, opts.simulator) : new Map<string, Scenario>();
-  const clock: Clock = simulated ? (speed ? new ScaledClock(speed) : new VirtualClock({ autoAdvance: true })) : new SystemClock();
-  const store = await openStore({ location: storeLocation(io, opts.store), cwd: io.cwd, clock });
+  const scenarios = simulated ? await readScenarios(io, opts.simulator) : new Map<string, { scenario: Scenario; file: string }>();
+  const wall = new SystemClock();
+  let clock: Clock = wall;
+  // The store stamps records with the engine's clock, chosen once the store is open (below).
+  const store = await openCliStore(io, opts.store ?? (simulated ? REHEARSAL_STORE : undefined), { now: () => clock.now() });
   const simulators = new Map<string, Simulator>();
   let aws: AwsPortsFactory;
   if (simulated) {
+    try {
+      const start = await rehearsalStart(store, wall.now());
+      clock = speed ? new ScaledClock(speed, start) : new VirtualClock({ autoAdvance: true, start });
+      for (const [region, { scenario, file }] of scenarios) simulators.set(region, loadScenario(scenario, clock, file));
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
     // The simulator answers ThrottlingException like ECS, so rehearsals go through the same
     // batching, rate limiting and retries as the SDK adapter.
     const bundles = new Map<string, AwsPorts>();
     aws = (region) => {
       let ports = bundles.get(region);
       if (!ports) {
-        const scenario = scenarios.get(region);
-        const sim = scenario ? loadScenario(scenario, clock) : new Simulator({ clock, region, throttling: false });
-        simulators.set(region, sim);
+        let sim = simulators.get(region);
+        if (!sim) {
+          sim = new Simulator({ clock, region, throttling: false });
+          simulators.set(region, sim);
+        }
+        sim.createMissingClusters = true;
         ports = resilientPorts(sim.ports(), { clock, ...(observe ? { observe } : {}) });
         bundles.set(region, ports);
       }
@@ -78,41 +103,65 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
     clock,
     simulators,
     runner: (onUpdate) => new Runner({ store, aws, clock, ...(onUpdate ? { onUpdate } : {}) }),
-    ensureClusters(clusters) {
-      if (!simulated) return;
-      for (const { region, cluster } of clusters) {
-        aws(region);
-        const sim = simulators.get(region)!;
-        try {
-          sim.cluster(cluster, "DescribeClusters");
-        } catch {
-          sim.addCluster(cluster);
-        }
-      }
-    },
     close: () => store.close(),
   };
 }
 
+/**
+ * A rehearsal runs in virtual time from the wall-clock time of the run, so its records carry real
+ * dates. Virtual time runs ahead of the wall clock (a 30-minute canary takes a second), so a
+ * rehearsal started soon after another begins after the other's last record: ids, `status` and
+ * `history` stay in the order the rehearsals ran.
+ */
+async function rehearsalStart(store: Store, now: number): Promise<number> {
+  const latest = await store.latestPerObject();
+  return Math.max(now, ...latest.map((d) => d.updatedAt + 1000));
+}
+
 /** `--simulator a.json,b.json`: one scenario per Region, as named on the command line. */
-async function readScenarios(io: CliIO, simulator: string | boolean | undefined): Promise<Map<string, Scenario>> {
-  const scenarios = new Map<string, Scenario>();
-  for (const name of typeof simulator === "string" ? simulator.split(",").filter(Boolean) : []) {
-    const scenario = await readScenarioFile(path.resolve(io.cwd, name), name);
+async function readScenarios(io: CliIO, simulator: string | boolean | undefined): Promise<Map<string, { scenario: Scenario; file: string }>> {
+  const scenarios = new Map<string, { scenario: Scenario; file: string }>();
+  for (const file of typeof simulator === "string" ? simulator.split(",").filter(Boolean) : []) {
+    const scenario = await readScenarioFile(path.resolve(io.cwd, file), file);
     if (scenarios.has(scenario.region)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `two scenarios for Region ${scenario.region}: give one per Region` });
-    scenarios.set(scenario.region, scenario);
+    scenarios.set(scenario.region, { scenario, file });
   }
   return scenarios;
 }
 
 /** `--store`, else FLOTILLA_STORE, else the default SQLite file under the working directory. */
 export function storeLocation(io: CliIO, flag: string | undefined): string | undefined {
-  return flag ?? io.env["FLOTILLA_STORE"] ?? undefined;
+  return flag ?? (io.env["FLOTILLA_STORE"] || undefined);
+}
+
+/** The store a store-only verb reads: `--store`, else the rehearsal store with `--rehearsal`, else the usual one. */
+export function chosenStore(flags: { store?: string; rehearsal?: boolean }): string | undefined {
+  return flags.store ?? (flags.rehearsal ? REHEARSAL_STORE : undefined);
+}
+
+/**
+ * Open a store named on the command line. The default files live in `.flotilla/` under the working
+ * directory, which is usually a Git checkout: the folder gets a `.gitignore` of `*` when Flotilla
+ * creates it, so the store is never committed by accident.
+ */
+async function openCliStore(io: CliIO, flag: string | undefined, clock?: { now(): number }): Promise<Store> {
+  const location = storeLocation(io, flag);
+  const file = location ?? DEFAULT_SQLITE_PATH;
+  if (file !== ":memory:" && !isPostgresUrl(file) && path.basename(path.dirname(path.resolve(io.cwd, file))) === ".flotilla") {
+    keepOutOfGit(path.dirname(path.resolve(io.cwd, file)));
+  }
+  return openStore({ location, cwd: io.cwd, ...(clock ? { clock } : {}) });
+}
+
+function keepOutOfGit(dir: string): void {
+  if (existsSync(path.join(dir, ".gitignore"))) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, ".gitignore"), "# Flotilla's local state (its store and Git mirrors): not for version control.\n*\n");
 }
 
 /** Open the store for one command, and close it whatever happens. */
 export async function withStore(io: CliIO, location: string | undefined, fn: (s: Store) => Promise<number>): Promise<number> {
-  const store = await openStore({ location: storeLocation(io, location), cwd: io.cwd });
+  const store = await openCliStore(io, location);
   try {
     return await fn(store);
   } finally {

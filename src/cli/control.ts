@@ -10,7 +10,7 @@ import type { ControlAction } from "../store/types.ts";
 import { ApiClient, SERVER_OPTION, serverUrl } from "./api-client.ts";
 import { EXIT, type CliIO, operatorName } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
-import { withStore } from "./context.ts";
+import { addStoreOptions, chosenStore, withStore } from "./context.ts";
 import { printJson } from "./output.ts";
 
 const HELP: Record<ControlAction, string> = {
@@ -22,14 +22,10 @@ const HELP: Record<ControlAction, string> = {
 
 export const register: RegisterCommand = (program, io, run) => {
   for (const action of Object.keys(HELP) as ControlAction[]) {
-    program
-      .command(action)
-      .description(HELP[action])
-      .argument("<object>", "the deployment object (path prefix)")
-      .option("--store <location>", "SQLite path or postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)")
+    addStoreOptions(program.command(action).description(HELP[action]).argument("<object>", "the deployment object (path prefix)"))
       .option(...SERVER_OPTION)
       .option("-o, --output <format>", "text or json", "text")
-      .action((object: string, flags: { store?: string; server?: string; output: string }) =>
+      .action((object: string, flags: { store?: string; rehearsal?: boolean; server?: string; output: string }) =>
         run(() => (serverUrl(io, flags.server) ? controlViaApi(io, action, object, flags) : control(io, action, object, flags))),
       );
   }
@@ -53,8 +49,8 @@ async function controlViaApi(io: CliIO, action: ControlAction, object: string, f
   return EXIT.ok;
 }
 
-async function control(io: CliIO, action: ControlAction, object: string, flags: { store?: string; output: string }): Promise<number> {
-  return withStore(io, flags.store, async (store) => {
+async function control(io: CliIO, action: ControlAction, object: string, flags: { store?: string; rehearsal?: boolean; output: string }): Promise<number> {
+  return withStore(io, chosenStore(flags), async (store) => {
     const name = objectName(object);
     const [running] = (await store.listDeployments({ object: name, active: true, limit: 1 })).items;
     if (!running) {

@@ -112,7 +112,7 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
       alarmed.every((d) => d.phase === "RolledBack");
     title("The end");
     say("Neither bad revision became the steady state: the api runs the good image again, and web's release candidate saw 10% of traffic for about half a minute before blue took it all back. Every step is in the deployments' timelines.");
-    say("Try `flotilla apply examples --simulator examples/scenarios/dev.json,examples/scenarios/prod.json`, then `flotilla history`.");
+    say("Try `flotilla apply examples --simulator examples/scenarios/dev.json,examples/scenarios/prod.json`, then `flotilla history --rehearsal`.");
     if (opts.keep) io.out(`\nThe demo repository is kept at ${dir}\n`);
     return ok ? EXIT.ok : EXIT.failed;
   } finally {

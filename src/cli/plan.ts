@@ -41,7 +41,6 @@ async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<nu
   // The plan reads no store: an in-memory one unless one is named, so planning leaves no file behind.
   const ctx = await openContext(io, { ...flags, store: flags.store ?? ":memory:" });
   try {
-    ctx.ensureClusters(repo.objects.filter((o) => o.identity).map((o) => o.identity!));
     const plans = await planRepository(repo.objects, ctx.aws, flags.object);
     if (flags.output === "json") printJson(io, { objects: plans.map(planJson) });
     else {

@@ -4,26 +4,26 @@ import { didYouMean } from "../core/suggest.ts";
 import type { Store } from "../store/store.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
-import { withStore } from "./context.ts";
+import { addStoreOptions, chosenStore, withStore } from "./context.ts";
 import { printJson } from "./output.ts";
 import { record } from "./apply.ts";
 import { resultLine } from "./progress.ts";
 
+type StoreFlags = { store?: string; rehearsal?: boolean };
+
 export const register: RegisterCommand = (program, io, run) => {
-  program
-    .command("status")
-    .description("the latest deployment of every object")
-    .option("--store <location>", "SQLite path or postgres:// URL (default: FLOTILLA_STORE, else .flotilla/flotilla.db)")
+  addStoreOptions(program.command("status").description("the latest deployment of every object"))
     .option("-o, --output <format>", "text or json", "text")
-    .action((flags: { store?: string; output: string }) => run(() => withStore(io, flags.store, (s) => status(io, s, flags.output))));
-  program
-    .command("history")
-    .description("past deployments, newest first; with OBJECT, the timeline of its latest one")
-    .argument("[object]", "a deployment object (path prefix)")
-    .option("--limit <n>", "how many deployments", "20")
-    .option("--store <location>", "SQLite path or postgres:// URL")
+    .action((flags: StoreFlags & { output: string }) => run(() => withStore(io, chosenStore(flags), (s) => status(io, s, flags.output))));
+  addStoreOptions(
+    program
+      .command("history")
+      .description("past deployments, newest first; with OBJECT, the timeline of its latest one")
+      .argument("[object]", "a deployment object (path prefix)")
+      .option("--limit <n>", "how many deployments", "20"),
+  )
     .option("-o, --output <format>", "text or json", "text")
-    .action((object: string | undefined, flags: { store?: string; output: string; limit: string }) => run(() => withStore(io, flags.store, (s) => history(io, s, object, flags))));
+    .action((object: string | undefined, flags: StoreFlags & { output: string; limit: string }) => run(() => withStore(io, chosenStore(flags), (s) => history(io, s, object, flags))));
 };
 
 

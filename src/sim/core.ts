@@ -37,6 +37,11 @@ export class SimulatorCore {
   readonly ids: Ids;
   readonly startedAt: number;
   throttling: boolean;
+  /**
+   * Rehearsals (`--simulator` on apply, plan, rollback and serve) create a cluster the first time
+   * a call names it, empty, as if it had been made beforehand; otherwise ClusterNotFoundException.
+   */
+  createMissingClusters = false;
   /** The simulated instant being processed (≤ clock.now()). */
   now: number;
   readonly clusters = new Map<string, SimCluster>();
@@ -192,8 +197,9 @@ export class SimulatorCore {
   cluster(ref: string | undefined, operation: string): SimCluster {
     const name = ref === undefined ? "default" : ref.slice(ref.lastIndexOf("/") + 1);
     const c = this.clusters.get(name);
-    if (!c) throw this.error("ECS", operation, "ClusterNotFoundException", "Cluster not found.");
-    return c;
+    if (c) return c;
+    if (this.createMissingClusters) return this.addCluster(name);
+    throw this.error("ECS", operation, "ClusterNotFoundException", "Cluster not found.");
   }
 
   findService(c: SimCluster, ref: string): SimService | undefined {

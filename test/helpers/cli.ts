@@ -8,7 +8,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd: string = process.cwd()): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const io: CliIO = {
@@ -17,7 +17,7 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
     color: false,
     interactive: false,
     env: { ...process.env, ...env },
-    cwd: process.cwd(),
+    cwd,
   };
   const code = await main(args, io);
   return { code, stdout, stderr };

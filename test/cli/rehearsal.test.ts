@@ -1,0 +1,125 @@
+/**
+ * Rehearsals (`--simulator`) as a user runs them in their own checkout (issue 12, items 7 and 9):
+ * they keep their own store, carry the wall-clock time of the run, stay in order, and `serve
+ * --simulator` creates the clusters the objects name, as `apply --simulator` does.
+ */
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { cli } from "../helpers/cli.ts";
+import { TestRemote } from "../helpers/git-remote.ts";
+import { rollingObject } from "../helpers/objects.ts";
+import { cleanupTrees, writeTree } from "../helpers/tree.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
+const cleanups: (() => void)[] = [];
+after(() => {
+  cleanupTrees();
+  cleanups.forEach((c) => c());
+});
+
+function checkout(): string {
+  const dir = writeTree({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/worker/worker", "worker") });
+  return dir;
+}
+
+interface Record_ {
+  id: string;
+  object: string;
+  createdAt: string;
+}
+
+describe("rehearsals", () => {
+  it("Given a checkout, When apply --simulator runs there (even with FLOTILLA_STORE set), Then the real status and history show nothing; --rehearsal shows the rehearsal", async () => {
+    const dir = checkout();
+    const real = path.join(dir, "real.db");
+    const applied = await cli(["apply", ".", "--simulator"], { FLOTILLA_STORE: real }, dir);
+    assert.equal(applied.code, 0, applied.stderr);
+
+    for (const env of [{}, { FLOTILLA_STORE: real }]) {
+      const status = await cli(["status", "--output", "json"], env, dir);
+      assert.equal(status.code, 0, status.stderr);
+      assert.deepEqual((JSON.parse(status.stdout) as { objects: unknown[] }).objects, [], "no rehearsal in the real store");
+      assert.equal((await cli(["history", "apps/api/api"], env, dir)).code, 2, "the object has no real history");
+    }
+    const rehearsed = await cli(["status", "--rehearsal", "--output", "json"], {}, dir);
+    assert.deepEqual((JSON.parse(rehearsed.stdout) as { objects: Record_[] }).objects.map((d) => d.object), ["apps/api/api", "apps/worker/worker"]);
+    assert.equal((await cli(["rollback", "apps/api/api"], { AWS_EC2_METADATA_DISABLED: "true" }, dir)).code, 2, "a rollback against AWS finds no update recorded by a rehearsal");
+  });
+
+  it("Given three rehearsals run one after another, Then each carries the time it ran (not a fixed date), status shows the last as latest and history lists them newest first", async () => {
+    const dir = checkout();
+    const before = Date.now();
+    const runs: Record_[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await cli(["apply", ".", "--simulator", "--output", "json"], {}, dir);
+      assert.equal(r.code, 0, r.stderr);
+      runs.push((JSON.parse(r.stdout) as { deployments: Record_[] }).deployments);
+    }
+    for (const d of runs.flat()) assert.ok(Date.parse(d.createdAt) >= before - 1000, `${d.createdAt} is the time of the run, not an old fixed date`);
+
+    const status = JSON.parse((await cli(["status", "--rehearsal", "--output", "json"], {}, dir)).stdout) as { objects: Record_[] };
+    assert.deepEqual(status.objects.map((d) => d.id).sort(), runs[2]!.map((d) => d.id).sort(), "the latest of each object is the last rehearsal's");
+
+    const history = JSON.parse((await cli(["history", "--rehearsal", "--output", "json"], {}, dir)).stdout) as { deployments: Record_[] };
+    const runOf = (id: string) => runs.findIndex((r) => r.some((d) => d.id === id));
+    assert.deepEqual(history.deployments.map((d) => runOf(d.id)), [2, 2, 1, 1, 0, 0], "newest first, in the order the rehearsals ran");
+    const created = history.deployments.map((d) => Date.parse(d.createdAt));
+    assert.deepEqual(created, [...created].sort((a, b) => b - a), "and their times agree");
+  });
+
+  it("Given a checkout without .flotilla, When a command creates the default store there, Then the folder ignores itself in Git", async () => {
+    const dir = checkout();
+    assert.equal((await cli(["apply", ".", "--simulator"], {}, dir)).code, 0);
+    assert.equal((await cli(["status"], { FLOTILLA_STORE: "" }, dir)).code, 0);
+    assert.ok(existsSync(path.join(dir, ".flotilla/rehearsal.db")));
+    assert.ok(existsSync(path.join(dir, ".flotilla/flotilla.db")));
+    assert.match(readFileSync(path.join(dir, ".flotilla/.gitignore"), "utf8"), /^\*$/m);
+  });
+
+  it("Given serve --simulator with no scenario for the objects' cluster, When a registered repository's objects are deployed, Then the cluster is created and the deployments succeed (no ClusterNotFound)", async () => {
+    const remote = new TestRemote();
+    const state = mkdtempSync(path.join(tmpdir(), "flotilla-serve-sim-"));
+    cleanups.push(() => remote.cleanup(), () => rmSync(state, { recursive: true, force: true }));
+    remote.push({ ...rollingObject("prod/worker/worker", "worker", { svc: { cluster: "prod-apps" } }) }, "initial");
+    const token = "admin-token-0123456789abcdef";
+    const child = spawn(process.execPath, [BIN, "serve", "--listen", "127.0.0.1:0", "--simulator", "--speed", "60", "--store", path.join(state, "s.db"), "--data-dir", path.join(state, "data")], {
+      cwd: state,
+      env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_WEBHOOK_SECRET: "" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    cleanups.push(() => child.kill("SIGKILL"));
+    let stderr = "";
+    const base = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        const m = /API on (http:\/\/[\d.]+:\d+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const api = async (method: string, url: string, body?: unknown) =>
+      (await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) })).json() as Promise<Record<string, unknown>>;
+    await api("POST", "/api/v1/repositories", { name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds: 60 });
+
+    let finished: Record<string, unknown> | undefined;
+    for (let i = 0; i < 300 && !finished; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const items = (await api("GET", "/api/v1/deployments?repository=apps")).items as Record<string, unknown>[] | undefined;
+      finished = items?.find((d) => d["finishedAt"] !== null);
+    }
+    child.kill("SIGTERM");
+    await exited;
+    assert.ok(finished, `a deployment finished: ${stderr}`);
+    assert.equal(finished["phase"], "Succeeded", JSON.stringify(finished));
+    assert.doesNotMatch(stderr, /ClusterNotFound/);
+  });
+});
