@@ -52,9 +52,10 @@ export interface TaskSet {
   status: string;
   taskDefinition: string;
   externalId?: string;
-  computedDesiredCount: number;
-  pendingCount: number;
-  runningCount: number;
+  /** Absent when AWS's answer omitted it: unknown, never read as 0. */
+  computedDesiredCount?: number;
+  pendingCount?: number;
+  runningCount?: number;
   scale: { value: number; unit: "PERCENT" };
   stabilityStatus: "STEADY_STATE" | "STABILIZING";
   stabilityStatusAt?: number;

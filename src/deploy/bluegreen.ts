@@ -34,9 +34,12 @@ type BgStep =
   | "shift"
   | "wait"
   | "promotePrimary"
+  | "confirmPrimary"
   | "deleteBlue"
+  | "confirmBlueGone"
   | "restoreBlue"
   | "deleteGreen"
+  | "confirmGreenGone"
   | "done";
 
 export type OverrideName = "skip-alarms" | "all-at-once";
@@ -77,6 +80,10 @@ export interface BlueGreenState extends BaseState<BgStep> {
   aborted?: { by: string };
   failure?: { reason: string; message: string; weight: number; at: number };
   lastCounts?: string;
+  /** Reads of the task sets after UpdateServicePrimaryTaskSet that did not yet show green PRIMARY. */
+  primaryChecks?: number;
+  /** DeleteTaskSet's error, kept while describing whether the set is gone anyway. */
+  deleteError?: string;
 }
 
 export function startBlueGreen(spec: DeploySpec, token: string, overrides: OverrideName[] = []): BlueGreenState {
@@ -137,20 +144,33 @@ export const blueGreen: Machine<BlueGreenState> = {
         return waiting(state, input, now);
       case "promotePrimary":
         if (input.type !== "taskSet") return fail(state, "PromoteFailed", `UpdateServicePrimaryTaskSet failed: ${errorText(input)}`, now);
-        return state.blue && state.blue.id !== state.green!.id
-          ? go(state, "deleteBlue", { type: "deleteTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.blue.id }, { events: [ev("GreenPrimary", `green task set ${state.green!.id} is now PRIMARY`)] })
-          : succeed(state, [ev("GreenPrimary", `task set ${state.green!.id} is PRIMARY`)]);
+        // The answer is not proof: read the task sets back before blue is deleted.
+        return go({ ...state, primaryChecks: 0 }, "confirmPrimary", readSets(state));
+      case "confirmPrimary":
+        return confirmPrimary(state, input, now);
       case "deleteBlue":
+      case "deleteGreen":
         if (input.type === "error" && !/TaskSetNotFound/.test(input.error.name)) {
-          return finish(state, "Succeeded", "BlueNotDeleted", `the new revision is live, but deleting the old task set failed: ${errorText(input)}; delete task set ${state.blue!.id} by hand`);
+          // Some endpoints answer a set that is already gone with another error (ClientException
+          // "task set does not exist"): describe it before calling the delete a failure.
+          return go({ ...state, deleteError: errorText(input) }, state.step === "deleteBlue" ? "confirmBlueGone" : "confirmGreenGone", readSets(state));
         }
-        return succeed(state, [ev("BlueDeleted", `old task set ${state.blue!.id} is draining and being deleted`)]);
+        return state.step === "deleteBlue" ? blueDeleted(state) : end(state, "; the green task set was deleted");
+      case "confirmBlueGone":
+      case "confirmGreenGone": {
+        const which = state.step === "confirmBlueGone" ? state.blue! : state.green!;
+        const gone = input.type === "taskSets" && !input.taskSets.some((t) => t.id === which.id && t.status !== "DRAINING");
+        const why = `${state.deleteError ?? "DeleteTaskSet failed"}${input.type === "taskSets" ? "" : `, and reading the task sets failed: ${errorText(input)}`}`;
+        const next = { ...state };
+        delete next.deleteError;
+        if (state.step === "confirmBlueGone") {
+          return gone ? blueDeleted(next) : finish(next, "Succeeded", "BlueNotDeleted", `the new revision is live, but deleting the old task set failed: ${why}; delete task set ${which.id} by hand`);
+        }
+        return end(next, gone ? "; the green task set was deleted" : `; deleting the green task set failed: ${why}`);
+      }
       case "restoreBlue":
         if (input.type !== "done") return finish(state, "Failed", "RestoreFailed", `${state.failure!.message}; then putting traffic back on blue failed: ${errorText(input)} — check the listeners by hand`);
         return afterRestore({ ...state, weight: 0 }, [ev("TrafficRestored", "all traffic is back on blue")]);
-      case "deleteGreen":
-        if (input.type === "error" && !/TaskSetNotFound/.test(input.error.name)) return end(state, `; deleting the green task set failed: ${errorText(input)}`);
-        return end(state, "; the green task set was deleted");
       case "done":
         return { state, record: {} };
     }
@@ -227,7 +247,8 @@ function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState>
   const primary = sets.find((t) => t.status === "PRIMARY" && t.externalId !== state.token);
   const foreign = sets.filter((t) => t !== primary && t !== mine);
   if (foreign.length) {
-    return finish(state, "Failed", "ForeignTaskSet", `task set ${foreign.map((t) => t.id).join(", ")} is active beside the primary (another deployment, or a change made by hand); nothing was changed — delete it or wait for it, then deploy again`);
+    const changed = changedSoFar(state);
+    return finish(state, "Failed", "ForeignTaskSet", `task set ${foreign.map((t) => t.id).join(", ")} is active beside the primary (another deployment, or a change made by hand); ${changed.length ? `already done before it was found: ${changed.join("; ")}; no task set or traffic was touched` : "nothing was changed"} — delete it or wait for it, then deploy again`);
   }
   const next: BlueGreenState = { ...state };
   if (primary) {
@@ -246,6 +267,15 @@ function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState>
   if (mine) return greenCreatedLater(next, mine);
   if (pairs.length === 0) return createGreen(next, []);
   return go(next, "discover", { type: "discoverRoutes", targetGroupArns: pairs.flatMap((p) => (p.blue === p.green ? [p.blue] : [p.blue, p.green])) });
+}
+
+/** What this deployment has changed in AWS before it reads the task sets (for messages that stop there). */
+function changedSoFar(state: BlueGreenState): string[] {
+  const out: string[] = [];
+  if (state.spec.taskdef && state.newTaskDefinitionArn) out.push(`registered task definition ${state.newTaskDefinitionArn} (unused; a revision ECS keeps)`);
+  if (state.mode === "create") out.push(`created the service ${state.spec.service}`);
+  else if (typeof state.spec.svcdef["desiredCount"] === "number") out.push(`UpdateService set the service's desiredCount to ${state.spec.svcdef["desiredCount"]}`);
+  return out;
 }
 
 /** A restart found our green task set already there: carry on from it. */
@@ -299,7 +329,7 @@ function createGreen(state: BlueGreenState, events: NewEvent[]): Step<BlueGreenS
 
 function greenCreated(state: BlueGreenState, ts: TaskSet, now: number, events: NewEvent[] = []): Step<BlueGreenState> {
   const green: TaskSetRef = { id: ts.id, taskDefinition: ts.taskDefinition, targetGroups: ts.loadBalancers.map((l) => l.targetGroupArn).filter((x): x is string => !!x) };
-  const desired = typeof state.spec.svcdef["desiredCount"] === "number" ? (state.spec.svcdef["desiredCount"]) : ts.computedDesiredCount;
+  const desired = typeof state.spec.svcdef["desiredCount"] === "number" ? state.spec.svcdef["desiredCount"] : (ts.computedDesiredCount ?? 1);
   const next: BlueGreenState = { ...state, green, greenSince: ts.createdAt, deadline: now + stabilityTimeoutMs(state.spec.depdef, desired) };
   delete next.steadySince;
   return go(next, "waitGreen", poll(state), { phase: "Stabilizing", events: [...events, ev("GreenCreated", `created the green task set ${ts.id} with ${state.newTaskDefinitionArn}${green.targetGroups.length ? ` on ${green.targetGroups.map(shortTg).join(", ")}` : ""}`)] });
@@ -323,27 +353,43 @@ function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueG
   const green = input.taskSets.find((t) => t.id === state.green!.id);
   if (!green) return fail(state, "GreenTaskSetGone", `the green task set ${state.green!.id} disappeared (deleted outside Flotilla)`, now);
   const failed = input.failures?.count ?? 0;
-  const counts = { desired: green.computedDesiredCount, running: green.runningCount, pending: green.pendingCount, failed };
+  // Facts, not assumptions: counts AWS left out stay unknown (and unknown is never stable).
+  const desired = greenDesiredCount(state, green);
+  const running = green.runningCount;
+  const counts = { ...(desired !== undefined ? { desired } : {}), ...(running !== undefined ? { running } : {}), ...(green.pendingCount !== undefined ? { pending: green.pendingCount } : {}), failed };
   const key = JSON.stringify(counts);
-  const events = key !== state.lastCounts ? [ev("Progress", `green: ${green.runningCount}/${green.computedDesiredCount} running, ${green.pendingCount} pending, ${failed} failed (${green.stabilityStatus})`, counts)] : [];
+  const unknown = running === undefined || green.computedDesiredCount === undefined ? "; ECS did not report the task set's counts" : "";
+  const events = key !== state.lastCounts ? [ev("Progress", `green: ${running ?? "?"}/${desired ?? "?"} running, ${green.pendingCount ?? "?"} pending, ${failed} failed (${green.stabilityStatus}${unknown})`, counts)] : [];
   const base: BlueGreenState = { ...state, lastCounts: key };
   const rec: Record_ = { counts, events };
-  const threshold = failureThreshold(state.spec.depdef, green.computedDesiredCount);
+  // With the size unknown, only an absolute threshold can be applied.
+  const threshold = failureThreshold(state.spec.depdef, desired ?? Number.POSITIVE_INFINITY);
   if (threshold > 0 && failed >= threshold) {
     return withRecord(fail(base, "CircuitBreakerTripped", `${failed} green tasks failed (Flotilla's circuit breaker threshold is ${threshold})${input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : ""}`, now), rec);
   }
-  const steady = green.stabilityStatus === "STEADY_STATE" && green.runningCount >= green.computedDesiredCount;
+  // Stable: ECS says STEADY_STATE *and* the reported running count reaches a desired count above 0.
+  const steady = green.stabilityStatus === "STEADY_STATE" && desired !== undefined && desired > 0 && running !== undefined && running >= desired;
   if (steady && base.steadySince === undefined) return withRecord(go({ ...base, steadySince: now }, "waitGreen", poll(state)), rec);
   if (steady) {
     const next = { ...base };
     delete next.steadySince;
-    return withRecord(greenStable(next, now), { ...rec, events: [...events, ev("GreenStable", `green is stable: ${green.runningCount}/${green.computedDesiredCount} tasks running and healthy`)] });
+    return withRecord(greenStable(next, now), { ...rec, events: [...events, ev("GreenStable", `green is stable: ${running}/${desired} tasks running and healthy`)] });
   }
   delete base.steadySince;
   if (now >= (state.deadline ?? Infinity)) {
-    return withRecord(fail(base, "StabilityTimeout", `green did not stabilise in time: ${green.runningCount}/${green.computedDesiredCount} running after ${Math.round(stabilityTimeoutMs(state.spec.depdef, green.computedDesiredCount) / 1000)}s`, now), rec);
+    return withRecord(fail(base, "StabilityTimeout", `green did not stabilise in time: ${running ?? "?"}/${desired ?? "?"} running after ${Math.round(stabilityTimeoutMs(state.spec.depdef, desired ?? 1) / 1000)}s${unknown}`, now), rec);
   }
   return withRecord(go(base, "waitGreen", poll(state)), rec);
+}
+
+/**
+ * How many tasks green must run: ECS's computedDesiredCount, else computed from the svcdef's
+ * desiredCount and the set's scale; undefined when neither is known.
+ */
+function greenDesiredCount(state: BlueGreenState, green: TaskSet): number | undefined {
+  if (green.computedDesiredCount !== undefined) return green.computedDesiredCount;
+  const desired = state.spec.svcdef["desiredCount"];
+  return typeof desired === "number" ? Math.ceil((desired * (green.scale.value || 100)) / 100) : undefined;
 }
 
 function greenStable(state: BlueGreenState, now: number): Step<BlueGreenState> {
@@ -438,6 +484,33 @@ function promote(state: BlueGreenState): Step<BlueGreenState> {
   return go(state, "promotePrimary", { type: "updateServicePrimaryTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.green!.id }, { phase: state.routes.length ? "Shifting" : "Deploying" });
 }
 
+const readSets = (s: BlueGreenState): Effect => ({ type: "describeTaskSets", cluster: s.spec.cluster, service: s.spec.service });
+/** How many times the task sets are read back (a poll apart) for green to show PRIMARY. */
+const PRIMARY_CHECKS = 3;
+
+/** After UpdateServicePrimaryTaskSet: blue is deleted only once ECS shows green PRIMARY. */
+function confirmPrimary(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
+  if (input.type === "slept") return go(state, "confirmPrimary", readSets(state));
+  const green = state.green!;
+  if (input.type !== "taskSets") return fail(state, "PromoteFailed", `reading the task sets after UpdateServicePrimaryTaskSet failed: ${errorText(input)}`, now);
+  const live = input.taskSets.find((t) => t.id === green.id);
+  if (!live) return fail(state, "GreenTaskSetGone", `the green task set ${green.id} disappeared (deleted outside Flotilla)`, now);
+  const next = { ...state };
+  delete next.primaryChecks;
+  if (live.status === "PRIMARY") {
+    return state.blue && state.blue.id !== green.id
+      ? go(next, "deleteBlue", { type: "deleteTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.blue.id }, { events: [ev("GreenPrimary", `green task set ${green.id} is now PRIMARY`)] })
+      : succeed(next, [ev("GreenPrimary", `task set ${green.id} is PRIMARY`)]);
+  }
+  const checks = (state.primaryChecks ?? 0) + 1;
+  if (checks < PRIMARY_CHECKS) return go({ ...state, primaryChecks: checks }, "confirmPrimary", poll(state));
+  return fail(next, "PromoteNotConfirmed", `UpdateServicePrimaryTaskSet answered, but ECS still shows the green task set ${green.id} as ${live.status} after ${checks} reads; blue was kept`, now);
+}
+
+function blueDeleted(state: BlueGreenState): Step<BlueGreenState> {
+  return succeed(state, [ev("BlueDeleted", `old task set ${state.blue!.id} is draining and being deleted`)]);
+}
+
 function succeed(state: BlueGreenState, events: NewEvent[]): Step<BlueGreenState> {
   return finish({ ...state }, "Succeeded", null, `the new revision ${state.newTaskDefinitionArn} serves all traffic`, events);
 }
@@ -472,10 +545,10 @@ function end(state: BlueGreenState, suffix: string): Step<BlueGreenState> {
 
 function control(state: BlueGreenState, input: Extract<Input, { type: "control" }>, now: number): Step<BlueGreenState> {
   const same = (events: NewEvent[], next: BlueGreenState = state): Step<BlueGreenState> => ({ state: next, ...(next.inFlight ? { effect: next.inFlight } : {}), record: { events } });
-  const terminalish = ["restoreBlue", "deleteGreen", "promotePrimary", "deleteBlue"].includes(state.step);
+  const terminalish = ["restoreBlue", "deleteGreen", "confirmGreenGone", "promotePrimary", "confirmPrimary", "deleteBlue", "confirmBlueGone"].includes(state.step);
   switch (input.action) {
     case "abort": {
-      if (terminalish) return same([ev("AbortIgnored", `abort by ${input.by} came too late: the deployment is already ${state.step === "restoreBlue" || state.step === "deleteGreen" ? "rolling back" : "finishing"}`)]);
+      if (terminalish) return same([ev("AbortIgnored", `abort by ${input.by} came too late: the deployment is already ${state.step === "restoreBlue" || state.step === "deleteGreen" || state.step === "confirmGreenGone" ? "rolling back" : "finishing"}`)]);
       const aborted = { ...state, aborted: { by: input.by } };
       return withRecord(fail(aborted, "Aborted", `aborted by ${input.by}`, now), { events: [ev("Abort", `abort requested by ${input.by}`)] });
     }

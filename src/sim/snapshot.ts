@@ -52,9 +52,10 @@ export function snapshot(sim: Simulator): WorldSnapshot {
           status: t.status,
           taskDefinition: short(t.taskDefinition),
           scale: t.scale.value,
-          computedDesiredCount: t.computedDesiredCount,
-          running: t.runningCount,
-          pending: t.pendingCount,
+          // The simulator always reports a task set's counts.
+          computedDesiredCount: t.computedDesiredCount ?? 0,
+          running: t.runningCount ?? 0,
+          pending: t.pendingCount ?? 0,
           stabilityStatus: t.stabilityStatus,
         })),
         ...(v.events[0] ? { lastEvent: v.events[0].message } : {}),

@@ -6,6 +6,7 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
+  DescribeTaskSetsCommand,
   ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -89,6 +90,15 @@ describe("SDK adapter: ECS", () => {
     assert.deepEqual(s.deploymentConfiguration.deploymentCircuitBreaker, { enable: true, rollback: true });
     const d = s.deployments[0]!;
     assert.deepEqual([d.status, d.rolloutState, d.failedTasks, d.pendingCount, d.createdAt, d.updatedAt], ["PRIMARY", "IN_PROGRESS", 1, 2, 1000, 2000]);
+  });
+
+  it("Given a DescribeTaskSets answer without counts, Then the counts stay unknown instead of becoming 0", async () => {
+    const base = { id: "ecs-svc/9", taskSetArn: `${ARN}:task-set/prod/web/ecs-svc/9`, status: "ACTIVE", taskDefinition: `${ARN}:task-definition/web:3`, stabilityStatus: "STEADY_STATE" as const, scale: { value: 100, unit: "PERCENT" as const } };
+    ecsMock.on(DescribeTaskSetsCommand).resolves({ taskSets: [base, { ...base, id: "ecs-svc/10", computedDesiredCount: 4, runningCount: 4, pendingCount: 0 }] });
+    const { ports: p } = ports();
+    const [bare, full] = await p.ecs.describeTaskSets({ cluster: "prod", service: "web" });
+    assert.deepEqual([bare!.computedDesiredCount, bare!.runningCount, bare!.pendingCount], [undefined, undefined, undefined]);
+    assert.deepEqual([full!.computedDesiredCount, full!.runningCount, full!.pendingCount], [4, 4, 0]);
   });
 
   it("keeps the raw DescribeServices record, JSON-safe and with its tags, as the service's definition", async () => {

@@ -202,3 +202,24 @@ export function bgSpec(w: { tg(name: string): string }, image: string, over: { d
     }),
   };
 }
+
+import type { AwsPortsFactory, EcsPort } from "../../src/aws/ports.ts";
+
+/**
+ * The same ports, with some ECS calls answered differently: how an AWS-compatible endpoint that is
+ * not our simulator behaves (omits fields, answers without acting, other error names).
+ */
+export function withEcs(factory: AwsPortsFactory, override: (real: EcsPort) => Partial<EcsPort>): AwsPortsFactory {
+  return (region) => {
+    const ports = factory(region);
+    const replaced = override(ports.ecs);
+    const ecs = new Proxy(ports.ecs, {
+      get(target, prop, receiver) {
+        if (typeof prop === "string" && prop in replaced) return replaced[prop as keyof EcsPort];
+        const v: unknown = Reflect.get(target, prop, receiver);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return { ...ports, ecs };
+  };
+}

@@ -233,9 +233,10 @@ export function mapTaskSet(t: SdkTaskSet): TaskSet {
     status: t.status ?? "ACTIVE",
     taskDefinition: t.taskDefinition ?? "",
     ...(t.externalId ? { externalId: t.externalId } : {}),
-    computedDesiredCount: t.computedDesiredCount ?? 0,
-    pendingCount: t.pendingCount ?? 0,
-    runningCount: t.runningCount ?? 0,
+    // Counts AWS left out stay unknown: a set reported without them must not look like "0/0 running".
+    ...(t.computedDesiredCount !== undefined ? { computedDesiredCount: t.computedDesiredCount } : {}),
+    ...(t.pendingCount !== undefined ? { pendingCount: t.pendingCount } : {}),
+    ...(t.runningCount !== undefined ? { runningCount: t.runningCount } : {}),
     scale: { value: t.scale?.value ?? 0, unit: "PERCENT" },
     stabilityStatus: t.stabilityStatus === "STEADY_STATE" ? "STEADY_STATE" : "STABILIZING",
     ...(t.stabilityStatusAt ? { stabilityStatusAt: ms(t.stabilityStatusAt) } : {}),
