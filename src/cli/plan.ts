@@ -25,7 +25,7 @@ export const register: RegisterCommand = (program, io, run) => {
     program
       .command("plan")
       .description(
-        "show what apply would do per object (create, update, none), with a normalised diff of the desired and live service and task definition (ECS defaults and response-only fields removed on both sides). Read-only. Exit codes: 0 planned (even with changes), 1 an object is invalid, 2 usage error",
+        "show what apply would do per object (create, update, none), with a normalised diff of the desired and live service and task definition (ECS defaults and response-only fields removed on both sides), or blocked when what apply needs is missing (cluster, target groups and their listeners, alarms). Read-only. Exit codes: 0 planned (even with changes), 1 an object is invalid or blocked, 2 usage error",
       )
       .argument("[dir]", "root of the Flotilla tree", ".")
       .option("--object <prefix...>", "only these objects (names or path prefixes)")
@@ -49,7 +49,7 @@ async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<nu
       }
       printPlans(io, plans);
     }
-    return plans.some((p) => p.action === "invalid") || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
+    return plans.some((p) => p.action === "invalid" || p.action === "blocked") || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
   } finally {
     await ctx.close();
   }
@@ -65,25 +65,28 @@ export function planJson(p: ObjectPlan) {
   return {
     object: p.object,
     action: p.action,
+    ...(p.wouldBe ? { wouldBe: p.wouldBe } : {}),
     reasons: p.reasons,
+    ...(p.problems.length ? { problems: p.problems } : {}),
     ...(p.notCompared.length ? { notCompared: p.notCompared } : {}),
     service: { changed: p.service.changed, changes: p.service.changes },
     taskDefinition: { changed: p.taskDefinition.changed, changes: p.taskDefinition.changes },
   };
 }
 
-const COLOUR = { create: "green", update: "cyan", none: "dim", invalid: "red" } as const;
+const COLOUR = { create: "green", update: "cyan", none: "dim", invalid: "red", blocked: "red" } as const;
 
 function printPlans(io: CliIO, plans: readonly ObjectPlan[]): void {
   for (const p of plans) {
-    io.out(`${paint(io, COLOUR[p.action], p.action.padEnd(8))} ${paint(io, "bold", p.object)}\n`);
+    io.out(`${paint(io, COLOUR[p.action], p.action.padEnd(8))} ${paint(io, "bold", p.object)}${p.wouldBe ? paint(io, "dim", ` (would ${p.wouldBe} once fixed)`) : ""}\n`);
+    for (const x of p.problems) io.out(formatProblem(io, x, "  ") + "\n");
     for (const r of p.reasons) io.out(`  ${paint(io, "dim", r)}\n`);
     for (const n of p.notCompared) io.out(`  ${paint(io, "yellow", `not compared: ${n}`)}\n`);
     for (const diff of [p.service, p.taskDefinition]) if (diff.changed) io.out(indent(colourDiff(io, diff.text)));
     io.out("\n");
   }
   const count = (a: ObjectPlan["action"]) => plans.filter((p) => p.action === a).length;
-  const parts = [`${count("create")} to create`, `${count("update")} to update`, `${count("none")} unchanged`, ...(count("invalid") ? [`${count("invalid")} invalid`] : [])];
+  const parts = [`${count("create")} to create`, `${count("update")} to update`, `${count("none")} unchanged`, ...(count("blocked") ? [`${count("blocked")} blocked`] : []), ...(count("invalid") ? [`${count("invalid")} invalid`] : [])];
   io.out(`${plural(plans.length, "object")}: ${parts.join(", ")}\n`);
 }
 

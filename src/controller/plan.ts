@@ -1,11 +1,15 @@
 /**
  * Desired vs live for loaded objects: describe what runs (read-only calls only: DescribeServices
- * and DescribeTaskDefinition), then compare with `src/plan`'s `planObject`. Used by `flotilla plan`
- * and by apply's decisions (controller/apply.ts). See docs/plan.md.
+ * and DescribeTaskDefinition), then compare with `src/plan`'s `planObject`. For what would be
+ * created or updated, also check what apply needs to exist (the cluster, target groups attached to
+ * a load balancer, alarms; DescribeTargetGroups and DescribeAlarms), so a plan never says "create"
+ * for what apply will refuse. Used by `flotilla plan` and by apply's decisions
+ * (controller/apply.ts). See docs/plan.md.
  */
 import { AwsError } from "../aws/errors.ts";
 import type { AwsPorts, AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
 import type { LoadedObject } from "../config/load-object.ts";
+import type { Problem } from "../core/problems.ts";
 import { mapBounded } from "../config/repository.ts";
 import { planObject, type Diff, type JsonRecord, type Plan, type PlanAction } from "../plan/index.ts";
 
@@ -18,9 +22,14 @@ export interface LiveDefinitions {
 
 export interface ObjectPlan {
   object: string;
-  action: PlanAction | "invalid";
+  /** `blocked`: it differs, but apply would fail because something it needs is missing (`problems`). */
+  action: PlanAction | "invalid" | "blocked";
   reasons: string[];
   notCompared: string[];
+  /** What apply needs and does not find (errors), or could not check. */
+  problems: Problem[];
+  /** For a blocked plan, what apply would do once the problems are fixed. */
+  wouldBe?: "create" | "update";
   service: Diff;
   taskDefinition: Diff;
 }
@@ -100,20 +109,78 @@ export function withPrimaryTaskSet(service: JsonRecord, o: Pick<LoadedObject, "s
 export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory): Promise<ObjectPlan> {
   if (!o.valid || !o.identity || !o.svcdef) {
     const first = o.problems.find((p) => p.severity === "error")?.message ?? "invalid";
-    return { object: o.name, action: "invalid", reasons: [first], notCompared: [], service: NO_DIFF, taskDefinition: NO_DIFF };
+    return { object: o.name, action: "invalid", reasons: [first], notCompared: [], problems: [], service: NO_DIFF, taskDefinition: NO_DIFF };
   }
   const { region, cluster, service } = o.identity;
+  const ports = aws(region);
   let live: LiveDefinitions;
-  let note: string | undefined;
+  const problems: Problem[] = [];
   try {
-    live = await describeLiveDefinitions(aws(region), cluster, service);
+    live = await describeLiveDefinitions(ports, cluster, service);
   } catch (e) {
     if (!(e instanceof AwsError && e.name === "ClusterNotFoundException")) throw e;
     live = {};
-    note = `the cluster ${cluster} does not exist in ${region}: apply will fail until it is created`;
+    problems.push(problem(o, "FLT-PLAN-CLUSTER-MISSING", o.files.svcdef, "$.cluster", `the cluster ${cluster} does not exist in ${region}: apply cannot create or update the service until it is created`));
   }
   const plan = planFromLive(o, live);
-  return { object: o.name, action: plan.action, reasons: note ? [...plan.reasons, note] : plan.reasons, notCompared: plan.notCompared, service: plan.service, taskDefinition: plan.taskDefinition };
+  if (plan.action !== "none") problems.push(...(await missingPrerequisites(o, ports)));
+  const blocked = problems.some((p) => p.severity === "error");
+  const base = { object: o.name, reasons: plan.reasons, notCompared: plan.notCompared, problems, service: plan.service, taskDefinition: plan.taskDefinition };
+  return blocked && plan.action !== "none" ? { ...base, action: "blocked", wouldBe: plan.action } : { ...base, action: plan.action };
+}
+
+function problem(o: LoadedObject, code: Problem["code"], file: string | undefined, path: string, message: string, severity: Problem["severity"] = "error"): Problem {
+  return { code, severity, object: o.name, ...(file ? { file } : {}), path, message };
+}
+
+/**
+ * What ECS and ELB refuse, and the blue/green engine stops on, checked before anything is changed:
+ * every target group of the svcdef's load balancers and (blue/green) of the depdef's pairs exists
+ * and is attached to a load balancer by a listener or rule (CreateService and CreateTaskSet refuse
+ * one that is not; the listeners that forward to a pair are the ones a blue/green deployment
+ * shifts), and every alarm a blue/green depdef names exists. A check AWS will not answer (no
+ * permission) is a warning, not a verdict.
+ */
+export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const bluegreen = o.strategy === "bluegreen";
+  const groups = new Map<string, { file: string | undefined; path: string }>();
+  const lbs = o.svcdef?.["loadBalancers"];
+  if (Array.isArray(lbs)) {
+    lbs.forEach((lb, i) => {
+      const arn = isRecord(lb) ? lb["targetGroupArn"] : undefined;
+      if (typeof arn === "string" && !groups.has(arn)) groups.set(arn, { file: o.files.svcdef, path: `$.loadBalancers[${i}].targetGroupArn` });
+    });
+  }
+  if (bluegreen) {
+    o.depdef.targetGroupArnPairs.forEach((pair, i) => pair.forEach((arn, j) => groups.has(arn) || groups.set(arn, { file: o.files.depdef, path: `$.targetGroupArnPairs[${i}][${j}]` })));
+  }
+  for (const [arn, at] of groups) {
+    try {
+      const [found] = await ports.elbv2.describeTargetGroups({ targetGroupArns: [arn] });
+      if (found && found.loadBalancerArns.length === 0) {
+        problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-NO-LISTENER", at.file, at.path, `no listener or rule of a load balancer forwards to the target group ${arn}: ECS refuses a target group without a load balancer`));
+      }
+    } catch (e) {
+      if (!(e instanceof AwsError)) throw e;
+      if (e.name === "TargetGroupNotFound" || e.name === "TargetGroupNotFoundException") problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-MISSING", at.file, at.path, `the target group ${arn} does not exist: ECS will answer "Unable to find target group"`));
+      else if (e.name === "ValidationError") problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-MISSING", at.file, at.path, `${arn} is not a target group ARN: ${e.message}`));
+      else problems.push(problem(o, "FLT-PLAN-NOT-CHECKED", at.file, at.path, `could not check the target group ${arn}: ${e.toString()}`, "warning"));
+    }
+  }
+  const alarms = bluegreen ? o.depdef.alarms.alarmNames : [];
+  if (alarms.length) {
+    try {
+      const found = new Set((await ports.cloudwatch.describeAlarms(alarms)).map((a) => a.alarmName));
+      alarms.forEach((name, i) => {
+        if (!found.has(name)) problems.push(problem(o, "FLT-PLAN-ALARM-MISSING", o.files.depdef, `$.alarms.alarmNames[${i}]`, `the alarm ${name} does not exist in ${ports.region}: a blue/green deployment stops before changing anything`));
+      });
+    } catch (e) {
+      if (!(e instanceof AwsError)) throw e;
+      problems.push(problem(o, "FLT-PLAN-NOT-CHECKED", o.files.depdef, "$.alarms.alarmNames", `could not check the alarms: ${e.toString()}`, "warning"));
+    }
+  }
+  return problems;
 }
 
 /** `only`: object names or path prefixes (`apps/web/web`, `apps/`). */

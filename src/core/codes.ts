@@ -59,6 +59,12 @@ export const PROBLEM_CODES = {
   "FLT-GIT-HISTORY-REWRITTEN": "The last processed commit is no longer an ancestor of the branch head (force-push); nothing is processed until a commit is deployed by hand.",
   "FLT-CHANGE-DELETE-UNSAFE": "A delete is held back because an object of the new commit cannot be read and may manage that service.",
   "FLT-CHANGE-DELETE-UNIDENTIFIED": "A removed svcdef could not be read at the old commit, so the service to delete is unknown.",
+  // Plans: what apply needs and does not find
+  "FLT-PLAN-CLUSTER-MISSING": "The cluster the svcdef names does not exist in the Region; apply cannot create or update the service.",
+  "FLT-PLAN-TARGET-GROUP-MISSING": "A target group of the svcdef's load balancers or the depdef's pairs does not exist.",
+  "FLT-PLAN-TARGET-GROUP-NO-LISTENER": "A target group exists but no listener or rule forwards to it, so ECS refuses it (no associated load balancer).",
+  "FLT-PLAN-ALARM-MISSING": "An alarm the blue/green depdef names does not exist; the deployment would stop before changing anything.",
+  "FLT-PLAN-NOT-CHECKED": "A prerequisite could not be checked (AWS refused the describe call); the plan cannot say whether apply will find it.",
   // The controller
   "FLT-WEBHOOK-PAYLOAD": "A webhook body is not a well-formed GitHub push event.",
   "FLT-CONTROLLER-BUSY": "Another replica is processing the repository right now.",

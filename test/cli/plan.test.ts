@@ -3,6 +3,7 @@ import { after, afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { AwsError } from "../../src/aws/errors.ts";
 import type { AwsPorts, AwsPortsFactory } from "../../src/aws/ports.ts";
 import { apply } from "../../src/controller/apply.ts";
 import { loadOptions, loadRepository } from "../../src/config/repository.ts";
@@ -161,5 +162,82 @@ describe("flotilla plan", () => {
     const missing = await cli(["plan", path.join(tree(), "nowhere"), "--simulator"]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /is not a directory/);
+  });
+});
+
+describe("plan checks what apply needs", () => {
+  const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), "../../examples");
+  const scenarios = ["dev", "prod"].map((env) => path.join(EXAMPLES, "scenarios", `${env}.json`)).join(",");
+  type Problem = { code: string; file?: string; path?: string; severity: string };
+  type Planned = { object: string; action: string; wouldBe?: string; problems?: Problem[] };
+
+  it("Given the example repository and a simulator without its target groups and alarms, When planned, Then what apply will refuse is blocked with a coded problem per missing thing, never 'create', and exit 1", async () => {
+    const r = await cli(["plan", EXAMPLES, "--simulator", "--output", "json"]);
+    assert.equal(r.code, 1, r.stderr);
+    const plans = (JSON.parse(r.stdout) as { objects: Planned[] }).objects;
+    const web = plans.find((p) => p.object === "dev/web/web")!;
+    assert.equal(web.action, "blocked");
+    assert.equal(web.wouldBe, "create");
+    assert.deepEqual(
+      web.problems!.map((p) => [p.code, p.file, p.path]),
+      [
+        ["FLT-PLAN-TARGET-GROUP-MISSING", "dev/web/web_svcdef.json", "$.loadBalancers[0].targetGroupArn"],
+        ["FLT-PLAN-TARGET-GROUP-MISSING", "dev/web/web_depdef.json", "$.targetGroupArnPairs[0][1]"],
+        ["FLT-PLAN-ALARM-MISSING", "dev/web/web_depdef.json", "$.alarms.alarmNames[0]"],
+        ["FLT-PLAN-ALARM-MISSING", "dev/web/web_depdef.json", "$.alarms.alarmNames[1]"],
+      ],
+    );
+    assert.deepEqual(plans.filter((p) => p.action === "create").map((p) => p.object), ["dev/worker/worker", "prod/worker/worker"], "objects without load balancers need nothing more");
+
+    // And exactly what the plan blocks is what apply fails
+    const applied = await cli(["apply", EXAMPLES, "--simulator", "--store", ":memory:", "--output", "json"]);
+    const failed = (JSON.parse(applied.stdout) as { deployments: { object: string; phase: string }[] }).deployments.filter((d) => d.phase !== "Succeeded").map((d) => d.object).sort();
+    assert.deepEqual(failed, plans.filter((p) => p.action === "blocked").map((p) => p.object).sort());
+  });
+
+  it("Given the scenarios that model the example repository's AWS, When planned, Then nothing is missing: every object is a create, exit 0", async () => {
+    const r = await cli(["plan", EXAMPLES, "--simulator", scenarios, "--output", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const plans = (JSON.parse(r.stdout) as { objects: Planned[] }).objects;
+    assert.deepEqual([...new Set(plans.map((p) => p.action))], ["create"]);
+    assert.ok(plans.every((p) => !p.problems));
+  });
+
+  it("Given a cluster that does not exist (AWS creates none on demand), When planned, Then FLT-PLAN-CLUSTER-MISSING on the svcdef's $.cluster and the object is blocked", async () => {
+    e = await engine();
+    const dir = writeTree({ "a/a_svcdef.json": svc("a", { cluster: "nowhere" }), "a/a_taskdef.json": task("a", "nginx:1") });
+    const [plan] = await planRepository((await load(dir)).objects, e.sim.portsFactory());
+    assert.equal(plan!.action, "blocked");
+    assert.deepEqual(plan!.problems.map((p) => [p.code, p.file, p.path]), [["FLT-PLAN-CLUSTER-MISSING", "a/a_svcdef.json", "$.cluster"]]);
+  });
+
+  it("Given a blue/green object whose target groups exist but only blue has a listener, When planned, Then green is FLT-PLAN-TARGET-GROUP-NO-LISTENER", async () => {
+    const w = await bgWorld();
+    e = w;
+    w.sim.elb.addTargetGroup({ name: "web-orphan" });
+    const blue = w.tg("web-blue");
+    const orphan = w.tg("web-orphan");
+    const dir = writeTree({
+      "web/web_svcdef.json": svc("web", { deploymentController: { type: "EXTERNAL" }, deploymentConfiguration: undefined, loadBalancers: [{ targetGroupArn: blue, containerName: "app", containerPort: 8080 }] }),
+      "web/web_taskdef.json": { family: "web", containerDefinitions: [{ name: "app", image: "nginx:1", memory: 128, portMappings: [{ containerPort: 8080 }] }] },
+      "web/web_depdef.json": { targetGroupArnPairs: [[blue, orphan]], alarms: { alarmNames: ["web-5xx"] } },
+    });
+    const [plan] = await planRepository((await load(dir)).objects, w.sim.portsFactory());
+    assert.equal(plan!.action, "blocked", JSON.stringify(plan!.problems));
+    assert.deepEqual(plan!.problems.map((p) => [p.code, p.path]), [["FLT-PLAN-TARGET-GROUP-NO-LISTENER", "$.targetGroupArnPairs[0][1]"]]);
+    assert.equal(await w.sim.ports().ecs.describeServices("apps", ["web"]).then((r) => r.services.length), 0, "planning created nothing");
+  });
+
+  it("Given AWS refuses DescribeTargetGroups, When planned, Then the check is a warning (FLT-PLAN-NOT-CHECKED) and the plan still says what apply would do", async () => {
+    const w = await bgWorld();
+    e = w;
+    const denied: AwsPortsFactory = (region) => {
+      const p = w.sim.ports();
+      return { ...p, region, elbv2: { ...p.elbv2, describeTargetGroups: () => Promise.reject(new AwsError({ name: "AccessDenied", message: "not authorized", service: "ELBv2", operation: "DescribeTargetGroups" })) } };
+    };
+    const dir = writeTree({ "a/a_svcdef.json": svc("a", { loadBalancers: [{ targetGroupArn: w.tg("api-blue"), containerName: "app", containerPort: 80 }] }), "a/a_taskdef.json": { family: "a", containerDefinitions: [{ name: "app", image: "nginx:1", memory: 128, portMappings: [{ containerPort: 80 }] }] } });
+    const [plan] = await planRepository((await load(dir)).objects, denied);
+    assert.equal(plan!.action, "create");
+    assert.deepEqual(plan!.problems.map((p) => [p.code, p.severity]), [["FLT-PLAN-NOT-CHECKED", "warning"]]);
   });
 });
