@@ -131,8 +131,8 @@ export class Controller implements ControllerPort {
   }
 
   async rollback(object: string, requestedBy: string): Promise<Deployment> {
-    const { spec } = await rollbackSpec(this.o.store, object);
-    const created = await this.runner.create(spec, { strategy: "rolling", overrides: [{ name: "rollback", setBy: requestedBy, source: "api", at: this.o.clock.now() }] });
+    const { spec, strategy } = await rollbackSpec(this.o.store, object);
+    const created = await this.runner.create(spec, { strategy, overrides: [{ name: "rollback", setBy: requestedBy, source: "api", at: this.o.clock.now() }] });
     this.runner.run(created).catch((e: unknown) => this.o.onWarning?.(`rollback of ${object} stopped: ${String(e)}`));
     return created;
   }

@@ -1,29 +1,43 @@
 /**
- * `rollback OBJECT`: deploy the revision that ran before the current one, as a normal recorded
- * deployment (it has its own record, timeline and stability check).
+ * `rollback OBJECT`: deploy the revision that ran before the object's last successful update, as a
+ * normal recorded deployment (its own record, timeline and stability check) with the strategy the
+ * object uses: a rolling update, or a blue/green deployment with the object's depdef (traffic
+ * shifting, alarms and bake as for any other blue/green deployment).
  */
+import type { Clock } from "../core/clock.ts";
 import { FlotillaError } from "../core/problems.ts";
-import type { Runner } from "../deploy/runner.ts";
-import type { RollingState } from "../deploy/rolling.ts";
+import type { MachineState, Runner } from "../deploy/runner.ts";
 import type { DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment } from "../store/types.ts";
 
-export async function rollbackSpec(store: Store, object: string): Promise<{ spec: DeploySpec; from: Deployment }> {
+export interface RollbackPlan {
+  spec: DeploySpec;
+  strategy: "rolling" | "bluegreen";
+  /** The successful update being undone. */
+  from: Deployment;
+  /** The revision deployed again. */
+  target: string;
+}
+
+export async function rollbackSpec(store: Store, object: string): Promise<RollbackPlan> {
   const page = await store.listDeployments({ object, phase: "Succeeded", limit: 50 });
-  const last = page.items.find((d) => d.strategy === "rolling" && d.oldTaskDefinitionArn && d.newTaskDefinitionArn !== d.oldTaskDefinitionArn);
+  const last = page.items.find((d) => (d.strategy === "rolling" || d.strategy === "bluegreen") && d.oldTaskDefinitionArn && d.newTaskDefinitionArn !== d.oldTaskDefinitionArn);
   if (!last) {
     throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no successful update of ${object} is recorded, so there is no previous revision to roll back to`, hint: "`flotilla history` lists what is recorded" });
   }
-  const spec = (last.machineState as RollingState).spec;
+  const spec = (last.machineState as MachineState).spec;
+  // The object's current deployment settings: those of its newest recorded deployment.
+  const latest = await store.latestDeployment(object, last.repository);
+  const depdef = (latest?.machineState as MachineState | undefined)?.spec?.depdef ?? spec.depdef;
   const target = last.oldTaskDefinitionArn!;
-  const { taskdef: _ignored, ...rest } = spec;
-  return { spec: { ...rest, svcdef: { ...spec.svcdef, taskDefinition: target } }, from: last };
+  const { taskdef: _registeredAgain, ...rest } = spec;
+  return { spec: { ...rest, depdef, svcdef: { ...spec.svcdef, taskDefinition: target } }, strategy: last.strategy === "bluegreen" ? "bluegreen" : "rolling", from: last, target };
 }
 
-export async function rollbackObject(store: Store, runner: Runner, object: string, requestedBy: string): Promise<Deployment> {
-  const { spec, from } = await rollbackSpec(store, object);
-  const created = await runner.create(spec, { strategy: "rolling", overrides: [{ name: "rollback", setBy: requestedBy, source: "cli", at: Date.now() }] });
-  await store.appendEvents(created.id, [{ type: "RollbackRequested", message: `rollback of ${object} to ${from.oldTaskDefinitionArn} (the revision before deployment ${from.id}) requested by ${requestedBy}` }]);
+export async function rollbackObject(store: Store, runner: Runner, object: string, requestedBy: string, clock: Clock): Promise<Deployment> {
+  const { spec, strategy, from, target } = await rollbackSpec(store, object);
+  const created = await runner.create(spec, { strategy, overrides: [{ name: "rollback", setBy: requestedBy, source: "cli", at: clock.now() }] });
+  await store.appendEvents(created.id, [{ type: "RollbackRequested", message: `rollback of ${object} to ${target} (the revision before deployment ${from.id}) requested by ${requestedBy}` }]);
   return runner.run(created);
 }

@@ -264,9 +264,11 @@ function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState>
     pairs.push({ blue: tg, green: next.blue ? (pair[0] === tg ? pair[1] : pair[0]) : tg });
   }
   next.pairs = pairs;
-  if (mine) return greenCreatedLater(next, mine);
-  if (pairs.length === 0) return createGreen(next, []);
-  return go(next, "discover", { type: "discoverRoutes", targetGroupArns: pairs.flatMap((p) => (p.blue === p.green ? [p.blue] : [p.blue, p.green])) });
+  // Blue's revision, as the task sets show it: what a later `flotilla rollback` goes back to.
+  const blueRecord: ActiveRecord = next.blue ? { oldTaskDefinitionArn: next.blue.taskDefinition } : {};
+  if (mine) return withRecord(greenCreatedLater(next, mine), blueRecord);
+  if (pairs.length === 0) return withRecord(createGreen(next, []), blueRecord);
+  return go(next, "discover", { type: "discoverRoutes", targetGroupArns: pairs.flatMap((p) => (p.blue === p.green ? [p.blue] : [p.blue, p.green])) }, blueRecord);
 }
 
 /** What this deployment has changed in AWS before it reads the task sets (for messages that stop there). */

@@ -193,7 +193,7 @@ describe("apply", () => {
     await run(dir);
     writeFileSync(path.join(dir, "a/a_taskdef.json"), JSON.stringify(task("a", "nginx:2")));
     await run(dir);
-    const d = await rollbackObject(e.store, e.runner, "a/a", "tester");
+    const d = await rollbackObject(e.store, e.runner, "a/a", "tester", e.clock);
     assert.equal(d.phase, "Succeeded", `${d.reason} ${d.message}`);
     assert.match(d.newTaskDefinitionArn ?? "", /a:1$/);
     assert.deepEqual(d.overrides.map((o) => [o.name, o.setBy]), [["rollback", "tester"]]);

@@ -4,6 +4,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { bgSpec, bgWorld, type BgWorld } from "../helpers/engine.ts";
+import { rollbackObject } from "../../src/controller/rollback.ts";
 
 let w: BgWorld | undefined;
 afterEach(async () => {
@@ -168,5 +169,22 @@ describe("blue/green deployments", () => {
     assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
     assert.deepEqual(mid, { "443": { "web-blue": 80, "web-green": 20 }, "8443": { "api-blue": 80, "api-green": 20 } });
     assert.deepEqual(await w.weights(), { "443": { "web-blue": 0, "web-green": 100 }, "8443": { "api-blue": 0, "api-green": 100 } });
+  });
+  it("Given a blue/green object with two successful deployments, When rolled back, Then the previous revision is deployed blue/green with the object's depdef", async () => {
+    w = await bgWorld();
+    await live(w);
+    await w.deploy(bgSpec(w, "web:2"));
+    w.shifts.length = 0;
+    const d = await rollbackObject(w.store, w.runner, "apps/web/web", "tester", w.clock);
+    assert.equal(d.strategy, "bluegreen");
+    assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    assert.match(d.newTaskDefinitionArn ?? "", /web:1$/, "the revision before the last update, not a new registration");
+    assert.match(d.oldTaskDefinitionArn ?? "", /web:2$/);
+    assert.deepEqual(d.overrides.map((o) => [o.name, o.setBy]), [["rollback", "tester"]]);
+    assert.deepEqual(w.shifts.map(([, p]) => p), [20, 100], "the depdef's CANARY shifting, as for any deployment");
+    await w.clock.sleep(300_000);
+    const sets = await w.taskSets();
+    assert.deepEqual(sets.map((s) => [s.status, s.taskDefinition.replace(/.*\//, ""), s.targetGroups]), [["PRIMARY", "web:1", ["web-blue"]]]);
+    assert.deepEqual((await w.weights())["443"], { "web-blue": 100, "web-green": 0 });
   });
 });
