@@ -1,4 +1,5 @@
 /** `flotilla changes DIR --from REV --to REV`: per object, what a commit would do and why. */
+import { Masker } from "../core/mask.ts";
 import { classifyChanges, locateTree, parentOf } from "../config/changes.ts";
 import { resolveRevision } from "../config/git.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
@@ -27,7 +28,9 @@ async function changes(io: CliIO, given: string, opts: { from?: string; to: stri
     const { root } = await locateTree(dir);
     from = await parentOf(root, await resolveRevision(root, opts.to));
   }
-  const set = await classifyChanges({ dir, from: opts.initial ? undefined : from, to: opts.to, ...(opts.region ? { load: { defaultRegion: opts.region } } : {}) });
+  const classified = await classifyChanges({ dir, from: opts.initial ? undefined : from, to: opts.to, ...(opts.region ? { load: { defaultRegion: opts.region } } : {}) });
+  // A problem's message may quote a value: masked like every other output.
+  const set = { ...classified, changes: classified.changes.map((c) => ({ ...c, problems: new Masker({ sensitive: c.loaded?.sensitive ?? [] }).value(c.problems) })) };
   const failed = set.changes.some((c) => hasErrors(c.problems));
   if (opts.output === "json") {
     printJson(io, {

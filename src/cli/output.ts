@@ -27,15 +27,3 @@ export function printJson(io: CliIO, value: unknown): void {
   io.out(JSON.stringify(value, null, 2) + "\n");
 }
 
-/** Replace sensitive values (e.g. Terraform outputs marked sensitive) wherever they appear. */
-export function mask<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  const sorted = [...new Set(secrets)].sort((a, b) => b.length - a.length);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return sorted.reduce((s, secret) => s.split(secret).join("****"), v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
-}

@@ -7,6 +7,7 @@ import type { LoadedObject } from "../config/load-object.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { planObjects, type ObjectPlan } from "../controller/plan.ts";
+import { Masker } from "../core/mask.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
@@ -18,6 +19,7 @@ interface PlanFlags extends AwsOptions {
   object?: string[];
   output: string;
   region?: string;
+  secretName?: string[];
 }
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -30,7 +32,8 @@ export const register: RegisterCommand = (program, io, run) => {
       .argument("[dir]", "root of the Flotilla tree", ".")
       .option("--object <prefix...>", "only these objects (names or path prefixes)")
       .option("-o, --output <format>", "text or json", "text")
-      .option("--region <region>", "region for objects whose depdef names none"),
+      .option("--region <region>", "region for objects whose depdef names none")
+      .option("--secret-name <word...>", "also mask values whose names contain these words (besides PASSWORD, SECRET, TOKEN, KEY, ...)"),
   ).action((dir: string, flags: PlanFlags) => run(() => planCommand(io, dir, flags)));
 };
 
@@ -41,11 +44,12 @@ async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<nu
   // The plan reads no store: an in-memory one unless one is named, so planning leaves no file behind.
   const ctx = await openContext(io, { ...flags, store: flags.store ?? ":memory:" });
   try {
-    const plans = await planRepository(repo.objects, ctx.aws, flags.object);
+    const plans = await planRepository(repo.objects, ctx.aws, flags.object, flags.secretName);
     if (flags.output === "json") printJson(io, { objects: plans.map(planJson) });
     else {
       for (const o of repo.objects.filter((x) => !x.valid && plans.some((p) => p.object === x.name))) {
-        for (const p of sortProblems(o.problems.filter((x) => x.severity === "error"))) io.err(formatProblem(io, p) + "\n");
+        const masker = new Masker({ sensitive: o.sensitive, secretNames: flags.secretName ?? [] });
+        for (const p of sortProblems(masker.value(o.problems.filter((x) => x.severity === "error")))) io.err(formatProblem(io, p) + "\n");
       }
       printPlans(io, plans);
     }
@@ -56,8 +60,8 @@ async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<nu
 }
 
 /** The plans of a loaded tree against the given AWS (real, simulated or a test double); `only` as `--object`. */
-export async function planRepository(objects: readonly LoadedObject[], aws: AwsPortsFactory, only?: readonly string[]): Promise<ObjectPlan[]> {
-  return planObjects(objects, aws, only?.length ? { only } : {});
+export async function planRepository(objects: readonly LoadedObject[], aws: AwsPortsFactory, only?: readonly string[], secretNames: readonly string[] = []): Promise<ObjectPlan[]> {
+  return planObjects(objects, aws, { ...(only?.length ? { only } : {}), secretNames });
 }
 
 /** One object as `--output json` prints it. */

@@ -7,8 +7,9 @@ import { WorkingTreeSource } from "../config/source.ts";
 import { didYouMean } from "../core/suggest.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
+import { Masker } from "../core/mask.ts";
 import { existingDir } from "./options.ts";
-import { formatProblem, mask, printJson } from "./output.ts";
+import { formatProblem, printJson } from "./output.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
   program
@@ -18,11 +19,19 @@ export const register: RegisterCommand = (program, io, run) => {
     .argument("<object>", "the object's path prefix, e.g. dev/web/web (a trailing _svcdef.json is accepted)")
     .option("-o, --output <format>", "text or json", "text")
     .option("--region <region>", "region for objects whose depdef names none")
-    .option("--show-sensitive", "show values of Terraform outputs marked sensitive", false)
-    .action((dir: string, object: string, opts: { output: string; region?: string; showSensitive: boolean }) => run(() => render(io, dir, object, opts)));
+    .option("--show-sensitive", "show secret-looking values and Terraform outputs marked sensitive in clear", false)
+    .option("--secret-name <word...>", "also mask values whose names contain these words (besides PASSWORD, SECRET, TOKEN, KEY, ...)")
+    .action((dir: string, object: string, opts: RenderFlags) => run(() => render(io, dir, object, opts)));
 };
 
-async function render(io: CliIO, dir: string, object: string, opts: { output: string; region?: string; showSensitive: boolean }): Promise<number> {
+interface RenderFlags {
+  output: string;
+  region?: string;
+  showSensitive: boolean;
+  secretName?: string[];
+}
+
+async function render(io: CliIO, dir: string, object: string, opts: RenderFlags): Promise<number> {
   const source = new WorkingTreeSource(await existingDir(io.cwd, dir));
   const name = object.replace(/^\.\//, "").replace(/_(svcdef|taskdef|depdef|input)\.json$/, "");
   const objects = discoverObjects(await source.listFiles());
@@ -32,8 +41,9 @@ async function render(io: CliIO, dir: string, object: string, opts: { output: st
     throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no object "${name}" in ${dir}`, ...(guess ? { hint: `did you mean "${guess}"?` } : { hint: "run `flotilla validate` to list the objects" }) });
   }
   const loaded = await loadObject(source, files, loadOptions(opts.region ? { defaultRegion: opts.region } : {}));
-  const secrets = opts.showSensitive ? [] : loaded.sensitive;
-  const result = mask({ object: loaded.name, valid: loaded.valid, svcdef: loaded.svcdef ?? null, taskdef: loaded.taskdef ?? null, depdef: loaded.depdef, problems: sortProblems(loaded.problems) }, secrets);
+  const shown = { object: loaded.name, valid: loaded.valid, svcdef: loaded.svcdef ?? null, taskdef: loaded.taskdef ?? null, depdef: loaded.depdef, problems: sortProblems(loaded.problems) };
+  // The only output with a way to see secrets in clear: a person at a terminal asking for it.
+  const result = opts.showSensitive ? shown : new Masker({ sensitive: loaded.sensitive, secretNames: opts.secretName ?? [] }).value(shown);
   if (opts.output === "json") {
     printJson(io, result);
   } else {

@@ -1,4 +1,5 @@
 /** `flotilla validate [DIR]`: render and validate every object; exit 1 when any has an error. */
+import { Masker } from "../core/mask.ts";
 import { hasErrors, sortProblems, type Problem } from "../core/problems.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
@@ -27,7 +28,9 @@ export interface ValidateReport {
 
 export async function validateDir(dir: string, region?: string): Promise<{ report: ValidateReport; objects: LoadedObject[] }> {
   const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions(region ? { defaultRegion: region } : {}));
-  const problems = sortProblems([...repo.objects.flatMap((o) => o.problems), ...repo.problems.filter((p) => p.code !== "FLT-OBJECT-DUPLICATE-SERVICE")]);
+  // A message may quote a value: the same masker as every other output.
+  const masker = new Masker({ sensitive: repo.objects.flatMap((o) => o.sensitive) });
+  const problems = sortProblems(masker.value([...repo.objects.flatMap((o) => o.problems), ...repo.problems.filter((p) => p.code !== "FLT-OBJECT-DUPLICATE-SERVICE")]));
   const errors = problems.filter((p) => p.severity === "error").length;
   const report: ValidateReport = {
     valid: !hasErrors(problems),

@@ -3,6 +3,7 @@
  * risky practice. Each rule names the file and JSON path to fix. Only runs on shapes that parsed;
  * type errors are reported by the shape validator, so here values of the wrong type are skipped.
  */
+import { looksSecret } from "../core/mask.ts";
 import type { Problem, ProblemCode } from "../core/problems.ts";
 import type { DepDef } from "./depdef.ts";
 import type { ObjectFiles } from "./discover.ts";
@@ -25,7 +26,6 @@ export interface ObjectUnderCheck {
 
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const ARN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:(.+)$/;
-const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)/i;
 
 type Rule = (o: ObjectUnderCheck, out: Reporter) => void;
 
@@ -363,7 +363,7 @@ const plaintextSecrets: Rule = (o, r) => {
     arr(c["environment"]).forEach((e, j) => {
       const name = str(obj(e)?.["name"]);
       const value = str(obj(e)?.["value"]);
-      if (name && value && SECRET_NAME.test(name) && !/^arn:/.test(value)) {
+      if (name && value && looksSecret(name) && !/^arn:/.test(value)) {
         r.warn(o.taskdefDoc, undefined, ["containerDefinitions", i, "environment", j], "FLT-WARN-PLAINTEXT-SECRET", `environment variable ${name} holds a literal value that looks like a secret`, "move it to the container's secrets (Secrets Manager or SSM Parameter Store)");
       }
     });

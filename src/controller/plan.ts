@@ -6,6 +6,7 @@
  * for what apply will refuse. Used by `flotilla plan` and by apply's decisions
  * (controller/apply.ts). See docs/plan.md.
  */
+import { Masker } from "../core/mask.ts";
 import { AwsError } from "../aws/errors.ts";
 import type { AwsPorts, AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
 import type { LoadedObject } from "../config/load-object.ts";
@@ -51,7 +52,7 @@ export async function describeLiveDefinitions(ports: AwsPorts, cluster: string, 
 }
 
 /** The plan of a valid object against what was described. */
-export function planFromLive(o: LoadedObject, live: LiveDefinitions): Plan {
+export function planFromLive(o: LoadedObject, live: LiveDefinitions, secretNames: readonly string[] = []): Plan {
   if (!o.svcdef) throw new Error(`object ${o.name} has no rendered svcdef`);
   // Ports without full records (`definition`) still give the narrow fields under the same names.
   const full = live.service?.definition !== undefined && (live.taskDefinition === undefined || live.taskDefinition.definition !== undefined);
@@ -63,6 +64,7 @@ export function planFromLive(o: LoadedObject, live: LiveDefinitions): Plan {
       ...(live.taskDefinition ? { taskDefinition: record(live.taskDefinition) } : {}),
     },
     sensitive: o.sensitive,
+    secretNames,
     liveIncludesTags: full,
   });
 }
@@ -106,10 +108,10 @@ export function withPrimaryTaskSet(service: JsonRecord, o: Pick<LoadedObject, "s
 }
 
 /** Plans one object: invalid objects with their first error, the others against what runs. */
-export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory): Promise<ObjectPlan> {
+export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory, secretNames: readonly string[] = []): Promise<ObjectPlan> {
   if (!o.valid || !o.identity || !o.svcdef) {
     const first = o.problems.find((p) => p.severity === "error")?.message ?? "invalid";
-    return { object: o.name, action: "invalid", reasons: [first], notCompared: [], problems: [], service: NO_DIFF, taskDefinition: NO_DIFF };
+    return { object: o.name, action: "invalid", reasons: [new Masker({ sensitive: o.sensitive, secretNames }).text(first)], notCompared: [], problems: [], service: NO_DIFF, taskDefinition: NO_DIFF };
   }
   const { region, cluster, service } = o.identity;
   const ports = aws(region);
@@ -122,7 +124,7 @@ export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory): P
     live = {};
     problems.push(problem(o, "FLT-PLAN-CLUSTER-MISSING", o.files.svcdef, "$.cluster", `the cluster ${cluster} does not exist in ${region}: apply cannot create or update the service until it is created`));
   }
-  const plan = planFromLive(o, live);
+  const plan = planFromLive(o, live, secretNames);
   if (plan.action !== "none") problems.push(...(await missingPrerequisites(o, ports)));
   const blocked = problems.some((p) => p.severity === "error");
   const base = { object: o.name, reasons: plan.reasons, notCompared: plan.notCompared, problems, service: plan.service, taskDefinition: plan.taskDefinition };
@@ -190,6 +192,6 @@ export function selectObjects(objects: readonly LoadedObject[], only: readonly s
   return objects.filter((o) => prefixes.some((p) => o.name === p || o.name.startsWith(p + "/")));
 }
 
-export async function planObjects(objects: readonly LoadedObject[], aws: AwsPortsFactory, options: { only?: readonly string[]; concurrency?: number } = {}): Promise<ObjectPlan[]> {
-  return mapBounded(selectObjects(objects, options.only), options.concurrency ?? 16, (o) => planLoadedObject(o, aws));
+export async function planObjects(objects: readonly LoadedObject[], aws: AwsPortsFactory, options: { only?: readonly string[]; concurrency?: number; secretNames?: readonly string[] } = {}): Promise<ObjectPlan[]> {
+  return mapBounded(selectObjects(objects, options.only), options.concurrency ?? 16, (o) => planLoadedObject(o, aws, options.secretNames));
 }

@@ -6,7 +6,7 @@
 import { classifyChanges, type ObjectChange } from "../config/changes.ts";
 import type { LoadOptions } from "../config/load-object.ts";
 import type { Clock } from "../core/clock.ts";
-import { maskDocument } from "../plan/mask.ts";
+import { Masker } from "../core/mask.ts";
 import { StoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { LastCommit, Override } from "../store/types.ts";
@@ -138,24 +138,22 @@ export interface DryRunResult {
   objects: DryRunObject[];
 }
 
-export function describePlan(plan: CommitPlan, options: { render?: boolean; advances: boolean }): DryRunResult {
+export function describePlan(plan: CommitPlan, options: { render?: boolean; advances: boolean; secretNames?: readonly string[] }): DryRunResult {
+  const base = new Masker({ secretNames: options.secretNames ?? [] });
   const objects = plan.changes.map((c): DryRunObject => {
-    const sensitive = c.loaded?.sensitive ?? [];
+    const masker = base.with(c.loaded?.sensitive ?? []);
     const out: DryRunObject = {
       object: c.object,
       action: c.action,
       reason: c.reason,
       description: c.description,
       files: c.files,
-      problems: c.problems.map((p) => ({ ...p, message: maskDocument(p.message, { sensitive }) as string })),
+      problems: masker.value(c.problems),
       ...(c.identity ? { identity: c.identity } : {}),
     };
     if (options.render && c.loaded) {
-      out.rendered = {
-        svcdef: c.loaded.svcdef ? maskDocument(c.loaded.svcdef, { sensitive }) : null,
-        taskdef: c.loaded.taskdef ? maskDocument(c.loaded.taskdef, { sensitive }) : null,
-        depdef: maskDocument(c.loaded.depdef, { sensitive }),
-      };
+      // One document, so a secret found by name in one file is hidden in the others too.
+      out.rendered = masker.value({ svcdef: c.loaded.svcdef ?? null, taskdef: c.loaded.taskdef ?? null, depdef: c.loaded.depdef });
     }
     return out;
   });

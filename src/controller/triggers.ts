@@ -214,6 +214,8 @@ export interface GitSourcesOptions {
   /** Delivery ids remembered for de-duplication (default 10,000). */
   deliveryMemory?: number;
   load?: Partial<LoadOptions>;
+  /** Extra secret-looking names masked in dry runs (src/core/mask.ts). */
+  secretNames?: readonly string[];
 }
 
 export interface WebhookRequest {
@@ -550,7 +552,7 @@ export class GitSources {
     }
     const position = await this.position(repo, gitDir, rev);
     const plan = await planCommit({ repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, previous: position.previous, commit: position.sha, clock: this.options.clock, force: options.force ?? false, ...(this.options.load ? { load: this.options.load } : {}) });
-    return describePlan(plan, { render: options.render ?? false, advances: position.advances });
+    return describePlan(plan, { render: options.render ?? false, advances: position.advances, ...(this.options.secretNames ? { secretNames: this.options.secretNames } : {}) });
   }
 
   /** Where a commit stands against the branch and the last processed commit. */

@@ -1,11 +1,11 @@
 /**
  * Compares two canonical documents: a list of changes with JSONPaths, and a unified diff of their
- * pretty-printed JSON (live → desired, like `git diff`). Secrets are masked in both (mask.ts).
+ * pretty-printed JSON (live → desired, like `git diff`). Secrets are masked in both (src/core/mask.ts).
  */
 import { isDeepStrictEqual } from "node:util";
 import { createTwoFilesPatch, diffArrays } from "diff";
 import { canonicalize, formatPath, isRecord } from "./json.ts";
-import { maskDocument } from "./mask.ts";
+import { Masker } from "../core/mask.ts";
 import type { Change, Diff, DiffOptions, JsonRecord } from "./types.ts";
 
 type Segment = string | number;
@@ -22,8 +22,10 @@ export function diffDefinitions(desired: JsonRecord | undefined, live: JsonRecor
   compare(d, l, [], raw);
   if (!raw.length) return { changed: false, changes: [], text: "" };
 
-  const maskedLive = maskDocument(l, options);
-  const maskedDesired = maskDocument(d, options, l, true);
+  // Each side also hides the secrets found by name on the other (an old password quoted elsewhere).
+  const masker = new Masker(options);
+  const maskedLive = masker.document(l, d);
+  const maskedDesired = masker.document(d, l, true);
   const changes = raw.map(({ path, kind }): Change => {
     const change: Change = { path: formatPath(path), kind };
     if (kind !== "removed") change.desired = valueAt(maskedDesired, path);

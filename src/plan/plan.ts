@@ -12,7 +12,7 @@ import type { Diff, JsonRecord, MaskOptions, Plan, PlanInput, ServiceContext } f
 const NO_DIFF: Diff = { changed: false, changes: [], text: "" };
 
 export function planObject(input: PlanInput): Plan {
-  const mask: MaskOptions = { sensitive: input.sensitive ?? [] };
+  const mask: MaskOptions = { sensitive: input.sensitive ?? [], ...(input.secretNames ? { secretNames: input.secretNames } : {}) };
   const notCompared: string[] = [];
   const liveService = input.live.service;
   const desiredTd = input.desired.taskDefinition;

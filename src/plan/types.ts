@@ -4,6 +4,8 @@
  * requests), the live side is what DescribeServices / DescribeTaskDefinition return. No SDK types:
  * the plan must read whatever a newer ECS returns without a code change.
  */
+import type { MaskRules } from "../core/mask.ts";
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonRecord = Record<string, unknown>;
 
@@ -39,17 +41,15 @@ export interface Diff {
   text: string;
 }
 
-export interface MaskOptions {
-  /** Strings to hide wherever they appear (e.g. values resolved from a secret input). */
-  sensitive?: readonly string[];
-}
+/** What to hide besides the built-in rules: sensitive strings and extra secret names (src/core/mask.ts). */
+export type MaskOptions = MaskRules;
 
 export interface DiffOptions extends MaskOptions {
   /** File names for the unified diff header. */
   labels?: { live?: string; desired?: string };
 }
 
-export interface PlanInput extends MaskOptions {
+export interface PlanInput extends MaskRules {
   desired: {
     /** The rendered svcdef (a CreateService request). */
     service: JsonRecord;

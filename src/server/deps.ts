@@ -3,6 +3,7 @@
  * --simulator`) can wire anything behind it. The server itself only reads and writes the store;
  * everything that touches Git goes through `ControllerPort`, the seam to `src/controller/`.
  */
+import type { Masker } from "../core/mask.ts";
 import type { Clock } from "../core/clock.ts";
 import type { MetricsSink } from "../core/metrics.ts";
 import type { Problem } from "../core/problems.ts";
@@ -105,6 +106,8 @@ export interface ServerDeps {
   metrics?: PromMetrics;
   /** In-process wake-ups for the events stream: a notified stream polls at once instead of waiting for its next tick. */
   events?: DeploymentEventBus;
+  /** Masks every API answer and event (src/core/mask.ts); the default rules when absent. */
+  masker?: Masker;
   options?: ServerOptions;
 }
 

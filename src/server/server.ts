@@ -5,6 +5,7 @@
  */
 import { Ajv } from "ajv";
 import Fastify, { type FastifyInstance } from "fastify";
+import { defaultMasker } from "../core/mask.ts";
 import { authHook } from "./auth.ts";
 import type { ServerDeps } from "./deps.ts";
 import { ApiError, errorHandler } from "./errors.ts";
@@ -87,6 +88,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(
     (api, _opts, done) => {
       api.addHook("onRequest", authHook(deps.store));
+      // The one masker over every answer, errors included: a URL with a password, a secret-named value.
+      const masker = deps.masker ?? defaultMasker;
+      api.addHook("preSerialization", (_request, _reply, payload, done) => done(null, masker.answer(payload)));
       // JSON only: a text/plain body is a 415, not a string that fails validation further on.
       api.removeContentTypeParser("text/plain");
       // A POST without a body counts as `{}` (curl -X POST ...), so its defaults apply.

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { planObject } from "../../src/plan/plan.ts";
 import { diffDefinitions } from "../../src/plan/diff.ts";
 import { normalizeTaskDefinition } from "../../src/plan/task-definition.ts";
-import { looksSecret, MASK, MASK_CHANGED } from "../../src/plan/mask.ts";
+import { looksSecret, MASK, MASK_CHANGED } from "../../src/core/mask.ts";
 import type { JsonRecord } from "../../src/plan/types.ts";
 import { container, DB_PASSWORD, desiredService, desiredTaskDefinition, liveTaskDefinition } from "./fixtures.ts";
 

@@ -4,6 +4,7 @@
  * how the stream reads the store and what its ids mean.
  */
 import type { FastifyInstance } from "fastify";
+import { defaultMasker } from "../../core/mask.ts";
 import { eventRecord } from "../../store/record.ts";
 import type { ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -16,6 +17,7 @@ export interface OpenStreams {
 
 export function eventRoutes(app: FastifyInstance, deps: ServerDeps, streams: OpenStreams): void {
   const { store, clock } = deps;
+  const masker = deps.masker ?? defaultMasker;
   const pollMs = deps.options?.pollIntervalMs ?? 1000;
   const heartbeatMs = deps.options?.heartbeatMs ?? 15_000;
 
@@ -66,7 +68,7 @@ export function eventRoutes(app: FastifyInstance, deps: ServerDeps, streams: Ope
             woken = false;
             for (const s of await cursor.poll()) {
               if (done.signal.aborted) return;
-              const data = { ...eventRecord(s.event), object: s.deployment.object, repository: s.deployment.repository, phase: s.deployment.phase };
+              const data = masker.answer({ ...eventRecord(s.event), object: s.deployment.object, repository: s.deployment.repository, phase: s.deployment.phase });
               res.write(`id: ${s.id}\nevent: deployment\ndata: ${JSON.stringify(data)}\n\n`);
               lastWrite = clock.now();
               if (q.limit !== undefined && ++sent >= q.limit) return;
