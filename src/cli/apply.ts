@@ -25,6 +25,9 @@ interface ApplyFlags extends AwsOptions {
   override?: string[];
   output: string;
   region?: string;
+  notifyAllow?: string[];
+  notifyEnv?: string[];
+  notifyPrivate?: string[];
 }
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -42,7 +45,10 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--force", "deploy even objects that have not changed", false)
       .option("--override <name...>", "break-glass overrides for these deployments: skip-alarms, all-at-once (recorded on each deployment)")
       .option("-o, --output <format>", "text or json", "text")
-      .option("--region <region>", "region for objects whose depdef names none"),
+      .option("--region <region>", "region for objects whose depdef names none")
+      .option("--notify-allow <target...>", "depdef notification URLs to call: URL prefixes or host names (none by default)")
+      .option("--notify-env <name...>", "variables depdef notification headers may name as ${NAME}")
+      .option("--notify-private <cidr...>", "private or loopback addresses (CIDRs, addresses, hosts) notifications may reach"),
   ).action((dir: string, flags: ApplyFlags) => run(() => applyCommand(io, dir, flags)));
 };
 
@@ -51,8 +57,15 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
   checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   const ctx = await openContext(io, flags);
   try {
-    // Each depdef's `notifications` are honoured by apply too, not only by the controller.
-    const notifier = new Notifier({ clock: ctx.clock, env: io.env, onWarning: (m) => io.err(`warning: ${m}\n`) });
+    // Each depdef's `notifications` are honoured by apply too, under the same policy as the server's
+    // (whoever runs apply is the operator here; the repository is still not trusted).
+    const notifier = new Notifier({
+      clock: ctx.clock,
+      env: io.env,
+      policy: { allowedTargets: flags.notifyAllow ?? [], allowedEnv: flags.notifyEnv ?? [], allowPrivateAddresses: flags.notifyPrivate ?? [] },
+      record: (id, event) => ctx.store.appendEvents(id, [event]),
+      onWarning: (m) => io.err(`warning: ${m}\n`),
+    });
     const printer = flags.output === "json" ? undefined : progressPrinter(io, ctx.clock);
     const options = {
       store: ctx.store,

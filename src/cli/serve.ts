@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Controller } from "../controller/controller.ts";
 import { Notifier } from "../controller/notifications.ts";
+import { Masker, maskedWriter } from "../core/mask.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { buildServer, createMetrics, DeploymentEventBus } from "../server/index.ts";
 import { registerGithubWebhook } from "../server/webhook.ts";
@@ -51,10 +52,25 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
   // A server runs in real time; on the simulator too, unless sped up with --speed.
   const metrics = createMetrics();
   const ctx = await openContext(io, { ...flags, ...(flags.simulator !== undefined && !flags.speed ? { speed: "1" } : {}) }, (service, operation, throttled) => metrics.awsCall(service, operation, throttled));
-  const log = (msg: string) => io.err(`${new Date(ctx.clock.now()).toISOString()} ${msg}\n`);
+  // Every line goes through the one masker: a message may quote a URL with a password or a secret-named value.
+  const masker = new Masker();
+  const err = maskedWriter((text) => io.err(text), masker);
+  const log = (msg: string) => err(`${new Date(ctx.clock.now()).toISOString()} ${msg}\n`);
   const events = new DeploymentEventBus();
   const secret = io.env[flags.webhookSecretEnv];
-  const notifier = new Notifier({ clock: ctx.clock, env: io.env, targets: (flags.notify ?? []).map((url) => ({ url })), onWarning: (m) => log(`warning: ${m}`) });
+  // Depdef targets are refused until the operator's policy allows them (DEFAULT_NOTIFICATION_POLICY).
+  const notifier = new Notifier({
+    clock: ctx.clock,
+    env: io.env,
+    targets: (flags.notify ?? []).map((url) => ({ url })),
+    ownAddresses: [host],
+    masker,
+    record: async (id, event) => {
+      await ctx.store.appendEvents(id, [event]);
+      events.notify(id);
+    },
+    onWarning: (m) => log(`warning: ${m}`),
+  });
   const controller = new Controller({
     store: ctx.store,
     aws: ctx.aws,
@@ -82,7 +98,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     const existing = (await ctx.store.listTokens()).find((t) => t.name === "admin");
     if (!existing) await ctx.store.createToken("admin", "operator", adminToken);
   }
-  const app = buildServer({ store: ctx.store, clock: ctx.clock, controller, metrics, events, options: { logger: false } });
+  const app = buildServer({ store: ctx.store, clock: ctx.clock, controller, metrics, events, masker, options: { logger: false } });
   registerGithubWebhook(app, controller.sources);
   await app.listen({ host, port });
   const address = app.server.address();

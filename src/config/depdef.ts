@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Problem } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";
 import type { JsonDocument, JsonObject, PathSegment } from "./json-document.ts";
+import { checkNotificationTarget } from "./notification-target.ts";
 
 const seconds = z.number().int().min(0);
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -15,7 +16,8 @@ export const TRAFFIC_SHIFTING_TYPES = ["CANARY", "LINEAR", "ALL_AT_ONCE"] as con
 export const NOTIFICATION_EVENTS = ["started", "succeeded", "failed", "rolledBack", "aborted"] as const;
 
 const notification = z.strictObject({
-  url: z.string().regex(/^https?:\/\//, "must be an http(s) URL"),
+  /** Checked by checkNotificationTarget (coded problems); whether it may be called is the server's policy. */
+  url: z.string().min(1),
   events: z.array(z.enum(NOTIFICATION_EVENTS)).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   /** A Jinja template for the request body; the default is a JSON summary of the deployment. */
@@ -109,10 +111,21 @@ export interface DepDefResult {
 /** Validate and fill defaults. `doc` is undefined when the object has no depdef file. */
 export function parseDepDef(value: JsonObject | undefined, doc: JsonDocument | undefined): DepDefResult {
   const problems: Problem[] = [];
+  if (doc && Array.isArray(value?.["notifications"])) {
+    value["notifications"].forEach((target, i) => {
+      if (target && typeof target === "object" && !Array.isArray(target)) {
+        for (const issue of checkNotificationTarget(target)) problems.push(doc.problemAt(["notifications", i, ...issue.path], { code: issue.code, severity: "error", message: issue.message }));
+      }
+    });
+  }
   const parsed = depdefSchema.safeParse(value ?? {});
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(...issueToProblems(issue, doc!));
     // Fall back to defaults so later checks can still run on the rest of the object.
+    return { depdef: depdefSchema.parse({}), problems, valid: false };
+  }
+  if (problems.length) {
+    // A target that can never be called makes the file invalid, like any other schema error.
     return { depdef: depdefSchema.parse({}), problems, valid: false };
   }
   const depdef = parsed.data;

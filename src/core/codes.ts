@@ -69,6 +69,17 @@ export const PROBLEM_CODES = {
   "FLT-WEBHOOK-PAYLOAD": "A webhook body is not a well-formed GitHub push event.",
   "FLT-CONTROLLER-BUSY": "Another replica is processing the repository right now.",
   "FLT-CONTROLLER-STOPPING": "The controller is shutting down and takes no new work; retry once it has restarted.",
+  // Notifications (src/controller/notifications.ts, egress.ts; docs/controller.md#notifications)
+  "FLT-NOTIFY-URL-INVALID": "A notification URL is not an absolute http(s) URL, or carries user info (user:password@).",
+  "FLT-NOTIFY-HEADER-INVALID": "A notification header is malformed, sets a header Flotilla sets itself (Host, Content-Length, ...), or writes a variable other than ${NAME}.",
+  "FLT-NOTIFY-TARGET-NOT-ALLOWED": "A depdef's notification URL is not on the server's notifications.allowedTargets list (empty by default): nothing is sent.",
+  "FLT-NOTIFY-ADDRESS-FORBIDDEN": "A notification target is or resolves to a loopback, link-local (cloud metadata), private or reserved address, or the server's own, that notifications.allowPrivateAddresses does not list: nothing is sent.",
+  "FLT-NOTIFY-ENV-NOT-ALLOWED": "A notification header names a variable ${NAME} that notifications.allowedEnv does not list: nothing is sent.",
+  "FLT-NOTIFY-ENV-UNSET": "A notification header names an allowed variable that is not set in the server's environment: nothing is sent.",
+  "FLT-NOTIFY-TOO-LARGE": "A notification body is larger than the sender's limit: nothing is sent.",
+  "FLT-NOTIFY-REDIRECT": "A notification target answered with a redirect; redirects are never followed.",
+  "FLT-NOTIFY-FAILED": "A notification could not be delivered after its retries (network error, timeout, or an error status).",
+  "FLT-NOTIFY-POLICY-INVALID": "An entry of the server's notification policy (allowedTargets, allowedEnv, allowPrivateAddresses) is malformed.",
   // The store
   "FLT-STORE-CONFLICT": "Someone else changed the record first (optimistic concurrency); re-read and retry.",
   "FLT-STORE-NOT-FOUND": "No such record in the store.",
