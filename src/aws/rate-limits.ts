@@ -25,6 +25,8 @@ export const ECS_BUCKETS = {
   // size as the service buckets, which is the conservative reading.
   "task-set-modify": { burst: 50, refillPerSecond: 5, source: "assumed" },
   "task-set-read": { burst: 100, refillPerSecond: 20, source: "assumed" },
+  // CreateCluster/DeleteCluster: not in the table we follow; sized like the service-modify bucket.
+  "cluster-modify": { burst: 50, refillPerSecond: 5, source: "assumed" },
 } as const satisfies Record<string, BucketSpec>;
 
 /**
@@ -42,6 +44,8 @@ export const OTHER_BUCKETS = {
   "elbv2-read": { burst: 20, refillPerSecond: 10, source: "assumed" },
   "elbv2-modify": { burst: 10, refillPerSecond: 5, source: "assumed" },
   "cloudwatch-describe-alarms": { burst: 9, refillPerSecond: 9, source: "assumed" },
+  // PutMetricAlarm, PutCompositeAlarm, SetAlarmState and DeleteAlarms: 3 transactions per second each in CloudWatch's quotas.
+  "cloudwatch-modify-alarms": { burst: 3, refillPerSecond: 3, source: "assumed" },
 } as const satisfies Record<string, BucketSpec>;
 
 export const BUCKETS: Record<BucketFamily, BucketSpec> = { ...ECS_BUCKETS, ...OTHER_BUCKETS };
@@ -61,6 +65,9 @@ export const OPERATION_FAMILY: Record<string, BucketFamily> = {
   DescribeTasks: "cluster-resource-read",
   ListTasks: "cluster-resource-read",
   DescribeClusters: "cluster-read",
+  ListClusters: "cluster-read",
+  CreateCluster: "cluster-modify",
+  DeleteCluster: "cluster-modify",
   CreateTaskSet: "task-set-modify",
   UpdateTaskSet: "task-set-modify",
   DeleteTaskSet: "task-set-modify",
@@ -72,7 +79,22 @@ export const OPERATION_FAMILY: Record<string, BucketFamily> = {
   DescribeTargetHealth: "elbv2-read",
   ModifyListener: "elbv2-modify",
   ModifyRule: "elbv2-modify",
+  DescribeLoadBalancers: "elbv2-read",
+  DescribeTargetGroupAttributes: "elbv2-read",
+  CreateLoadBalancer: "elbv2-modify",
+  CreateTargetGroup: "elbv2-modify",
+  CreateListener: "elbv2-modify",
+  CreateRule: "elbv2-modify",
+  ModifyTargetGroupAttributes: "elbv2-modify",
+  DeleteLoadBalancer: "elbv2-modify",
+  DeleteTargetGroup: "elbv2-modify",
+  DeleteListener: "elbv2-modify",
+  DeleteRule: "elbv2-modify",
   DescribeAlarms: "cloudwatch-describe-alarms",
+  PutMetricAlarm: "cloudwatch-modify-alarms",
+  PutCompositeAlarm: "cloudwatch-modify-alarms",
+  SetAlarmState: "cloudwatch-modify-alarms",
+  DeleteAlarms: "cloudwatch-modify-alarms",
 };
 
 export function familyOf(operation: string): BucketFamily {

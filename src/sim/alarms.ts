@@ -28,6 +28,22 @@ export interface AlarmInit {
   metricName?: string;
   namespace?: string;
   actionsEnabled?: boolean;
+  /** The PutMetricAlarm / PutCompositeAlarm request, reported by DescribeAlarms as given. */
+  request?: Record<string, unknown>;
+}
+
+/** DescribeAlarms' filters (at most one of `names` and `prefix`); `types` defaults to metric alarms, as CloudWatch's does. */
+export interface AlarmFilter {
+  names?: readonly string[];
+  prefix?: string;
+  types?: readonly ("MetricAlarm" | "CompositeAlarm")[];
+  state?: AlarmState;
+}
+
+/** DescribeAlarms' MetricAlarms and CompositeAlarms, by name, in CloudWatch's shapes (times as ISO strings). */
+export interface AlarmRecords {
+  metric: Record<string, unknown>[];
+  composite: Record<string, unknown>[];
 }
 
 interface SimAlarm {
@@ -35,7 +51,12 @@ interface SimAlarm {
   arn: string;
   state: AlarmState;
   reason: string;
+  reasonData?: string;
+  /** When the state or its reason last changed (StateUpdatedTimestamp). */
   updatedAt: number;
+  /** When the state value last changed (StateTransitionedTimestamp). */
+  transitionedAt: number;
+  configUpdatedAt: number;
   compiled?: Expr;
   /** When the rule's condition became true, if it is true now. */
   conditionSince?: number;
@@ -61,6 +82,8 @@ export class AlarmBook {
       state: init.initialState ?? (init.type === "composite" ? "OK" : "OK"),
       reason: "Initial state of the scenario",
       updatedAt: this.sim.now,
+      transitionedAt: this.sim.now,
+      configUpdatedAt: this.sim.now,
     };
     if (init.type === "composite") {
       if (!init.alarmRule) throw new Error(`composite alarm ${init.name} needs an alarmRule`);
@@ -84,7 +107,58 @@ export class AlarmBook {
     if (a.state === state) return;
     a.state = state;
     a.reason = reason;
+    delete a.reasonData;
     a.updatedAt = this.sim.now;
+    a.transitionedAt = this.sim.now;
+  }
+
+  // ---- PutMetricAlarm, PutCompositeAlarm, SetAlarmState, DeleteAlarms, DescribeAlarms (elb-api.ts) ----
+
+  typeOf(name: string): "metric" | "composite" | undefined {
+    return this.alarms.get(name)?.init.type;
+  }
+
+  /** Create (INSUFFICIENT_DATA) or replace an alarm's configuration, keeping its state. */
+  put(init: AlarmInit): void {
+    const a = this.alarms.get(init.name);
+    if (!a) {
+      this.add({ ...init, initialState: "INSUFFICIENT_DATA" });
+      this.alarms.get(init.name)!.reason = "Unchecked: Initial alarm creation";
+      return;
+    }
+    a.init = init;
+    a.configUpdatedAt = this.sim.now;
+    if (init.type === "composite") a.compiled = parseAlarmRule(init.alarmRule!);
+  }
+
+  setState(name: string, state: AlarmState, reason: string, reasonData?: string): void {
+    const a = this.alarms.get(name);
+    if (!a) return;
+    if (a.state !== state) a.transitionedAt = this.sim.now;
+    a.state = state;
+    a.reason = reason;
+    if (reasonData !== undefined) a.reasonData = reasonData;
+    else delete a.reasonData;
+    a.updatedAt = this.sim.now;
+  }
+
+  remove(name: string): void {
+    this.alarms.delete(name);
+  }
+
+  records(filter: AlarmFilter): AlarmRecords {
+    const types = filter.types?.length ? filter.types : ["MetricAlarm"];
+    const out: AlarmRecords = { metric: [], composite: [] };
+    const names = filter.names?.length ? [...new Set(filter.names)] : [...this.alarms.keys()];
+    for (const name of names.sort()) {
+      const a = this.alarms.get(name);
+      if (!a || (filter.prefix !== undefined && !name.startsWith(filter.prefix))) continue;
+      if (a.compiled) this.refreshComposite(a);
+      if (filter.state !== undefined && a.state !== filter.state) continue;
+      if (a.init.type === "metric" && types.includes("MetricAlarm")) out.metric.push(alarmRecord(a));
+      if (a.init.type === "composite" && types.includes("CompositeAlarm")) out.composite.push(alarmRecord(a));
+    }
+    return out;
   }
 
   /** Re-evaluate rule-driven alarms once per simulated instant, after the world changed. */
@@ -168,6 +242,30 @@ export class AlarmBook {
     const state: AlarmState = value ? "ALARM" : "OK";
     this.set(a, state, value ? `arn:aws:cloudwatch: AlarmRule ${a.init.alarmRule} evaluated to TRUE` : `AlarmRule evaluated to FALSE`);
   }
+}
+
+/** Members PutMetricAlarm/PutCompositeAlarm take that DescribeAlarms does not return. */
+const NOT_REPORTED = new Set(["Tags", "ActionsSuppressor", "ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"]);
+
+function alarmRecord(a: SimAlarm): Record<string, unknown> {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const given = Object.fromEntries(Object.entries(a.init.request ?? {}).filter(([k]) => !NOT_REPORTED.has(k)));
+  return {
+    AlarmName: a.init.name,
+    AlarmArn: a.arn,
+    AlarmConfigurationUpdatedTimestamp: iso(a.configUpdatedAt),
+    ActionsEnabled: a.init.actionsEnabled ?? true,
+    OKActions: [],
+    AlarmActions: [],
+    InsufficientDataActions: [],
+    ...(a.init.type === "metric" ? { Dimensions: [], ...(a.init.metricName ? { MetricName: a.init.metricName } : {}), ...(a.init.namespace ? { Namespace: a.init.namespace } : {}) } : { AlarmRule: a.init.alarmRule }),
+    ...given,
+    StateValue: a.state,
+    StateReason: a.reason,
+    ...(a.reasonData !== undefined ? { StateReasonData: a.reasonData } : {}),
+    StateUpdatedTimestamp: iso(a.updatedAt),
+    StateTransitionedTimestamp: iso(a.transitionedAt),
+  };
 }
 
 function describeCondition(c: AlarmCondition, forMs: number): string {

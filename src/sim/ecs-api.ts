@@ -3,7 +3,7 @@ import type { CreateTaskSetInput, EcsPort, EcsRequest, Failure, ListTasksInput, 
 import type { SimulatorCore } from "./core.ts";
 import type { SimContainerDef, SimDeployment, SimService, SimTaskDef, SimTaskSet } from "./model.ts";
 import { addEvent } from "./scheduler.ts";
-import { serviceDefinition, taskDefinitionRecord, viewService, viewTask, viewTaskDefinition, viewTaskSet } from "./views.ts";
+import { clusterRecord, serviceDefinition, taskDefinitionRecord, viewService, viewTask, viewTaskDefinition, viewTaskSet } from "./views.ts";
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -216,6 +216,85 @@ export class SimEcs implements EcsPort {
     svc.taskDef = ts.taskDef;
     this.sim.markDirty(svc);
     return viewTaskSet(svc, ts);
+  }
+}
+
+// ---- calls beyond the port, for building a world by API (the wire front door, src/sim/wire) ----
+// They return AWS's records (views.ts), as DescribeServices' `definition` does.
+
+export interface ListTaskDefinitionsInput {
+  familyPrefix?: string;
+  status?: string;
+  sort?: string;
+}
+
+/** CreateCluster members DescribeClusters reports as given. */
+const CLUSTER_REPORTED = ["tags", "settings", "configuration", "capacityProviders", "defaultCapacityProviderStrategy", "serviceConnectDefaults"] as const;
+
+export class SimEcsWorld {
+  private readonly sim: SimulatorCore;
+  constructor(sim: SimulatorCore) {
+    this.sim = sim;
+  }
+
+  /** CreateCluster: an existing cluster of that name is returned unchanged, as ECS does. */
+  async createCluster(request: EcsRequest): Promise<Rec> {
+    const op = "CreateCluster";
+    await this.sim.gate("ECS", op);
+    const name = str(request["clusterName"]) ?? "default";
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) throw this.sim.error("ECS", op, "InvalidParameterException", "Cluster name may contain up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.");
+    let c = this.sim.clusters.get(name);
+    if (!c) {
+      c = this.sim.addCluster(name);
+      c.request = pick(structuredClone(request), CLUSTER_REPORTED);
+    }
+    return clusterRecord(c);
+  }
+
+  /** No names: the `default` cluster. Unknown names come back in `failures` with reason MISSING. */
+  async describeClusters(clusters: readonly string[] | undefined): Promise<{ clusters: Rec[]; failures: Failure[] }> {
+    await this.sim.gate("ECS", "DescribeClusters");
+    const out: Rec[] = [];
+    const failures: Failure[] = [];
+    for (const ref of clusters && clusters.length > 0 ? clusters : ["default"]) {
+      const c = this.sim.clusters.get(ref.slice(ref.lastIndexOf("/") + 1));
+      if (c) out.push(clusterRecord(c));
+      else failures.push({ arn: ref.startsWith("arn:") ? ref : `arn:aws:ecs:${this.sim.region}:${this.sim.account}:cluster/${ref}`, reason: "MISSING" });
+    }
+    return { clusters: out, failures };
+  }
+
+  async listClusters(): Promise<string[]> {
+    await this.sim.gate("ECS", "ListClusters");
+    return [...this.sim.clusters.values()].map((c) => c.arn);
+  }
+
+  /** ACTIVE and DRAINING services; INACTIVE ones are no longer listed. */
+  async listServices(cluster: string | undefined): Promise<string[]> {
+    const op = "ListServices";
+    await this.sim.gate("ECS", op);
+    const c = this.sim.cluster(cluster, op);
+    return [...c.services.values()].filter((s) => s.status !== "INACTIVE").map((s) => s.arn);
+  }
+
+  /** `familyPrefix` is a whole family name (as ECS reads it); ACTIVE revisions unless `status` says otherwise; by family and revision. */
+  async listTaskDefinitions(input: ListTaskDefinitionsInput): Promise<string[]> {
+    await this.sim.gate("ECS", "ListTaskDefinitions");
+    const status = input.status ?? "ACTIVE";
+    const families = [...this.sim.taskDefs.keys()].filter((f) => input.familyPrefix === undefined || f === input.familyPrefix).sort();
+    const arns = families.flatMap((f) => (this.sim.taskDefs.get(f) ?? []).filter((td) => status === "ALL" || td.status === status).map((td) => td.arn));
+    return input.sort === "DESC" ? arns.reverse() : arns;
+  }
+
+  /** The revision becomes INACTIVE: still describable, no longer used for new services or by `family` alone. */
+  async deregisterTaskDefinition(ref: string | undefined): Promise<Rec> {
+    const op = "DeregisterTaskDefinition";
+    await this.sim.gate("ECS", op);
+    const short = ref?.slice(ref.lastIndexOf("/") + 1) ?? "";
+    if (!/:\d+$/.test(short)) throw this.sim.error("ECS", op, "ClientException", "The task definition must be given as family:revision or as a full ARN.");
+    const td = this.sim.taskDefinition(short, op);
+    td.status = "INACTIVE";
+    return taskDefinitionRecord(td);
   }
 }
 

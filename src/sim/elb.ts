@@ -196,6 +196,38 @@ export class ElbState {
     });
   }
 
+  // ---- removal (DeleteRule, DeleteListener, DeleteLoadBalancer, DeleteTargetGroup) ----
+
+  removeRule(r: SimRule): void {
+    const l = this.listeners.get(r.listenerArn);
+    if (l) l.rules = l.rules.filter((x) => x !== r);
+    this.rules.delete(r.arn);
+    this.trafficRouted();
+  }
+
+  removeListener(l: SimListener): void {
+    for (const r of l.rules) this.rules.delete(r.arn);
+    this.listeners.delete(l.arn);
+    const lb = this.loadBalancers.get(l.lbArn);
+    if (lb) lb.listeners = lb.listeners.filter((x) => x !== l);
+    this.trafficRouted();
+  }
+
+  removeLoadBalancer(lb: SimLoadBalancer): void {
+    for (const l of [...lb.listeners]) this.removeListener(l);
+    this.loadBalancers.delete(lb.arn);
+  }
+
+  removeTargetGroup(tg: SimTargetGroup): void {
+    this.targetGroups.delete(tg.arn);
+  }
+
+  /** A listener or rule appeared or went away: groups' usage and traffic-driven alarms follow. */
+  trafficRouted(): void {
+    this.refreshUsage();
+    this.sim.trafficChanged();
+  }
+
   /**
    * After a listener or rule change: targets of groups no longer forwarded to become `unused`;
    * those of groups forwarded to again start over with initial health checks.

@@ -159,6 +159,8 @@ export interface SimCluster {
   services: Map<string, SimService>;
   /** Every task, including STOPPED ones until they are forgotten. */
   tasks: Map<string, SimTask>;
+  /** CreateCluster's tags, settings and configuration, reported as given. */
+  request?: Record<string, unknown>;
 }
 
 export interface SimTargetGroup {
@@ -173,6 +175,9 @@ export interface SimTargetGroup {
   path: string;
   deregistrationDelayMs: number;
   targets: Set<SimTarget>;
+  /** CreateTargetGroup's other members and ModifyTargetGroupAttributes' values, reported as given (records.ts). */
+  request?: Record<string, unknown>;
+  attributes?: Record<string, string>;
 }
 
 export interface SimListener {
@@ -182,6 +187,8 @@ export interface SimListener {
   protocol: string;
   defaultActions: Action[];
   rules: SimRule[];
+  /** CreateListener's other members (certificates, SSL policy, ...), reported as given. */
+  request?: Record<string, unknown>;
 }
 
 export interface SimRule {
@@ -196,6 +203,9 @@ export interface SimLoadBalancer {
   arn: string;
   name: string;
   listeners: SimListener[];
+  /** CreateLoadBalancer's request (scheme, subnets, security groups, tags, ...), reported as given. */
+  request?: Record<string, unknown>;
+  createdAt?: number;
 }
 
 export const ACTIVE_STATUSES: ReadonlySet<TaskStatus> = new Set(["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"]);

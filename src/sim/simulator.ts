@@ -7,15 +7,28 @@
  */
 import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
 import { SimulatorCore } from "./core.ts";
-import { SimEcs } from "./ecs-api.ts";
-import { SimCloudWatch, SimElbv2 } from "./elb-api.ts";
+import { SimEcs, SimEcsWorld } from "./ecs-api.ts";
+import { SimCloudWatch, SimCloudWatchWorld, SimElbv2, SimElbv2World } from "./elb-api.ts";
+
+/** The calls beyond the engine's ports that build a world by API (CreateCluster, CreateTargetGroup, PutMetricAlarm, ...). */
+export interface WorldApi {
+  ecs: SimEcsWorld;
+  elbv2: SimElbv2World;
+  cloudwatch: SimCloudWatchWorld;
+}
 
 export class Simulator extends SimulatorCore {
   private bundle: AwsPorts | undefined;
+  private worldApi: WorldApi | undefined;
 
   ports(): AwsPorts {
     this.bundle ??= { region: this.region, ecs: new SimEcs(this), elbv2: new SimElbv2(this), cloudwatch: new SimCloudWatch(this) };
     return this.bundle;
+  }
+
+  world(): WorldApi {
+    this.worldApi ??= { ecs: new SimEcsWorld(this), elbv2: new SimElbv2World(this), cloudwatch: new SimCloudWatchWorld(this) };
+    return this.worldApi;
   }
 
   /** A factory for the engine: the simulator plays one Region; asking for another is a mistake. */

@@ -1,7 +1,7 @@
 /** Copy simulator state out into the port types (callers never hold live internal objects). */
 import type { Deployment, Service, Task, TaskDefinition, TaskSet } from "../aws/ports.ts";
 import { computedDesiredCount } from "./scheduler.ts";
-import type { SimDeployment, SimService, SimTask, SimTaskDef, SimTaskSet } from "./model.ts";
+import type { SimCluster, SimDeployment, SimService, SimTask, SimTaskDef, SimTaskSet } from "./model.ts";
 
 const PENDING = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
 
@@ -205,7 +205,7 @@ export function serviceDefinition(svc: SimService, view: Service = viewService(s
 }
 
 /** A task set as DescribeServices reports it: the view, its CreateTaskSet settings with ECS's defaults, times as ISO strings. */
-function taskSetRecord(t: TaskSet, settings: Rec): Rec {
+export function taskSetRecord(t: TaskSet, settings: Rec): Rec {
   const s = structuredClone(settings);
   const network = isRec(s["networkConfiguration"]) ? s["networkConfiguration"] : undefined;
   if (network && isRec(network["awsvpcConfiguration"])) network["awsvpcConfiguration"] = { assignPublicIp: "DISABLED", ...network["awsvpcConfiguration"] };
@@ -270,5 +270,53 @@ function container(c: Rec, networkMode: string): Rec {
     mountPoints: c["mountPoints"] ?? [],
     volumesFrom: c["volumesFrom"] ?? [],
     systemControls: c["systemControls"] ?? [],
+  };
+}
+
+/** One element of DescribeClusters' `clusters`: counts from the simulated fleet, CreateCluster's settings as given. */
+export function clusterRecord(c: SimCluster): Rec {
+  let running = 0;
+  let pending = 0;
+  for (const t of c.tasks.values()) {
+    if (t.desiredStatus !== "RUNNING") continue;
+    if (t.lastStatus === "RUNNING") running++;
+    else if (PENDING.has(t.lastStatus)) pending++;
+  }
+  const r = c.request ?? {};
+  return {
+    clusterArn: c.arn,
+    clusterName: c.name,
+    status: "ACTIVE",
+    registeredContainerInstancesCount: 0,
+    runningTasksCount: running,
+    pendingTasksCount: pending,
+    activeServicesCount: [...c.services.values()].filter((s) => s.status === "ACTIVE").length,
+    statistics: [],
+    tags: r["tags"] ?? [],
+    settings: r["settings"] ?? [{ name: "containerInsights", value: "disabled" }],
+    capacityProviders: r["capacityProviders"] ?? [],
+    defaultCapacityProviderStrategy: r["defaultCapacityProviderStrategy"] ?? [],
+    ...(r["configuration"] !== undefined ? { configuration: r["configuration"] } : {}),
+    ...(isRec(r["serviceConnectDefaults"]) ? { serviceConnectDefaults: r["serviceConnectDefaults"] } : {}),
+  };
+}
+
+/** One element of DescribeTasks' `tasks`: the view, the launch settings of its service or task set, times as ISO strings. */
+export function taskRecord(t: SimTask): Rec {
+  const v = viewTask(t);
+  const launch = t.owner.kind === "taskSet" ? t.owner.settings : t.service.request;
+  const td = t.taskDef.request;
+  return {
+    ...v,
+    containers: v.containers.map((c) => ({ ...c, taskArn: v.taskArn })),
+    ...(typeof launch["launchType"] === "string" ? { launchType: launch["launchType"] } : {}),
+    ...(Array.isArray(launch["capacityProviderStrategy"]) && isRec(launch["capacityProviderStrategy"][0]) ? { capacityProviderName: launch["capacityProviderStrategy"][0]["capacityProvider"] } : {}),
+    ...(td["cpu"] !== undefined ? { cpu: String(units(td["cpu"], /^(\d*\.?\d+)\s*vcpu$/i)) } : {}),
+    ...(td["memory"] !== undefined ? { memory: String(units(td["memory"], /^(\d*\.?\d+)\s*gb$/i)) } : {}),
+    tags: [],
+    createdAt: iso(v.createdAt),
+    ...(v.startedAt !== undefined ? { startedAt: iso(v.startedAt) } : {}),
+    ...(v.stoppingAt !== undefined ? { stoppingAt: iso(v.stoppingAt) } : {}),
+    ...(v.stoppedAt !== undefined ? { stoppedAt: iso(v.stoppedAt) } : {}),
   };
 }

@@ -6,14 +6,16 @@ import {
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
   ModifyRuleCommand,
-  type Action as SdkAction,
   type ElasticLoadBalancingV2Client,
   type Listener as SdkListener,
   type Rule as SdkRule,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { AwsError } from "../errors.ts";
 import type { Action, Elbv2Port, Listener, Rule, TargetGroup, TargetHealth } from "../ports.ts";
+import { fromSdkAction, toSdkAction } from "./actions.ts";
 import { allPages, type Caller } from "./call.ts";
+
+export { fromSdkAction, toSdkAction };
 
 export class SdkElbv2 implements Elbv2Port {
   private readonly client: ElasticLoadBalancingV2Client;
@@ -117,49 +119,5 @@ function mapRule(r: SdkRule): Rule {
     isDefault: r.IsDefault ?? false,
     conditions: (r.Conditions ?? []) as Record<string, unknown>[],
     actions: (r.Actions ?? []).map(fromSdkAction),
-  };
-}
-
-export function fromSdkAction(a: SdkAction): Action {
-  const { Type, Order, TargetGroupArn, ForwardConfig, ...other } = a;
-  const fc = ForwardConfig;
-  return {
-    type: Type ?? "forward",
-    ...(Order !== undefined ? { order: Order } : {}),
-    ...(TargetGroupArn ? { targetGroupArn: TargetGroupArn } : {}),
-    ...(fc
-      ? {
-          forwardConfig: {
-            targetGroups: (fc.TargetGroups ?? []).map((t) => ({ targetGroupArn: t.TargetGroupArn ?? "", weight: t.Weight ?? 1 })),
-            ...(fc.TargetGroupStickinessConfig
-              ? {
-                  stickiness: {
-                    enabled: fc.TargetGroupStickinessConfig.Enabled ?? false,
-                    ...(fc.TargetGroupStickinessConfig.DurationSeconds !== undefined ? { durationSeconds: fc.TargetGroupStickinessConfig.DurationSeconds } : {}),
-                  },
-                }
-              : {}),
-          },
-        }
-      : {}),
-    ...(Object.keys(other).length > 0 ? { other: other } : {}),
-  };
-}
-
-export function toSdkAction(a: Action): SdkAction {
-  const fc = a.forwardConfig;
-  return {
-    ...(a.other as Partial<SdkAction> | undefined),
-    Type: a.type as SdkAction["Type"],
-    ...(a.order !== undefined ? { Order: a.order } : {}),
-    ...(a.targetGroupArn ? { TargetGroupArn: a.targetGroupArn } : {}),
-    ...(fc
-      ? {
-          ForwardConfig: {
-            TargetGroups: fc.targetGroups.map((t) => ({ TargetGroupArn: t.targetGroupArn, Weight: t.weight })),
-            ...(fc.stickiness ? { TargetGroupStickinessConfig: { Enabled: fc.stickiness.enabled, DurationSeconds: fc.stickiness.durationSeconds } } : {}),
-          },
-        }
-      : {}),
   };
 }
