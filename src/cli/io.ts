@@ -4,6 +4,7 @@
  */
 import os from "node:os";
 import { styleText } from "node:util";
+import { FlotillaError } from "../core/problems.ts";
 
 export interface CliIO {
   out(text: string): void;
@@ -62,4 +63,13 @@ export const EXIT = {
 /** Who is acting, as recorded on controls, overrides and rollbacks: FLOTILLA_USER, else the login name. */
 export function operatorName(io: CliIO): string {
   return io.env["FLOTILLA_USER"] ?? io.env["USER"] ?? os.userInfo().username;
+}
+
+/** `--listen host:port` (or a bare port on 127.0.0.1); port 0 picks a free one. */
+export function parseListen(flag: string): { host: string; port: number } {
+  const cut = flag.lastIndexOf(":");
+  const [host, portText] = cut >= 0 ? [flag.slice(0, cut).replace(/^\[(.*)\]$/, "$1"), flag.slice(cut + 1)] : ["127.0.0.1", flag];
+  const port = Number(portText);
+  if (!host || portText === "" || !Number.isInteger(port) || port < 0 || port > 65535) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--listen needs host:port, not ${flag}` });
+  return { host, port };
 }

@@ -28,6 +28,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./serve.ts"),
   () => import("./token.ts"),
   () => import("./sim.ts"),
+  () => import("./sim-serve.ts"),
   () => import("./repo.ts"),
   () => import("./commit.ts"),
   () => import("./deployment.ts"),

@@ -9,11 +9,10 @@ import path from "node:path";
 import { Controller } from "../controller/controller.ts";
 import { Notifier } from "../controller/notifications.ts";
 import { Masker, maskedWriter } from "../core/mask.ts";
-import { FlotillaError } from "../core/problems.ts";
 import { buildServer, createMetrics, DeploymentEventBus } from "../server/index.ts";
 import { registerGithubWebhook } from "../server/webhook.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
-import { EXIT, type CliIO } from "./io.ts";
+import { EXIT, parseListen, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 
 interface ServeFlags extends AwsOptions {
@@ -46,9 +45,7 @@ export const register: RegisterCommand = (program, io, run) => {
 };
 
 async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
-  const [host, portText] = flags.listen.includes(":") ? [flags.listen.slice(0, flags.listen.lastIndexOf(":")), flags.listen.slice(flags.listen.lastIndexOf(":") + 1)] : ["127.0.0.1", flags.listen];
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--listen needs host:port, not ${flags.listen}` });
+  const { host, port } = parseListen(flags.listen);
   // A server runs in real time; on the simulator too, unless sped up with --speed.
   const metrics = createMetrics();
   const ctx = await openContext(io, { ...flags, ...(flags.simulator !== undefined && !flags.speed ? { speed: "1" } : {}) }, (service, operation, throttled) => metrics.awsCall(service, operation, throttled));

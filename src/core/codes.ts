@@ -100,6 +100,8 @@ export const PROBLEM_CODES = {
   "FLT-AWS-CREDENTIALS": "No AWS credentials were found, or AWS refused them (expired, unknown key, bad signature).",
   "FLT-AWS-CALL-FAILED": "An AWS call failed outside a deployment (access denied, unreachable endpoint, ...); nothing was changed by it.",
   "FLT-CLI-SERVER-RESPONSE": "The server's answer is not what the Flotilla API sends (not JSON, or an unknown error).",
+  // Simulator
+  "FLT-SIM-STATE": "The --state file of `flotilla sim serve` cannot be read, was not written by it, or is damaged.",
   "FLT-INTERNAL": "An unexpected internal error; please report it.",
 } as const;
 

@@ -35,7 +35,10 @@ export class SimElbv2 implements Elbv2Port {
     let picked: SimTargetGroup[];
     if (input.targetGroupArns) picked = input.targetGroupArns.map((a) => elb.targetGroups.get(a)).filter((x) => x !== undefined);
     else if (input.names) picked = all.filter((t) => input.names!.includes(t.name));
-    else if (input.loadBalancerArn) picked = all.filter((t) => elb.loadBalancerArnsOf(t.arn).includes(input.loadBalancerArn!));
+    else if (input.loadBalancerArn) {
+      if (!elb.loadBalancers.has(input.loadBalancerArn)) throw this.sim.error("ELBv2", "DescribeTargetGroups", "LoadBalancerNotFound", "One or more load balancers not found");
+      picked = all.filter((t) => elb.loadBalancerArnsOf(t.arn).includes(input.loadBalancerArn!));
+    }
     else picked = all;
     const asked = input.targetGroupArns?.length ?? input.names?.length;
     if (asked !== undefined && picked.length < asked) throw this.sim.error("ELBv2", "DescribeTargetGroups", "TargetGroupNotFound", "One or more target groups not found");

@@ -11,19 +11,22 @@ import type { Simulator } from "./simulator.ts";
 
 /** Read and validate a scenario file; every failure is a ScenarioError naming the file. */
 export async function readScenarioFile(path: string, label = path): Promise<Scenario> {
+  return parseScenario(await readScenarioJson(path, label), label);
+}
+
+/** A scenario file's JSON as written (no defaults filled in); unreadable or not JSON is a ScenarioError. */
+export async function readScenarioJson(path: string, label = path): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
     throw new ScenarioError(label, [{ path: "$", message: `cannot read the file: ${e instanceof Error ? e.message : String(e)}` }]);
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (e) {
     throw new ScenarioError(label, [{ path: "$", message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` }]);
   }
-  return parseScenario(data, label);
 }
 
 export interface OpenedSimulator {

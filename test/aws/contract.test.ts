@@ -1,17 +1,19 @@
 /**
- * The contract suite: the same scenarios against the simulator and, when
+ * The contract suite: the same scenarios against the simulator, through the SDK adapter against
+ * `flotilla sim serve` (the simulator's wire front door, started here as a process) and, when
  * FLOTILLA_CONTRACT_ENDPOINT is set, through the SDK adapter against that endpoint (an
  * AWS-compatible ECS/ELBv2/CloudWatch, e.g. a LocalStack, or a real account). The endpoint
  * half needs the cluster FLOTILLA_CONTRACT_CLUSTER (default `flotilla-contract`) to exist and
- * waits in real time.
+ * waits in real time, polling every FLOTILLA_CONTRACT_POLL_MS (default 5000).
  */
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SystemClock, VirtualClock, type Clock } from "../../src/core/clock.ts";
 import { AwsError } from "../../src/aws/errors.ts";
 import type { AwsPorts, Service } from "../../src/aws/ports.ts";
-import { createSdkPorts } from "../../src/aws/sdk/index.ts";
+import { createClients, createSdkPorts } from "../../src/aws/sdk/index.ts";
 import { Simulator } from "../../src/sim/simulator.ts";
+import { startSimServe, type SimServeProcess } from "../helpers/sim-serve.ts";
 
 interface Target {
   ports: AwsPorts;
@@ -20,11 +22,13 @@ interface Target {
   /** Let time pass (virtual for the simulator, real for an endpoint). */
   wait(ms: number): Promise<void>;
   suffix: string;
+  /** How often to poll while waiting for AWS to get somewhere. */
+  pollMs?: number;
 }
 
 const taskdef = (family: string, image: string) => ({ family, containerDefinitions: [{ name: "app", image, memory: 128, essential: true }] });
 
-async function waitFor(t: Target, what: string, pred: () => Promise<boolean>, maxMs = 15 * 60_000, everyMs = 5_000): Promise<void> {
+async function waitFor(t: Target, what: string, pred: () => Promise<boolean>, maxMs = 15 * 60_000, everyMs = t.pollMs ?? 5_000): Promise<void> {
   const start = t.clock.now();
   while (!(await pred())) {
     if (t.clock.now() - start > maxMs) assert.fail(`timed out waiting for ${what}`);
@@ -104,7 +108,36 @@ describe("contract: simulator", () => {
   });
 });
 
+describe("contract: SDK adapter against flotilla sim serve", () => {
+  let server: SimServeProcess;
+  // Fast simulated time, so the real-time waits stay short; the cluster is made with CreateCluster.
+  before(async () => {
+    server = await startSimServe(["--speed", "100"], { env: {} });
+    const { ECSClient, CreateClusterCommand } = await import("@aws-sdk/client-ecs");
+    await new ECSClient({ region: "us-east-1", endpoint: server.url, credentials: { accessKeyId: "contract", secretAccessKey: "x" } }).send(new CreateClusterCommand({ clusterName: "flotilla-contract" }));
+  });
+  after(async () => {
+    assert.equal(await server.stop(), 0, server.output().stderr);
+  });
+  contract(() => {
+    const clock = new SystemClock();
+    return Promise.resolve({
+      ports: createSdkPorts({
+        region: "us-east-1",
+        clock,
+        clients: createClients("us-east-1", server.url, { credentials: { accessKeyId: "contract", secretAccessKey: "x" } }),
+      }),
+      clock,
+      cluster: "flotilla-contract",
+      suffix: "wire",
+      pollMs: 100,
+      wait: (ms: number) => clock.sleep(ms),
+    });
+  });
+});
+
 const endpoint = process.env["FLOTILLA_CONTRACT_ENDPOINT"];
+const pollMs = Number(process.env["FLOTILLA_CONTRACT_POLL_MS"] ?? 5_000);
 describe("contract: SDK adapter against FLOTILLA_CONTRACT_ENDPOINT", { skip: endpoint ? false : "FLOTILLA_CONTRACT_ENDPOINT is not set: adapter half skipped" }, () => {
   contract(() => {
     const clock = new SystemClock();
@@ -113,6 +146,7 @@ describe("contract: SDK adapter against FLOTILLA_CONTRACT_ENDPOINT", { skip: end
       clock,
       cluster: process.env["FLOTILLA_CONTRACT_CLUSTER"] ?? "flotilla-contract",
       suffix: Date.now().toString(36),
+      pollMs,
       wait: (ms: number) => clock.sleep(ms),
     });
   });
