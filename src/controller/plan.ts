@@ -125,7 +125,7 @@ export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory, se
     problems.push(problem(o, "FLT-PLAN-CLUSTER-MISSING", o.files.svcdef, "$.cluster", `the cluster ${cluster} does not exist in ${region}: apply cannot create or update the service until it is created`));
   }
   const plan = planFromLive(o, live, secretNames);
-  if (plan.action !== "none") problems.push(...(await missingPrerequisites(o, ports)));
+  if (plan.action !== "none") problems.push(...(await missingPrerequisites(o, ports, plan.action)));
   const blocked = problems.some((p) => p.severity === "error");
   const base = { object: o.name, reasons: plan.reasons, notCompared: plan.notCompared, problems, service: plan.service, taskDefinition: plan.taskDefinition };
   return blocked && plan.action !== "none" ? { ...base, action: "blocked", wouldBe: plan.action } : { ...base, action: plan.action };
@@ -140,33 +140,37 @@ function problem(o: LoadedObject, code: Problem["code"], file: string | undefine
  * every target group of the svcdef's load balancers and (blue/green) of the depdef's pairs exists
  * and is attached to a load balancer by a listener or rule (CreateService and CreateTaskSet refuse
  * one that is not; the listeners that forward to a pair are the ones a blue/green deployment
- * shifts), and every alarm a blue/green depdef names exists. A check AWS will not answer (no
+ * shifts), and every alarm a blue/green depdef names exists. A blue/green service's first
+ * deployment uses only the svcdef's target groups; the other member of each pair is needed from
+ * the next one on, so for a create its absence is a warning. A check AWS will not answer (no
  * permission) is a warning, not a verdict.
  */
-export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts): Promise<Problem[]> {
+export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts, action: "create" | "update"): Promise<Problem[]> {
   const problems: Problem[] = [];
   const bluegreen = o.strategy === "bluegreen";
-  const groups = new Map<string, { file: string | undefined; path: string }>();
+  const groups = new Map<string, { file: string | undefined; path: string; severity: Problem["severity"] }>();
   const lbs = o.svcdef?.["loadBalancers"];
   if (Array.isArray(lbs)) {
     lbs.forEach((lb, i) => {
       const arn = isRecord(lb) ? lb["targetGroupArn"] : undefined;
-      if (typeof arn === "string" && !groups.has(arn)) groups.set(arn, { file: o.files.svcdef, path: `$.loadBalancers[${i}].targetGroupArn` });
+      if (typeof arn === "string" && !groups.has(arn)) groups.set(arn, { file: o.files.svcdef, path: `$.loadBalancers[${i}].targetGroupArn`, severity: "error" });
     });
   }
   if (bluegreen) {
-    o.depdef.targetGroupArnPairs.forEach((pair, i) => pair.forEach((arn, j) => groups.has(arn) || groups.set(arn, { file: o.files.depdef, path: `$.targetGroupArnPairs[${i}][${j}]` })));
+    const severity = action === "create" ? "warning" : "error";
+    o.depdef.targetGroupArnPairs.forEach((pair, i) => pair.forEach((arn, j) => groups.has(arn) || groups.set(arn, { file: o.files.depdef, path: `$.targetGroupArnPairs[${i}][${j}]`, severity })));
   }
+  const later = (at: { severity: Problem["severity"] }) => (at.severity === "warning" ? " (the first deployment does not use it; the next one will)" : "");
   for (const [arn, at] of groups) {
     try {
       const [found] = await ports.elbv2.describeTargetGroups({ targetGroupArns: [arn] });
       if (found && found.loadBalancerArns.length === 0) {
-        problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-NO-LISTENER", at.file, at.path, `no listener or rule of a load balancer forwards to the target group ${arn}: ECS refuses a target group without a load balancer`));
+        problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-NO-LISTENER", at.file, at.path, `no listener or rule of a load balancer forwards to the target group ${arn}: ECS refuses a target group without a load balancer${later(at)}`, at.severity));
       }
     } catch (e) {
       if (!(e instanceof AwsError)) throw e;
-      if (e.name === "TargetGroupNotFound" || e.name === "TargetGroupNotFoundException") problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-MISSING", at.file, at.path, `the target group ${arn} does not exist: ECS will answer "Unable to find target group"`));
-      else if (e.name === "ValidationError") problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-MISSING", at.file, at.path, `${arn} is not a target group ARN: ${e.message}`));
+      if (e.name === "TargetGroupNotFound" || e.name === "TargetGroupNotFoundException") problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-MISSING", at.file, at.path, `the target group ${arn} does not exist: ECS will answer "Unable to find target group"${later(at)}`, at.severity));
+      else if (e.name === "ValidationError") problems.push(problem(o, "FLT-PLAN-TARGET-GROUP-MISSING", at.file, at.path, `${arn} is not a target group ARN: ${e.message}${later(at)}`, at.severity));
       else problems.push(problem(o, "FLT-PLAN-NOT-CHECKED", at.file, at.path, `could not check the target group ${arn}: ${e.toString()}`, "warning"));
     }
   }

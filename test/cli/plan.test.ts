@@ -211,21 +211,33 @@ describe("plan checks what apply needs", () => {
     assert.deepEqual(plan!.problems.map((p) => [p.code, p.file, p.path]), [["FLT-PLAN-CLUSTER-MISSING", "a/a_svcdef.json", "$.cluster"]]);
   });
 
-  it("Given a blue/green object whose target groups exist but only blue has a listener, When planned, Then green is FLT-PLAN-TARGET-GROUP-NO-LISTENER", async () => {
+  it("Given a blue/green pair whose green target group no listener forwards to, When planned, Then green is FLT-PLAN-TARGET-GROUP-NO-LISTENER: a warning for the first deployment (which only uses blue), blocking an update", async () => {
     const w = await bgWorld();
     e = w;
     w.sim.elb.addTargetGroup({ name: "web-orphan" });
     const blue = w.tg("web-blue");
     const orphan = w.tg("web-orphan");
-    const dir = writeTree({
+    const files = (image: string) => ({
       "web/web_svcdef.json": svc("web", { deploymentController: { type: "EXTERNAL" }, deploymentConfiguration: undefined, loadBalancers: [{ targetGroupArn: blue, containerName: "app", containerPort: 8080 }] }),
-      "web/web_taskdef.json": { family: "web", containerDefinitions: [{ name: "app", image: "nginx:1", memory: 128, portMappings: [{ containerPort: 8080 }] }] },
+      "web/web_taskdef.json": { family: "web", containerDefinitions: [{ name: "app", image, memory: 128, portMappings: [{ containerPort: 8080 }] }] },
       "web/web_depdef.json": { targetGroupArnPairs: [[blue, orphan]], alarms: { alarmNames: ["web-5xx"] } },
     });
-    const [plan] = await planRepository((await load(dir)).objects, w.sim.portsFactory());
-    assert.equal(plan!.action, "blocked", JSON.stringify(plan!.problems));
-    assert.deepEqual(plan!.problems.map((p) => [p.code, p.path]), [["FLT-PLAN-TARGET-GROUP-NO-LISTENER", "$.targetGroupArnPairs[0][1]"]]);
-    assert.equal(await w.sim.ports().ecs.describeServices("apps", ["web"]).then((r) => r.services.length), 0, "planning created nothing");
+    const dir = writeTree(files("nginx:1"));
+    const [first] = await planRepository((await load(dir)).objects, w.sim.portsFactory());
+    assert.equal(first!.action, "create", JSON.stringify(first!.problems));
+    assert.deepEqual(first!.problems.map((p) => [p.code, p.severity, p.path]), [["FLT-PLAN-TARGET-GROUP-NO-LISTENER", "warning", "$.targetGroupArnPairs[0][1]"]]);
+    await deploy(dir);
+
+    writeFileSync(path.join(dir, "web/web_taskdef.json"), JSON.stringify(files("nginx:2")["web/web_taskdef.json"]));
+    const [update] = await planRepository((await load(dir)).objects, w.sim.portsFactory());
+    assert.equal(update!.action, "blocked");
+    assert.equal(update!.wouldBe, "update");
+    assert.deepEqual(update!.problems.map((p) => [p.code, p.severity]), [["FLT-PLAN-TARGET-GROUP-NO-LISTENER", "error"]]);
+    // And apply indeed fails where the plan blocked
+    const repo = await load(dir);
+    const r = await apply(repo.objects, { store: w.store, aws: w.sim.portsFactory(), runner: w.runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 1 });
+    assert.equal(r.deployments[0]!.phase, "Failed", r.deployments[0]!.message ?? "");
+    assert.match(r.deployments[0]!.message ?? "", /does not have an associated load balancer/);
   });
 
   it("Given AWS refuses DescribeTargetGroups, When planned, Then the check is a warning (FLT-PLAN-NOT-CHECKED) and the plan still says what apply would do", async () => {
