@@ -68,7 +68,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
     });
     const printer = flags.output === "json" ? undefined : progressPrinter(io, ctx.clock);
     const options = {
-      store: ctx.store,
+      store: ctx.worldStore,
       aws: ctx.aws,
       runner: ctx.runner((d, events) => {
         printer?.(d, events);

@@ -19,7 +19,7 @@ import { Runner } from "../deploy/runner.ts";
 import { readScenarioFile } from "../sim/open.ts";
 import { loadScenario, type Scenario } from "../sim/scenario.ts";
 import { Simulator } from "../sim/simulator.ts";
-import { DEFAULT_SQLITE_PATH, isPostgresUrl, openStore } from "../store/index.ts";
+import { DEFAULT_SQLITE_PATH, isPostgresUrl, isStoreError, openStore } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, NewEvent } from "../store/types.ts";
 import type { CliIO } from "./io.ts";
@@ -48,7 +48,15 @@ export function addStoreOptions(cmd: Command): Command {
 }
 
 export interface Context {
+  /** The store: every record, for history and rollback. */
   store: Store;
+  /**
+   * The store as this run's world knows it, for deciding and resuming. Against AWS, the store. On
+   * the simulator, only what this run records: each rehearsal starts a new world, so what earlier
+   * rehearsals recorded (a service "already deployed", an object since removed) is history, not
+   * the state of this world.
+   */
+  worldStore: Store;
   aws: AwsPortsFactory;
   clock: Clock;
   simulators: Map<string, Simulator>;
@@ -68,10 +76,13 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
   const store = await openCliStore(io, opts.store ?? (simulated ? REHEARSAL_STORE : undefined), { now: () => clock.now() });
   const simulators = new Map<string, Simulator>();
   let aws: AwsPortsFactory;
+  let worldStore = store;
   if (simulated) {
     try {
       const start = await rehearsalStart(store, wall.now());
       clock = speed ? new ScaledClock(speed, start) : new VirtualClock({ autoAdvance: true, start });
+      await closeEndedRehearsals(store);
+      worldStore = recordedSince(store, start);
       for (const [region, { scenario, file }] of scenarios) simulators.set(region, loadScenario(scenario, clock, file));
     } catch (e) {
       await store.close();
@@ -99,10 +110,11 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
   }
   return {
     store,
+    worldStore,
     aws,
     clock,
     simulators,
-    runner: (onUpdate) => new Runner({ store, aws, clock, ...(onUpdate ? { onUpdate } : {}) }),
+    runner: (onUpdate) => new Runner({ store: worldStore, aws, clock, ...(onUpdate ? { onUpdate } : {}) }),
     close: () => store.close(),
   };
 }
@@ -116,6 +128,45 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
 async function rehearsalStart(store: Store, now: number): Promise<number> {
   const latest = await store.latestPerObject();
   return Math.max(now, ...latest.map((d) => d.updatedAt + 1000));
+}
+
+/**
+ * A deployment an earlier rehearsal left unfinished (interrupted) ran in a simulated world that
+ * ended with its process: there is nothing to resume, so it is closed as failed, which also lets
+ * this run deploy the same service.
+ */
+async function closeEndedRehearsals(store: Store): Promise<void> {
+  for (const d of await store.activeDeployments()) {
+    const message = "the rehearsal running this deployment ended before it finished; its simulated world ended with it";
+    await store.updateDeployment(d.id, d.version, { phase: "Failed", reason: "RehearsalEnded", message }, [{ type: "RehearsalEnded", message }]).catch((e: unknown) => {
+      if (!isStoreError(e)) throw e;
+    });
+  }
+}
+
+/** The store with only the deployments created from `since` on, for reading; writes go through. */
+function recordedSince(store: Store, since: number): Store {
+  const recent = (d: Deployment) => d.createdAt >= since;
+  const reads: Partial<Store> = {
+    latestDeployment: async (object, repository) => {
+      const d = await store.latestDeployment(object, repository);
+      return d && recent(d) ? d : undefined;
+    },
+    latestPerObject: async (filter) => (await store.latestPerObject(filter)).filter(recent),
+    listDeployments: async (filter) => {
+      const page = await store.listDeployments(filter);
+      const items = page.items.filter(recent);
+      return { items, nextCursor: items.length < page.items.length ? null : page.nextCursor };
+    },
+    activeDeployments: async () => (await store.activeDeployments()).filter(recent),
+  };
+  return new Proxy(store, {
+    get(target, prop) {
+      if (typeof prop === "string" && prop in reads) return reads[prop as keyof Store];
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** `--simulator a.json,b.json`: one scenario per Region, as named on the command line. */

@@ -59,7 +59,7 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
     const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions());
     const changed = changes.changes.filter((c) => c.action === "deploy" && DEV_OBJECTS.includes(c.object)).map((c) => c.object);
     io.out("\n");
-    const result = await apply(repo.objects, { store: ctx.store, aws: ctx.aws, runner, only: changed, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 4 });
+    const result = await apply(repo.objects, { store: ctx.worldStore, aws: ctx.aws, runner, only: changed, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 4 });
     io.out("\n");
     for (const d of result.deployments) io.out(resultLine(io, d) + "\n");
     for (const x of result.errors) io.out(`stopped    ${x.object}: ${x.message}\n`);

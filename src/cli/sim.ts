@@ -11,6 +11,7 @@ import { readScenarioFile } from "../sim/open.ts";
 import type { Simulator } from "../sim/simulator.ts";
 import { formatDuration, parseDuration } from "../sim/ids.ts";
 import { loadScenario, parseScenario, runScriptStep, type Scenario, type ScriptResult } from "../sim/scenario.ts";
+import { formatResources, scenarioResources } from "../sim/resources.ts";
 import { formatSnapshot, snapshot, type WorldSnapshot } from "../sim/snapshot.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
@@ -63,6 +64,9 @@ async function simulate(io: CliIO, file: string | undefined, opts: SimOptions): 
   const clock: Clock = virtual ?? new ScaledClock(speed!, start);
   const sim: Simulator = loadScenario(scenario, clock, file ?? "built-in scenario");
   const ports = sim.ports();
+  // What the scenario created, with ARNs: what svcdefs, depdefs and inputs refer to.
+  const resources = scenarioResources(sim);
+  if (opts.output !== "json") io.out(formatResources(resources) + "\n");
   // In real-time mode the clock has moved on while loading; count from the simulator's own start.
   const base = sim.startedAt;
   const goTo = async (t: number) => {
@@ -90,6 +94,6 @@ async function simulate(io: CliIO, file: string | undefined, opts: SimOptions): 
     if (opts.output === "json") frames.push(snap);
     else io.out(formatSnapshot(snap) + "\n");
   }
-  if (opts.output === "json") printJson(io, { scenario: scenario.description ?? file ?? "built-in", script: results, frames });
+  if (opts.output === "json") printJson(io, { scenario: scenario.description ?? file ?? "built-in", resources, script: results, frames });
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
 }

@@ -75,6 +75,11 @@ export class AlarmBook {
     return [...this.alarms.keys()];
   }
 
+  /** Every alarm with its ARN, in the order they were added. */
+  list(): { name: string; arn: string }[] {
+    return [...this.alarms.values()].map((a) => ({ name: a.init.name, arn: a.arn }));
+  }
+
   add(init: AlarmInit): void {
     const a: SimAlarm = {
       init,

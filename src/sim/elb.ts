@@ -10,6 +10,8 @@ import { checkSuccess, failHealthCheck, later } from "./tasks.ts";
 
 export interface TargetGroupInit {
   name: string;
+  /** The ARN to answer with (a scenario can give the one a repository's svcdefs use); derived from the name otherwise. */
+  arn?: string;
   port?: number;
   protocol?: string;
   targetType?: string;
@@ -39,15 +41,19 @@ export class ElbState {
     return `arn:aws:elasticloadbalancing:${this.sim.region}:${this.sim.account}`;
   }
 
-  /** ARNs are derived from names, so users can write them into svcdefs before the scenario runs. */
+  /**
+   * The ARN of the target group with this name: the one it was given, else derived from the name
+   * (the same on every run), so users can write it into svcdefs before the scenario runs.
+   */
   targetGroupArn(name: string): string {
+    for (const tg of this.targetGroups.values()) if (tg.name === name) return tg.arn;
     return `${this.arnPrefix()}:targetgroup/${name}/${nameHash(name)}`;
   }
 
   addTargetGroup(init: TargetGroupInit): SimTargetGroup {
     // ALB defaults for HTTP target groups.
     const tg: SimTargetGroup = {
-      arn: this.targetGroupArn(init.name),
+      arn: init.arn ?? this.targetGroupArn(init.name),
       name: init.name,
       port: init.port ?? 80,
       protocol: init.protocol ?? "HTTP",

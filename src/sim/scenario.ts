@@ -15,6 +15,9 @@ import { seedRunningTask } from "./tasks.ts";
 import { parseAlarmRule } from "./alarms.ts";
 import { Simulator } from "./simulator.ts";
 
+/** arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID, as ELB names target groups. */
+const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):(\d{12}):targetgroup\/([A-Za-z0-9-]{1,32})\/([0-9a-f]{16})$/;
+
 const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, "a duration such as 30, \"30s\", \"5m\" or \"1h\"")]);
 const alarmState = z.enum(["OK", "ALARM", "INSUFFICIENT_DATA"]);
 
@@ -91,6 +94,16 @@ const serviceSchema = z
     loadBalancers: z.array(z.object({ targetGroup: z.string().optional(), targetGroupArn: z.string().optional(), containerName: z.string().optional(), containerPort: z.number().int().optional() }).strict()).optional(),
     healthCheckGracePeriodSeconds: z.number().int().min(0).optional(),
     launchType: z.string().optional(),
+    // The rest of CreateService as a svcdef has it, so a svcdef's fields can be copied in as they are.
+    capacityProviderStrategy: z.array(z.object({ capacityProvider: z.string(), weight: z.number().int().min(0).optional(), base: z.number().int().min(0).optional() }).strict()).optional(),
+    platformVersion: z.string().optional(),
+    networkConfiguration: z.object({ awsvpcConfiguration: z.object({ subnets: z.array(z.string()), securityGroups: z.array(z.string()).optional(), assignPublicIp: z.enum(["ENABLED", "DISABLED"]).optional() }).strict() }).strict().optional(),
+    schedulingStrategy: z.enum(["REPLICA", "DAEMON"]).optional(),
+    placementConstraints: z.array(z.record(z.string(), z.unknown())).optional(),
+    placementStrategy: z.array(z.record(z.string(), z.unknown())).optional(),
+    propagateTags: z.enum(["TASK_DEFINITION", "SERVICE", "NONE"]).optional(),
+    enableECSManagedTags: z.boolean().optional(),
+    tags: z.array(z.object({ key: z.string(), value: z.string().optional() }).strict()).optional(),
   })
   .strict();
 
@@ -129,14 +142,16 @@ export const scenarioSchema = z
       .array(
         z
           .object({
-            name: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, "1–32 letters, digits and hyphens"),
+            name: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, "1–32 letters, digits and hyphens").optional(),
+            arn: z.string().regex(TARGET_GROUP_ARN, "a target group ARN, arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex digits>").optional(),
             port: z.number().int().optional(),
             protocol: z.string().optional(),
             targetType: z.string().optional(),
             healthCheck: z.object({ intervalSeconds: z.number().int().min(5).max(300).optional(), healthyThreshold: z.number().int().min(2).max(10).optional(), unhealthyThreshold: z.number().int().min(2).max(10).optional(), path: z.string().optional() }).strict().optional(),
             deregistrationDelaySeconds: z.number().int().min(0).max(3600).optional(),
           })
-          .strict(),
+          .strict()
+          .refine((tg) => tg.name !== undefined || tg.arn !== undefined, "give name, or the arn your svcdefs use (the name is then read from it)"),
       )
       .default([]),
     loadBalancers: z
@@ -243,9 +258,12 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
   for (const s of scenario.services) clusterNames.add(s.cluster);
   for (const name of clusterNames) sim.addCluster(name);
   scenario.taskDefinitions.forEach((td, i) => guard(["taskDefinitions", i], () => registerTaskDefinition(sim, td)));
-  for (const tg of scenario.targetGroups) {
+  scenario.targetGroups.forEach((tg, i) => {
+    const name = targetGroupName(scenario, tg, (message) => fail(["targetGroups", i, "arn"], message));
+    if ([...sim.elb.targetGroups.values()].some((t) => t.name === name)) fail(["targetGroups", i], `a second target group named ${name}: names are unique in a Region`);
     sim.elb.addTargetGroup({
-      name: tg.name,
+      name,
+      ...(tg.arn !== undefined ? { arn: tg.arn } : {}),
       ...(tg.port !== undefined ? { port: tg.port } : {}),
       ...(tg.protocol !== undefined ? { protocol: tg.protocol } : {}),
       ...(tg.targetType !== undefined ? { targetType: tg.targetType } : {}),
@@ -255,7 +273,7 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
       ...(tg.healthCheck?.path !== undefined ? { healthCheckPath: tg.healthCheck.path } : {}),
       ...(tg.deregistrationDelaySeconds !== undefined ? { deregistrationDelaySeconds: tg.deregistrationDelaySeconds } : {}),
     });
-  }
+  });
   const tgArn = (path: (string | number)[], ref: { targetGroup?: string | undefined; targetGroupArn?: string | undefined }): string => {
     const arn = ref.targetGroupArn ?? (ref.targetGroup !== undefined ? sim.elb.targetGroupArn(ref.targetGroup) : undefined);
     if (arn === undefined) return fail(path, "give targetGroup (a name from targetGroups) or targetGroupArn");
@@ -293,7 +311,9 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
       const d = startDeployment(sim, svc, svc.taskDef!, { completed: true });
       for (let n = 0; n < svc.desiredCount; n++) seedRunningTask(sim, svc, d);
     } else if (s.taskDefinition !== undefined) {
-      const ts = createTaskSet(sim, svc, svc.taskDef!, 100, structuredClone(svc.loadBalancers));
+      // The service's task-set-level settings (capacity, network) describe its PRIMARY task set.
+      const settings = Object.fromEntries((["launchType", "capacityProviderStrategy", "platformVersion", "networkConfiguration"] as const).filter((k) => s[k] !== undefined).map((k) => [k, structuredClone(s[k])]));
+      const ts = createTaskSet(sim, svc, svc.taskDef!, 100, structuredClone(svc.loadBalancers), undefined, settings);
       ts.status = "PRIMARY";
       ts.stabilityStatus = "STEADY_STATE";
       for (let n = 0; n < svc.desiredCount; n++) seedRunningTask(sim, svc, ts);
@@ -330,6 +350,19 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
     if (f.until !== undefined) sim.alarms.schedule(f.alarm, ms(f.until)!, "OK", "Fault window ended");
   });
   return sim;
+}
+
+/**
+ * A target group's name: given, or read from its ARN. An ARN must be in the scenario's Region and
+ * account (ECS uses target groups of its own Region), and agree with a given name.
+ */
+function targetGroupName(scenario: Scenario, tg: Scenario["targetGroups"][number], fail: (message: string) => never): string {
+  if (tg.arn === undefined) return tg.name!;
+  const [, region, account, name] = TARGET_GROUP_ARN.exec(tg.arn)!;
+  if (region !== scenario.region) fail(`the ARN is in Region ${region}, the scenario models ${scenario.region}: set "region": "${region}" (one scenario per Region)`);
+  if (account !== scenario.account) fail(`the ARN is in account ${account}, the scenario models ${scenario.account}: set "account": "${account}"`);
+  if (tg.name !== undefined && tg.name !== name) fail(`the ARN names target group ${name!}, not ${tg.name}`);
+  return name!;
 }
 
 /** Task set ids are generated, so scripts name task sets by the externalId they created them with. */

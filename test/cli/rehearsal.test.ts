@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { cli } from "../helpers/cli.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject } from "../helpers/objects.ts";
@@ -72,6 +73,20 @@ describe("rehearsals", () => {
     assert.deepEqual(created, [...created].sort((a, b) => b - a), "and their times agree");
   });
 
+  it("Given a rehearsal interrupted mid-deployment, When the next rehearsal runs, Then the old deployment is closed (its world ended) and the service is deployed afresh", async () => {
+    const dir = checkout();
+    const store = await openSqliteStore({ path: path.join(dir, ".flotilla/rehearsal.db") });
+    const stale = await store.createDeployment({ object: "apps/api/api", strategy: "rolling", region: "us-east-1", cluster: "apps", service: "api", phase: "Deploying", machineState: {} });
+    await store.close();
+    const r = await cli(["apply", ".", "--simulator", "--output", "json"], {}, dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout) as { decisions: { object: string; action: string }[]; resumed: unknown[] };
+    assert.deepEqual(doc.resumed, [], "nothing of another world is resumed");
+    assert.deepEqual(doc.decisions.map((d) => [d.object, d.action]), [["apps/api/api", "create"], ["apps/worker/worker", "create"]]);
+    const history = JSON.parse((await cli(["history", "--rehearsal", "--output", "json", "--limit", "5"], {}, dir)).stdout) as { deployments: { id: string; phase: string; reason: string | null }[] };
+    assert.deepEqual(history.deployments.filter((d) => d.id === stale.id).map((d) => [d.phase, d.reason]), [["Failed", "RehearsalEnded"]]);
+  });
+
   it("Given a checkout without .flotilla, When a command creates the default store there, Then the folder ignores itself in Git", async () => {
     const dir = checkout();
     assert.equal((await cli(["apply", ".", "--simulator"], {}, dir)).code, 0);
@@ -121,5 +136,38 @@ describe("rehearsals", () => {
     assert.ok(finished, `a deployment finished: ${stderr}`);
     assert.equal(finished["phase"], "Succeeded", JSON.stringify(finished));
     assert.doesNotMatch(stderr, /ClusterNotFound/);
+  });
+
+  it("Given only docs/simulator.md's walk-through, When a new user copies its files into a fresh repository, Then plan finds nothing missing, the first rehearsal creates the service, and with the running service added the update shifts a canary and succeeds", async () => {
+    const doc = readFileSync(new URL("../../docs/simulator.md", import.meta.url), "utf8");
+    const section = doc.slice(doc.indexOf("## Rehearsing your own repository"), doc.indexOf("## From code"));
+    const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    assert.equal(blocks.length, 4, "svcdef, depdef, scenario, running service");
+    const [svcdef, depdef, scenario, running] = [JSON.parse(blocks[0]!), JSON.parse(blocks[1]!), JSON.parse(blocks[2]!), JSON.parse(`{${blocks[3]!}}`)] as Record<string, unknown>[];
+    const taskdef = (running!["taskDefinitions"] as Record<string, unknown>[])[0]!;
+    const newImage = JSON.parse(JSON.stringify(taskdef).replace("example/web:1.0", "example/web:2.0")) as Record<string, unknown>;
+    const dir = writeTree({
+      "shop/web/web_svcdef.json": svcdef!,
+      "shop/web/web_depdef.json": depdef!,
+      "shop/web/web_taskdef.json": newImage,
+      "shop-eu.json": scenario!,
+      "shop-eu-running.json": { ...scenario, ...running },
+    });
+
+    const plan = await cli(["plan", ".", "--simulator", "shop-eu.json", "--output", "json"], {}, dir);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.deepEqual((JSON.parse(plan.stdout) as { objects: { action: string; problems?: unknown[] }[] }).objects.map((o) => [o.action, o.problems ?? []]), [["create", []]]);
+    const created = await cli(["apply", ".", "--simulator", "shop-eu.json", "--output", "json"], {}, dir);
+    assert.equal(created.code, 0, created.stdout + created.stderr);
+
+    const update = await cli(["plan", ".", "--simulator", "shop-eu-running.json", "--output", "json"], {}, dir);
+    const planned = (JSON.parse(update.stdout) as { objects: { action: string; service: { changed: boolean } }[] }).objects[0]!;
+    assert.deepEqual([planned.action, planned.service.changed], ["update", false], "the running service matches the svcdef; only the image differs");
+    const updated = await cli(["apply", ".", "--simulator", "shop-eu-running.json", "--output", "json"], {}, dir);
+    assert.equal(updated.code, 0, updated.stdout + updated.stderr);
+    const history = await cli(["history", "shop/web/web", "--rehearsal", "--output", "json"], {}, dir);
+    const timeline = (JSON.parse(history.stdout) as { timeline: { type: string; message: string }[] }).timeline;
+    assert.ok(timeline.some((e) => e.type === "Shifted" && /^10% of traffic on green/.test(e.message)), JSON.stringify(timeline));
+    assert.equal(timeline.at(-1)!.type, "Succeeded");
   });
 });
