@@ -15,7 +15,7 @@ import { trafficSteps } from "../config/depdef.ts";
 import type { NewEvent, Phase } from "../store/types.ts";
 import type { ActiveRecord, Effect, Input, Machine, Record_, Route, Step } from "./machine.ts";
 import { errorText, ev, finish as finishAt, go, handleCommon, isStep, sleepFor, withRecord, type BaseState } from "./steps.ts";
-import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
+import { containerHealthCheckIntervals, failureThreshold, stabilityTimeoutMs, stableDwellMs, type DeploySpec } from "./spec.ts";
 
 type BgStep =
   | "inspect"
@@ -75,6 +75,10 @@ export interface BlueGreenState extends BaseState<BgStep> {
   deadline?: number;
   greenSince?: number;
   steadySince?: number;
+  /** Failed green tasks counted when green was first seen steady: one more ends the steady run. */
+  steadyFailed?: number;
+  /** Health-check intervals (s) of green's target groups and containers: part of the dwell. */
+  healthCheckIntervals?: number[];
   paused?: { by: string; reason: string; remainingMs?: number };
   promoted?: { by: string };
   aborted?: { by: string };
@@ -111,7 +115,14 @@ export const blueGreen: Machine<BlueGreenState> = {
       case "register":
       case "resolveTaskDefinition":
         if (input.type !== "taskDefinition") return finish(state, "Failed", "TaskDefinitionRejected", `${state.step === "register" ? "RegisterTaskDefinition" : "DescribeTaskDefinition"} failed: ${errorText(input)}`);
-        return afterTaskDefinition({ ...state, newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn }, state.step === "register" ? [ev("TaskDefinitionRegistered", `registered ${input.taskDefinition.taskDefinitionArn}`)] : []);
+        return afterTaskDefinition(
+          {
+            ...state,
+            newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn,
+            healthCheckIntervals: containerHealthCheckIntervals(state.spec.taskdef ?? input.taskDefinition.definition),
+          },
+          state.step === "register" ? [ev("TaskDefinitionRegistered", `registered ${input.taskDefinition.taskDefinitionArn}`)] : [],
+        );
       case "createService":
         if (input.type !== "service" || !input.service) return finish(state, "Failed", "CreateServiceRejected", `CreateService failed: ${errorText(input)}`);
         return createGreen(state, [ev("ServiceCreated", `created blue/green service ${state.spec.service}`)]);
@@ -311,7 +322,7 @@ function discovered(state: BlueGreenState, input: Input): Step<BlueGreenState> {
     }
     if (routes.length === 0) events.push(ev("NoRoutes", "no listener or rule forwards to the service's target groups: there is no traffic to shift"));
   }
-  const next = { ...state, routes };
+  const next = { ...state, routes, healthCheckIntervals: [...(state.healthCheckIntervals ?? []), ...(input.healthCheckIntervals ?? [])] };
   if (state.green) return go({ ...next }, "waitGreen", poll(state), { phase: "Stabilizing", events });
   return createGreen(next, events);
 }
@@ -334,6 +345,7 @@ function greenCreated(state: BlueGreenState, ts: TaskSet, now: number, events: N
   const desired = typeof state.spec.svcdef["desiredCount"] === "number" ? state.spec.svcdef["desiredCount"] : (ts.computedDesiredCount ?? 1);
   const next: BlueGreenState = { ...state, green, greenSince: ts.createdAt, deadline: now + stabilityTimeoutMs(state.spec.depdef, desired) };
   delete next.steadySince;
+  delete next.steadyFailed;
   return go(next, "waitGreen", poll(state), { phase: "Stabilizing", events: [...events, ev("GreenCreated", `created the green task set ${ts.id} with ${state.newTaskDefinitionArn}${green.targetGroups.length ? ` on ${green.targetGroups.map(shortTg).join(", ")}` : ""}`)] });
 }
 
@@ -359,7 +371,7 @@ function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueG
   const desired = greenDesiredCount(state, green);
   const running = green.runningCount;
   const counts = { ...(desired !== undefined ? { desired } : {}), ...(running !== undefined ? { running } : {}), ...(green.pendingCount !== undefined ? { pending: green.pendingCount } : {}), failed };
-  const key = JSON.stringify(counts);
+  const key = JSON.stringify({ ...counts, stability: green.stabilityStatus });
   const unknown = running === undefined || green.computedDesiredCount === undefined ? "; ECS did not report the task set's counts" : "";
   const events = key !== state.lastCounts ? [ev("Progress", `green: ${running ?? "?"}/${desired ?? "?"} running, ${green.pendingCount ?? "?"} pending, ${failed} failed (${green.stabilityStatus}${unknown})`, counts)] : [];
   const base: BlueGreenState = { ...state, lastCounts: key };
@@ -369,15 +381,23 @@ function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueG
   if (threshold > 0 && failed >= threshold) {
     return withRecord(fail(base, "CircuitBreakerTripped", `${failed} green tasks failed (Flotilla's circuit breaker threshold is ${threshold})${input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : ""}`, now), rec);
   }
-  // Stable: ECS says STEADY_STATE *and* the reported running count reaches a desired count above 0.
-  const steady = green.stabilityStatus === "STEADY_STATE" && desired !== undefined && desired > 0 && running !== undefined && running >= desired;
-  if (steady && base.steadySince === undefined) return withRecord(go({ ...base, steadySince: now }, "waitGreen", poll(state)), rec);
+  // Stable: ECS says STEADY_STATE *and* the reported running count reaches a desired count above 0,
+  // with no green task failed since it was first seen so — and it stays so for the dwell.
+  const crashedSince = base.steadySince !== undefined && failed > (base.steadyFailed ?? 0);
+  const steady = green.stabilityStatus === "STEADY_STATE" && desired !== undefined && desired > 0 && running !== undefined && running >= desired && !crashedSince;
   if (steady) {
+    const dwell = stableDwellMs(state.spec.depdef, typeof state.spec.svcdef["healthCheckGracePeriodSeconds"] === "number" ? state.spec.svcdef["healthCheckGracePeriodSeconds"] : 0, state.healthCheckIntervals ?? []);
+    const pollMs = state.spec.depdef.stabilityCheck.pollInterval * 1000;
+    if (base.steadySince === undefined) return withRecord(go({ ...base, steadySince: now, steadyFailed: failed }, "waitGreen", { type: "sleep", ms: Math.min(dwell, pollMs) }), rec);
+    const left = base.steadySince + dwell - now;
+    if (left > 0) return withRecord(go(base, "waitGreen", { type: "sleep", ms: Math.min(left, pollMs) }), rec);
     const next = { ...base };
     delete next.steadySince;
-    return withRecord(greenStable(next, now), { ...rec, events: [...events, ev("GreenStable", `green is stable: ${running}/${desired} tasks running and healthy`)] });
+    delete next.steadyFailed;
+    return withRecord(greenStable(next, now), { ...rec, events: [...events, ev("GreenStable", `green is stable: ${running}/${desired} tasks running and healthy for ${Math.round((now - base.steadySince) / 1000)}s`)] });
   }
   delete base.steadySince;
+  delete base.steadyFailed;
   if (now >= (state.deadline ?? Infinity)) {
     return withRecord(fail(base, "StabilityTimeout", `green did not stabilise in time: ${running ?? "?"}/${desired ?? "?"} running after ${Math.round(stabilityTimeoutMs(state.spec.depdef, desired ?? 1) / 1000)}s${unknown}`, now), rec);
   }

@@ -7,7 +7,7 @@
  * in its (JSON-serialisable) state, which the runner persists before and after every mutation.
  */
 import type { NewEvent, Phase, TaskCounts } from "../store/types.ts";
-import type { Action, Alarm, CreateTaskSetInput, Service, TaskDefinition, TaskSet } from "../aws/ports.ts";
+import type { Action, Alarm, CreateTaskSetInput, Service, TargetGroup, TaskDefinition, TaskSet } from "../aws/ports.ts";
 
 /** A listener's default actions or a rule's actions that forward to a blue/green pair. */
 export interface Route {
@@ -32,6 +32,8 @@ export type Effect =
   | { type: "describeAlarms"; alarmNames: string[] }
   /** Every listener and rule whose actions forward to one of these target groups. */
   | { type: "discoverRoutes"; targetGroupArns: string[] }
+  /** The target groups' health-check settings (how long a new task must be watched). */
+  | { type: "describeTargetGroups"; targetGroupArns: string[] }
   | { type: "describeTaskSets"; cluster: string; service: string }
   | { type: "createTaskSet"; input: CreateTaskSetInput }
   | { type: "deleteTaskSet"; cluster: string; service: string; taskSet: string }
@@ -62,7 +64,9 @@ export type Input =
   | { type: "service"; service: Service | undefined; failures?: TaskFailures }
   | { type: "slept" }
   | { type: "alarms"; alarms: Alarm[] }
-  | { type: "routes"; routes: Route[] }
+  /** `healthCheckIntervals`: the target groups' health-check intervals, in seconds. */
+  | { type: "routes"; routes: Route[]; healthCheckIntervals?: number[] }
+  | { type: "targetGroups"; targetGroups: TargetGroup[] }
   | { type: "taskSets"; taskSets: TaskSet[] }
   | { type: "taskSet"; taskSet: TaskSet }
   /** A mutation with nothing to read back (setRoutes, deleteTaskSet). */

@@ -3,23 +3,26 @@
  *
  *   inspect ─┬─ DRAINING ─► waitDraining ─► inspect
  *            ├─ not updatable in place ─► Failed (nothing touched)
- *            └─► register | resolveTaskDefinition ─► create | update ─► follow ─┬─► Succeeded
+ *            └─► (readHealthChecks) ─► register | resolveTaskDefinition ─► create | update ─► follow ─┬─► Succeeded
  *                                                                               ├─ ECS rolled back ─► followEcsRollback ─► RolledBack
  *                                                                               └─ failed ─► rollback ─► followRollback ─► RolledBack
  *
  * `follow` applies Flotilla's stability check and circuit breaker and reads ECS's rolloutState and
- * its circuit breaker: a deployment that ECS rolled back is never reported as a success.
+ * its circuit breaker: a deployment that ECS rolled back is never reported as a success, and one
+ * that looks steady counts only once its new tasks have stayed healthy for the dwell (spec.ts
+ * `stableDwellMs`).
  */
 import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
 import type { NewEvent, Phase } from "../store/types.ts";
 import { type ActiveRecord, type Effect, type Input, type Machine, type Step } from "./machine.ts";
 import { errorText, ev, finish as finishAt, go, handleCommon, isStep, withRecord as record2, type BaseState } from "./steps.ts";
 import { createServiceRequest, inPlaceBlockers, updateServiceRequest } from "./service-request.ts";
-import { failureThreshold, stabilityTimeoutMs, type DeploySpec } from "./spec.ts";
+import { containerHealthCheckIntervals, DEFAULT_HEALTH_CHECK_INTERVAL_S, failureThreshold, stabilityTimeoutMs, stableDwellMs, targetGroupArns, type DeploySpec } from "./spec.ts";
 
 type RollingStep =
   | "inspect"
   | "waitDraining"
+  | "readHealthChecks"
   | "resolveTaskDefinition"
   | "register"
   | "create"
@@ -47,8 +50,12 @@ export interface RollingState extends BaseState<RollingStep> {
   newFailed?: number;
   /** ECS's rolloutStateReason for our deployment, kept for when the deployment leaves DescribeServices. */
   ecsReason?: string;
-  /** When the deployment was first seen steady; success needs a second steady poll after it. */
+  /** When the deployment was first seen steady; success needs it to stay steady for the dwell. */
   steadySince?: number;
+  /** Failed new tasks counted when it was first seen steady: one more failure ends the steady run. */
+  steadyFailed?: number;
+  /** Health-check intervals (s) of the service's target groups and containers: part of the dwell. */
+  healthCheckIntervals?: number[];
   /** When the ECS deployment being followed started: new tasks from then on are counted. */
   followingSince?: number;
   startedWaitingAt?: number;
@@ -69,7 +76,7 @@ const finish = (state: RollingState, phase: Phase, reason: string | null, messag
 
 export const rolling: Machine<RollingState> = {
   next(state, input, now) {
-    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskDefinition"], resume, control });
+    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskDefinition", "targetGroups"], resume, control });
     if (isStep(common)) return common;
     state = common;
     switch (state.step) {
@@ -77,8 +84,13 @@ export const rolling: Machine<RollingState> = {
         return inspect(state, input, now);
       case "waitDraining":
         return go(state, "inspect", describe(state));
+      case "readHealthChecks":
+        return healthChecksRead(state, input);
       case "resolveTaskDefinition":
-        if (input.type === "taskDefinition") return deploy({ ...state, newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn });
+        if (input.type === "taskDefinition") {
+          const intervals = [...(state.healthCheckIntervals ?? []), ...containerHealthCheckIntervals(input.taskDefinition.definition)];
+          return deploy({ ...state, newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn, healthCheckIntervals: intervals });
+        }
         return fail(state, "TaskDefinitionNotFound", `the svcdef's taskDefinition "${String(state.spec.svcdef["taskDefinition"])}" cannot be used: ${errorText(input)}`, now);
       case "register":
         if (input.type === "taskDefinition") {
@@ -136,9 +148,22 @@ function inspect(state: RollingState, input: Input, now: number): Step<RollingSt
     next.mode = "create";
   }
   const record: ActiveRecord = { phase: "Registering", ...(next.oldTaskDefinitionArn ? { oldTaskDefinitionArn: next.oldTaskDefinitionArn } : {}) };
-  if (state.spec.taskdef) return go(next, "register", { type: "registerTaskDefinition", request: state.spec.taskdef }, record);
-  const td = state.spec.svcdef["taskDefinition"];
-  return go(next, "resolveTaskDefinition", { type: "describeTaskDefinition", taskDefinition: String(td) }, record);
+  next.healthCheckIntervals = containerHealthCheckIntervals(state.spec.taskdef);
+  const groups = targetGroupArns(state.spec.svcdef);
+  if (groups.length) return go(next, "readHealthChecks", { type: "describeTargetGroups", targetGroupArns: groups }, record);
+  return taskDefinitionStep(next, record);
+}
+
+function taskDefinitionStep(state: RollingState, record: ActiveRecord = {}): Step<RollingState> {
+  if (state.spec.taskdef) return go(state, "register", { type: "registerTaskDefinition", request: state.spec.taskdef }, record);
+  return go(state, "resolveTaskDefinition", { type: "describeTaskDefinition", taskDefinition: String(state.spec.svcdef["taskDefinition"]) }, record);
+}
+
+/** The target groups' health checks, for the dwell. Unreadable ones count with ALB's default interval. */
+function healthChecksRead(state: RollingState, input: Input): Step<RollingState> {
+  const groups = input.type === "targetGroups" ? input.targetGroups.map((g) => g.healthCheckIntervalSeconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_S) : [DEFAULT_HEALTH_CHECK_INTERVAL_S];
+  const events = input.type === "targetGroups" ? [] : [ev("HealthChecksUnknown", `reading the target groups' health checks failed (${errorText(input)}); assuming a ${DEFAULT_HEALTH_CHECK_INTERVAL_S}s interval`)];
+  return taskDefinitionStep({ ...state, healthCheckIntervals: [...(state.healthCheckIntervals ?? []), ...groups] }, { events });
 }
 
 function deploy(state: RollingState, events: NewEvent[] = []): Step<RollingState> {
@@ -166,6 +191,7 @@ function startFollowing(state: RollingState, service: Service, step: RollingStep
   if (primary) next.ecsDeploymentId = primary.id;
   delete next.lastCounts;
   delete next.steadySince;
+  delete next.steadyFailed;
   return go(next, step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), { phase: step === "followRollback" ? "RollingBack" : "Stabilizing", events });
 }
 
@@ -232,7 +258,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   // The record's failed count is about the new revision, also while following a rollback.
   const newFailed = Math.max(state.newFailed ?? 0, state.step === "follow" ? failed : 0, input.failures?.count ?? 0);
   const countsRecord = ours ? { ...counts(ours), failed: state.step === "follow" ? failed : newFailed } : undefined;
-  const countsKey = countsRecord ? JSON.stringify(countsRecord) : undefined;
+  const countsKey = countsRecord ? JSON.stringify({ ...countsRecord, rolloutState: ours?.rolloutState }) : undefined;
   const events: NewEvent[] = [];
   if (ours && countsKey !== state.lastCounts) {
     events.push(ev("Progress", `${ours.runningCount}/${ours.desiredCount} running, ${ours.pendingCount} pending, ${failed} failed${ours.rolloutState ? ` (${ours.rolloutState})` : ""}`, countsRecord));
@@ -251,6 +277,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment${why ? ` (${why})` : ""}` };
     const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount) };
     delete next.steadySince;
+    delete next.steadyFailed;
     const rollingBack = `${failure.message} and is rolling back to ${primary.taskDefinition}`;
     return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: rollingBack, events: [ev("EcsRolledBack", rollingBack)] }));
   }
@@ -260,16 +287,32 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     return state.step === "follow" ? record2(finishFailure(base, "StabilityTimeout", message), record()) : record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; ${message}`), record());
   }
 
-  // Stable (DESIGN §2): the desired number of new tasks RUNNING, and ECS done replacing the old ones.
-  const drained = ours.rolloutState === "COMPLETED" || (ours.rolloutState === undefined && service.deployments.length === 1);
-  const steady = ours.status === "PRIMARY" && (target === undefined || ours.taskDefinition === target) && drained && ours.runningCount >= ours.desiredCount;
-  // One steady sample is not enough: tasks that crash seconds after starting look steady at that instant.
-  if (steady && base.steadySince === undefined) {
-    return go({ ...base, steadySince: now }, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+  // Flotilla's breaker first: a deployment whose new tasks failed often enough has failed, even if
+  // it looks steady at this instant.
+  const threshold = failureThreshold(state.spec.depdef, ours.desiredCount);
+  if (state.step === "follow" && threshold > 0 && failed >= threshold) {
+    const last = input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : "";
+    return record2(finishFailure(base, "CircuitBreakerTripped", `${failed} new tasks failed (Flotilla's circuit breaker threshold is ${threshold})${last}`), record());
   }
-  if (!steady) delete base.steadySince;
+  // Stable (DESIGN §2): the desired number of new tasks RUNNING, ECS done replacing the old ones,
+  // and no new task failed since it was first seen so.
+  const drained = ours.rolloutState === "COMPLETED" || (ours.rolloutState === undefined && service.deployments.length === 1);
+  const failuresNow = input.failures?.count ?? 0;
+  const crashedSince = state.step === "follow" && base.steadySince !== undefined && failuresNow > (base.steadyFailed ?? 0);
+  const steady = ours.status === "PRIMARY" && (target === undefined || ours.taskDefinition === target) && drained && ours.runningCount >= ours.desiredCount && !crashedSince;
+  if (!steady) {
+    delete base.steadySince;
+    delete base.steadyFailed;
+  }
   if (steady) {
-    if (state.step === "follow") return record2(finish(base, "Succeeded", null, `${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running and stable`), record());
+    // One steady sample is not enough, nor two a poll apart: ECS marks a deployment COMPLETED
+    // before new tasks that crash seconds later have crashed. The tasks must stay so for the dwell.
+    const dwell = stableDwellMs(state.spec.depdef, service.healthCheckGracePeriodSeconds ?? 0, state.healthCheckIntervals ?? []);
+    if (base.steadySince === undefined) return go({ ...base, steadySince: now, steadyFailed: failuresNow }, state.step, sleep(Math.min(dwell, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
+    const left = base.steadySince + dwell - now;
+    if (left > 0) return go(base, state.step, sleep(Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
+    const held = `, healthy for ${Math.round((now - base.steadySince) / 1000)}s`;
+    if (state.step === "follow") return record2(finish(base, "Succeeded", null, `${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running and stable${held}`), record());
     const f = state.failure!;
     return record2(finish(base, state.aborted ? "Aborted" : "RolledBack", f.reason, `${f.message}; rolled back to ${ours.taskDefinition}, which is stable again`), record());
   }
@@ -277,11 +320,6 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     const message = `ECS failed the deployment: ${ours.rolloutStateReason ?? "tasks failed to start"}`;
     if (state.step === "follow") return record2(finishFailure(base, "EcsDeploymentFailed", message), record());
     return record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; then the rollback failed too: ${message}`), record());
-  }
-  const threshold = failureThreshold(state.spec.depdef, ours.desiredCount);
-  if (state.step === "follow" && threshold > 0 && failed >= threshold) {
-    const last = input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : "";
-    return record2(finishFailure(base, "CircuitBreakerTripped", `${failed} new tasks failed (Flotilla's circuit breaker threshold is ${threshold})${last}`), record());
   }
   if (now >= (state.deadline ?? Infinity)) {
     const secs = Math.round(stabilityTimeoutMs(state.spec.depdef, ours.desiredCount) / 1000);
@@ -342,7 +380,7 @@ function control(state: RollingState, input: Extract<Input, { type: "control" }>
   }
   const aborted = { by: input.by };
   const message = `aborted by ${input.by}`;
-  if (state.step === "inspect" || state.step === "waitDraining" || state.step === "register" || state.step === "resolveTaskDefinition") {
+  if (state.step === "inspect" || state.step === "waitDraining" || state.step === "readHealthChecks" || state.step === "register" || state.step === "resolveTaskDefinition") {
     return finish({ ...state, aborted, failure: { reason: "Aborted", message } }, "Aborted", "Aborted", `${message} before the service was changed`);
   }
   if (state.step === "follow" || state.step === "create" || state.step === "update" || state.step === "confirm") {

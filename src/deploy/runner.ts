@@ -15,7 +15,7 @@ import type { Effect, Input, Machine, Route, Step, TaskFailures } from "./machin
 import { MUTATIONS } from "./machine.ts";
 import { rolling, startRolling, type RollingState } from "./rolling.ts";
 import { blueGreen, startBlueGreen, type BlueGreenState, type OverrideName } from "./bluegreen.ts";
-import type { DeploySpec } from "./spec.ts";
+import { DEFAULT_HEALTH_CHECK_INTERVAL_S, type DeploySpec } from "./spec.ts";
 
 export type MachineState = RollingState | DeleteState | BlueGreenState;
 
@@ -207,7 +207,9 @@ export class Runner {
         case "describeAlarms":
           return { type: "alarms", alarms: await ports.cloudwatch.describeAlarms(effect.alarmNames) };
         case "discoverRoutes":
-          return { type: "routes", routes: await discoverRoutes(ports.elbv2, effect.targetGroupArns) };
+          return { type: "routes", ...(await discoverRoutes(ports.elbv2, effect.targetGroupArns)) };
+        case "describeTargetGroups":
+          return { type: "targetGroups", targetGroups: await ports.elbv2.describeTargetGroups({ targetGroupArns: effect.targetGroupArns }) };
         case "describeTaskSets":
           return { type: "taskSets", taskSets: await ports.ecs.describeTaskSets({ cluster: effect.cluster, service: effect.service }) };
         case "createTaskSet":
@@ -280,8 +282,8 @@ async function countFailures(ecs: EcsPort, cluster: string, scope: { serviceName
   return { count: failed.length, ...(last ? { lastReason: last } : {}) };
 }
 
-/** Listeners and rules on the target groups' load balancers whose actions forward to any of them. */
-async function discoverRoutes(elbv2: Elbv2Port, targetGroupArns: string[]): Promise<Route[]> {
+/** Listeners and rules on the target groups' load balancers whose actions forward to any of them, and the groups' health-check intervals. */
+async function discoverRoutes(elbv2: Elbv2Port, targetGroupArns: string[]): Promise<{ routes: Route[]; healthCheckIntervals: number[] }> {
   const wanted = new Set(targetGroupArns);
   const groups = await elbv2.describeTargetGroups({ targetGroupArns });
   const lbs = [...new Set(groups.flatMap((g) => g.loadBalancerArns))];
@@ -296,7 +298,7 @@ async function discoverRoutes(elbv2: Elbv2Port, targetGroupArns: string[]): Prom
       }
     }
   }
-  return routes;
+  return { routes, healthCheckIntervals: groups.map((g) => g.healthCheckIntervalSeconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_S) };
 }
 
 async function readRoutes(elbv2: Elbv2Port, routes: Pick<Route, "kind" | "arn">[]): Promise<Route[]> {

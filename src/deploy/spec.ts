@@ -49,3 +49,37 @@ export function failureThreshold(depdef: DepDef, desired: number): number {
   if (cb.failureThresholdPercent > 0) candidates.push(Math.max(1, Math.ceil((cb.failureThresholdPercent / 100) * desired)));
   return candidates.length ? Math.min(...candidates) : 0;
 }
+
+/** ECS's default container health-check interval, which is also ALB's: seconds. */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_S = 30;
+
+/** Health-check intervals (seconds) of a task definition's containers: `healthCheck.interval`, 30 when not given. */
+export function containerHealthCheckIntervals(taskdef: Record<string, unknown> | undefined): number[] {
+  const containers = Array.isArray(taskdef?.["containerDefinitions"]) ? (taskdef["containerDefinitions"] as unknown[]) : [];
+  const out: number[] = [];
+  for (const c of containers) {
+    const hc = typeof c === "object" && c !== null ? (c as Record<string, unknown>)["healthCheck"] : undefined;
+    if (typeof hc !== "object" || hc === null) continue;
+    const interval = (hc as Record<string, unknown>)["interval"];
+    out.push(typeof interval === "number" && interval > 0 ? interval : DEFAULT_HEALTH_CHECK_INTERVAL_S);
+  }
+  return out;
+}
+
+/** Target group ARNs of a svcdef's `loadBalancers`. */
+export function targetGroupArns(svcdef: Record<string, unknown>): string[] {
+  const lbs = Array.isArray(svcdef["loadBalancers"]) ? (svcdef["loadBalancers"] as unknown[]) : [];
+  return lbs.map((lb) => (typeof lb === "object" && lb !== null ? (lb as Record<string, unknown>)["targetGroupArn"] : undefined)).filter((a): a is string => typeof a === "string");
+}
+
+/**
+ * How long new tasks must stay healthy before a deployment counts as stable (ms): the health-check
+ * grace period plus one health-check interval (the longest of the load balancer's and the
+ * containers' checks; 30 s when the service has none), and never less than one poll, so success
+ * always rests on at least two steady polls. ECS can mark a deployment COMPLETED seconds before its
+ * new tasks crash, and two polls a poll interval apart can both come before the crash.
+ */
+export function stableDwellMs(depdef: DepDef, gracePeriodSeconds: number, healthCheckIntervals: readonly number[]): number {
+  const interval = healthCheckIntervals.length ? Math.max(...healthCheckIntervals) : DEFAULT_HEALTH_CHECK_INTERVAL_S;
+  return Math.max((gracePeriodSeconds + interval) * 1000, depdef.stabilityCheck.pollInterval * 1000);
+}

@@ -118,6 +118,18 @@ describe("blue/green deployments", () => {
     assert.deepEqual((await w.weights())["443"], { "web-blue": 100, "web-green": 0 });
   });
 
+  it("Given green tasks that crash 40s after RUNNING, after ECS reports the set STEADY_STATE, Then no traffic moves: green must stay healthy for the grace period plus one health-check interval", async () => {
+    w = await bgWorld();
+    await live(w);
+    w.sim.faults.addImageFault({ image: "web:late", exitAfterMs: 40_000 });
+    const d = await w.deploy(bgSpec(w, "web:late", { svcdef: { healthCheckGracePeriodSeconds: 30 } }));
+    assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "CircuitBreakerTripped");
+    assert.ok((await w.events(d)).some((x) => x.type === "Progress" && /STEADY_STATE/.test(x.message)), "ECS did report green STEADY_STATE before the crash");
+    assert.deepEqual(w.shifts, [], "no traffic went to green");
+    assert.deepEqual((await w.weights())["443"], { "web-blue": 100, "web-green": 0 });
+  });
+
   it("Given a missing alarm name, Then it fails before anything changes", async () => {
     w = await bgWorld();
     await live(w);

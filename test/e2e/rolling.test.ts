@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { engine, rollingSpec, type Engine } from "../helpers/engine.ts";
+import { bgWorld, engine, rollingSpec, type Engine } from "../helpers/engine.ts";
 
 let e: Engine;
 afterEach(async () => e?.close());
@@ -111,6 +111,48 @@ describe("rolling deployments", () => {
     const types = (await e.events(d)).map((x) => x.type);
     assert.ok(types.indexOf("ScalingDown") < types.lastIndexOf("Failed"), `the terminal phase comes after the scale-down: ${types.join(",")}`);
     assert.equal(types.at(-1), "Failed");
+  });
+
+  it("Given new tasks that crash 35s after RUNNING, after ECS has marked the deployment COMPLETED, When two steady polls straddle the crash, Then it is not a success: the tasks must stay healthy for the dwell", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    e.sim.faults.addImageFault({ image: "nginx:late", exitAfterMs: 35_000 });
+    const d = await e.deploy(rollingSpec("web", "nginx:late", { depdef: { stabilityCheck: { pollInterval: 15, timeout: 600 } } }));
+    assert.notEqual(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    assert.equal(d.phase, "RolledBack");
+    assert.equal(d.reason, "CircuitBreakerTripped");
+    const timeline = await e.events(d);
+    assert.ok(timeline.some((x) => x.type === "Progress" && /^4\/4 running.*\(COMPLETED\)/.test(x.message)), "ECS did mark the deployment COMPLETED with every new task running before the crash");
+    const svc = (await e.sim.ports().ecs.describeServices("apps", ["web"])).services[0]!;
+    assert.match(svc.taskDefinition ?? "", /web:1$/, "the service runs the previous revision again");
+  });
+
+  it("Given new tasks that crash late and Flotilla's breaker off, Then every crash restarts the dwell and the deployment times out instead of succeeding", async () => {
+    e = await engine();
+    await e.deploy(rollingSpec("web", "nginx:1"));
+    e.sim.faults.addImageFault({ image: "nginx:late", exitAfterMs: 20_000 });
+    const d = await e.deploy(rollingSpec("web", "nginx:late", { depdef: { stabilityCheck: { pollInterval: 15, timeout: 300 }, gmDeploymentCircuitBreaker: { failureThreshold: 0, failureThresholdPercent: 0 } } }));
+    assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
+    assert.equal(d.reason, "StabilityTimeout");
+    assert.ok(d.counts.failed >= 4, `the crashed tasks are counted: ${d.counts.failed}`);
+  });
+
+  it("Given a health-check grace period, a load balancer and container health checks, Then success waits grace + the longest interval after the deployment is first seen steady", async () => {
+    const w = await bgWorld();
+    e = w;
+    const spec = rollingSpec("web", "nginx:2", {
+      svcdef: { healthCheckGracePeriodSeconds: 60, loadBalancers: [{ targetGroupArn: w.tg("web-blue"), containerName: "app", containerPort: 8080 }] },
+      depdef: { stabilityCheck: { pollInterval: 10, timeout: 600 } },
+    });
+    // The target group checks every 10s; the container every 20s: the longer one counts.
+    spec.taskdef = { family: "web", containerDefinitions: [{ name: "app", image: "nginx:2", essential: true, portMappings: [{ containerPort: 8080 }], healthCheck: { command: ["CMD", "true"], interval: 20, startPeriod: 0, retries: 3 } }] };
+    const d = await e.deploy(spec);
+    assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
+    const timeline = await e.events(d);
+    const allRunning = timeline.find((x) => x.type === "Progress" && /^4\/4 running/.test(x.message))!;
+    const done = timeline.at(-1)!;
+    assert.ok(done.at - allRunning.at >= 80_000, `a dwell of 60s grace + 20s interval after all tasks run: ${(done.at - allRunning.at) / 1000}s`);
+    assert.match(d.message ?? "", /healthy for 80s/);
   });
 
   it("Given tasks that never become stable, When the stability timeout passes, Then the deployment fails and rolls back", async () => {
