@@ -15,6 +15,9 @@ import { resilientPorts } from "../src/aws/resilient.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { BenchFigure } from "./run.ts";
 
+/** The benchmark repositories are local, under the temporary directory. */
+const LOCAL = { allowHttp: false, allowedLocalRoots: [tmpdir()], credentials: {} };
+
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b", GIT_CONFIG_GLOBAL: "/dev/null" };
 
 function repoWith(objects: number): { root: string; bare: string; work: string; git: (...a: string[]) => string; write: (i: number, image: string) => void } {
@@ -46,7 +49,7 @@ export default async function (): Promise<BenchFigure[]> {
     const store = await openSqliteStore({ path: ":memory:", clock });
     await store.addRepository({ name: "apps", url: r.bare, branch: "main", pollIntervalSeconds: 30 });
     let planned = 0;
-    const sources = new GitSources({ store, clock, dataDir: path.join(r.root, "data"), holder: "bench", handler: () => Promise.resolve(void (planned += 1)) });
+    const sources = new GitSources({ store, clock, dataDir: path.join(r.root, "data"), holder: "bench", policy: LOCAL, handler: () => Promise.resolve(void (planned += 1)) });
     await sources.sync("apps", "manual"); // the first commit: every object added
     const COMMITS = 20;
     for (let c = 0; c < COMMITS; c++) {
@@ -74,7 +77,7 @@ export default async function (): Promise<BenchFigure[]> {
     const before = process.memoryUsage().rss;
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    const controller = new Controller({ store, aws: () => ports, clock, dataDir: path.join(r.root, "data"), holder: "bench", concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
+    const controller = new Controller({ store, aws: () => ports, clock, dataDir: path.join(r.root, "data"), holder: "bench", policy: LOCAL, concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
     const start = performance.now();
     await controller.sources.sync("apps", "manual");
     const seconds = (performance.now() - start) / 1000;

@@ -17,7 +17,8 @@ export interface RepositoryInfo {
   branch: string;
   path: string | null;
   pollIntervalSeconds: number;
-  credentials: { kind: "env"; name: string } | { kind: "file"; path: string } | { kind: "helper"; helper: string } | null;
+  /** A credential name of the server configuration; an object for a repository stored with an old reference. */
+  credentials: string | { kind: "env"; name: string } | { kind: "file"; path: string } | { kind: "helper"; helper: string } | null;
   lastCommit: { sha: string; processedAt: string } | null;
   createdAt: string;
   updatedAt: string;
@@ -143,8 +144,11 @@ export class ApiClient {
   listRepositories(): Promise<{ items: RepositoryInfo[] }> {
     return this.request("GET", "/repositories");
   }
-  addRepository(body: { name: string; url: string; branch: string; path?: string; pollIntervalSeconds?: number; credentials?: RepositoryInfo["credentials"] }): Promise<RepositoryInfo> {
+  addRepository(body: { name: string; url: string; branch: string; path?: string; pollIntervalSeconds?: number; credentials?: string | null }): Promise<RepositoryInfo> {
     return this.request("POST", "/repositories", { body });
+  }
+  updateRepository(name: string, body: { url?: string; branch?: string; path?: string | null; pollIntervalSeconds?: number; credentials?: string | null }): Promise<RepositoryInfo> {
+    return this.request("PATCH", `/repositories/${encodeURIComponent(name)}`, { body });
   }
   removeRepository(name: string): Promise<void> {
     return this.request("DELETE", `/repositories/${encodeURIComponent(name)}`);

@@ -1,9 +1,29 @@
-/** `flotilla repo add|list|remove`: the repositories `flotilla serve` watches, through its API. */
+/**
+ * `flotilla repo add|update|list|remove`: the repositories `flotilla serve` watches, through its API.
+ * The URL, branch, sub-path and credential name are checked here first (the same rules the server
+ * applies, less its configuration), so a refused form never leaves the machine; a relative local path
+ * is made absolute against the working directory.
+ */
+import path from "node:path";
+import { checkBranch, checkSubPath, isLocalForm, parseRepositoryUrl } from "../controller/repository-policy.ts";
 import { FlotillaError } from "../core/problems.ts";
+import { CREDENTIAL_NAME } from "../store/validate.ts";
 import { ApiClient, SERVER_OPTION, table, type RepositoryInfo } from "./api-client.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { printJson } from "./output.ts";
+
+interface UpdateFlags {
+  server?: string;
+  url?: string;
+  branch?: string;
+  path?: string;
+  root?: boolean;
+  poll?: string;
+  /** A name, or false for --no-credentials (commander's negation). */
+  credentials?: string | boolean;
+  output: string;
+}
 
 interface AddFlags {
   server?: string;
@@ -20,14 +40,28 @@ export const register: RegisterCommand = (program, io, run) => {
     .command("add")
     .description("register a repository: the server deploys each new commit of its branch")
     .argument("<name>", "a name for the repository ([A-Za-z0-9][A-Za-z0-9._-]*)")
-    .argument("<url>", "remote URL or local path (never with a password in it)")
+    .argument("<url>", "https:// or ssh URL (git@host:org/repo.git), or a local path under the server's allowedLocalRoots; never with a password in it")
     .option("--branch <branch>", "the branch to deploy", "main")
     .option("--path <sub>", "sub-directory holding the objects")
     .option("--poll <seconds>", "poll interval in seconds")
-    .option("--credentials <ref>", "env:VAR, file:PATH or helper:NAME (a reference, resolved by the server)")
+    .option("--credentials <name>", "a credential defined in the server configuration (never a secret)")
     .option(...SERVER_OPTION)
     .option("-o, --output <format>", "text or json", "text")
     .action((name: string, url: string, flags: AddFlags) => run(() => add(io, name, url, flags)));
+  repo
+    .command("update")
+    .description("change a registered repository (its mirror and processed commits stay)")
+    .argument("<name>", "the repository")
+    .option("--url <url>", "a new URL or local path")
+    .option("--branch <branch>", "a new branch")
+    .option("--path <sub>", "a new sub-directory holding the objects")
+    .option("--root", "objects are at the repository's root (clears --path)")
+    .option("--poll <seconds>", "a new poll interval in seconds")
+    .option("--credentials <name>", "a credential defined in the server configuration")
+    .option("--no-credentials", "use no credential")
+    .option(...SERVER_OPTION)
+    .option("-o, --output <format>", "text or json", "text")
+    .action((name: string, flags: UpdateFlags) => run(() => update(io, name, flags)));
   repo
     .command("list")
     .description("the registered repositories and their last processed commit")
@@ -43,16 +77,17 @@ export const register: RegisterCommand = (program, io, run) => {
     .action((name: string, flags: { server?: string; output: string }) => run(() => remove(io, name, flags)));
 };
 
-export function parseCredentials(ref: string): NonNullable<RepositoryInfo["credentials"]> {
-  const colon = ref.indexOf(":");
-  const kind = colon < 0 ? "" : ref.slice(0, colon);
-  const value = colon < 0 ? "" : ref.slice(colon + 1);
-  if (value !== "") {
-    if (kind === "env") return { kind: "env", name: value };
-    if (kind === "file") return { kind: "file", path: value };
-    if (kind === "helper") return { kind: "helper", helper: value };
-  }
-  throw new FlotillaError({ code: "FLT-CLI-USAGE", message: "--credentials must be env:VAR, file:PATH or helper:NAME (the value given is not echoed: it may be a secret)", hint: "credentials are references the server resolves; never pass a secret itself" });
+/** A credential name as the server configuration defines it; the value itself is never echoed (it may be a secret pasted by mistake). */
+export function credentialName(name: string): string {
+  if (CREDENTIAL_NAME.test(name)) return name;
+  throw new FlotillaError({ code: "FLT-CLI-USAGE", message: "--credentials takes the name of a credential defined in the server configuration (the value given is not echoed: it may be a secret)", hint: "credentials and the hosts they may be sent to are defined by the server's operator (serve --config); see docs/security.md" });
+}
+
+/** The URL as the server should see it: the same form checks, a relative local path made absolute. */
+function repositoryUrl(io: CliIO, url: string): string {
+  const given = isLocalForm(url) && !path.isAbsolute(url) && !url.startsWith("-") ? path.resolve(io.cwd, url) : url;
+  parseRepositoryUrl(given);
+  return given;
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -63,21 +98,42 @@ function positiveInt(flag: string, value: string): number {
 
 function describeCredentials(c: RepositoryInfo["credentials"]): string {
   if (!c) return "-";
-  return c.kind === "env" ? `env:${c.name}` : c.kind === "file" ? `file:${c.path}` : `helper:${c.helper}`;
+  if (typeof c === "string") return c;
+  return `${c.kind === "env" ? `env:${c.name}` : c.kind === "file" ? `file:${c.path}` : `helper:${c.helper}`} (old reference, refused: set a named credential)`;
 }
 
 async function add(io: CliIO, name: string, url: string, flags: AddFlags): Promise<number> {
-  const client = ApiClient.from(io, flags.server);
-  const r = await client.addRepository({
+  const body = {
     name,
-    url,
+    url: repositoryUrl(io, url),
     branch: flags.branch,
     ...(flags.path ? { path: flags.path } : {}),
     ...(flags.poll !== undefined ? { pollIntervalSeconds: positiveInt("--poll", flags.poll) } : {}),
-    ...(flags.credentials ? { credentials: parseCredentials(flags.credentials) } : {}),
-  });
+    ...(flags.credentials ? { credentials: credentialName(flags.credentials) } : {}),
+  };
+  checkBranch(body.branch);
+  checkSubPath(body.path);
+  const r = await ApiClient.from(io, flags.server).addRepository(body);
   if (flags.output === "json") printJson(io, r);
   else io.out(`${paint(io, "green", "added")} ${r.name}: ${r.url} ${r.branch}${r.path ? ` (${r.path})` : ""}, polled every ${r.pollIntervalSeconds}s\n`);
+  return EXIT.ok;
+}
+
+async function update(io: CliIO, name: string, flags: UpdateFlags): Promise<number> {
+  if (flags.root && flags.path !== undefined) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: "--root and --path cannot both be given" });
+  const patch: { url?: string; branch?: string; path?: string | null; pollIntervalSeconds?: number; credentials?: string | null } = {
+    ...(flags.url !== undefined ? { url: repositoryUrl(io, flags.url) } : {}),
+    ...(flags.branch !== undefined ? { branch: flags.branch } : {}),
+    ...(flags.path !== undefined ? { path: flags.path } : flags.root ? { path: null } : {}),
+    ...(flags.poll !== undefined ? { pollIntervalSeconds: positiveInt("--poll", flags.poll) } : {}),
+    ...(typeof flags.credentials === "string" ? { credentials: credentialName(flags.credentials) } : flags.credentials === false ? { credentials: null } : {}),
+  };
+  if (Object.keys(patch).length === 0) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: "nothing to change: give --url, --branch, --path, --root, --poll, --credentials or --no-credentials" });
+  if (patch.branch !== undefined) checkBranch(patch.branch);
+  checkSubPath(patch.path);
+  const r = await ApiClient.from(io, flags.server).updateRepository(name, patch);
+  if (flags.output === "json") printJson(io, r);
+  else io.out(`${paint(io, "green", "updated")} ${r.name}: ${r.url} ${r.branch}${r.path ? ` (${r.path})` : ""}, credentials ${describeCredentials(r.credentials)}\n`);
   return EXIT.ok;
 }
 

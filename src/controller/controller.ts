@@ -16,6 +16,7 @@ import { commitFiles, listBranchCommits } from "./commits.ts";
 import { parseOverrideNames } from "./overrides.ts";
 import type { DryRunResult } from "./process-commit.ts";
 import { rollbackSpec } from "./rollback.ts";
+import type { RepositoryPolicy } from "./server-config.ts";
 import { GitSources, type CommitContext, type SourceEvent } from "./triggers.ts";
 
 export interface ControllerOptions {
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   /** Refuse a commit that deletes more than this fraction of the repository's services. */
   maxDeleteFraction: number;
   env?: NodeJS.ProcessEnv;
+  /** What the server's configuration allows repositories to be (URL forms, local roots, named credentials). */
+  policy?: RepositoryPolicy;
   onUpdate?: (deployment: Deployment, events: readonly NewEvent[]) => void;
   onSourceEvent?: (event: SourceEvent) => void;
   /** Problems the controller reports while running (a failed resume, a held-back delete). */
@@ -56,6 +59,7 @@ export class Controller implements ControllerPort {
       handler: (ctx) => this.runCommit(ctx),
       ...(options.onSourceEvent ? { onEvent: options.onSourceEvent } : {}),
       ...(options.env ? { env: options.env } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
       ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
     });
   }

@@ -3,35 +3,50 @@
  * made once (a bare repository whose origin fetches every branch and tag, as `git clone --mirror`
  * would, minus the host's pull-request refs), then `git fetch --prune`: never a re-clone.
  *
- * Credentials reach git through git's own mechanisms, from the repository's reference (never the
- * secret itself): `env` — a token in an environment variable, handed over by an inline credential
- * helper that reads the variable, so the token is in no argv, file, store row or message; `file` —
- * an SSH key (`GIT_SSH_COMMAND`) or, for an http(s) URL, a file holding a token; `helper` — a git
- * credential helper. `GIT_TERMINAL_PROMPT=0` makes a missing credential fail instead of hanging.
+ * Before every fetch the repository is checked against the server's policy again
+ * (repository-policy.ts): a row stored before a rule existed, or a configuration changed since,
+ * never reaches git. Git itself then runs as a second wall: only the repository's own protocol
+ * allowed (`protocol.allow=never`, `GIT_ALLOW_PROTOCOL`, `GIT_PROTOCOL_FROM_USER=0`), no redirects,
+ * no credential helper, askpass or SSH identity of the host, no inherited `GIT_*` settings.
+ *
+ * Credentials come only from a named credential of the server configuration bound to the URL's
+ * host: a token (from a variable or a file) becomes an `Authorization` header scoped to the
+ * repository's origin and handed over in git's environment (never argv, a file or a message); an SSH
+ * key goes to `ssh -i` with no agent; a helper is configured by name for the repository's origin only.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdir, rename, rm } from "node:fs/promises";
+import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { FlotillaError } from "../core/problems.ts";
-import type { CredentialsRef, Repository } from "../store/types.ts";
+import type { Repository } from "../store/types.ts";
+import { checkRepository, type Transport } from "./repository-policy.ts";
+import type { RepositoryPolicy } from "./server-config.ts";
 
 const MAX_BUFFER = 64 * 1024 * 1024;
 const run = promisify(execFile);
 
-/** What `git` needs to authenticate: extra environment and `-c` configuration (no secrets in either). */
+/** How git runs for one repository: where it fetches from, its environment and `-c` configuration. */
 export interface GitAuth {
+  /** What git fetches from (a local repository's resolved path). */
+  remote: string;
+  /** Set over the sanitised environment; a token's header travels here (GIT_CONFIG_*), never in argv. */
   env: Record<string, string>;
-  /** `-c key=value` pairs, placed before the subcommand. */
+  /** `-c key=value` pairs placed before the subcommand (no secrets). */
   config: string[];
-  /** Values to scrub from any message (the token itself, defence in depth). */
+  /** Values to scrub from any message (the token and its header, defence in depth). */
   secrets: string[];
 }
+
+/** What the mirror needs of a repository: the fetch side (branch and path are checked too when given). */
+export type MirrorRepository = Pick<Repository, "name" | "url" | "credentials"> & Partial<Pick<Repository, "branch" | "path">>;
 
 export interface MirrorOptions {
   /** Flotilla's data directory; mirrors live in `<dataDir>/mirrors/`. */
   dataDir: string;
+  /** What the server's configuration allows: URL forms, local roots, named credentials. */
+  policy: RepositoryPolicy;
   /** The environment git runs with and credentials are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -60,64 +75,93 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   return out;
 }
 
-function isHttpUrl(url: string): boolean {
-  return /^https?:\/\//i.test(url);
-}
-
-function isRemoteUrl(url: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/\\]+@[^/:]+:/.test(url);
-}
-
-/** Single-quote for a POSIX shell. */
+/** Single-quote for a POSIX shell (git runs GIT_SSH_COMMAND through one). */
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Inherited `GIT_*` variables git may keep: where its configuration and programs are, TLS trust, proxies. */
+const KEPT_GIT_VARIABLES = new Set(["GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_EXEC_PATH", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_HTTP_USER_AGENT", "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_PROXY_SSL_CAINFO"]);
+
 /**
- * The environment and configuration git gets for a credentials reference. Throws
- * FLT-GIT-CREDENTIALS when the reference cannot be resolved (an unset variable, a missing file).
+ * The environment git runs with: the server's, less every `GIT_*` setting that could change what git
+ * does or prints (GIT_SSH_COMMAND, GIT_CONFIG_*, GIT_DIR, GIT_TRACE_CURL, ...), plus `extra`.
  */
-export async function gitAuth(ref: CredentialsRef | null, url: string, env: NodeJS.ProcessEnv = process.env): Promise<GitAuth> {
-  // No prompt of any kind: not on a terminal, and not through an askpass program the host may set
-  // (an empty GIT_ASKPASS stops git's askpass lookup; it does not fall through to SSH_ASKPASS).
-  const auth: GitAuth = { env: { GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "" }, config: [], secrets: [] };
-  // Never wait for a passphrase or a host-key answer: fail instead.
-  if (!env["GIT_SSH_COMMAND"]) auth.env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new";
-  if (!ref) return auth;
-  switch (ref.kind) {
-    case "env": {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.name)) throw credentials(`"${ref.name}" is not an environment variable name`);
-      const token = env[ref.name];
-      if (!token) throw credentials(`the environment variable ${ref.name} that holds this repository's token is not set`, `export ${ref.name}=<token> in the controller's environment`);
-      auth.secrets.push(token);
-      // The helper reads the variable when git asks: only its *name* is on the command line.
-      auth.config.push("credential.helper=", `credential.helper=!f() { test "$1" = get && printf 'username=%s\\npassword=%s\\n' "\${FLOTILLA_GIT_USERNAME:-x-access-token}" "$${ref.name}"; }; f`);
+export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) if (!k.startsWith("GIT_") || KEPT_GIT_VARIABLES.has(k)) env[k] = v;
+  delete env["SSH_ASKPASS"];
+  delete env["SSH_AUTH_SOCK"];
+  return { ...env, ...extra };
+}
+
+const SSH_BASE = ["ssh", "-o", "BatchMode=yes", "-o", "ForwardAgent=no", "-o", "IdentityAgent=none"];
+
+/**
+ * How git runs for a repository: the policy checks (throwing their FLT-REPO-* / FLT-CREDENTIAL-*
+ * codes), the protocol wall, and the named credential. Throws FLT-GIT-CREDENTIALS when the
+ * credential cannot be read (variable unset, file missing).
+ */
+export async function gitAuth(repo: Omit<MirrorRepository, "name">, policy: RepositoryPolicy, env: NodeJS.ProcessEnv = process.env): Promise<GitAuth> {
+  const { location, credential } = await checkRepository(repo, policy);
+  const protocol: Transport = location.transport;
+  const auth: GitAuth = {
+    remote: location.remote,
+    // No prompt of any kind (terminal or askpass program); protocols limited to this repository's.
+    env: { GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "", SSH_ASKPASS_REQUIRE: "never", GIT_PROTOCOL_FROM_USER: "0", GIT_ALLOW_PROTOCOL: protocol, GIT_SSH_VARIANT: "ssh" },
+    config: ["protocol.allow=never", `protocol.${protocol}.allow=always`, "credential.helper=", "http.followRedirects=false", "core.hooksPath=/dev/null"],
+    secrets: [],
+  };
+  // Without a credential, ssh offers no key at all (not the host's own keys or agent).
+  auth.env["GIT_SSH_COMMAND"] = [...SSH_BASE, "-o", "PubkeyAuthentication=no", "-o", "StrictHostKeyChecking=accept-new"].join(" ");
+  if (!credential) return auth;
+  switch (credential.type) {
+    case "token-env":
+    case "token-file": {
+      let token: string | undefined;
+      if (credential.type === "token-file") token = await readToken(credential.file, credential.name);
+      else {
+        token = env[credential.env];
+        if (!token) throw credentials(`the environment variable ${credential.env} that holds credential "${credential.name}" is not set`, `export ${credential.env}=<token> in the server's environment`);
+      }
+      const header = `Basic ${Buffer.from(`${credential.username}:${token}`).toString("base64")}`;
+      auth.secrets.push(token, header.slice(6));
+      // Scoped to the repository's origin (already checked to be one of the credential's hosts).
+      Object.assign(auth.env, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${location.origin!}/.extraHeader`, GIT_CONFIG_VALUE_0: `Authorization: ${header}` });
       return auth;
     }
-    case "file": {
-      const file = path.resolve(ref.path);
-      try {
-        await access(file);
-      } catch {
-        throw credentials(`the credentials file ${file} does not exist or cannot be read`);
+    case "ssh-key": {
+      for (const file of [credential.file, ...(credential.knownHosts ? [credential.knownHosts] : [])]) {
+        try {
+          await access(file);
+        } catch {
+          throw credentials(`the file ${file} of credential "${credential.name}" does not exist or cannot be read`);
+        }
       }
-      if (isHttpUrl(url)) {
-        auth.config.push("credential.helper=", `credential.helper=!f() { test "$1" = get && printf 'username=%s\\npassword=%s\\n' "\${FLOTILLA_GIT_USERNAME:-x-access-token}" "$(cat ${shellQuote(file)})"; }; f`);
-      } else {
-        auth.env["GIT_SSH_COMMAND"] = `ssh -i ${shellQuote(file)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes`;
-      }
+      const hostKeys = credential.knownHosts ? ["-o", `UserKnownHostsFile=${shellQuote(credential.knownHosts)}`, "-o", "StrictHostKeyChecking=yes"] : ["-o", "StrictHostKeyChecking=accept-new"];
+      auth.env["GIT_SSH_COMMAND"] = [...SSH_BASE, "-i", shellQuote(credential.file), "-o", "IdentitiesOnly=yes", ...hostKeys].join(" ");
       return auth;
     }
     case "helper":
-      if (!ref.helper.trim()) throw credentials("the credential helper reference is empty");
-      auth.config.push("credential.helper=", `credential.helper=${ref.helper}`);
+      // git runs git-credential-<name>, and only for URLs under this origin.
+      auth.config.push(`credential.${location.origin!}.helper=${credential.helper}`);
       return auth;
-    default:
-      throw credentials(`unknown credentials kind "${(ref as { kind: string }).kind}"`);
   }
 }
 
-function credentials(message: string, hint = "fix the repository's credentials reference"): FlotillaError {
+async function readToken(file: string, name: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw credentials(`the token file ${file} of credential "${name}" does not exist or cannot be read`);
+  }
+  const token = text.split(/\r?\n/)[0]!.trim();
+  if (!token) throw credentials(`the token file ${file} of credential "${name}" is empty`);
+  return token;
+}
+
+function credentials(message: string, hint = "fix the credential in the server configuration or the server's environment"): FlotillaError {
   return new FlotillaError({ code: "FLT-GIT-CREDENTIALS", message, hint });
 }
 
@@ -128,7 +172,7 @@ export function gitArgs(auth: GitAuth, args: readonly string[]): string[] {
 
 /** Run git with the auth's configuration; failures become FlotillaErrors with redacted messages. */
 export async function runGit(args: readonly string[], options: { cwd?: string; auth: GitAuth; env?: NodeJS.ProcessEnv; what: string }): Promise<string> {
-  const env = { ...(options.env ?? process.env), ...options.auth.env };
+  const env = gitEnvironment(options.env ?? process.env, options.auth.env);
   try {
     const { stdout } = await run("git", gitArgs(options.auth, args), { cwd: options.cwd, env, maxBuffer: MAX_BUFFER, encoding: "utf8" });
     return stdout;
@@ -139,7 +183,7 @@ export async function runGit(args: readonly string[], options: { cwd?: string; a
     const lines = stderr.split("\n").filter((l) => l.trim() !== "");
     const detail = (lines.find((l) => /^fatal:/i.test(l)) ?? lines[lines.length - 1] ?? stderr).trim();
     if (/authentication failed|could not read (username|password)|terminal prompts disabled|permission denied \(publickey|invalid username or password|HTTP 401|HTTP 403|returned error: 40[13]/i.test(stderr)) {
-      throw new FlotillaError({ code: "FLT-GIT-AUTH", message: `${options.what}: authentication failed (${detail})`, hint: "check the repository's credentials reference and that the token or key has read access" });
+      throw new FlotillaError({ code: "FLT-GIT-AUTH", message: `${options.what}: authentication failed (${detail})`, hint: "check the repository's named credential and that its token or key has read access" });
     }
     throw new FlotillaError({ code: "FLT-GIT-FETCH-FAILED", message: `${options.what}: ${detail}`, hint: "check the repository URL or path and that the controller can reach it" });
   }
@@ -163,27 +207,23 @@ export const MIRROR_REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs
 /** A repository's bare mirror. Syncs of one mirror never overlap within a process. */
 export class Mirror {
   readonly gitDir: string;
-  /** Replaced by `update` when the registration changes (URL, credentials); the mirror stays. */
-  repository: Pick<Repository, "name" | "url" | "credentials">;
+  /** Replaced when the registration changes (URL, credentials); the mirror stays. */
+  repository: MirrorRepository;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly policy: RepositoryPolicy;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(repository: Pick<Repository, "name" | "url" | "credentials">, options: MirrorOptions) {
+  constructor(repository: MirrorRepository, options: MirrorOptions) {
     this.repository = repository;
     this.gitDir = mirrorPath(options.dataDir, repository.name);
     this.env = options.env ?? process.env;
-  }
-
-  /** The URL git fetches from: a remote URL as given, a local path made absolute. */
-  get remote(): string {
-    const url = this.repository.url;
-    return isRemoteUrl(url) || url.startsWith("file:") ? url : path.resolve(url);
+    this.policy = options.policy;
   }
 
   /** Point the mirror's `origin` at the registered URL with the mirror refspecs (the URL may have changed since). */
-  private async configure(gitDir: string, git: (args: string[], cwd: string) => Promise<string>): Promise<void> {
+  private async configure(gitDir: string, remote: string, git: (args: string[], cwd: string) => Promise<string>): Promise<void> {
     const get = (key: string) => git(["config", "--get-all", key], gitDir).then((o) => o.split("\n").filter(Boolean), () => [] as string[]);
-    if ((await get("remote.origin.url"))[0] !== this.remote) await git(["config", "remote.origin.url", this.remote], gitDir);
+    if ((await get("remote.origin.url"))[0] !== remote) await git(["config", "remote.origin.url", remote], gitDir);
     const specs = await get("remote.origin.fetch");
     if (specs.join("\n") !== MIRROR_REFSPECS.join("\n")) {
       if (specs.length) await git(["config", "--unset-all", "remote.origin.fetch"], gitDir);
@@ -199,11 +239,11 @@ export class Mirror {
   }
 
   private async syncNow(): Promise<SyncResult> {
-    const auth = await gitAuth(this.repository.credentials, this.repository.url, this.env);
+    const auth = await gitAuth(this.repository, this.policy, this.env);
     const what = `fetching repository ${this.repository.name} (${redact(this.repository.url)})`;
     const git = (args: string[], cwd: string) => runGit(args, { cwd, auth, env: this.env, what });
     if (await exists(path.join(this.gitDir, "HEAD"))) {
-      await this.configure(this.gitDir, git);
+      await this.configure(this.gitDir, auth.remote, git);
       await git(["fetch", "--prune", "--quiet", "origin"], this.gitDir);
       return { created: false, gitDir: this.gitDir };
     }
@@ -213,7 +253,7 @@ export class Mirror {
     await rm(temp, { recursive: true, force: true });
     try {
       await git(["init", "--quiet", "--bare", "--", temp], path.dirname(this.gitDir));
-      await this.configure(temp, git);
+      await this.configure(temp, auth.remote, git);
       await git(["fetch", "--prune", "--quiet", "origin"], temp);
       await rm(this.gitDir, { recursive: true, force: true });
       await rename(temp, this.gitDir);

@@ -16,6 +16,7 @@ import { repositoryLeaseKey, type Store } from "../store/store.ts";
 import type { Override, Repository } from "../store/types.ts";
 import { branchHead, commitExists, isAncestor, newCommits, rewrittenProblem } from "./commits.ts";
 import { Mirror } from "./mirror.ts";
+import { DEFAULT_POLICY, type RepositoryPolicy } from "./server-config.ts";
 import { describePlan, planCommit, processCommit, type CommitPlan, type DryRunResult } from "./process-commit.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -205,6 +206,8 @@ export interface GitSourcesOptions {
   onEvent?: (event: SourceEvent) => void;
   /** Environment for git and for credentials (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** What the server's configuration allows repositories to be (default: https and ssh, no credentials, no local paths). */
+  policy?: RepositoryPolicy;
   /** GitHub webhook secret; without one, webhooks are refused. */
   webhookSecret?: string;
   /** Repository lease time to live (default 60 s), renewed every third of it while working. */
@@ -276,7 +279,7 @@ export class GitSources {
   mirror(repository: Repository): Mirror {
     let m = this.mirrors.get(repository.name);
     if (!m) {
-      m = new Mirror(repository, { dataDir: this.options.dataDir, ...(this.options.env ? { env: this.options.env } : {}) });
+      m = new Mirror(repository, { dataDir: this.options.dataDir, policy: this.options.policy ?? DEFAULT_POLICY, ...(this.options.env ? { env: this.options.env } : {}) });
       this.mirrors.set(repository.name, m);
     } else m.repository = repository;
     return m;

@@ -52,7 +52,7 @@ export const PROBLEM_CODES = {
   "FLT-GIT-NOT-A-REPOSITORY": "The directory is not inside a Git repository.",
   "FLT-GIT-UNKNOWN-REVISION": "The revision does not exist in the repository.",
   "FLT-GIT-FAILED": "A git command failed.",
-  "FLT-GIT-CREDENTIALS": "A repository's credentials reference cannot be resolved (environment variable unset, file missing).",
+  "FLT-GIT-CREDENTIALS": "A named credential cannot be read (its environment variable is unset, its file is missing).",
   "FLT-GIT-AUTH": "The remote refused the credentials, or none were given where some are needed.",
   "FLT-GIT-FETCH-FAILED": "Cloning or fetching a repository's mirror failed (URL, path or network).",
   "FLT-GIT-BRANCH-MISSING": "The repository's branch does not exist (deleted or renamed).",
@@ -65,6 +65,15 @@ export const PROBLEM_CODES = {
   "FLT-PLAN-TARGET-GROUP-NO-LISTENER": "A target group exists but no listener or rule forwards to it, so ECS refuses it (no associated load balancer).",
   "FLT-PLAN-ALARM-MISSING": "An alarm the blue/green depdef names does not exist; the deployment would stop before changing anything.",
   "FLT-PLAN-NOT-CHECKED": "A prerequisite could not be checked (AWS refused the describe call); the plan cannot say whether apply will find it.",
+  // Repositories and credentials (what the server configuration allows)
+  "FLT-SERVER-CONFIG": "The server configuration file (serve --config) cannot be read or does not validate.",
+  "FLT-REPO-URL-FORBIDDEN": "The repository URL is of a form or transport the server does not allow (ext::, fd::, a leading '-', http without allowHttp, a local path outside allowedLocalRoots, ...).",
+  "FLT-REPO-BRANCH-INVALID": "The repository's branch is not a plain branch name (leading '-' or '+', '..', control characters, ...).",
+  "FLT-REPO-PATH-INVALID": "The repository's sub-path is not a relative folder inside the repository.",
+  "FLT-CREDENTIAL-UNKNOWN": "The repository names a credential the server configuration does not define.",
+  "FLT-CREDENTIAL-TRANSPORT": "The named credential's kind does not fit the repository's transport (a token for an ssh URL, a key for https, any credential for a local path).",
+  "FLT-CREDENTIAL-HOST": "The named credential is not bound to the repository URL's host; it is never sent there.",
+  "FLT-CREDENTIAL-LEGACY": "A repository stored with an old env:/file:/helper: credentials reference; define a named credential and set it on the repository.",
   // The controller
   "FLT-WEBHOOK-PAYLOAD": "A webhook body is not a well-formed GitHub push event.",
   "FLT-CONTROLLER-BUSY": "Another replica is processing the repository right now.",
@@ -93,6 +102,7 @@ export const PROBLEM_CODES = {
   "FLT-API-INVALID-REQUEST": "The request's parameters, query or body do not match the route's schema, or the body is not valid JSON.",
   "FLT-API-NOT-FOUND": "No such route, repository, commit or deployment.",
   "FLT-API-UNAVAILABLE": "The server cannot serve this now: the store is unreachable or no controller is attached.",
+  "FLT-API-BODY-TOO-LARGE": "The request body is larger than the server accepts (HTTP 413).",
   // Command line
   "FLT-CLI-USAGE": "The command was called with wrong arguments.",
   "FLT-CLI-SERVER-UNREACHABLE": "The CLI cannot connect to the Flotilla server given by --server or FLOTILLA_SERVER.",

@@ -3,6 +3,7 @@
  * --simulator`) can wire anything behind it. The server itself only reads and writes the store;
  * everything that touches Git goes through `ControllerPort`, the seam to `src/controller/`.
  */
+import type { RepositoryPolicy } from "../controller/server-config.ts";
 import type { Masker } from "../core/mask.ts";
 import type { Clock } from "../core/clock.ts";
 import type { MetricsSink } from "../core/metrics.ts";
@@ -98,6 +99,8 @@ export interface ControllerPort {
 
 export interface ServerDeps {
   store: Store;
+  /** What repositories may be (URL forms, local roots, named credentials); default: https and ssh only, no credentials. */
+  policy?: RepositoryPolicy;
   /** Time for SSE polling, heartbeats and ages (a VirtualClock in tests). */
   clock: Clock;
   /** Absent: the commit and rollback routes answer 503 FLT-API-UNAVAILABLE (e.g. an API over a store only). */

@@ -31,6 +31,14 @@ const STATUS: Partial<Record<ProblemCode, number>> = {
   "FLT-STORE-DUPLICATE": 409,
   "FLT-STORE-INVALID": 400,
   "FLT-CLI-USAGE": 400,
+  "FLT-REPO-URL-FORBIDDEN": 400,
+  "FLT-REPO-BRANCH-INVALID": 400,
+  "FLT-REPO-PATH-INVALID": 400,
+  "FLT-CREDENTIAL-UNKNOWN": 400,
+  "FLT-CREDENTIAL-TRANSPORT": 400,
+  "FLT-CREDENTIAL-HOST": 400,
+  "FLT-CREDENTIAL-LEGACY": 400,
+  "FLT-API-BODY-TOO-LARGE": 413,
   "FLT-GIT-FAILED": 502,
   "FLT-INTERNAL": 500,
 };
@@ -57,8 +65,11 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (fe.validation) {
     return send(400, { code: "FLT-API-INVALID-REQUEST", message: `invalid request: ${fe.message}` });
   }
+  if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE" || fe.statusCode === 413) {
+    return send(413, { code: "FLT-API-BODY-TOO-LARGE", message: "the request body is larger than this server accepts", hint: "the limits are http.bodyLimit (API) and http.webhookBodyLimit (webhooks) in the server configuration" });
+  }
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
-    // Fastify's own client errors: bad JSON, empty JSON body, unsupported media type, body too large.
+    // Fastify's own client errors: bad JSON, empty JSON body, unsupported media type.
     return send(fe.statusCode, { code: fe.statusCode === 404 ? "FLT-API-NOT-FOUND" : "FLT-API-INVALID-REQUEST", message: fe.message });
   }
   request.log.error({ err: error }, "unexpected error");

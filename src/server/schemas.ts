@@ -1,5 +1,6 @@
 /** JSON Schemas shared by the routes. Every route validates its params, query and body. */
 import { CONTROL_ACTIONS, PHASES } from "../store/types.ts";
+import { CREDENTIAL_NAME } from "../store/validate.ts";
 
 export const repositoryName = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$" } as const;
 /** Full or abbreviated hex commit id (SHA-1 or SHA-256). */
@@ -9,14 +10,8 @@ export const deploymentId = { type: "string", pattern: "^[0-9A-Za-z]{1,64}$" } a
 export const objectName = { type: "string", minLength: 1, maxLength: 1024, pattern: "^[^\\u0000-\\u001f]+$" } as const;
 const branch = { type: "string", minLength: 1, maxLength: 255, pattern: "^[^\\s~^:?*\\[\\\\]+$" } as const;
 
-const credentials = {
-  oneOf: [
-    { type: "null" },
-    { type: "object", required: ["kind", "name"], additionalProperties: false, properties: { kind: { const: "env" }, name: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" } } },
-    { type: "object", required: ["kind", "path"], additionalProperties: false, properties: { kind: { const: "file" }, path: { type: "string", minLength: 1, maxLength: 4096 } } },
-    { type: "object", required: ["kind", "helper"], additionalProperties: false, properties: { kind: { const: "helper" }, helper: { type: "string", minLength: 1, maxLength: 1024 } } },
-  ],
-} as const;
+/** The name of a credential defined in the server configuration, or null for none; never a secret or a reference. */
+const credentials = { anyOf: [{ type: "null" }, { type: "string", pattern: CREDENTIAL_NAME.source }] } as const;
 
 const repositoryFields = {
   url: { type: "string", minLength: 1, maxLength: 4096 },

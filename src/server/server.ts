@@ -4,6 +4,7 @@
  * without auth; everything under `/api/v1` with a bearer token (see docs/api.md).
  */
 import { Ajv } from "ajv";
+import { DEFAULTS } from "../controller/server-config.ts";
 import Fastify, { type FastifyInstance } from "fastify";
 import { defaultMasker } from "../core/mask.ts";
 import { authHook } from "./auth.ts";
@@ -44,7 +45,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     : false;
   const app = Fastify({
     logger,
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     return503OnClosing: true,
   });
   // Unknown properties are rejected, never silently dropped. Query strings, params and headers are

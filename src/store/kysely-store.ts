@@ -413,7 +413,8 @@ export class KyselyStore implements Store {
       const row = await query.executeTakeFirst();
       if (!row) throw notFound("Repository", name);
       const merged = { ...toRepository(row), ...patch };
-      checkRepository(merged);
+      // A legacy credentials reference already stored stays as it is until the patch replaces it.
+      checkRepository({ ...merged, credentials: patch.credentials });
       const updated = await trx
         .updateTable("repositories")
         .set({

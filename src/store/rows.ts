@@ -12,7 +12,7 @@ import type {
   ApiToken,
   Control,
   ControlAction,
-  CredentialsRef,
+  LegacyCredentialsRef,
   Deployment,
   DeploymentEvent,
   Lease,
@@ -80,7 +80,7 @@ export function toRepository(r: Selectable<RepositoriesTable>): Repository {
     branch: r.branch,
     path: r.path,
     pollIntervalSeconds: r.poll_interval_seconds,
-    credentials: fromJson(r.credentials) as CredentialsRef | null,
+    credentials: fromJson(r.credentials) as string | LegacyCredentialsRef | null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

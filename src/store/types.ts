@@ -174,11 +174,11 @@ export interface LastCommit {
 }
 
 /**
- * Where a repository's credentials live: a reference resolved at fetch time, never the secret.
- * `env`: an environment variable holding a token; `file`: e.g. an SSH key or token file;
- * `helper`: a git credential helper name or command.
+ * How repositories referred to credentials before the server configuration named them: a stored row
+ * may still hold one. They are never resolved any more (FLT-CREDENTIAL-LEGACY at fetch), because they
+ * let whoever registered the repository choose any variable, file or command of the server.
  */
-export type CredentialsRef =
+export type LegacyCredentialsRef =
   | { kind: "env"; name: string }
   | { kind: "file"; path: string }
   | { kind: "helper"; helper: string };
@@ -192,7 +192,8 @@ export interface Repository {
   /** Sub-directory holding the objects; null for the repository root. */
   path: string | null;
   pollIntervalSeconds: number;
-  credentials: CredentialsRef | null;
+  /** The name of a credential defined in the server configuration (or a legacy reference, refused at fetch). */
+  credentials: string | LegacyCredentialsRef | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -203,7 +204,8 @@ export interface NewRepository {
   branch: string;
   path?: string | null;
   pollIntervalSeconds?: number;
-  credentials?: CredentialsRef | null;
+  /** The name of a credential defined in the server configuration. */
+  credentials?: string | null;
 }
 
 export type RepositoryPatch = Partial<Omit<NewRepository, "name">>;

@@ -1,7 +1,10 @@
 /** Input checks that keep bad data, and above all secrets, out of the store. */
 import { StoreError } from "./errors.ts";
 import { CONTROL_ACTIONS, PHASES } from "./types.ts";
-import type { ControlAction, CredentialsRef, NewRepository, Phase, TokenRole } from "./types.ts";
+import type { ControlAction, NewRepository, Phase, TokenRole } from "./types.ts";
+
+/** The name of a credential defined in the server configuration (what a repository stores). */
+export const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 function invalid(message: string): never {
   throw new StoreError("FLT-STORE-INVALID", message);
@@ -38,26 +41,14 @@ export function checkRepositoryUrl(url: string): void {
   if (parsed.password !== "" || (httpLike && parsed.username !== "")) {
     invalid(
       "The repository URL carries credentials; Flotilla never stores secrets. " +
-        'Remove them from the URL and reference them instead, e.g. credentials {"kind":"env","name":"GIT_TOKEN"}.',
+        'Remove them from the URL and name a credential of the server configuration instead, e.g. "credentials": "github".',
     );
   }
 }
 
-export function checkCredentials(ref: CredentialsRef | null | undefined): void {
-  if (ref === null || ref === undefined) return;
-  switch (ref.kind) {
-    case "env":
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.name)) invalid(`"${ref.name}" is not an environment variable name.`);
-      return;
-    case "file":
-      if (ref.path.trim() === "") invalid("A credentials file reference needs a path.");
-      return;
-    case "helper":
-      if (ref.helper.trim() === "") invalid("A credential helper reference needs a helper.");
-      return;
-    default:
-      invalid(`Unknown credentials kind "${(ref as { kind: string }).kind}"; expected env, file or helper.`);
-  }
+export function checkCredentials(name: string | null | undefined): void {
+  if (name === null || name === undefined) return;
+  if (typeof name !== "string" || !CREDENTIAL_NAME.test(name)) invalid("credentials must be the name of a credential defined in the server configuration.");
 }
 
 export function checkRepository(input: Omit<NewRepository, "name"> & { name?: string }): void {

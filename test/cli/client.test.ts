@@ -5,6 +5,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { SystemClock } from "../../src/core/clock.ts";
 import { main } from "../../src/cli/main.ts";
@@ -13,7 +15,7 @@ import { buildServer } from "../../src/server/index.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { Store } from "../../src/store/store.ts";
 import { cli } from "../helpers/cli.ts";
-import { FakeController, SHA1, finish, newDeployment } from "../server/helpers.ts";
+import { API_POLICY, FakeController, SHA1, finish, newDeployment } from "../server/helpers.ts";
 
 let store: Store;
 let app: ReturnType<typeof buildServer>;
@@ -21,6 +23,8 @@ let controller: FakeController;
 let server: string;
 let operator: string;
 let reader: string;
+/** Requests to the repository routes (to prove a refused form never left the CLI). */
+let repositoryRequests = 0;
 /** `Last-Event-ID` of every event stream request, in order. */
 const streamRequests: (string | undefined)[] = [];
 
@@ -30,8 +34,9 @@ before(async () => {
   operator = (await store.createToken("alice", "operator")).token;
   reader = (await store.createToken("dashboard", "read-only")).token;
   controller = new FakeController(store);
-  app = buildServer({ store, clock, controller, options: { pollIntervalMs: 20, heartbeatMs: 5000 } });
+  app = buildServer({ store, clock, controller, policy: API_POLICY, options: { pollIntervalMs: 20, heartbeatMs: 5000 } });
   app.addHook("onRequest", (request, _reply, done) => {
+    repositoryRequests += request.url.startsWith("/api/v1/repositories") ? 1 : 0;
     if (request.url.startsWith("/api/v1/events")) streamRequests.push(request.headers["last-event-id"] as string | undefined);
     done();
   });
@@ -71,19 +76,24 @@ function live(args: string[], env: NodeJS.ProcessEnv) {
 
 describe("flotilla repo", () => {
   it("adds, lists and removes a repository through the API", async () => {
-    const add = await cli(["repo", "add", "web-app", "https://github.com/acme/web-app.git", "--branch", "release", "--path", "deploy", "--poll", "30", "--credentials", "env:GIT_TOKEN"], as(operator));
+    const add = await cli(["repo", "add", "web-app", "https://github.com/acme/web-app.git", "--branch", "release", "--path", "deploy", "--poll", "30", "--credentials", "github"], as(operator));
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /added web-app: https:\/\/github.com\/acme\/web-app.git release \(deploy\), polled every 30s/);
 
     const text = await cli(["repo", "list"], as(reader));
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^NAME\s+BRANCH\s+PATH\s+POLL\s+CREDENTIALS/);
-    assert.match(text.stdout, /web-app\s+release\s+deploy\s+30s\s+env:GIT_TOKEN/);
+    assert.match(text.stdout, /web-app\s+release\s+deploy\s+30s\s+github/);
 
     const json = await cli(["repo", "list", "--output", "json"], as(reader));
     const items = (JSON.parse(json.stdout) as { items: { name: string; branch: string; path: string; pollIntervalSeconds: number; credentials: unknown }[] }).items;
     const repo = items.find((r) => r.name === "web-app");
-    assert.deepEqual(repo && { branch: repo.branch, path: repo.path, poll: repo.pollIntervalSeconds, credentials: repo.credentials }, { branch: "release", path: "deploy", poll: 30, credentials: { kind: "env", name: "GIT_TOKEN" } });
+    assert.deepEqual(repo && { branch: repo.branch, path: repo.path, poll: repo.pollIntervalSeconds, credentials: repo.credentials }, { branch: "release", path: "deploy", poll: 30, credentials: "github" });
+
+    const updated = await cli(["repo", "update", "web-app", "--branch", "main", "--root", "--no-credentials"], as(operator));
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.match(updated.stdout, /updated web-app: https:\/\/github.com\/acme\/web-app.git main, credentials -/);
+    assert.equal((await store.getRepository("web-app"))?.path, null);
 
     const rm = await cli(["repo", "remove", "web-app"], as(operator));
     assert.equal(rm.code, 0, rm.stderr);
@@ -95,11 +105,37 @@ describe("flotilla repo", () => {
     assert.match(again.stderr, /FLT-API-NOT-FOUND/);
   });
 
-  it("refuses credentials that are not a reference, before calling the server", async () => {
-    const r = await cli(["repo", "add", "x", "https://example.com/x.git", "--credentials", "ghp_secret"], as(operator));
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /FLT-CLI-USAGE/);
-    assert.doesNotMatch(r.stderr, /ghp_secret/);
+  it("refuses credentials that are not a credential's name, and forbidden URLs, branches and paths, before calling the server", async () => {
+    const before = repositoryRequests;
+    const cases: [string[], RegExp][] = [
+      [["repo", "add", "x", "https://example.com/x.git", "--credentials", "env:GHP_SECRET"], /FLT-CLI-USAGE/],
+      [["repo", "add", "x", "https://example.com/x.git", "--credentials", "!touch /tmp/MARKER; echo"], /FLT-CLI-USAGE/],
+      [["repo", "add", "x", "ext::sh -c touch% /tmp/MARKER"], /FLT-REPO-URL-FORBIDDEN/],
+      [["repo", "add", "x", "fd::7"], /FLT-REPO-URL-FORBIDDEN/],
+      [["repo", "add", "x", "--", "--upload-pack=touch /tmp/MARKER"], /FLT-REPO-URL-FORBIDDEN/],
+      [["repo", "add", "x", "https://example.com/x.git", "--branch=--upload-pack=x"], /FLT-REPO-BRANCH-INVALID/],
+      [["repo", "add", "x", "https://example.com/x.git", "--path", "../etc"], /FLT-REPO-PATH-INVALID/],
+      [["repo", "update", "x", "--url", "ext::sh"], /FLT-REPO-URL-FORBIDDEN/],
+    ];
+    for (const [args, code] of cases) {
+      const r = await cli(args, as(operator));
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, code, args.join(" "));
+      assert.doesNotMatch(r.stderr, /GHP_SECRET|MARKER/);
+    }
+    assert.equal(repositoryRequests, before, "nothing reached the server");
+    // A well-formed name the server does not define: its answer does not echo it.
+    const unknown = await cli(["repo", "add", "x", "https://example.com/x.git", "--credentials", "ghp_secret"], as(operator));
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /FLT-CREDENTIAL-UNKNOWN/);
+    assert.doesNotMatch(unknown.stderr, /ghp_secret/);
+  });
+
+  it("sends a relative local path as an absolute one", async () => {
+    const r = await cli(["repo", "add", "local", "repos/app.git", "--output", "json"], { ...as(operator) }, tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { url: string }).url, path.join(tmpdir(), "repos/app.git"));
+    await cli(["repo", "remove", "local"], as(operator));
   });
 });
 

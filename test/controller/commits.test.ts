@@ -9,6 +9,7 @@ import { Mirror } from "../../src/controller/mirror.ts";
 import { VirtualClock } from "../../src/core/clock.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject } from "../helpers/objects.ts";
+import { TEST_POLICY } from "../helpers/policy.ts";
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));
@@ -18,7 +19,7 @@ function setup(): { r: TestRemote; m: Mirror } {
   const r = new TestRemote();
   const dataDir = mkdtempSync(path.join(tmpdir(), "flotilla-data-"));
   cleanups.push(() => r.cleanup(), () => rmSync(dataDir, { recursive: true, force: true }));
-  return { r, m: new Mirror({ name: "apps", url: r.bare, credentials: null }, { dataDir }) };
+  return { r, m: new Mirror({ name: "apps", url: r.bare, credentials: null }, { dataDir, policy: TEST_POLICY }) };
 }
 
 describe("new commits, in order, from the last processed one", () => {

@@ -12,6 +12,7 @@ import { openSqliteStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/store.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject, svcdef } from "../helpers/objects.ts";
+import { TEST_POLICY } from "../helpers/policy.ts";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 after(async () => {
@@ -28,7 +29,7 @@ async function setup(): Promise<{ r: TestRemote; m: Mirror; store: Store }> {
     () => rmSync(dataDir, { recursive: true, force: true }),
     () => store.close(),
   );
-  return { r, m: new Mirror({ name: "apps", url: r.bare, credentials: null }, { dataDir }), store };
+  return { r, m: new Mirror({ name: "apps", url: r.bare, credentials: null }, { dataDir, policy: TEST_POLICY }), store };
 }
 
 const summary = (plan: CommitPlan) => Object.fromEntries(plan.changes.map((c) => [c.object, `${c.action}:${c.reason}`]));

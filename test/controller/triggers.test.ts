@@ -21,6 +21,7 @@ import { repositoryLeaseKey, type Store } from "../../src/store/store.ts";
 import type { Repository } from "../../src/store/types.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject, svcdef } from "../helpers/objects.ts";
+import { TEST_POLICY } from "../helpers/policy.ts";
 
 const SECRET = "webhook-secret-for-tests";
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -55,6 +56,7 @@ async function harness(options: { autoAdvance?: boolean; handler?: (c: CommitCon
     clock,
     dataDir,
     holder: "replica-1",
+    policy: TEST_POLICY,
     webhookSecret: SECRET,
     onEvent: (e) => events.push(e),
     handler: async (c) => {
@@ -229,7 +231,7 @@ describe("triggers (real git, local bare remotes)", () => {
     assert.equal((await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c1, { url: "https://github.com/acme/other.git" }), "u"))).outcome, "no-match");
     const malformed = await h.sources.handleGithubWebhook(signed("{not json", "m"));
     assert.deepEqual([malformed.status, malformed.outcome], [400, "invalid"]);
-    const noSecret = new GitSources({ store: h.store, clock: h.clock, dataDir: h.dataDir, holder: "x", handler: () => Promise.resolve() });
+    const noSecret = new GitSources({ store: h.store, clock: h.clock, dataDir: h.dataDir, holder: "x", policy: TEST_POLICY, handler: () => Promise.resolve() });
     assert.equal((await noSecret.handleGithubWebhook(signed(pushPayload(h.r, c1), "n"))).status, 404);
     assert.equal(h.handled.length, 0);
   });

@@ -11,6 +11,7 @@ import path from "node:path";
 import { Controller } from "../../src/controller/controller.ts";
 import { bgWorld, type BgWorld } from "../helpers/engine.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
+import { TEST_POLICY } from "../helpers/policy.ts";
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));
@@ -18,7 +19,7 @@ after(() => cleanups.forEach((c) => c()));
 function controllerFor(w: BgWorld, allowDelete = false): Controller {
   const dataDir = mkdtempSync(path.join(tmpdir(), "flotilla-data-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  return new Controller({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, dataDir, holder: "test", concurrency: 4, allowDelete, maxDeleteFraction: 0.5 });
+  return new Controller({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, dataDir, holder: "test", policy: TEST_POLICY, concurrency: 4, allowDelete, maxDeleteFraction: 0.5 });
 }
 
 function objects(w: BgWorld, image: string) {

@@ -15,6 +15,7 @@ import { registerGithubWebhook } from "../../src/server/webhook.ts";
 import { bgWorld } from "../helpers/engine.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
 import { cli } from "../helpers/cli.ts";
+import { TEST_POLICY } from "../helpers/policy.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -29,8 +30,8 @@ describe("serve end to end", () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "flotilla-serve-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const events = new DeploymentEventBus();
-    const controller = new Controller({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, dataDir, holder: "e2e", webhookSecret: "s3cret", concurrency: 4, allowDelete: false, maxDeleteFraction: 0.5, onUpdate: (d) => events.notify(d.id) });
-    const app = buildServer({ store: w.store, clock: w.clock, controller, events });
+    const controller = new Controller({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, dataDir, holder: "e2e", policy: TEST_POLICY, webhookSecret: "s3cret", concurrency: 4, allowDelete: false, maxDeleteFraction: 0.5, onUpdate: (d) => events.notify(d.id) });
+    const app = buildServer({ store: w.store, clock: w.clock, controller, events, policy: TEST_POLICY });
     registerGithubWebhook(app, controller.sources);
     await app.listen({ host: "127.0.0.1", port: 0 });
     cleanups.push(async () => {

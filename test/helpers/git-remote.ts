@@ -135,3 +135,41 @@ export class GitHttpServer {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 }
+
+/**
+ * An HTTP listener on 127.0.0.1 that records every request it receives (method, URL, headers) and
+ * answers 404, or redirects to `redirectTo` (a base URL; the request's path is kept). It stands for a
+ * host no credential is bound to: proving that nothing — above all no Authorization header — reaches it.
+ */
+export class RecordingServer {
+  readonly requests: { method: string; url: string; headers: Record<string, string | string[] | undefined> }[] = [];
+  private server: Server | undefined;
+  private readonly redirectTo: string | undefined;
+
+  constructor(options: { redirectTo?: string } = {}) {
+    this.redirectTo = options.redirectTo;
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+      req.resume();
+      if (this.redirectTo) res.writeHead(302, { Location: `${this.redirectTo}${req.url ?? "/"}` });
+      else res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Everything received, as one string (to search for a secret in any form). */
+  get transcript(): string {
+    return JSON.stringify(this.requests);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}

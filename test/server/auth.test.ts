@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { harness, json, type Harness } from "./helpers.ts";
+import { registerGithubWebhook } from "../../src/server/webhook.ts";
+import { harness, json, SHA2, type Harness } from "./helpers.ts";
 
 describe("API: health, auth and errors", () => {
   let h: Harness;
@@ -83,5 +84,32 @@ describe("API: readiness when the store is gone", () => {
     assert.equal(json(ready)["code"], "FLT-API-UNAVAILABLE");
     assert.equal((await h.req({ method: "GET", url: "/healthz", token: null })).statusCode, 200);
     await h.app.close();
+  });
+});
+
+describe("API: body limits", () => {
+  it("every route with a body refuses one over the limit with 413 FLT-API-BODY-TOO-LARGE, before anything changes", async () => {
+    const h = await harness({ server: { bodyLimit: 2048 }, beforeReady: (app) => registerGithubWebhook(app, { handleGithubWebhook: () => Promise.reject(new Error("never called")) }, { bodyLimit: 4096 }) });
+    const big = JSON.stringify({ name: "app", url: "https://github.com/acme/app.git", branch: "main", pad: "x".repeat(5000) });
+    const routes: [string, string][] = [
+      ["POST", "/api/v1/repositories"],
+      ["PATCH", "/api/v1/repositories/app"],
+      ["DELETE", "/api/v1/repositories/app"],
+      ["POST", `/api/v1/repositories/app/commits/${SHA2}/deploy`],
+      ["POST", "/api/v1/deployments/01ABC/promote"],
+      ["POST", "/api/v1/rollback"],
+      ["POST", "/webhooks/github"],
+    ];
+    for (const [method, url] of routes) {
+      const r = await h.req({ method: method, url, headers: { "content-type": "application/json" }, payload: big });
+      assert.equal(r.statusCode, 413, `${method} ${url}: ${r.payload}`);
+      assert.equal(json(r)["code"], "FLT-API-BODY-TOO-LARGE");
+    }
+    assert.deepEqual(await h.store.listRepositories(), []);
+    assert.equal(h.controller.calls.length, 0);
+    // Under the limit the same routes answer normally.
+    const ok = await h.req({ method: "POST", url: "/api/v1/repositories", payload: { name: "app", url: "https://github.com/acme/app.git", branch: "main" } });
+    assert.equal(ok.statusCode, 201);
+    await h.close();
   });
 });

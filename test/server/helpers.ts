@@ -1,5 +1,7 @@
 /** Shared setup for the API tests: an in-memory store, a virtual clock, tokens, a fake controller. */
+import { tmpdir } from "node:os";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import type { RepositoryPolicy } from "../../src/controller/server-config.ts";
 import { VirtualClock, settle } from "../../src/core/clock.ts";
 import { FlotillaError } from "../../src/core/problems.ts";
 import { buildServer } from "../../src/server/server.ts";
@@ -81,7 +83,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(options: { controller?: boolean; server?: ServerOptions } = {}): Promise<Harness> {
+/** The policy API tests run with: a token credential for github.com, an SSH key for gitlab.com, local repositories under the temporary directory. */
+export const API_POLICY: RepositoryPolicy = {
+  allowHttp: false,
+  allowedLocalRoots: [tmpdir()],
+  credentials: {
+    github: { type: "token-env", env: "GITHUB_TOKEN", username: "x-access-token", hosts: ["github.com"] },
+    "gitlab-key": { type: "ssh-key", file: "/etc/flotilla/gitlab_key", hosts: ["gitlab.com"] },
+  },
+};
+
+export async function harness(options: { controller?: boolean; server?: ServerOptions; policy?: RepositoryPolicy; beforeReady?: (app: ReturnType<typeof buildServer>) => void } = {}): Promise<Harness> {
   const clock = new VirtualClock({ start: Date.UTC(2026, 10, 23, 12) });
   const store = await openSqliteStore({ path: ":memory:", clock });
   const { token: operator } = await store.createToken("alice", "operator");
@@ -96,8 +108,10 @@ export async function harness(options: { controller?: boolean; server?: ServerOp
     ...(options.controller === false ? {} : { controller }),
     events: bus,
     metrics,
+    policy: options.policy ?? API_POLICY,
     options: { pollIntervalMs: 1000, heartbeatMs: 5000, logger: { level: "debug", stream: { write: (m: string) => void logs.push(m) } }, ...options.server },
   });
+  options.beforeReady?.(app);
   await app.ready();
   return {
     app,

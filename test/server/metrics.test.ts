@@ -64,7 +64,7 @@ describe("API: /metrics", () => {
   });
 
   it("reports the age of each repository's last processed commit, and no secret", async () => {
-    await h.store.addRepository({ name: "app", url: "https://github.com/acme/app.git", branch: "main", credentials: { kind: "env", name: "GIT_TOKEN" } });
+    await h.store.addRepository({ name: "app", url: "https://github.com/acme/app.git", branch: "main", credentials: "github" });
     await h.store.addRepository({ name: "never", url: "/srv/never", branch: "main" });
     await h.store.setLastCommit("app", "main", SHA1);
     await h.clock.advance(45_000);

@@ -1,8 +1,9 @@
 import { after, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { harness, json, SHA1, SHA2, type Harness } from "./helpers.ts";
+import { tmpdir } from "node:os";
+import { API_POLICY, harness, json, SHA1, SHA2, type Harness } from "./helpers.ts";
 
-const APP = { name: "app", url: "https://github.com/acme/app.git", branch: "main", path: "ecs", pollIntervalSeconds: 60, credentials: { kind: "env", name: "GIT_TOKEN" } };
+const APP = { name: "app", url: "https://github.com/acme/app.git", branch: "main", path: "ecs", pollIntervalSeconds: 60, credentials: "github" };
 
 describe("API: repositories", () => {
   let h: Harness;
@@ -48,12 +49,13 @@ describe("API: repositories", () => {
     for (const url of ["https://ghp_secret123@github.com/acme/app.git", "https://user:ghp_secret123@github.com/acme/app.git", "ssh://git:ghp_secret123@host/app.git"]) {
       const r = await h.req({ method: "POST", url: "/api/v1/repositories", payload: { ...APP, url } });
       assert.equal(r.statusCode, 400, url);
-      assert.equal(json(r)["code"], "FLT-STORE-INVALID");
+      assert.equal(json(r)["code"], "FLT-REPO-URL-FORBIDDEN");
       assert.ok(!r.payload.includes("ghp_secret123"));
     }
     await h.req({ method: "POST", url: "/api/v1/repositories", payload: APP });
     const r = await h.req({ method: "PATCH", url: "/api/v1/repositories/app", payload: { url: "https://x:ghp_secret123@github.com/acme/app.git" } });
     assert.equal(r.statusCode, 400);
+    assert.ok(!r.payload.includes("ghp_secret123"));
     assert.equal((await h.store.getRepository("app"))?.url, APP.url);
     assert.ok(!h.logs.join("").includes("ghp_secret123"));
   });
@@ -65,8 +67,11 @@ describe("API: repositories", () => {
       [{ ...APP, name: "../etc" }, /body\/name must match pattern/],
       [{ ...APP, pollIntervalSeconds: 0 }, /pollIntervalSeconds must be >= 1/],
       [{ ...APP, pollIntervalSeconds: "often" }, /pollIntervalSeconds must be integer/],
-      [{ ...APP, credentials: { kind: "env", name: "GIT_TOKEN", value: "s3cret" } }, /credentials/],
-      [{ ...APP, credentials: { kind: "password", password: "s3cret" } }, /credentials/],
+      [{ ...APP, credentials: { kind: "env", name: "GIT_TOKEN" } }, /credentials/],
+      [{ ...APP, credentials: { kind: "helper", helper: "!touch MARKER; echo" } }, /credentials/],
+      [{ ...APP, credentials: "!touch MARKER; echo" }, /credentials/],
+      [{ ...APP, credentials: "env:FLOTILLA_ADMIN_TOKEN" }, /credentials/],
+      [{ ...APP, credentials: "file:/etc/shadow" }, /credentials/],
       [{ ...APP, branch: "bad branch" }, /branch must match pattern/],
       [[APP], /body must be object/],
     ];
@@ -179,5 +184,92 @@ describe("API: commits", () => {
     assert.equal(json(r)["code"], "FLT-API-UNAVAILABLE");
     assert.equal((await bare.req({ method: "POST", url: "/api/v1/rollback", payload: { object: "dev/web/web" } })).statusCode, 503);
     await bare.close();
+  });
+});
+
+describe("API: what an operator token may register is what the server configuration allows", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    await h?.close();
+    h = await harness();
+  });
+  after(() => h.close());
+
+  const refused = async (payload: Record<string, unknown>, code: string) => {
+    const r = await h.req({ method: "POST", url: "/api/v1/repositories", payload: { ...APP, credentials: null, path: null, ...payload } });
+    assert.equal(r.statusCode, 400, `${JSON.stringify(payload)}: ${r.payload}`);
+    assert.equal(json(r)["code"], code, JSON.stringify(payload));
+    return r;
+  };
+
+  it("refuses remote helpers, other transports, option injection, control characters and local paths outside the allowed roots (400 FLT-REPO-URL-FORBIDDEN, nothing stored)", async () => {
+    const urls = [
+      "ext::sh -c touch% /tmp/flotilla-MARKER",
+      "ext::sh -c 'touch /tmp/flotilla-MARKER'",
+      "fd::17",
+      "fd::0,1/repo",
+      "--upload-pack=touch /tmp/flotilla-MARKER",
+      "-uhelp",
+      "git://github.com/acme/app.git",
+      "ftp://github.com/acme/app.git",
+      "http://github.com/acme/app.git",
+      "https://github.com/acme/app.git?x=1",
+      "https://github.com\\@evil.example/acme/app.git",
+      "https://github.com/acme/app.git\nhost: evil",
+      "https://github.com/acme/app .git",
+      "https://-oProxyCommand=x/app",
+      "ssh://-oProxyCommand=touch%20x/app",
+      "ssh://git@-oProxyCommand=x/app",
+      "-oProxyCommand=x:app",
+      "git@github.com:-oProxyCommand=x",
+      "git@github.com:--upload-pack=touch x",
+      "/etc",
+      "/etc/../tmp/../etc/shadow",
+      "file:///etc/passwd",
+      "file://evil.example/etc/passwd",
+      "relative/path.git",
+      "../escape.git",
+    ];
+    for (const url of urls) await refused({ url }, "FLT-REPO-URL-FORBIDDEN");
+    assert.deepEqual(await h.store.listRepositories(), []);
+  });
+
+  it("accepts https, ssh, scp-like and local paths under an allowed root", async () => {
+    const ok = ["https://github.com/acme/app.git", "ssh://git@gitlab.com:2222/acme/app.git", "git@gitlab.com:acme/app.git", `${tmpdir()}/repos/app.git`, `file://${tmpdir()}/repos/app.git`];
+    for (const [i, url] of ok.entries()) {
+      const r = await h.req({ method: "POST", url: "/api/v1/repositories", payload: { name: `r${i}`, url, branch: "main" } });
+      assert.equal(r.statusCode, 201, `${url}: ${r.payload}`);
+    }
+  });
+
+  it("http only when the configuration allows it", async () => {
+    await h.close();
+    h = await harness({ policy: { ...API_POLICY, allowHttp: true } });
+    const r = await h.req({ method: "POST", url: "/api/v1/repositories", payload: { name: "plain", url: "http://git.internal.example/acme/app.git", branch: "main" } });
+    assert.equal(r.statusCode, 201);
+  });
+
+  it("refuses branches and sub-paths that git could read as options, refspecs or paths outside the repository", async () => {
+    for (const branch of ["-f", "--upload-pack=x", "+refs/heads/main:refs/heads/x", "main..evil", "main@{1}", "refs/remotes/origin/main", "HEAD", ".hidden", "a.lock", "a//b"]) {
+      await refused({ branch }, branch.includes(" ") || /[~^:?*[\\]/.test(branch) ? "FLT-API-INVALID-REQUEST" : "FLT-REPO-BRANCH-INVALID");
+    }
+    for (const p of ["/etc", "../up", "a/../../up", "-x", "a\\b"]) await refused({ path: p }, "FLT-REPO-PATH-INVALID");
+    assert.deepEqual(await h.store.listRepositories(), []);
+  });
+
+  it("credentials are names of configured credentials, bound to hosts and fitting the transport", async () => {
+    await refused({ credentials: "nope" }, "FLT-CREDENTIAL-UNKNOWN");
+    await refused({ url: "https://gitlab.com/acme/app.git", credentials: "github" }, "FLT-CREDENTIAL-HOST");
+    await refused({ url: "https://evil.example/acme/app.git", credentials: "github" }, "FLT-CREDENTIAL-HOST");
+    await refused({ url: "https://github.com.evil.example/acme/app.git", credentials: "github" }, "FLT-CREDENTIAL-HOST");
+    await refused({ url: "git@github.com:acme/app.git", credentials: "github" }, "FLT-CREDENTIAL-TRANSPORT");
+    await refused({ url: "https://gitlab.com/acme/app.git", credentials: "gitlab-key" }, "FLT-CREDENTIAL-TRANSPORT");
+    await refused({ url: `${tmpdir()}/app.git`, credentials: "github" }, "FLT-CREDENTIAL-TRANSPORT");
+    assert.equal((await h.req({ method: "POST", url: "/api/v1/repositories", payload: { ...APP } })).statusCode, 201);
+    // A change is checked as the repository it would make.
+    const moved = await h.req({ method: "PATCH", url: "/api/v1/repositories/app", payload: { url: "https://evil.example/acme/app.git" } });
+    assert.equal(moved.statusCode, 400);
+    assert.equal(json(moved)["code"], "FLT-CREDENTIAL-HOST");
+    assert.equal((await h.store.getRepository("app"))?.url, APP.url);
   });
 });

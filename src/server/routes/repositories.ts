@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Store } from "../../store/store.ts";
 import type { NewRepository, Repository, RepositoryPatch } from "../../store/types.ts";
-import { checkRepositoryUrl } from "../../store/validate.ts";
+import { checkRepository } from "../../controller/repository-policy.ts";
+import { DEFAULT_POLICY } from "../../controller/server-config.ts";
 import { actor } from "../auth.ts";
 import type { ControllerPort, ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -11,7 +12,7 @@ import { commitSha, deployBody, newRepositoryBody, repositoryName, repositoryPat
 const nameParams = { type: "object", required: ["name"], additionalProperties: false, properties: { name: repositoryName } } as const;
 const commitParams = { type: "object", required: ["name", "sha"], additionalProperties: false, properties: { name: repositoryName, sha: commitSha } } as const;
 
-/** The public shape: credentials only as the reference (which variable, file or helper), never a value. */
+/** The public shape: credentials only by name (or, for a row stored before names, its old reference), never a value. */
 export async function repositoryRecord(store: Store, r: Repository) {
   const last = await store.getLastCommit(r.name, r.branch);
   return {
@@ -29,6 +30,7 @@ export async function repositoryRecord(store: Store, r: Repository) {
 
 export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { store } = deps;
+  const policy = deps.policy ?? DEFAULT_POLICY;
   const load = async (name: string): Promise<Repository> => {
     const repo = await store.getRepository(name);
     if (!repo) throw notFound(`repository "${name}"`);
@@ -48,15 +50,15 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.get<{ Params: { name: string } }>("/repositories/:name", { schema: { params: nameParams } }, async (request) => repositoryRecord(store, await load(request.params.name)));
 
   app.post<{ Body: NewRepository }>("/repositories", { schema: { body: newRepositoryBody } }, async (request, reply) => {
-    checkRepositoryUrl(request.body.url);
+    await checkRepository(request.body, policy);
     const repo = await store.addRepository(request.body);
     audit(request, "repository.add", { repository: repo.name });
     return reply.code(201).send(await repositoryRecord(store, repo));
   });
 
   app.patch<{ Params: { name: string }; Body: RepositoryPatch }>("/repositories/:name", { schema: { params: nameParams, body: repositoryPatchBody } }, async (request) => {
-    await load(request.params.name);
-    if (request.body.url !== undefined) checkRepositoryUrl(request.body.url);
+    // The repository as it would be after the change passes the same checks as a new one.
+    await checkRepository({ ...(await load(request.params.name)), ...request.body }, policy);
     const repo = await store.updateRepository(request.params.name, request.body);
     audit(request, "repository.update", { repository: repo.name, fields: Object.keys(request.body) });
     return repositoryRecord(store, repo);

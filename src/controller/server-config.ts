@@ -1,0 +1,262 @@
+/**
+ * The server's configuration (`flotilla serve --config FILE`, YAML or JSON): everything the operator
+ * who starts the server decides and no API token or repository may change — the named credentials
+ * and the hosts each may be sent to, which repository locations are allowed, which notification
+ * targets and environment variables depdefs may use, and the process settings (listen address, data
+ * directory, ...). docs/security.md documents every key with a full example.
+ *
+ * Relative paths are relative to the configuration file's directory. Problems carry the code
+ * FLT-SERVER-CONFIG, the file, the JSON path and the line.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { FlotillaError, jsonPath, type Problem } from "../core/problems.ts";
+import { CREDENTIAL_NAME } from "../store/validate.ts";
+import { DEFAULT_NOTIFICATION_POLICY, EgressGuard, type NotificationPolicy } from "./egress.ts";
+
+export { CREDENTIAL_NAME };
+
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** A git credential helper by name: git runs `git-credential-<name>` from its exec path or PATH; never a command line. */
+const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+/** A DNS name or IPv4 address (letters, digits, dots, hyphens; no label starts or ends with a hyphen). */
+export const HOST_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const PORT = "(?::(?:[1-9][0-9]{0,4}))?";
+/** A host a credential is bound to: `name`, `name:port`, `[v6]` or `[v6]:port`. */
+const HOST_BINDING = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*|\\[[0-9A-Fa-f:.]+\\])${PORT}$`);
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+
+export type NamedCredential =
+  /** A token in an environment variable of the server (named here), sent as HTTP Basic auth. */
+  | { type: "token-env"; env: string; username: string; hosts: string[] }
+  /** A token in a file (first line), sent as HTTP Basic auth. */
+  | { type: "token-file"; file: string; username: string; hosts: string[] }
+  /** An SSH private key; `knownHosts` pins the host keys (else the first key seen is accepted and remembered). */
+  | { type: "ssh-key"; file: string; knownHosts?: string; hosts: string[] }
+  /** A git credential helper installed on the server, by name (git runs `git-credential-<name>`). */
+  | { type: "helper"; helper: string; hosts: string[] };
+
+export interface NotificationTargetConfig {
+  url: string;
+  events?: ("started" | "succeeded" | "failed" | "rolledBack" | "aborted")[];
+  headers?: Record<string, string>;
+  template?: string;
+}
+
+/** Server-wide targets, and the policy (enforced by egress.ts) for the targets depdefs define. */
+export interface NotificationsConfig extends NotificationPolicy {
+  /** Notified of every deployment (written by the operator, so not limited by the policy). */
+  targets: NotificationTargetConfig[];
+}
+
+/** What the server allows repositories to be: the part of the configuration the API and the mirrors enforce. */
+export interface RepositoryPolicy {
+  /** Accept plain `http://` repository URLs (credentials then travel unencrypted). */
+  allowHttp: boolean;
+  /** Absolute, symlink-free directories under which local paths and `file://` URLs may point. */
+  allowedLocalRoots: string[];
+  credentials: Readonly<Record<string, NamedCredential>>;
+}
+
+export interface ServerConfig extends RepositoryPolicy {
+  /** The file it was read from (absent: defaults only). */
+  file?: string;
+  listen: string;
+  dataDir: string;
+  replica?: string;
+  webhookSecretEnv: string;
+  adminTokenEnv: string;
+  logLevel: LogLevel;
+  notifications: NotificationsConfig;
+  http: {
+    /** Largest API request body, in bytes. */
+    bodyLimit: number;
+    /** Largest webhook delivery, in bytes. */
+    webhookBodyLimit: number;
+  };
+}
+
+/** Nothing allowed beyond https and ssh without credentials: what a server without a configuration file enforces. */
+export const DEFAULT_POLICY: RepositoryPolicy = Object.freeze({ allowHttp: false, allowedLocalRoots: [], credentials: {} });
+
+export const DEFAULTS = {
+  listen: "127.0.0.1:8080",
+  dataDir: ".flotilla",
+  webhookSecretEnv: "FLOTILLA_WEBHOOK_SECRET",
+  adminTokenEnv: "FLOTILLA_ADMIN_TOKEN",
+  logLevel: "info" as LogLevel,
+  bodyLimit: 1024 * 1024,
+  webhookBodyLimit: 5 * 1024 * 1024,
+};
+
+// ---- schema ----------------------------------------------------------------------------------
+
+const text = (what: string) => z.string().min(1, `${what} must not be empty`).refine((s) => !CONTROL.test(s), `${what} must not contain control characters`);
+const envName = z.string().regex(ENV_NAME, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+const filePath = text("a path").refine((s) => !s.startsWith("-"), "a path must not start with '-'");
+const hosts = z
+  .array(z.string().regex(HOST_BINDING, "must be a host name or address, optionally with :port (no scheme, path or wildcard)"))
+  .min(1, "list at least one host this credential may be sent to");
+const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/, "must be a plain user name").default("x-access-token");
+
+const credentialSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("token-env"), env: envName, username, hosts }),
+  z.strictObject({ type: z.literal("token-file"), file: filePath, username, hosts }),
+  z.strictObject({ type: z.literal("ssh-key"), file: filePath, knownHosts: filePath.optional(), hosts }),
+  z.strictObject({
+    type: z.literal("helper"),
+    helper: z.string().regex(HELPER_NAME, "must be a credential helper's name (git runs git-credential-<name>), never a command, a path or a '!' snippet"),
+    hosts,
+  }),
+]);
+
+const httpUrl = z.string().max(2048).refine((s) => !CONTROL.test(s) && /^https?:\/\/[^\s/?#]+/i.test(s) && URL.canParse(s), "must be an http(s) URL");
+const notificationTarget = z.strictObject({
+  url: httpUrl,
+  events: z.array(z.enum(["started", "succeeded", "failed", "rolledBack", "aborted"])).optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name"), z.string().refine((s) => !CONTROL.test(s), "must not contain control characters")).optional(),
+  template: z.string().optional(),
+});
+/** An entry of the notification policy, as the egress guard that enforces it reads it (one rule, one parser). */
+const policyEntry = (field: "allowedTargets" | "allowPrivateAddresses") =>
+  text("an entry").superRefine((entry, ctx) => {
+    try {
+      new EgressGuard({ ...DEFAULT_NOTIFICATION_POLICY, [field]: [entry] });
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : String(e) });
+    }
+  });
+
+const schema = z.strictObject({
+  listen: z.string().regex(/^(?:[^\s]+:)?\d{1,5}$/, "must be host:port or a port").optional(),
+  dataDir: filePath.optional(),
+  replica: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be a plain name").optional(),
+  webhookSecretEnv: envName.optional(),
+  adminTokenEnv: envName.optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).optional(),
+  allowHttp: z.boolean().optional(),
+  allowedLocalRoots: z.array(filePath.refine((s) => path.resolve("/", s) !== "/", "the whole file system cannot be a local root")).optional(),
+  credentials: z.record(z.string().regex(CREDENTIAL_NAME, "a credential name is [A-Za-z0-9][A-Za-z0-9._-]*"), credentialSchema).optional(),
+  notifications: z
+    .strictObject({
+      targets: z.array(notificationTarget).optional(),
+      allowedTargets: z.array(policyEntry("allowedTargets")).optional(),
+      allowedEnv: z.array(envName).optional(),
+      allowPrivateAddresses: z.array(policyEntry("allowPrivateAddresses")).optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      bodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+      webhookBodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+    })
+    .optional(),
+});
+
+type RawConfig = z.output<typeof schema>;
+
+// ---- loading ---------------------------------------------------------------------------------
+
+/** A configuration that failed validation: every problem, each with file, path and line. */
+export class ServerConfigError extends FlotillaError {
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    const first = problems[0]!;
+    super({ ...first, message: problems.length > 1 ? `${first.message} (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : first.message });
+    this.name = "ServerConfigError";
+    this.problems = problems;
+  }
+}
+
+/** The configuration of a server started without `--config`. */
+export function defaultServerConfig(cwd: string): ServerConfig {
+  return build({}, cwd);
+}
+
+/** Read and validate a configuration file (YAML or JSON; JSON is read as YAML 1.2, its superset). */
+export async function loadServerConfig(file: string, cwd: string): Promise<ServerConfig> {
+  const absolute = path.resolve(cwd, file);
+  let source: string;
+  try {
+    source = await readFile(absolute, "utf8");
+  } catch (e) {
+    throw new FlotillaError({ code: "FLT-SERVER-CONFIG", file, message: `cannot read the server configuration: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, hint: "pass the path of a YAML or JSON file to --config" });
+  }
+  return parseServerConfig(source, { file, baseDir: path.dirname(absolute) });
+}
+
+/** Validate configuration text; `file` names it in problems, relative paths resolve against `baseDir`. */
+export function parseServerConfig(source: string, options: { file: string; baseDir: string }): ServerConfig {
+  const { file } = options;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: false });
+  const problem = (message: string, segments: readonly (string | number)[], offset?: number): Problem => {
+    const at = offset ?? nodeOffset(doc, segments);
+    const pos = at === undefined ? undefined : lineCounter.linePos(at);
+    return { code: "FLT-SERVER-CONFIG", severity: "error", file, path: jsonPath(segments), message, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+  };
+  if (doc.errors.length) throw new ServerConfigError(doc.errors.map((e) => problem(e.message.split("\n")[0]!, [], e.pos[0])));
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 50 });
+  } catch (e) {
+    throw new ServerConfigError([problem(e instanceof Error ? e.message : String(e), [])]);
+  }
+  if (value === null || value === undefined) value = {};
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ServerConfigError(
+      parsed.error.issues.map((i) => {
+        const segments = i.path.filter((p): p is string | number => typeof p !== "symbol");
+        const unknown = i.code === "unrecognized_keys" ? i.keys : [];
+        if (unknown.length) return problem(`unknown key ${unknown.map((k) => `"${k}"`).join(", ")}`, [...segments, unknown[0]!]);
+        return problem(i.message, segments);
+      }),
+    );
+  }
+  return build(parsed.data, options.baseDir, file);
+}
+
+function nodeOffset(doc: ReturnType<typeof parseDocument>, segments: readonly (string | number)[]): number | undefined {
+  for (let n = segments.length; n >= 0; n--) {
+    const node: unknown = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range) return range[0];
+  }
+  return undefined;
+}
+
+function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
+  const resolve = (p: string) => path.resolve(baseDir, p);
+  const credentials: Record<string, NamedCredential> = {};
+  for (const [name, c] of Object.entries(raw.credentials ?? {})) {
+    const hostList = c.hosts.map((h) => h.toLowerCase());
+    if (c.type === "token-file") credentials[name] = { ...c, file: resolve(c.file), hosts: hostList };
+    else if (c.type === "ssh-key") credentials[name] = { ...c, file: resolve(c.file), ...(c.knownHosts ? { knownHosts: resolve(c.knownHosts) } : {}), hosts: hostList };
+    else credentials[name] = { ...c, hosts: hostList };
+  }
+  return {
+    ...(file ? { file } : {}),
+    listen: raw.listen ?? DEFAULTS.listen,
+    dataDir: resolve(raw.dataDir ?? DEFAULTS.dataDir),
+    ...(raw.replica ? { replica: raw.replica } : {}),
+    webhookSecretEnv: raw.webhookSecretEnv ?? DEFAULTS.webhookSecretEnv,
+    adminTokenEnv: raw.adminTokenEnv ?? DEFAULTS.adminTokenEnv,
+    logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+    allowHttp: raw.allowHttp ?? false,
+    allowedLocalRoots: [...new Set((raw.allowedLocalRoots ?? []).map(resolve))],
+    credentials,
+    notifications: {
+      targets: raw.notifications?.targets ?? [],
+      allowedTargets: raw.notifications?.allowedTargets ?? [],
+      allowedEnv: raw.notifications?.allowedEnv ?? [],
+      allowPrivateAddresses: raw.notifications?.allowPrivateAddresses ?? [],
+    },
+    http: { bodyLimit: raw.http?.bodyLimit ?? DEFAULTS.bodyLimit, webhookBodyLimit: raw.http?.webhookBodyLimit ?? DEFAULTS.webhookBodyLimit },
+  };
+}
