@@ -6,7 +6,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,7 +102,9 @@ describe("rehearsals", () => {
     cleanups.push(() => remote.cleanup(), () => rmSync(state, { recursive: true, force: true }));
     remote.push({ ...rollingObject("prod/worker/worker", "worker", { svc: { cluster: "prod-apps" } }) }, "initial");
     const token = "admin-token-0123456789abcdef";
-    const child = spawn(process.execPath, [BIN, "serve", "--listen", "127.0.0.1:0", "--simulator", "--speed", "60", "--store", path.join(state, "s.db"), "--data-dir", path.join(state, "data")], {
+    // The remote is a local repository: the server's configuration must allow its directory.
+    writeFileSync(path.join(state, "flotilla.yaml"), `allowedLocalRoots: [${JSON.stringify(path.dirname(remote.bare))}]\n`);
+    const child = spawn(process.execPath, [BIN, "serve", "--config", path.join(state, "flotilla.yaml"), "--listen", "127.0.0.1:0", "--simulator", "--speed", "60", "--store", path.join(state, "s.db"), "--data-dir", path.join(state, "data")], {
       cwd: state,
       env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_WEBHOOK_SECRET: "" },
       stdio: ["ignore", "ignore", "pipe"],
