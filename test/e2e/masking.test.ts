@@ -18,6 +18,7 @@ import { buildServer } from "../../src/server/server.ts";
 import { cli } from "../helpers/cli.ts";
 import { engine } from "../helpers/engine.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
+import { TEST_POLICY } from "../helpers/policy.ts";
 
 const DB_PASSWORD = "hunter2-db-pass";
 const URL_PASSWORD = "pg-url-secret";
@@ -93,12 +94,12 @@ describe("one masker for every output", () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "flotilla-data-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     await e.store.addRepository({ name: "shop", url: remote.bare, branch: "main", pollIntervalSeconds: 30 });
-    const controller = new Controller({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, dataDir, holder: "t", concurrency: 1, allowDelete: false, maxDeleteFraction: 0.5 });
+    const controller = new Controller({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, dataDir, holder: "t", policy: TEST_POLICY, concurrency: 1, allowDelete: false, maxDeleteFraction: 0.5 });
     const dry = await controller.sources.dryRun("shop", sha, { render: true });
     assertClean("dryRun", JSON.stringify(dry));
     assert.match(JSON.stringify(dry.objects[0]!.rendered), /postgres:\/\/app:\*\*\*\*@db\.internal/);
 
-    const app = buildServer({ store: e.store, clock: e.clock, controller });
+    const app = buildServer({ store: e.store, clock: e.clock, controller, policy: TEST_POLICY });
     cleanups.push(() => app.close());
     const { token } = await e.store.createToken("ops", "operator");
     const auth = { authorization: `Bearer ${token}` };
