@@ -71,9 +71,14 @@ async function simServe(io: CliIO, files: string[], flags: SimServeFlags): Promi
     throw e;
   }
   const sim = server.sim;
-  io.out(`flotilla sim serve: listening on ${server.url} (Region ${sim.region}, account ${sim.account}, speed ${speed}x)\n`);
-  io.out(`  export AWS_ENDPOINT_URL=${server.url} AWS_REGION=${sim.region} AWS_ACCESS_KEY_ID=simulator AWS_SECRET_ACCESS_KEY=simulator\n`);
-  if (flags.state) io.out(`  world ${server.replayed > 0 ? `continued from ${flags.state} (${server.replayed} calls replayed)` : `saved to ${flags.state}`}\n`);
+  // One write, so a reader that waits for the address has the whole block.
+  io.out(
+    [
+      `flotilla sim serve: listening on ${server.url} (Region ${sim.region}, account ${sim.account}, speed ${speed}x)`,
+      `  export AWS_ENDPOINT_URL=${server.url} AWS_REGION=${sim.region} AWS_ACCESS_KEY_ID=simulator AWS_SECRET_ACCESS_KEY=simulator`,
+      ...(flags.state ? [`  world ${server.replayed > 0 ? `continued from ${flags.state} (${server.replayed} calls replayed)` : `saved to ${flags.state}`}`] : []),
+    ].join("\n") + "\n",
+  );
   if (!isLoopback(host)) io.err(`${paint(io, "yellow", "warning")} the simulator accepts any credentials: anyone who can reach ${flags.listen} can change its world\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);

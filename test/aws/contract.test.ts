@@ -13,7 +13,7 @@ import { AwsError } from "../../src/aws/errors.ts";
 import type { AwsPorts, Service } from "../../src/aws/ports.ts";
 import { createClients, createSdkPorts } from "../../src/aws/sdk/index.ts";
 import { Simulator } from "../../src/sim/simulator.ts";
-import { startSimServe, type SimServeProcess } from "../helpers/sim-serve.ts";
+import { killSimServes, startSimServe, type SimServeProcess } from "../helpers/sim-serve.ts";
 
 interface Target {
   ports: AwsPorts;
@@ -117,7 +117,11 @@ describe("contract: SDK adapter against flotilla sim serve", () => {
     await new ECSClient({ region: "us-east-1", endpoint: server.url, credentials: { accessKeyId: "contract", secretAccessKey: "x" } }).send(new CreateClusterCommand({ clusterName: "flotilla-contract" }));
   });
   after(async () => {
-    assert.equal(await server.stop(), 0, server.output().stderr);
+    try {
+      assert.equal(await server.stop(), 0, server.output().stderr);
+    } finally {
+      killSimServes();
+    }
   });
   contract(() => {
     const clock = new SystemClock();

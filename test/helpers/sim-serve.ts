@@ -14,16 +14,30 @@ export interface SimServeProcess {
   awsEnv(caller?: string): NodeJS.ProcessEnv;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kill every server a test started and did not stop (call from `after`, so a failed test leaves none behind). */
+export function killSimServes(): void {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  running.clear();
+}
+
 export async function startSimServe(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<SimServeProcess> {
   const child = spawn(process.execPath, [BIN, "sim", "serve", "--listen", "127.0.0.1:0", ...args], {
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sim serve did not start: ${stderr}`)), 30_000);
     child.stdout.on("data", (c: Buffer) => {
