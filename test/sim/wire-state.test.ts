@@ -104,7 +104,6 @@ describe("sim serve --state", () => {
 
   it("survives SIGKILL of the server process mid-deployment: the restarted one finishes it", async () => {
     const dir = tempDir();
-    const state = path.join(dir, "world.jsonl");
     writeFileSync(path.join(dir, "fast.json"), JSON.stringify({ throttling: false }));
     let server = await startSimServe(["fast.json", "--speed", "20", "--state", "world.jsonl"], { cwd: dir });
     let c = clients(server.url);
