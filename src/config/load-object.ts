@@ -10,7 +10,7 @@ import { JsonDocument, type JsonObject } from "./json-document.ts";
 import { checkObject } from "./rules.ts";
 import { CREATE_SERVICE, REGISTER_TASK_DEFINITION, validateShape } from "./shapes.ts";
 import type { RepoSource } from "./source.ts";
-import { isTemplate, renderTemplate } from "./template.ts";
+import { checkTemplate, isTemplate, renderTemplate } from "./template.ts";
 
 export type Strategy = "rolling" | "bluegreen";
 
@@ -78,6 +78,7 @@ export async function loadObject(source: RepoSource, files: ObjectFiles, options
   if (taskdef && docs.taskdef) problems.push(...validateShape(docs.taskdef, taskdef, REGISTER_TASK_DEFINITION));
   const { depdef, problems: depdefProblems, valid: depdefValid } = parseDepDef(depdefValue, docs.depdef);
   problems.push(...depdefProblems);
+  if (docs.depdef) problems.push(...notificationTemplateProblems(depdef, docs.depdef));
 
   let identity: ServiceIdentity | undefined;
   let strategy: Strategy | undefined;
@@ -104,6 +105,18 @@ export async function loadObject(source: RepoSource, files: ObjectFiles, options
     problems,
     valid: !hasErrors(problems),
   };
+}
+
+/** Notification bodies render at delivery time; refuse what would never render (syntax, forbidden constructs) now. */
+function notificationTemplateProblems(depdef: DepDef, doc: JsonDocument): Problem[] {
+  const problems: Problem[] = [];
+  depdef.notifications.forEach((n, i) => {
+    const p = n.template === undefined ? undefined : checkTemplate(n.template);
+    if (!p) return;
+    const where = p.line !== undefined ? ` (line ${p.line}${p.column !== undefined ? `, column ${p.column}` : ""} of the template)` : "";
+    problems.push(doc.problemAt(["notifications", i, "template"], { code: p.code, severity: "error", message: `notification template: ${p.message}${where}`, ...(p.hint ? { hint: p.hint } : {}) }));
+  });
+  return problems;
 }
 
 export function serviceIdentity(svcdef: JsonObject, depdef: DepDef, defaultRegion: string): ServiceIdentity | undefined {

@@ -1,334 +1,313 @@
 /**
- * Jinja2-compatible rendering with Jinja's StrictUndefined semantics.
+ * Jinja2-compatible templates, rendered in a sandbox (docs/format.md, "Templates are sandboxed").
  *
- * nunjucks is the closest maintained-enough Jinja port, but it renders a missing variable as an
- * empty string. Gitmoxi (Python Jinja2) repositories rely on StrictUndefined: a missing variable is
- * an error when it is *used* (printed, iterated, compared, tested for truth, attribute-accessed),
- * yet `x | default(...)` and `x is defined` still work and unused branches are not checked.
- * We get exactly that by compiling templates with a small Compiler subclass that routes every
- * variable and member lookup through `__fltVar` / `__fltMember`, which return a "strict undefined"
- * sentinel that throws, naming the variable, on any use. nunjucks attaches the line and column.
+ * Repository files are untrusted, so templates are never compiled to JavaScript (which is what
+ * nunjucks does, and why a template reaching `range.constructor` ran arbitrary code). We keep
+ * nunjucks' parser only — it gives Jinja syntax with line and column numbers — and evaluate its
+ * syntax tree ourselves (template-eval.ts): a template sees JSON data, our filters, tests and
+ * globals, and an allow-list of methods; it has no loader (include/import/extends are refused);
+ * and each file has a budget (steps, loop iterations, output size, macro depth, nesting, wall
+ * time). Undefined variables follow Jinja's StrictUndefined: using one is an error naming it, its
+ * line and column, while `| default` and `is defined` still work on it.
  */
 import { createRequire } from "node:module";
-import nunjucks from "nunjucks";
-import type { Problem } from "../core/problems.ts";
+import type { Problem, ProblemCode } from "../core/problems.ts";
+import { METHODS_HINT, FILTERS, TESTS, DICT_METHODS, LIST_METHODS, STRING_METHODS, LOOP_METHODS, CYCLER_METHODS } from "./template-builtins.ts";
+import { Evaluator, LOADER_HINT, LOADER_NODES, type TNode } from "./template-eval.ts";
+import { Budget, DEFAULT_TEMPLATE_LIMITS, isHostName, TemplateFault, UndefinedUse, type TemplateLimits } from "./template-runtime.ts";
+
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits };
 
 const require = createRequire(import.meta.url);
 
-interface NunjucksNode {
-  typename: string;
-  value?: unknown;
-  target?: NunjucksNode;
-  val?: NunjucksNode;
-  cond?: NunjucksNode;
-  expr?: NunjucksNode;
-  ops?: { expr: NunjucksNode }[];
-  left?: NunjucksNode;
-  right?: NunjucksNode;
+interface Token {
+  type: string;
+  value: string;
+  lineno: number;
+  colno: number;
 }
-interface CompilerInstance {
-  _emit(code: string): void;
-  compile(node: unknown, frame: unknown): void;
-  getCode(): string;
+interface ParserInstance {
+  extensions: unknown[];
+  parseAsRoot(): TNode;
+  peekToken(): Token;
+  nextToken(): Token;
+  skip(type: string): boolean;
+  skipValue(type: string, value: string): boolean;
+  expect(type: string): Token;
+  fail(message: string, lineno?: number, colno?: number): never;
+  parseExpression(): TNode;
+  parseSignature(): TNode;
+  parseSubscript(open: Token): TNode;
 }
-type CompilerClass = new (name: string, throwOnUndefined: boolean) => CompilerInstance;
-
-const nodes = require("nunjucks/src/nodes") as Record<string, new (...a: unknown[]) => NunjucksNode>;
-const { Compiler } = require("nunjucks/src/compiler") as { Compiler: CompilerClass };
-const parser = require("nunjucks/src/parser") as { parse(src: string, extensions: unknown[], opts: unknown): unknown };
-const transformer = require("nunjucks/src/transformer") as { transform(ast: unknown, asyncFilters: unknown[], name: string): unknown };
-const runtime = require("nunjucks/src/runtime") as { memberLookup(obj: unknown, key: unknown, ...rest: unknown[]): unknown };
-
-nunjucks.installJinjaCompat(); // True/False/None, dict.items(), list slices, ...
-
-// ---------------------------------------------------------------------------------------------
-// The strict-undefined sentinel
-
-const STRICT = Symbol("flotilla.strictUndefined");
-const sentinels = new WeakSet<object>();
-
-export class UndefinedVariableError extends Error {
-  readonly variable: string;
-  constructor(variable: string, use: string) {
-    super(`'${variable}' is undefined (${use})`);
-    this.name = "UndefinedVariableError";
-    this.variable = variable;
-  }
+type NodeClass = new (lineno: number, colno: number, ...fields: unknown[]) => TNode;
+interface Extendable<T> {
+  extend(name: string, props: Record<string, unknown>): T;
 }
+const lexer = require("nunjucks/src/lexer") as Record<string, string> & { lex(src: string, opts: unknown): unknown };
+const nodes = require("nunjucks/src/nodes") as Record<string, NodeClass> & { Node: Extendable<NodeClass> };
+const { Parser } = require("nunjucks/src/parser") as { Parser: Extendable<new (tokens: unknown) => ParserInstance> };
 
-/** The most recent undefined-variable error of the current (synchronous) render. */
-let lastUndefined: UndefinedVariableError | undefined;
+/** `x[start:stop:step]` (Jinja's slices). */
+const Slice = nodes.Node.extend("Slice", { fields: ["start", "stop", "step"] });
 
-function raise(name: string, use: string): never {
-  lastUndefined = new UndefinedVariableError(name, use);
-  throw lastUndefined;
-}
-
-function strictUndefined(name: string): object {
-  const proxy = new Proxy(
-    {},
-    {
-      get(_t, key) {
-        if (key === STRICT) return name;
-        if (key === Symbol.toPrimitive) return () => raise(name, "used as a value");
-        if (typeof key === "symbol") return undefined;
-        if (key === "toString" || key === "valueOf" || key === "toJSON") return () => raise(name, "used as a value");
-        return raise(name, `reading '${key}'`);
-      },
-      has: () => raise(name, "iterated or searched"),
-      ownKeys: () => raise(name, "iterated"),
-      set: () => raise(name, "assigned to"),
-    },
-  );
-  sentinels.add(proxy);
-  return proxy;
-}
-
-export function isStrictUndefined(v: unknown): boolean {
-  return typeof v === "object" && v !== null && sentinels.has(v);
-}
-function nameOf(v: object): string {
-  return (v as Record<symbol, string>)[STRICT]!;
-}
-function isMissing(v: unknown): boolean {
-  return v === undefined || isStrictUndefined(v);
-}
-
-/** Checks used by the compiled code. They pass values through unchanged so `a or b` keeps Jinja semantics. */
-const guards = {
-  __fltVar(name: string, value: unknown): unknown {
-    return value === undefined ? strictUndefined(name) : value;
-  },
-  __fltMember(described: string, obj: unknown, key: unknown, ...rest: unknown[]): unknown {
-    if (isStrictUndefined(obj)) raise(nameOf(obj as object), `reading '${String(key)}'`);
-    if (obj === null || obj === undefined) raise(described, `it is none, so '${String(key)}' cannot be read`);
-    const v = runtime.memberLookup(obj, key, ...rest);
-    return v === undefined ? strictUndefined(`${described}.${String(key)}`) : v;
-  },
-  __fltTruthy(v: unknown): unknown {
-    if (isStrictUndefined(v)) raise(nameOf(v as object), "tested as a condition");
-    return v;
-  },
-};
-
-// ---------------------------------------------------------------------------------------------
-// The compiler
-
-function describe(node: NunjucksNode | undefined): string {
-  if (!node) return "value";
-  if (node.typename === "Symbol") return String(node.value);
-  if (node.typename === "Literal") return String(node.value);
-  if (node.typename === "LookupVal") return `${describe(node.target)}.${describe(node.val)}`;
-  return "value";
-}
-
-class StrictCompiler extends Compiler {
-  private wrap(fn: string, node: unknown, frame: unknown): void {
-    this._emit(`env.getGlobal("${fn}")(`);
-    this.compile(node, frame);
-    this._emit(")");
-  }
-}
-const base = Compiler.prototype as unknown as Record<string, (this: StrictCompiler, node: NunjucksNode, frame: unknown, ...rest: unknown[]) => void>;
-const proto = StrictCompiler.prototype as unknown as Record<string, (this: StrictCompiler, node: NunjucksNode, frame: unknown, ...rest: unknown[]) => void>;
-const wrapOf = (c: StrictCompiler) => (c as unknown as { wrap(fn: string, node: unknown, frame: unknown): void }).wrap.bind(c);
-
-/** nunjucks only records positions at function calls; we record them at every guarded lookup. */
-function at(node: NunjucksNode): string {
-  const n = node as unknown as { lineno: number; colno: number };
-  return `lineno = ${n.lineno}, colno = ${n.colno}, `;
-}
-
-proto["compileSymbol"] = function (node, frame) {
-  this._emit(`(${at(node)}env.getGlobal("__fltVar")(${JSON.stringify(node.value)}, `);
-  base["compileSymbol"]!.call(this, node, frame);
-  this._emit("))");
-};
-proto["compileLookupVal"] = function (node, frame) {
-  // `described` goes first: jinja-compat compiles slices (`x[1:]`) as extra trailing arguments.
-  this._emit(`(${at(node)}env.getGlobal("__fltMember")(${JSON.stringify(describe(node.target))}, (`);
-  this.compile(node.target, frame);
-  this._emit("),");
-  this.compile(node.val, frame);
-  this._emit("))");
-};
-// Truth tests: wrap the condition so that a strict-undefined raises instead of counting as true.
-for (const method of ["compileIf", "compileIfAsync", "compileInlineIf"]) {
-  proto[method] = function (node, frame, ...rest) {
-    const cond = node.cond;
-    const wrapped = Object.create(Object.getPrototypeOf(node) as object) as NunjucksNode;
-    Object.assign(wrapped, node, { cond: truthyCall(cond!) });
-    base[method]!.call(this, wrapped, frame, ...rest);
-  };
-}
-proto["compileNot"] = function (node, frame) {
-  this._emit("!");
-  wrapOf(this)("__fltTruthy", node.target, frame);
-};
-for (const method of ["compileOr", "compileAnd"]) {
-  const op = method === "compileOr" ? " || " : " && ";
-  proto[method] = function (node, frame) {
-    wrapOf(this)("__fltTruthy", node.left, frame);
-    this._emit(op);
-    wrapOf(this)("__fltTruthy", node.right, frame);
-  };
-}
-// Comparisons: Jinja's StrictUndefined raises on ==, <, ... ; JS would just answer false.
-proto["compileCompare"] = function (node, frame) {
-  const w = wrapOf(this);
-  w("__fltTruthy", node.expr, frame);
-  const ops = { "==": "==", "===": "===", "!=": "!=", "!==": "!==", "<": "<", ">": ">", "<=": "<=", ">=": ">=" } as Record<string, string>;
-  for (const op of node.ops as unknown as { type: string; expr: NunjucksNode }[]) {
-    this._emit(` ${ops[op.type] ?? op.type} `);
-    w("__fltTruthy", op.expr, frame);
-  }
-};
-
-function truthyCall(cond: NunjucksNode): NunjucksNode {
-  const { FunCall, Symbol: Sym, NodeList } = nodes as Record<string, new (...a: unknown[]) => NunjucksNode>;
-  const c = cond as unknown as { lineno: number; colno: number };
-  const args = new NodeList!(c.lineno, c.colno, [cond]);
-  return new FunCall!(c.lineno, c.colno, new Sym!(c.lineno, c.colno, "__fltTruthyFn"), args);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Environment: filters Jinja has and nunjucks lacks, and strict versions of default/defined
-
-function createEnvironment(): nunjucks.Environment {
-  // dev: keep nunjucks' own error object, which carries the line and column.
-  const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false, trimBlocks: false, lstripBlocks: false, dev: true });
-  for (const [k, v] of Object.entries(guards)) env.addGlobal(k, v);
-  env.addGlobal("__fltTruthyFn", (v: unknown) => guards.__fltTruthy(v));
-
-  const def = (value: unknown, fallback: unknown = "", boolean = false) => (isMissing(value) || (boolean && !value) ? fallback : value);
-  env.addFilter("default", def);
-  env.addFilter("d", def);
-  const tests = env as unknown as { addTest(name: string, fn: (v: unknown) => boolean): void }; // missing from @types/nunjucks
-  tests.addTest("defined", (v: unknown) => !isMissing(v));
-  tests.addTest("undefined", (v: unknown) => isMissing(v));
-  env.addFilter("tojson", (value: unknown, indent?: number) => {
-    assertNoUndefined(value);
-    return JSON.stringify(value, null, indent);
-  });
-  env.addFilter("items", (value: Record<string, unknown>) => Object.entries(value));
-  env.addFilter("map", (value: unknown[], ...args: unknown[]) => {
-    const kw = args.at(-1) as { attribute?: string; default?: unknown; __keywords?: boolean } | undefined;
-    if (kw && typeof kw === "object" && kw.__keywords) {
-      if (kw.attribute === undefined) throw new Error("map() needs attribute= or a filter name");
-      return value.map((item) => {
-        const v = kw.attribute!.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], item);
-        return v === undefined ? kw.default : v;
-      });
+/**
+ * nunjucks' parser, with Jinja's subscripts and slices read in one pass. (nunjucks' own
+ * jinja-compat adds slices by re-parsing a failed `[...]` as a slice; nested brackets make that
+ * exponential — 20 levels took 40 s — and it patches nunjucks globally.)
+ */
+const JinjaParser = Parser.extend("JinjaParser", {
+  parsePostfix(this: ParserInstance, start: TNode): TNode {
+    let node = start;
+    for (let tok = this.peekToken(); tok; tok = this.peekToken()) {
+      if (tok.type === lexer["TOKEN_LEFT_PAREN"]) {
+        node = new nodes["FunCall"]!(tok.lineno, tok.colno, node, this.parseSignature());
+      } else if (tok.type === lexer["TOKEN_LEFT_BRACKET"]) {
+        this.nextToken();
+        node = new nodes["LookupVal"]!(tok.lineno, tok.colno, node, this.parseSubscript(tok));
+      } else if (tok.type === lexer["TOKEN_OPERATOR"] && tok.value === ".") {
+        this.nextToken();
+        const name = this.nextToken();
+        if (name.type !== lexer["TOKEN_SYMBOL"]) this.fail(`expected name as lookup value, got ${name.value}`, name.lineno, name.colno);
+        node = new nodes["LookupVal"]!(tok.lineno, tok.colno, node, new nodes["Literal"]!(name.lineno, name.colno, name.value));
+      } else break;
     }
-    const [filterName, ...filterArgs] = args as [string, ...unknown[]];
-    const filter = env.getFilter(filterName) as (v: unknown, ...a: unknown[]) => unknown;
-    return value.map((item) => filter(item, ...filterArgs));
-  });
-  env.addFilter("format", (fmt: string, ...args: unknown[]) => printf(String(fmt), args));
-  env.addFilter("bool", (v: unknown) => (typeof v === "string" ? ["true", "yes", "on", "1"].includes(v.toLowerCase()) : Boolean(v)));
-  env.addFilter("unique", (v: unknown[]) => [...new Set(v)]);
-  return env;
+    return node;
+  },
+  /** After `[`: an index expression, or up to three slice parts separated by `:`; then `]`. */
+  parseSubscript(this: ParserInstance, open: Token): TNode {
+    const colon = () => this.skip(lexer["TOKEN_COLON"]!);
+    const ends = () => [lexer["TOKEN_COLON"], lexer["TOKEN_RIGHT_BRACKET"]].includes(this.peekToken().type);
+    const first = ends() ? null : this.parseExpression();
+    if (!colon()) {
+      if (!first) return this.fail("expected an index", open.lineno, open.colno);
+      this.expect(lexer["TOKEN_RIGHT_BRACKET"]!);
+      return first;
+    }
+    const stop = ends() ? null : this.parseExpression();
+    const step = colon() && !ends() ? this.parseExpression() : null;
+    this.expect(lexer["TOKEN_RIGHT_BRACKET"]!);
+    return new Slice(open.lineno, open.colno, first, stop, step);
+  },
+});
+
+function parseJinja(text: string): TNode {
+  const p = new JinjaParser(lexer.lex(text, {}));
+  p.extensions = [];
+  return p.parseAsRoot();
 }
-
-/** Python's `%` formatting as Jinja's `format` filter uses it: %s %d %i %f (%.2f) %x %% and %(name)s. */
-function printf(fmt: string, args: unknown[]): string {
-  let i = 0;
-  const named = args.length === 1 && typeof args[0] === "object" && args[0] !== null && !Array.isArray(args[0]) ? (args[0] as Record<string, unknown>) : undefined;
-  return fmt.replace(/%(?:\(([^)]+)\))?([-+0 ]*)(\d+)?(?:\.(\d+))?([sdifxr%])/g, (_m, key: string | undefined, flags: string, width: string | undefined, precision: string | undefined, conv: string) => {
-    if (conv === "%") return "%";
-    const value = key !== undefined && named ? named[key] : args[i++];
-    assertNoUndefined(value);
-    let out: string;
-    if (conv === "d" || conv === "i") out = String(Math.trunc(Number(value)));
-    else if (conv === "f") out = Number(value).toFixed(precision !== undefined ? Number(precision) : 6);
-    else if (conv === "x") out = Math.trunc(Number(value)).toString(16);
-    else out = typeof value === "string" ? value : JSON.stringify(value);
-    if (width) out = flags.includes("-") ? out.padEnd(Number(width)) : out.padStart(Number(width), flags.includes("0") && conv !== "s" ? "0" : " ");
-    return out;
-  });
-}
-
-function assertNoUndefined(value: unknown): void {
-  if (isStrictUndefined(value)) raise(nameOf(value as object), "passed to tojson");
-}
-
-const env = createEnvironment();
-
-// ---------------------------------------------------------------------------------------------
-// Public API
 
 export interface RenderResult {
   text?: string;
   problems: Problem[];
 }
 
-type CompiledTemplate = nunjucks.Template;
-const cache = new Map<string, CompiledTemplate | Problem>();
-const CACHE_LIMIT = 5000;
+export interface RenderOptions {
+  /** Per-file budget; the defaults are documented in docs/format.md. */
+  limits?: Partial<TemplateLimits>;
+  /** Monotonic milliseconds for the wall-time limit (tests inject one). */
+  now?: () => number;
+}
 
 /** True when the text contains any Jinja syntax, i.e. rendering could change it. */
 export function isTemplate(text: string): boolean {
   return text.includes("{{") || text.includes("{%") || text.includes("{#");
 }
 
-function compile(text: string, file: string): CompiledTemplate | Problem {
-  const key = text;
-  const hit = cache.get(key);
+interface Parsed {
+  root: TNode;
+  depth: number;
+}
+const cache = new Map<string, Parsed | Problem>();
+const CACHE_LIMIT = 5000;
+
+/**
+ * Render one file. `context` are the object's input values (JSON data). Problems carry the
+ * template's line and column; the caller keeps the file name relative to the repository.
+ */
+export function renderTemplate(text: string, context: Record<string, unknown>, file: string, options: RenderOptions = {}): RenderResult {
+  if (!isTemplate(text)) return { text, problems: [] };
+  const limits: TemplateLimits = { ...DEFAULT_TEMPLATE_LIMITS, ...options.limits };
+  if (text.length > limits.sourceChars) {
+    return { problems: [{ code: "FLT-TEMPLATE-LIMIT", severity: "error", file, message: `the template has ${text.length.toLocaleString("en-US")} characters, more than the ${limits.sourceChars.toLocaleString("en-US")} allowed` }] };
+  }
+  const parsed = parse(text);
+  if (!("root" in parsed)) return { problems: [{ ...parsed, file }] };
+  if (parsed.depth > limits.nesting) {
+    return { problems: [{ code: "FLT-TEMPLATE-LIMIT", severity: "error", file, message: `the template nests ${parsed.depth} levels deep, more than the ${limits.nesting} allowed` }] };
+  }
+  try {
+    const budget = new Budget(limits, options.now ?? (() => performance.now()));
+    return { text: new Evaluator(context, budget).render(parsed.root), problems: [] };
+  } catch (e) {
+    return { problems: [problemOf(e, file)] };
+  }
+}
+
+/**
+ * What can be known of a template without its data: syntax, forbidden constructs, nesting. For
+ * templates rendered later with data that does not exist yet (notification bodies).
+ */
+export function checkTemplate(text: string, options: RenderOptions = {}): Problem | undefined {
+  if (!isTemplate(text)) return undefined;
+  const limits: TemplateLimits = { ...DEFAULT_TEMPLATE_LIMITS, ...options.limits };
+  if (text.length > limits.sourceChars) return { code: "FLT-TEMPLATE-LIMIT", severity: "error", message: `the template has more than ${limits.sourceChars.toLocaleString("en-US")} characters` };
+  const parsed = parse(text);
+  if (!("root" in parsed)) return parsed;
+  if (parsed.depth > limits.nesting) return { code: "FLT-TEMPLATE-LIMIT", severity: "error", message: `the template nests ${parsed.depth} levels deep, more than the ${limits.nesting} allowed` };
+  return undefined;
+}
+
+function parse(text: string): Parsed | Problem {
+  const hit = cache.get(text);
   if (hit) {
-    cache.delete(key); // keep most recently used last
-    cache.set(key, hit);
+    cache.delete(text); // keep most recently used last
+    cache.set(text, hit);
     return hit;
   }
-  let result: CompiledTemplate | Problem;
+  let result: Parsed | Problem;
   try {
-    const c = new StrictCompiler(file, false);
-    c.compile(transformer.transform(parser.parse(text, [], (env as unknown as { opts: unknown }).opts), [], file), null);
-    // This is how nunjucks itself loads compiled templates; the code comes from the compiler, not the user.
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const props = (new Function(c.getCode()) as () => unknown)();
-    result = new nunjucks.Template({ type: "code", obj: props } as unknown as string, env, file, true);
+    const unclosed = unclosedRaw(text);
+    if (unclosed) {
+      result = { code: "FLT-TEMPLATE-SYNTAX", severity: "error", ...unclosed, message: "{% raw %} (or {% verbatim %}) has no matching {% endraw %}" };
+    } else {
+      const raw = parseJinja(text);
+      const depth = depthOf(raw);
+      if (depth > MAX_NESTING) result = { code: "FLT-TEMPLATE-LIMIT", severity: "error", message: `the template nests ${depth} levels deep` };
+      else {
+        const root = compact(raw);
+        result = check(root) ?? { root, depth };
+      }
+    }
   } catch (e) {
-    result = templateProblem(e, file, "FLT-TEMPLATE-SYNTAX");
+    result = problemOf(e, "", "FLT-TEMPLATE-SYNTAX");
   }
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(key, result);
+  cache.set(text, result);
   return result;
 }
 
 /**
- * Render one file. `context` are the object's input values. Problems carry the template's line and
- * column; the caller keeps the file name relative to the repository.
+ * nunjucks finds the end of a raw block with an unanchored regular expression; with no end tag
+ * that search is quadratic in the file's length (a 100 KB file takes seconds). Find the end tag
+ * ourselves, linearly, the same way the parser will, and refuse a raw block that has none.
  */
-export function renderTemplate(text: string, context: Record<string, unknown>, file: string): RenderResult {
-  if (!isTemplate(text)) return { text, problems: [] };
-  const compiled = compile(text, file);
-  if (!(compiled instanceof nunjucks.Template)) return { problems: [{ ...compiled, file }] };
-  lastUndefined = undefined;
-  try {
-    return { text: compiled.render(context), problems: [] };
-  } catch (e) {
-    return { problems: [templateProblem(e, file, "FLT-TEMPLATE-RENDER")] };
+function unclosedRaw(text: string): { line: number; column: number } | undefined {
+  const opener = /\{%-?\s*(raw|verbatim)\s*-?%\}/g;
+  for (let m = opener.exec(text); m; m = opener.exec(text)) {
+    const tag = m[1]!;
+    const inner = new RegExp(`\\{%\\s*(${tag}|end${tag})\\s*%\\}`, "g");
+    inner.lastIndex = m.index + m[0].length;
+    let level = 1;
+    let end: RegExpExecArray | null = null;
+    while (level > 0 && (end = inner.exec(text))) level += end[1] === tag ? 1 : -1;
+    if (level > 0) {
+      const before = text.slice(0, m.index);
+      const line = before.split("\n").length;
+      return { line, column: m.index - before.lastIndexOf("\n") };
+    }
+    opener.lastIndex = end!.index + end![0].length;
   }
+  return undefined;
 }
 
-function templateProblem(e: unknown, file: string, code: "FLT-TEMPLATE-SYNTAX" | "FLT-TEMPLATE-RENDER"): Problem {
-  const err = e as { lineno?: number; colno?: number; message?: string };
-  // The parser reports 1-based positions; runtime errors carry the AST's 0-based ones.
-  const offset = code === "FLT-TEMPLATE-RENDER" ? 1 : 0;
-  const location = typeof err.lineno === "number" && (err.lineno > 0 || offset) ? { line: err.lineno + offset, ...(typeof err.colno === "number" ? { column: err.colno + offset } : {}) } : {};
-  const undefinedVar = lastUndefined;
-  lastUndefined = undefined;
-  if (undefinedVar) {
+const UNSUPPORTED = new Set(["Switch", "IfAsync", "AsyncEach", "AsyncAll", "CallExtension", "CallExtensionAsync", "FilterAsync"]);
+const METHOD_NAMES = new Set([...DICT_METHODS.keys(), ...LIST_METHODS.keys(), ...STRING_METHODS.keys(), ...LOOP_METHODS.keys(), ...CYCLER_METHODS.keys()]);
+
+/** Refusals that need no data: what a template may never contain, even in a branch not taken. */
+function check(root: TNode): Problem | undefined {
+  const at = (n: TNode) => ({ line: n.lineno + 1, column: n.colno + 1 });
+  const fail = (code: ProblemCode, n: TNode, message: string, hint?: string): Problem => ({ code, severity: "error", ...at(n), message, ...(hint ? { hint } : {}) });
+  const stack: TNode[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (LOADER_NODES.has(n.typename)) return fail("FLT-TEMPLATE-FORBIDDEN", n, `{% ${n.typename === "FromImport" ? "from" : n.typename === "Super" ? "super()" : n.typename.toLowerCase()} %} is not available`, LOADER_HINT);
+    if (UNSUPPORTED.has(n.typename)) return fail("FLT-TEMPLATE-SYNTAX", n, `'${n.typename}' is a nunjucks extension, not Jinja, and is not supported`);
+    if (n.typename === "Literal" && n.value !== null && typeof n.value === "object") return fail("FLT-TEMPLATE-FORBIDDEN", n, "regular expression literals are not available");
+    if (n.typename === "LookupVal" && n.val?.typename === "Literal" && isHostName(n.val.value)) {
+      return fail("FLT-TEMPLATE-FORBIDDEN", n.val, `'${String(n.val.value)}' cannot be read: templates see only JSON data, not the objects of the language underneath`);
+    }
+    if (n.typename === "FunCall" && n.name?.typename === "LookupVal" && n.name.val?.typename === "Literal" && !METHOD_NAMES.has(String(n.name.val.value))) {
+      return fail("FLT-TEMPLATE-FORBIDDEN", n.name.val, `'.${String(n.name.val.value)}()' cannot be called: it is not one of the methods templates may call`, METHODS_HINT);
+    }
+    if (n.typename === "Filter" && !FILTERS.has(String(n.name?.value))) return fail("FLT-TEMPLATE-RENDER", n, `no filter named '${String(n.name?.value)}'`, "see docs/format.md for the filters templates can use");
+    if (n.typename === "Is" && n.right?.typename === "Symbol" && !TESTS.has(String(n.right.value))) return fail("FLT-TEMPLATE-RENDER", n.right, `no test named '${String(n.right.value)}'`, "see docs/format.md for the tests templates can use");
+    for (const c of childrenOf(n)) stack.push(c);
+  }
+  return undefined;
+}
+
+/** Beyond any per-call limit: deeper trees are refused before they are walked recursively. */
+const MAX_NESTING = 5000;
+
+/**
+ * The parser's nodes as plain objects holding only what is set, with flat strings: the parser's
+ * strings keep large chunks of its input alive, and a cached tree lives as long as the cache.
+ */
+function compact(n: TNode): TNode {
+  const out: Record<string, unknown> = { typename: n.typename, lineno: n.lineno, colno: n.colno };
+  for (const f of FIELDS) {
+    const v = (n as unknown as Record<string, unknown>)[f];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) out[f] = (v as unknown[]).map((c) => (isNode(c) ? compact(c) : c));
+    else if (isNode(v)) out[f] = compact(v);
+    else out[f] = typeof v === "string" ? flat(v) : v;
+  }
+  return out as unknown as TNode;
+}
+
+/** A copy of the string that shares no memory with the parser's input. */
+function flat(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
+const FIELDS = ["children", "target", "val", "name", "args", "body", "else_", "cond", "arr", "expr", "ops", "left", "right", "key", "value", "targets", "start", "stop", "step", "template", "names", "type"] as const;
+function childrenOf(n: TNode): TNode[] {
+  const out: TNode[] = [];
+  const rec = n as unknown as Record<string, unknown>;
+  for (const f of FIELDS) {
+    const v = rec[f];
+    if (Array.isArray(v)) out.push(...v.filter(isNode));
+    else if (isNode(v)) out.push(v);
+  }
+  return out;
+}
+function isNode(v: unknown): v is TNode {
+  return typeof v === "object" && v !== null && typeof (v as TNode).typename === "string" && typeof (v as TNode).lineno === "number";
+}
+
+function depthOf(root: TNode): number {
+  let max = 0;
+  const stack: [TNode, number][] = [[root, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (d > max) max = d;
+    for (const c of childrenOf(n)) stack.push([c, d + 1]);
+  }
+  return max;
+}
+
+function problemOf(e: unknown, file: string, fallback: ProblemCode = "FLT-TEMPLATE-RENDER"): Problem {
+  if (e instanceof UndefinedUse) {
     return {
       code: "FLT-TEMPLATE-UNDEFINED",
       severity: "error",
       file,
-      ...location,
-      message: `undefined variable '${undefinedVar.variable}': ${undefinedVar.message.replace(/^'[^']*' is undefined /, "")}`.replace(/: \((.*)\)$/, " ($1)"),
-      hint: `define '${undefinedVar.variable.split(".")[0]}' in the object's _input.json (or a file its ref names), or use '| default(...)'`,
+      line: e.line,
+      column: e.column,
+      message: `undefined variable '${e.variable}' (${e.use})`,
+      hint: `define '${e.variable.split(/[.[]/)[0]}' in the object's _input.json (or a file its ref names), or use '| default(...)'`,
     };
   }
-  return { code, severity: "error", file, ...location, message: cleanNunjucksMessage(err.message ?? String(e)) };
+  if (e instanceof TemplateFault) {
+    return { code: e.code, severity: "error", file, ...(e.line !== undefined ? { line: e.line, column: e.column! } : {}), message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return { code: "FLT-TEMPLATE-LIMIT", severity: "error", file, message: "the template nests too deeply" };
+  }
+  // nunjucks' parser errors carry 1-based positions and prefix the message with them.
+  const err = e as { lineno?: number; colno?: number; message?: string };
+  const location = typeof err.lineno === "number" && err.lineno > 0 ? { line: err.lineno, ...(typeof err.colno === "number" ? { column: err.colno } : {}) } : {};
+  return { code: fallback, severity: "error", file, ...location, message: cleanNunjucksMessage(err.message ?? String(e)) };
 }
 
 /** nunjucks prefixes messages with "(file) [Line n, Column m]" and "Error: "; we report those separately. */

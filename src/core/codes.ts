@@ -13,6 +13,8 @@ export const PROBLEM_CODES = {
   "FLT-TEMPLATE-SYNTAX": "The template has a Jinja syntax error.",
   "FLT-TEMPLATE-UNDEFINED": "The template uses a variable that neither the input file nor its refs define.",
   "FLT-TEMPLATE-RENDER": "The template failed while rendering (bad filter argument, wrong type, ...).",
+  "FLT-TEMPLATE-FORBIDDEN": "The template reaches for something the sandbox does not offer: a host-language member (constructor, __proto__, ...), a method outside the allow-list, include/import/extends.",
+  "FLT-TEMPLATE-LIMIT": "The template exceeds its budget: evaluation steps, loop iterations, output or string size, list size, macro recursion, nesting or wall time.",
   "FLT-INPUT-INVALID": "The _input.json file does not have the expected structure.",
   "FLT-INPUT-REF-INVALID": "The `ref` section of an input file is malformed.",
   "FLT-INPUT-REF-FILE-MISSING": "A file named in `ref.file` does not exist in the repository.",
