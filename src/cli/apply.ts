@@ -1,4 +1,5 @@
 /** `flotilla apply [DIR]`: make ECS match the tree — create, update or delete services. */
+import { defaultMasker } from "../core/mask.ts";
 import { apply, decide, type ApplyResult, type Decision } from "../controller/apply.ts";
 import { parseOverrideNames } from "../controller/overrides.ts";
 import { Notifier } from "../controller/notifications.ts";
@@ -122,4 +123,5 @@ function printDecisions(io: CliIO, decisions: readonly Decision[], dryRun: boole
 }
 
 /** The deployment record as `--output json` prints it (shared with the HTTP API: src/store/record.ts). */
-export const record = deploymentRecord;
+/** A deployment as `--output json` prints it, masked like every output (a message may quote a secret). */
+export const record = (d: Deployment) => defaultMasker.answer(deploymentRecord(d));

@@ -1,4 +1,5 @@
 /** Live progress of running deployments on stderr: one line per timeline event. */
+import { defaultMasker } from "../core/mask.ts";
 import type { Deployment, NewEvent } from "../store/types.ts";
 import type { DeploySpec } from "../deploy/spec.ts";
 import type { Clock } from "../core/clock.ts";
@@ -9,7 +10,7 @@ const PHASE_COLOUR: Record<string, Parameters<typeof paint>[1]> = { Succeeded: "
 export function progressPrinter(io: CliIO, clock: Clock): (d: Deployment, events: readonly NewEvent[]) => void {
   return (d, events) => {
     for (const e of events) {
-      let message = e.message;
+      let message = defaultMasker.text(e.message);
       const state = d.machineState as { deadline?: number; spec?: DeploySpec };
       if (e.type === "Progress" && state.deadline) message += paint(io, "dim", ` — ${formatLeft(state.deadline - clock.now())} left of the stability window`);
       if (e.type === "Shifted" || e.type === "Baking") {
@@ -30,5 +31,5 @@ export function formatLeft(ms: number): string {
 export function resultLine(io: CliIO, d: Deployment): string {
   const colour = PHASE_COLOUR[d.phase] ?? "reset";
   const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}${d.strategy === "bluegreen" && d.trafficWeight !== null ? `, ${d.trafficWeight}% on green` : ""}`;
-  return `${paint(io, colour, d.phase.padEnd(10))} ${d.object.padEnd(24)} ${counts}${d.reason ? ` — ${d.reason}` : ""}${d.message && d.phase !== "Succeeded" ? `: ${d.message}` : ""}`;
+  return `${paint(io, colour, d.phase.padEnd(10))} ${d.object.padEnd(24)} ${counts}${d.reason ? ` — ${d.reason}` : ""}${d.message && d.phase !== "Succeeded" ? `: ${defaultMasker.text(d.message)}` : ""}`;
 }

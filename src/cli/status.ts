@@ -1,4 +1,5 @@
 /** `flotilla status`: the latest deployment of every object. `flotilla history [OBJECT]`: past deployments and a timeline. */
+import { defaultMasker } from "../core/mask.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";
 import type { Store } from "../store/store.ts";
@@ -44,14 +45,14 @@ async function history(io: CliIO, store: Store, object: string | undefined, flag
   }
   const timeline = object && page.items[0] ? await store.listEvents(page.items[0].id) : [];
   if (flags.output === "json") {
-    printJson(io, { deployments: page.items.map(record), ...(object ? { timeline: timeline.map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })) } : {}) });
+    printJson(io, { deployments: page.items.map(record), ...(object ? { timeline: timeline.map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: defaultMasker.text(e.message) })) } : {}) });
     return EXIT.ok;
   }
   if (page.items.length === 0) io.out("no deployments recorded yet\n");
   for (const d of page.items) io.out(`${paint(io, "dim", new Date(d.createdAt).toISOString())} ${resultLine(io, d)}\n`);
   if (timeline.length) {
     io.out(`\n${paint(io, "bold", `timeline of ${page.items[0]!.id}`)}\n`);
-    for (const e of timeline) io.out(`  ${paint(io, "dim", new Date(e.at).toISOString().slice(11, 19))} ${e.type.padEnd(24)} ${e.message}\n`);
+    for (const e of timeline) io.out(`  ${paint(io, "dim", new Date(e.at).toISOString().slice(11, 19))} ${e.type.padEnd(24)} ${defaultMasker.text(e.message)}\n`);
   }
   return EXIT.ok;
 }

@@ -114,7 +114,7 @@ export function parseDepDef(value: JsonObject | undefined, doc: JsonDocument | u
   if (doc && Array.isArray(value?.["notifications"])) {
     value["notifications"].forEach((target, i) => {
       if (target && typeof target === "object" && !Array.isArray(target)) {
-        for (const issue of checkNotificationTarget(target)) problems.push(doc.problemAt(["notifications", i, ...issue.path], { code: issue.code, severity: "error", message: issue.message }));
+        for (const issue of checkNotificationTarget(target)) problems.push(doc.problemAt(["notifications", i, ...issue.path], { code: issue.code, severity: issue.severity, message: issue.message }));
       }
     });
   }
@@ -124,7 +124,7 @@ export function parseDepDef(value: JsonObject | undefined, doc: JsonDocument | u
     // Fall back to defaults so later checks can still run on the rest of the object.
     return { depdef: depdefSchema.parse({}), problems, valid: false };
   }
-  if (problems.length) {
+  if (problems.some((p) => p.severity === "error")) {
     // A target that can never be called makes the file invalid, like any other schema error.
     return { depdef: depdefSchema.parse({}), problems, valid: false };
   }

@@ -9,9 +9,9 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import http from "node:http";
 import https from "node:https";
-import net, { BlockList } from "node:net";
+import net, { type BlockList } from "node:net";
 import os from "node:os";
-import { parseTargetUrl } from "../config/notification-target.ts";
+import { blockList, forbiddenRange, inList, parseTargetUrl } from "../config/notification-target.ts";
 import { FlotillaError } from "../core/problems.ts";
 
 /** Who may be notified: decided by the server's operator (`notifications:` of the server configuration). */
@@ -56,52 +56,6 @@ export type Connector = (request: EgressRequest) => Promise<EgressResponse>;
 
 /** A refusal: nothing was sent, and retrying will not help. */
 export class EgressRefused extends FlotillaError {}
-
-/** Named ranges never reached unless allowed: loopback, link-local (cloud metadata), private, and addresses that are not one host on the Internet. */
-const FORBIDDEN_RANGES: [name: string, cidrs: string[]][] = [
-  ["loopback", ["127.0.0.0/8", "::1/128"]],
-  ["link-local (cloud metadata)", ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128"]],
-  ["private", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fec0::/10"]],
-  ["shared address space (carrier-grade NAT)", ["100.64.0.0/10"]],
-  ["unspecified (this host)", ["0.0.0.0/8", "::/128"]],
-  // Forms that embed an IPv4 address another box translates (NAT64, 6to4, Teredo, IPv4-compatible):
-  // the embedded address could be anything, metadata included. (IPv4-mapped ::ffff:a.b.c.d is
-  // matched against the IPv4 ranges by BlockList itself.)
-  ["IPv4 embedded in IPv6", ["64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96"]],
-  ["reserved", ["192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "2001:db8::/32", "ff00::/8", "100::/64"]],
-];
-
-function blockList(entries: readonly string[], what: string): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [ip, bits] = entry.split("/");
-    const family = net.isIP(ip ?? "");
-    if (!family) throw new EgressRefused({ code: "FLT-NOTIFY-POLICY-INVALID", message: `${what}: "${entry}" is not an IP address or CIDR` });
-    const type = family === 4 ? "ipv4" : "ipv6";
-    if (bits === undefined) {
-      list.addAddress(ip!, type);
-      continue;
-    }
-    const prefix = Number(bits);
-    if (!/^\d+$/.test(bits) || prefix > (family === 4 ? 32 : 128)) throw new EgressRefused({ code: "FLT-NOTIFY-POLICY-INVALID", message: `${what}: "${entry}" has an invalid prefix length` });
-    list.addSubnet(ip!, prefix, type);
-  }
-  return list;
-}
-
-const FORBIDDEN = FORBIDDEN_RANGES.map(([name, cidrs]) => [name, blockList(cidrs, "built-in range")] as const);
-
-function check(list: BlockList, address: string): boolean {
-  const ip = address.replace(/%.*$/, ""); // an IPv6 zone (fe80::1%eth0) names an interface, not an address
-  const family = net.isIP(ip);
-  return family !== 0 && list.check(ip, family === 4 ? "ipv4" : "ipv6");
-}
-
-/** The name of the forbidden range an address falls in (IPv4-mapped IPv6 forms included), or undefined for a public address. */
-export function forbiddenRange(address: string): string | undefined {
-  if (!net.isIP(address.replace(/%.*$/, ""))) return "not an IP address";
-  return FORBIDDEN.find(([, list]) => check(list, address))?.[0];
-}
 
 /** Every address of this host's interfaces: reaching them reaches the server itself. */
 export function interfaceAddresses(): string[] {
@@ -175,17 +129,17 @@ export class EgressGuard {
     if (!trusted) {
       for (const a of addresses) {
         const why = this.refusal(url, a.address);
-        if (why) throw new EgressRefused({ code: "FLT-NOTIFY-ADDRESS-FORBIDDEN", message: `${url.hostname}${family ? "" : ` resolves to ${a.address}, which`} is ${why}; add it to the server's notifications.allowPrivateAddresses to allow it` });
+        if (why) throw new EgressRefused({ code: "FLT-NOTIFY-ADDRESS-FORBIDDEN", message: `${url.hostname}${family ? "" : ` resolves to ${a.address}, which`} is ${why}; allow it with allowPrivateAddresses (serve's notifications configuration, apply --notify-private)` });
       }
     }
     return addresses[0]!;
   }
 
   private refusal(url: URL, address: string): string | undefined {
-    if (this.allowedHosts.has(url.hostname.toLowerCase()) || check(this.allowedAddresses, address)) return undefined;
+    if (this.allowedHosts.has(url.hostname.toLowerCase()) || inList(this.allowedAddresses, address)) return undefined;
     const range = forbiddenRange(address);
     if (range) return `a ${range} address`;
-    if (check(this.own, address)) return "an address of the server itself";
+    if (inList(this.own, address)) return "an address of the server itself";
     return undefined;
   }
 }

@@ -112,10 +112,11 @@ export class Notifier {
 
   /** Everything decided before any connection: target allowed, headers substituted, body built and small enough. */
   private prepare(target: NotificationTarget, trusted: boolean, event: NotificationEvent, d: Deployment): { url: URL; headers: Record<string, string>; body: string } {
-    const issue = checkNotificationTarget(target)[0];
+    // Errors only: an address the guard refuses is decided below, where allowPrivateAddresses applies.
+    const issue = checkNotificationTarget(target).find((i) => i.severity === "error");
     if (issue) throw new NotSent(issue.code, issue.message);
     const url = parseTargetUrl(target.url) as URL;
-    if (!trusted && !this.guard.allowsTarget(url)) throw new NotSent("FLT-NOTIFY-TARGET-NOT-ALLOWED", "the server's notifications.allowedTargets does not list this URL");
+    if (!trusted && !this.guard.allowsTarget(url)) throw new NotSent("FLT-NOTIFY-TARGET-NOT-ALLOWED", "the notification policy does not allow this URL (allowedTargets: serve's notifications configuration, apply --notify-allow)");
     const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "flotilla" };
     for (const [name, value] of Object.entries(target.headers ?? {})) headers[name.toLowerCase()] = this.substitute(name, value);
     const deployment = this.masker.answer(deploymentRecord(d));
@@ -141,7 +142,7 @@ export class Notifier {
    */
   private substitute(header: string, value: string): string {
     return value.replace(ENV_REFERENCE, (_m, name: string) => {
-      if (!this.allowedEnv.has(name)) throw new NotSent("FLT-NOTIFY-ENV-NOT-ALLOWED", `header "${header}" names \${${name}}, which the server's notifications.allowedEnv does not list`);
+      if (!this.allowedEnv.has(name)) throw new NotSent("FLT-NOTIFY-ENV-NOT-ALLOWED", `header "${header}" names \${${name}}, which the notification policy does not allow (allowedEnv: serve's notifications configuration, apply --notify-env)`);
       const v = this.o.env?.[name];
       if (v === undefined || v === "") throw new NotSent("FLT-NOTIFY-ENV-UNSET", `header "${header}" names \${${name}}, which is not set on the server`);
       return v;

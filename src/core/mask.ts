@@ -46,6 +46,15 @@ const NOT_HUNTED = /^(true|false|yes|no|on|off|enabled|disabled|none|null|\d+)$/
 
 const ARN = /^arn:aws[a-z-]*:/;
 
+/** Fields that name the `value` beside them: ECS environment (`name`), tags (`key`), CloudFormation-style `Key`. */
+const NAME_FIELDS = new Set(["name", "Name", "key", "Key"]);
+
+function pairName(record: Record<string, unknown>): string | undefined {
+  if (!("value" in record) && !("Value" in record)) return undefined;
+  for (const f of NAME_FIELDS) if (typeof record[f] === "string") return record[f];
+  return undefined;
+}
+
 function words(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
@@ -123,7 +132,11 @@ export class Masker {
     const value = record[key];
     if (typeof value !== "string" && typeof value !== "number") return false;
     if (typeof value === "string" && ARN.test(value)) return false;
-    if (key === "value" && typeof record["name"] === "string") return this.looksSecret(record["name"]);
+    const name = pairName(record);
+    if (name !== undefined) {
+      if (key === "value" || key === "Value") return this.looksSecret(name);
+      if (NAME_FIELDS.has(key)) return false; // the pair's name (`{"key": "env", "value": …}` is an ECS tag)
+    }
     return byKey && this.looksSecret(key);
   }
 

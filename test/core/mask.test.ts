@@ -94,6 +94,11 @@ describe("masker: documents", () => {
     assert.match(out, /"privileged":false/);
   });
 
+  it("treats ECS tags ({key, value}) like environment pairs: the key is a name, the value hidden when it looks secret", () => {
+    const out = defaultMasker.value({ tags: [{ key: "env", value: "dev" }, { key: "deploy-token", value: "t-123456" }, { Key: "Team", Value: "web" }] });
+    assert.deepEqual(out, { tags: [{ key: "env", value: "dev" }, { key: "deploy-token", value: MASK }, { Key: "Team", Value: "web" }] });
+  });
+
   it("answers (Flotilla's own records) keep reference fields, and still hide URLs, pairs and text", () => {
     const answer = { name: "shop", url: "https://x-access-token:ghs_abc123@github.com/o/r.git", credentials: "github-deploy", events: [{ message: "DB_PASSWORD=hunter2 rejected" }], env: [{ name: "API_KEY", value: "k-123456" }] };
     assert.deepEqual(defaultMasker.answer(answer), { name: "shop", url: `https://x-access-token:${MASK}@github.com/o/r.git`, credentials: "github-deploy", events: [{ message: `DB_PASSWORD=${MASK} rejected` }], env: [{ name: "API_KEY", value: MASK }] });

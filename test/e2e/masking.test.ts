@@ -13,8 +13,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Controller } from "../../src/controller/controller.ts";
 import { Notifier } from "../../src/controller/notifications.ts";
+import { VirtualClock } from "../../src/core/clock.ts";
 import { defaultMasker, maskedWriter } from "../../src/core/mask.ts";
 import { buildServer } from "../../src/server/server.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { cli } from "../helpers/cli.ts";
 import { engine } from "../helpers/engine.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
@@ -122,6 +124,23 @@ describe("one masker for every output", () => {
     }
     await controller.stop();
     await e.close();
+  });
+
+  it("status and history mask what a timeline or a record quotes", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "flotilla-store-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "s.db");
+    const store = await openSqliteStore({ path: file, clock: new VirtualClock() });
+    const quoted = `essential container exited: DB_PASSWORD=${DB_PASSWORD} could not open postgres://app:${URL_PASSWORD}@db.internal:5432/app`;
+    const d = await store.createDeployment({ object: "apps/web/web", strategy: "rolling", region: "us-east-1", cluster: "apps", service: "web" }, [{ type: "Started", message: quoted }]);
+    await store.updateDeployment(d.id, d.version, { phase: "Failed", reason: "TasksFailed", message: quoted }, [{ type: "Failed", message: quoted }]);
+    await store.close();
+    for (const args of [["status"], ["status", "-o", "json"], ["history", "apps/web/web"], ["history", "apps/web/web", "-o", "json"]]) {
+      const r = await cli([...args, "--store", file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /postgres:\/\/app:\*\*\*\*@db\.internal/, args.join(" "));
+      assertClean(args.join(" "), r.stdout + r.stderr);
+    }
   });
 
   it("notifications and the log writer mask them", async () => {
