@@ -77,7 +77,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
   const metrics = createMetrics();
   const ctx = await openContext(io, { ...flags, ...(flags.simulator !== undefined && !flags.speed ? { speed: "1" } : {}) }, (service, operation, throttled) => metrics.awsCall(service, operation, throttled));
   // Every line goes through the one masker: a message may quote a URL with a password or a secret-named value.
-  const masker = new Masker();
+  const masker = new Masker({ secretNames: config.masking.secretNames });
   const err = maskedWriter((text) => io.err(text), masker);
   const log = (msg: string) => err(`${new Date(ctx.clock.now()).toISOString()} ${msg}\n`);
   const events = new DeploymentEventBus();
@@ -105,6 +105,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     dataDir: config.dataDir,
     holder: config.replica ?? `${os.hostname()}-${process.pid}`,
     policy: config,
+    secretNames: config.masking.secretNames,
     ...(secret ? { webhookSecret: secret } : {}),
     concurrency: Math.max(1, Number(flags.concurrency) || 8),
     allowDelete: flags.allowDelete,

@@ -41,6 +41,8 @@ export interface ControllerOptions {
   onSourceEvent?: (event: SourceEvent) => void;
   /** Problems the controller reports while running (a failed resume, a held-back delete). */
   onWarning?: (message: string) => void;
+  /** Extra secret-looking names masked in dry runs (the server configuration's masking.secretNames). */
+  secretNames?: readonly string[];
 }
 
 export class Controller implements ControllerPort {
@@ -61,6 +63,7 @@ export class Controller implements ControllerPort {
       ...(options.env ? { env: options.env } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+      ...(options.secretNames ? { secretNames: options.secretNames } : {}),
     });
   }
 

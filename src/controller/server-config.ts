@@ -73,6 +73,8 @@ export interface ServerConfig extends RepositoryPolicy {
   adminTokenEnv: string;
   logLevel: LogLevel;
   notifications: NotificationsConfig;
+  /** Extra words that make a name look secret in every output (src/core/mask.ts), besides the built-in ones. */
+  masking: { secretNames: string[] };
   http: {
     /** Largest API request body, in bytes. */
     bodyLimit: number;
@@ -148,6 +150,11 @@ const schema = z.strictObject({
       allowedTargets: z.array(policyEntry("allowedTargets")).optional(),
       allowedEnv: z.array(envName).optional(),
       allowPrivateAddresses: z.array(policyEntry("allowPrivateAddresses")).optional(),
+    })
+    .optional(),
+  masking: z
+    .strictObject({
+      secretNames: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a word of a variable or key name, e.g. LICENSE or PIN_CODE")).optional(),
     })
     .optional(),
   http: z
@@ -257,6 +264,7 @@ function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
       allowedEnv: raw.notifications?.allowedEnv ?? [],
       allowPrivateAddresses: raw.notifications?.allowPrivateAddresses ?? [],
     },
+    masking: { secretNames: raw.masking?.secretNames ?? [] },
     http: { bodyLimit: raw.http?.bodyLimit ?? DEFAULTS.bodyLimit, webhookBodyLimit: raw.http?.webhookBodyLimit ?? DEFAULTS.webhookBodyLimit },
   };
 }

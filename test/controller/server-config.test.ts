@@ -56,6 +56,8 @@ notifications:
   allowedTargets: ["https://hooks.slack.com/services/", alerts.example.com]
   allowedEnv: [HOOK_TOKEN]
   allowPrivateAddresses: [10.1.2.0/24, "fd00::/8", 192.168.1.10]
+masking:
+  secretNames: [LICENSE, PIN_CODE]
 `;
 
 describe("server configuration", () => {
@@ -77,6 +79,7 @@ describe("server configuration", () => {
       allowPrivateAddresses: ["10.1.2.0/24", "fd00::/8", "192.168.1.10"],
     });
     assert.deepEqual(c.http, { bodyLimit: 1048576, webhookBodyLimit: 5242880 });
+    assert.deepEqual(c.masking, { secretNames: ["LICENSE", "PIN_CODE"] });
   });
 
   it("reads JSON too, and an empty file or none at all means the safe defaults", async () => {
@@ -91,6 +94,7 @@ describe("server configuration", () => {
       assert.deepEqual(d.allowedLocalRoots, []);
       assert.deepEqual(d.credentials, {});
       assert.deepEqual(d.notifications, { targets: [], allowedTargets: [], allowedEnv: [], allowPrivateAddresses: [] });
+      assert.deepEqual(d.masking, { secretNames: [] });
       assert.equal(d.listen, "127.0.0.1:8080");
       assert.equal(d.adminTokenEnv, "FLOTILLA_ADMIN_TOKEN");
     }
@@ -126,6 +130,8 @@ describe("server configuration", () => {
       ["notifications: { allowedEnv: ['A-B'] }\n", "$.notifications.allowedEnv[0]"],
       ["notifications: { targets: [{ url: 'file:///etc/passwd' }] }\n", "$.notifications.targets[0].url"],
       ["notifications: { allowedTargets: ['not a host'] }\n", "$.notifications.allowedTargets[0]"],
+      ["masking: { secretNames: ['a b'] }\n", "$.masking.secretNames[0]"],
+      ["masking: { showSensitive: true }\n", "$.masking.showSensitive"],
       ["listen: everywhere\n", "$.listen"],
       ["alowHttp: true\n", "$.alowHttp"],
     ];

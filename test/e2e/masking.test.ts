@@ -26,6 +26,8 @@ const DB_PASSWORD = "hunter2-db-pass";
 const URL_PASSWORD = "pg-url-secret";
 const TF_SENSITIVE = "tf-sensitive-value-123";
 const SECRETS = [DB_PASSWORD, URL_PASSWORD, TF_SENSITIVE];
+/** Not secret-looking by the built-in rules; the operator adds LICENSE (--secret-name, masking.secretNames). */
+const LICENSE = "lic-8f3a9c-2041";
 
 const FILES = {
   "apps/web/web_svcdef.json": { cluster: "apps", serviceName: "web", desiredCount: 1, launchType: "EC2", deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } } },
@@ -37,7 +39,8 @@ const FILES = {
     "environment": [
       { "name": "DB_PASSWORD", "value": "${DB_PASSWORD}" },
       { "name": "DATABASE_URL", "value": "postgres://app:${URL_PASSWORD}@db.internal:5432/app" },
-      { "name": "UPSTREAM", "value": "{{ upstream_token }}" }
+      { "name": "UPSTREAM", "value": "{{ upstream_token }}" },
+      { "name": "APP_LICENSE", "value": "${LICENSE}" }
     ],
     "secrets": [{ "name": "API_TOKEN", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf" }]
   }]
@@ -71,6 +74,10 @@ describe("one masker for every output", () => {
       assert.match(r.stdout, /postgres:\/\/app:\*\*\*\*@db\.internal:5432\/app/, "the URL stays readable without its password");
       assert.match(r.stdout, /arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf/, "secrets' valueFrom ARNs stay");
     }
+    const plain = await cli(["render", remote.work.dir, "apps/web/web"]);
+    assert.ok(plain.stdout.includes(LICENSE), "APP_LICENSE is not a built-in secret name");
+    const extra = await cli(["render", remote.work.dir, "apps/web/web", "--secret-name", "LICENSE"]);
+    assert.ok(!extra.stdout.includes(LICENSE), "--secret-name adds a word");
     const shown = await cli(["render", remote.work.dir, "apps/web/web", "--show-sensitive"]);
     for (const s of SECRETS) assert.ok(shown.stdout.includes(s), `--show-sensitive shows ${s}`);
   });
@@ -96,9 +103,10 @@ describe("one masker for every output", () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "flotilla-data-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     await e.store.addRepository({ name: "shop", url: remote.bare, branch: "main", pollIntervalSeconds: 30 });
-    const controller = new Controller({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, dataDir, holder: "t", policy: TEST_POLICY, concurrency: 1, allowDelete: false, maxDeleteFraction: 0.5 });
+    const controller = new Controller({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, dataDir, holder: "t", policy: TEST_POLICY, concurrency: 1, allowDelete: false, maxDeleteFraction: 0.5, secretNames: ["LICENSE"] });
     const dry = await controller.sources.dryRun("shop", sha, { render: true });
     assertClean("dryRun", JSON.stringify(dry));
+    assert.ok(!JSON.stringify(dry).includes(LICENSE), "the server configuration's masking.secretNames apply to dry runs");
     assert.match(JSON.stringify(dry.objects[0]!.rendered), /postgres:\/\/app:\*\*\*\*@db\.internal/);
 
     const app = buildServer({ store: e.store, clock: e.clock, controller, policy: TEST_POLICY });
