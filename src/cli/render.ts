@@ -5,6 +5,7 @@ import { loadObject } from "../config/load-object.ts";
 import { loadOptions } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { didYouMean } from "../core/suggest.ts";
+import { breakerThreshold, type DepDef } from "../config/depdef.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import { Masker } from "../core/mask.ts";
@@ -24,6 +25,26 @@ export const register: RegisterCommand = (program, io, run) => {
     .action((dir: string, object: string, opts: RenderFlags) => run(() => render(io, dir, object, opts)));
 };
 
+/**
+ * What the depdef amounts to for this service: Flotilla's circuit-breaker threshold (with the
+ * default failureThreshold of 5 applied, as Gitmoxi documents it) and the stability timeout, at the
+ * svcdef's desiredCount.
+ */
+function effective(depdef: DepDef, svcdef: Record<string, unknown> | undefined) {
+  const desired = typeof svcdef?.["desiredCount"] === "number" ? svcdef["desiredCount"] : null;
+  const cb = depdef.gmDeploymentCircuitBreaker;
+  const circuitBreaker =
+    desired === null && cb.failureThresholdPercent > 0
+      ? { threshold: null, explained: `${cb.failureThresholdPercent}% of desiredCount${cb.failureThreshold > 0 ? `, at most ${cb.failureThreshold}` : ""}; the svcdef sets no desiredCount` }
+      : (({ threshold, explained }) => ({ threshold, explained }))(breakerThreshold(depdef, desired ?? 1));
+  const s = depdef.stabilityCheck;
+  return {
+    desiredCount: desired,
+    circuitBreaker,
+    stabilityTimeoutSeconds: Math.max(s.timeout, s.timeoutPerTask * (desired ?? 1)),
+  };
+}
+
 interface RenderFlags {
   output: string;
   region?: string;
@@ -41,7 +62,7 @@ async function render(io: CliIO, dir: string, object: string, opts: RenderFlags)
     throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no object "${name}" in ${dir}`, ...(guess ? { hint: `did you mean "${guess}"?` } : { hint: "run `flotilla validate` to list the objects" }) });
   }
   const loaded = await loadObject(source, files, loadOptions(opts.region ? { defaultRegion: opts.region } : {}));
-  const shown = { object: loaded.name, valid: loaded.valid, svcdef: loaded.svcdef ?? null, taskdef: loaded.taskdef ?? null, depdef: loaded.depdef, problems: sortProblems(loaded.problems) };
+  const shown = { object: loaded.name, valid: loaded.valid, svcdef: loaded.svcdef ?? null, taskdef: loaded.taskdef ?? null, depdef: loaded.depdef, effective: effective(loaded.depdef, loaded.svcdef), problems: sortProblems(loaded.problems) };
   // The only output with a way to see secrets in clear: a person at a terminal asking for it.
   const result = opts.showSensitive ? shown : new Masker({ sensitive: loaded.sensitive, secretNames: opts.secretName ?? [] }).value(shown);
   if (opts.output === "json") {
@@ -52,6 +73,10 @@ async function render(io: CliIO, dir: string, object: string, opts: RenderFlags)
       if (kind === "taskdef" && !files.taskdef) continue;
       io.out(`${paint(io, "bold", `# ${file}`)}\n${JSON.stringify(result[kind], null, 2)}\n\n`);
     }
+    const e = shown.effective;
+    io.out(`${paint(io, "bold", `# in effect${e.desiredCount !== null ? ` at desiredCount ${e.desiredCount}` : ""}`)}\n`);
+    io.out(`Flotilla's circuit breaker: ${e.circuitBreaker.threshold ? `fails the deployment at ${e.circuitBreaker.threshold} failed new tasks — ${e.circuitBreaker.explained}` : e.circuitBreaker.explained}\n`);
+    io.out(`stability timeout: ${e.stabilityTimeoutSeconds}s\n\n`);
     for (const p of result.problems) io.out(formatProblem(io, p) + "\n");
   }
   return loaded.valid ? EXIT.ok : EXIT.failed;

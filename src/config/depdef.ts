@@ -231,3 +231,35 @@ function unwrap(s: z.ZodType): z.ZodType {
     else return s;
   }
 }
+
+/** Flotilla's circuit-breaker threshold at a desired count, and how it was reached. */
+export interface BreakerThreshold {
+  /** Failed new tasks that fail the deployment; 0 when the breaker is off. */
+  threshold: number;
+  /** From `failureThreshold`, when it counts (> 0). */
+  absolute?: number;
+  /** `ceil(failureThresholdPercent% × desired)`, when the percent counts (> 0). */
+  fromPercent?: number;
+  /** e.g. "min(5, 10) = 5 at desired 20". */
+  explained: string;
+}
+
+/**
+ * DESIGN §2, as Gitmoxi documents it: min(failureThreshold, ceil(failureThresholdPercent% × desired)),
+ * counting only the settings that are above 0; both 0 turns Flotilla's breaker off. Inside the
+ * block `failureThreshold` defaults to 5, so a percent alone is capped at 5.
+ */
+export function breakerThreshold(depdef: DepDef, desired: number): BreakerThreshold {
+  const cb = depdef.gmDeploymentCircuitBreaker;
+  const absolute = cb.failureThreshold > 0 ? cb.failureThreshold : undefined;
+  // Percent × count first, then /100: 7% of 100 is 7, not ceil(0.07 × 100 = 7.000000000000001) = 8.
+  const fromPercent = cb.failureThresholdPercent > 0 ? Math.max(1, Math.ceil((cb.failureThresholdPercent * desired) / 100)) : undefined;
+  const at = Number.isFinite(desired) ? ` at desired ${desired}` : "";
+  if (absolute !== undefined && fromPercent !== undefined) {
+    const threshold = Math.min(absolute, fromPercent);
+    return { threshold, absolute, fromPercent, explained: `min(${absolute}, ${fromPercent}) = ${threshold}${at}` };
+  }
+  if (absolute !== undefined) return { threshold: absolute, absolute, explained: `failureThreshold ${absolute}` };
+  if (fromPercent !== undefined) return { threshold: fromPercent, fromPercent, explained: `ceil(${cb.failureThresholdPercent}% × ${desired}) = ${fromPercent}` };
+  return { threshold: 0, explained: "off (failureThreshold and failureThresholdPercent are both 0)" };
+}

@@ -5,7 +5,7 @@
  */
 import { looksSecret } from "../core/mask.ts";
 import type { Problem, ProblemCode } from "../core/problems.ts";
-import type { DepDef } from "./depdef.ts";
+import { breakerThreshold, type DepDef } from "./depdef.ts";
 import type { ObjectFiles } from "./discover.ts";
 import { isJsonObject, type JsonDocument, type JsonObject, type JsonValue, type PathSegment } from "./json-document.ts";
 
@@ -395,7 +395,36 @@ const safety: Rule = (o, r) => {
   }
 };
 
-const RULES: Rule[] = [taskDefinitionSource, names, controller, deploymentConfiguration, network, resources, containerRules, loadBalancers, blueGreen, regions, images, plaintextSecrets, safety];
+/**
+ * Flotilla's circuit breaker as Gitmoxi documents it: inside the block `failureThreshold` defaults
+ * to 5, so a percent given alone is capped at 5 — right for existing Gitmoxi repositories, but
+ * the user should hear about it. And a percent is 0–100: 0.2 is a fifth of one percent.
+ */
+const circuitBreaker: Rule = (o, r) => {
+  if (!o.depdefValid) return;
+  const given = obj(o.depdefGiven?.["gmDeploymentCircuitBreaker"]);
+  const percent = num(given?.["failureThresholdPercent"]);
+  if (!given || percent === undefined || percent <= 0) return;
+  const at = ["gmDeploymentCircuitBreaker", "failureThresholdPercent"];
+  if (percent < 1) {
+    r.warn(o.depdefDoc, o.files.depdef, at, "FLT-WARN-BREAKER-PERCENT", `failureThresholdPercent is a percent, 0–100: ${percent} means ${percent}% of the desired count; did you mean ${+(percent * 100).toFixed(6)}?`, `write ${+(percent * 100).toFixed(6)} for ${+(percent * 100).toFixed(6)}%`);
+  }
+  const desired = num(o.svcdef["desiredCount"]);
+  if (given["failureThreshold"] !== undefined || desired === undefined) return;
+  const b = breakerThreshold(o.depdef, desired);
+  if (b.fromPercent !== undefined && b.absolute !== undefined && b.absolute < b.fromPercent) {
+    r.warn(
+      o.depdefDoc,
+      o.files.depdef,
+      at,
+      "FLT-WARN-BREAKER-CAPPED",
+      `Flotilla's circuit breaker threshold is ${b.explained}: failureThreshold defaults to ${b.absolute} inside gmDeploymentCircuitBreaker and caps the percent; set failureThreshold to raise it`,
+      `"failureThreshold": ${b.fromPercent} lets the percent decide at this desired count; 0 counts the percent alone`,
+    );
+  }
+};
+
+const RULES: Rule[] = [taskDefinitionSource, names, controller, deploymentConfiguration, network, resources, containerRules, loadBalancers, blueGreen, regions, images, plaintextSecrets, safety, circuitBreaker];
 
 export function checkObject(o: ObjectUnderCheck): Problem[] {
   const reporter = new Reporter();

@@ -50,6 +50,8 @@ export const PROBLEM_CODES = {
   "FLT-WARN-BG-NO-ALARMS": "A blue/green service without alarms shifts traffic without any health signal.",
   "FLT-WARN-ROLLING-NO-CIRCUIT-BREAKER": "A rolling service without ECS's circuit breaker and with Flotilla's disabled.",
   "FLT-WARN-PLAINTEXT-SECRET": "An environment variable that looks like a secret has a literal value; use `secrets`.",
+  "FLT-WARN-BREAKER-CAPPED": "Only failureThresholdPercent is given and the default failureThreshold (5) caps it at the service's desired count.",
+  "FLT-WARN-BREAKER-PERCENT": "failureThresholdPercent is below 1: it is a percent (0–100), not a fraction.",
   // Git and changes
   "FLT-GIT-NOT-A-REPOSITORY": "The directory is not inside a Git repository.",
   "FLT-GIT-UNKNOWN-REVISION": "The revision does not exist in the repository.",

@@ -2,7 +2,7 @@
  * What one deployment needs to know, fixed when it starts and kept in its persisted state, so that
  * a deployment resumed after a crash does not depend on the repository still being readable.
  */
-import type { DepDef } from "../config/depdef.ts";
+import { breakerThreshold, type DepDef } from "../config/depdef.ts";
 import type { LoadedObject } from "../config/load-object.ts";
 
 export interface DeploySpec {
@@ -38,16 +38,9 @@ export function stabilityTimeoutMs(depdef: DepDef, desired: number): number {
   return Math.max(s.timeout, s.timeoutPerTask * desired) * 1000;
 }
 
-/**
- * DESIGN §2: min(failureThreshold, ceil(failureThresholdPercent% × desired)), counting only the
- * settings that are given (0 = not set). 0 means the circuit breaker is off.
- */
+/** DESIGN §2: Flotilla's circuit-breaker threshold at `desired` (config/depdef.ts); 0 means it is off. */
 export function failureThreshold(depdef: DepDef, desired: number): number {
-  const cb = depdef.gmDeploymentCircuitBreaker;
-  const candidates: number[] = [];
-  if (cb.failureThreshold > 0) candidates.push(cb.failureThreshold);
-  if (cb.failureThresholdPercent > 0) candidates.push(Math.max(1, Math.ceil((cb.failureThresholdPercent / 100) * desired)));
-  return candidates.length ? Math.min(...candidates) : 0;
+  return breakerThreshold(depdef, desired).threshold;
 }
 
 /** ECS's default container health-check interval, which is also ALB's: seconds. */

@@ -63,6 +63,18 @@ describe("flotilla render", () => {
     const shown = await cli(["render", dir, "a/a_svcdef.json", "--output", "json", "--show-sensitive"]);
     assert.match(shown.stdout, /hunter2/);
   });
+  it("Given only failureThresholdPercent 50 at desired 20, Then render shows the circuit breaker in effect (min(5, 10) = 5) and validate warns", async () => {
+    const dir = writeTree({ ...rollingObject("a/a", "a", { svc: { desiredCount: 20 } }), "a/a_depdef.json": { gmDeploymentCircuitBreaker: { failureThresholdPercent: 50 } } });
+    const text = await cli(["render", dir, "a/a"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /# in effect at desiredCount 20\nFlotilla's circuit breaker: fails the deployment at 5 failed new tasks — min\(5, 10\) = 5 at desired 20\nstability timeout: 300s/);
+    const json = JSON.parse((await cli(["render", dir, "a/a", "--output", "json"])).stdout) as { effective: unknown };
+    assert.deepEqual(json.effective, { desiredCount: 20, circuitBreaker: { threshold: 5, explained: "min(5, 10) = 5 at desired 20" }, stabilityTimeoutSeconds: 300 });
+    const v = await cli(["validate", dir]);
+    assert.equal(v.code, 0, "a warning, not an error");
+    assert.match(v.stdout, /warning FLT-WARN-BREAKER-CAPPED a\/a_depdef\.json:\d+:\d+ \$\.gmDeploymentCircuitBreaker\.failureThresholdPercent/);
+    assert.match(v.stdout, /threshold is min\(5, 10\) = 5 at desired 20/);
+  });
   it("an unknown object is a coded usage error with a suggestion", async () => {
     const r = await cli(["render", EXAMPLES, "prod/web/wbe"]);
     assert.equal(r.code, 2);
