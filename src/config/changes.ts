@@ -16,6 +16,7 @@ import { loadOptions, mapBounded } from "./repository.ts";
 import { GitCommitSource } from "./source.ts";
 import path from "node:path";
 import { RefCache } from "./inputs.ts";
+import { checkObjectCount } from "./limits.ts";
 
 export type ChangeAction = "deploy" | "delete" | "none";
 
@@ -113,7 +114,9 @@ export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet
       if (!kinds) touched.set(c.object, (kinds = new Map<FileKind, FileChange>()));
       kinds.set(c.kind, change);
     }
-    const newObjects = new Map(discoverObjects(await newTree.listFiles()).map((o) => [o.name, o]));
+    const discovered = discoverObjects(await newTree.listFiles());
+    checkObjectCount(discovered, load.limits, `commit ${to.slice(0, 12)}`);
+    const newObjects = new Map(discovered.map((o) => [o.name, o]));
     const oldObjects = oldTree ? new Map(discoverObjects(await oldTree.listFiles()).map((o) => [o.name, o])) : new Map<string, ObjectFiles>();
 
     const changes: ObjectChange[] = [];

@@ -41,15 +41,21 @@ export async function repositoryRoot(cwd: string): Promise<string> {
   return (await git(cwd, ["rev-parse", "--show-toplevel"])).trim();
 }
 
-/** All blob paths (relative to the repository root) at a commit, with their object ids. */
-export async function listTree(cwd: string, commit: string): Promise<Map<string, string>> {
-  const out = await git(cwd, ["ls-tree", "-r", "-z", "--full-tree", commit]);
-  const files = new Map<string, string>();
+export interface TreeEntry {
+  oid: string;
+  /** Bytes, so that an oversized blob can be refused without reading it. */
+  size: number;
+}
+
+/** All blob paths (relative to the repository root) at a commit, with their object ids and sizes. */
+export async function listTree(cwd: string, commit: string): Promise<Map<string, TreeEntry>> {
+  const out = await git(cwd, ["ls-tree", "-r", "-l", "-z", "--full-tree", commit]);
+  const files = new Map<string, TreeEntry>();
   for (const entry of out.split("\0")) {
     if (!entry) continue;
     const tab = entry.indexOf("\t");
-    const [, type, oid] = entry.slice(0, tab).split(" ");
-    if (type === "blob" && oid) files.set(entry.slice(tab + 1), oid);
+    const [, type, oid, size] = entry.slice(0, tab).split(/ +/);
+    if (type === "blob" && oid) files.set(entry.slice(tab + 1), { oid, size: Number(size) });
   }
   return files;
 }

@@ -10,6 +10,7 @@
 import path from "node:path";
 import type { Problem } from "../core/problems.ts";
 import { isJsonObject, JsonDocument, type JsonValue } from "./json-document.ts";
+import { DEFAULT_INPUT_LIMITS, readRepoFile, type InputLimits } from "./limits.ts";
 import type { RepoSource } from "./source.ts";
 
 export const REF_TYPES = ["TERRAFORM", "CDK", "JSON"] as const;
@@ -33,22 +34,22 @@ interface RefFile {
 /** Parsed ref files, shared by every object of one source (one Terraform output often feeds hundreds). */
 export class RefCache {
   private readonly cache = new Map<string, Promise<RefFile>>();
-  get(source: RepoSource, file: string, type: RefType, from: string): Promise<RefFile> {
+  get(source: RepoSource, file: string, type: RefType, from: string, limits: InputLimits): Promise<RefFile> {
     const key = `${type}:${file}`;
     let hit = this.cache.get(key);
-    if (!hit) this.cache.set(key, (hit = loadRefFile(source, file, type, from)));
+    if (!hit) this.cache.set(key, (hit = loadRefFile(source, file, type, from, limits)));
     return hit;
   }
 }
 
-export async function loadInputs(source: RepoSource, inputFile: string | undefined, refs: RefCache): Promise<Inputs> {
+export async function loadInputs(source: RepoSource, inputFile: string | undefined, refs: RefCache, limits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<Inputs> {
   const empty: Inputs = { values: {}, files: [], sensitive: [], problems: [] };
   if (!inputFile) return empty;
-  const text = await source.readFile(inputFile);
-  if (text === undefined) {
-    return { ...empty, problems: [{ code: "FLT-FILE-UNREADABLE", severity: "error", file: inputFile, message: "the file could not be read" }] };
+  const read = await readRepoFile(source, inputFile, limits);
+  if (!read || "problem" in read) {
+    return { ...empty, problems: [read?.problem ?? { code: "FLT-FILE-UNREADABLE", severity: "error", file: inputFile, message: "the file could not be read" }] };
   }
-  const doc = new JsonDocument(inputFile, text);
+  const doc = new JsonDocument(inputFile, read.text, { maxDepth: limits.jsonDepth });
   const own = doc.object;
   if (!own) return { ...empty, files: [inputFile], problems: doc.problems };
   const problems = [...doc.problems];
@@ -65,7 +66,7 @@ export async function loadInputs(source: RepoSource, inputFile: string | undefin
         problems.push(doc.problemAt(["ref", "file", ...(spec!.fileIsList ? [i] : [])], { code: "FLT-INPUT-REF-INVALID", severity: "error", message: `ref file "${file}" must be a path inside the repository` }));
         continue;
       }
-      const loaded = await refs.get(source, normalized, spec!.type, inputFile);
+      const loaded = await refs.get(source, normalized, spec!.type, inputFile, limits);
       if (!loaded.values) {
         problems.push(
           ...loaded.problems.map((p) =>
@@ -75,12 +76,12 @@ export async function loadInputs(source: RepoSource, inputFile: string | undefin
         continue;
       }
       problems.push(...loaded.problems);
-      Object.assign(values, loaded.values);
+      for (const [k, v] of Object.entries(loaded.values)) setValue(values, k, v);
       sensitive.push(...loaded.sensitive);
       files.push(normalized);
     }
   }
-  for (const [k, v] of Object.entries(own)) if (k !== "ref") values[k] = v;
+  for (const [k, v] of Object.entries(own)) if (k !== "ref") setValue(values, k, v);
   files.push(inputFile);
   return { values, files, sensitive, problems };
 }
@@ -115,15 +116,21 @@ function normalizeRepoPath(file: string): string | undefined {
   return n;
 }
 
-async function loadRefFile(source: RepoSource, file: string, type: RefType, from: string): Promise<RefFile> {
-  const text = await source.readFile(file);
-  if (text === undefined) {
+/** An own data property: a variable named `__proto__` stays a variable instead of replacing the prototype. */
+function setValue(values: Record<string, JsonValue>, key: string, value: JsonValue): void {
+  Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+async function loadRefFile(source: RepoSource, file: string, type: RefType, from: string, limits: InputLimits): Promise<RefFile> {
+  const read = await readRepoFile(source, file, limits);
+  if (read && "problem" in read) return { sensitive: [], problems: [read.problem] };
+  if (read === undefined) {
     return {
       sensitive: [],
       problems: [{ code: "FLT-INPUT-REF-FILE-MISSING", severity: "error", file: from, message: `ref file "${file}" does not exist in the repository`, hint: "paths in ref.file are relative to the repository root" }],
     };
   }
-  const doc = new JsonDocument(file, text);
+  const doc = new JsonDocument(file, read.text, { maxDepth: limits.jsonDepth });
   const obj = doc.object;
   if (!obj) return { sensitive: [], problems: doc.problems };
   const problems: Problem[] = [...doc.problems];
@@ -142,7 +149,7 @@ async function loadRefFile(source: RepoSource, file: string, type: RefType, from
         );
         continue;
       }
-      values[name] = output["value"]!;
+      setValue(values, name, output["value"]);
       if (output["sensitive"] === true) collectStrings(output["value"], sensitive);
     }
   } else if (type === "CDK") {
@@ -151,10 +158,10 @@ async function loadRefFile(source: RepoSource, file: string, type: RefType, from
         problems.push(doc.problemAt([stack], { code: "FLT-INPUT-REF-KEY-MISSING", severity: "error", message: `CDK stack "${stack}" in ${file} must map output names to values`, hint: "CDK refs take the file `cdk deploy --outputs-file` writes" }));
         continue;
       }
-      values[stack] = outputs;
+      setValue(values, stack, outputs);
     }
   } else {
-    Object.assign(values, obj);
+    for (const [k, v] of Object.entries(obj)) setValue(values, k, v);
   }
   return { values, sensitive, problems };
 }

@@ -5,6 +5,7 @@
  */
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
 import { jsonPath, type Problem } from "../core/problems.ts";
+import { DEFAULT_INPUT_LIMITS, tooDeep } from "./limits.ts";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -23,10 +24,27 @@ export class JsonDocument {
   private readonly root: Node | undefined;
   private lineStarts: number[] | undefined;
 
-  constructor(file: string, text: string) {
+  constructor(file: string, text: string, options: { maxDepth?: number } = {}) {
     this.file = file;
     this.text = text;
     this.problems = [];
+    // The parser recurses per level: refuse hostile nesting before it sees the text.
+    const maxDepth = options.maxDepth ?? DEFAULT_INPUT_LIMITS.jsonDepth;
+    const deep = tooDeep(text, maxDepth);
+    if (deep) {
+      this.problems.push({
+        code: "FLT-JSON-TOO-DEEP",
+        severity: "error",
+        file,
+        path: jsonPath(deep.path),
+        ...this.position(deep.offset),
+        message: `arrays and objects are nested more than ${maxDepth} levels deep here`,
+        hint: "definition files nest a few levels; this looks generated or hostile",
+      });
+      this.root = undefined;
+      this.value = undefined;
+      return;
+    }
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     for (const e of errors.slice(0, 3)) {

@@ -10,7 +10,8 @@ import { JsonDocument, type JsonObject } from "./json-document.ts";
 import { checkObject } from "./rules.ts";
 import { CREATE_SERVICE, REGISTER_TASK_DEFINITION, validateShape } from "./shapes.ts";
 import type { RepoSource } from "./source.ts";
-import { checkTemplate, isTemplate, renderTemplate } from "./template.ts";
+import { readRepoFile, type InputLimits } from "./limits.ts";
+import { checkTemplate, isTemplate, renderTemplate, type TemplateLimits } from "./template.ts";
 
 export type Strategy = "rolling" | "bluegreen";
 
@@ -42,11 +43,15 @@ export interface LoadOptions {
   /** Region used when the depdef names none (AWS_REGION, else us-east-1). */
   defaultRegion: string;
   refs: RefCache;
+  /** File size, objects per commit, JSON depth (DEFAULT_INPUT_LIMITS). */
+  limits: InputLimits;
+  /** The template budget per file (DEFAULT_TEMPLATE_LIMITS for what is not given). */
+  templateLimits?: Partial<TemplateLimits>;
 }
 
 export async function loadObject(source: RepoSource, files: ObjectFiles, options: LoadOptions): Promise<LoadedObject> {
   const problems: Problem[] = [];
-  const inputs = await loadInputs(source, files.input, options.refs);
+  const inputs = await loadInputs(source, files.input, options.refs, options.limits);
   problems.push(...inputs.problems);
   const inputsBroken = hasErrors(inputs.problems);
 
@@ -55,17 +60,18 @@ export async function loadObject(source: RepoSource, files: ObjectFiles, options
   for (const kind of ["svcdef", "taskdef", "depdef"] as const) {
     const file = files[kind];
     if (!file) continue;
-    const text = await source.readFile(file);
-    if (text === undefined) {
-      problems.push({ code: "FLT-FILE-UNREADABLE", severity: "error", file, message: "the file could not be read" });
+    const read = await readRepoFile(source, file, options.limits);
+    if (!read || "problem" in read) {
+      problems.push(read?.problem ?? { code: "FLT-FILE-UNREADABLE", severity: "error", file, message: "the file could not be read" });
       continue;
     }
+    const text = read.text;
     // With broken inputs, a template would only report undefined variables that are really defined.
     if (inputsBroken && isTemplate(text)) continue;
-    const rendered = renderTemplate(text, inputs.values, file);
+    const rendered = renderTemplate(text, inputs.values, file, options.templateLimits ? { limits: options.templateLimits } : {});
     problems.push(...rendered.problems);
     if (rendered.text === undefined) continue;
-    docs[kind] = new JsonDocument(file, rendered.text);
+    docs[kind] = new JsonDocument(file, rendered.text, { maxDepth: options.limits.jsonDepth });
     if (lineCount(text) !== lineCount(rendered.text)) renderedLines.add(file);
   }
 

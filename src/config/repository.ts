@@ -6,6 +6,7 @@ import os from "node:os";
 import type { Problem } from "../core/problems.ts";
 import { discoverObjects, type ObjectFiles } from "./discover.ts";
 import { RefCache } from "./inputs.ts";
+import { checkObjectCount, DEFAULT_INPUT_LIMITS } from "./limits.ts";
 import { identityKey, loadObject, type LoadedObject, type LoadOptions } from "./load-object.ts";
 import type { RepoSource } from "./source.ts";
 
@@ -20,7 +21,7 @@ export function defaultRegion(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function loadOptions(overrides: Partial<LoadOptions> = {}): LoadOptions {
-  return { defaultRegion: defaultRegion(), refs: new RefCache(), ...overrides };
+  return { defaultRegion: defaultRegion(), refs: new RefCache(), limits: DEFAULT_INPUT_LIMITS, ...overrides };
 }
 
 /** Run `fn` over items with at most `limit` in flight, keeping order. */
@@ -41,6 +42,7 @@ const CONCURRENCY = Math.max(4, os.availableParallelism() * 4);
 
 export async function loadRepository(source: RepoSource, options: LoadOptions = loadOptions(), filter?: (o: ObjectFiles) => boolean): Promise<LoadedRepository> {
   const all = discoverObjects(await source.listFiles());
+  checkObjectCount(all, options.limits, `the tree ${source.label}`);
   const problems: Problem[] = [];
   const services = all.filter((o) => o.svcdef !== undefined && (!filter || filter(o)));
   for (const orphan of all.filter((o) => o.svcdef === undefined && (!filter || filter(o)))) {

@@ -2,9 +2,9 @@
  * Where definition files come from: a working tree on disk, or a commit read straight from git.
  * Paths are always repository-relative with forward slashes.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { BlobReader, listTree, resolveRevision } from "./git.ts";
+import { BlobReader, listTree, resolveRevision, type TreeEntry } from "./git.ts";
 
 export interface RepoSource {
   /** For messages: the directory, or `dir@sha`. */
@@ -13,10 +13,14 @@ export interface RepoSource {
   listFiles(): Promise<string[]>;
   /** The file's text, or undefined when it does not exist. */
   readFile(file: string): Promise<string | undefined>;
+  /** The file's size in bytes without reading it, or undefined when it does not exist. */
+  size(file: string): Promise<number | undefined>;
   close?(): void;
 }
 
 const SKIP_DIRS = new Set([".git", "node_modules", ".flotilla"]);
+
+const missing = (e: unknown) => ["ENOENT", "EISDIR", "ENOTDIR"].includes((e as NodeJS.ErrnoException).code ?? "");
 
 export class WorkingTreeSource implements RepoSource {
   readonly label: string;
@@ -37,14 +41,30 @@ export class WorkingTreeSource implements RepoSource {
     return files.sort();
   }
   async readFile(file: string): Promise<string | undefined> {
-    const full = path.resolve(this.root, file);
-    if (!full.startsWith(this.root + path.sep)) return undefined; // refs may not escape the repository
+    const full = this.inside(file);
+    if (!full) return undefined;
     try {
       return await readFile(full, "utf8");
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "EISDIR") return undefined;
+      if (missing(e)) return undefined;
       throw e;
     }
+  }
+  async size(file: string): Promise<number | undefined> {
+    const full = this.inside(file);
+    if (!full) return undefined;
+    try {
+      const s = await stat(full);
+      return s.isFile() ? s.size : undefined;
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+  }
+  /** Refs may not escape the repository. */
+  private inside(file: string): string | undefined {
+    const full = path.resolve(this.root, file);
+    return full.startsWith(this.root + path.sep) ? full : undefined;
   }
 }
 
@@ -57,7 +77,7 @@ export class GitCommitSource implements RepoSource {
   readonly commit: string;
   private readonly cwd: string;
   private readonly prefix: string;
-  private tree: Promise<Map<string, string>> | undefined;
+  private tree: Promise<Map<string, TreeEntry>> | undefined;
   private readonly reader: BlobReader;
 
   constructor(cwd: string, commit: string, subPath = "") {
@@ -72,11 +92,11 @@ export class GitCommitSource implements RepoSource {
     return new GitCommitSource(cwd, await resolveRevision(cwd, rev), subPath);
   }
 
-  private files(): Promise<Map<string, string>> {
+  private files(): Promise<Map<string, TreeEntry>> {
     this.tree ??= listTree(this.cwd, this.commit).then((all) => {
       if (!this.prefix) return all;
-      const inside = new Map<string, string>();
-      for (const [file, oid] of all) if (file.startsWith(this.prefix)) inside.set(file.slice(this.prefix.length), oid);
+      const inside = new Map<string, TreeEntry>();
+      for (const [file, entry] of all) if (file.startsWith(this.prefix)) inside.set(file.slice(this.prefix.length), entry);
       return inside;
     });
     return this.tree;
@@ -85,9 +105,12 @@ export class GitCommitSource implements RepoSource {
     return [...(await this.files()).keys()].sort();
   }
   async readFile(file: string): Promise<string | undefined> {
-    const oid = (await this.files()).get(path.posix.normalize(file));
-    if (!oid) return undefined;
-    return (await this.reader.read(oid))?.toString("utf8");
+    const entry = (await this.files()).get(path.posix.normalize(file));
+    if (!entry) return undefined;
+    return (await this.reader.read(entry.oid))?.toString("utf8");
+  }
+  async size(file: string): Promise<number | undefined> {
+    return (await this.files()).get(path.posix.normalize(file))?.size;
   }
   close(): void {
     this.reader.close();

@@ -9,6 +9,9 @@ export const PROBLEM_CODES = {
   "FLT-JSON-DUPLICATE-KEY": "An object has the same key twice; JSON parsers silently keep only the last.",
   "FLT-JSON-NOT-OBJECT": "The file's top-level value must be a JSON object.",
   "FLT-FILE-UNREADABLE": "The file could not be read.",
+  "FLT-FILE-TOO-LARGE": "A repository file is larger than the limit (4 MiB by default); it is not read.",
+  "FLT-JSON-TOO-DEEP": "Arrays and objects are nested deeper than the limit (64 levels by default).",
+  "FLT-COMMIT-TOO-MANY-OBJECTS": "A commit (or tree) holds more deployment objects than the limit (10,000 by default); nothing in it is processed.",
   // Templates and inputs
   "FLT-TEMPLATE-SYNTAX": "The template has a Jinja syntax error.",
   "FLT-TEMPLATE-UNDEFINED": "The template uses a variable that neither the input file nor its refs define.",
