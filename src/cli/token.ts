@@ -1,9 +1,9 @@
 /**
- * `flotilla token create|list|revoke`: API tokens for `flotilla serve`, written to the server's
- * store (the same `--store` it runs with). A token is shown once, at creation; the store keeps only
- * its hash.
+ * `flotilla token create|list|rotate|revoke`: API tokens for `flotilla serve`, written to the server's
+ * store (the same `--store` it runs with). A token is shown once, at creation or rotation; the store
+ * keeps only its hash.
  */
-import { FlotillaError } from "../core/problems.ts";
+import { FlotillaError, isFlotillaError } from "../core/problems.ts";
 import type { Store } from "../store/store.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
@@ -29,6 +29,13 @@ export const register: RegisterCommand = (program, io, run) => {
     .option("-o, --output <format>", "text or json", "text")
     .action((flags: { store?: string; output: string }) => run(() => withStore(io, flags.store, (s) => list(io, s, flags.output))));
   token
+    .command("rotate")
+    .description("give a token a new value and print it once; the old value stops working at once")
+    .argument("<name>", "the token's name (its role stays)")
+    .option(...STORE_OPTION)
+    .option("-o, --output <format>", "text or json", "text")
+    .action((name: string, flags: { store?: string; output: string }) => run(() => withStore(io, flags.store, (s) => rotate(io, s, name, flags.output))));
+  token
     .command("revoke")
     .description("revoke a token by name")
     .argument("<name>", "the token's name")
@@ -50,6 +57,16 @@ async function list(io: CliIO, store: Store, output: string): Promise<number> {
   if (output === "json") printJson(io, { tokens: tokens.map((t) => ({ name: t.name, role: t.role, createdAt: new Date(t.createdAt).toISOString(), lastUsedAt: t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : null })) });
   else if (tokens.length === 0) io.out("no tokens\n");
   else for (const t of tokens) io.out(`${t.name.padEnd(24)} ${t.role.padEnd(10)} ${t.lastUsedAt ? `last used ${new Date(t.lastUsedAt).toISOString()}` : "never used"}\n`);
+  return EXIT.ok;
+}
+
+async function rotate(io: CliIO, store: Store, name: string, output: string): Promise<number> {
+  const { token, record } = await store.rotateToken(name).catch((e: unknown) => {
+    if (isFlotillaError(e) && e.code === "FLT-STORE-NOT-FOUND") throw new FlotillaError({ code: "FLT-STORE-NOT-FOUND", message: `no token named ${name}`, hint: "`flotilla token list` shows the names" });
+    throw e;
+  });
+  if (output === "json") printJson(io, { name: record.name, role: record.role, token });
+  else io.out(`${token}\n${paint(io, "dim", `token ${record.name} (${record.role}) rotated; the old value no longer works. It is shown only now.${name === "admin" ? " The admin token is set again from FLOTILLA_ADMIN_TOKEN at the server's next start." : ""}`)}\n`);
   return EXIT.ok;
 }
 

@@ -6,6 +6,7 @@
 import type { RepositoryPolicy } from "../controller/server-config.ts";
 import type { Masker } from "../core/mask.ts";
 import type { Clock } from "../core/clock.ts";
+import type { Logger } from "./log.ts";
 import type { MetricsSink } from "../core/metrics.ts";
 import type { Problem } from "../core/problems.ts";
 import type { Store } from "../store/store.ts";
@@ -119,9 +120,11 @@ export interface ServerOptions {
   pollIntervalMs?: number;
   /** SSE comment line sent when nothing else was for this long (default 15000 ms). */
   heartbeatMs?: number;
+  /** The server's logger (serve passes the one from createLogger, with its secrets); else built from `logger`. */
+  log?: Logger;
   /**
-   * Pino logger options for Fastify, or false (default) for no logs. Authorization headers are
-   * always redacted, whatever is given here.
+   * A logger built with createLogger for this destination, or false (default) for no logs.
+   * Credential fields are always redacted and every line masked, whatever is given here.
    */
   logger?: false | { level?: string; stream?: { write(msg: string): void } };
   /** Largest request body in bytes (default 1 MiB). */

@@ -55,7 +55,10 @@ export interface ErrorBody {
 }
 
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const send = (status: number, body: ErrorBody) => void reply.code(status).type("application/json").send(body);
+  const send = (status: number, body: ErrorBody) => {
+    request.problemCode = body.code;
+    void reply.code(status).type("application/json").send(body);
+  };
   if (error instanceof ApiError) {
     if (error.statusCode === 401) void reply.header("www-authenticate", "Bearer");
     return send(error.statusCode, body(error));

@@ -3,11 +3,14 @@
  * `app.inject()`, `flotilla serve` calls `listen`). Routes: `/healthz`, `/readyz`, `/metrics`
  * without auth; everything under `/api/v1` with a bearer token (see docs/api.md).
  */
+import { randomUUID } from "node:crypto";
 import { Ajv } from "ajv";
 import { DEFAULTS } from "../controller/server-config.ts";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { defaultMasker } from "../core/mask.ts";
+import { registerAudit } from "./audit.ts";
 import { authHook } from "./auth.ts";
+import { createLogger } from "./log.ts";
 import type { ServerDeps } from "./deps.ts";
 import { ApiError, errorHandler } from "./errors.ts";
 import { createMetrics, type PromMetrics } from "./metrics.ts";
@@ -15,17 +18,7 @@ import { deploymentRoutes } from "./routes/deployments.ts";
 import { eventRoutes, type OpenStreams } from "./routes/events.ts";
 import { repositoryRoutes } from "./routes/repositories.ts";
 
-/** Log paths that could hold a credential; censored whatever the log level or serializer. */
-export const REDACTED_LOG_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  "headers.authorization",
-  "headers.cookie",
-  "request.headers.authorization",
-  "*.headers.authorization",
-  "authorization",
-  "token",
-];
+export { REDACTED_LOG_PATHS } from "./log.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -36,18 +29,18 @@ declare module "fastify" {
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const options = deps.options ?? {};
-  const logger = options.logger
-    ? {
-        level: options.logger.level ?? "info",
-        ...(options.logger.stream ? { stream: options.logger.stream } : {}),
-        redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
-      }
-    : false;
+  const log =
+    options.log ??
+    (options.logger ? createLogger({ clock: deps.clock, destination: options.logger.stream ?? process.stderr, ...(options.logger.level ? { level: options.logger.level } : {}), ...(deps.masker ? { masker: deps.masker } : {}) }) : undefined);
   const app = Fastify({
-    logger,
+    // Our own request lines and audit lines (audit.ts) replace Fastify's, which would log URLs and headers.
+    ...(log ? { loggerInstance: log } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     return503OnClosing: true,
-  });
+  }) as unknown as FastifyInstance;
+  registerAudit(app);
   // Unknown properties are rejected, never silently dropped. Query strings, params and headers are
   // text, so they are coerced ("10" → 10, one value → a one-element array); JSON bodies are not
   // ("42" is not a number, 42 is not a string).

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { DEFAULTS } from "../controller/server-config.ts";
+import { auditDetail } from "./audit.ts";
 
 export interface GithubWebhookHandler {
   handleGithubWebhook(request: { headers: Record<string, string | string[] | undefined>; rawBody: string }): Promise<{ status: number; outcome: string; message: string; repositories: string[] }>;
@@ -18,6 +19,8 @@ export function registerGithubWebhook(app: FastifyInstance, handler: GithubWebho
     scope.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => done(null, body));
     scope.post("/webhooks/github", { bodyLimit: options.bodyLimit ?? DEFAULTS.webhookBodyLimit }, async (request, reply) => {
       const r = await handler.handleGithubWebhook({ headers: request.headers, rawBody: typeof request.body === "string" ? request.body : "" });
+      const header = (name: string) => (typeof request.headers[name] === "string" ? (request.headers[name]).slice(0, 100) : undefined);
+      auditDetail(request, { webhook: { outcome: r.outcome, event: header("x-github-event"), delivery: header("x-github-delivery"), repositories: r.repositories } });
       return reply.code(r.status).send({ outcome: r.outcome, message: r.message, repositories: r.repositories });
     });
     done();

@@ -487,6 +487,23 @@ export class KyselyStore implements Store {
     return rows.map(toApiToken);
   }
 
+  async rotateToken(name: string, plaintext?: string): Promise<{ token: string; record: ApiToken }> {
+    if (plaintext !== undefined && plaintext.length < 20) {
+      throw new StoreError("FLT-STORE-INVALID", "A supplied token must be at least 20 characters; omit it to generate one.");
+    }
+    const token = plaintext ?? generateToken();
+    let row;
+    try {
+      // One statement: the old hash is gone the moment the new one is stored.
+      row = await this.#db.updateTable("api_tokens").set({ token_hash: hashToken(token) }).where("name", "=", name).returning(["name", "role", "created_at", "last_used_at"]).executeTakeFirst();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreError("FLT-STORE-DUPLICATE", "Another token already has that value.");
+      throw e;
+    }
+    if (!row) throw notFound("Token", name);
+    return { token, record: toApiToken(row) };
+  }
+
   async revokeToken(name: string): Promise<boolean> {
     const result = await this.#db.deleteFrom("api_tokens").where("name", "=", name).executeTakeFirst();
     return result.numDeletedRows > 0n;

@@ -98,6 +98,12 @@ export interface Store {
   verifyToken(plaintext: string): Promise<ApiToken | undefined>;
   listTokens(): Promise<ApiToken[]>;
   revokeToken(name: string): Promise<boolean>;
+  /**
+   * Gives the named token a new value (generated unless given), keeping its name and role; the old
+   * value stops working at once. Returns the new plaintext once. FLT-STORE-NOT-FOUND when there is no
+   * such token, FLT-STORE-DUPLICATE when another token has that value.
+   */
+  rotateToken(name: string, plaintext?: string): Promise<{ token: string; record: ApiToken }>;
 
   // Leases (see objectLeaseKey / repositoryLeaseKey)
   /** Takes the lease if free, expired, or already ours (then renews it); undefined if held by another. */

@@ -163,7 +163,7 @@ describe("flotilla apply / status / history on the simulator", () => {
     assert.deepEqual((await s2.pendingControls(d.id)).map((c) => [c.action, c.requestedBy]), [["promote", "erin"]]);
     await s2.close();
   });
-  it("token create prints the token once, list never shows it, revoke removes it, and the store verifies it", async () => {
+  it("token create prints the token once, list never shows it, rotate replaces it, revoke removes it, and the store verifies it", async () => {
     const store = `${writeTree({ "x.txt": "" })}/t.db`;
     const created = await cli(["token", "create", "ci-bot", "--role", "operator", "--store", store, "--output", "json"]);
     assert.equal(created.code, 0, created.stderr);
@@ -175,6 +175,18 @@ describe("flotilla apply / status / history on the simulator", () => {
     const s = await openSqliteStore({ path: store });
     assert.equal((await s.verifyToken(token))?.role, "operator");
     await s.close();
+    const rotated = await cli(["token", "rotate", "ci-bot", "--store", store]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const fresh = rotated.stdout.split("\n")[0]!;
+    assert.match(fresh, /^flt_/);
+    assert.match(rotated.stdout, /rotated; the old value no longer works/);
+    const s3 = await openSqliteStore({ path: store });
+    assert.equal(await s3.verifyToken(token), undefined, "the old value stops working at once");
+    assert.deepEqual(await s3.verifyToken(fresh).then((t) => t && [t.name, t.role]), ["ci-bot", "operator"]);
+    await s3.close();
+    const unknown = await cli(["token", "rotate", "nobody", "--store", store]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /FLT-STORE-NOT-FOUND/);
     assert.equal((await cli(["token", "revoke", "ci-bot", "--store", store])).code, 0);
     assert.equal((await cli(["token", "revoke", "ci-bot", "--store", store])).code, 2);
     assert.equal((await cli(["token", "create", "x", "--role", "admin", "--store", store])).code, 2);

@@ -2,10 +2,11 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { cli } from "../helpers/cli.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
 const dirs: string[] = [];
@@ -42,5 +43,20 @@ describe("flotilla serve (process)", () => {
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /stopping: no new work/);
     assert.doesNotMatch(stderr, /admin-token-0123456789abcdef/, "the token is never logged");
+  });
+});
+
+describe("flotilla serve --config", () => {
+  it("a configuration that does not validate stops the server before it listens: exit 2, every problem with file, line and JSON path", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "flotilla-serve-config-"));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, "flotilla.yaml"), 'credentials:\n  evil:\n    type: helper\n    helper: "!touch MARKER; echo"\n    hosts: [github.com]\n  leaky: { type: token-env, env: FLOTILLA_ADMIN_TOKEN, hosts: ["https://evil.example"] }\n');
+    const r = await cli(["serve", "--config", "flotilla.yaml", "--listen", "127.0.0.1:0", "--simulator", "--store", ":memory:"], {}, dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /FLT-SERVER-CONFIG flotilla\.yaml:4:\d+ \$\.credentials\.evil\.helper/);
+    assert.match(r.stderr, /FLT-SERVER-CONFIG flotilla\.yaml:6:\d+ \$\.credentials\.leaky\.hosts\[0\]/);
+    assert.match(r.stderr, /2 problems in the server configuration; the server did not start/);
+    assert.doesNotMatch(r.stderr, /API on/);
+    assert.equal(existsSync(path.join(dir, "MARKER")), false);
   });
 });

@@ -138,16 +138,19 @@ export class GitHttpServer {
 
 /**
  * An HTTP listener on 127.0.0.1 that records every request it receives (method, URL, headers) and
- * answers 404, or redirects to `redirectTo` (a base URL; the request's path is kept). It stands for a
- * host no credential is bound to: proving that nothing — above all no Authorization header — reaches it.
+ * answers `status` (default 404), or redirects to `redirectTo` (a base URL; the request's path is
+ * kept). It stands for a host no credential is bound to: proving that nothing — above all no
+ * Authorization header — reaches it; or for a notification target.
  */
 export class RecordingServer {
   readonly requests: { method: string; url: string; headers: Record<string, string | string[] | undefined> }[] = [];
   private server: Server | undefined;
   private readonly redirectTo: string | undefined;
+  private readonly status: number;
 
-  constructor(options: { redirectTo?: string } = {}) {
+  constructor(options: { redirectTo?: string; status?: number } = {}) {
     this.redirectTo = options.redirectTo;
+    this.status = options.status ?? 404;
   }
 
   async start(): Promise<string> {
@@ -155,7 +158,7 @@ export class RecordingServer {
       this.requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
       req.resume();
       if (this.redirectTo) res.writeHead(302, { Location: `${this.redirectTo}${req.url ?? "/"}` });
-      else res.writeHead(404);
+      else res.writeHead(this.status);
       res.end();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { registerGithubWebhook } from "../../src/server/webhook.ts";
-import { harness, json, SHA2, type Harness } from "./helpers.ts";
+import { harness, json, newDeployment, SHA2, type Harness } from "./helpers.ts";
 
 describe("API: health, auth and errors", () => {
   let h: Harness;
@@ -71,7 +71,8 @@ describe("API: health, auth and errors", () => {
     assert.ok(!text.includes(h.operator), "operator token logged");
     assert.ok(!text.includes(h.reader), "read-only token logged");
     assert.ok(!text.includes("flt_not-a-real-token-but-secret"), "presented token logged");
-    assert.match(text, /\[redacted\]/);
+    assert.match(text, /"msg":"a careless log line"/);
+    assert.match(text, /"authorization":"(\[redacted\]|\*\*\*\*)"/);
   });
 });
 
@@ -110,6 +111,40 @@ describe("API: body limits", () => {
     // Under the limit the same routes answer normally.
     const ok = await h.req({ method: "POST", url: "/api/v1/repositories", payload: { name: "app", url: "https://github.com/acme/app.git", branch: "main" } });
     assert.equal(ok.statusCode, 201);
+    await h.close();
+  });
+});
+
+describe("API: a read-only token changes nothing", () => {
+  it("every route that changes something answers 403 to a read-only token, before the body is read, and nothing changes", async () => {
+    const changing = new Set<string>();
+    const h = await harness({
+      beforeReady: (app) =>
+        app.addHook("onRoute", (r) => {
+          for (const m of [r.method].flat()) if (!["GET", "HEAD", "OPTIONS"].includes(m)) changing.add(`${m} ${r.url}`);
+        }),
+    });
+    await h.store.addRepository({ name: "app", url: "https://github.com/acme/app.git", branch: "main" });
+    const d = await h.store.createDeployment(newDeployment(), [{ type: "Created", message: "created" }]);
+    const snapshot = async () => JSON.stringify([await h.store.listRepositories(), await h.store.getDeployment(d.id), await h.store.pendingControls(d.id), (await h.store.listTokens()).map((t) => [t.name, t.role])]);
+    const before = await snapshot();
+    const mutations: [string, string, object | undefined][] = [
+      ["POST", "/api/v1/repositories", { name: "x", url: "https://github.com/acme/x.git", branch: "main" }],
+      ["PATCH", "/api/v1/repositories/app", { branch: "evil" }],
+      ["DELETE", "/api/v1/repositories/app", undefined],
+      ["POST", `/api/v1/repositories/app/commits/${SHA2}/deploy`, { force: true }],
+      ...["promote", "abort", "pause", "resume"].map((a): [string, string, object] => ["POST", `/api/v1/deployments/${d.id}/${a}`, {}]),
+      ["POST", "/api/v1/rollback", { object: d.object }],
+    ];
+    for (const [method, url, payload] of mutations) {
+      const r = await h.req({ method: method, url, token: h.reader, ...(payload ? { payload } : {}) });
+      assert.equal(r.statusCode, 403, `${method} ${url}`);
+      assert.equal(json(r)["code"], "FLT-API-FORBIDDEN");
+    }
+    assert.equal(await snapshot(), before);
+    assert.deepEqual(h.controller.calls, []);
+    // Every route that is not a read is in the list above (a new one must be added there).
+    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/deployments/:id/:action", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback"]);
     await h.close();
   });
 });

@@ -41,8 +41,8 @@ describe("API: repositories", () => {
 
   it("records who changed a repository in the audit log", async () => {
     await h.req({ method: "POST", url: "/api/v1/repositories", payload: APP });
-    const line = h.logs.map((l) => JSON.parse(l) as { audit?: { action: string; by: string } }).find((l) => l.audit);
-    assert.deepEqual(line?.audit, { action: "repository.add", by: "alice", repository: "app" });
+    const line = h.logs.map((l) => JSON.parse(l) as { audit?: Record<string, unknown> }).find((l) => l.audit);
+    assert.deepEqual({ ...line?.audit, requestId: undefined }, { requestId: undefined, action: "repository.add", by: "alice", method: "POST", route: "/api/v1/repositories", target: { repository: "app" }, outcome: "ok", status: 201, remoteAddress: "127.0.0.1" });
   });
 
   it("refuses a URL carrying credentials, without echoing it and without storing anything", async () => {

@@ -444,6 +444,26 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.revokeToken("ci"), false);
       });
 
+      test("rotating a token: the old value stops working at once, name and role stay", async ({ store }) => {
+        const { token: old } = await store.createToken("ci", "operator");
+        await store.createToken("viewer", "read-only", "a-supplied-token-of-enough-length");
+        const { token, record } = await store.rotateToken("ci");
+        assert.notEqual(token, old);
+        assert.match(token, /^flt_/);
+        assert.equal(record.name, "ci");
+        assert.equal(record.role, "operator");
+        assert.equal(await store.verifyToken(old), undefined);
+        assert.equal((await store.verifyToken(token))?.name, "ci");
+        const supplied = await store.rotateToken("ci", "another-supplied-token-value");
+        assert.equal(supplied.token, "another-supplied-token-value");
+        assert.equal(await store.verifyToken(token), undefined);
+        assert.equal((await store.verifyToken("another-supplied-token-value"))?.role, "operator");
+        await assert.rejects(store.rotateToken("nope"), code("FLT-STORE-NOT-FOUND"));
+        await assert.rejects(store.rotateToken("ci", "short"), code("FLT-STORE-INVALID"));
+        await assert.rejects(store.rotateToken("ci", "a-supplied-token-of-enough-length"), code("FLT-STORE-DUPLICATE"));
+        assert.equal((await store.verifyToken("another-supplied-token-value"))?.name, "ci", "a refused rotation changes nothing");
+      });
+
       test("token names are unique and roles checked", async ({ store }) => {
         await store.createToken("ci", "operator");
         await assert.rejects(store.createToken("ci", "read-only"), code("FLT-STORE-DUPLICATE"));

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { controlRecord, deploymentRecord, eventRecord } from "../../store/record.ts";
 import type { ControlAction, DeploymentFilter, Phase } from "../../store/types.ts";
+import { auditDetail } from "../audit.ts";
 import { actor } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -72,7 +73,7 @@ export function deploymentRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (!d) throw notFound(`deployment ${id}`);
     const by = actor(request);
     const control = await store.requestControl(id, action, by);
-    request.log.info({ audit: { action: `deployment.${action}`, by, deployment: id } }, `deployment.${action}`);
+    auditDetail(request, { control: control.id });
     return reply.code(202).send({ deploymentId: id, ...controlRecord(control) });
   });
 
@@ -80,7 +81,7 @@ export function deploymentRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (!deps.controller) throw new ApiError(503, "FLT-API-UNAVAILABLE", "no controller is attached to this server, so it cannot roll back");
     const by = actor(request);
     const d = await deps.controller.rollback(request.body.object, by);
-    request.log.info({ audit: { action: "object.rollback", by, object: request.body.object, deployment: d.id } }, "object.rollback");
+    auditDetail(request, { created: d.id });
     return reply.code(202).send(deploymentRecord(d));
   });
 }

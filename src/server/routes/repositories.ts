@@ -1,9 +1,10 @@
 /** Repositories (list, get, add, update, remove) and their commits (list, files, deploy, dry run). */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Store } from "../../store/store.ts";
 import type { NewRepository, Repository, RepositoryPatch } from "../../store/types.ts";
 import { checkRepository } from "../../controller/repository-policy.ts";
 import { DEFAULT_POLICY } from "../../controller/server-config.ts";
+import { auditDetail } from "../audit.ts";
 import { actor } from "../auth.ts";
 import type { ControllerPort, ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -40,7 +41,6 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (!deps.controller) throw new ApiError(503, "FLT-API-UNAVAILABLE", "no controller is attached to this server, so it cannot read commits or deploy");
     return deps.controller;
   };
-  const audit = (request: FastifyRequest, action: string, target: Record<string, unknown>) => request.log.info({ audit: { action, by: actor(request), ...target } }, action);
 
   app.get("/repositories", { schema: { querystring: { type: "object", additionalProperties: false, properties: {} } } }, async () => {
     const repos = await store.listRepositories();
@@ -52,7 +52,6 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.post<{ Body: NewRepository }>("/repositories", { schema: { body: newRepositoryBody } }, async (request, reply) => {
     await checkRepository(request.body, policy);
     const repo = await store.addRepository(request.body);
-    audit(request, "repository.add", { repository: repo.name });
     return reply.code(201).send(await repositoryRecord(store, repo));
   });
 
@@ -60,13 +59,11 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
     // The repository as it would be after the change passes the same checks as a new one.
     await checkRepository({ ...(await load(request.params.name)), ...request.body }, policy);
     const repo = await store.updateRepository(request.params.name, request.body);
-    audit(request, "repository.update", { repository: repo.name, fields: Object.keys(request.body) });
     return repositoryRecord(store, repo);
   });
 
   app.delete<{ Params: { name: string } }>("/repositories/:name", { schema: { params: nameParams } }, async (request, reply) => {
     if (!(await store.removeRepository(request.params.name))) throw notFound(`repository "${request.params.name}"`);
-    audit(request, "repository.remove", { repository: request.params.name });
     return reply.code(204).send();
   });
 
@@ -101,7 +98,7 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
       const requestedBy = actor(request);
       const body = request.body ?? { force: false, overrides: [] };
       const accepted = await controller().deployCommit(repo, request.params.sha, { force: body.force, requestedBy, overrides: body.overrides });
-      audit(request, "commit.deploy", { repository: repo.name, sha: request.params.sha, force: body.force, overrides: body.overrides });
+      auditDetail(request, { commit: accepted.sha });
       return reply.code(202).send({ ...accepted, requestedBy });
     },
   );
