@@ -20,6 +20,7 @@ export class SteppedClock implements Clock {
   private current: number;
   private seq = 0;
   private readonly sleepers: Sleeper[] = [];
+  private onSleep: (() => void) | undefined;
 
   constructor(start: number) {
     this.current = start;
@@ -40,7 +41,29 @@ export class SteppedClock implements Clock {
       });
       this.sleepers.push(s);
       this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const told = this.onSleep;
+      this.onSleep = undefined;
+      told?.();
     });
+  }
+
+  /**
+   * Start `run` and wait until it has finished or is waiting on this clock, whichever comes first;
+   * its outcome is returned unawaited. Calls only ever wait on the clock, so this is the point where
+   * the next call may start, the same live and in replay.
+   */
+  async start<T>(run: () => Promise<T>): Promise<{ outcome: Promise<T> }> {
+    let told!: () => void;
+    const sleeping = new Promise<void>((resolve) => (told = resolve));
+    this.onSleep = told;
+    const outcome = run();
+    const done = outcome.then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([done, sleeping]);
+    if (this.onSleep === told) this.onSleep = undefined;
+    return { outcome };
   }
 
   /** When the earliest sleeper wakes, if any sleeps. */

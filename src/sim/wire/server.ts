@@ -19,7 +19,7 @@ import { loadScenario, runScriptStep, type ScriptStep } from "../scenario.ts";
 import type { Simulator } from "../simulator.ts";
 import { snapshot } from "../snapshot.ts";
 import { parseDuration } from "../ids.ts";
-import { SteppedClock, turn } from "./clock.ts";
+import { SteppedClock } from "./clock.ts";
 import { ec2Describe } from "./ec2.ts";
 import { renderError, WireError } from "./errors.ts";
 import { Journal, type JournalEntry, type JournalHeader } from "./journal.ts";
@@ -131,10 +131,8 @@ export class SimServer {
         continue;
       }
       await clock.advanceTo(e.t);
-      const run = "call" in e ? dispatch(sim, e.call) : runScriptStep(sim, sim.ports(), steps[e.script]!);
-      run.catch(() => undefined);
+      await clock.start<unknown>(() => ("call" in e ? dispatch(sim, e.call) : runScriptStep(sim, sim.ports(), steps[e.script]!)));
       if ("script" in e) nextStep = e.script + 1;
-      await turn();
     }
 
     const server = new SimServer({ sim, clock, journal, steps, nextStep, replayed: entries.filter((e) => !("now" in e)).length, options });
@@ -175,8 +173,7 @@ export class SimServer {
       const index = this.nextStep++;
       await this.clock.advanceTo(this.sim.startedAt + s.atMs);
       this.journal?.append({ t: this.clock.now(), script: index });
-      runScriptStep(this.sim, this.sim.ports(), s).catch(() => undefined);
-      await turn();
+      await this.clock.start(() => runScriptStep(this.sim, this.sim.ports(), s));
     }
     await this.clock.advanceTo(t);
   }
@@ -205,9 +202,7 @@ export class SimServer {
       await this.catchUp(this.target());
       const t = this.clock.now();
       this.journal?.append({ t, call });
-      const outcome = dispatch(this.sim, call);
-      outcome.catch(() => undefined);
-      await turn();
+      const { outcome } = await this.clock.start(() => dispatch(this.sim, call));
       return { t, outcome };
     });
   }
