@@ -1,5 +1,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cli } from "../helpers/cli.ts";
 import { TestRepo } from "../helpers/git-repo.ts";
@@ -74,6 +76,15 @@ describe("flotilla render", () => {
     assert.equal(v.code, 0, "a warning, not an error");
     assert.match(v.stdout, /warning FLT-WARN-BREAKER-CAPPED a\/a_depdef\.json:\d+:\d+ \$\.gmDeploymentCircuitBreaker\.failureThresholdPercent/);
     assert.match(v.stdout, /threshold is min\(5, 10\) = 5 at desired 20/);
+  });
+  it("Given examples/README's masking example, When the api object is rendered, Then its sensitive Terraform output is masked, and shown only with --show-sensitive", async () => {
+    const r = await cli(["render", EXAMPLES, "dev/api/api", "--output", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const env = (JSON.parse(r.stdout) as { taskdef: { containerDefinitions: { environment: { name: string; value: string }[] }[] } }).taskdef.containerDefinitions[0]!.environment;
+    assert.deepEqual(env.find((e) => e.name === "DATABASE_HOST"), { name: "DATABASE_HOST", value: "****" });
+    assert.doesNotMatch(r.stdout, /db\.dev\.internal/);
+    assert.match((await cli(["render", EXAMPLES, "dev/api/api", "--show-sensitive"])).stdout, /"value": "db\.dev\.internal:5432"/);
+    assert.match(readFileSync(path.join(EXAMPLES, "README.md"), "utf8"), /`database_host` output is marked sensitive/, "the README describes this object");
   });
   it("an unknown object is a coded usage error with a suggestion", async () => {
     const r = await cli(["render", EXAMPLES, "prod/web/wbe"]);
