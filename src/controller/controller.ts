@@ -69,7 +69,12 @@ export class Controller implements ControllerPort {
 
   /** Resume what a previous run left unfinished, then watch the repositories. */
   start(): void {
-    this.runner.resumeAll().catch((e: unknown) => this.o.onWarning?.(`resuming unfinished deployments failed: ${String(e)}`));
+    this.runner.resumeAll().then(
+      (settled) => {
+        for (const { deployment, error } of settled) if (error !== undefined) this.o.onWarning?.(`resuming deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
+      },
+      (e: unknown) => this.o.onWarning?.(`resuming unfinished deployments failed: ${String(e)}`),
+    );
     this.sources.startPolling();
   }
 

@@ -45,7 +45,13 @@ function withoutCounts(t: TaskSet): TaskSet {
   });
 }
 
-const doesNotExist = (operation: string) => new AwsError({ name: "ClientException", message: "The specified task set does not exist.", service: "ECS", operation });
+/** An endpoint whose DeleteTaskSet deletes the set, then answers as if it had not found it. */
+const deletesThenSaysGone: Parameters<typeof withEcs>[1] = (ecs) => ({
+  deleteTaskSet: async (input) => {
+    await ecs.deleteTaskSet(input);
+    throw new AwsError({ name: "ClientException", message: "The specified task set does not exist.", service: "ECS", operation: "DeleteTaskSet" });
+  },
+});
 
 describe("blue/green: task-set facts, not assumptions", () => {
   it("Given an endpoint whose DescribeTaskSets omits the counts, When green reports STEADY_STATE, Then it is not promoted on '0/0 running': the deployment times out and blue keeps all traffic", async () => {
@@ -84,12 +90,7 @@ describe("blue/green: task-set facts, not assumptions", () => {
   });
 
   it("Given an endpoint that answers ClientException 'task set does not exist' for a set it deleted, When blue is deleted, Then the deployment sees by describing it that blue is gone", async () => {
-    const { world, deploy } = await liveWith((ecs) => ({
-      deleteTaskSet: async (input) => {
-        await ecs.deleteTaskSet(input);
-        throw doesNotExist("DeleteTaskSet");
-      },
-    }));
+    const { world, deploy } = await liveWith(deletesThenSaysGone);
     w = world;
     const d = await deploy(bgSpec(world, "web:2"));
     assert.equal(d.phase, "Succeeded", `${d.reason}: ${d.message}`);
@@ -98,12 +99,7 @@ describe("blue/green: task-set facts, not assumptions", () => {
   });
 
   it("Given the same endpoint, When a failed green is deleted, Then the record says it was deleted", async () => {
-    const { world, deploy } = await liveWith((ecs) => ({
-      deleteTaskSet: async (input) => {
-        await ecs.deleteTaskSet(input);
-        throw doesNotExist("DeleteTaskSet");
-      },
-    }));
+    const { world, deploy } = await liveWith(deletesThenSaysGone);
     w = world;
     world.sim.faults.addImageFault({ image: "web:bad", pullFails: true });
     const d = await deploy(bgSpec(world, "web:bad"));
