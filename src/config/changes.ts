@@ -87,7 +87,7 @@ async function realpath(p: string): Promise<string> {
 
 /** The parent of a commit, or undefined for a root commit. */
 export async function parentOf(cwd: string, commit: string): Promise<string | undefined> {
-  const out = (await git(cwd, ["rev-list", "--parents", "-n", "1", commit])).trim().split(" ");
+  const out = (await git(cwd, ["rev-list", "--parents", "-n", "1", "--end-of-options", commit])).trim().split(" ");
   return out[1];
 }
 

@@ -49,7 +49,7 @@ export interface TreeEntry {
 
 /** All blob paths (relative to the repository root) at a commit, with their object ids and sizes. */
 export async function listTree(cwd: string, commit: string): Promise<Map<string, TreeEntry>> {
-  const out = await git(cwd, ["ls-tree", "-r", "-l", "-z", "--full-tree", commit]);
+  const out = await git(cwd, ["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit]);
   const files = new Map<string, TreeEntry>();
   for (const entry of out.split("\0")) {
     if (!entry) continue;
@@ -67,7 +67,7 @@ export interface FileChange {
 
 /** Files changed between two commits, renames split into delete + add (we pair objects ourselves). */
 export async function diffCommits(cwd: string, from: string, to: string): Promise<FileChange[]> {
-  const out = await git(cwd, ["diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", from, to, "--"]);
+  const out = await git(cwd, ["diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--end-of-options", from, to, "--"]);
   const parts = out.split("\0").filter((p) => p !== "");
   const changes: FileChange[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {

@@ -72,12 +72,12 @@ export async function branchHead(gitDir: string, branch: string): Promise<string
 }
 
 export async function commitExists(gitDir: string, sha: string): Promise<boolean> {
-  return (await gitStatus(gitDir, ["cat-file", "-e", `${sha}^{commit}`])) === 0;
+  return (await gitStatus(gitDir, ["cat-file", "-e", "--end-of-options", `${sha}^{commit}`])) === 0;
 }
 
 /** True when `ancestor` is `descendant` or one of its ancestors. */
 export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
-  const status = await gitStatus(gitDir, ["merge-base", "--is-ancestor", ancestor, descendant]);
+  const status = await gitStatus(gitDir, ["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant]);
   if (status > 1) throw new FlotillaError({ code: "FLT-GIT-UNKNOWN-REVISION", message: `cannot compare ${ancestor.slice(0, 12)} and ${descendant.slice(0, 12)}: one of them is not in the repository` });
   return status === 0;
 }
@@ -131,7 +131,7 @@ export async function newCommits(gitDir: string, branch: string, lastProcessed: 
   if (lastProcessed === head) return { kind: "up-to-date", head };
   if (!(await commitExists(gitDir, lastProcessed))) return { kind: "rewritten", lastProcessed, head, reason: "missing" };
   if (!(await isAncestor(gitDir, lastProcessed, head))) return { kind: "rewritten", lastProcessed, head, reason: "not-ancestor" };
-  const out = await git(gitDir, ["log", "--reverse", "--first-parent", `--format=${FORMAT}`, `${lastProcessed}..${head}`, "--"]);
+  const out = await git(gitDir, ["log", "--reverse", "--first-parent", `--format=${FORMAT}`, "--end-of-options", `${lastProcessed}..${head}`, "--"]);
   const commits = parseCommits(out, at);
   if (commits.length === 0) return { kind: "up-to-date", head };
   return { kind: "new", lastProcessed, head, commits };
@@ -157,10 +157,10 @@ export interface BranchCommit extends CommitInfo {
 export async function listBranchCommits(gitDir: string, branch: string, options: { limit: number; lastProcessed?: string | undefined; clock: Pick<Clock, "now"> }): Promise<BranchCommit[]> {
   const head = await branchHead(gitDir, branch);
   const limit = Math.max(1, Math.floor(options.limit));
-  const commits = parseCommits(await git(gitDir, ["log", "--first-parent", `-n${limit}`, `--format=${FORMAT}`, head, "--"]), options.clock.now());
+  const commits = parseCommits(await git(gitDir, ["log", "--first-parent", `-n${limit}`, `--format=${FORMAT}`, "--end-of-options", head, "--"]), options.clock.now());
   const last = options.lastProcessed;
   if (!last || !(await commitExists(gitDir, last))) return commits.map((c) => ({ ...c, processed: false }));
-  const unprocessed = new Set((await git(gitDir, ["rev-list", `${last}..${head}`])).split("\n").filter(Boolean));
+  const unprocessed = new Set((await git(gitDir, ["rev-list", "--end-of-options", `${last}..${head}`])).split("\n").filter(Boolean));
   return commits.map((c) => ({ ...c, processed: !unprocessed.has(c.sha) }));
 }
 
@@ -178,7 +178,7 @@ export async function commitFiles(gitDir: string, rev: string, subPath?: string 
   const sha = await resolveRevision(gitDir, rev);
   const prefix = subPath ? subPath.replace(/^\/+|\/+$/g, "") + "/" : "";
   const inside = (p: string) => (prefix ? (p.startsWith(prefix) ? p.slice(prefix.length) : undefined) : p);
-  const parent = (await git(gitDir, ["rev-list", "--parents", "-n", "1", sha])).trim().split(" ")[1];
+  const parent = (await git(gitDir, ["rev-list", "--parents", "-n", "1", "--end-of-options", sha])).trim().split(" ")[1];
   const changes = new Map<string, FileChange["status"]>();
   if (parent) for (const c of await diffCommits(gitDir, parent, sha)) changes.set(c.path, c.status);
   const files = new Map<string, CommitFile["change"]>();
