@@ -5,20 +5,19 @@
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { cli } from "../helpers/cli.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject } from "../helpers/objects.ts";
+import { killServes, startServe } from "../helpers/serve.ts";
 import { cleanupTrees, writeTree } from "../helpers/tree.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
 const cleanups: (() => void)[] = [];
 after(() => {
+  killServes();
   cleanupTrees();
   cleanups.forEach((c) => c());
 });
@@ -104,25 +103,8 @@ describe("rehearsals", () => {
     const token = "admin-token-0123456789abcdef";
     // The remote is a local repository: the server's configuration must allow its directory.
     writeFileSync(path.join(state, "flotilla.yaml"), `allowedLocalRoots: [${JSON.stringify(path.dirname(remote.bare))}]\n`);
-    const child = spawn(process.execPath, [BIN, "serve", "--config", path.join(state, "flotilla.yaml"), "--listen", "127.0.0.1:0", "--simulator", "--speed", "60", "--store", path.join(state, "s.db"), "--data-dir", path.join(state, "data")], {
-      cwd: state,
-      env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_WEBHOOK_SECRET: "" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    cleanups.push(() => child.kill("SIGKILL"));
-    let stderr = "";
-    const base = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
-      child.stderr.on("data", (c: Buffer) => {
-        stderr += c.toString();
-        const m = /API on (http:\/\/[\d.]+:\d+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const server = await startServe(["--config", path.join(state, "flotilla.yaml"), "--simulator", "--speed", "60", "--store", path.join(state, "s.db"), "--data-dir", path.join(state, "data")], { cwd: state, env: { FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_WEBHOOK_SECRET: "" } });
+    const base = server.url;
     const api = async (method: string, url: string, body?: unknown) =>
       (await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) })).json() as Promise<Record<string, unknown>>;
     await api("POST", "/api/v1/repositories", { name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds: 60 });
@@ -133,11 +115,10 @@ describe("rehearsals", () => {
       const items = (await api("GET", "/api/v1/deployments?repository=apps")).items as Record<string, unknown>[] | undefined;
       finished = items?.find((d) => d["finishedAt"] !== null);
     }
-    child.kill("SIGTERM");
-    await exited;
-    assert.ok(finished, `a deployment finished: ${stderr}`);
+    await server.stop();
+    assert.ok(finished, `a deployment finished: ${server.stderr()}`);
     assert.equal(finished["phase"], "Succeeded", JSON.stringify(finished));
-    assert.doesNotMatch(stderr, /ClusterNotFound/);
+    assert.doesNotMatch(server.stderr(), /ClusterNotFound/);
   });
 
   it("Given only docs/simulator.md's walk-through, When a new user copies its files into a fresh repository, Then plan finds nothing missing, the first rehearsal creates the service, and with the running service added the update shifts a canary and succeeds", async () => {

@@ -1,48 +1,31 @@
 /** `flotilla serve` as a real process: it comes up on the simulator, answers, and stops cleanly on SIGTERM. */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { cli } from "../helpers/cli.ts";
+import { killServes, startServe } from "../helpers/serve.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  killServes();
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 describe("flotilla serve (process)", () => {
   it("serves the API on the simulator and exits 0 on SIGTERM", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "flotilla-serve-proc-"));
     dirs.push(dir);
-    const child = spawn(process.execPath, [BIN, "serve", "--listen", "127.0.0.1:0", "--simulator", "--store", path.join(dir, "s.db"), "--data-dir", path.join(dir, "data")], {
-      cwd: dir,
-      env: { ...process.env, FLOTILLA_ADMIN_TOKEN: "admin-token-0123456789abcdef", FLOTILLA_WEBHOOK_SECRET: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
-      child.stderr.on("data", (c: Buffer) => {
-        stderr += c.toString();
-        const m = /API on (http:\/\/[\d.]+:\d+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.on("exit", (code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
-    });
+    const server = await startServe(["--simulator", "--store", path.join(dir, "s.db"), "--data-dir", path.join(dir, "data")], { cwd: dir, env: { FLOTILLA_ADMIN_TOKEN: "admin-token-0123456789abcdef", FLOTILLA_WEBHOOK_SECRET: "" } });
+    const url = server.url;
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     const repos = await fetch(`${url}/api/v1/repositories`, { headers: { authorization: "Bearer admin-token-0123456789abcdef" } });
     assert.equal(repos.status, 200, "the admin token from the environment works");
     assert.equal((await fetch(`${url}/api/v1/repositories`)).status, 401);
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0, stderr);
-    assert.match(stderr, /stopping: no new work/);
-    assert.doesNotMatch(stderr, /admin-token-0123456789abcdef/, "the token is never logged");
+    assert.equal(await server.stop(), 0, server.stderr());
+    assert.match(server.stderr(), /stopping: no new work/);
+    assert.doesNotMatch(server.stderr(), /admin-token-0123456789abcdef/, "the token is never logged");
   });
 });
 

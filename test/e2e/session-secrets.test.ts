@@ -9,19 +9,18 @@
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { signGithubPayload } from "../../src/controller/triggers.ts";
 import { cli } from "../helpers/cli.ts";
 import { GitHttpServer, RecordingServer, TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject } from "../helpers/objects.ts";
+import { killServes, startServe } from "../helpers/serve.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
+  killServes();
   for (const c of cleanups.reverse()) await c();
 });
 
@@ -33,43 +32,6 @@ const SECRETS = {
   hook: "hook-secret-DDDD-0123456789",
   db: "db-password-EEEE-0123456789",
 };
-
-interface Server {
-  base: string;
-  child: ChildProcessWithoutNullStreams;
-  stderr: () => string;
-  stop: () => Promise<number | null>;
-}
-
-async function startServe(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, "serve", ...args], { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-  cleanups.push(() => void child.kill("SIGKILL"));
-  let stderr = "";
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  child.stdout.resume();
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
-    const look = () => {
-      const m = /API on (http:\/\/[\d.]+:\d+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stderr.on("data", look);
-    void exited.then((code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
-  });
-  return {
-    base,
-    child,
-    stderr: () => stderr,
-    stop: async () => {
-      child.kill("SIGTERM");
-      return exited;
-    },
-  };
-}
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -109,10 +71,10 @@ describe("a whole serve session keeps every secret out of its log", () => {
       ].join("\n"),
     );
     const env = { FLOTILLA_ADMIN_TOKEN: SECRETS.admin, FLOTILLA_WEBHOOK_SECRET: SECRETS.webhook, GIT_TOKEN: SECRETS.git, HOOK_TOKEN: SECRETS.hook, DB_PASSWORD: SECRETS.db, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
-    const args = ["--config", path.join(dir, "flotilla.yaml"), "--listen", "127.0.0.1:0", "--simulator", "--speed", "60", "--store", store, "--data-dir", path.join(dir, "data")];
-    const server = await startServe(args, env, dir);
+    const args = ["--config", path.join(dir, "flotilla.yaml"), "--simulator", "--speed", "60", "--store", store, "--data-dir", path.join(dir, "data")];
+    const server = await startServe(args, { env, cwd: dir });
     const api = (method: string, url: string, token: string | null, body?: unknown) =>
-      fetch(`${server.base}${url}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      fetch(`${server.url}${url}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
 
     // API tokens made beside the running server, in its store.
     const viewer = (JSON.parse((await cli(["token", "create", "viewer", "--store", store, "--output", "json"])).stdout) as { token: string }).token;
@@ -142,10 +104,10 @@ describe("a whole serve session keeps every secret out of its log", () => {
     const sha = remote.push(rollingObject("dev/worker/worker", "worker"), "initial");
     const payload = JSON.stringify({ ref: "refs/heads/main", after: sha, repository: { clone_url: url, full_name: "acme/apps" } });
     const wrongSignature = signGithubPayload("not-the-secret", payload);
-    const bad = await fetch(`${server.base}/webhooks/github`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "delivery-bad", "x-hub-signature-256": wrongSignature }, body: payload });
+    const bad = await fetch(`${server.url}/webhooks/github`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "delivery-bad", "x-hub-signature-256": wrongSignature }, body: payload });
     assert.equal(bad.status, 401);
     const goodSignature = signGithubPayload(SECRETS.webhook, payload);
-    const good = await fetch(`${server.base}/webhooks/github`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "delivery-good", "x-hub-signature-256": goodSignature }, body: payload });
+    const good = await fetch(`${server.url}/webhooks/github`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "delivery-good", "x-hub-signature-256": goodSignature }, body: payload });
     assert.equal(good.status, 202);
 
     const finished = await until("the deployment to finish", async () => {
@@ -174,8 +136,8 @@ describe("a whole serve session keeps every secret out of its log", () => {
     assert.equal(await server.stop(), 0);
 
     // Restart with a new admin token: it replaces the stored one.
-    const again = await startServe(args, { ...env, FLOTILLA_ADMIN_TOKEN: SECRETS.newAdmin }, dir);
-    const status = async (token: string) => (await fetch(`${again.base}/api/v1/repositories`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const again = await startServe(args, { env: { ...env, FLOTILLA_ADMIN_TOKEN: SECRETS.newAdmin }, cwd: dir });
+    const status = async (token: string) => (await fetch(`${again.url}/api/v1/repositories`, { headers: { authorization: `Bearer ${token}` } })).status;
     assert.equal(await status(SECRETS.admin), 401, "the old admin token stopped working");
     assert.equal(await status(SECRETS.newAdmin), 200, "the new admin token works");
     assert.equal(await again.stop(), 0);
