@@ -305,11 +305,13 @@ describe("credentials: only named ones from the server configuration, only to th
   it("given a stored row with a forbidden URL (ext::, fd::, an option, http when not allowed, a path outside the roots), when it syncs, then FLT-REPO-URL-FORBIDDEN before git runs", async () => {
     const marker = path.join(tempDir(), "MARKER");
     const spy = gitSpy();
-    const outside = mkdtempSync(path.join(process.cwd(), ".flotilla-outside-"));
-    cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
+    // The allowed root and the outside folder are siblings, so "outside" holds wherever the checkout lives.
+    const root = tempDir();
+    const outside = tempDir();
+    const policy: RepositoryPolicy = { ...TEST_POLICY, allowedLocalRoots: [root] };
     const urls = [`ext::sh -c touch% ${marker}`, "fd::3", `--upload-pack=touch ${marker}`, "-oProxyCommand=x", "http://127.0.0.1:1/r.git", outside, `file://${outside}`, "git://github.com/o/r.git", "ssh://-oProxyCommand=x/r"];
     for (const url of urls) {
-      const m = new Mirror({ name: "bad", url, credentials: null }, { dataDir: tempDir(), env: spy.env, policy: TEST_POLICY });
+      const m = new Mirror({ name: "bad", url, credentials: null }, { dataDir: tempDir(), env: spy.env, policy });
       await assert.rejects(m.sync(), (e: { code?: string }) => e.code === "FLT-REPO-URL-FORBIDDEN", url);
     }
     assert.deepEqual(spy.calls(), []);
