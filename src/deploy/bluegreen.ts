@@ -10,12 +10,13 @@
  * Weights on every action always sum to 100 and go only to the pair's members. Green carries the
  * deployment's token as its externalId, so a restart adopts it instead of creating a second one.
  */
-import type { Action, Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/ports.ts";
+import type { Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/ports.ts";
 import { trafficSteps } from "../config/depdef.ts";
 import type { NewEvent, Phase } from "../store/types.ts";
 import type { ActiveRecord, Effect, Input, Machine, Record_, Route, Step } from "./machine.ts";
 import { errorText, ev, finish as finishAt, go, handleCommon, isStep, sleepFor, withRecord, type BaseState } from "./steps.ts";
 import { containerHealthCheckIntervals, failureThreshold, stabilityTimeoutMs, stableDwellMs, type DeploySpec } from "./spec.ts";
+import { drift, refOf, routesAt as weighted, shareOf, shortArn, shortTg, type TargetGroupPair } from "./traffic/route.ts";
 
 type BgStep =
   | "inspect"
@@ -62,8 +63,8 @@ export interface BlueGreenState extends BaseState<BgStep> {
   blue?: TaskSetRef;
   green?: TaskSetRef;
   /** Blue target group → green target group, for this deployment. */
-  pairs: { blue: string; green: string }[];
-  /** The listeners and rules that forward to the pairs, as found before the first shift. */
+  pairs: TargetGroupPair[];
+  /** The routes (ALB listeners and rules) that forward to the pairs, as found before the first shift. */
   routes: Route[];
   steps: number[];
   stepIndex: number;
@@ -149,6 +150,7 @@ export const blueGreen: Machine<BlueGreenState> = {
       case "waitGreen":
         return waitGreen(state, input, now);
       case "shift":
+        if (input.type === "error" && input.error.name === "TrafficNotVerified") return fail(state, "TrafficNotVerified", `the listener weights were set to ${state.weight}% on green, but ${input.error.message}`, now);
         if (input.type !== "done") return fail(state, "ShiftFailed", `changing listener weights failed: ${errorText(input)}`, now);
         return startWait(state, now, "step");
       case "wait":
@@ -268,7 +270,7 @@ function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState>
   }
   // Pairs: blue is what serves now; for a first task set, the svcdef's target groups.
   const current = next.blue?.targetGroups ?? svcLoadBalancers(state).map((l) => l.targetGroupArn).filter((x): x is string => !!x);
-  const pairs: { blue: string; green: string }[] = [];
+  const pairs: TargetGroupPair[] = [];
   for (const tg of current) {
     const pair = state.spec.depdef.targetGroupArnPairs.find((p) => p.includes(tg));
     if (!pair) return finish(next, "Failed", "TargetGroupNotInPairs", `the live task set uses target group ${tg}, which is in no targetGroupArnPairs pair of the depdef; nothing was changed`);
@@ -298,16 +300,6 @@ function greenCreatedLater(state: BlueGreenState, green: TaskSet): Step<BlueGree
   return go(next, "discover", { type: "discoverRoutes", targetGroupArns: state.pairs.flatMap((p) => [p.blue, p.green]) });
 }
 
-function weightsOf(route: Route, tg: string): number {
-  let w = 0;
-  for (const a of route.actions) {
-    if (a.type !== "forward") continue;
-    if (a.forwardConfig) w += a.forwardConfig.targetGroups.filter((t) => t.targetGroupArn === tg).reduce((s, t) => s + t.weight, 0);
-    else if (a.targetGroupArn === tg) w += 1;
-  }
-  return w;
-}
-
 function discovered(state: BlueGreenState, input: Input): Step<BlueGreenState> {
   if (input.type !== "routes") return finish(state, "Failed", "DescribeFailed", `reading the listeners failed: ${errorText(input)}`);
   const routes = input.routes;
@@ -315,7 +307,7 @@ function discovered(state: BlueGreenState, input: Input): Step<BlueGreenState> {
   if (state.mode === "update") {
     for (const r of routes) {
       for (const p of state.pairs) {
-        if (p.blue !== p.green && weightsOf(r, p.green) > 0 && state.green === undefined) {
+        if (p.blue !== p.green && shareOf(r, p.green) > 0 && state.green === undefined) {
           return finish(state, "Failed", "TrafficAlreadyOnGreen", `${r.kind} ${r.arn} already sends traffic to ${p.green}, the target group this deployment would use for the new revision; nothing was changed`);
         }
       }
@@ -355,7 +347,7 @@ function observe(state: BlueGreenState, withFailures: boolean): Effect {
     cluster: state.spec.cluster,
     service: state.spec.service,
     alarmNames: state.step === "waitGreen" ? [] : alarmNames(state),
-    routes: state.routes.map(({ kind, arn }) => ({ kind, arn })),
+    routes: state.routes.map(refOf),
     // Green's failed tasks are counted for the record even when Flotilla's breaker is off.
     ...(withFailures && state.green ? { failuresOf: { taskSet: state.green.id, taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } } : {}),
   };
@@ -427,17 +419,7 @@ function greenStable(state: BlueGreenState, now: number): Step<BlueGreenState> {
 
 /** The routes with `weight`% on green and the rest on blue, for every forward action of a pair. */
 function routesAt(state: BlueGreenState, weight: number): Route[] {
-  return state.routes.map((r) => ({
-    ...r,
-    actions: r.actions.map((a): Action => {
-      if (a.type !== "forward") return a;
-      const pair = state.pairs.find((p) => a.targetGroupArn === p.blue || a.targetGroupArn === p.green || a.forwardConfig?.targetGroups.some((t) => t.targetGroupArn === p.blue || t.targetGroupArn === p.green));
-      if (!pair) return a;
-      const targetGroups = pair.blue === pair.green ? [{ targetGroupArn: pair.green, weight: 100 }] : [{ targetGroupArn: pair.blue, weight: 100 - weight }, { targetGroupArn: pair.green, weight }];
-      const { targetGroupArn: _single, ...rest } = a;
-      return { ...rest, forwardConfig: { ...(a.forwardConfig?.stickiness ? { stickiness: a.forwardConfig.stickiness } : {}), targetGroups } };
-    }),
-  }));
+  return weighted(state.routes, state.pairs, weight);
 }
 
 function shiftTo(state: BlueGreenState, _now: number): Step<BlueGreenState> {
@@ -490,17 +472,13 @@ function afterWait(state: BlueGreenState, now: number): Step<BlueGreenState> {
 
 /** A description of a weight change nobody in this deployment made, or undefined. */
 function manualChange(state: BlueGreenState, routes: Route[]): string | undefined {
-  for (const expected of routesAt(state, state.weight)) {
-    const live = routes.find((r) => r.arn === expected.arn);
-    if (!live) return `${expected.kind} ${expected.arn} is gone`;
-    for (const p of state.pairs) {
-      if (weightsOf(live, p.green) !== weightsOf(expected, p.green) || weightsOf(live, p.blue) !== weightsOf(expected, p.blue)) {
-        return `the weights on ${expected.kind} ${shortArn(expected.arn)} were changed outside Flotilla (green now ${weightsOf(live, p.green)}, expected ${weightsOf(expected, p.green)})`;
-      }
-    }
-  }
-  return undefined;
+  const found = drift(routesAt(state, state.weight), routes, state.pairs.flatMap((p) => [p.green, p.blue]));
+  if (!found) return undefined;
+  if (found.gone) return `${found.route.kind} ${found.route.arn} is gone`;
+  return `the weights on ${found.route.kind} ${shortArn(found.route.arn)} were changed outside Flotilla (${shortTg(found.targetGroupArn)} now ${round(found.share)}%, expected ${round(found.expected)}%)`;
 }
+
+const round = (n: number) => Math.round(n * 10) / 10;
 
 function promote(state: BlueGreenState): Step<BlueGreenState> {
   return go(state, "promotePrimary", { type: "updateServicePrimaryTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.green!.id }, { phase: state.routes.length ? "Shifting" : "Deploying" });
@@ -609,13 +587,6 @@ function resume(state: BlueGreenState): Step<BlueGreenState> {
   }
   // Everything else is safe to repeat: reads, waits, weights (the same weights again), primary and deletes.
   return { state, effect: e, record: { events: resumed } };
-}
-
-function shortTg(arn: string): string {
-  return /targetgroup\/([^/]+)/.exec(arn)?.[1] ?? arn;
-}
-function shortArn(arn: string): string {
-  return arn.split(":").at(-1) ?? arn;
 }
 
 export function isBlueGreenService(s: Service | undefined): boolean {

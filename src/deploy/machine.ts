@@ -7,14 +7,10 @@
  * in its (JSON-serialisable) state, which the runner persists before and after every mutation.
  */
 import type { NewEvent, Phase, TaskCounts } from "../store/types.ts";
-import type { Action, Alarm, CreateTaskSetInput, Service, TargetGroup, TaskDefinition, TaskSet } from "../aws/ports.ts";
+import type { Alarm, CreateTaskSetInput, Service, TargetGroup, TaskDefinition, TaskSet } from "../aws/ports.ts";
+import type { Route, RouteRef } from "./traffic/route.ts";
 
-/** A listener's default actions or a rule's actions that forward to a blue/green pair. */
-export interface Route {
-  kind: "listener" | "rule";
-  arn: string;
-  actions: Action[];
-}
+export type { Route, RouteRef } from "./traffic/route.ts";
 
 /** Calls a machine asks for. Mutations are marked so the runner persists intent before them. */
 export type Effect =
@@ -30,7 +26,7 @@ export type Effect =
   | { type: "deleteService"; cluster: string; service: string; force: boolean }
   | { type: "sleep"; ms: number }
   | { type: "describeAlarms"; alarmNames: string[] }
-  /** Every listener and rule whose actions forward to one of these target groups. */
+  /** Every route (ALB: listener or rule) whose actions forward to one of these target groups: the traffic router's `discover`. */
   | { type: "discoverRoutes"; targetGroupArns: string[] }
   /** The target groups' health-check settings (how long a new task must be watched). */
   | { type: "describeTargetGroups"; targetGroupArns: string[] }
@@ -38,10 +34,14 @@ export type Effect =
   | { type: "createTaskSet"; input: CreateTaskSetInput }
   | { type: "deleteTaskSet"; cluster: string; service: string; taskSet: string }
   | { type: "updateServicePrimaryTaskSet"; cluster: string; service: string; taskSet: string }
-  /** Replace the actions of each route (idempotent: repeating it sets the same weights). */
+  /**
+   * Replace the actions of each route (idempotent: repeating it sets the same weights), then read
+   * them back: the traffic router's `apply`. A read-back that differs answers an error named
+   * `TrafficNotVerified`.
+   */
   | { type: "setRoutes"; routes: Route[] }
   /** One watch round during a wait: alarms, the routes' current actions, the task sets, failed green tasks. */
-  | { type: "observeBlueGreen"; cluster: string; service: string; alarmNames: string[]; routes: Pick<Route, "kind" | "arn">[]; failuresOf?: { taskSet: string; taskDefinition: string; since: number } };
+  | { type: "observeBlueGreen"; cluster: string; service: string; alarmNames: string[]; routes: RouteRef[]; failuresOf?: { taskSet: string; taskDefinition: string; since: number } };
 
 export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set([
   "registerTaskDefinition",

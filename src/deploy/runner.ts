@@ -6,16 +6,18 @@
  */
 import { randomUUID } from "node:crypto";
 import { isAwsError } from "../aws/errors.ts";
-import type { AwsPortsFactory, EcsPort, Elbv2Port, Task } from "../aws/ports.ts";
+import type { AwsPorts, AwsPortsFactory, EcsPort, Task } from "../aws/ports.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Store } from "../store/store.ts";
 import { isTerminal, type Deployment, type NewEvent, type Override, type Strategy } from "../store/types.ts";
 import { deleteService, startDelete, type DeleteState } from "./delete.ts";
-import type { Effect, Input, Machine, Route, Step, TaskFailures } from "./machine.ts";
+import type { Effect, Input, Machine, Step, TaskFailures } from "./machine.ts";
 import { MUTATIONS } from "./machine.ts";
 import { rolling, startRolling, type RollingState } from "./rolling.ts";
 import { blueGreen, startBlueGreen, type BlueGreenState, type OverrideName } from "./bluegreen.ts";
-import { DEFAULT_HEALTH_CHECK_INTERVAL_S, type DeploySpec } from "./spec.ts";
+import type { DeploySpec } from "./spec.ts";
+import { AlbRouter } from "./traffic/alb.ts";
+import { TrafficNotVerified, type TrafficRouter } from "./traffic/router.ts";
 
 export type MachineState = RollingState | DeleteState | BlueGreenState;
 
@@ -33,6 +35,8 @@ export interface RunnerOptions {
   clock: Clock;
   /** Called after every persisted step (live progress, notifications). */
   onUpdate?: (deployment: Deployment, events: readonly NewEvent[]) => void;
+  /** The traffic router for a region's ports (default: ALB listener and rule weights). */
+  traffic?: (ports: AwsPorts) => TrafficRouter;
   /** While sleeping, look for operator controls this often (ms). */
   controlPollMs?: number;
   /**
@@ -64,6 +68,7 @@ export class Runner {
   private readonly onUpdate: RunnerOptions["onUpdate"];
   private readonly controlPollMs: number;
   private readonly hooks: NonNullable<RunnerOptions["hooks"]>;
+  private readonly traffic: (ports: AwsPorts) => TrafficRouter;
 
   constructor(options: RunnerOptions) {
     this.store = options.store;
@@ -72,6 +77,7 @@ export class Runner {
     this.onUpdate = options.onUpdate;
     this.controlPollMs = options.controlPollMs ?? 5000;
     this.hooks = options.hooks ?? {};
+    this.traffic = options.traffic ?? ((ports) => new AlbRouter(ports.elbv2));
   }
 
   /** Record a new deployment; `run` it to drive it. */
@@ -207,7 +213,7 @@ export class Runner {
         case "describeAlarms":
           return { type: "alarms", alarms: await ports.cloudwatch.describeAlarms(effect.alarmNames) };
         case "discoverRoutes":
-          return { type: "routes", ...(await discoverRoutes(ports.elbv2, effect.targetGroupArns)) };
+          return { type: "routes", ...(await this.traffic(ports).discover(effect.targetGroupArns)) };
         case "describeTargetGroups":
           return { type: "targetGroups", targetGroups: await ports.elbv2.describeTargetGroups({ targetGroupArns: effect.targetGroupArns }) };
         case "describeTaskSets":
@@ -220,15 +226,12 @@ export class Runner {
         case "updateServicePrimaryTaskSet":
           return { type: "taskSet", taskSet: await ports.ecs.updateServicePrimaryTaskSet({ cluster: effect.cluster, service: effect.service, primaryTaskSet: effect.taskSet }) };
         case "setRoutes":
-          for (const r of effect.routes) {
-            if (r.kind === "listener") await ports.elbv2.modifyListener({ listenerArn: r.arn, defaultActions: r.actions });
-            else await ports.elbv2.modifyRule({ ruleArn: r.arn, actions: r.actions });
-          }
+          await this.traffic(ports).apply(effect.routes);
           return { type: "done" };
         case "observeBlueGreen": {
           const [alarms, routes, taskSets] = await Promise.all([
             effect.alarmNames.length ? ports.cloudwatch.describeAlarms(effect.alarmNames) : Promise.resolve([]),
-            readRoutes(ports.elbv2, effect.routes),
+            this.traffic(ports).read(effect.routes),
             ports.ecs.describeTaskSets({ cluster: effect.cluster, service: effect.service }),
           ]);
           const failures = effect.failuresOf ? await countFailures(ports.ecs, effect.cluster, { startedBy: effect.failuresOf.taskSet }, effect.failuresOf) : undefined;
@@ -236,6 +239,8 @@ export class Runner {
         }
       }
     } catch (e) {
+      // An answer about the world, not a bug: the machine decides what a write that did not take means.
+      if (e instanceof TrafficNotVerified) return { type: "error", error: { name: e.name, message: e.message, retryable: false } };
       if (isAwsError(e)) return { type: "error", error: { name: e.name, message: e.message, retryable: e.retryable } };
       if (MUTATIONS.has(effect.type)) throw e; // a bug, not an AWS answer: stop with the state persisted
       return { type: "error", error: { name: e instanceof Error ? e.name : "Error", message: e instanceof Error ? e.message : String(e), retryable: true } };
@@ -281,32 +286,3 @@ async function countFailures(ecs: EcsPort, cluster: string, scope: { serviceName
   const last = failed.at(-1)?.stoppedReason;
   return { count: failed.length, ...(last ? { lastReason: last } : {}) };
 }
-
-/** Listeners and rules on the target groups' load balancers whose actions forward to any of them, and the groups' health-check intervals. */
-async function discoverRoutes(elbv2: Elbv2Port, targetGroupArns: string[]): Promise<{ routes: Route[]; healthCheckIntervals: number[] }> {
-  const wanted = new Set(targetGroupArns);
-  const groups = await elbv2.describeTargetGroups({ targetGroupArns });
-  const lbs = [...new Set(groups.flatMap((g) => g.loadBalancerArns))];
-  const routes: Route[] = [];
-  const forwardsToPair = (actions: Route["actions"]) =>
-    actions.some((a) => a.type === "forward" && ((a.targetGroupArn && wanted.has(a.targetGroupArn)) || a.forwardConfig?.targetGroups.some((t) => wanted.has(t.targetGroupArn))));
-  for (const lb of lbs) {
-    for (const listener of await elbv2.describeListeners({ loadBalancerArn: lb })) {
-      if (forwardsToPair(listener.defaultActions)) routes.push({ kind: "listener", arn: listener.listenerArn, actions: listener.defaultActions });
-      for (const rule of await elbv2.describeRules({ listenerArn: listener.listenerArn })) {
-        if (!rule.isDefault && forwardsToPair(rule.actions)) routes.push({ kind: "rule", arn: rule.ruleArn, actions: rule.actions });
-      }
-    }
-  }
-  return { routes, healthCheckIntervals: groups.map((g) => g.healthCheckIntervalSeconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_S) };
-}
-
-async function readRoutes(elbv2: Elbv2Port, routes: Pick<Route, "kind" | "arn">[]): Promise<Route[]> {
-  const listeners = routes.filter((r) => r.kind === "listener").map((r) => r.arn);
-  const rules = routes.filter((r) => r.kind === "rule").map((r) => r.arn);
-  const out: Route[] = [];
-  if (listeners.length) for (const l of await elbv2.describeListeners({ listenerArns: listeners })) out.push({ kind: "listener", arn: l.listenerArn, actions: l.defaultActions });
-  if (rules.length) for (const r of await elbv2.describeRules({ ruleArns: rules })) out.push({ kind: "rule", arn: r.ruleArn, actions: r.actions });
-  return out;
-}
-

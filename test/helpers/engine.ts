@@ -203,7 +203,7 @@ export function bgSpec(w: { tg(name: string): string }, image: string, over: { d
   };
 }
 
-import type { AwsPortsFactory, EcsPort } from "../../src/aws/ports.ts";
+import type { AwsPortsFactory, EcsPort, Elbv2Port } from "../../src/aws/ports.ts";
 
 /**
  * The same ports, with some ECS calls answered differently: how an AWS-compatible endpoint that is
@@ -212,14 +212,24 @@ import type { AwsPortsFactory, EcsPort } from "../../src/aws/ports.ts";
 export function withEcs(factory: AwsPortsFactory, override: (real: EcsPort) => Partial<EcsPort>): AwsPortsFactory {
   return (region) => {
     const ports = factory(region);
-    const replaced = override(ports.ecs);
-    const ecs = new Proxy(ports.ecs, {
-      get(target, prop, receiver) {
-        if (typeof prop === "string" && prop in replaced) return replaced[prop as keyof EcsPort];
-        const v: unknown = Reflect.get(target, prop, receiver);
-        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
-    return { ...ports, ecs };
+    return { ...ports, ecs: overridden(ports.ecs, override(ports.ecs)) };
   };
+}
+
+/** The same ports, with some ELBv2 calls answered differently (see `withEcs`). */
+export function withElbv2(factory: AwsPortsFactory, override: (real: Elbv2Port) => Partial<Elbv2Port>): AwsPortsFactory {
+  return (region) => {
+    const ports = factory(region);
+    return { ...ports, elbv2: overridden(ports.elbv2, override(ports.elbv2)) };
+  };
+}
+
+function overridden<P extends object>(real: P, replaced: Partial<P>): P {
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (typeof prop === "string" && prop in replaced) return replaced[prop as keyof P];
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
