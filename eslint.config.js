@@ -19,5 +19,15 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // The dashboard runs in the browser: it may use the server's types, never its code.
+    files: ["src/web/**/*.{ts,tsx}"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["node:*", ...["aws", "cli", "config", "controller", "core", "deploy", "plan", "server", "sim", "store"].map((dir) => `**/${dir}/**`)], allowTypeImports: true, message: "the dashboard may import only the types of the server's modules" }] },
+      ],
+    },
+  },
   { files: ["bin/*.js", "eslint.config.js", "examples/**/*.mjs"], ...tseslint.configs.disableTypeChecked },
 );

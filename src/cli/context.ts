@@ -15,6 +15,7 @@ import { sdkPortsFactory } from "../aws/sdk/index.ts";
 import type { AwsCallObserver } from "../aws/sdk/call.ts";
 import { ScaledClock, SystemClock, VirtualClock, type Clock } from "../core/clock.ts";
 import { FlotillaError } from "../core/problems.ts";
+import { DeploymentSampler } from "../controller/samples.ts";
 import { Runner } from "../deploy/runner.ts";
 import { readScenarioFile } from "../sim/open.ts";
 import { loadScenario, type Scenario } from "../sim/scenario.ts";
@@ -114,7 +115,7 @@ export async function openContext(io: CliIO, opts: AwsOptions, observe?: AwsCall
     aws,
     clock,
     simulators,
-    runner: (onUpdate) => new Runner({ store: worldStore, aws, clock, ...(onUpdate ? { onUpdate } : {}) }),
+    runner: (onUpdate) => new Runner({ store: worldStore, aws, clock, observe: new DeploymentSampler({ store: worldStore, aws, clock }).observe, ...(onUpdate ? { onUpdate } : {}) }),
     close: () => store.close(),
   };
 }

@@ -19,7 +19,10 @@ import { classifyChanges, type ChangeSet } from "../config/changes.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { apply } from "../controller/apply.ts";
+import type { Command } from "commander";
+import { FlotillaError } from "../core/problems.ts";
 import { openContext } from "./context.ts";
+import { dashboardDemo } from "./demo-dashboard.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import { plural } from "./output.ts";
@@ -38,7 +41,19 @@ export const register: RegisterCommand = (program, io, runner) => {
     .option("--speed <factor>", "simulated seconds per real second", "40")
     .option("--instant", "run in virtual time, as fast as possible", false)
     .option("--keep", "keep the temporary repository and print its path", false)
-    .action((opts: { speed: string; instant: boolean; keep: boolean }) => runner(() => demo(io, opts)));
+    .option("--dashboard", "play the story in `flotilla serve` on the simulator, live in the web dashboard (prints its URL and a token)", false)
+    .option("--listen <host:port>", "with --dashboard: the server's address", "127.0.0.1:8080")
+    .option("--exit", "with --dashboard: stop the server when the story ends", false)
+    .action((opts: { speed: string; instant: boolean; keep: boolean; dashboard: boolean; listen: string; exit: boolean }, command: Command) =>
+      runner(() => {
+        if (!opts.dashboard) return demo(io, opts);
+        // Watched by a person: slower than the terminal story unless --speed is given.
+        const speed = command.getOptionValueSource("speed") === "default" ? 20 : Number(opts.speed);
+        if (opts.instant) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: "--instant does not apply to --dashboard: the story plays in real time (see --speed)" });
+        if (!(speed > 0)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--speed must be a positive number, not ${opts.speed}` });
+        return dashboardDemo(io, { speed, listen: opts.listen, exit: opts.exit });
+      }),
+    );
 };
 
 async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: boolean }): Promise<number> {

@@ -7,6 +7,7 @@
 import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { Clock } from "../core/clock.ts";
 import { mapBounded } from "../config/repository.ts";
+import { DeploymentSampler } from "./samples.ts";
 import { Runner } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { CommitFile, CommitInfo as ApiCommitInfo, ControllerPort, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction } from "../server/deps.ts";
@@ -47,12 +48,15 @@ export interface ControllerOptions {
 
 export class Controller implements ControllerPort {
   readonly runner: Runner;
+  readonly sampler: DeploymentSampler;
   readonly sources: GitSources;
   private readonly o: ControllerOptions;
 
   constructor(options: ControllerOptions) {
     this.o = options;
-    this.runner = new Runner({ store: options.store, aws: options.aws, clock: options.clock, ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}) });
+    // Samples of weights and tasks over time, for the dashboard's chart (samples.ts).
+    this.sampler = new DeploymentSampler({ store: options.store, aws: options.aws, clock: options.clock });
+    this.runner = new Runner({ store: options.store, aws: options.aws, clock: options.clock, observe: this.sampler.observe, ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}) });
     this.sources = new GitSources({
       store: options.store,
       clock: options.clock,

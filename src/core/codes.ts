@@ -104,12 +104,13 @@ export const PROBLEM_CODES = {
   "FLT-STORE-DUPLICATE": "A record with that name or id already exists.",
   "FLT-STORE-INVALID": "The value cannot be stored as given.",
   // HTTP API
-  "FLT-API-UNAUTHORIZED": "The request has no bearer token, or the token is unknown or revoked.",
+  "FLT-API-UNAUTHORIZED": "The request has no bearer token or dashboard session, or the token is unknown or revoked, or the session ended.",
   "FLT-API-FORBIDDEN": "The token's role does not allow this request (a read-only token asked for a change).",
   "FLT-API-INVALID-REQUEST": "The request's parameters, query or body do not match the route's schema, or the body is not valid JSON.",
   "FLT-API-NOT-FOUND": "No such route, repository, commit or deployment.",
   "FLT-API-UNAVAILABLE": "The server cannot serve this now: the store is unreachable or no controller is attached.",
   "FLT-API-BODY-TOO-LARGE": "The request body is larger than the server accepts (HTTP 413).",
+  "FLT-API-CSRF": "A change sent with a dashboard session cookie lacks the session's CSRF token or comes from another origin.",
   // Command line
   "FLT-CLI-USAGE": "The command was called with wrong arguments.",
   "FLT-CLI-SERVER-UNREACHABLE": "The CLI cannot connect to the Flotilla server given by --server or FLOTILLA_SERVER.",

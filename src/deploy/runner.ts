@@ -40,6 +40,11 @@ export interface RunnerOptions {
   /** While sleeping, look for operator controls this often (ms). */
   controlPollMs?: number;
   /**
+   * Sees the outcome of every effect (the dashboard's samples of weights and tasks). Called without
+   * waiting for it; whatever it throws is ignored, so it can never change a deployment.
+   */
+  observe?: (deployment: Deployment, effect: Effect, outcome: Input) => void;
+  /**
    * Test hooks around every effect: throwing from one simulates the process dying there (before the
    * call is made, or after it was made but before its outcome was recorded).
    */
@@ -67,6 +72,7 @@ export class Runner {
   private readonly clock: Clock;
   private readonly onUpdate: RunnerOptions["onUpdate"];
   private readonly controlPollMs: number;
+  private readonly observe: RunnerOptions["observe"];
   private readonly hooks: NonNullable<RunnerOptions["hooks"]>;
   private readonly traffic: (ports: AwsPorts) => TrafficRouter;
 
@@ -76,6 +82,7 @@ export class Runner {
     this.clock = options.clock;
     this.onUpdate = options.onUpdate;
     this.controlPollMs = options.controlPollMs ?? 5000;
+    this.observe = options.observe;
     this.hooks = options.hooks ?? {};
     this.traffic = options.traffic ?? ((ports) => new AlbRouter(ports.elbv2));
   }
@@ -162,6 +169,11 @@ export class Runner {
       this.hooks.beforeEffect?.(step.effect, dep);
       input = await this.perform(dep, step.effect);
       this.hooks.afterEffect?.(step.effect, dep);
+      try {
+        this.observe?.(dep, step.effect, input);
+      } catch {
+        // An observer's failure is its own.
+      }
     }
   }
 

@@ -38,6 +38,10 @@ function actionOf(method: string, route: string, params: Record<string, unknown>
       return typeof params["action"] === "string" && /^[a-z]{1,16}$/.test(params["action"]) ? `deployment.${params["action"]}` : "deployment.control";
     case "POST /api/v1/rollback":
       return "object.rollback";
+    case "POST /api/v1/session":
+      return "session.create";
+    case "DELETE /api/v1/session":
+      return "session.delete";
     case "POST /webhooks/github":
       return "webhook.github";
     default:
@@ -82,6 +86,7 @@ function onResponse(request: FastifyRequest, reply: FastifyReply, done: () => vo
     requestId: request.id,
     action,
     by: request.token?.name ?? null,
+    ...(request.session ? { via: "session" } : {}),
     method: request.method,
     route,
     target: targetOf(request),

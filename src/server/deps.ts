@@ -13,6 +13,7 @@ import type { Store } from "../store/store.ts";
 import type { Deployment, Repository } from "../store/types.ts";
 import type { DeploymentEventBus } from "./events.ts";
 import type { PromMetrics } from "./metrics.ts";
+import type { DashboardOptions } from "./web.ts";
 
 /** A commit of a registered repository's branch, newest first in listings. */
 export interface CommitInfo {
@@ -129,6 +130,8 @@ export interface ServerOptions {
   logger?: false | { level?: string; stream?: { write(msg: string): void } };
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** The dashboard at `/` (default: the built assets in dist/web); false for none. */
+  web?: DashboardOptions | false;
 }
 
 export type { MetricsSink };

@@ -1,9 +1,11 @@
 /**
  * `buildServer(deps)`: the HTTP API as a Fastify instance, not yet listening (tests use
  * `app.inject()`, `flotilla serve` calls `listen`). Routes: `/healthz`, `/readyz`, `/metrics`
- * without auth; everything under `/api/v1` with a bearer token (see docs/api.md).
+ * without auth; everything under `/api/v1` with a bearer token or a dashboard session (see
+ * docs/api.md); the dashboard's page and assets at `/` (web.ts, docs/dashboard.md).
  */
 import { randomUUID } from "node:crypto";
+import fastifyCookie from "@fastify/cookie";
 import { Ajv } from "ajv";
 import { DEFAULTS } from "../controller/server-config.ts";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
@@ -17,6 +19,8 @@ import { createMetrics, type PromMetrics } from "./metrics.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
 import { eventRoutes, type OpenStreams } from "./routes/events.ts";
 import { repositoryRoutes } from "./routes/repositories.ts";
+import { sessionRoutes } from "./session.ts";
+import { registerDashboard } from "./web.ts";
 
 export { REDACTED_LOG_PATHS } from "./log.ts";
 
@@ -51,6 +55,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   metrics.attach(deps.store, deps.clock);
   app.decorate("metrics", metrics);
   app.decorateRequest("token", null);
+  app.decorateRequest("session", null);
+  app.decorateRequest("stillAuthorized", null);
+  void app.register(fastifyCookie);
+  if (options.web !== false) registerDashboard(app, options.web ?? {});
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request) => {
     throw new ApiError(404, "FLT-API-NOT-FOUND", `no route ${request.method} ${request.url.split("?")[0]}`);
@@ -92,6 +100,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         if (request.body === undefined && request.method === "POST") request.body = {};
         next();
       });
+      sessionRoutes(api, deps.store);
       repositoryRoutes(api, deps);
       deploymentRoutes(api, deps);
       eventRoutes(api, deps, streams);

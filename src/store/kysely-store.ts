@@ -9,7 +9,7 @@ import { toApiToken, toControl, toDeployment, toEvent, toJson, toLease, toReposi
 import type { Database, DeploymentsTable } from "./schema.ts";
 import type { SqlDialect } from "./migrations.ts";
 import type { Store, StoreClock, UpdateOptions } from "./store.ts";
-import { generateToken, hashToken, tokenMatches } from "./tokens.ts";
+import { generateSessionSecret, generateToken, hashToken, tokenMatches } from "./tokens.ts";
 import { isTerminal } from "./types.ts";
 import type {
   ApiToken,
@@ -20,6 +20,7 @@ import type {
   DeploymentFilter,
   DeploymentPage,
   DeploymentPatch,
+  DeploymentSample,
   LastCommit,
   Lease,
   NewDeployment,
@@ -27,6 +28,8 @@ import type {
   NewRepository,
   Repository,
   RepositoryPatch,
+  SampleData,
+  Session,
   TokenRole,
 } from "./types.ts";
 import { checkAction, checkPhase, checkRepository, checkRole } from "./validate.ts";
@@ -469,6 +472,14 @@ export class KyselyStore implements Store {
   }
 
   async verifyToken(plaintext: string): Promise<ApiToken | undefined> {
+    const match = await this.#matchToken(plaintext);
+    if (!match) return undefined;
+    const now = this.#clock.now();
+    await this.#db.updateTable("api_tokens").set({ last_used_at: now }).where("name", "=", match.name).execute();
+    return toApiToken({ ...match, last_used_at: now });
+  }
+
+  async #matchToken(plaintext: string) {
     // Compare against every stored hash, without an early exit or an indexed lookup, so the
     // answer's timing says nothing about how close a guess came. Token tables are small.
     const rows = await this.#db.selectFrom("api_tokens").selectAll().execute();
@@ -476,10 +487,7 @@ export class KyselyStore implements Store {
     for (const row of rows) {
       if (tokenMatches(plaintext, row.token_hash)) match = row;
     }
-    if (!match) return undefined;
-    const now = this.#clock.now();
-    await this.#db.updateTable("api_tokens").set({ last_used_at: now }).where("name", "=", match.name).execute();
-    return toApiToken({ ...match, last_used_at: now });
+    return match;
   }
 
   async listTokens(): Promise<ApiToken[]> {
@@ -507,6 +515,55 @@ export class KyselyStore implements Store {
   async revokeToken(name: string): Promise<boolean> {
     const result = await this.#db.deleteFrom("api_tokens").where("name", "=", name).executeTakeFirst();
     return result.numDeletedRows > 0n;
+  }
+
+  // ---- dashboard sessions ------------------------------------------------------------------
+
+  async createSession(token: string, ttlMs: number): Promise<{ secret: string; session: Session } | undefined> {
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new StoreError("FLT-STORE-INVALID", `A session needs a positive lifetime, not ${ttlMs} ms.`);
+    const match = await this.#matchToken(token);
+    if (!match) return undefined;
+    const now = this.#clock.now();
+    const secret = generateSessionSecret();
+    await this.#db.deleteFrom("sessions").where("expires_at", "<=", now).execute();
+    await this.#db.insertInto("sessions").values({ id_hash: hashToken(secret), token_name: match.name, token_hash: match.token_hash, created_at: now, expires_at: now + ttlMs }).execute();
+    await this.#db.updateTable("api_tokens").set({ last_used_at: now }).where("name", "=", match.name).execute();
+    return { secret, session: { token: toApiToken({ ...match, last_used_at: now }), createdAt: now, expiresAt: now + ttlMs } };
+  }
+
+  async verifySession(secret: string): Promise<Session | undefined> {
+    const now = this.#clock.now();
+    // The join is the revocation check: a rotated token has another hash, a revoked one no row.
+    const row = await this.#db
+      .selectFrom("sessions")
+      .innerJoin("api_tokens", (j) => j.onRef("api_tokens.name", "=", "sessions.token_name").onRef("api_tokens.token_hash", "=", "sessions.token_hash"))
+      .select(["api_tokens.name", "api_tokens.role", "api_tokens.created_at", "api_tokens.last_used_at", "sessions.created_at as session_created_at", "sessions.expires_at"])
+      .where("sessions.id_hash", "=", hashToken(secret))
+      .where("sessions.expires_at", ">", now)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await this.#db.updateTable("api_tokens").set({ last_used_at: now }).where("name", "=", row.name).execute();
+    return { token: toApiToken({ name: row.name, role: row.role, created_at: row.created_at, last_used_at: now }), createdAt: Number(row.session_created_at), expiresAt: Number(row.expires_at) };
+  }
+
+  async deleteSession(secret: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("sessions").where("id_hash", "=", hashToken(secret)).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  // ---- deployment samples ------------------------------------------------------------------
+
+  async appendSample(deploymentId: string, data: SampleData): Promise<DeploymentSample> {
+    const at = this.#clock.now();
+    const row = await this.#db.insertInto("deployment_samples").values({ deployment_id: deploymentId, at, data: JSON.stringify(data) }).returning("seq").executeTakeFirstOrThrow();
+    return { deploymentId, seq: Number(row.seq), at, data };
+  }
+
+  async listSamples(deploymentId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<DeploymentSample[]> {
+    let q = this.#db.selectFrom("deployment_samples").selectAll().where("deployment_id", "=", deploymentId);
+    if (options.afterSeq !== undefined) q = q.where("seq", ">", options.afterSeq);
+    const rows = await q.orderBy("seq").limit(Math.min(Math.max(1, options.limit ?? 10_000), 10_000)).execute();
+    return rows.map((r) => ({ deploymentId: r.deployment_id, seq: Number(r.seq), at: Number(r.at), data: JSON.parse(r.data) as SampleData }));
   }
 
   // ---- leases ------------------------------------------------------------------------------

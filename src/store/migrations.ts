@@ -129,6 +129,32 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         }
       },
     },
+    // The dashboard: sign-in sessions, and samples of running deployments for its chart.
+    "0003_sessions_samples": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("sessions")
+          .addColumn("id_hash", "text", (c) => c.primaryKey())
+          .addColumn("token_name", "text", (c) => c.notNull())
+          .addColumn("token_hash", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("sessions_expires").on("sessions").columns(["expires_at"]).execute();
+        await db.schema
+          .createTable("deployment_samples")
+          .addColumn("seq", dialect === "postgres" ? "serial" : "integer", (c) => (dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn("deployment_id", "text", (c) => c.notNull().references("deployments.id").onDelete("cascade"))
+          .addColumn("at", "bigint", (c) => c.notNull())
+          .addColumn("data", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("deployment_samples_deployment").on("deployment_samples").columns(["deployment_id", "seq"]).execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable("deployment_samples").ifExists().execute();
+        await db.schema.dropTable("sessions").ifExists().execute();
+      },
+    },
   };
 }
 

@@ -3,7 +3,7 @@
  * what the HTTP API returns. Never includes `machineState` (opaque, large, and it may carry
  * rendered definitions) nor anything the store does not expose.
  */
-import type { Control, Deployment, DeploymentEvent } from "./types.ts";
+import type { Control, Deployment, DeploymentEvent, DeploymentSample } from "./types.ts";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -28,6 +28,7 @@ export function deploymentRecord(d: Deployment) {
     oldTaskDefinitionArn: d.oldTaskDefinitionArn,
     newTaskDefinitionArn: d.newTaskDefinitionArn,
     overrides: d.overrides.map((o) => ({ name: o.name, setBy: o.setBy, source: o.source, at: iso(o.at) })),
+    paused: pausedOf(d),
     createdAt: iso(d.createdAt)!,
     updatedAt: iso(d.updatedAt)!,
     finishedAt: iso(d.finishedAt),
@@ -35,6 +36,13 @@ export function deploymentRecord(d: Deployment) {
   };
 }
 export type DeploymentRecord = ReturnType<typeof deploymentRecord>;
+
+/** Who paused a running deployment and why (an operator, or Flotilla after a manual weight change); null when it runs on. */
+function pausedOf(d: Deployment): { by: string; reason: string } | null {
+  if (d.finishedAt !== null) return null;
+  const paused = (d.machineState as { paused?: { by?: unknown; reason?: unknown } } | null)?.paused;
+  return paused && typeof paused.by === "string" ? { by: paused.by, reason: typeof paused.reason === "string" ? paused.reason : "paused" } : null;
+}
 
 export function eventRecord(e: DeploymentEvent) {
   return { deploymentId: e.deploymentId, seq: e.seq, at: iso(e.at)!, type: e.type, message: e.message, data: e.data ?? null };
@@ -44,3 +52,9 @@ export type EventRecord = ReturnType<typeof eventRecord>;
 export function controlRecord(c: Control) {
   return { id: c.id, action: c.action, requestedBy: c.requestedBy, requestedAt: iso(c.requestedAt)!, consumedAt: iso(c.consumedAt) };
 }
+
+/** A sample of a running deployment, for the dashboard's chart (traffic weights, task counts, alarm states). */
+export function sampleRecord(s: DeploymentSample) {
+  return { seq: s.seq, at: iso(s.at)!, weights: s.data.weights, sets: s.data.sets, alarms: s.data.alarms };
+}
+export type SampleRecord = ReturnType<typeof sampleRecord>;

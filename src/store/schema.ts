@@ -85,6 +85,23 @@ export interface LeasesTable {
   epoch: number;
 }
 
+export interface SessionsTable {
+  /** SHA-256 of the cookie's secret. */
+  id_hash: string;
+  token_name: string;
+  /** The token's hash when the session began: a rotated or revoked token no longer matches. */
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface DeploymentSamplesTable {
+  seq: Generated<number>;
+  deployment_id: string;
+  at: number;
+  data: string;
+}
+
 export interface Database {
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
@@ -93,4 +110,6 @@ export interface Database {
   repositories: RepositoriesTable;
   api_tokens: ApiTokensTable;
   leases: LeasesTable;
+  sessions: SessionsTable;
+  deployment_samples: DeploymentSamplesTable;
 }

@@ -13,6 +13,7 @@ import type {
   DeploymentFilter,
   DeploymentPage,
   DeploymentPatch,
+  DeploymentSample,
   LastCommit,
   Lease,
   NewDeployment,
@@ -20,6 +21,8 @@ import type {
   NewRepository,
   Repository,
   RepositoryPatch,
+  SampleData,
+  Session,
   TokenRole,
 } from "./types.ts";
 
@@ -104,6 +107,23 @@ export interface Store {
    * such token, FLT-STORE-DUPLICATE when another token has that value.
    */
   rotateToken(name: string, plaintext?: string): Promise<{ token: string; record: ApiToken }>;
+
+  // Dashboard sessions (a browser's cookie stands for the token it signed in with)
+  /**
+   * Exchanges a valid token for a new session lasting `ttlMs`: returns the session's secret (once;
+   * only its hash is stored) and the session, or undefined when the token is not valid. Expired
+   * sessions are removed on the way.
+   */
+  createSession(token: string, ttlMs: number): Promise<{ secret: string; session: Session } | undefined>;
+  /** The session for a secret, while it has not expired and its token was neither rotated nor revoked. */
+  verifySession(secret: string): Promise<Session | undefined>;
+  /** Ends a session (sign-out); false when there was none. */
+  deleteSession(secret: string): Promise<boolean>;
+
+  // Deployment samples (the dashboard's chart)
+  appendSample(deploymentId: string, data: SampleData): Promise<DeploymentSample>;
+  /** In order; with `afterSeq`, only later ones. */
+  listSamples(deploymentId: string, options?: { afterSeq?: number; limit?: number }): Promise<DeploymentSample[]>;
 
   // Leases (see objectLeaseKey / repositoryLeaseKey)
   /** Takes the lease if free, expired, or already ours (then renews it); undefined if held by another. */

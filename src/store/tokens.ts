@@ -8,6 +8,11 @@ export function generateToken(): string {
   return `flt_${randomBytes(32).toString("base64url")}`;
 }
 
+/** A dashboard session's secret (the cookie's value). */
+export function generateSessionSecret(): string {
+  return `fls_${randomBytes(32).toString("base64url")}`;
+}
+
 export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }

@@ -227,3 +227,51 @@ export interface Lease {
   /** Fencing number: grows each time the lease changes hands. */
   epoch: number;
 }
+
+/**
+ * A dashboard session: what a signed-in browser holds instead of the token (an httpOnly cookie with a
+ * random secret; the store keeps only its hash). It stands for the token it was made from and ends
+ * when that token is rotated or revoked, at `expiresAt`, or at sign-out.
+ */
+export interface Session {
+  token: ApiToken;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * One observation of a deployment while it runs, for the dashboard's chart: the traffic weight of
+ * each target group, and per task set (blue/green) or ECS deployment (rolling) its tasks. Recorded
+ * when something changed (or a minute passed), so the series is a step function between samples.
+ */
+export interface DeploymentSample {
+  deploymentId: string;
+  /** Grows with every sample (across deployments): the cursor for `listSamples`. */
+  seq: number;
+  at: number;
+  data: SampleData;
+}
+
+export interface SampleData {
+  /** Percent of the routed traffic per target group ARN (the mean over the listeners and rules that forward to it). */
+  weights: Record<string, number>;
+  /** `blue`/`green` task sets of a blue/green deployment; `old`/`new` ECS deployments of a rolling one. */
+  sets: SampleSet[];
+  /** The depdef's alarms and their states, when the deployment watches alarms. */
+  alarms: { name: string; state: string }[];
+}
+
+export interface SampleSet {
+  role: "blue" | "green" | "old" | "new";
+  /** Task set or ECS deployment id. */
+  id: string;
+  targetGroups: string[];
+  /** null: not reported (never read as 0). */
+  desired: number | null;
+  running: number | null;
+  pending: number | null;
+  /** Targets healthy in the set's target groups; null without a load balancer. */
+  healthy: number | null;
+  /** Tasks of the set that stopped by failing since the deployment began. */
+  failed: number | null;
+}

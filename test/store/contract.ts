@@ -472,6 +472,58 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe("dashboard sessions", () => {
+      test("a token is exchanged for a session that stands for it until it expires or is signed out", async ({ store, clock }) => {
+        const { token } = await store.createToken("alice", "operator");
+        assert.equal(await store.createSession("flt_not-a-token-at-all", 60_000), undefined);
+        const created = await store.createSession(token, 60_000);
+        assert.ok(created);
+        assert.match(created.secret, /^fls_/);
+        assert.notEqual(created.secret, token);
+        assert.equal(created.session.token.name, "alice");
+        assert.equal(created.session.expiresAt, clock.now() + 60_000);
+        assert.equal((await store.verifySession(created.secret))?.token.role, "operator");
+        assert.equal(await store.verifySession(token), undefined, "the token itself is not a session");
+        clock.advance(60_000);
+        assert.equal(await store.verifySession(created.secret), undefined, "expired");
+        const again = (await store.createSession(token, 60_000))!;
+        assert.equal(await store.deleteSession(again.secret), true);
+        assert.equal(await store.verifySession(again.secret), undefined, "signed out");
+        assert.equal(await store.deleteSession(again.secret), false);
+      });
+
+      test("rotating or revoking the token ends its sessions at once", async ({ store }) => {
+        const { token } = await store.createToken("alice", "read-only");
+        const { token: bobToken } = await store.createToken("bob", "operator");
+        const a = (await store.createSession(token, 3_600_000))!;
+        const b = (await store.createSession(bobToken, 3_600_000))!;
+        await store.rotateToken("alice");
+        assert.equal(await store.verifySession(a.secret), undefined);
+        assert.equal((await store.verifySession(b.secret))?.token.name, "bob", "other tokens' sessions are untouched");
+        await store.revokeToken("bob");
+        assert.equal(await store.verifySession(b.secret), undefined);
+        // A new token under the old name does not revive the old session.
+        await store.createToken("bob", "operator");
+        assert.equal(await store.verifySession(b.secret), undefined);
+      });
+    });
+
+    describe("deployment samples", () => {
+      test("samples are kept per deployment in order, and read after a cursor", async ({ store, clock }) => {
+        const d = await store.createDeployment(newDeployment({ strategy: "bluegreen" }));
+        const other = await store.createDeployment(newDeployment());
+        const data = (weight: number) => ({ weights: { "tg-blue": 100 - weight, "tg-green": weight }, sets: [{ role: "green" as const, id: "ts-1", targetGroups: ["tg-green"], desired: 2, running: 2, pending: 0, healthy: 2, failed: 0 }], alarms: [{ name: "5xx", state: "OK" }] });
+        const first = await store.appendSample(d.id, data(0));
+        clock.advance(1000);
+        await store.appendSample(other.id, data(50));
+        const second = await store.appendSample(d.id, data(10));
+        assert.deepEqual((await store.listSamples(d.id)).map((s) => [s.at - first.at, s.data.weights["tg-green"]]), [[0, 0], [1000, 10]]);
+        assert.deepEqual(await store.listSamples(d.id, { afterSeq: first.seq }), [second]);
+        assert.deepEqual(await store.listSamples(d.id, { afterSeq: second.seq }), []);
+        assert.equal((await store.listSamples(d.id, { limit: 1 })).length, 1);
+      });
+    });
+
     describe("commits", () => {
       test("the last processed commit is kept per repository and branch", async ({ store, clock }) => {
         assert.equal(await store.getLastCommit("infra", "main"), undefined);

@@ -58,7 +58,7 @@ if (url === undefined || url === "") {
         await client.connect();
         try {
           const res = await client.query<{ name: string }>(`select name from ${schema}.flotilla_migrations`);
-          assert.deepEqual(res.rows.map((r) => r.name), ["0001_initial"]);
+          assert.deepEqual(res.rows.map((r) => r.name), ["0001_initial", "0003_sessions_samples"]);
         } finally {
           await client.end();
         }

@@ -71,16 +71,20 @@ describe("SQLite store file", () => {
       const path = join(dir, "flotilla.db");
       const store = await openSqliteStore({ path });
       const { token } = await store.createToken("ci", "operator");
+      const { secret } = (await store.createSession(token, 60_000))!;
       await store.close();
       await (await openSqliteStore({ path })).close();
       const raw = new DatabaseSync(path);
       try {
-        assert.deepEqual(raw.prepare("select name from flotilla_migrations order by name").all().map((r) => r.name), ["0001_initial"]);
+        assert.deepEqual(raw.prepare("select name from flotilla_migrations order by name").all().map((r) => r.name), ["0001_initial", "0003_sessions_samples"]);
         assert.equal(raw.prepare("pragma journal_mode").get()?.journal_mode, "wal");
         const hashes = raw.prepare("select token_hash from api_tokens").all().map((r) => String(r.token_hash));
         assert.equal(hashes.length, 1);
         assert.ok(!hashes.includes(token));
         assert.match(hashes[0]!, /^[0-9a-f]{64}$/);
+        const sessions = raw.prepare("select id_hash from sessions").all().map((r) => String(r.id_hash));
+        assert.equal(sessions.length, 1);
+        assert.ok(!sessions.includes(secret));
       } finally {
         raw.close();
       }

@@ -1,6 +1,6 @@
 /** Deployments (list with filters and cursor, get with timeline), operator controls, rollback. */
 import type { FastifyInstance } from "fastify";
-import { controlRecord, deploymentRecord, eventRecord } from "../../store/record.ts";
+import { controlRecord, deploymentRecord, eventRecord, sampleRecord } from "../../store/record.ts";
 import type { ControlAction, DeploymentFilter, Phase } from "../../store/types.ts";
 import { auditDetail } from "../audit.ts";
 import { actor } from "../auth.ts";
@@ -64,6 +64,23 @@ export function deploymentRoutes(app: FastifyInstance, deps: ServerDeps): void {
       if (!d) throw notFound(`deployment ${request.params.id}`);
       const events = await store.listEvents(d.id, { afterSeq: request.query.after, limit: request.query.limit });
       return { items: events.map(eventRecord) };
+    },
+  );
+
+  // Samples of the deployment over time (weights per target group, tasks per task set, alarm states): the dashboard's chart.
+  app.get<{ Params: { id: string }; Querystring: { after: number; limit: number } }>(
+    "/deployments/:id/samples",
+    {
+      schema: {
+        params: idParams,
+        querystring: { type: "object", additionalProperties: false, properties: { after: { type: "integer", minimum: 0, default: 0 }, limit: { type: "integer", minimum: 1, maximum: 10000, default: 10000 } } },
+      },
+    },
+    async (request) => {
+      const d = await store.getDeployment(request.params.id);
+      if (!d) throw notFound(`deployment ${request.params.id}`);
+      const samples = await store.listSamples(d.id, { afterSeq: request.query.after, limit: request.query.limit });
+      return { items: samples.map(sampleRecord) };
     },
   );
 

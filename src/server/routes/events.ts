@@ -63,10 +63,21 @@ export function eventRoutes(app: FastifyInstance, deps: ServerDeps, streams: Ope
       const run = async () => {
         let sent = 0;
         let lastWrite = clock.now();
+        let lastCheck = clock.now();
         try {
           while (!done.signal.aborted) {
             woken = false;
-            for (const s of await cursor.poll()) {
+            const batch = await cursor.poll();
+            // A stream outlives the request that opened it: it ends when its token or session does
+            // (checked before anything is sent, and from time to time while nothing is).
+            if (request.stillAuthorized && (batch.length > 0 || clock.now() - lastCheck >= heartbeatMs)) {
+              lastCheck = clock.now();
+              if (!(await request.stillAuthorized())) {
+                res.write(`event: error\ndata: ${JSON.stringify({ code: "FLT-API-UNAUTHORIZED", message: "the token or session of this stream is no longer valid" })}\n\n`);
+                return;
+              }
+            }
+            for (const s of batch) {
               if (done.signal.aborted) return;
               const data = masker.answer({ ...eventRecord(s.event), object: s.deployment.object, repository: s.deployment.repository, phase: s.deployment.phase });
               res.write(`id: ${s.id}\nevent: deployment\ndata: ${JSON.stringify(data)}\n\n`);

@@ -1,0 +1,122 @@
+/**
+ * Samples of running deployments for the dashboard's chart, recorded from what the engine observes
+ * (the runner's `observe` hook): after each blue/green watch round and each weight change, the weight
+ * of every target group on the shifted listeners and rules, each task set's tasks and the alarms'
+ * states; after each look at a rolling service, its ECS deployments' tasks. Two reads are added per
+ * blue/green sample: the target groups' health (healthy targets per set) and each set's stopped tasks
+ * (failed ones since the deployment began). A sample is stored only when something changed, or a
+ * minute passed, so a long wait costs a few rows.
+ *
+ * Sampling never touches a deployment: it runs beside it, and a failed read or write loses a sample.
+ */
+import type { AwsPortsFactory } from "../aws/ports.ts";
+import type { Clock } from "../core/clock.ts";
+import type { BlueGreenState } from "../deploy/bluegreen.ts";
+import type { Effect, Input, Route } from "../deploy/machine.ts";
+import { shareOf } from "../deploy/traffic/route.ts";
+import { isFailedTask } from "../deploy/runner.ts";
+import type { Store } from "../store/store.ts";
+import type { Deployment, SampleData, SampleSet } from "../store/types.ts";
+
+/** A sample is stored at least this often while nothing changes. */
+const HEARTBEAT_MS = 60_000;
+
+interface Last {
+  key: string;
+  at: number;
+  data: SampleData;
+}
+
+export class DeploymentSampler {
+  readonly #store: Store;
+  readonly #aws: AwsPortsFactory;
+  readonly #clock: Clock;
+  readonly #last = new Map<string, Last>();
+  /** Samples being taken, so a test (or a shutdown) can wait for them. */
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(options: { store: Store; aws: AwsPortsFactory; clock: Clock }) {
+    this.#store = options.store;
+    this.#aws = options.aws;
+    this.#clock = options.clock;
+  }
+
+  /** The runner's `observe` hook. */
+  readonly observe = (deployment: Deployment, effect: Effect, outcome: Input): void => {
+    const p = this.#sample(deployment, effect, outcome).catch(() => undefined);
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+  };
+
+  /** Resolves when the samples being taken now are stored. */
+  async idle(): Promise<void> {
+    while (this.#pending.size) await Promise.all([...this.#pending]);
+  }
+
+  async #sample(d: Deployment, effect: Effect, outcome: Input): Promise<void> {
+    let data: SampleData | undefined;
+    if (d.strategy === "bluegreen" && effect.type === "observeBlueGreen" && outcome.type === "observed") {
+      data = await this.#blueGreen(d, outcome.routes, outcome.taskSets, outcome.alarms.map((a) => ({ name: a.alarmName, state: a.stateValue })));
+    } else if (d.strategy === "bluegreen" && effect.type === "setRoutes" && outcome.type === "done") {
+      // New weights: the sets and alarms are as last seen.
+      const last = this.#last.get(d.id)?.data;
+      data = { weights: weightsOf(effect.routes), sets: last?.sets ?? [], alarms: last?.alarms ?? [] };
+    } else if (d.strategy === "rolling" && outcome.type === "service" && outcome.service) {
+      data = {
+        weights: {},
+        sets: outcome.service.deployments
+          .filter((x) => x.status === "PRIMARY" || x.status === "ACTIVE")
+          .map((x): SampleSet => ({ role: x.status === "PRIMARY" ? "new" : "old", id: x.id, targetGroups: [], desired: x.desiredCount, running: x.runningCount, pending: x.pendingCount, healthy: null, failed: x.failedTasks })),
+        alarms: [],
+      };
+    }
+    if (!data) return;
+    const key = JSON.stringify(data);
+    const now = this.#clock.now();
+    const last = this.#last.get(d.id);
+    if (last && last.key === key && now - last.at < HEARTBEAT_MS) return;
+    this.#last.set(d.id, { key, at: now, data });
+    await this.#store.appendSample(d.id, data);
+    if (this.#last.size > 1000) this.#last.delete(this.#last.keys().next().value!);
+  }
+
+  async #blueGreen(d: Deployment, routes: Route[], taskSets: { id: string; runningCount?: number; pendingCount?: number; computedDesiredCount?: number; loadBalancers: { targetGroupArn?: string }[] }[], alarms: { name: string; state: string }[]): Promise<SampleData> {
+    const state = d.machineState as BlueGreenState;
+    const ports = this.#aws(d.region);
+    const roles: [SampleSet["role"], { id: string } | undefined][] = [
+      ["blue", state.blue],
+      ["green", state.green],
+    ];
+    const sets: SampleSet[] = [];
+    for (const [role, ref] of roles) {
+      const live = ref && taskSets.find((t) => t.id === ref.id);
+      if (!ref || !live) continue;
+      const targetGroups = live.loadBalancers.map((l) => l.targetGroupArn).filter((x): x is string => !!x);
+      const [healthy, failed] = await Promise.all([
+        targetGroups.length ? Promise.all(targetGroups.map((tg) => ports.elbv2.describeTargetHealth(tg))).then((all) => all.flat().filter((t) => t.state === "healthy").length) : Promise.resolve(null),
+        this.#failedTasks(d, ref.id),
+      ]);
+      sets.push({ role, id: ref.id, targetGroups, desired: live.computedDesiredCount ?? null, running: live.runningCount ?? null, pending: live.pendingCount ?? null, healthy, failed });
+    }
+    return { weights: weightsOf(routes), sets, alarms };
+  }
+
+  /** The set's tasks that stopped by failing since the deployment began. */
+  async #failedTasks(d: Deployment, taskSet: string): Promise<number | null> {
+    const ecs = this.#aws(d.region).ecs;
+    const arns = await ecs.listTasks({ cluster: d.cluster, startedBy: taskSet, desiredStatus: "STOPPED" });
+    if (arns.length === 0) return 0;
+    const { tasks } = await ecs.describeTasks(d.cluster, arns);
+    return tasks.filter((t) => t.createdAt >= d.createdAt && isFailedTask(t)).length;
+  }
+}
+
+/** Percent of traffic per target group: its share of each route that forwards to it, averaged over those routes. */
+export function weightsOf(routes: readonly Route[]): Record<string, number> {
+  const named = new Map<string, number[]>();
+  for (const route of routes) {
+    const groups = new Set(route.actions.filter((a) => a.type === "forward").flatMap((a) => a.forwardConfig?.targetGroups.map((t) => t.targetGroupArn) ?? (a.targetGroupArn ? [a.targetGroupArn] : [])));
+    for (const tg of groups) named.set(tg, [...(named.get(tg) ?? []), shareOf(route, tg)]);
+  }
+  return Object.fromEntries([...named].map(([tg, shares]) => [tg, Math.round((shares.reduce((a, b) => a + b, 0) / shares.length) * 10) / 10]));
+}

@@ -1,0 +1,179 @@
+/**
+ * Overview: the registered repositories with their last processed commit and how it went, the
+ * deployments running now with their phase and progress, and what needs attention (failed, rolled
+ * back, aborted or paused deployments, invalid commits, deletes waiting for an operator). It reloads
+ * when the event stream reports anything.
+ */
+import { api, paths, type DeploymentRecord, type RepositoryRecord } from "../api.ts";
+import { ErrorNote, Loading, Meter, PhaseBadge, Section, Table } from "../components/ui.tsx";
+import { ago, BAD, duration, shortSha, triggerOf } from "../format.ts";
+import { useDebounced, useEventStream, useLoad, useNow, type StreamState } from "../hooks.ts";
+
+/** How far back finished failures count as needing attention. */
+const ATTENTION_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export function Overview() {
+  const now = useNow(5000);
+  const repos = useLoad(() => api.repositories(), []);
+  const active = useLoad(() => api.deployments({ status: "active", limit: 100 }), []);
+  const recent = useLoad(() => api.deployments({ status: "finished", limit: 100 }), []);
+  const reload = useDebounced(() => {
+    repos.reload();
+    active.reload();
+    recent.reload();
+  }, 500);
+  const stream = useEventStream({}, reload, reload);
+
+  const failures = (recent.data?.items ?? []).filter((d) => BAD.has(d.phase) && d.finishedAt && now - Date.parse(d.finishedAt) < ATTENTION_WINDOW_MS);
+  const paused = (active.data?.items ?? []).filter((d) => d.paused);
+
+  return (
+    <>
+      <div class="page-head">
+        <h1>Overview</h1>
+        <LiveState state={stream} />
+      </div>
+
+      <Section title="Needs attention" id="attention">
+        {recent.error ? <ErrorNote error={recent.error} what="recent deployments" /> : null}
+        {!recent.data ? (
+          <Loading what="recent deployments" />
+        ) : failures.length + paused.length === 0 ? (
+          <p class="muted">Nothing: no deployment failed, was rolled back or aborted in the last 24 hours, and none is paused.</p>
+        ) : (
+          <ul class="attention">
+            {paused.map((d) => (
+              <li key={`p${d.id}`}>
+                <PhaseBadge phase={d.phase} weight={d.trafficWeight} paused />{" "}
+                <a href={paths.deployment(d.id)}>{d.object}</a> — paused by {d.paused!.by}: {d.paused!.reason}
+              </li>
+            ))}
+            {failures.map((d) => (
+              <li key={d.id}>
+                <PhaseBadge phase={d.phase} /> <a href={paths.deployment(d.id)}>{d.object}</a> <span class="muted">{ago(d.finishedAt, now)}</span> — {d.reason ? <code>{d.reason}</code> : null} {d.message}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+
+      <Section title="Active deployments" id="active">
+        {active.error ? <ErrorNote error={active.error} what="active deployments" /> : null}
+        {!active.data ? <Loading what="active deployments" /> : active.data.items.length === 0 ? <p class="muted">No deployment is running.</p> : <ActiveTable items={active.data.items} now={now} />}
+      </Section>
+
+      <Section title="Recent deployments" id="recent">
+        {!recent.data ? (
+          <Loading what="recent deployments" />
+        ) : recent.data.items.length === 0 ? (
+          <p class="muted">No deployment has finished yet.</p>
+        ) : (
+          <Table headers={["Object", "Result", "Started by", "Finished", "Took"]}>
+                {recent.data.items.slice(0, 10).map((d) => (
+                  <tr key={d.id}>
+                    <td>
+                      <a href={paths.deployment(d.id)}>{d.object}</a>
+                    </td>
+                    <td>
+                      <PhaseBadge phase={d.phase} /> {d.reason ? <code class="muted">{d.reason}</code> : null}
+                    </td>
+                    <td>{triggerOf(d).text}</td>
+                    <td>{ago(d.finishedAt, now)}</td>
+                    <td>{duration(Date.parse(d.finishedAt!) - Date.parse(d.createdAt))}</td>
+                  </tr>
+                ))}
+              </Table>
+        )}
+      </Section>
+
+      <Section title="Repositories" id="repositories">
+        {repos.error ? <ErrorNote error={repos.error} what="repositories" /> : null}
+        {!repos.data ? (
+          <Loading what="repositories" />
+        ) : repos.data.items.length === 0 ? (
+          <p class="muted">
+            No repository is registered. Add one with <code>flotilla repo add NAME URL</code>.
+          </p>
+        ) : (
+          <RepositoryTable items={repos.data.items} recent={[...(active.data?.items ?? []), ...(recent.data?.items ?? [])]} now={now} />
+        )}
+      </Section>
+    </>
+  );
+}
+
+export function LiveState({ state, closedText = "Not live" }: { state: StreamState; closedText?: string }) {
+  const text = state === "live" ? "Live" : state === "connecting" ? "Connecting…" : state === "reconnecting" ? "Reconnecting…" : closedText;
+  return (
+    <span class={`live-state ${state}`} role="status" aria-live="polite">
+      <span class="dot" aria-hidden="true" /> {text}
+    </span>
+  );
+}
+
+/** Progress in one line: traffic on green for blue/green, running of desired tasks otherwise. */
+export function Progress({ d }: { d: DeploymentRecord }) {
+  if (d.strategy === "bluegreen" && d.trafficWeight !== null) return <Meter value={d.trafficWeight} label={`${d.trafficWeight}% on green`} />;
+  const { desired, running } = d.counts;
+  if (desired > 0) return <Meter value={(100 * Math.min(running, desired)) / desired} label={`${running}/${desired} tasks running${d.failedTasks ? `, ${d.failedTasks} failed` : ""}`} />;
+  return <span class="muted">{d.message ?? "—"}</span>;
+}
+
+function ActiveTable({ items, now }: { items: DeploymentRecord[]; now: number }) {
+  return (
+    <Table headers={["Object", "Phase", "Progress", "Strategy", "Started by", "Running for"]}>
+          {items.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <a href={paths.deployment(d.id)}>{d.object}</a>
+              </td>
+              <td>
+                <PhaseBadge phase={d.phase} weight={d.trafficWeight} paused={Boolean(d.paused)} />
+              </td>
+              <td>
+                <Progress d={d} />
+              </td>
+              <td>{d.strategy === "bluegreen" ? "blue/green" : d.strategy}</td>
+              <td>{triggerOf(d).text}</td>
+              <td>{duration(now - Date.parse(d.createdAt))}</td>
+            </tr>
+          ))}
+        </Table>
+  );
+}
+
+/** How the deployments a commit started went: `2 succeeded, 1 rolled back`. */
+export function commitOutcome(deployments: readonly DeploymentRecord[]): { text: string; tone: "ok" | "bad" | "live" | "" } {
+  if (deployments.length === 0) return { text: "nothing deployed", tone: "" };
+  const counts = new Map<string, number>();
+  for (const d of deployments) counts.set(d.phase, (counts.get(d.phase) ?? 0) + 1);
+  const text = [...counts].map(([phase, n]) => `${n} ${phase === "RolledBack" ? "rolled back" : phase.toLowerCase()}`).join(", ");
+  const tone = deployments.some((d) => BAD.has(d.phase)) ? "bad" : deployments.some((d) => !d.finishedAt) ? "live" : "ok";
+  return { text, tone };
+}
+
+function RepositoryTable({ items, recent, now }: { items: RepositoryRecord[]; recent: DeploymentRecord[]; now: number }) {
+  return (
+    <Table headers={["Repository", "Branch", "Last processed commit", "Result", "Processed"]}>
+          {items.map((r) => {
+            const sha = r.lastCommit?.sha;
+            const outcome = commitOutcome(recent.filter((d) => d.repository === r.name && d.commitSha === sha));
+            return (
+              <tr key={r.name}>
+                <td>
+                  <a href={paths.repository(r.name)}>{r.name}</a>
+                </td>
+                <td>
+                  <code>{r.branch}</code>
+                  {r.path ? <span class="muted"> /{r.path}</span> : null}
+                </td>
+                <td>{sha ? <a href={paths.commit(r.name, sha)}><code>{shortSha(sha)}</code></a> : <span class="muted">none yet</span>}</td>
+                <td>{sha ? <span class={`badge ${outcome.tone}`}>{outcome.text}</span> : null}</td>
+                <td>{r.lastCommit ? <span title={r.lastCommit.processedAt}>{ago(r.lastCommit.processedAt, now)}</span> : "—"}</td>
+              </tr>
+            );
+          })}
+        </Table>
+  );
+}
+
