@@ -10,7 +10,11 @@ import { mapBounded } from "../config/repository.ts";
 import { DeploymentSampler } from "./samples.ts";
 import { Runner } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
-import type { CommitFile, CommitInfo as ApiCommitInfo, ControllerPort, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction } from "../server/deps.ts";
+import type { CommitFile, CommitInfo as ApiCommitInfo, ControllerPort, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../server/deps.ts";
+import { loadOptions, loadRepository } from "../config/repository.ts";
+import { GitCommitSource } from "../config/source.ts";
+import { FlotillaError } from "../core/problems.ts";
+import { planLoadedObject } from "./plan.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, NewEvent, Repository, Strategy } from "../store/types.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
@@ -144,6 +148,21 @@ export class Controller implements ControllerPort {
     const r = await this.sources.dryRun(repo.name, sha, { render: options.rendered });
     const rendered = options.rendered ? Object.fromEntries(r.objects.filter((o) => o.rendered).map((o) => [o.object, o.rendered as Record<string, unknown>])) : undefined;
     return { repository: repo.name, sha: r.commit.sha, actions: actionsOf(r), problems: r.objects.flatMap((o) => o.problems), ...(rendered ? { rendered } : {}) };
+  }
+
+  async planObject(object: string): Promise<ObjectPlanAnswer> {
+    const notFound = (why: string) => new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no plan for ${object}: ${why}` });
+    const latest = await this.o.store.latestDeployment(object);
+    const repo = latest?.repository ? await this.o.store.getRepository(latest.repository) : undefined;
+    if (!repo) throw notFound("no registered repository has deployed it");
+    const last = await this.o.store.getLastCommit(repo.name, repo.branch);
+    if (!last) throw notFound(`repository ${repo.name} has no processed commit`);
+    const source = new GitCommitSource(this.sources.mirror(repo).gitDir, last.sha, repo.path ?? "");
+    const loaded = await loadRepository(source, loadOptions(), (o) => o.name === object);
+    const found = loaded.objects.find((o) => o.name === object);
+    if (!found) throw notFound(`commit ${last.sha.slice(0, 12)} of ${repo.name} no longer has it`);
+    const plan = await planLoadedObject(found, this.o.aws, this.o.secretNames ?? []);
+    return { object, repository: repo.name, sha: last.sha, action: plan.action, reasons: plan.reasons, notCompared: plan.notCompared, problems: plan.problems, service: { changed: plan.service.changed, text: plan.service.text }, taskDefinition: { changed: plan.taskDefinition.changed, text: plan.taskDefinition.text } };
   }
 
   async rollback(object: string, requestedBy: string): Promise<Deployment> {

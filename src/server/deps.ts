@@ -70,6 +70,26 @@ export interface DryRunResult {
 }
 
 /**
+ * How what runs differs from what Git says for one object (`flotilla plan` for one object): the
+ * object as of its repository's last processed commit, against the live service and task definition.
+ */
+export interface ObjectPlanAnswer {
+  object: string;
+  repository: string;
+  /** The commit the object was read from: the repository's last processed commit. */
+  sha: string;
+  /** `none`: live matches Git; `blocked`: it differs, but something apply needs is missing. */
+  action: "create" | "update" | "none" | "invalid" | "blocked";
+  reasons: string[];
+  /** Fields plan does not compare (documented in docs/plan.md). */
+  notCompared: string[];
+  problems: Problem[];
+  /** Unified diffs, live (`---`) to Git (`+++`), normalised and masked as `flotilla plan` prints them. */
+  service: { changed: boolean; text: string };
+  taskDefinition: { changed: boolean; text: string };
+}
+
+/**
  * The Git side of the controller, as the API drives it. Every method may throw a FlotillaError
  * whose code the API maps to an HTTP status: `FLT-GIT-UNKNOWN-REVISION`, `FLT-OBJECT-NOT-FOUND` and
  * `FLT-STORE-NOT-FOUND` → 404; `FLT-STORE-CONFLICT`, `FLT-STORE-ACTIVE-DEPLOYMENT`,
@@ -97,6 +117,12 @@ export interface ControllerPort {
    * or later), not when it finishes; its progress is on the events stream.
    */
   rollback(object: string, requestedBy: string): Promise<Deployment>;
+  /**
+   * Live versus Git for one object: the object from the last processed commit of the repository
+   * that last deployed it, planned against what runs (read-only AWS calls). `FLT-OBJECT-NOT-FOUND`
+   * when no registered repository has deployed it or its last processed commit no longer holds it.
+   */
+  planObject(object: string): Promise<ObjectPlanAnswer>;
 }
 
 export interface ServerDeps {

@@ -6,14 +6,14 @@
  * Authentication is the session cookie the server sets at sign-in (httpOnly: this code never sees
  * it). Changes carry the session's CSRF token, which lives only in this module's memory.
  */
-import type { CommitInfo, DeployAccepted, DryRunResult } from "../server/deps.ts";
+import type { CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer } from "../server/deps.ts";
 import type { ErrorBody } from "../server/errors.ts";
 import type { repositoryRecord } from "../server/routes/repositories.ts";
 import type { SessionInfo } from "../server/session.ts";
 import type { controlRecord, DeploymentRecord, EventRecord, SampleRecord } from "../store/record.ts";
 import type { ControlAction, Phase } from "../store/types.ts";
 
-export type { CommitInfo, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, SampleRecord, SessionInfo };
+export type { CommitInfo, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, ObjectPlanAnswer, SampleRecord, SessionInfo };
 export type RepositoryRecord = Awaited<ReturnType<typeof repositoryRecord>>;
 export type ControlRecord = ReturnType<typeof controlRecord>;
 export type DeploymentDetail = DeploymentRecord & { timeline: EventRecord[]; controls: ControlRecord[] };
@@ -111,6 +111,7 @@ export const api = {
   deployment: (id: string) => call<DeploymentDetail>("GET", `/deployments/${seg(id)}`),
   samples: (id: string, after = 0) => call<{ items: SampleRecord[] }>("GET", `/deployments/${seg(id)}/samples${q({ after })}`),
   control: (id: string, action: ControlAction) => call<ControlRecord & { deploymentId: string }>("POST", `/deployments/${seg(id)}/${action}`, {}),
+  plan: (object: string) => call<ObjectPlanAnswer>("GET", `/plan${q({ object })}`),
   rollback: (object: string) => call<DeploymentRecord>("POST", "/rollback", { object }),
 };
 

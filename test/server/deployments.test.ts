@@ -172,4 +172,16 @@ describe("API: operator controls and rollback", () => {
     assert.equal((await h.req({ method: "POST", url: "/api/v1/rollback", token: h.reader, payload: { object: "dev/web/web" } })).statusCode, 403);
     assert.equal(h.controller.calls.length, calls);
   });
+
+  it("plan of an object: live versus Git for a read-only token; unknown object 404; a query is required", async () => {
+    const r = await h.req({ method: "GET", url: "/api/v1/plan?object=dev/web/web", token: h.reader });
+    assert.equal(r.statusCode, 200, r.payload);
+    const body = json(r) as { action: string; taskDefinition: { changed: boolean; text: string } };
+    assert.equal(body.action, "update");
+    assert.match(body.taskDefinition.text, /^\+ {2}"image": "web:2"$/m);
+    assert.deepEqual(h.controller.calls.at(-1), { method: "planObject", args: ["dev/web/web"] });
+    const unknown = await h.req({ method: "GET", url: "/api/v1/plan?object=dev/nope/nope" });
+    assert.deepEqual([unknown.statusCode, json(unknown)["code"]], [404, "FLT-OBJECT-NOT-FOUND"]);
+    assert.equal((await h.req({ method: "GET", url: "/api/v1/plan" })).statusCode, 400);
+  });
 });

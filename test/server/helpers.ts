@@ -5,7 +5,7 @@ import type { RepositoryPolicy } from "../../src/controller/server-config.ts";
 import { VirtualClock, settle } from "../../src/core/clock.ts";
 import { FlotillaError } from "../../src/core/problems.ts";
 import { buildServer } from "../../src/server/server.ts";
-import type { CommitFile, CommitInfo, ControllerPort, DeployAccepted, DryRunResult, ServerOptions } from "../../src/server/deps.ts";
+import type { CommitFile, CommitInfo, ControllerPort, DeployAccepted, DryRunResult, ObjectPlanAnswer, ServerOptions } from "../../src/server/deps.ts";
 import { DeploymentEventBus } from "../../src/server/events.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
@@ -58,6 +58,12 @@ export class FakeController implements ControllerPort {
       problems: [],
       ...(options.rendered ? { rendered: { "dev/web/web": { taskdef: { family: "web" } } } } : {}),
     });
+  }
+  planObject(object: string): Promise<ObjectPlanAnswer> {
+    this.calls.push({ method: "planObject", args: [object] });
+    if (object !== "dev/web/web") return Promise.reject(new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no plan for ${object}: no registered repository has deployed it` }));
+    const text = '--- live\n+++ git\n@@ -1 +1 @@\n-  "image": "web:1"\n+  "image": "web:2"\n';
+    return Promise.resolve({ object, repository: "app", sha: SHA1, action: "update", reasons: ["taskdef changed"], notCompared: [], problems: [], service: { changed: false, text: "" }, taskDefinition: { changed: true, text } });
   }
   async rollback(object: string, requestedBy: string): Promise<Deployment> {
     this.calls.push({ method: "rollback", args: [object, requestedBy] });

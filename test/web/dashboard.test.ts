@@ -164,6 +164,11 @@ describe("dashboard in Chromium against flotilla serve --simulator", { skip, tim
     await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "dev/web/web" }).click();
     await page.getByRole("heading", { name: "Revisions" }).waitFor();
     await page.locator("#deployments").getByText(`commit ${sha.slice(0, 7)}`).waitFor();
+    // The abort left the old image running while Git has the new one: the plan shows the difference.
+    const plan = page.locator("#plan");
+    await plan.getByText("Live differs from Git").waitFor({ timeout: 30_000 });
+    await plan.locator(".diff-del", { hasText: "nginx:1.27.3" }).waitFor();
+    await plan.locator(".diff-add", { hasText: "nginx:1.27.4" }).waitFor();
     await shot(page, "object");
   });
 

@@ -6,7 +6,7 @@ import { auditDetail } from "../audit.ts";
 import { actor } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
-import { controlParams, deploymentId, deploymentsQuery, emptyBody, rollbackBody } from "../schemas.ts";
+import { controlParams, deploymentId, deploymentsQuery, emptyBody, objectName, rollbackBody } from "../schemas.ts";
 
 interface DeploymentsQuery {
   repository?: string;
@@ -93,6 +93,15 @@ export function deploymentRoutes(app: FastifyInstance, deps: ServerDeps): void {
     auditDetail(request, { control: control.id });
     return reply.code(202).send({ deploymentId: id, ...controlRecord(control) });
   });
+
+  app.get<{ Querystring: { object: string } }>(
+    "/plan",
+    { schema: { querystring: { type: "object", required: ["object"], additionalProperties: false, properties: { object: objectName } } } },
+    async (request) => {
+      if (!deps.controller) throw new ApiError(503, "FLT-API-UNAVAILABLE", "no controller is attached to this server, so it cannot plan");
+      return deps.controller.planObject(request.query.object);
+    },
+  );
 
   app.post<{ Body: { object: string } }>("/rollback", { schema: { body: rollbackBody } }, async (request, reply) => {
     if (!deps.controller) throw new ApiError(503, "FLT-API-UNAVAILABLE", "no controller is attached to this server, so it cannot roll back");

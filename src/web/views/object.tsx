@@ -3,7 +3,8 @@
  * (a commit, an override, a rollback, with the token's name), and how what runs differs from Git
  * where a plan can be computed.
  */
-import { api, paths, type DeploymentRecord } from "../api.ts";
+import { api, paths, type DeploymentRecord, type ObjectPlanAnswer } from "../api.ts";
+import { Problems } from "../components/problems.tsx";
 import { ErrorNote, Loading, PhaseBadge, Section, When, Table } from "../components/ui.tsx";
 import { duration, isActive, shortArn, shortSha, triggerOf } from "../format.ts";
 import { useDebounced, useEventStream, useLoad } from "../hooks.ts";
@@ -12,6 +13,7 @@ import { LiveState, Progress } from "./overview.tsx";
 
 export function ObjectView({ object }: { object: string }) {
   const deployments = useLoad(() => api.deployments({ object, limit: 200 }), [object]);
+  const plan = useLoad(() => api.plan(object), [object]);
   const reload = useDebounced(() => deployments.reload(), 500);
   const stream = useEventStream({ object }, (e) => e.object === object && reload(), reload);
   const items = (deployments.data?.items ?? []).filter((d) => d.object === object);
@@ -57,6 +59,16 @@ export function ObjectView({ object }: { object: string }) {
       <div class="toolbar" role="group" aria-label="Object actions">
         <RollbackAction object={object} disabledReason={running ? "A deployment of this object is running: abort it or wait for it to finish." : items.length === 0 ? "Nothing is recorded to roll back to." : undefined} />
       </div>
+
+      <Section title="Live versus Git" id="plan" actions={<button type="button" onClick={plan.reload} disabled={plan.loading}>{plan.loading ? "Comparing…" : "Compare again"}</button>}>
+        {plan.error ? (
+          <p class="muted">{plan.error.status === 404 ? `No comparison: ${plan.error.message}.` : `The comparison failed: ${plan.error.message} (${plan.error.code}).`}</p>
+        ) : !plan.data ? (
+          <Loading what="the comparison with what runs" />
+        ) : (
+          <PlanView plan={plan.data} />
+        )}
+      </Section>
 
       <Section title="Revisions" id="revisions">
         {deployments.data ? <Revisions items={items} /> : <Loading what="revisions" />}
@@ -127,5 +139,54 @@ function DeploymentTable({ items }: { items: DeploymentRecord[] }) {
             </tr>
           ))}
         </Table>
+  );
+}
+
+const PLAN_WORDS: Record<ObjectPlanAnswer["action"], string> = {
+  none: "Live matches Git",
+  update: "Live differs from Git: the next deployment updates it",
+  create: "Not running: the next deployment creates it",
+  invalid: "Git's definition is invalid",
+  blocked: "Live differs from Git, but a deployment would be blocked",
+};
+
+/** `flotilla plan` for one object: what differs between what runs and the last processed commit. */
+function PlanView({ plan }: { plan: ObjectPlanAnswer }) {
+  return (
+    <div class="plan">
+      <p>
+        <span class={`badge ${plan.action === "none" ? "ok" : plan.action === "invalid" || plan.action === "blocked" ? "bad" : "warn"}`}>{plan.action}</span> {PLAN_WORDS[plan.action]}{" "}
+        <span class="muted">
+          (commit <a href={paths.commit(plan.repository, plan.sha)}>{shortSha(plan.sha)}</a> of {plan.repository}, against the service as ECS describes it now)
+        </span>
+      </p>
+      {plan.reasons.length ? (
+        <ul>
+          {plan.reasons.map((r) => (
+            <li key={r}>{r}</li>
+          ))}
+        </ul>
+      ) : null}
+      {plan.problems.length ? <Problems problems={plan.problems} /> : null}
+      {plan.taskDefinition.changed ? <Diff title="Task definition" text={plan.taskDefinition.text} /> : null}
+      {plan.service.changed ? <Diff title="Service" text={plan.service.text} /> : null}
+      {plan.notCompared.length ? <p class="muted">Not compared: {plan.notCompared.join(", ")}.</p> : null}
+    </div>
+  );
+}
+
+function Diff({ title, text }: { title: string; text: string }) {
+  return (
+    <figure class="diff">
+      <figcaption>{title} (live → Git)</figcaption>
+      <pre>
+        {text.split("\n").map((line, i) => (
+          <span key={i} class={line.startsWith("+++") || line.startsWith("---") ? "diff-file" : line.startsWith("+") ? "diff-add" : line.startsWith("-") ? "diff-del" : line.startsWith("@@") ? "diff-hunk" : ""}>
+            {line}
+            {"\n"}
+          </span>
+        ))}
+      </pre>
+    </figure>
   );
 }
