@@ -12,9 +12,10 @@
  */
 import type { Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/ports.ts";
 import { trafficSteps } from "../config/depdef.ts";
-import type { NewEvent, Phase } from "../store/types.ts";
-import type { ActiveRecord, Effect, Input, Machine, Record_, Route, Step } from "./machine.ts";
-import { errorText, ev, finish as finishAt, go, handleCommon, isStep, sleepFor, withRecord, type BaseState } from "./steps.ts";
+import type { NewEvent } from "../store/types.ts";
+import type { ActiveRecord, Effect, EndPhase, Input, Machine, Record_, Route, Step } from "./machine.ts";
+import { because, event, type Because } from "./registry.ts";
+import { errorText, finish as finishAt, go, handleCommon, isStep, sleepFor, success, withRecord, type BaseState, type Outcome } from "./steps.ts";
 import { containerHealthCheckIntervals, failureThreshold, stabilityTimeoutMs, stableDwellMs, type DeploySpec } from "./spec.ts";
 import { drift, refOf, routesAt as weighted, shareOf, shortArn, shortTg, type TargetGroupPair } from "./traffic/route.ts";
 
@@ -83,7 +84,7 @@ export interface BlueGreenState extends BaseState<BgStep> {
   paused?: { by: string; reason: string; remainingMs?: number };
   promoted?: { by: string };
   aborted?: { by: string };
-  failure?: { reason: string; message: string; weight: number; at: number };
+  failure?: Because & { weight: number; at: number };
   lastCounts?: string;
   /** Reads of the task sets after UpdateServicePrimaryTaskSet that did not yet show green PRIMARY. */
   primaryChecks?: number;
@@ -97,7 +98,7 @@ export function startBlueGreen(spec: DeploySpec, token: string, overrides: Overr
 
 const poll = (s: BlueGreenState) => sleepFor(s.spec.depdef.stabilityCheck.pollInterval);
 const describe = (s: BlueGreenState): Effect => ({ type: "describeService", cluster: s.spec.cluster, service: s.spec.service });
-const finish = (s: BlueGreenState, phase: Phase, reason: string | null, message: string, events: NewEvent[] = []) => finishAt(s, "done", phase, reason, message, events);
+const finish = (s: BlueGreenState, phase: EndPhase, outcome: Outcome, events: NewEvent[] = []) => finishAt(s, "done", phase, outcome, events);
 const alarmNames = (s: BlueGreenState) => (s.overrides.includes("skip-alarms") ? [] : s.spec.depdef.alarms.alarmNames);
 const svcLoadBalancers = (s: BlueGreenState) => (Array.isArray(s.spec.svcdef["loadBalancers"]) ? (s.spec.svcdef["loadBalancers"] as LoadBalancerRef[]) : []);
 
@@ -115,48 +116,48 @@ export const blueGreen: Machine<BlueGreenState> = {
         return checkAlarms(state, input);
       case "register":
       case "resolveTaskDefinition":
-        if (input.type !== "taskDefinition") return finish(state, "Failed", "TaskDefinitionRejected", `${state.step === "register" ? "RegisterTaskDefinition" : "DescribeTaskDefinition"} failed: ${errorText(input)}`);
+        if (input.type !== "taskDefinition") return finish(state, "Failed", because("TaskDefinitionRejected", { call: state.step === "register" ? "RegisterTaskDefinition" : "DescribeTaskDefinition", error: errorText(input) }));
         return afterTaskDefinition(
           {
             ...state,
             newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn,
             healthCheckIntervals: containerHealthCheckIntervals(state.spec.taskdef ?? input.taskDefinition.definition),
           },
-          state.step === "register" ? [ev("TaskDefinitionRegistered", `registered ${input.taskDefinition.taskDefinitionArn}`)] : [],
+          state.step === "register" ? [event("TaskDefinitionRegistered", { taskDefinitionArn: input.taskDefinition.taskDefinitionArn })] : [],
         );
       case "createService":
-        if (input.type !== "service" || !input.service) return finish(state, "Failed", "CreateServiceRejected", `CreateService failed: ${errorText(input)}`);
-        return createGreen(state, [ev("ServiceCreated", `created blue/green service ${state.spec.service}`)]);
+        if (input.type !== "service" || !input.service) return finish(state, "Failed", because("CreateServiceRejected", { error: errorText(input) }));
+        return createGreen(state, [event("ServiceCreated", { variant: "bluegreen", service: state.spec.service })]);
       case "confirmService":
         if (input.type !== "service") return go(state, "confirmService", describe(state));
         if (input.service?.status === "ACTIVE") return go(state, "readTaskSets", { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service });
         return go(state, "createService", { type: "createService", request: createRequest(state) });
       case "scaleService":
-        if (input.type !== "service" || !input.service) return finish(state, "Failed", "UpdateServiceRejected", `UpdateService failed: ${errorText(input)}`);
+        if (input.type !== "service" || !input.service) return finish(state, "Failed", because("UpdateServiceRejected", { error: errorText(input) }));
         return go(state, "readTaskSets", { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service });
       case "readTaskSets":
         return readTaskSets(state, input);
       case "discover":
         return discovered(state, input);
       case "createGreen":
-        if (input.type !== "taskSet") return finish(state, "Failed", "CreateTaskSetRejected", `CreateTaskSet failed: ${errorText(input)}`);
+        if (input.type !== "taskSet") return finish(state, "Failed", because("CreateTaskSetRejected", { error: errorText(input) }));
         return greenCreated(state, input.taskSet, now);
       case "confirmGreen": {
         if (input.type !== "taskSets") return go(state, "confirmGreen", { type: "describeTaskSets", cluster: state.spec.cluster, service: state.spec.service });
         const mine = input.taskSets.find((t) => t.externalId === state.token);
-        if (mine) return greenCreated(state, mine, now, [ev("Resumed", "resumed after a restart: the green task set had been created")]);
-        return go(state, "createGreen", createGreenEffect(state), { events: [ev("Resumed", "resumed after a restart: creating the green task set again")] });
+        if (mine) return greenCreated(state, mine, now, [event("Resumed", { variant: "greenFound" })]);
+        return go(state, "createGreen", createGreenEffect(state), { events: [event("Resumed", { variant: "greenAgain" })] });
       }
       case "waitGreen":
         return waitGreen(state, input, now);
       case "shift":
-        if (input.type === "error" && input.error.name === "TrafficNotVerified") return fail(state, "TrafficNotVerified", `the listener weights were set to ${state.weight}% on green, but ${input.error.message}`, now);
-        if (input.type !== "done") return fail(state, "ShiftFailed", `changing listener weights failed: ${errorText(input)}`, now);
+        if (input.type === "error" && input.error.name === "TrafficNotVerified") return fail(state, because("TrafficNotVerified", { weight: state.weight, readBack: input.error.message }), now);
+        if (input.type !== "done") return fail(state, because("ShiftFailed", { error: errorText(input) }), now);
         return startWait(state, now, "step");
       case "wait":
         return waiting(state, input, now);
       case "promotePrimary":
-        if (input.type !== "taskSet") return fail(state, "PromoteFailed", `UpdateServicePrimaryTaskSet failed: ${errorText(input)}`, now);
+        if (input.type !== "taskSet") return fail(state, because("PromoteFailed", { variant: "call", error: errorText(input) }), now);
         // The answer is not proof: read the task sets back before blue is deleted.
         return go({ ...state, primaryChecks: 0 }, "confirmPrimary", readSets(state));
       case "confirmPrimary":
@@ -177,13 +178,13 @@ export const blueGreen: Machine<BlueGreenState> = {
         const next = { ...state };
         delete next.deleteError;
         if (state.step === "confirmBlueGone") {
-          return gone ? blueDeleted(next) : finish(next, "Succeeded", "BlueNotDeleted", `the new revision is live, but deleting the old task set failed: ${why}; delete task set ${which.id} by hand`);
+          return gone ? blueDeleted(next) : finish(next, "Succeeded", because("BlueNotDeleted", { why, taskSet: which.id }));
         }
         return end(next, gone ? "; the green task set was deleted" : `; deleting the green task set failed: ${why}`);
       }
       case "restoreBlue":
-        if (input.type !== "done") return finish(state, "Failed", "RestoreFailed", `${state.failure!.message}; then putting traffic back on blue failed: ${errorText(input)} — check the listeners by hand`);
-        return afterRestore({ ...state, weight: 0 }, [ev("TrafficRestored", "all traffic is back on blue")]);
+        if (input.type !== "done") return finish(state, "Failed", because("RestoreFailed", { failure: state.failure!.message, error: errorText(input) }));
+        return afterRestore({ ...state, weight: 0 }, [event("TrafficRestored", {})]);
       case "done":
         return { state, record: {} };
     }
@@ -191,19 +192,19 @@ export const blueGreen: Machine<BlueGreenState> = {
 };
 
 function inspect(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
-  if (input.type === "start") return go(state, "inspect", describe(state), { phase: "Deploying", events: [ev("Started", `blue/green deployment of ${state.spec.object} to ${state.spec.service} in ${state.spec.cluster} (${state.spec.region})${state.overrides.length ? `, overrides: ${state.overrides.join(", ")}` : ""}`)] });
-  if (input.type === "error") return finish(state, "Failed", input.error.name === "ClusterNotFoundException" ? "ClusterNotFound" : "DescribeFailed", errorText(input));
+  if (input.type === "start") return go(state, "inspect", describe(state), { phase: "Deploying", events: [event("Started", { variant: "bluegreen", object: state.spec.object, service: state.spec.service, cluster: state.spec.cluster, region: state.spec.region, overrides: state.overrides.length ? `, overrides: ${state.overrides.join(", ")}` : "" })] });
+  if (input.type === "error") return finish(state, "Failed", input.error.name === "ClusterNotFoundException" ? because("ClusterNotFound", { error: errorText(input) }) : because("DescribeFailed", { variant: "error", error: errorText(input) }));
   if (input.type !== "service") return go(state, "inspect", describe(state));
   const live = input.service;
   if (live?.status === "DRAINING") {
-    if (now - (state.deadline ?? now) > stabilityTimeoutMs(state.spec.depdef, 1)) return finish(state, "Failed", "ServiceStillDraining", `service ${state.spec.service} is still DRAINING`);
-    return go({ ...state, deadline: state.deadline ?? now }, "waitDraining", poll(state), { events: state.deadline ? [] : [ev("WaitingForDrain", "a previous service of that name is DRAINING; waiting for INACTIVE")] });
+    if (now - (state.deadline ?? now) > stabilityTimeoutMs(state.spec.depdef, 1)) return finish(state, "Failed", because("ServiceStillDraining", { variant: "bluegreen", service: state.spec.service }));
+    return go({ ...state, deadline: state.deadline ?? now }, "waitDraining", poll(state), { events: state.deadline ? [] : [event("WaitingForDrain", { variant: "bluegreen" })] });
   }
   const next: BlueGreenState = { ...state };
   delete next.deadline;
   if (live?.status === "ACTIVE") {
     if (live.deploymentController.type !== "EXTERNAL") {
-      return finish(next, "Failed", "NotUpdatableInPlace", `the live service uses the ${live.deploymentController.type} deployment controller and the svcdef asks for EXTERNAL; Flotilla does not switch a live service between rolling and blue/green (deploy it as a new service instead)`);
+      return finish(next, "Failed", because("NotUpdatableInPlace", { variant: "bluegreen", controller: live.deploymentController.type }));
     }
     next.mode = "update";
     if (live.taskDefinition) next.oldTaskDefinitionArn = live.taskDefinition;
@@ -215,13 +216,13 @@ function inspect(state: BlueGreenState, input: Input, now: number): Step<BlueGre
 
 /** Alarms are checked before anything changes: a missing name is a configuration error. */
 function checkAlarms(state: BlueGreenState, input: Input): Step<BlueGreenState> {
-  if (input.type !== "alarms") return finish(state, "Failed", "DescribeAlarmsFailed", errorText(input));
+  if (input.type !== "alarms") return finish(state, "Failed", because("DescribeAlarmsFailed", { error: errorText(input) }));
   const found = new Set(input.alarms.map((a) => a.alarmName));
   const missing = alarmNames(state).filter((n) => !found.has(n));
-  if (missing.length) return finish(state, "Failed", "AlarmNotFound", `alarm${missing.length > 1 ? "s" : ""} ${missing.join(", ")} do${missing.length > 1 ? "" : "es"} not exist in ${state.spec.region}; nothing was changed`);
+  if (missing.length) return finish(state, "Failed", because("AlarmNotFound", { alarms: `alarm${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, verb: missing.length > 1 ? "do" : "does", region: state.spec.region }));
   const firing = input.alarms.filter((a) => a.stateValue === "ALARM");
   if (firing.length && state.mode === "update") {
-    return finish(state, "Failed", "AlarmFiringBeforeStart", `alarm ${firing.map((a) => a.alarmName).join(", ")} is already in ALARM, so a shift could not be judged; nothing was changed (to deploy a fix anyway, use the skip-alarms override)`);
+    return finish(state, "Failed", because("AlarmFiringBeforeStart", { alarms: firing.map((a) => a.alarmName).join(", ") }));
   }
   return registerStep(state);
 }
@@ -254,14 +255,14 @@ function afterTaskDefinition(state: BlueGreenState, events: NewEvent[]): Step<Bl
 }
 
 function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState> {
-  if (input.type !== "taskSets") return finish(state, "Failed", "DescribeFailed", errorText(input));
+  if (input.type !== "taskSets") return finish(state, "Failed", because("DescribeFailed", { variant: "error", error: errorText(input) }));
   const sets = input.taskSets.filter((t) => t.status !== "DRAINING");
   const mine = sets.find((t) => t.externalId === state.token);
   const primary = sets.find((t) => t.status === "PRIMARY" && t.externalId !== state.token);
   const foreign = sets.filter((t) => t !== primary && t !== mine);
   if (foreign.length) {
     const changed = changedSoFar(state);
-    return finish(state, "Failed", "ForeignTaskSet", `task set ${foreign.map((t) => t.id).join(", ")} is active beside the primary (another deployment, or a change made by hand); ${changed.length ? `already done before it was found: ${changed.join("; ")}; no task set or traffic was touched` : "nothing was changed"} — delete it or wait for it, then deploy again`);
+    return finish(state, "Failed", because("ForeignTaskSet", { taskSets: foreign.map((t) => t.id).join(", "), changed: changed.length ? `already done before it was found: ${changed.join("; ")}; no task set or traffic was touched` : "nothing was changed" }));
   }
   const next: BlueGreenState = { ...state };
   if (primary) {
@@ -273,7 +274,7 @@ function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState>
   const pairs: TargetGroupPair[] = [];
   for (const tg of current) {
     const pair = state.spec.depdef.targetGroupArnPairs.find((p) => p.includes(tg));
-    if (!pair) return finish(next, "Failed", "TargetGroupNotInPairs", `the live task set uses target group ${tg}, which is in no targetGroupArnPairs pair of the depdef; nothing was changed`);
+    if (!pair) return finish(next, "Failed", because("TargetGroupNotInPairs", { targetGroup: tg }));
     pairs.push({ blue: tg, green: next.blue ? (pair[0] === tg ? pair[1] : pair[0]) : tg });
   }
   next.pairs = pairs;
@@ -301,18 +302,18 @@ function greenCreatedLater(state: BlueGreenState, green: TaskSet): Step<BlueGree
 }
 
 function discovered(state: BlueGreenState, input: Input): Step<BlueGreenState> {
-  if (input.type !== "routes") return finish(state, "Failed", "DescribeFailed", `reading the listeners failed: ${errorText(input)}`);
+  if (input.type !== "routes") return finish(state, "Failed", because("DescribeFailed", { variant: "listeners", error: errorText(input) }));
   const routes = input.routes;
   const events: NewEvent[] = [];
   if (state.mode === "update") {
     for (const r of routes) {
       for (const p of state.pairs) {
         if (p.blue !== p.green && shareOf(r, p.green) > 0 && state.green === undefined) {
-          return finish(state, "Failed", "TrafficAlreadyOnGreen", `${r.kind} ${r.arn} already sends traffic to ${p.green}, the target group this deployment would use for the new revision; nothing was changed`);
+          return finish(state, "Failed", because("TrafficAlreadyOnGreen", { route: `${r.kind} ${r.arn}`, targetGroup: p.green }));
         }
       }
     }
-    if (routes.length === 0) events.push(ev("NoRoutes", "no listener or rule forwards to the service's target groups: there is no traffic to shift"));
+    if (routes.length === 0) events.push(event("NoRoutes", {}));
   }
   const next = { ...state, routes, healthCheckIntervals: [...(state.healthCheckIntervals ?? []), ...(input.healthCheckIntervals ?? [])] };
   if (state.green) return go({ ...next }, "waitGreen", poll(state), { phase: "Stabilizing", events });
@@ -338,7 +339,7 @@ function greenCreated(state: BlueGreenState, ts: TaskSet, now: number, events: N
   const next: BlueGreenState = { ...state, green, greenSince: ts.createdAt, deadline: now + stabilityTimeoutMs(state.spec.depdef, desired) };
   delete next.steadySince;
   delete next.steadyFailed;
-  return go(next, "waitGreen", poll(state), { phase: "Stabilizing", events: [...events, ev("GreenCreated", `created the green task set ${ts.id} with ${state.newTaskDefinitionArn}${green.targetGroups.length ? ` on ${green.targetGroups.map(shortTg).join(", ")}` : ""}`)] });
+  return go(next, "waitGreen", poll(state), { phase: "Stabilizing", events: [...events, event("GreenCreated", { taskSet: ts.id, taskDefinitionArn: state.newTaskDefinitionArn!, targetGroups: green.targetGroups.length ? ` on ${green.targetGroups.map(shortTg).join(", ")}` : "" })] });
 }
 
 function observe(state: BlueGreenState, withFailures: boolean): Effect {
@@ -355,9 +356,9 @@ function observe(state: BlueGreenState, withFailures: boolean): Effect {
 
 function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
   if (input.type === "slept") return go(state, "waitGreen", observe(state, true));
-  if (input.type !== "observed") return fail(state, "DescribeFailed", errorText(input), now);
+  if (input.type !== "observed") return fail(state, because("DescribeFailed", { variant: "error", error: errorText(input) }), now);
   const green = input.taskSets.find((t) => t.id === state.green!.id);
-  if (!green) return fail(state, "GreenTaskSetGone", `the green task set ${state.green!.id} disappeared (deleted outside Flotilla)`, now);
+  if (!green) return fail(state, because("GreenTaskSetGone", { taskSet: state.green!.id }), now);
   const failed = input.failures?.count ?? 0;
   // Facts, not assumptions: counts AWS left out stay unknown (and unknown is never stable).
   const desired = greenDesiredCount(state, green);
@@ -365,13 +366,13 @@ function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueG
   const counts = { ...(desired !== undefined ? { desired } : {}), ...(running !== undefined ? { running } : {}), ...(green.pendingCount !== undefined ? { pending: green.pendingCount } : {}), failed };
   const key = JSON.stringify({ ...counts, stability: green.stabilityStatus });
   const unknown = running === undefined || green.computedDesiredCount === undefined ? "; ECS did not report the task set's counts" : "";
-  const events = key !== state.lastCounts ? [ev("Progress", `green: ${running ?? "?"}/${desired ?? "?"} running, ${green.pendingCount ?? "?"} pending, ${failed} failed (${green.stabilityStatus}${unknown})`, counts)] : [];
+  const events = key !== state.lastCounts ? [event("Progress", { variant: "green", running: running ?? "?", desired: desired ?? "?", pending: green.pendingCount ?? "?", failed, stability: green.stabilityStatus, unknown }, counts)] : [];
   const base: BlueGreenState = { ...state, lastCounts: key };
   const rec: Record_ = { counts, events };
   // With the size unknown, only an absolute threshold can be applied.
   const threshold = failureThreshold(state.spec.depdef, desired ?? Number.POSITIVE_INFINITY);
   if (threshold > 0 && failed >= threshold) {
-    return withRecord(fail(base, "CircuitBreakerTripped", `${failed} green tasks failed (Flotilla's circuit breaker threshold is ${threshold})${input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : ""}`, now), rec);
+    return withRecord(fail(base, because("CircuitBreakerTripped", { failed, which: "green", threshold, last: input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : "" }), now), rec);
   }
   // Stable: ECS says STEADY_STATE *and* the reported running count reaches a desired count above 0,
   // with no green task failed since it was first seen so — and it stays so for the dwell.
@@ -386,12 +387,12 @@ function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueG
     const next = { ...base };
     delete next.steadySince;
     delete next.steadyFailed;
-    return withRecord(greenStable(next, now), { ...rec, events: [...events, ev("GreenStable", `green is stable: ${running}/${desired} tasks running and healthy for ${Math.round((now - base.steadySince) / 1000)}s`)] });
+    return withRecord(greenStable(next, now), { ...rec, events: [...events, event("GreenStable", { running, desired, seconds: Math.round((now - base.steadySince) / 1000) })] });
   }
   delete base.steadySince;
   delete base.steadyFailed;
   if (now >= (state.deadline ?? Infinity)) {
-    return withRecord(fail(base, "StabilityTimeout", `green did not stabilise in time: ${running ?? "?"}/${desired ?? "?"} running after ${Math.round(stabilityTimeoutMs(state.spec.depdef, desired ?? 1) / 1000)}s${unknown}`, now), rec);
+    return withRecord(fail(base, because("StabilityTimeout", { variant: "green", running: running ?? "?", desired: desired ?? "?", seconds: Math.round(stabilityTimeoutMs(state.spec.depdef, desired ?? 1) / 1000), unknown }), now), rec);
   }
   return withRecord(go(base, "waitGreen", poll(state)), rec);
 }
@@ -430,7 +431,7 @@ function shiftTo(state: BlueGreenState, _now: number): Step<BlueGreenState> {
   return go(next, "shift", { type: "setRoutes", routes: routesAt(next, weight) }, {
     phase: "Shifting",
     trafficWeight: weight,
-    events: [ev("Shifted", `${weight}% of traffic on green (step ${state.stepIndex + 1} of ${state.steps.length})`, { weight })],
+    events: [event("Shifted", { weight, step: state.stepIndex + 1, steps: state.steps.length }, { weight })],
   });
 }
 
@@ -439,23 +440,22 @@ function startWait(state: BlueGreenState, now: number, kind: "step" | "bake"): S
   if (state.mode === "create") return promote(state);
   if (state.promoted || seconds === 0) return afterWait({ ...state, waiting: kind }, now);
   const next: BlueGreenState = { ...state, waiting: kind, waitUntil: now + seconds * 1000 };
-  return go(next, "wait", sleepFor(Math.min(state.spec.depdef.stabilityCheck.pollInterval, seconds)), kind === "bake" ? { phase: "Baking", events: [ev("Baking", `baking at 100% for ${seconds}s, watching alarms`)] } : {});
+  return go(next, "wait", sleepFor(Math.min(state.spec.depdef.stabilityCheck.pollInterval, seconds)), kind === "bake" ? { phase: "Baking", events: [event("Baking", { seconds })] } : {});
 }
 
 function waiting(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
   if (input.type === "slept") return go(state, "wait", observe(state, false));
-  if (input.type !== "observed") return fail(state, "DescribeFailed", errorText(input), now);
+  if (input.type !== "observed") return fail(state, because("DescribeFailed", { variant: "error", error: errorText(input) }), now);
   const firing = input.alarms.filter((a: Alarm) => a.stateValue === "ALARM");
   if (firing.length && !state.overrides.includes("skip-alarms")) {
-    return fail(state, "AlarmFired", `alarm ${firing.map((a) => a.alarmName).join(", ")} went into ALARM ${state.waiting === "bake" ? "during the bake" : `at ${state.weight}% on green`}: ${firing[0]!.stateReason}`, now);
+    return fail(state, because("AlarmFired", { alarms: firing.map((a) => a.alarmName).join(", "), when: state.waiting === "bake" ? "during the bake" : `at ${state.weight}% on green`, stateReason: firing[0]!.stateReason }), now);
   }
-  if (!input.taskSets.some((t) => t.id === state.green!.id)) return fail(state, "GreenTaskSetGone", `the green task set ${state.green!.id} disappeared (deleted outside Flotilla)`, now);
+  if (!input.taskSets.some((t) => t.id === state.green!.id)) return fail(state, because("GreenTaskSetGone", { taskSet: state.green!.id }), now);
   const changed = manualChange(state, input.routes);
   if (changed && !state.paused) {
     return go({ ...state, paused: { by: "Flotilla", reason: changed, ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } }, "wait", poll(state), {
-      reason: "ManualChange",
-      message: `${changed}: the deployment is paused rather than fighting the change — \`flotilla resume\` re-applies Flotilla's weights and continues, \`flotilla abort\` rolls back, \`flotilla promote\` finishes`,
-      events: [ev("ManualChange", changed)],
+      ...because("ManualChange", { change: changed }),
+      events: [event("ManualChange", { change: changed })],
     });
   }
   if (state.paused) return go(state, "wait", poll(state));
@@ -492,38 +492,39 @@ const PRIMARY_CHECKS = 3;
 function confirmPrimary(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
   if (input.type === "slept") return go(state, "confirmPrimary", readSets(state));
   const green = state.green!;
-  if (input.type !== "taskSets") return fail(state, "PromoteFailed", `reading the task sets after UpdateServicePrimaryTaskSet failed: ${errorText(input)}`, now);
+  if (input.type !== "taskSets") return fail(state, because("PromoteFailed", { variant: "readBack", error: errorText(input) }), now);
   const live = input.taskSets.find((t) => t.id === green.id);
-  if (!live) return fail(state, "GreenTaskSetGone", `the green task set ${green.id} disappeared (deleted outside Flotilla)`, now);
+  if (!live) return fail(state, because("GreenTaskSetGone", { taskSet: green.id }), now);
   const next = { ...state };
   delete next.primaryChecks;
   if (live.status === "PRIMARY") {
     return state.blue && state.blue.id !== green.id
-      ? go(next, "deleteBlue", { type: "deleteTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.blue.id }, { events: [ev("GreenPrimary", `green task set ${green.id} is now PRIMARY`)] })
-      : succeed(next, [ev("GreenPrimary", `task set ${green.id} is PRIMARY`)]);
+      ? go(next, "deleteBlue", { type: "deleteTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.blue.id }, { events: [event("GreenPrimary", { variant: "deleting", taskSet: green.id })] })
+      : succeed(next, [event("GreenPrimary", { variant: "only", taskSet: green.id })]);
   }
   const checks = (state.primaryChecks ?? 0) + 1;
   if (checks < PRIMARY_CHECKS) return go({ ...state, primaryChecks: checks }, "confirmPrimary", poll(state));
-  return fail(next, "PromoteNotConfirmed", `UpdateServicePrimaryTaskSet answered, but ECS still shows the green task set ${green.id} as ${live.status} after ${checks} reads; blue was kept`, now);
+  return fail(next, because("PromoteNotConfirmed", { taskSet: green.id, status: live.status, checks }), now);
 }
 
 function blueDeleted(state: BlueGreenState): Step<BlueGreenState> {
-  return succeed(state, [ev("BlueDeleted", `old task set ${state.blue!.id} is draining and being deleted`)]);
+  return succeed(state, [event("BlueDeleted", { taskSet: state.blue!.id })]);
 }
 
 function succeed(state: BlueGreenState, events: NewEvent[]): Step<BlueGreenState> {
-  return finish({ ...state }, "Succeeded", null, `the new revision ${state.newTaskDefinitionArn} serves all traffic`, events);
+  return finish({ ...state }, "Succeeded", success(`the new revision ${state.newTaskDefinitionArn} serves all traffic`), events);
 }
 
 /** Something went wrong. Before green exists there is nothing to undo; after, traffic goes back to blue first. */
-function fail(state: BlueGreenState, reason: string, message: string, now: number): Step<BlueGreenState> {
+function fail(state: BlueGreenState, why: Because, now: number): Step<BlueGreenState> {
+  const { reason, message } = why;
   const failure = { reason, message, weight: state.weight, at: now };
-  if (!state.green) return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", reason, message);
+  if (!state.green) return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", why);
   const next = { ...state, failure };
   delete next.paused;
-  const events = [ev("Failed", message, { reason, weight: state.weight })];
+  const events = [event("Failed", { message }, { reason, weight: state.weight })];
   if (state.weight > 0 && state.routes.length) {
-    return go(next, "restoreBlue", { type: "setRoutes", routes: routesAt(next, 0) }, { phase: "RollingBack", reason, message, trafficWeight: state.weight, events: [...events, ev("RestoringBlue", `moving traffic back to blue from ${state.weight}% on green`)] });
+    return go(next, "restoreBlue", { type: "setRoutes", routes: routesAt(next, 0) }, { phase: "RollingBack", reason, message, trafficWeight: state.weight, events: [...events, event("RestoringBlue", { weight: state.weight })] });
   }
   return afterRestore(next, events, { phase: "RollingBack", reason, message });
 }
@@ -539,8 +540,8 @@ function afterRestore(state: BlueGreenState, events: NewEvent[], record: ActiveR
 
 function end(state: BlueGreenState, suffix: string): Step<BlueGreenState> {
   const f = state.failure!;
-  const phase: Phase = state.aborted ? "Aborted" : state.blue ? "RolledBack" : "Failed";
-  return finish(state, phase, f.reason, `${f.message}${state.blue ? "; blue serves all traffic" : ""}${suffix}`);
+  const phase: EndPhase = state.aborted ? "Aborted" : state.blue ? "RolledBack" : "Failed";
+  return finish(state, phase, { reason: f.reason, message: `${f.message}${state.blue ? "; blue serves all traffic" : ""}${suffix}` });
 }
 
 function control(state: BlueGreenState, input: Extract<Input, { type: "control" }>, now: number): Step<BlueGreenState> {
@@ -548,27 +549,27 @@ function control(state: BlueGreenState, input: Extract<Input, { type: "control" 
   const terminalish = ["restoreBlue", "deleteGreen", "confirmGreenGone", "promotePrimary", "confirmPrimary", "deleteBlue", "confirmBlueGone"].includes(state.step);
   switch (input.action) {
     case "abort": {
-      if (terminalish) return same([ev("AbortIgnored", `abort by ${input.by} came too late: the deployment is already ${state.step === "restoreBlue" || state.step === "deleteGreen" || state.step === "confirmGreenGone" ? "rolling back" : "finishing"}`)]);
+      if (terminalish) return same([event("AbortIgnored", { by: input.by, doing: state.step === "restoreBlue" || state.step === "deleteGreen" || state.step === "confirmGreenGone" ? "rolling back" : "finishing" })]);
       const aborted = { ...state, aborted: { by: input.by } };
-      return withRecord(fail(aborted, "Aborted", `aborted by ${input.by}`, now), { events: [ev("Abort", `abort requested by ${input.by}`)] });
+      return withRecord(fail(aborted, because("Aborted", { by: input.by, when: "" }), now), { events: [event("Abort", { by: input.by })] });
     }
     case "promote": {
-      if (terminalish) return same([ev("PromoteIgnored", `promote by ${input.by}: the deployment is already finishing`)]);
+      if (terminalish) return same([event("PromoteIgnored", { by: input.by })]);
       const promoted: BlueGreenState = { ...state, promoted: { by: input.by } };
       delete promoted.paused;
-      const events = [ev("Promote", `promote requested by ${input.by}: skipping the remaining waits`)];
+      const events = [event("Promote", { by: input.by })];
       if (state.step === "wait") return withRecord(state.weight < 100 ? shiftTo({ ...promoted, steps: [...state.steps.slice(0, state.stepIndex + 1), 100], stepIndex: state.stepIndex + 1 }, now) : promote(promoted), { events });
       return same(events, promoted);
     }
     case "pause": {
-      if (state.paused || terminalish) return same([ev("PauseIgnored", `pause by ${input.by}: ${state.paused ? "already paused" : "the deployment is finishing"}`)]);
-      return same([ev("Paused", `paused by ${input.by}: traffic stays at ${state.weight}% on green; alarms are still watched`)], { ...state, paused: { by: input.by, reason: "paused by an operator", ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } });
+      if (state.paused || terminalish) return same([event("PauseIgnored", { by: input.by, why: state.paused ? "already paused" : "the deployment is finishing" })]);
+      return same([event("Paused", { by: input.by, weight: state.weight })], { ...state, paused: { by: input.by, reason: "paused by an operator", ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } });
     }
     case "resume": {
-      if (!state.paused) return same([ev("ResumeIgnored", `resume by ${input.by}: the deployment is not paused`)]);
+      if (!state.paused) return same([event("ResumeIgnored", { by: input.by })]);
       const next: BlueGreenState = { ...state, ...(state.paused.remainingMs !== undefined ? { waitUntil: now + state.paused.remainingMs } : {}) };
       delete next.paused;
-      const events = [ev("Resumed", `resumed by ${input.by}`)];
+      const events = [event("Resumed", { variant: "operator", by: input.by })];
       // After a manual change, resuming re-applies Flotilla's weights.
       if (state.paused.by === "Flotilla" && state.step === "wait") return go(next, "shift", { type: "setRoutes", routes: routesAt(next, next.weight) }, { reason: null, message: null, events });
       return same(events, next);
@@ -578,7 +579,7 @@ function control(state: BlueGreenState, input: Extract<Input, { type: "control" 
 
 function resume(state: BlueGreenState): Step<BlueGreenState> {
   const e = state.inFlight;
-  const resumed = [ev("Resumed", `resumed after a restart in step ${state.step}`)];
+  const resumed = [event("Resumed", { variant: "restart", step: state.step })];
   if (!e) return go(state, "inspect", describe(state));
   if (e.type === "createService") return { state: { ...state, step: "confirmService", inFlight: describe(state) }, effect: describe(state), record: { events: resumed } };
   if (e.type === "createTaskSet") {

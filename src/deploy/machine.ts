@@ -9,6 +9,7 @@
 import type { NewEvent, Phase, TaskCounts } from "../store/types.ts";
 import type { Alarm, CreateTaskSetInput, Service, TargetGroup, TaskDefinition, TaskSet } from "../aws/ports.ts";
 import type { Route, RouteRef } from "./traffic/route.ts";
+import type { Reason } from "./registry.ts";
 
 export type { Route, RouteRef } from "./traffic/route.ts";
 
@@ -84,7 +85,7 @@ export interface TaskFailures {
 /** What to write to the deployment record on this step. */
 export interface Record_ {
   phase?: Phase;
-  reason?: string | null;
+  reason?: Reason | null;
   message?: string | null;
   counts?: Partial<TaskCounts>;
   oldTaskDefinitionArn?: string | null;
@@ -93,8 +94,11 @@ export interface Record_ {
   events?: NewEvent[];
 }
 
+/** Phases a deployment ends in. */
+export type EndPhase = Extract<Phase, "Succeeded" | "Failed" | "RolledBack" | "Aborted">;
+
 /** Phases a deployment is in while it still has work to do. */
-export type ActivePhase = Exclude<Phase, "Succeeded" | "Failed" | "RolledBack" | "Aborted">;
+export type ActivePhase = Exclude<Phase, EndPhase>;
 
 /**
  * What a step that hands the runner an effect may record: never a terminal phase. A terminal phase

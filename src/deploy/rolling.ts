@@ -13,9 +13,10 @@
  * `stableDwellMs`).
  */
 import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
-import type { NewEvent, Phase } from "../store/types.ts";
-import { type ActiveRecord, type Effect, type Input, type Machine, type Step } from "./machine.ts";
-import { errorText, ev, finish as finishAt, go, handleCommon, isStep, withRecord as record2, type BaseState } from "./steps.ts";
+import type { NewEvent } from "../store/types.ts";
+import { type ActiveRecord, type Effect, type EndPhase, type Input, type Machine, type Step } from "./machine.ts";
+import { because, event, type Because } from "./registry.ts";
+import { errorText, finish as finishAt, go, handleCommon, isStep, success, withRecord as record2, type BaseState, type Outcome } from "./steps.ts";
 import { createServiceRequest, inPlaceBlockers, updateServiceRequest } from "./service-request.ts";
 import { containerHealthCheckIntervals, DEFAULT_HEALTH_CHECK_INTERVAL_S, failureThreshold, stabilityTimeoutMs, stableDwellMs, targetGroupArns, type DeploySpec } from "./spec.ts";
 
@@ -59,7 +60,7 @@ export interface RollingState extends BaseState<RollingStep> {
   /** When the ECS deployment being followed started: new tasks from then on are counted. */
   followingSince?: number;
   startedWaitingAt?: number;
-  failure?: { reason: string; message: string };
+  failure?: Because;
   aborted?: { by: string };
   lastCounts?: string;
   /** While confirming a mutation after a restart: the step that issued it. */
@@ -72,7 +73,9 @@ export function startRolling(spec: DeploySpec, clientToken: string): RollingStat
 
 const describe = (s: RollingState): Extract<Effect, { type: "describeService" }> => ({ type: "describeService", cluster: s.spec.cluster, service: s.spec.service });
 const sleep = (ms: number): Effect => ({ type: "sleep", ms });
-const finish = (state: RollingState, phase: Phase, reason: string | null, message: string, events: NewEvent[] = []) => finishAt(state, "done", phase, reason, message, events);
+const finish = (state: RollingState, phase: EndPhase, outcome: Outcome, events: NewEvent[] = []) => finishAt(state, "done", phase, outcome, events);
+/** The failure's message with more said after it (what the undoing did). */
+const andThen = (f: Because, more: string): Because => ({ reason: f.reason, message: `${f.message}${more}` });
 
 export const rolling: Machine<RollingState> = {
   next(state, input, now) {
@@ -91,13 +94,13 @@ export const rolling: Machine<RollingState> = {
           const intervals = [...(state.healthCheckIntervals ?? []), ...containerHealthCheckIntervals(input.taskDefinition.definition)];
           return deploy({ ...state, newTaskDefinitionArn: input.taskDefinition.taskDefinitionArn, healthCheckIntervals: intervals });
         }
-        return fail(state, "TaskDefinitionNotFound", `the svcdef's taskDefinition "${String(state.spec.svcdef["taskDefinition"])}" cannot be used: ${errorText(input)}`, now);
+        return fail(state, because("TaskDefinitionNotFound", { taskDefinition: String(state.spec.svcdef["taskDefinition"]), error: errorText(input) }));
       case "register":
         if (input.type === "taskDefinition") {
           const arn = input.taskDefinition.taskDefinitionArn;
-          return deploy({ ...state, newTaskDefinitionArn: arn }, [ev("TaskDefinitionRegistered", `registered ${arn}`, { taskDefinitionArn: arn })]);
+          return deploy({ ...state, newTaskDefinitionArn: arn }, [event("TaskDefinitionRegistered", { taskDefinitionArn: arn }, { taskDefinitionArn: arn })]);
         }
-        return fail(state, "TaskDefinitionRejected", `RegisterTaskDefinition failed: ${errorText(input)}`, now);
+        return fail(state, because("TaskDefinitionRejected", { call: "RegisterTaskDefinition", error: errorText(input) }));
       case "create":
       case "update":
         return applied(state, input, now);
@@ -118,21 +121,21 @@ export const rolling: Machine<RollingState> = {
 
 function inspect(state: RollingState, input: Input, now: number): Step<RollingState> {
   if (input.type === "start") {
-    return go(state, "inspect", describe(state), { phase: "Deploying", events: [ev("Started", `deploying ${state.spec.object} to ${state.spec.service} in ${state.spec.cluster} (${state.spec.region})`)] });
+    return go(state, "inspect", describe(state), { phase: "Deploying", events: [event("Started", { variant: "rolling", object: state.spec.object, service: state.spec.service, cluster: state.spec.cluster, region: state.spec.region })] });
   }
   if (input.type === "error") {
-    const reason = input.error.name === "ClusterNotFoundException" ? "ClusterNotFound" : input.error.name === "AccessDeniedException" ? "AccessDenied" : "DescribeFailed";
-    return fail(state, reason, input.error.message, now);
+    const error = input.error.message;
+    return fail(state, input.error.name === "ClusterNotFoundException" ? because("ClusterNotFound", { error }) : input.error.name === "AccessDeniedException" ? because("AccessDenied", { error }) : because("DescribeFailed", { variant: "error", error }));
   }
   if (input.type !== "service") return go(state, "inspect", describe(state));
   const live = input.service;
   if (live?.status === "DRAINING") {
     const since = state.startedWaitingAt ?? now;
     if (now - since > stabilityTimeoutMs(state.spec.depdef, 1)) {
-      return fail(state, "ServiceStillDraining", `service ${state.spec.service} is still DRAINING after ${Math.round((now - since) / 1000)}s; it must be INACTIVE before it can be created again`, now);
+      return fail(state, because("ServiceStillDraining", { variant: "rolling", service: state.spec.service, seconds: Math.round((now - since) / 1000) }));
     }
     return go({ ...state, startedWaitingAt: since }, "waitDraining", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), {
-      events: state.startedWaitingAt ? [] : [ev("WaitingForDrain", `a previous service named ${state.spec.service} is DRAINING; waiting for it to become INACTIVE before creating it again`)],
+      events: state.startedWaitingAt ? [] : [event("WaitingForDrain", { variant: "rolling", service: state.spec.service })],
     });
   }
   const next: RollingState = { ...state };
@@ -140,7 +143,7 @@ function inspect(state: RollingState, input: Input, now: number): Step<RollingSt
   if (live && live.status === "ACTIVE") {
     const blockers = inPlaceBlockers(state.spec, live);
     if (blockers.length) {
-      return finish(next, "Failed", "NotUpdatableInPlace", blockers.map((b) => `${b.message} (${b.hint})`).join("; "));
+      return finish(next, "Failed", because("NotUpdatableInPlace", { variant: "rolling", blockers: blockers.map((b) => `${b.message} (${b.hint})`).join("; ") }));
     }
     next.mode = "update";
     if (live.taskDefinition) next.oldTaskDefinitionArn = live.taskDefinition;
@@ -162,7 +165,7 @@ function taskDefinitionStep(state: RollingState, record: ActiveRecord = {}): Ste
 /** The target groups' health checks, for the dwell. Unreadable ones count with ALB's default interval. */
 function healthChecksRead(state: RollingState, input: Input): Step<RollingState> {
   const groups = input.type === "targetGroups" ? input.targetGroups.map((g) => g.healthCheckIntervalSeconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_S) : [DEFAULT_HEALTH_CHECK_INTERVAL_S];
-  const events = input.type === "targetGroups" ? [] : [ev("HealthChecksUnknown", `reading the target groups' health checks failed (${errorText(input)}); assuming a ${DEFAULT_HEALTH_CHECK_INTERVAL_S}s interval`)];
+  const events = input.type === "targetGroups" ? [] : [event("HealthChecksUnknown", { error: errorText(input), seconds: DEFAULT_HEALTH_CHECK_INTERVAL_S })];
   return taskDefinitionStep({ ...state, healthCheckIntervals: [...(state.healthCheckIntervals ?? []), ...groups] }, { events });
 }
 
@@ -176,11 +179,10 @@ function deploy(state: RollingState, events: NewEvent[] = []): Step<RollingState
 /** The create or update call answered. */
 function applied(state: RollingState, input: Input, now: number): Step<RollingState> {
   if (input.type !== "service" || !input.service) {
-    return fail(state, state.step === "create" ? "CreateServiceRejected" : "UpdateServiceRejected", `${state.step === "create" ? "CreateService" : "UpdateService"} failed: ${errorText(input)}`, now);
+    return fail(state, because(state.step === "create" ? "CreateServiceRejected" : "UpdateServiceRejected", { error: errorText(input) }));
   }
-  return startFollowing(state, input.service, "follow", now, [
-    ev(state.step === "create" ? "ServiceCreated" : "ServiceUpdated", `${state.step === "create" ? "created" : "updated"} service ${state.spec.service} with ${state.newTaskDefinitionArn}`),
-  ]);
+  const args = { service: state.spec.service, taskDefinitionArn: state.newTaskDefinitionArn! };
+  return startFollowing(state, input.service, "follow", now, [state.step === "create" ? event("ServiceCreated", { variant: "rolling", ...args }) : event("ServiceUpdated", args)]);
 }
 
 function startFollowing(state: RollingState, service: Service, step: RollingStep, now: number, events: NewEvent[]): Step<RollingState> {
@@ -212,11 +214,11 @@ function confirm(state: RollingState, input: Input, now: number): Step<RollingSt
   delete base.resumedFrom;
   if (!happened || !service) {
     // Not applied: perform it again (CreateService's client token makes a repeat safe).
-    return go(base, resumedStep, intended!, { events: [ev("Resumed", `resumed after a restart: repeating ${intended!.type}`)] });
+    return go(base, resumedStep, intended!, { events: [event("Resumed", { variant: "repeating", effect: intended!.type })] });
   }
-  const resumed = [ev("Resumed", `resumed after a restart: ${intended!.type} had been applied`)];
+  const resumed = [event("Resumed", { variant: "applied", effect: intended!.type })];
   if (resumedStep === "rollback") return startFollowing(base, service, "followRollback", now, resumed);
-  if (resumedStep === "scaleDown") return finish(base, "Failed", state.failure!.reason, `${state.failure!.message}; the new service was scaled to 0`, resumed);
+  if (resumedStep === "scaleDown") return finish(base, "Failed", andThen(state.failure!, "; the new service was scaled to 0"), resumed);
   return startFollowing(base, service, "follow", now, resumed);
 }
 
@@ -244,10 +246,10 @@ function ecsFailureReason(service: Service, id: string | undefined, seen: string
 
 function follow(state: RollingState, input: Input, now: number): Step<RollingState> {
   if (input.type === "slept") return go(state, state.step, observe(state));
-  if (input.type !== "service") return fail(state, "DescribeFailed", `DescribeServices failed: ${errorText(input)}`, now);
+  if (input.type !== "service") return fail(state, because("DescribeFailed", { variant: "services", error: errorText(input) }));
   const service = input.service;
   if (!service || service.status !== "ACTIVE") {
-    return finishFailure(state, "ServiceGone", `service ${state.spec.service} is ${service ? service.status : "missing"} while being deployed: it was deleted outside Flotilla`);
+    return finishFailure(state, because("ServiceGone", { service: state.spec.service, status: service ? service.status : "missing" }));
   }
   // Only our own ECS deployment (by id) counts. Falling back to "whatever is PRIMARY" would report
   // the old revision's steady state as our success after ECS rolled back between two polls.
@@ -261,7 +263,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   const countsKey = countsRecord ? JSON.stringify({ ...countsRecord, rolloutState: ours?.rolloutState }) : undefined;
   const events: NewEvent[] = [];
   if (ours && countsKey !== state.lastCounts) {
-    events.push(ev("Progress", `${ours.runningCount}/${ours.desiredCount} running, ${ours.pendingCount} pending, ${failed} failed${ours.rolloutState ? ` (${ours.rolloutState})` : ""}`, countsRecord));
+    events.push(event("Progress", { variant: "rolling", running: ours.runningCount, desired: ours.desiredCount, pending: ours.pendingCount, failed, rollout: ours.rolloutState ? ` (${ours.rolloutState})` : "" }, countsRecord));
   }
   const ecsReason = ours?.rolloutState === "FAILED" && ours.rolloutStateReason ? ours.rolloutStateReason : state.ecsReason;
   const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}), ...(newFailed ? { newFailed } : {}), ...(ecsReason ? { ecsReason } : {}) };
@@ -271,20 +273,20 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   if (state.step === "follow" && state.ecsDeploymentId && (!ours || ours.status !== "PRIMARY") && primary && primary.id !== state.ecsDeploymentId) {
     const rolledBack = ours?.rolloutState === "FAILED" || primary.taskDefinition === state.oldTaskDefinitionArn;
     if (!rolledBack) {
-      return record2(finish(base, "Failed", "Superseded", `another deployment of ${primary.taskDefinition} replaced this one while it was in progress (a change made outside this deployment)`), record());
+      return record2(finish(base, "Failed", because("Superseded", { taskDefinition: primary.taskDefinition })), record());
     }
     const why = ecsFailureReason(service, state.ecsDeploymentId, ours?.rolloutStateReason ?? ecsReason);
-    const failure = { reason: "EcsCircuitBreakerRolledBack", message: `ECS's deployment circuit breaker failed the deployment${why ? ` (${why})` : ""}` };
+    const failure = because("EcsCircuitBreakerRolledBack", { why: why ? ` (${why})` : "" });
     const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount) };
     delete next.steadySince;
     delete next.steadyFailed;
-    const rollingBack = `${failure.message} and is rolling back to ${primary.taskDefinition}`;
-    return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: rollingBack, events: [ev("EcsRolledBack", rollingBack)] }));
+    const rollingBack = event("EcsRolledBack", { failure: failure.message, taskDefinition: primary.taskDefinition });
+    return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: rollingBack.message, events: [rollingBack] }));
   }
   if (!ours) {
     if (now < (state.deadline ?? Infinity)) return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
-    const message = `ECS shows no deployment of ${target ?? "the expected revision"} for this service`;
-    return state.step === "follow" ? record2(finishFailure(base, "StabilityTimeout", message), record()) : record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; ${message}`), record());
+    const missing = because("StabilityTimeout", { variant: "noDeployment", taskDefinition: target ?? "the expected revision" });
+    return state.step === "follow" ? record2(finishFailure(base, missing), record()) : record2(finish(base, "Failed", because("RollbackFailed", { variant: "noDeployment", failure: state.failure?.message ?? "", why: missing.message })), record());
   }
 
   // Flotilla's breaker first: a deployment whose new tasks failed often enough has failed, even if
@@ -292,7 +294,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   const threshold = failureThreshold(state.spec.depdef, ours.desiredCount);
   if (state.step === "follow" && threshold > 0 && failed >= threshold) {
     const last = input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : "";
-    return record2(finishFailure(base, "CircuitBreakerTripped", `${failed} new tasks failed (Flotilla's circuit breaker threshold is ${threshold})${last}`), record());
+    return record2(finishFailure(base, because("CircuitBreakerTripped", { failed, which: "new", threshold, last })), record());
   }
   // Stable (DESIGN §2): the desired number of new tasks RUNNING, ECS done replacing the old ones,
   // and no new task failed since it was first seen so.
@@ -312,20 +314,19 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     const left = base.steadySince + dwell - now;
     if (left > 0) return go(base, state.step, sleep(Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
     const held = `, healthy for ${Math.round((now - base.steadySince) / 1000)}s`;
-    if (state.step === "follow") return record2(finish(base, "Succeeded", null, `${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running and stable${held}`), record());
-    const f = state.failure!;
-    return record2(finish(base, state.aborted ? "Aborted" : "RolledBack", f.reason, `${f.message}; rolled back to ${ours.taskDefinition}, which is stable again`), record());
+    if (state.step === "follow") return record2(finish(base, "Succeeded", success(`${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running and stable${held}`)), record());
+    return record2(finish(base, state.aborted ? "Aborted" : "RolledBack", andThen(state.failure!, `; rolled back to ${ours.taskDefinition}, which is stable again`)), record());
   }
   if (ours.rolloutState === "FAILED") {
-    const message = `ECS failed the deployment: ${ours.rolloutStateReason ?? "tasks failed to start"}`;
-    if (state.step === "follow") return record2(finishFailure(base, "EcsDeploymentFailed", message), record());
-    return record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; then the rollback failed too: ${message}`), record());
+    const failed = because("EcsDeploymentFailed", { why: ours.rolloutStateReason ?? "tasks failed to start" });
+    if (state.step === "follow") return record2(finishFailure(base, failed), record());
+    return record2(finish(base, "Failed", because("RollbackFailed", { variant: "failedToo", failure: state.failure?.message ?? "", why: failed.message })), record());
   }
   if (now >= (state.deadline ?? Infinity)) {
     const secs = Math.round(stabilityTimeoutMs(state.spec.depdef, ours.desiredCount) / 1000);
     const what = `${ours.runningCount}/${ours.desiredCount} tasks running after ${secs}s`;
-    if (state.step === "follow") return record2(finishFailure(base, "StabilityTimeout", `the deployment did not stabilise in time: ${what}`), record());
-    return record2(finish(base, "Failed", "RollbackFailed", `${state.failure?.message ?? ""}; then the rollback did not stabilise either: ${what}`), record());
+    if (state.step === "follow") return record2(finishFailure(base, because("StabilityTimeout", { variant: "rolling", counts: what })), record());
+    return record2(finish(base, "Failed", because("RollbackFailed", { variant: "timeout", failure: state.failure?.message ?? "", counts: what })), record());
   }
   return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
 }
@@ -335,8 +336,8 @@ function counts(d: EcsDeployment) {
 }
 
 /** The new revision failed: roll back to the previous one when allowed, else stop (scaling a broken new service to 0). */
-function finishFailure(state: RollingState, reason: string, message: string): Step<RollingState> {
-  const failure = { reason, message };
+function finishFailure(state: RollingState, failure: Because): Step<RollingState> {
+  const { reason, message } = failure;
   const cb = state.spec.depdef.gmDeploymentCircuitBreaker;
   if (cb.rollback && state.mode === "update" && state.oldTaskDefinitionArn && state.oldTaskDefinitionArn !== state.newTaskDefinitionArn) {
     const request = { cluster: state.spec.cluster, service: state.spec.service, taskDefinition: state.oldTaskDefinitionArn };
@@ -344,51 +345,51 @@ function finishFailure(state: RollingState, reason: string, message: string): St
       phase: "RollingBack",
       reason,
       message,
-      events: [ev("Failed", message, { reason }), ev("RollbackStarted", `rolling back to ${state.oldTaskDefinitionArn}`)],
+      events: [event("Failed", { message }, { reason }), event("RollbackStarted", { taskDefinition: state.oldTaskDefinitionArn })],
     });
   }
   if (state.mode === "create" && state.spec.depdef.deleteNewUponFailure) {
     const request = { cluster: state.spec.cluster, service: state.spec.service, desiredCount: 0 };
     // Still in progress: the deployment becomes Failed only once the scale-down's outcome is recorded.
-    return go({ ...state, failure }, "scaleDown", { type: "updateService", request }, { phase: "RollingBack", reason, message, events: [ev("Failed", message, { reason }), ev("ScalingDown", "scaling the new service to 0 so failing tasks stop (deleteNewUponFailure)")] });
+    return go({ ...state, failure }, "scaleDown", { type: "updateService", request }, { phase: "RollingBack", reason, message, events: [event("Failed", { message }, { reason }), event("ScalingDown", {})] });
   }
   const why = state.mode === "create" ? "there is no previous revision to roll back to" : !cb.rollback ? "rollback is off in the depdef" : "there is no different previous revision";
-  return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", reason, `${message} (${why})`);
+  return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", andThen(failure, ` (${why})`));
 }
 
 /** The rollback or scale-down call answered. */
 function afterRecovery(state: RollingState, input: Input, now: number): Step<RollingState> {
   const f = state.failure!;
-  if (input.type !== "service" || !input.service) return finish(state, "Failed", "RollbackFailed", `${f.message}; then ${state.step === "rollback" ? "the rollback" : "scaling to 0"} failed: ${errorText(input)}`);
+  if (input.type !== "service" || !input.service) return finish(state, "Failed", because("RollbackFailed", { variant: "call", failure: f.message, what: state.step === "rollback" ? "the rollback" : "scaling to 0", error: errorText(input) }));
   if (state.step === "scaleDown") {
     const scaled = input.service;
-    return record2(finish(state, state.aborted ? "Aborted" : "Failed", f.reason, `${f.message}; the new service was scaled to 0`), { counts: { desired: scaled.desiredCount, running: scaled.runningCount, pending: scaled.pendingCount } });
+    return record2(finish(state, state.aborted ? "Aborted" : "Failed", andThen(f, "; the new service was scaled to 0")), { counts: { desired: scaled.desiredCount, running: scaled.runningCount, pending: scaled.pendingCount } });
   }
   return startFollowing(state, input.service, "followRollback", now, []);
 }
 
-function fail(state: RollingState, reason: string, message: string, _now: number): Step<RollingState> {
+function fail(state: RollingState, failure: Because): Step<RollingState> {
   // Nothing was changed in AWS yet, or the change itself failed: there is nothing to roll back.
-  return finish({ ...state, failure: { reason, message } }, "Failed", reason, message);
+  return finish({ ...state, failure }, "Failed", failure);
 }
 
 function control(state: RollingState, input: Extract<Input, { type: "control" }>, now: number): Step<RollingState> {
   if (input.action !== "abort") {
     // Rolling updates have no waits to skip or pause: ECS paces them. Record and carry on.
     const step = state.inFlight ? { state, effect: state.inFlight, record: {} } : go(state, "inspect", describe(state));
-    return { ...step, record: { events: [ev("ControlIgnored", `${input.action} (by ${input.by}) does not apply to a rolling deployment`)] } };
+    return { ...step, record: { events: [event("ControlIgnored", { variant: "rolling", action: input.action, by: input.by })] } };
   }
   const aborted = { by: input.by };
-  const message = `aborted by ${input.by}`;
+  const failure = because("Aborted", { by: input.by, when: "" });
   if (state.step === "inspect" || state.step === "waitDraining" || state.step === "readHealthChecks" || state.step === "register" || state.step === "resolveTaskDefinition") {
-    return finish({ ...state, aborted, failure: { reason: "Aborted", message } }, "Aborted", "Aborted", `${message} before the service was changed`);
+    return finish({ ...state, aborted, failure }, "Aborted", because("Aborted", { by: input.by, when: " before the service was changed" }));
   }
   if (state.step === "follow" || state.step === "create" || state.step === "update" || state.step === "confirm") {
-    return finishFailure({ ...state, aborted }, "Aborted", message);
+    return finishFailure({ ...state, aborted }, failure);
   }
   // Already rolling back or recovering: let that finish, but remember who asked.
   void now;
-  return { state: { ...state, aborted }, ...(state.inFlight ? { effect: state.inFlight } : {}), record: { events: [ev("AbortNoted", `${message}; the deployment is already rolling back`)] } };
+  return { state: { ...state, aborted }, ...(state.inFlight ? { effect: state.inFlight } : {}), record: { events: [event("AbortNoted", { by: input.by })] } };
 }
 
 function resume(state: RollingState): Step<RollingState> {
@@ -397,6 +398,6 @@ function resume(state: RollingState): Step<RollingState> {
   if (e.type === "createService" || e.type === "updateService") {
     return { state: { ...state, resumedFrom: state.step, step: "confirm", inFlight: e }, effect: describe(state), record: {} };
   }
-  return { state, effect: e, record: { events: [ev("Resumed", `resumed after a restart in step ${state.step}`)] } };
+  return { state, effect: e, record: { events: [event("Resumed", { variant: "restart", step: state.step })] } };
 }
 

@@ -16,6 +16,7 @@ import { MUTATIONS } from "./machine.ts";
 import { rolling, startRolling, type RollingState } from "./rolling.ts";
 import { blueGreen, startBlueGreen, type BlueGreenState, type OverrideName } from "./bluegreen.ts";
 import type { DeploySpec } from "./spec.ts";
+import { event } from "./registry.ts";
 import { AlbRouter } from "./traffic/alb.ts";
 import { TrafficNotVerified, type TrafficRouter } from "./traffic/router.ts";
 
@@ -106,7 +107,7 @@ export class Runner {
         overrides: options.overrides ?? [],
         machineState: state,
       },
-      [{ type: "Pending", message: `queued ${options.strategy} deployment of ${spec.object}` }],
+      [event("Pending", { strategy: options.strategy, object: spec.object })],
     );
   }
 
@@ -139,7 +140,7 @@ export class Runner {
       const error = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
       let current = deployment;
       try {
-        await this.store.appendEvents(deployment.id, [{ type: "Interrupted", message: `the deployment stopped in this process: ${error}` }]);
+        await this.store.appendEvents(deployment.id, [event("Interrupted", { error })]);
         current = (await this.store.getDeployment(deployment.id)) ?? deployment;
       } catch {
         // The store may be what failed: report the last record we have.

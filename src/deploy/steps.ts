@@ -1,6 +1,7 @@
 /** Building blocks every deployment machine uses: issue an effect, finish, retry transient errors. */
-import type { NewEvent, Phase } from "../store/types.ts";
-import type { ActiveRecord, Effect, Input, Record_, Step } from "./machine.ts";
+import type { NewEvent } from "../store/types.ts";
+import type { ActiveRecord, Effect, EndPhase, Input, Record_, Step } from "./machine.ts";
+import { because, event, type Because } from "./registry.ts";
 
 export interface BaseState<Name extends string> {
   step: Name;
@@ -13,19 +14,26 @@ export interface BaseState<Name extends string> {
 
 const MAX_RETRIES = 8;
 
-export const ev = (type: string, message: string, data?: unknown): NewEvent => (data === undefined ? { type, message } : { type, message, data });
 export const sleepFor = (seconds: number): Effect => ({ type: "sleep", ms: seconds * 1000 });
 
 export function go<S extends BaseState<string>>(state: S, step: S["step"], effect: Effect, record: ActiveRecord = {}): Step<S> {
   return { state: { ...state, step, inFlight: effect, retries: step === state.step ? state.retries : 0 }, effect, record };
 }
 
-export function finish<S extends BaseState<string>>(state: S, done: S["step"], phase: Phase, reason: string | null, message: string, events: NewEvent[] = []): Step<S> {
+/** How a deployment ended: a reason (from the registry) and its message, or no reason for a plain success. */
+export type Outcome = Because | { reason: null; message: string };
+
+/** The step that ends a deployment: no effect left, the end phase and its event. */
+export function finish<S extends BaseState<string>>(state: S, done: S["step"], phase: EndPhase, outcome: Outcome, events: NewEvent[] = []): Step<S> {
   const next = { ...state, step: done };
   delete next.inFlight;
   delete next.pendingRetry;
-  return { state: next, record: { phase, reason, message, events: [...events, ev(phase, message, reason ? { reason } : undefined)] } };
+  const { reason, message } = outcome;
+  return { state: next, record: { phase, reason, message, events: [...events, event(phase, { message }, reason ? { reason } : undefined)] } };
 }
+
+/** A plain success: no reason, just what happened. */
+export const success = (message: string): Outcome => ({ reason: null, message });
 
 /** Merge extra record fields (counts, progress events) into a step's record; the step's own win. */
 export function withRecord<S>(step: Step<S>, extra: Record_): Step<S> {
@@ -35,14 +43,14 @@ export function withRecord<S>(step: Step<S>, extra: Record_): Step<S> {
 /** Back off and retry the effect in flight; give up (AwsUnavailable) after a few tries. */
 export function retry<S extends BaseState<string>>(state: S, input: Extract<Input, { type: "error" }>, done: S["step"]): Step<S> {
   if (state.retries >= MAX_RETRIES || !state.inFlight) {
-    return finish(state, done, "Failed", "AwsUnavailable", `${input.error.name}: ${input.error.message} (gave up after ${state.retries} retries)`);
+    return finish(state, done, "Failed", because("AwsUnavailable", { error: `${input.error.name}: ${input.error.message}`, retries: state.retries }));
   }
   const delay = Math.min(30_000, 1000 * 2 ** state.retries);
   const wait: Effect = { type: "sleep", ms: delay };
   return {
     state: { ...state, retries: state.retries + 1, pendingRetry: state.pendingRetry ?? state.inFlight, inFlight: wait },
     effect: wait,
-    record: { events: [ev("Retrying", `${input.error.name}: retrying in ${delay / 1000}s`)] },
+    record: { events: [event("Retrying", { error: input.error.name, seconds: delay / 1000 })] },
   };
 }
 

@@ -1,0 +1,210 @@
+/**
+ * Every reason a deployment record can give and every event type on its timeline: one table each,
+ * with the message template and the line docs/deployments.md shows (a test checks the page lists
+ * them all). The machines build reasons and events only through `because` and `event`, so a
+ * misspelt name or a missing template value is a type error.
+ *
+ * A template's `{slot}`s are filled from the arguments; an entry whose message has several shapes
+ * lists them as named variants, and the caller names the variant.
+ */
+import type { NewEvent, Phase } from "../store/types.ts";
+
+type Slots<T> = T extends `${string}{${infer Slot}}${infer Rest}` ? Slot | Slots<Rest> : never;
+type Values<T> = { [K in Slots<T>]: string | number };
+type Template = string | Readonly<Record<string, string>>;
+/** What a caller passes for a template: its slots' values, and `variant` when it has variants. */
+export type ArgsOf<M extends Template> = M extends string ? Values<M> : { [V in keyof M]: { variant: V } & Values<M[V]> }[keyof M];
+
+interface Entry {
+  message: Template;
+  doc: string;
+}
+
+/**
+ * Why a deployment is where it is. A reason is set when something stops the deployment (or, for
+ * `ManualChange`, pauses it) and stays on the record once it ends.
+ */
+export const REASONS = {
+  // Before anything is changed
+  ClusterNotFound: { message: "{error}", doc: "The cluster does not exist in the region; nothing was changed." },
+  AccessDenied: { message: "{error}", doc: "AWS refused to describe the service with the credentials in use; nothing was changed." },
+  DescribeFailed: {
+    message: { error: "{error}", services: "DescribeServices failed: {error}", listeners: "reading the listeners failed: {error}" },
+    doc: "Reading the service, its task sets or its listeners failed with an error that is not retried (retried errors end in `AwsUnavailable`).",
+  },
+  ServiceStillDraining: {
+    message: { rolling: "service {service} is still DRAINING after {seconds}s; it must be INACTIVE before it can be created again", bluegreen: "service {service} is still DRAINING" },
+    doc: "A previous service of that name stayed DRAINING past the stability timeout, so it could not be created again.",
+  },
+  NotUpdatableInPlace: {
+    message: { rolling: "{blockers}", bluegreen: "the live service uses the {controller} deployment controller and the svcdef asks for EXTERNAL; Flotilla does not switch a live service between rolling and blue/green (deploy it as a new service instead)" },
+    doc: "The svcdef changes something ECS cannot change on a live service (the deployment controller, the launch type); nothing was changed.",
+  },
+  TaskDefinitionNotFound: { message: 'the svcdef\'s taskDefinition "{taskDefinition}" cannot be used: {error}', doc: "The object has no taskdef file and the svcdef's `taskDefinition` cannot be described." },
+  TaskDefinitionRejected: { message: "{call} failed: {error}", doc: "RegisterTaskDefinition (or DescribeTaskDefinition) refused the task definition." },
+  DescribeAlarmsFailed: { message: "{error}", doc: "Blue/green: the depdef's alarms could not be read before the start; nothing was changed." },
+  AlarmNotFound: { message: "{alarms} {verb} not exist in {region}; nothing was changed", doc: "Blue/green: an alarm the depdef names does not exist; nothing was changed." },
+  AlarmFiringBeforeStart: {
+    message: "alarm {alarms} is already in ALARM, so a shift could not be judged; nothing was changed (to deploy a fix anyway, use the skip-alarms override)",
+    doc: "Blue/green update: an alarm was already in ALARM before the start (not checked when the service is first created); the `skip-alarms` override deploys anyway.",
+  },
+  ForeignTaskSet: { message: "task set {taskSets} is active beside the primary (another deployment, or a change made by hand); {changed} — delete it or wait for it, then deploy again", doc: "Blue/green: a task set that is neither blue nor this deployment's green is active; no task set or traffic was touched." },
+  TargetGroupNotInPairs: { message: "the live task set uses target group {targetGroup}, which is in no targetGroupArnPairs pair of the depdef; nothing was changed", doc: "Blue/green: blue's target group is in no pair of `targetGroupArnPairs`." },
+  TrafficAlreadyOnGreen: { message: "{route} already sends traffic to {targetGroup}, the target group this deployment would use for the new revision; nothing was changed", doc: "Blue/green: a listener or rule already sends traffic to the target group green would use." },
+  // Changing the service
+  CreateServiceRejected: { message: "CreateService failed: {error}", doc: "CreateService refused the svcdef." },
+  UpdateServiceRejected: { message: "UpdateService failed: {error}", doc: "UpdateService refused the change." },
+  CreateTaskSetRejected: { message: "CreateTaskSet failed: {error}", doc: "Blue/green: CreateTaskSet refused the green task set." },
+  // While the new revision is watched
+  CircuitBreakerTripped: { message: "{failed} {which} tasks failed (Flotilla's circuit breaker threshold is {threshold}){last}", doc: "Flotilla's circuit breaker: as many new (green) tasks failed as the threshold `min(failureThreshold, ceil(failureThresholdPercent% × desired))`." },
+  EcsCircuitBreakerRolledBack: { message: "ECS's deployment circuit breaker failed the deployment{why}", doc: "Rolling: ECS's own circuit breaker failed the deployment and rolled the service back; Flotilla followed the rollback." },
+  EcsDeploymentFailed: { message: "ECS failed the deployment: {why}", doc: "Rolling: ECS marked the deployment FAILED without rolling it back." },
+  StabilityTimeout: {
+    message: { rolling: "the deployment did not stabilise in time: {counts}", noDeployment: "ECS shows no deployment of {taskDefinition} for this service", green: "green did not stabilise in time: {running}/{desired} running after {seconds}s{unknown}" },
+    doc: "The new tasks were not stable within `max(timeout, timeoutPerTask × desired)`.",
+  },
+  ServiceGone: { message: "service {service} is {status} while being deployed: it was deleted outside Flotilla", doc: "Rolling: the service was deleted while it was being deployed." },
+  Superseded: { message: "another deployment of {taskDefinition} replaced this one while it was in progress (a change made outside this deployment)", doc: "Rolling: another deployment of the service (made outside this one) replaced it while it ran." },
+  GreenTaskSetGone: { message: "the green task set {taskSet} disappeared (deleted outside Flotilla)", doc: "Blue/green: the green task set was deleted outside Flotilla." },
+  // Traffic
+  ShiftFailed: { message: "changing listener weights failed: {error}", doc: "Blue/green: ModifyListener or ModifyRule failed." },
+  TrafficNotVerified: { message: "the listener weights were set to {weight}% on green, but {readBack}", doc: "Blue/green: a weight change was accepted, but reading the listeners and rules back shows another split." },
+  AlarmFired: { message: "alarm {alarms} went into ALARM {when}: {stateReason}", doc: "Blue/green: an alarm went into ALARM while traffic was shifting or during the bake." },
+  ManualChange: {
+    message: "{change}: the deployment is paused rather than fighting the change — `flotilla resume` re-applies Flotilla's weights and continues, `flotilla abort` rolls back, `flotilla promote` finishes",
+    doc: "Blue/green: the weights were changed outside Flotilla during a wait; the deployment pauses (it is not a failure) until resumed, aborted or promoted.",
+  },
+  // Finishing
+  PromoteFailed: { message: { call: "UpdateServicePrimaryTaskSet failed: {error}", readBack: "reading the task sets after UpdateServicePrimaryTaskSet failed: {error}" }, doc: "Blue/green: making green the primary task set, or reading it back, failed." },
+  PromoteNotConfirmed: { message: "UpdateServicePrimaryTaskSet answered, but ECS still shows the green task set {taskSet} as {status} after {checks} reads; blue was kept", doc: "Blue/green: green never showed PRIMARY after UpdateServicePrimaryTaskSet; blue was kept." },
+  BlueNotDeleted: { message: "the new revision is live, but deleting the old task set failed: {why}; delete task set {taskSet} by hand", doc: "Blue/green, Succeeded: green serves all traffic, but the old task set could not be deleted." },
+  // Undoing
+  RollbackFailed: {
+    message: {
+      call: "{failure}; then {what} failed: {error}",
+      failedToo: "{failure}; then the rollback failed too: {why}",
+      timeout: "{failure}; then the rollback did not stabilise either: {counts}",
+      noDeployment: "{failure}; {why}",
+    },
+    doc: "Rolling: the rollback (or scaling a new service to 0) failed, or the previous revision did not become stable again.",
+  },
+  RestoreFailed: { message: "{failure}; then putting traffic back on blue failed: {error} — check the listeners by hand", doc: "Blue/green: moving traffic back to blue failed; check the listeners by hand." },
+  Aborted: { message: "aborted by {by}{when}", doc: "An operator aborted the deployment (`flotilla abort`, the API)." },
+  AwsUnavailable: { message: "{error} (gave up after {retries} retries)", doc: "An AWS call kept failing with retryable errors (throttling, 5xx) and Flotilla gave up." },
+  // Deleting a service
+  AlreadyDeleted: { message: "service {service} does not exist or is already INACTIVE: nothing to delete", doc: "Delete, Succeeded: the service was already gone." },
+  ScaleDownFailed: { message: "UpdateService desiredCount 0 failed: {error}", doc: "Delete: scaling the service to 0 failed." },
+  DeleteFailed: { message: "DeleteService failed: {error}", doc: "Delete: DeleteService failed." },
+  StillDraining: { message: "service {service} is still DRAINING after {minutes} minutes", doc: "Delete: the service did not become INACTIVE within 15 minutes." },
+  // Outside the machines
+  RehearsalEnded: { message: "{message}", doc: "`flotilla rehearse`: the rehearsal ended before the deployment did." },
+} as const satisfies Record<string, Entry>;
+
+/** Event types on a deployment's timeline. */
+export const EVENTS = {
+  Pending: { message: "queued {strategy} deployment of {object}", doc: "The deployment was recorded and waits to run." },
+  Started: {
+    message: {
+      rolling: "deploying {object} to {service} in {cluster} ({region})",
+      bluegreen: "blue/green deployment of {object} to {service} in {cluster} ({region}){overrides}",
+      delete: "deleting service {service} from {cluster} ({region}): its svcdef was removed",
+    },
+    doc: "The deployment began.",
+  },
+  WaitingForDrain: {
+    message: { rolling: "a previous service named {service} is DRAINING; waiting for it to become INACTIVE before creating it again", bluegreen: "a previous service of that name is DRAINING; waiting for INACTIVE" },
+    doc: "A service of that name is DRAINING; Flotilla waits for it to be INACTIVE before creating it.",
+  },
+  HealthChecksUnknown: { message: "reading the target groups' health checks failed ({error}); assuming a {seconds}s interval", doc: "Rolling: the target groups' health-check intervals could not be read; the dwell assumes ALB's default." },
+  TaskDefinitionRegistered: { message: "registered {taskDefinitionArn}", doc: "The taskdef was registered as a new revision." },
+  ServiceCreated: { message: { rolling: "created service {service} with {taskDefinitionArn}", bluegreen: "created blue/green service {service}" }, doc: "CreateService answered." },
+  ServiceUpdated: { message: "updated service {service} with {taskDefinitionArn}", doc: "Rolling: UpdateService answered." },
+  Progress: {
+    message: { rolling: "{running}/{desired} running, {pending} pending, {failed} failed{rollout}", green: "green: {running}/{desired} running, {pending} pending, {failed} failed ({stability}{unknown})" },
+    doc: "Task counts changed (written only when they change); `?` is a count ECS did not report.",
+  },
+  NoRoutes: { message: "no listener or rule forwards to the service's target groups: there is no traffic to shift", doc: "Blue/green: no listener or rule forwards to the pair, so green takes over without shifting." },
+  GreenCreated: { message: "created the green task set {taskSet} with {taskDefinitionArn}{targetGroups}", doc: "Blue/green: the green task set was created." },
+  GreenStable: { message: "green is stable: {running}/{desired} tasks running and healthy for {seconds}s", doc: "Blue/green: green stayed stable for the dwell; shifting starts." },
+  Shifted: { message: "{weight}% of traffic on green (step {step} of {steps})", doc: "Blue/green: the listener and rule weights moved (and were read back)." },
+  Baking: { message: "baking at 100% for {seconds}s, watching alarms", doc: "Blue/green: all traffic is on green; alarms are watched for `bakeTime` before blue is removed." },
+  ManualChange: { message: "{change}", doc: "Blue/green: the weights were changed outside Flotilla; the deployment paused (reason `ManualChange`)." },
+  GreenPrimary: { message: { deleting: "green task set {taskSet} is now PRIMARY", only: "task set {taskSet} is PRIMARY" }, doc: "Blue/green: ECS shows green as the primary task set." },
+  BlueDeleted: { message: "old task set {taskSet} is draining and being deleted", doc: "Blue/green: the old task set is being deleted." },
+  EcsRolledBack: { message: "{failure} and is rolling back to {taskDefinition}", doc: "Rolling: ECS's circuit breaker rolled the deployment back; Flotilla follows the rollback." },
+  RollbackStarted: { message: "rolling back to {taskDefinition}", doc: "Rolling: Flotilla updates the service back to the previous revision." },
+  ScalingDown: { message: "scaling the new service to 0 so failing tasks stop (deleteNewUponFailure)", doc: "Rolling: a new service that failed is scaled to 0 (`deleteNewUponFailure`)." },
+  RestoringBlue: { message: "moving traffic back to blue from {weight}% on green", doc: "Blue/green: traffic goes back to blue after a failure." },
+  TrafficRestored: { message: "all traffic is back on blue", doc: "Blue/green: blue serves all traffic again." },
+  ScaledDown: { message: "scaled to 0 tasks", doc: "Delete: the service was scaled to 0." },
+  ServiceDeleted: { message: "DeleteService accepted; waiting for INACTIVE", doc: "Delete: DeleteService answered; Flotilla waits for INACTIVE." },
+  Retrying: { message: "{error}: retrying in {seconds}s", doc: "An AWS call failed with a retryable error; it is repeated after a back-off." },
+  Resumed: {
+    message: {
+      restart: "resumed after a restart in step {step}",
+      repeating: "resumed after a restart: repeating {effect}",
+      applied: "resumed after a restart: {effect} had been applied",
+      greenFound: "resumed after a restart: the green task set had been created",
+      greenAgain: "resumed after a restart: creating the green task set again",
+      operator: "resumed by {by}",
+    },
+    doc: "The deployment carried on: after a restart of Flotilla (what it found), or after an operator's resume.",
+  },
+  Interrupted: { message: "the deployment stopped in this process: {error}", doc: "An exception stopped the deployment before it reached a phase; the next run resumes it." },
+  // Operator controls
+  Abort: { message: "abort requested by {by}", doc: "Blue/green: an operator aborted; traffic goes back to blue." },
+  AbortIgnored: { message: "abort by {by} came too late: the deployment is already {doing}", doc: "Blue/green: an abort arrived while the deployment was already finishing or rolling back." },
+  AbortNoted: { message: "aborted by {by}; the deployment is already rolling back", doc: "Rolling: an abort arrived while the deployment was already rolling back; it ends Aborted." },
+  Promote: { message: "promote requested by {by}: skipping the remaining waits", doc: "Blue/green: an operator promoted; the remaining waits and the bake are skipped." },
+  PromoteIgnored: { message: "promote by {by}: the deployment is already finishing", doc: "Blue/green: a promote arrived while the deployment was finishing." },
+  Paused: { message: "paused by {by}: traffic stays at {weight}% on green; alarms are still watched", doc: "Blue/green: an operator paused; the weights stay, alarms are still watched." },
+  PauseIgnored: { message: "pause by {by}: {why}", doc: "Blue/green: a pause arrived while already paused or finishing." },
+  ResumeIgnored: { message: "resume by {by}: the deployment is not paused", doc: "Blue/green: a resume arrived while not paused." },
+  ControlIgnored: { message: { rolling: "{action} (by {by}) does not apply to a rolling deployment", delete: "{action} (by {by}) cannot stop a delete that has been sent" }, doc: "A control that does not apply to this kind of deployment, or came too late." },
+  // The end, and the failure that starts undoing (the record's message)
+  Failed: { message: "{message}", doc: "The deployment failed (with its reason); while Flotilla undoes it the phase is RollingBack, and the event comes again when it ends Failed." },
+  Succeeded: { message: "{message}", doc: "The deployment ended Succeeded." },
+  RolledBack: { message: "{message}", doc: "The deployment failed and the previous revision serves again." },
+  Aborted: { message: "{message}", doc: "The deployment was aborted and undone." },
+  // Outside the machines
+  RollbackRequested: { message: "rollback of {object} to {taskDefinition} (the revision before deployment {deployment}) requested by {by}", doc: "`flotilla rollback`: the deployment undoes an earlier one." },
+  RehearsalEnded: { message: "{message}", doc: "`flotilla rehearse`: the rehearsal ended the deployment." },
+  NotificationFailed: { message: "{message}", doc: "A notification webhook failed." },
+  NotificationRefused: { message: "{message}", doc: "A notification target was refused by the server's policy." },
+} as const satisfies Record<string, Entry>;
+
+export type Reason = keyof typeof REASONS;
+export type EventType = keyof typeof EVENTS;
+
+/** A terminal phase's event carries the phase's name: every terminal phase is an event type. */
+type _PhasesAreEvents = Extract<Phase, "Succeeded" | "Failed" | "RolledBack" | "Aborted"> extends EventType ? true : never;
+const _phasesAreEvents: _PhasesAreEvents = true;
+void _phasesAreEvents;
+
+/** A reason with its message: why a deployment stopped (or, for a few, why it succeeded only in part). */
+export interface Because {
+  reason: Reason;
+  message: string;
+}
+
+/** Fill a template: each `{slot}` with its value; `variant` picks among an entry's shapes. */
+export function render(template: Template, args: Record<string, string | number>): string {
+  const text = typeof template === "string" ? template : template[String(args["variant"])];
+  if (text === undefined) throw new Error(`internal error: no variant ${String(args["variant"])}`);
+  return text.replace(/\{(\w+)\}/g, (_, slot: string) => {
+    const value = args[slot];
+    if (value === undefined) throw new Error(`internal error: no value for {${slot}}`);
+    return String(value);
+  });
+}
+
+/** A reason with its message. */
+export function because<R extends Reason>(reason: R, args: ArgsOf<(typeof REASONS)[R]["message"]>): Because {
+  return { reason, message: render(REASONS[reason].message, args) };
+}
+
+/** A timeline event. */
+export function event<T extends EventType>(type: T, args: ArgsOf<(typeof EVENTS)[T]["message"]>, data?: unknown): NewEvent {
+  const message = render(EVENTS[type].message, args);
+  return data === undefined ? { type, message } : { type, message, data };
+}
