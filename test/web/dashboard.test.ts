@@ -21,7 +21,7 @@ import { dashboardBuilt } from "../../src/server/web.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 
 // What the functions given to page.evaluate use of the browser (they run there, not in Node).
-declare const document: { cookie: string; documentElement: { scrollWidth: number; clientWidth: number } };
+declare const document: { cookie: string; documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { closest(selector: string): unknown } | null };
 declare const window: { stillTheSamePage?: boolean };
 
 const CHROMIUM = process.env["FLOTILLA_CHROMIUM"] ?? "/usr/bin/chromium";
@@ -86,7 +86,7 @@ describe("dashboard in Chromium against flotilla serve --simulator", { skip, tim
     assert.equal(cookie?.name, "flotilla_session");
     assert.equal(cookie?.httpOnly, true);
     assert.equal(cookie?.sameSite, "Strict");
-    await shot(page, "overview");
+    await shot(page, "overview-start");
   });
 
   it("When a canary deploys, Then its weight advances live on the deployment page, pause and resume hold and release it, and abort sends the traffic back to blue", async () => {
@@ -116,6 +116,15 @@ describe("dashboard in Chromium against flotilla serve --simulator", { skip, tim
     assert.equal(await page.evaluate(() => window.stillTheSamePage), true, "the weight moved without reloading the page");
     await page.locator(".chart-pane canvas").first().waitFor();
     await shot(page, "deployment-shifting");
+
+    // With the keyboard: Enter opens an action's confirmation, Escape cancels it, and nothing is sent.
+    await page.getByRole("button", { name: "Promote", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").getByText("Promote: skip the remaining waits").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.closest("dialog") !== null), true, "focus moved into the dialog");
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+    assert.deepEqual((await api<{ controls: unknown[] }>(`/api/v1/deployments/${d.id}`)).controls, []);
 
     // Pause: confirm in the dialog; the deployment says who paused it, and holds at 50%.
     await page.getByRole("button", { name: "Pause", exact: true }).click();
@@ -170,6 +179,12 @@ describe("dashboard in Chromium against flotilla serve --simulator", { skip, tim
     await plan.locator(".diff-del", { hasText: "nginx:1.27.3" }).waitFor();
     await plan.locator(".diff-add", { hasText: "nginx:1.27.4" }).waitFor();
     await shot(page, "object");
+
+    // Back on the overview, the aborted deployment needs attention.
+    await page.getByRole("link", { name: "Overview" }).first().click();
+    await page.locator("#attention").getByRole("link", { name: "dev/web/web" }).waitFor();
+    await page.locator("#recent").getByText("Aborted").first().waitFor();
+    await shot(page, "overview");
   });
 
   it("Given a read-only token, Then every action is disabled with the reason, and a forced request is refused with 403", async () => {
