@@ -3,6 +3,7 @@
  * deployment (why it failed, who started it). Pure functions without the DOM, so they are unit-tested
  * under Node (test/web/format.test.ts).
  */
+import type { Reason } from "../deploy/registry.ts";
 import type { DeploymentRecord, EventRecord } from "../store/record.ts";
 
 export const TERMINAL = new Set(["Succeeded", "Failed", "RolledBack", "Aborted"]);
@@ -59,10 +60,15 @@ export function ago(iso: string | null | undefined, now: number): string {
   return ms < 5000 ? "just now" : `${duration(ms)} ago`;
 }
 
-const CHECKS: Record<string, string> = {
+/** The check behind each reason that ends a deployment, in words (typed against the engine's registry of reasons). */
+const CHECKS: Partial<Record<Reason, string>> = {
   AlarmFired: "an alarm check",
   CircuitBreakerTripped: "Flotilla's circuit breaker (failed tasks)",
-  EcsDeploymentFailed: "ECS's deployment circuit breaker (ECS rolled back)",
+  EcsDeploymentFailed: "ECS's deployment (ECS reported it failed)",
+  EcsCircuitBreakerRolledBack: "ECS's deployment circuit breaker (ECS rolled back)",
+  TrafficNotVerified: "the traffic weights read back after a shift",
+  AwsUnavailable: "reaching AWS (retries ran out)",
+  Superseded: "a newer deployment of the same service",
   ShiftFailed: "shifting traffic (the load balancer refused the weights)",
   CreateTaskSetRejected: "creating the green task set",
   DescribeAlarmsFailed: "reading the alarms",
@@ -81,7 +87,7 @@ const CHECKS: Record<string, string> = {
 
 /** What a named reason checked, in words (the reason itself when it is not one Flotilla names). */
 export function checkName(reason: string): string {
-  return CHECKS[reason] ?? reason.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return CHECKS[reason as Reason] ?? reason.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
 }
 
 export interface FailureExplanation {
