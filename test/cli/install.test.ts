@@ -49,6 +49,7 @@ describe("the installed package", { timeout: 600_000 }, () => {
     const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
     const files = info!.files.map((f) => f.path);
     assert.ok(files.includes("dist/cli/main.js") && files.includes("bin/flotilla.js") && files.includes("examples/dev/web/web_svcdef.json"), "the compiled CLI, its launcher and the demo's examples are shipped");
+    assert.ok(files.includes("dist/web/index.html") && files.some((f) => /^dist\/web\/assets\/index-[\w-]+\.js$/.test(f)), "the dashboard's built page and code are shipped (flotilla serve serves them at /)");
     assert.deepEqual(files.filter((f) => f.startsWith("src/") || f.startsWith("test/")), [], "no sources");
     assert.deepEqual(files.filter((f) => f.endsWith(".map")), [], "no source maps pointing at sources that are not shipped");
 
