@@ -5,11 +5,11 @@
  */
 import { PROBLEM_CODES, type ProblemCode } from "../core/codes.ts";
 import { FlotillaError } from "../core/problems.ts";
-import type { DeploymentRecord, EventRecord } from "../store/record.ts";
+import type { CommitRecordJson, CommitResult, DeploymentRecord, EventRecord, PendingDeleteRecord } from "../store/record.ts";
 import type { CommitFile, CommitInfo, DeployAccepted, DryRunResult } from "../server/deps.ts";
 import type { CliIO } from "./io.ts";
 
-export type { CommitFile, CommitInfo, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord };
+export type { CommitFile, CommitInfo, CommitRecordJson, CommitResult, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, PendingDeleteRecord };
 
 export interface RepositoryInfo {
   name: string;
@@ -155,8 +155,11 @@ export class ApiClient {
   }
 
   // Commits
-  listCommits(repo: string, limit?: number): Promise<{ items: CommitInfo[] }> {
+  listCommits(repo: string, limit?: number): Promise<{ items: (CommitInfo & { result: CommitResult | null })[] }> {
     return this.request("GET", `/repositories/${encodeURIComponent(repo)}/commits`, { query: { limit } });
+  }
+  getCommit(repo: string, sha: string): Promise<CommitRecordJson> {
+    return this.request("GET", `/repositories/${encodeURIComponent(repo)}/commits/${encodeURIComponent(sha)}`);
   }
   commitFiles(repo: string, sha: string): Promise<{ sha: string; items: CommitFile[] }> {
     return this.request("GET", `/repositories/${encodeURIComponent(repo)}/commits/${encodeURIComponent(sha)}/files`);
@@ -180,6 +183,17 @@ export class ApiClient {
   }
   rollback(object: string): Promise<DeploymentRecord> {
     return this.request("POST", "/rollback", { body: { object } });
+  }
+
+  // Pending deletes
+  listPendingDeletes(repository?: string): Promise<{ items: PendingDeleteRecord[] }> {
+    return this.request("GET", "/pending-deletes", { query: { repository } });
+  }
+  confirmPendingDelete(repository: string, object: string): Promise<DeploymentRecord> {
+    return this.request("POST", "/pending-deletes/confirm", { body: { repository, object } });
+  }
+  dismissPendingDelete(repository: string, object: string): Promise<PendingDeleteRecord & { dismissedBy: string }> {
+    return this.request("POST", "/pending-deletes/dismiss", { body: { repository, object } });
   }
 
   /**

@@ -1,9 +1,9 @@
-/** `flotilla commit list|files|deploy|dryrun`: a repository's commits, through the API of `flotilla serve`. */
+/** `flotilla commit list|show|files|deploy|dryrun`: a repository's commits, through the API of `flotilla serve`. */
 import { FlotillaError } from "../core/problems.ts";
-import { ApiClient, SERVER_OPTION, table, type DryRunResult } from "./api-client.ts";
+import { ApiClient, SERVER_OPTION, table, type CommitRecordJson, type CommitResult, type DryRunResult } from "./api-client.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
-import { printJson } from "./output.ts";
+import { formatProblem, plural, printJson } from "./output.ts";
 
 type Flags = { server?: string; output: string };
 const OVERRIDES = ["skip-alarms", "all-at-once"];
@@ -18,6 +18,14 @@ export const register: RegisterCommand = (program, io, run) => {
     .option(...SERVER_OPTION)
     .option("-o, --output <format>", "text or json", "text")
     .action((repo: string, flags: Flags & { limit: string }) => run(() => list(io, repo, flags)));
+  commit
+    .command("show")
+    .description("how the controller processed a commit: what it did per object, and its problems")
+    .argument("<repo>", "the repository name")
+    .argument("<sha>", "a full or abbreviated commit id")
+    .option(...SERVER_OPTION)
+    .option("-o, --output <format>", "text or json", "text")
+    .action((repo: string, sha: string, flags: Flags) => run(() => show(io, repo, sha, flags)));
   commit
     .command("files")
     .description("the object files of a commit and how each changed")
@@ -57,7 +65,38 @@ async function list(io: CliIO, repo: string, flags: Flags & { limit: string }): 
   const { items } = await ApiClient.from(io, flags.server).listCommits(repo, limitOf(flags.limit));
   if (flags.output === "json") printJson(io, { items });
   else if (items.length === 0) io.out(`no commits on ${repo}'s branch\n`);
-  else io.out(table(["SHA", "DATE", "PROCESSED", "AUTHOR", "SUBJECT"], items.map((c) => [c.sha.slice(0, 12), c.committedAt, c.processed ? "yes" : "no", c.author, c.subject]), (s) => paint(io, "bold", s)));
+  else io.out(table(["SHA", "DATE", "PROCESSED", "RESULT", "AUTHOR", "SUBJECT"], items.map((c) => [c.sha.slice(0, 12), c.committedAt, c.processed ? "yes" : "no", resultText(c.result), c.author, c.subject]), (s) => paint(io, "bold", s)));
+  return EXIT.ok;
+}
+
+/** `ok`, `ok: 1 warning`, `invalid: 3 problems`; `-` when the controller has no record of it. */
+function resultText(r: CommitResult | null | undefined): string {
+  if (!r) return "-";
+  const n = r.errors + r.warnings;
+  if (r.status === "invalid") return `invalid: ${plural(n, "problem")}`;
+  return r.warnings ? `ok: ${plural(r.warnings, "warning")}` : "ok";
+}
+
+const OUTCOME_STYLE: Record<string, Parameters<typeof paint>[1]> = { deploy: "green", delete: "red", "delete-held": "yellow", none: "dim", invalid: "red" };
+
+/** A commit record as text: the verdict, what happened per object, then every problem. */
+function recordText(io: CliIO, r: CommitRecordJson): string {
+  const verdict = r.status === "invalid" ? paint(io, "red", `invalid: ${plural(r.errors, "error")}, ${plural(r.warnings, "warning")}`) : paint(io, "green", r.warnings ? `ok: ${plural(r.warnings, "warning")}` : "ok");
+  let out = `${paint(io, "bold", `${r.repository}@${r.sha.slice(0, 12)}`)} processed ${r.processedAt} (${r.trigger}): ${verdict}\n`;
+  if (r.objects.length) {
+    const width = Math.max(...r.objects.map((o) => o.action.length));
+    for (const o of r.objects) out += `  ${paint(io, OUTCOME_STYLE[o.action] ?? "reset", o.action.padEnd(width))}  ${o.object}: ${o.description}${o.deploymentId ? paint(io, "dim", ` (${o.deploymentId})`) : ""}\n`;
+  }
+  for (const p of r.problems) out += `${formatProblem(io, p, "  ")}\n`;
+  const shown = r.problems.length;
+  if (shown < r.errors + r.warnings) out += paint(io, "dim", `  ... and ${r.errors + r.warnings - shown} more (the first ${shown} are kept)`) + "\n";
+  return out;
+}
+
+async function show(io: CliIO, repo: string, sha: string, flags: Flags): Promise<number> {
+  const r = await ApiClient.from(io, flags.server).getCommit(repo, sha);
+  if (flags.output === "json") printJson(io, r);
+  else io.out(recordText(io, r));
   return EXIT.ok;
 }
 
@@ -100,8 +139,9 @@ async function dryrun(io: CliIO, repo: string, sha: string, flags: Flags & { ren
     return EXIT.ok;
   }
   io.out(`${paint(io, "bold", "dry run")} of ${r.repository}@${r.sha.slice(0, 12)} (nothing changed):\n`);
-  io.out(actionLines(io, r.actions));
+  io.out(r.actions.length === 0 && r.recorded ? "  (nothing to do against the last processed commit)\n" : actionLines(io, r.actions));
   for (const p of r.problems) io.out(`  ${p.severity === "error" ? paint(io, "red", "error") : paint(io, "yellow", "warning")} ${paint(io, "dim", p.code)} ${[p.file, p.path].filter(Boolean).join(" ")}\n    ${p.message}\n`);
   if (r.rendered !== undefined) io.out(`\n${paint(io, "bold", "rendered")}\n${JSON.stringify(r.rendered, null, 2)}\n`);
+  if (r.recorded) io.out(`\n${recordText(io, r.recorded)}`);
   return EXIT.ok;
 }

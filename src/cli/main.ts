@@ -32,6 +32,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./repo.ts"),
   () => import("./commit.ts"),
   () => import("./deployment.ts"),
+  () => import("./pending-delete.ts"),
 ];
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

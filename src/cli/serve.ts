@@ -45,7 +45,7 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--replica <name>", "this replica's name, for leases (default: host name and pid)")
       .option("--webhook-secret-env <name>", "environment variable holding the GitHub webhook secret (default FLOTILLA_WEBHOOK_SECRET)")
       .option("--admin-token-env <name>", "environment variable holding the operator API token named admin (default FLOTILLA_ADMIN_TOKEN)")
-      .option("--allow-delete", "delete services whose svcdef was removed", false)
+      .option("--allow-delete", "delete services whose svcdef was removed (also the deletes held back while it was off)", false)
       .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", "0.5")
       .option("--concurrency <n>", "deployments of one commit running at once", "8")
       .option("--notify <url...>", "deprecated: webhook URLs notified of every deployment; use notifications.targets in --config"),
@@ -151,6 +151,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     concurrency: Math.max(1, Number(flags.concurrency) || 8),
     allowDelete: flags.allowDelete,
     maxDeleteFraction: Number(flags.maxDeleteFraction),
+    metrics,
     onUpdate: (d, evs) => {
       events.notify(d.id);
       notifier.onUpdate(d, evs);

@@ -1,7 +1,11 @@
-/** `flotilla status`: the latest deployment of every object. `flotilla history [OBJECT]`: past deployments and a timeline. */
+/**
+ * `flotilla status`: the latest deployment of every object, and the deletes the controller holds
+ * back. `flotilla history [OBJECT]`: past deployments and a timeline.
+ */
 import { defaultMasker } from "../core/mask.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";
+import { pendingDeleteRecord } from "../store/record.ts";
 import type { Store } from "../store/store.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
@@ -13,7 +17,7 @@ import { resultLine } from "./progress.ts";
 type StoreFlags = { store?: string; rehearsal?: boolean };
 
 export const register: RegisterCommand = (program, io, run) => {
-  addStoreOptions(program.command("status").description("the latest deployment of every object"))
+  addStoreOptions(program.command("status").description("the latest deployment of every object, and the deletes held back"))
     .option("-o, --output <format>", "text or json", "text")
     .action((flags: StoreFlags & { output: string }) => run(() => withStore(io, chosenStore(flags), (s) => status(io, s, flags.output))));
   addStoreOptions(
@@ -30,9 +34,20 @@ export const register: RegisterCommand = (program, io, run) => {
 
 async function status(io: CliIO, store: Store, output: string): Promise<number> {
   const latest = (await store.latestPerObject()).sort((a, b) => a.object.localeCompare(b.object));
-  if (output === "json") printJson(io, { objects: latest.map(record) });
-  else if (latest.length === 0) io.out("no deployments recorded yet\n");
+  const pending = await store.listPendingDeletes();
+  if (output === "json") {
+    printJson(io, { objects: latest.map(record), pendingDeletes: pending.map((p) => defaultMasker.answer(pendingDeleteRecord(p))) });
+    return EXIT.ok;
+  }
+  if (latest.length === 0) io.out("no deployments recorded yet\n");
   else for (const d of latest) io.out(`${resultLine(io, d)} ${paint(io, "dim", `${d.id} ${new Date(d.updatedAt).toISOString()}`)}\n`);
+  if (pending.length) {
+    io.out(`\n${paint(io, "bold", `pending deletes (${pending.length}): removed from the repository, the service still runs`)}\n`);
+    for (const p of pending) {
+      io.out(`${paint(io, "yellow", "[HELD]")} ${p.object} ${paint(io, "dim", `${p.repository}@${p.commitSha.slice(0, 12)} ${p.region}/${p.cluster}/${p.service}`)}\n`);
+      io.out(`       ${defaultMasker.text(p.message)}\n`);
+    }
+  }
   return EXIT.ok;
 }
 

@@ -216,7 +216,7 @@ export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet
                   object: name,
                   file: oldObjects.get(name)!.svcdef!,
                   message: `not deleting service ${before.identity.service}: ${unreadable.join(", ")} cannot be read at the new commit and may manage it`,
-                  hint: "fix those objects; the delete proceeds once every object can be read",
+                  hint: "fix those objects, then confirm the delete: the controller keeps it as a pending delete (flotilla pending-delete confirm)",
                 },
               ]
             : [];

@@ -3,7 +3,7 @@
  * nor where a value lives, and silently keeps the last of duplicate keys; jsonc-parser's tree
  * gives us all three.
  */
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
+import { findNodeAtLocation, getLocation, parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
 import { jsonPath, type Problem } from "../core/problems.ts";
 import { DEFAULT_INPUT_LIMITS, tooDeep } from "./limits.ts";
 
@@ -53,6 +53,7 @@ export class JsonDocument {
         severity: "error",
         file,
         ...this.position(e.offset),
+        path: syntaxErrorPath(text, e.offset),
         message: `invalid JSON: ${describeParseError(printParseErrorCode(e.error))}`,
       });
     }
@@ -175,4 +176,13 @@ function describeParseError(code: string): string {
 
 export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Where in the document a syntax error sits: the member or element being read (`$` for a stray comma before the root's `}`). */
+function syntaxErrorPath(text: string, offset: number): string {
+  const location = getLocation(text, offset);
+  const segments = location.path.filter((x): x is string | number => x !== undefined);
+  // At a property key nothing names yet (`{"a": 1,}`), the error belongs to the enclosing object.
+  if (location.isAtPropertyKey && segments.at(-1) === "") segments.pop();
+  return jsonPath(segments);
 }

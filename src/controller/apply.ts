@@ -13,6 +13,7 @@ import type { MachineState, Settled } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, Override } from "../store/types.ts";
+import { massDeleteGuard } from "./delete-guard.ts";
 import { planFromLive } from "./plan.ts";
 
 export type Decision =
@@ -64,13 +65,11 @@ export async function decide(objects: readonly LoadedObject[], options: Pick<App
   const deletes = options.only?.length ? [] : await removedObjects(objects, options.store);
   if (deletes.length) {
     const managed = (await options.store.latestPerObject({ repository: undefined })).filter((d) => d.strategy !== "delete" && d.repository === null).length;
-    const fraction = managed ? deletes.length / managed : 1;
+    const guard = massDeleteGuard({ deletes: deletes.length, managed, maxFraction: options.maxDeleteFraction, confirmed: options.confirmMassDelete });
     for (const spec of deletes) {
       let blocked: string | undefined;
       if (!options.allowDelete) blocked = "deletes need --allow-delete";
-      else if (fraction > options.maxDeleteFraction && !options.confirmMassDelete) {
-        blocked = `this would delete ${deletes.length} of ${managed} managed services (more than ${Math.round(options.maxDeleteFraction * 100)}%); confirm with --confirm-mass-delete`;
-      }
+      else if (guard.held) blocked = `${guard.message}; confirm with --confirm-mass-delete`;
       decisions.push({ object: spec.object, action: "delete", why: "its svcdef is gone from the tree", spec, ...(blocked ? { blocked } : {}) });
     }
   }

@@ -5,7 +5,10 @@
  * resumes them on its next start.
  */
 import type { AwsPortsFactory } from "../aws/ports.ts";
+import type { ObjectChange } from "../config/changes.ts";
 import type { Clock } from "../core/clock.ts";
+import { NOOP_METRICS, type MetricsSink } from "../core/metrics.ts";
+import { FlotillaError } from "../core/problems.ts";
 import { mapBounded } from "../config/repository.ts";
 import { DeploymentSampler } from "./samples.ts";
 import { Runner } from "../deploy/runner.ts";
@@ -13,11 +16,14 @@ import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { CommitFile, CommitInfo as ApiCommitInfo, ControllerPort, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../server/deps.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { GitCommitSource } from "../config/source.ts";
-import { FlotillaError } from "../core/problems.ts";
 import { planLoadedObject } from "./plan.ts";
+import { commitRecordJson } from "../store/record.ts";
 import type { Store } from "../store/store.ts";
-import type { Deployment, NewEvent, Repository, Strategy } from "../store/types.ts";
+import type { CommitObjectOutcome, Deployment, NewEvent, Override, PendingDelete, Repository, Strategy } from "../store/types.ts";
+import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
+import { massDeleteGuard } from "./delete-guard.ts";
+import { clearUndoneDeletes, HELD_BECAUSE, managedServices, pendingDeleteOf } from "./pending-deletes.ts";
 import { parseOverrideNames } from "./overrides.ts";
 import type { DryRunResult } from "./process-commit.ts";
 import { rollbackSpec } from "./rollback.ts";
@@ -46,8 +52,10 @@ export interface ControllerOptions {
   onSourceEvent?: (event: SourceEvent) => void;
   /** Problems the controller reports while running (a failed resume, a held-back delete). */
   onWarning?: (message: string) => void;
-  /** Extra secret-looking names masked in dry runs (the server configuration's masking.secretNames). */
+  /** Extra secret-looking names masked in dry runs and commit records (the server configuration's masking.secretNames). */
   secretNames?: readonly string[];
+  /** Where processed commits are counted (the server's PromMetrics). */
+  metrics?: MetricsSink;
 }
 
 export class Controller implements ControllerPort {
@@ -72,6 +80,7 @@ export class Controller implements ControllerPort {
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
       ...(options.secretNames ? { secretNames: options.secretNames } : {}),
+      afterSync: (repo) => this.carryOutHeldDeletes(repo),
     });
   }
 
@@ -91,33 +100,96 @@ export class Controller implements ControllerPort {
     await this.sources.stop();
   }
 
-  /** Run one commit's deployments: deploys and (when allowed) deletes, several at once. */
+  /**
+   * Run one commit's deployments: deploys and (when allowed) deletes, several at once; deletes that
+   * must wait become pending deletes. Then record what the commit did and which problems its
+   * objects have: an invalid object is recorded, never only logged, and the valid ones deploy.
+   */
   async runCommit(ctx: CommitContext): Promise<Deployment[]> {
     const { plan, repository } = ctx;
-    const jobs: { spec: DeploySpec; strategy: Strategy }[] = [];
+    const at = `${repository.name}@${plan.commit.sha.slice(0, 7)}`;
+    const outcomes = new Map<string, CommitObjectOutcome>();
+    const jobs: { change: ObjectChange; spec: DeploySpec; strategy: Strategy }[] = [];
+    await clearUndoneDeletes(this.o.store, repository.name, plan);
     for (const c of plan.deploy) {
       if (!c.loaded?.valid || !c.loaded.identity) {
-        this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)}: ${c.object} is invalid and is not deployed: ${c.problems.find((p) => p.severity === "error")?.message ?? "invalid"}`);
+        const found = c.problems.find((p) => p.severity === "error");
+        // A problem may quote a value: masked with the object's own sensitive values before it is shown anywhere.
+        const first = found && maskerFor(c, this.o.secretNames).value(found);
+        outcomes.set(c.object, outcomeOf(c, "invalid", `not deployed: ${first?.message ?? "the object is invalid"}`));
+        this.o.onWarning?.(`${at}: ${c.object} is invalid and is not deployed: ${first ? problemLine(first) : "invalid"}`);
         continue;
       }
-      jobs.push({ spec: specFromObject(c.loaded, plan.commit.sha), strategy: c.loaded.strategy === "bluegreen" ? "bluegreen" : "rolling" });
+      jobs.push({ change: c, spec: specFromObject(c.loaded, plan.commit.sha), strategy: c.loaded.strategy === "bluegreen" ? "bluegreen" : "rolling" });
     }
-    const deletes = plan.delete.filter((c) => c.loaded?.identity && !c.problems.some((p) => p.severity === "error"));
-    if (deletes.length) {
-      const managed = plan.changes.length + plan.none.length;
-      if (!this.o.allowDelete) this.o.onWarning?.(`${repository.name}: ${deletes.map((c) => c.object).join(", ")} removed; deletes are off (serve --allow-delete)`);
-      else if (deletes.length / Math.max(1, managed) > this.o.maxDeleteFraction && deletes.length > 1) {
-        this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)} would delete ${deletes.length} services; more than ${Math.round(this.o.maxDeleteFraction * 100)}%: held back`);
-      } else for (const c of deletes) jobs.push({ spec: specFromObject(c.loaded!, plan.commit.sha), strategy: "delete" });
+    const deletes: ObjectChange[] = [];
+    for (const c of plan.delete) {
+      const unsafe = c.problems.find((p) => p.code === "FLT-CHANGE-DELETE-UNSAFE");
+      if (!c.loaded?.identity) {
+        outcomes.set(c.object, outcomeOf(c, "invalid"));
+        this.o.onWarning?.(`${at}: ${c.object} was removed but the service to delete is unknown: ${problemLine(maskerFor(c, this.o.secretNames).value(c.problems[0]!))}`);
+      } else if (unsafe) await this.hold(outcomes, repository, ctx, c, "unsafe", `${unsafe.message}; ${HELD_BECAUSE.unsafe}`, unsafe.code);
+      else deletes.push(c);
+    }
+    if (deletes.length && !this.o.allowDelete) {
+      for (const c of deletes) await this.hold(outcomes, repository, ctx, c, "deletes-off", HELD_BECAUSE["deletes-off"]);
+    } else if (deletes.length) {
+      const guard = massDeleteGuard({ deletes: deletes.length, managed: await managedServices(this.o.store, repository.name), maxFraction: this.o.maxDeleteFraction });
+      if (guard.held) for (const c of deletes) await this.hold(outcomes, repository, ctx, c, "mass-delete", massDeleteMessage(guard.message));
+      else for (const c of deletes) jobs.push({ change: c, spec: specFromObject(c.loaded!, plan.commit.sha), strategy: "delete" });
     }
     // Each deployment is contained: one that stops with an error is warned about (and resumed on the
     // next start if unfinished); the commit's other deployments carry on.
-    return mapBounded(jobs, this.o.concurrency, async (job) => {
+    const deployments = await mapBounded(jobs, this.o.concurrency, async (job) => {
       const created = await this.runner.create(job.spec, { strategy: job.strategy, repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides });
+      outcomes.set(job.change.object, outcomeOf(job.change, job.strategy === "delete" ? "delete" : "deploy", job.change.description, created.id));
       const { deployment, error } = await this.runner.settle(created);
-      if (error !== undefined) this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)}: deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
+      if (error !== undefined) this.o.onWarning?.(`${at}: deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
       return deployment;
     });
+    const record = await this.o.store.recordCommit(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
+    (this.o.metrics ?? NOOP_METRICS).commitProcessed(record.repository, { status: record.status, invalidObjects: record.objects.filter((o) => o.action === "invalid").length });
+    return deployments;
+  }
+
+  /** Keep a removed object's delete as pending, and say so once. */
+  private async hold(outcomes: Map<string, CommitObjectOutcome>, repository: Repository, ctx: CommitContext, c: ObjectChange, reason: PendingDelete["reason"], message: string, code: string | null = null): Promise<void> {
+    await this.o.store.holdDelete(pendingDeleteOf(repository, ctx.plan, c, reason, message, code));
+    outcomes.set(c.object, outcomeOf(c, "delete-held", `${c.description}: held back, ${message}`));
+    this.o.onWarning?.(`${repository.name}@${ctx.plan.commit.sha.slice(0, 7)}: the delete of ${c.object} is pending: ${message}`);
+  }
+
+  /**
+   * After a sync, with deletes allowed: carry out the deletes held while they were off, under the
+   * same mass-delete guard as a commit's, counted together (held by it, they become `mass-delete`).
+   * `mass-delete` and `unsafe` ones wait for an operator: confirming one of a mass delete must not
+   * let the rest through one by one.
+   */
+  private async carryOutHeldDeletes(repo: Repository): Promise<void> {
+    if (!this.o.allowDelete) return;
+    const held = (await this.o.store.listPendingDeletes({ repository: repo.name })).filter((p) => p.reason === "deletes-off");
+    if (held.length === 0) return;
+    const guard = massDeleteGuard({ deletes: held.length, managed: await managedServices(this.o.store, repo.name), maxFraction: this.o.maxDeleteFraction });
+    if (guard.held) {
+      const message = massDeleteMessage(guard.message);
+      for (const p of held) {
+        await this.o.store.holdDelete({ ...p, reason: "mass-delete", message });
+        this.o.onWarning?.(`${repo.name}: the delete of ${p.object} stays pending: ${message}`);
+      }
+      return;
+    }
+    const by: Override = { name: "delete-allowed", setBy: "flotilla serve --allow-delete", source: "controller", at: this.o.clock.now() };
+    await mapBounded(held, this.o.concurrency, (p) => this.runHeldDelete(repo, p, by));
+  }
+
+  /** Create the delete of a held object, forget the hold, run the delete to its end. */
+  private async runHeldDelete(repo: Repository, p: PendingDelete, by: Override, created?: (d: Deployment) => void): Promise<Deployment> {
+    const deployment = await this.runner.create(p.spec as DeploySpec, { strategy: "delete", repository: repo.name, branch: repo.branch, commitSha: p.commitSha, overrides: [by] });
+    await this.o.store.removePendingDelete(repo.name, p.object);
+    created?.(deployment);
+    const settled = await this.runner.settle(deployment);
+    if (settled.error !== undefined) this.o.onWarning?.(`${repo.name}: the delete ${deployment.id} of ${p.object} stopped: ${settled.error}`);
+    return settled.deployment;
   }
 
   // ---- ControllerPort (the API's view) ----
@@ -147,7 +219,32 @@ export class Controller implements ControllerPort {
   async dryRun(repo: Repository, sha: string, options: { rendered: boolean }): Promise<ApiDryRun> {
     const r = await this.sources.dryRun(repo.name, sha, { render: options.rendered });
     const rendered = options.rendered ? Object.fromEntries(r.objects.filter((o) => o.rendered).map((o) => [o.object, o.rendered as Record<string, unknown>])) : undefined;
-    return { repository: repo.name, sha: r.commit.sha, actions: actionsOf(r), problems: r.objects.flatMap((o) => o.problems), ...(rendered ? { rendered } : {}) };
+    // A commit already processed compares with itself: what its processing recorded says more.
+    const recorded = await this.o.store.getCommitRecord(repo.name, r.commit.sha);
+    return { repository: repo.name, sha: r.commit.sha, actions: actionsOf(r), problems: r.objects.flatMap((o) => o.problems), recorded: recorded ? commitRecordJson(recorded) : null, ...(rendered ? { rendered } : {}) };
+  }
+
+  /** Carry out a held delete now, as the operator asked: queued behind the repository's work; answers once the delete is created. */
+  confirmPendingDelete(repo: Repository, object: string, requestedBy: string): Promise<Deployment> {
+    const by: Override = { name: "delete-confirmed", setBy: requestedBy, source: "api", at: this.o.clock.now() };
+    return new Promise<Deployment>((resolve, reject) => {
+      let created = false;
+      this.sources
+        .exclusive(repo.name, async (current) => {
+          const p = await this.o.store.getPendingDelete(current.name, object);
+          if (!p) throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no delete of ${object} is pending in ${current.name}`, hint: "flotilla pending-delete list shows the pending deletes" });
+          await this.runHeldDelete(current, p, by, (d) => {
+            created = true;
+            resolve(d);
+          });
+        })
+        .catch((e: unknown) => (created ? this.o.onWarning?.(`the confirmed delete of ${object} stopped: ${String(e)}`) : reject(e instanceof Error ? e : new Error(String(e)))));
+    });
+  }
+
+  /** A repository was registered or changed through the API: fetch and process it now. */
+  watchRepository(name: string): void {
+    this.sources.watch(name);
   }
 
   async planObject(object: string): Promise<ObjectPlanAnswer> {
@@ -171,6 +268,11 @@ export class Controller implements ControllerPort {
     this.runner.run(created).catch((e: unknown) => this.o.onWarning?.(`rollback of ${object} stopped: ${String(e)}`));
     return created;
   }
+}
+
+/** The guard's words, and what to do about it. */
+function massDeleteMessage(guard: string): string {
+  return `${guard}: confirm each delete (flotilla pending-delete confirm) or dismiss it`;
 }
 
 function actionsOf(r: DryRunResult): ObjectAction[] {

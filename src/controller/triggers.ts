@@ -219,6 +219,11 @@ export interface GitSourcesOptions {
   load?: Partial<LoadOptions>;
   /** Extra secret-looking names masked in dry runs (src/core/mask.ts). */
   secretNames?: readonly string[];
+  /**
+   * Runs after each sync that processed the branch up to its head (or found it up to date), still
+   * inside the repository's queue and lease: the controller carries out held deletes there.
+   */
+  afterSync?: (repository: Repository) => Promise<void>;
 }
 
 export interface WebhookRequest {
@@ -315,7 +320,6 @@ export class GitSources {
       const gitDir = await this.fetch(repo);
       let last = (await this.options.store.getLastCommit(repo.name, repo.branch))?.sha;
       const found = await newCommits(gitDir, repo.branch, last, { clock: this.options.clock });
-      if (found.kind === "up-to-date") return { kind: "up-to-date", head: found.head };
       if (found.kind === "rewritten") {
         const key = `${found.lastProcessed}..${found.head}`;
         if (this.reported.get(repo.name) !== key) {
@@ -326,6 +330,10 @@ export class GitSources {
       }
       this.reported.delete(repo.name);
       const done: string[] = [];
+      if (found.kind === "up-to-date") {
+        await this.options.afterSync?.(repo);
+        return { kind: "up-to-date", head: found.head };
+      }
       for (const commit of found.commits) {
         if (lease.lost) break; // another replica may own the repository now: leave the rest to it
         const processed = await processCommit(
@@ -336,6 +344,7 @@ export class GitSources {
         done.push(commit.sha);
         this.emit({ type: "commit-processed", repository: repo.name, branch: repo.branch, sha: commit.sha, trigger, deploy: processed.plan.deploy.length, delete: processed.plan.delete.length });
       }
+      if (!lease.lost) await this.options.afterSync?.(repo);
       return { kind: "processed", head: found.head, commits: done };
     });
   }
@@ -416,6 +425,21 @@ export class GitSources {
       const loop = this.pollLoop(repo.name, ac.signal).finally(() => this.loops.delete(repo.name));
       this.loops.set(repo.name, loop);
     }
+  }
+
+  /**
+   * A repository was registered or changed: look at it now rather than at the poller's next
+   * refresh. A new one gets its poll loop (which syncs at once); a known one is synced.
+   */
+  watch(name: string): void {
+    const ac = this.polling;
+    if (this.stopping) return;
+    if (ac && !this.loops.has(name)) {
+      const loop = this.pollLoop(name, ac.signal).finally(() => this.loops.delete(name));
+      this.loops.set(name, loop);
+      return;
+    }
+    this.sync(name, "poll").catch((e: unknown) => this.failed(name, e));
   }
 
   private async pollLoop(name: string, signal: AbortSignal): Promise<void> {
@@ -519,27 +543,36 @@ export class GitSources {
    * operator moves on after a force-push; an older commit deploys without moving the marker back.
    */
   deployCommit(name: string, rev: string, options: { force?: boolean; overrides?: readonly Override[] } = {}): Promise<ManualDeployResult> {
+    return this.exclusive(name, async (repo): Promise<ManualDeployResult> => {
+      const gitDir = await this.fetch(repo);
+      const position = await this.position(repo, gitDir, rev);
+      const common = { repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit: position.sha, clock: this.options.clock, force: options.force ?? false, ...(options.overrides ? { overrides: options.overrides } : {}), ...(this.options.load ? { load: this.options.load } : {}) };
+      if (position.advances) {
+        const processed = await processCommit({ ...common, store: this.options.store, expectedPrevious: position.last ?? null, compareWith: position.previous ?? null }, (plan) => this.options.handler({ repository: repo, gitDir, plan, trigger: "manual" }));
+        this.reported.delete(repo.name);
+        this.emit({ type: "commit-processed", repository: repo.name, branch: repo.branch, sha: position.sha, trigger: "manual", deploy: processed.plan.deploy.length, delete: processed.plan.delete.length });
+        return { plan: processed.plan, result: processed.result, advanced: true };
+      }
+      const plan = await planCommit({ ...common, previous: position.previous });
+      const result = await this.options.handler({ repository: repo, gitDir, plan, trigger: "manual" });
+      return { plan, result, advanced: false };
+    });
+  }
+
+  /**
+   * Run `fn` as the repository's one worker: in its queue (after the syncs and deploys waiting) and
+   * holding its lease. FLT-CONTROLLER-BUSY when another replica holds the lease,
+   * FLT-CONTROLLER-STOPPING while shutting down.
+   */
+  exclusive<T>(name: string, fn: (repository: Repository) => Promise<T>): Promise<T> {
     if (this.stopping) return Promise.reject(new FlotillaError({ code: "FLT-CONTROLLER-STOPPING", message: "the controller is shutting down", hint: "retry once it has restarted" }));
     return this.queue.run(name, async () => {
       const repo = await this.repository(name);
-      const outcome = await this.withLease(repo, async (): Promise<ManualDeployResult> => {
-        const gitDir = await this.fetch(repo);
-        const position = await this.position(repo, gitDir, rev);
-        const common = { repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit: position.sha, clock: this.options.clock, force: options.force ?? false, ...(options.overrides ? { overrides: options.overrides } : {}), ...(this.options.load ? { load: this.options.load } : {}) };
-        if (position.advances) {
-          const processed = await processCommit({ ...common, store: this.options.store, expectedPrevious: position.last ?? null, compareWith: position.previous ?? null }, (plan) => this.options.handler({ repository: repo, gitDir, plan, trigger: "manual" }));
-          this.reported.delete(repo.name);
-          this.emit({ type: "commit-processed", repository: repo.name, branch: repo.branch, sha: position.sha, trigger: "manual", deploy: processed.plan.deploy.length, delete: processed.plan.delete.length });
-          return { plan: processed.plan, result: processed.result, advanced: true };
-        }
-        const plan = await planCommit({ ...common, previous: position.previous });
-        const result = await this.options.handler({ repository: repo, gitDir, plan, trigger: "manual" });
-        return { plan, result, advanced: false };
-      });
+      const outcome = await this.withLease(repo, async () => ({ value: await fn(repo) }));
       if ("kind" in outcome) {
         throw new FlotillaError({ code: "FLT-CONTROLLER-BUSY", message: `repository ${name} is being processed by ${outcome.holder ?? "another replica"}`, hint: "retry in a moment" });
       }
-      return outcome;
+      return outcome.value;
     });
   }
 

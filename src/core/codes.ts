@@ -85,6 +85,7 @@ export const PROBLEM_CODES = {
   "FLT-WEBHOOK-PAYLOAD": "A webhook body is not a well-formed GitHub push event.",
   "FLT-CONTROLLER-BUSY": "Another replica is processing the repository right now.",
   "FLT-CONTROLLER-STOPPING": "The controller is shutting down and takes no new work; retry once it has restarted.",
+  "FLT-COMMIT-AMBIGUOUS": "An abbreviated commit id matches several commits; give more digits.",
   // Notifications (src/controller/notifications.ts, egress.ts; docs/controller.md#notifications)
   "FLT-NOTIFY-URL-INVALID": "A notification URL is not an absolute http(s) URL, or carries user info (user:password@).",
   "FLT-NOTIFY-HEADER-INVALID": "A notification header is malformed, sets a header Flotilla sets itself (Host, Content-Length, ...), or writes a variable other than ${NAME}.",

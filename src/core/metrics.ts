@@ -12,10 +12,13 @@ export interface MetricsSink {
   deploymentFinished(d: { strategy: string; phase: string; createdAt: number; finishedAt: number | null }): void;
   /** Commits (or objects) waiting in the controller's queue; `repository` omitted for the total. */
   setQueueDepth(depth: number, repository?: string): void;
+  /** The controller processed a commit of a repository: counted by result, with its invalid objects. */
+  commitProcessed(repository: string, result: { status: "ok" | "invalid"; invalidObjects: number }): void;
 }
 
 export const NOOP_METRICS: MetricsSink = {
   awsCall() {},
   deploymentFinished() {},
   setQueueDepth() {},
+  commitProcessed() {},
 };

@@ -42,6 +42,10 @@ function actionOf(method: string, route: string, params: Record<string, unknown>
       return "session.create";
     case "DELETE /api/v1/session":
       return "session.delete";
+    case "POST /api/v1/pending-deletes/confirm":
+      return "pending-delete.confirm";
+    case "POST /api/v1/pending-deletes/dismiss":
+      return "pending-delete.dismiss";
     case "POST /webhooks/github":
       return "webhook.github";
     default:
@@ -55,7 +59,7 @@ function targetOf(request: FastifyRequest): Record<string, unknown> {
   const body = request.body && typeof request.body === "object" && !Array.isArray(request.body) ? (request.body as Record<string, unknown>) : {};
   const text = (v: unknown) => (typeof v === "string" && v.length <= 1024 ? v : undefined);
   const target: Record<string, unknown> = {};
-  const repository = text(params["name"]) ?? (request.routeOptions.url === "/api/v1/repositories" ? text(body["name"]) : undefined);
+  const repository = text(params["name"]) ?? (request.routeOptions.url === "/api/v1/repositories" ? text(body["name"]) : text(body["repository"]));
   if (repository) target["repository"] = repository;
   if (text(params["sha"])) target["commit"] = params["sha"];
   if (text(params["id"])) target["deployment"] = params["id"];

@@ -9,6 +9,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsSink } from "../core/metrics.ts";
 import type { Problem } from "../core/problems.ts";
+import type { CommitRecordJson } from "../store/record.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, Repository } from "../store/types.ts";
 import type { DeploymentEventBus } from "./events.ts";
@@ -67,6 +68,8 @@ export interface DryRunResult {
   problems: Problem[];
   /** With `rendered: true`: per object, the rendered definition files by kind. Secret values masked. */
   rendered?: Record<string, Partial<Record<"svcdef" | "taskdef" | "depdef", unknown>>>;
+  /** How the controller's last processing of this commit went, when it processed it (a commit compared with itself has no actions). */
+  recorded?: CommitRecordJson | null;
 }
 
 /**
@@ -123,6 +126,14 @@ export interface ControllerPort {
    * when no registered repository has deployed it or its last processed commit no longer holds it.
    */
   planObject(object: string): Promise<ObjectPlanAnswer>;
+  /**
+   * Carry out a delete the controller held back (a pending delete), as the operator asked: runs in
+   * the repository's queue; returns once the delete deployment is created. `FLT-OBJECT-NOT-FOUND`
+   * when no delete of the object is pending.
+   */
+  confirmPendingDelete(repo: Repository, object: string, requestedBy: string): Promise<Deployment>;
+  /** A repository was registered or changed: fetch and process it now instead of at the next poll. */
+  watchRepository(name: string): void;
 }
 
 export interface ServerDeps {

@@ -12,9 +12,13 @@
  * the last seq delivered. Resuming from it (`Last-Event-ID`) delivers every event with a later
  * timestamp, and at the same timestamp only those after the listed seq: exact even when parallel
  * deployments write in the same millisecond (common on a virtual clock).
+ *
+ * Processed commits (the controller's commit records) stream too, as `commit` events. Records are
+ * numbered by the store, so their part of the position is the last record's number, appended as
+ * `~c<seq>`; an id without it resumes with the commits processed after its timestamp.
  */
 import type { Store } from "../store/store.ts";
-import type { Deployment, DeploymentEvent } from "../store/types.ts";
+import type { CommitRecord, Deployment, DeploymentEvent } from "../store/types.ts";
 
 /** A small in-process notification hook: `notify` after appending events; streams `subscribe`. */
 export class DeploymentEventBus {
@@ -35,35 +39,45 @@ export interface StreamPosition {
   at: number;
   /** Last seq delivered per deployment, for events at exactly `at`. */
   seqs: Map<string, number>;
+  /** The last commit record delivered (absent: commits processed after `at`). */
+  commitSeq?: number;
 }
 
 export function formatPosition(p: StreamPosition): string {
-  return `${p.at}~${[...p.seqs].map(([id, seq]) => `${id}:${seq}`).join(",")}`;
+  return `${p.at}~${[...p.seqs].map(([id, seq]) => `${id}:${seq}`).join(",")}${p.commitSeq !== undefined ? `~c${p.commitSeq}` : ""}`;
 }
 
 /** Parses a Last-Event-ID; undefined when it is not one of ours. */
 export function parsePosition(text: string): StreamPosition | undefined {
-  const m = /^(\d{1,16})~((?:[0-9A-Za-z]{1,64}:\d{1,12})(?:,[0-9A-Za-z]{1,64}:\d{1,12}){0,99})?$/.exec(text.trim());
+  const m = /^(\d{1,16})~((?:[0-9A-Za-z]{1,64}:\d{1,12})(?:,[0-9A-Za-z]{1,64}:\d{1,12}){0,99})?(?:~c(\d{1,16}))?$/.exec(text.trim());
   if (!m) return undefined;
   const seqs = new Map<string, number>();
   for (const part of m[2] ? m[2].split(",") : []) {
     const [id, seq] = part.split(":");
     seqs.set(id!, Number(seq));
   }
-  return { at: Number(m[1]), seqs };
+  return { at: Number(m[1]), seqs, ...(m[3] !== undefined ? { commitSeq: Number(m[3]) } : {}) };
 }
 
 export interface StreamFilter {
   deployment?: string;
   object?: string;
+  /** Only deployment events, or only processed commits (default both). */
+  type?: "deployment" | "commit";
 }
 
-export interface StreamedEvent {
-  event: DeploymentEvent;
-  deployment: Deployment;
-  /** The position after this event: its SSE id. */
-  id: string;
-}
+export type StreamedEvent =
+  | {
+      kind: "deployment";
+      event: DeploymentEvent;
+      deployment: Deployment;
+      /** The position after this event: its SSE id. */
+      id: string;
+    }
+  | { kind: "commit"; record: CommitRecord; id: string };
+
+/** Commit records read per poll. */
+const COMMIT_PAGE = 500;
 
 /** How far back, by creation, a stream looks for finished deployments that may still have new events. */
 const RECENT_PAGE = 100;
@@ -89,7 +103,7 @@ export class EventCursor {
 
   /** A stream of what is appended from now on (events already stored are skipped). */
   static async fromNow(store: Store, filter: StreamFilter, now: number): Promise<EventCursor> {
-    const c = new EventCursor(store, filter, { at: now, seqs: new Map() });
+    const c = new EventCursor(store, filter, { at: now, seqs: new Map(), commitSeq: await store.lastCommitRecordSeq() });
     for (const d of await c.candidates()) {
       const events = await store.listEvents(d.id);
       const last = events.at(-1);
@@ -142,6 +156,39 @@ export class EventCursor {
 
   /** Events after the position, oldest first; advances the position past them. */
   async poll(): Promise<StreamedEvent[]> {
+    const commits = this.filter.deployment !== undefined || this.filter.type === "deployment" ? [] : await this.commits();
+    const deployments = this.filter.type === "commit" ? [] : await this.deploymentEvents();
+    // One timeline: by time, and at the same millisecond deployment events before the commit that started them ended.
+    const merged: ({ at: number; d: (typeof deployments)[number] } | { at: number; c: CommitRecord })[] = [...deployments.map((d) => ({ at: d.event.at, d })), ...commits.map((c) => ({ at: c.processedAt, c }))];
+    merged.sort((a, b) => a.at - b.at || ("d" in a ? 0 : 1) - ("d" in b ? 0 : 1));
+    return merged.map((m): StreamedEvent => {
+      if ("c" in m) {
+        this.position.commitSeq = Math.max(this.position.commitSeq ?? 0, m.c.seq);
+        return { kind: "commit", record: m.c, id: formatPosition(this.position) };
+      }
+      const { event, deployment } = m.d;
+      if (event.at > this.position.at) this.position = { at: event.at, seqs: new Map(), ...(this.position.commitSeq !== undefined ? { commitSeq: this.position.commitSeq } : {}) };
+      this.position.seqs.set(event.deploymentId, event.seq);
+      return { kind: "deployment", event, deployment, id: formatPosition(this.position) };
+    });
+  }
+
+  /** Commit records after the position's (for an object filter: those that touched a matching object). */
+  private async commits(): Promise<CommitRecord[]> {
+    const after = this.position.commitSeq;
+    // Resuming from an id without a commit part: the commits processed after its time, then by number.
+    const top = after === undefined ? await this.store.lastCommitRecordSeq() : 0;
+    const records = await this.store.listCommitRecords(after !== undefined ? { afterSeq: after, limit: COMMIT_PAGE } : { afterSeq: 0, processedAfter: this.position.at, limit: COMMIT_PAGE });
+    if (after === undefined && records.length === 0) this.position.commitSeq = top;
+    const object = this.filter.object;
+    // Records filtered out still move the cursor, so they are not read again.
+    const last = records.at(-1);
+    if (last && object !== undefined) this.position.commitSeq = Math.max(after ?? 0, last.seq);
+    if (object === undefined) return records;
+    return records.filter((r) => r.objects.some((o) => o.object === object || o.object.startsWith(`${object}/`)));
+  }
+
+  private async deploymentEvents(): Promise<{ event: DeploymentEvent; deployment: Deployment }[]> {
     const found: { event: DeploymentEvent; deployment: Deployment }[] = [];
     const candidates = await this.candidates();
     this.watching.clear();
@@ -154,11 +201,7 @@ export class EventCursor {
       for (const e of events) if (this.isAfter(e)) found.push({ event: e, deployment: d });
     }
     found.sort((a, b) => a.event.at - b.event.at || (a.event.deploymentId < b.event.deploymentId ? -1 : a.event.deploymentId > b.event.deploymentId ? 1 : 0) || a.event.seq - b.event.seq);
-    return found.map(({ event, deployment }) => {
-      if (event.at > this.position.at) this.position = { at: event.at, seqs: new Map() };
-      this.position.seqs.set(event.deploymentId, event.seq);
-      return { event, deployment, id: formatPosition(this.position) };
-    });
+    return found;
   }
 
   private isAfter(e: DeploymentEvent): boolean {

@@ -19,6 +19,8 @@ export class PromMetrics implements MetricsSink {
   private readonly awsCalls: Counter<"service" | "operation">;
   private readonly awsThrottles: Counter<"service" | "operation">;
   private readonly queueDepth: Gauge<"repository">;
+  private readonly commits: Counter<"repository" | "result">;
+  private readonly invalidObjects: Counter<"repository">;
   private store: Store | undefined;
   private clock: StoreClock | undefined;
 
@@ -36,6 +38,8 @@ export class PromMetrics implements MetricsSink {
     this.awsThrottles = new Counter({ name: "flotilla_aws_throttles_total", help: "AWS API calls answered with a throttling error, by service and operation.", labelNames: ["service", "operation"], registers });
     this.queueDepth = new Gauge({ name: "flotilla_queue_depth", help: "Work waiting in the controller's queue (repository=\"\" is the total).", labelNames: ["repository"], registers });
     this.queueDepth.set({ repository: "" }, 0);
+    this.commits = new Counter({ name: "flotilla_commits_processed_total", help: "Commits the controller processed, by repository and result (invalid: some object has an error; its valid objects still deployed).", labelNames: ["repository", "result"], registers });
+    this.invalidObjects = new Counter({ name: "flotilla_invalid_objects_total", help: "Objects of processed commits that were invalid and not deployed, by repository.", labelNames: ["repository"], registers });
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     new Gauge({
@@ -66,6 +70,24 @@ export class PromMetrics implements MetricsSink {
         for (const [strategy, n] of counts) this.set({ strategy }, n);
       },
     });
+    new Gauge({
+      name: "flotilla_pending_deletes",
+      help: "Deletes held back (deletes off, the mass-delete guard, an unreadable object), by repository and reason.",
+      labelNames: ["repository", "reason"],
+      registers,
+      async collect() {
+        this.reset();
+        if (!self.store) return;
+        const counts = new Map<string, { repository: string; reason: string; n: number }>();
+        for (const p of await self.store.listPendingDeletes()) {
+          const key = `${p.repository}\u0000${p.reason}`;
+          const c = counts.get(key) ?? { repository: p.repository, reason: p.reason, n: 0 };
+          c.n++;
+          counts.set(key, c);
+        }
+        for (const c of counts.values()) this.set({ repository: c.repository, reason: c.reason }, c.n);
+      },
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "flotilla_" });
   }
 
@@ -85,6 +107,12 @@ export class PromMetrics implements MetricsSink {
     const labels = { result: RESULT[d.phase as Phase] ?? d.phase.toLowerCase(), strategy: d.strategy };
     this.deployments.inc(labels);
     if (d.finishedAt !== null) this.durations.observe(labels, Math.max(0, (d.finishedAt - d.createdAt) / 1000));
+  }
+
+  commitProcessed(repository: string, result: { status: "ok" | "invalid"; invalidObjects: number }): void {
+    this.commits.inc({ repository, result: result.status });
+    // Touch the series for every repository, so a dashboard sees 0 rather than nothing.
+    this.invalidObjects.inc({ repository }, result.invalidObjects);
   }
 
   setQueueDepth(depth: number, repository?: string): void {

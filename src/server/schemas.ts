@@ -5,6 +5,8 @@ import { CREDENTIAL_NAME } from "../store/validate.ts";
 export const repositoryName = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$" } as const;
 /** Full or abbreviated hex commit id (SHA-1 or SHA-256). */
 export const commitSha = { type: "string", pattern: "^[0-9a-fA-F]{4,64}$" } as const;
+/** A full commit id or an abbreviation of at least 7 hex digits (what the CLI prints), resolved when unique. */
+export const commitPrefix = { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" } as const;
 export const deploymentId = { type: "string", pattern: "^[0-9A-Za-z]{1,64}$" } as const;
 /** A deployment object: a path prefix such as `dev/web/web`. */
 export const objectName = { type: "string", minLength: 1, maxLength: 1024, pattern: "^[^\\u0000-\\u001f]+$" } as const;
@@ -51,7 +53,7 @@ export const deploymentsQuery = {
   additionalProperties: false,
   properties: {
     repository: repositoryName,
-    commit: commitSha,
+    commit: commitPrefix,
     region: { type: "string", pattern: "^[a-z0-9-]{1,32}$" },
     cluster: { type: "string", minLength: 1, maxLength: 255 },
     service: { type: "string", minLength: 1, maxLength: 255 },
@@ -83,7 +85,17 @@ export const eventsQuery = {
   properties: {
     deployment: deploymentId,
     object: objectName,
+    /** Only deployment events, or only processed commits. */
+    type: { type: "string", enum: ["deployment", "commit"] },
     /** Close the stream after this many events (scripts, tests). */
     limit: { type: "integer", minimum: 1, maximum: 100000 },
   },
+} as const;
+
+/** A held delete: which repository's, which object. */
+export const pendingDeleteBody = {
+  type: "object",
+  required: ["repository", "object"],
+  additionalProperties: false,
+  properties: { repository: repositoryName, object: objectName },
 } as const;

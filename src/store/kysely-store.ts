@@ -5,14 +5,15 @@
 import type { Kysely, Transaction, Updateable } from "kysely";
 import { ActiveDeploymentError, StoreError, VersionConflictError } from "./errors.ts";
 import { ulidFactory } from "./ids.ts";
-import { toApiToken, toControl, toDeployment, toEvent, toJson, toLease, toRepository } from "./rows.ts";
+import { toApiToken, toCommitRecord, toControl, toDeployment, toEvent, toJson, toLease, toPendingDelete, toRepository } from "./rows.ts";
 import type { Database, DeploymentsTable } from "./schema.ts";
 import type { SqlDialect } from "./migrations.ts";
 import type { Store, StoreClock, UpdateOptions } from "./store.ts";
 import { generateSessionSecret, generateToken, hashToken, tokenMatches } from "./tokens.ts";
-import { isTerminal } from "./types.ts";
+import { COMMIT_PROBLEMS_KEPT, isTerminal } from "./types.ts";
 import type {
   ApiToken,
+  CommitRecord,
   Control,
   ControlAction,
   Deployment,
@@ -24,8 +25,11 @@ import type {
   LastCommit,
   Lease,
   NewDeployment,
+  NewCommitRecord,
   NewEvent,
+  NewPendingDelete,
   NewRepository,
+  PendingDelete,
   Repository,
   RepositoryPatch,
   SampleData,
@@ -382,6 +386,130 @@ export class KyselyStore implements Store {
     return record;
   }
 
+  // ---- commit records ----------------------------------------------------------------------
+
+  async recordCommit(input: NewCommitRecord): Promise<CommitRecord> {
+    const row = await this.#db
+      .insertInto("commit_records")
+      .values({
+        repository: input.repository,
+        branch: input.branch,
+        sha: input.sha,
+        trigger: input.trigger,
+        processed_at: this.#clock.now(),
+        status: input.status,
+        errors: input.errors,
+        warnings: input.warnings,
+        objects: JSON.stringify(input.objects),
+        problems: JSON.stringify(input.problems.slice(0, COMMIT_PROBLEMS_KEPT)),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toCommitRecord(row);
+  }
+
+  async getCommitRecord(repository: string, sha: string): Promise<CommitRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("commit_records")
+      .selectAll()
+      .where("repository", "=", repository)
+      .where("sha", "=", sha)
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row && toCommitRecord(row);
+  }
+
+  async listCommitRecords(filter: { repository?: string; shas?: readonly string[]; afterSeq?: number; processedAfter?: number; limit?: number } = {}): Promise<CommitRecord[]> {
+    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), MAX_PAGE);
+    if (filter.shas !== undefined && filter.shas.length === 0) return [];
+    if (filter.afterSeq !== undefined) {
+      let query = this.#db.selectFrom("commit_records").selectAll().where("seq", ">", filter.afterSeq);
+      if (filter.repository !== undefined) query = query.where("repository", "=", filter.repository);
+      if (filter.shas !== undefined) query = query.where("sha", "in", [...filter.shas]);
+      if (filter.processedAfter !== undefined) query = query.where("processed_at", ">", filter.processedAfter);
+      return (await query.orderBy("seq", "asc").limit(limit).execute()).map(toCommitRecord);
+    }
+    // The newest record of each commit.
+    let newest = this.#db
+      .selectFrom("commit_records")
+      .select((eb) => eb.fn.max("seq").as("seq"))
+      .groupBy(["repository", "sha"]);
+    if (filter.repository !== undefined) newest = newest.where("repository", "=", filter.repository);
+    if (filter.shas !== undefined) newest = newest.where("sha", "in", [...filter.shas]);
+    const rows = await this.#db.selectFrom("commit_records").selectAll().where("seq", "in", newest).orderBy("seq", "desc").limit(limit).execute();
+    return rows.map(toCommitRecord);
+  }
+
+  async lastCommitRecordSeq(): Promise<number> {
+    const row = await this.#db
+      .selectFrom("commit_records")
+      .select((eb) => eb.fn.max("seq").as("seq"))
+      .executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  async commitsWithPrefix(prefix: string, options: { repository?: string; limit?: number } = {}): Promise<string[]> {
+    // Only hex reaches LIKE, so the pattern has no wildcard but the one appended.
+    if (!/^[0-9a-f]{1,64}$/.test(prefix)) throw new StoreError("FLT-STORE-INVALID", `"${prefix}" is not a lower-case hex commit prefix.`);
+    const limit = Math.max(1, Math.floor(options.limit ?? 2));
+    let deployments = this.#db.selectFrom("deployments").select("commit_sha as sha").distinct().where("commit_sha", "like", `${prefix}%`);
+    let records = this.#db.selectFrom("commit_records").select("sha").distinct().where("sha", "like", `${prefix}%`);
+    if (options.repository !== undefined) {
+      deployments = deployments.where("repository", "=", options.repository);
+      records = records.where("repository", "=", options.repository);
+    }
+    const found = new Set<string>();
+    for (const r of await deployments.limit(limit).execute()) if (r.sha) found.add(r.sha);
+    for (const r of await records.limit(limit).execute()) found.add(r.sha);
+    return [...found].sort().slice(0, limit);
+  }
+
+  // ---- pending deletes ---------------------------------------------------------------------
+
+  async holdDelete(input: NewPendingDelete): Promise<PendingDelete> {
+    const now = this.#clock.now();
+    const values = {
+      repository: input.repository,
+      object: input.object,
+      branch: input.branch,
+      commit_sha: input.commitSha,
+      region: input.region,
+      cluster: input.cluster,
+      service: input.service,
+      reason: input.reason,
+      code: input.code,
+      message: input.message,
+      spec: JSON.stringify(input.spec ?? null),
+      held_at: now,
+      updated_at: now,
+    };
+    const { held_at: _first, ...changed } = values;
+    const row = await this.#db
+      .insertInto("pending_deletes")
+      .values(values)
+      .onConflict((oc) => oc.columns(["repository", "object"]).doUpdateSet(changed))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toPendingDelete(row);
+  }
+
+  async getPendingDelete(repository: string, object: string): Promise<PendingDelete | undefined> {
+    const row = await this.#db.selectFrom("pending_deletes").selectAll().where("repository", "=", repository).where("object", "=", object).executeTakeFirst();
+    return row && toPendingDelete(row);
+  }
+
+  async listPendingDeletes(filter: { repository?: string } = {}): Promise<PendingDelete[]> {
+    let query = this.#db.selectFrom("pending_deletes").selectAll();
+    if (filter.repository !== undefined) query = query.where("repository", "=", filter.repository);
+    return (await query.orderBy("repository").orderBy("object").execute()).map(toPendingDelete);
+  }
+
+  async removePendingDelete(repository: string, object: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("pending_deletes").where("repository", "=", repository).where("object", "=", object).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
   // ---- repositories ------------------------------------------------------------------------
 
   async addRepository(input: NewRepository): Promise<Repository> {
@@ -445,8 +573,12 @@ export class KyselyStore implements Store {
   }
 
   async removeRepository(name: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom("repositories").where("name", "=", name).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    return this.#db.transaction().execute(async (trx) => {
+      // Its held deletes go with it: nothing would ever carry them out or clear them.
+      await trx.deleteFrom("pending_deletes").where("repository", "=", name).execute();
+      const result = await trx.deleteFrom("repositories").where("name", "=", name).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
   }
 
   // ---- API tokens --------------------------------------------------------------------------

@@ -155,6 +155,48 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.dropTable("sessions").ifExists().execute();
       },
     },
+    // What each processed commit did and which problems its objects have; deletes held back.
+    "0004_commit_records_pending_deletes": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("commit_records")
+          .addColumn("seq", dialect === "postgres" ? "serial" : "integer", (c) => (dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn("repository", "text", (c) => c.notNull())
+          .addColumn("branch", "text", (c) => c.notNull())
+          .addColumn("sha", "text", (c) => c.notNull())
+          .addColumn("trigger", "text", (c) => c.notNull())
+          .addColumn("processed_at", "bigint", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("errors", "integer", (c) => c.notNull())
+          .addColumn("warnings", "integer", (c) => c.notNull())
+          .addColumn("objects", "text", (c) => c.notNull())
+          .addColumn("problems", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("commit_records_sha").on("commit_records").columns(["repository", "sha", "seq"]).execute();
+
+        await db.schema
+          .createTable("pending_deletes")
+          .addColumn("repository", "text", (c) => c.notNull())
+          .addColumn("object", "text", (c) => c.notNull())
+          .addColumn("branch", "text", (c) => c.notNull())
+          .addColumn("commit_sha", "text", (c) => c.notNull())
+          .addColumn("region", "text", (c) => c.notNull())
+          .addColumn("cluster", "text", (c) => c.notNull())
+          .addColumn("service", "text", (c) => c.notNull())
+          .addColumn("reason", "text", (c) => c.notNull())
+          .addColumn("code", "text")
+          .addColumn("message", "text", (c) => c.notNull())
+          .addColumn("spec", "text", (c) => c.notNull())
+          .addColumn("held_at", "bigint", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("pending_deletes_pk", ["repository", "object"])
+          .execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable("pending_deletes").ifExists().execute();
+        await db.schema.dropTable("commit_records").ifExists().execute();
+      },
+    },
   };
 }
 

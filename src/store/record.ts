@@ -3,7 +3,7 @@
  * what the HTTP API returns. Never includes `machineState` (opaque, large, and it may carry
  * rendered definitions) nor anything the store does not expose.
  */
-import type { Control, Deployment, DeploymentEvent, DeploymentSample } from "./types.ts";
+import type { CommitRecord, Control, Deployment, DeploymentEvent, DeploymentSample, PendingDelete } from "./types.ts";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -58,3 +58,45 @@ export function sampleRecord(s: DeploymentSample) {
   return { seq: s.seq, at: iso(s.at)!, weights: s.data.weights, sets: s.data.sets, alarms: s.data.alarms };
 }
 export type SampleRecord = ReturnType<typeof sampleRecord>;
+
+/** How a processed commit went, as the API and `--output json` show it. */
+export function commitRecordJson(r: CommitRecord) {
+  return {
+    repository: r.repository,
+    branch: r.branch,
+    sha: r.sha,
+    trigger: r.trigger,
+    processedAt: iso(r.processedAt)!,
+    status: r.status,
+    errors: r.errors,
+    warnings: r.warnings,
+    objects: r.objects,
+    problems: r.problems,
+  };
+}
+export type CommitRecordJson = ReturnType<typeof commitRecordJson>;
+
+/** The one-line result a commit listing shows. */
+export function commitResult(r: CommitRecord) {
+  return { status: r.status, errors: r.errors, warnings: r.warnings, processedAt: iso(r.processedAt)! };
+}
+export type CommitResult = ReturnType<typeof commitResult>;
+
+/** A held delete without what the delete needs (`spec` holds the rendered definitions: never answered). */
+export function pendingDeleteRecord(p: PendingDelete) {
+  return {
+    repository: p.repository,
+    object: p.object,
+    branch: p.branch,
+    commitSha: p.commitSha,
+    region: p.region,
+    cluster: p.cluster,
+    service: p.service,
+    reason: p.reason,
+    code: p.code,
+    message: p.message,
+    heldAt: iso(p.heldAt)!,
+    updatedAt: iso(p.updatedAt)!,
+  };
+}
+export type PendingDeleteRecord = ReturnType<typeof pendingDeleteRecord>;

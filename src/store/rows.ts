@@ -2,14 +2,19 @@
 import type { Selectable } from "kysely";
 import type {
   ApiTokensTable,
+  CommitRecordsTable,
   ControlsTable,
   DeploymentEventsTable,
   DeploymentsTable,
   LeasesTable,
+  PendingDeletesTable,
   RepositoriesTable,
 } from "./schema.ts";
+import type { Problem } from "../core/problems.ts";
 import type {
   ApiToken,
+  CommitObjectOutcome,
+  CommitRecord,
   Control,
   ControlAction,
   LegacyCredentialsRef,
@@ -17,6 +22,8 @@ import type {
   DeploymentEvent,
   Lease,
   Override,
+  PendingDelete,
+  PendingDeleteReason,
   Phase,
   Repository,
   Strategy,
@@ -92,4 +99,38 @@ export function toApiToken(r: Pick<Selectable<ApiTokensTable>, "name" | "role" |
 
 export function toLease(r: Selectable<LeasesTable>): Lease {
   return { key: r.key, holder: r.holder, acquiredAt: r.acquired_at, expiresAt: r.expires_at, epoch: r.epoch };
+}
+
+export function toCommitRecord(r: Selectable<CommitRecordsTable>): CommitRecord {
+  return {
+    seq: r.seq,
+    repository: r.repository,
+    branch: r.branch,
+    sha: r.sha,
+    trigger: r.trigger,
+    processedAt: r.processed_at,
+    status: r.status === "invalid" ? "invalid" : "ok",
+    errors: r.errors,
+    warnings: r.warnings,
+    objects: fromJson(r.objects) as CommitObjectOutcome[],
+    problems: fromJson(r.problems) as Problem[],
+  };
+}
+
+export function toPendingDelete(r: Selectable<PendingDeletesTable>): PendingDelete {
+  return {
+    repository: r.repository,
+    object: r.object,
+    branch: r.branch,
+    commitSha: r.commit_sha,
+    region: r.region,
+    cluster: r.cluster,
+    service: r.service,
+    reason: r.reason as PendingDeleteReason,
+    code: r.code,
+    message: r.message,
+    spec: fromJson(r.spec),
+    heldAt: r.held_at,
+    updatedAt: r.updated_at,
+  };
 }

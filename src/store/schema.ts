@@ -102,6 +102,39 @@ export interface DeploymentSamplesTable {
   data: string;
 }
 
+export interface CommitRecordsTable {
+  seq: Generated<number>;
+  repository: string;
+  branch: string;
+  sha: string;
+  trigger: string;
+  processed_at: number;
+  status: string;
+  errors: number;
+  warnings: number;
+  /** JSON list of CommitObjectOutcome. */
+  objects: string;
+  /** JSON list of Problem (masked). */
+  problems: string;
+}
+
+export interface PendingDeletesTable {
+  repository: string;
+  object: string;
+  branch: string;
+  commit_sha: string;
+  region: string;
+  cluster: string;
+  service: string;
+  reason: string;
+  code: string | null;
+  message: string;
+  /** JSON: what the delete needs. */
+  spec: string;
+  held_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
@@ -112,4 +145,6 @@ export interface Database {
   leases: LeasesTable;
   sessions: SessionsTable;
   deployment_samples: DeploymentSamplesTable;
+  commit_records: CommitRecordsTable;
+  pending_deletes: PendingDeletesTable;
 }

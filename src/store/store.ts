@@ -6,6 +6,7 @@
  */
 import type {
   ApiToken,
+  CommitRecord,
   Control,
   ControlAction,
   Deployment,
@@ -17,8 +18,11 @@ import type {
   LastCommit,
   Lease,
   NewDeployment,
+  NewCommitRecord,
   NewEvent,
+  NewPendingDelete,
   NewRepository,
+  PendingDelete,
   Repository,
   RepositoryPatch,
   SampleData,
@@ -132,6 +136,34 @@ export interface Store {
   renewLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
   releaseLease(key: string, holder: string): Promise<boolean>;
   getLease(key: string): Promise<Lease | undefined>;
+
+  // Commit records (what each processing of a commit did; docs/controller.md)
+  /** Appends a record; the newest record of a sha is the commit's. */
+  recordCommit(input: NewCommitRecord): Promise<CommitRecord>;
+  /** The newest record of a commit (full sha). */
+  getCommitRecord(repository: string, sha: string): Promise<CommitRecord | undefined>;
+  /**
+   * Newest record per commit, newest first: of the given shas, or with `afterSeq` every record
+   * after it in seq order (the event stream; `processedAfter` keeps only later ones), at most
+   * `limit` (default 100, at most 500).
+   */
+  listCommitRecords(filter?: { repository?: string; shas?: readonly string[]; afterSeq?: number; processedAfter?: number; limit?: number }): Promise<CommitRecord[]>;
+  /** The largest record seq so far (0 with none). */
+  lastCommitRecordSeq(): Promise<number>;
+  /**
+   * Full commit shas that start with `prefix` (lower-case hex) among deployments and commit records,
+   * at most `limit` (enough to tell unique from ambiguous).
+   */
+  commitsWithPrefix(prefix: string, options?: { repository?: string; limit?: number }): Promise<string[]>;
+
+  // Pending deletes (deletes the controller held back)
+  /** Records or updates the held delete of (repository, object), keeping when it was first held. */
+  holdDelete(input: NewPendingDelete): Promise<PendingDelete>;
+  getPendingDelete(repository: string, object: string): Promise<PendingDelete | undefined>;
+  /** By repository, then object. */
+  listPendingDeletes(filter?: { repository?: string }): Promise<PendingDelete[]>;
+  /** False when there was none. */
+  removePendingDelete(repository: string, object: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
  * repositories, processed commits, API tokens and leases. Timestamps are epoch milliseconds
  * from the injected clock.
  */
+import type { Problem } from "../core/problems.ts";
 
 export type Strategy = "rolling" | "bluegreen" | "delete";
 
@@ -275,3 +276,74 @@ export interface SampleSet {
   /** Tasks of the set that stopped by failing since the deployment began. */
   failed: number | null;
 }
+
+/** How a commit's processing went, per object (`delete-held`: a removed object whose delete waits; see PendingDelete). */
+export type CommitObjectAction = "deploy" | "delete" | "delete-held" | "none" | "invalid";
+
+export interface CommitObjectOutcome {
+  object: string;
+  action: CommitObjectAction;
+  /** The change's reason (`changed`, `svcdef-removed`, ...). */
+  reason: string;
+  /** One line a person can read. */
+  description: string;
+  /** The deployment the commit started for the object, if any. */
+  deploymentId: string | null;
+}
+
+/**
+ * One processing of a commit by the controller: what it did per object and the problems its objects
+ * have (masked before they are stored). A commit processed again (a manual redeploy) gets a new
+ * record; the newest is the commit's.
+ */
+export interface CommitRecord {
+  /** Grows with every record: the event stream's cursor. */
+  seq: number;
+  repository: string;
+  branch: string;
+  sha: string;
+  /** What made the controller process it: `poll`, `webhook`, `manual`. */
+  trigger: string;
+  processedAt: number;
+  /** `invalid` when any object has an error (its valid objects still deployed). */
+  status: "ok" | "invalid";
+  errors: number;
+  warnings: number;
+  objects: CommitObjectOutcome[];
+  /** At most COMMIT_PROBLEMS_KEPT of them (errors first); `errors` and `warnings` count them all. */
+  problems: Problem[];
+}
+
+export type NewCommitRecord = Omit<CommitRecord, "seq" | "processedAt">;
+
+/** Problems kept per commit record (the counts are exact): a repository of a thousand broken objects must not fill the store. */
+export const COMMIT_PROBLEMS_KEPT = 200;
+
+/** Why a removed object's delete waits. */
+export type PendingDeleteReason = "deletes-off" | "mass-delete" | "unsafe";
+
+/**
+ * A delete the controller held back: the svcdef is gone from the repository but the service runs on
+ * until an operator confirms the delete, the controller runs with deletes allowed, or a later commit
+ * re-adds the object.
+ */
+export interface PendingDelete {
+  repository: string;
+  object: string;
+  branch: string;
+  /** The commit that removed the svcdef. */
+  commitSha: string;
+  region: string;
+  cluster: string;
+  service: string;
+  reason: PendingDeleteReason;
+  /** The problem code behind an `unsafe` hold (FLT-CHANGE-DELETE-UNSAFE), else null. */
+  code: string | null;
+  message: string;
+  /** What the delete needs (the object as it was before removal): opaque to the store, never answered by the API. */
+  spec: unknown;
+  heldAt: number;
+  updatedAt: number;
+}
+
+export type NewPendingDelete = Omit<PendingDelete, "heldAt" | "updatedAt">;

@@ -158,7 +158,10 @@ describe("event stream positions", () => {
     const p = { at: 1795435200000, seqs: new Map([["01ABC", 3], ["01ABD", 1]]) };
     assert.deepEqual(parsePosition(formatPosition(p)), p);
     assert.deepEqual(parsePosition("5~"), { at: 5, seqs: new Map() });
-    for (const bad of ["", "abc", "5", "5~x", "5~a:b", "5~a:1;drop"]) assert.equal(parsePosition(bad), undefined, bad);
+    const withCommits = { at: 7, seqs: new Map([["01ABC", 2]]), commitSeq: 42 };
+    assert.deepEqual(parsePosition(formatPosition(withCommits)), withCommits);
+    assert.equal(formatPosition(withCommits), "7~01ABC:2~c42");
+    for (const bad of ["", "abc", "5", "5~x", "5~a:b", "5~a:1;drop", "5~~c", "5~c1"]) assert.equal(parsePosition(bad), undefined, bad);
   });
 
   it("a cursor from now skips stored events and orders new ones by time, deployment, seq", async () => {
@@ -170,7 +173,7 @@ describe("event stream positions", () => {
     const b = await h.store.createDeployment(newDeployment(), [{ type: "b1", message: "" }]);
     await h.store.appendEvents(a.id, [{ type: "a2", message: "" }]);
     const got = await cursor.poll();
-    assert.deepEqual(got.map((s) => s.event.type), a.id < b.id ? ["a2", "b1"] : ["b1", "a2"]);
+    assert.deepEqual(got.map((s) => (s.kind === "deployment" ? s.event.type : s.kind)), a.id < b.id ? ["a2", "b1"] : ["b1", "a2"]);
     assert.deepEqual(await cursor.poll(), []);
     await h.close();
   });

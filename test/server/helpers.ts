@@ -73,6 +73,16 @@ export class FakeController implements ControllerPort {
       [{ type: "RollbackRequested", message: `rollback of ${object} requested by ${requestedBy}` }],
     );
   }
+  async confirmPendingDelete(repo: Repository, object: string, requestedBy: string): Promise<Deployment> {
+    this.calls.push({ method: "confirmPendingDelete", args: [repo.name, object, requestedBy] });
+    const p = await this.store.getPendingDelete(repo.name, object);
+    if (!p) throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no delete of ${object} is pending in ${repo.name}` });
+    await this.store.removePendingDelete(repo.name, object);
+    return this.store.createDeployment({ object, repository: repo.name, strategy: "delete", region: p.region, cluster: p.cluster, service: p.service, overrides: [{ name: "delete-confirmed", setBy: requestedBy, source: "api", at: 0 }] });
+  }
+  watchRepository(name: string): void {
+    this.calls.push({ method: "watchRepository", args: [name] });
+  }
 }
 
 export interface Harness {

@@ -18,7 +18,7 @@ describe("API: repositories", () => {
     assert.equal(added.statusCode, 201);
     assert.deepEqual(
       { ...json(added), createdAt: undefined, updatedAt: undefined },
-      { ...APP, lastCommit: null, createdAt: undefined, updatedAt: undefined },
+      { ...APP, lastCommit: null, pendingDeletes: 0, createdAt: undefined, updatedAt: undefined },
     );
     await h.store.setLastCommit("app", "main", SHA1);
     const got = await h.req({ method: "GET", url: "/api/v1/repositories/app", token: h.reader });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ActiveDeploymentError, VersionConflictError, isStoreError, objectLeaseKey } from "../../src/store/index.ts";
 import type { Deployment, Store } from "../../src/store/index.ts";
+import { COMMIT_PROBLEMS_KEPT } from "../../src/store/types.ts";
 import { newDeployment } from "./fixtures.ts";
 import type { TestClock } from "./fixtures.ts";
 
@@ -543,6 +544,94 @@ export function storeContract(name: string, factory: StoreFactory): void {
         await store.setLastCommit("infra", "main", "c2", "c1");
         await assert.rejects(store.setLastCommit("infra", "main", "c3", "c1"), code("FLT-STORE-CONFLICT"));
         assert.equal((await store.getLastCommit("infra", "main"))?.sha, "c2");
+      });
+    });
+
+    describe("commit records", () => {
+      const A = "a".repeat(40);
+      const B = "ab" + "c".repeat(38);
+      const record = (sha: string, status: "ok" | "invalid" = "ok") => ({
+        repository: "infra",
+        branch: "main",
+        sha,
+        trigger: "poll",
+        status,
+        errors: status === "invalid" ? 1 : 0,
+        warnings: 0,
+        objects: [{ object: "dev/web/web", action: status === "invalid" ? ("invalid" as const) : ("deploy" as const), reason: "changed", description: "svcdef changed: deploy", deploymentId: null }],
+        problems: status === "invalid" ? [{ code: "FLT-JSON-SYNTAX" as const, severity: "error" as const, object: "dev/web/web", file: "dev/web/web_svcdef.json", line: 6, column: 1, path: "$", message: "invalid JSON" }] : [],
+      });
+
+      test("the newest record of a commit is the commit's; records are numbered for the event stream", async ({ store, clock }) => {
+        assert.equal(await store.lastCommitRecordSeq(), 0);
+        const first = await store.recordCommit(record(A, "invalid"));
+        clock.advance(10);
+        const second = await store.recordCommit(record(B));
+        const again = await store.recordCommit({ ...record(A), trigger: "manual" });
+        assert.ok(first.seq < second.seq && second.seq < again.seq);
+        assert.equal(await store.lastCommitRecordSeq(), again.seq);
+        assert.deepEqual(await store.getCommitRecord("infra", A), again);
+        assert.deepEqual(first.problems[0], record(A, "invalid").problems[0]);
+        assert.equal(first.processedAt + 10, second.processedAt);
+        assert.equal(await store.getCommitRecord("other", A), undefined);
+        assert.deepEqual((await store.listCommitRecords({ repository: "infra", shas: [A, B] })).map((r) => [r.sha, r.trigger]), [[A, "manual"], [B, "poll"]]);
+        assert.deepEqual((await store.listCommitRecords({ afterSeq: first.seq })).map((r) => r.seq), [second.seq, again.seq]);
+        assert.deepEqual((await store.listCommitRecords({ afterSeq: 0, processedAfter: first.processedAt })).map((r) => r.seq), [second.seq, again.seq]);
+        assert.deepEqual(await store.listCommitRecords({ shas: [] }), []);
+      });
+
+      test("keeps at most COMMIT_PROBLEMS_KEPT problems of a record, with exact counts", async ({ store }) => {
+        const many = Array.from({ length: COMMIT_PROBLEMS_KEPT + 50 }, (_, i) => ({ code: "FLT-CONFIG-TYPE" as const, severity: "error" as const, message: `problem ${i}` }));
+        const r = await store.recordCommit({ ...record(A, "invalid"), errors: many.length, problems: many });
+        assert.equal(r.problems.length, COMMIT_PROBLEMS_KEPT);
+        assert.equal(r.errors, many.length);
+      });
+
+      test("commits are found by a prefix among deployments and records", async ({ store }) => {
+        await store.recordCommit(record(A));
+        await store.createDeployment(newDeployment({ repository: "infra", commitSha: B }));
+        await store.createDeployment(newDeployment({ repository: "other", commitSha: "abd" + "0".repeat(37) }));
+        assert.deepEqual(await store.commitsWithPrefix("aaaa"), [A]);
+        assert.deepEqual(await store.commitsWithPrefix("abc"), [B]);
+        assert.deepEqual(await store.commitsWithPrefix("ab", { limit: 5 }), [B, "abd" + "0".repeat(37)]);
+        assert.deepEqual(await store.commitsWithPrefix("ab", { repository: "infra" }), [B]);
+        assert.deepEqual(await store.commitsWithPrefix("ff"), []);
+        await assert.rejects(store.commitsWithPrefix("a%"), code("FLT-STORE-INVALID"));
+      });
+    });
+
+    describe("pending deletes", () => {
+      const held = (object: string, reason: "deletes-off" | "mass-delete" | "unsafe" = "deletes-off") => ({
+        repository: "infra",
+        object,
+        branch: "main",
+        commitSha: "c".repeat(40),
+        region: "us-east-1",
+        cluster: "main",
+        service: object.split("/").pop()!,
+        reason,
+        code: reason === "unsafe" ? "FLT-CHANGE-DELETE-UNSAFE" : null,
+        message: `held: ${reason}`,
+        spec: { object, svcdef: { serviceName: "web" } },
+      });
+
+      test("held, updated (keeping when first held), listed, removed; removing the repository removes them", async ({ store, clock }) => {
+        await store.addRepository({ name: "infra", url: "https://github.com/acme/infra.git", branch: "main" });
+        const first = await store.holdDelete(held("dev/web/web"));
+        await store.holdDelete({ ...held("dev/api/api"), repository: "other" });
+        clock.advance(50);
+        const again = await store.holdDelete(held("dev/web/web", "mass-delete"));
+        assert.equal(again.heldAt, first.heldAt);
+        assert.equal(again.updatedAt, first.heldAt + 50);
+        assert.equal(again.reason, "mass-delete");
+        assert.deepEqual(again.spec, held("dev/web/web").spec);
+        assert.deepEqual(await store.getPendingDelete("infra", "dev/web/web"), again);
+        assert.deepEqual((await store.listPendingDeletes()).map((p) => [p.repository, p.object]), [["infra", "dev/web/web"], ["other", "dev/api/api"]]);
+        assert.deepEqual((await store.listPendingDeletes({ repository: "other" })).map((p) => p.object), ["dev/api/api"]);
+        assert.equal(await store.removePendingDelete("other", "dev/api/api"), true);
+        assert.equal(await store.removePendingDelete("other", "dev/api/api"), false);
+        await store.removeRepository("infra");
+        assert.deepEqual(await store.listPendingDeletes(), []);
       });
     });
 

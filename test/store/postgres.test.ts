@@ -57,8 +57,8 @@ if (url === undefined || url === "") {
         const client = new pg.Client({ connectionString: url });
         await client.connect();
         try {
-          const res = await client.query<{ name: string }>(`select name from ${schema}.flotilla_migrations`);
-          assert.deepEqual(res.rows.map((r) => r.name), ["0001_initial", "0003_sessions_samples"]);
+          const res = await client.query<{ name: string }>(`select name from ${schema}.flotilla_migrations order by name`);
+          assert.deepEqual(res.rows.map((r) => r.name), ["0001_initial", "0003_sessions_samples", "0004_commit_records_pending_deletes"]);
         } finally {
           await client.end();
         }

@@ -6,6 +6,7 @@ import { auditDetail } from "../audit.ts";
 import { actor } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
+import { resolveCommit } from "./commits.ts";
 import { controlParams, deploymentId, deploymentsQuery, emptyBody, objectName, rollbackBody } from "../schemas.ts";
 
 interface DeploymentsQuery {
@@ -28,9 +29,12 @@ export function deploymentRoutes(app: FastifyInstance, deps: ServerDeps): void {
 
   app.get<{ Querystring: DeploymentsQuery }>("/deployments", { schema: { querystring: deploymentsQuery } }, async (request) => {
     const q = request.query;
+    // The CLI prints abbreviated commits: a unique prefix names its commit.
+    const commit = q.commit === undefined ? undefined : await resolveCommit(store, q.commit, q.repository);
+    if (q.commit !== undefined && commit === undefined) return { items: [], nextCursor: null };
     const filter: DeploymentFilter = {
       ...(q.repository !== undefined ? { repository: q.repository } : {}),
-      ...(q.commit !== undefined ? { commitSha: q.commit } : {}),
+      ...(commit !== undefined ? { commitSha: commit } : {}),
       ...(q.region !== undefined ? { region: q.region } : {}),
       ...(q.cluster !== undefined ? { cluster: q.cluster } : {}),
       ...(q.service !== undefined ? { service: q.service } : {}),

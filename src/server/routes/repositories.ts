@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Store } from "../../store/store.ts";
 import type { NewRepository, Repository, RepositoryPatch } from "../../store/types.ts";
 import { checkRepository } from "../../controller/repository-policy.ts";
+import { commitResult } from "../../store/record.ts";
 import { DEFAULT_POLICY } from "../../controller/server-config.ts";
 import { auditDetail } from "../audit.ts";
 import { actor } from "../auth.ts";
@@ -24,6 +25,8 @@ export async function repositoryRecord(store: Store, r: Repository) {
     pollIntervalSeconds: r.pollIntervalSeconds,
     credentials: r.credentials,
     lastCommit: last ? { sha: last.sha, processedAt: new Date(last.processedAt).toISOString() } : null,
+    /** Deletes held back for this repository (GET /pending-deletes?repository=NAME lists them). */
+    pendingDeletes: (await store.listPendingDeletes({ repository: r.name })).length,
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
   };
@@ -52,6 +55,7 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.post<{ Body: NewRepository }>("/repositories", { schema: { body: newRepositoryBody } }, async (request, reply) => {
     await checkRepository(request.body, policy);
     const repo = await store.addRepository(request.body);
+    deps.controller?.watchRepository(repo.name);
     return reply.code(201).send(await repositoryRecord(store, repo));
   });
 
@@ -59,6 +63,7 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
     // The repository as it would be after the change passes the same checks as a new one.
     await checkRepository({ ...(await load(request.params.name)), ...request.body }, policy);
     const repo = await store.updateRepository(request.params.name, request.body);
+    deps.controller?.watchRepository(repo.name);
     return repositoryRecord(store, repo);
   });
 
@@ -72,7 +77,10 @@ export function repositoryRoutes(app: FastifyInstance, deps: ServerDeps): void {
     { schema: { params: nameParams, querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 500, default: 20 } } } } },
     async (request) => {
       const repo = await load(request.params.name);
-      return { items: await controller().listCommits(repo, { limit: request.query.limit }) };
+      const items = await controller().listCommits(repo, { limit: request.query.limit });
+      // How the controller's processing of each went (null: not processed here, or before records).
+      const records = new Map((await store.listCommitRecords({ repository: repo.name, shas: items.map((c) => c.sha), limit: 500 })).map((r) => [r.sha, commitResult(r)]));
+      return { items: items.map((c) => ({ ...c, result: records.get(c.sha) ?? null })) };
     },
   );
 
