@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { registerGithubWebhook } from "../../src/server/webhook.ts";
-import { harness, json, newDeployment, SHA2, type Harness } from "./helpers.ts";
+import { harness, json, newDeployment, SHA1, SHA2, type Harness } from "./helpers.ts";
 
 describe("API: health, auth and errors", () => {
   let h: Harness;
@@ -127,7 +127,8 @@ describe("API: a read-only token changes nothing", () => {
     });
     await h.store.addRepository({ name: "app", url: "https://github.com/acme/app.git", branch: "main" });
     const d = await h.store.createDeployment(newDeployment(), [{ type: "Created", message: "created" }]);
-    const snapshot = async () => JSON.stringify([await h.store.listRepositories(), await h.store.getDeployment(d.id), await h.store.pendingControls(d.id), (await h.store.listTokens()).map((t) => [t.name, t.role])]);
+    await h.store.holdDelete({ repository: "app", object: "dev/web/web", branch: "main", commitSha: SHA1, region: "us-east-1", cluster: "main", service: "web", reason: "deletes-off", code: null, message: "held", spec: {} });
+    const snapshot = async () => JSON.stringify([await h.store.listRepositories(), await h.store.getDeployment(d.id), await h.store.pendingControls(d.id), (await h.store.listTokens()).map((t) => [t.name, t.role]), await h.store.listPendingDeletes()]);
     const before = await snapshot();
     const mutations: [string, string, object | undefined][] = [
       ["POST", "/api/v1/repositories", { name: "x", url: "https://github.com/acme/x.git", branch: "main" }],
@@ -136,6 +137,8 @@ describe("API: a read-only token changes nothing", () => {
       ["POST", `/api/v1/repositories/app/commits/${SHA2}/deploy`, { force: true }],
       ...["promote", "abort", "pause", "resume"].map((a): [string, string, object] => ["POST", `/api/v1/deployments/${d.id}/${a}`, {}]),
       ["POST", "/api/v1/rollback", { object: d.object }],
+      ["POST", "/api/v1/pending-deletes/confirm", { repository: "app", object: "dev/web/web" }],
+      ["POST", "/api/v1/pending-deletes/dismiss", { repository: "app", object: "dev/web/web" }],
     ];
     for (const [method, url, payload] of mutations) {
       const r = await h.req({ method: method, url, token: h.reader, ...(payload ? { payload } : {}) });
@@ -145,7 +148,7 @@ describe("API: a read-only token changes nothing", () => {
     assert.equal(await snapshot(), before);
     assert.deepEqual(h.controller.calls, []);
     // Every route that is not a read is in the list above (a new one must be added there).
-    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/deployments/:id/:action", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback"]);
+    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/deployments/:id/:action", "POST /api/v1/pending-deletes/confirm", "POST /api/v1/pending-deletes/dismiss", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback"]);
     // Only signing in and out need no token (test/server/session.test.ts).
     assert.deepEqual([...open].sort(), ["DELETE /api/v1/session", "POST /api/v1/session"]);
     await h.close();
