@@ -150,7 +150,7 @@ describe("flotilla commit", () => {
     assert.equal(list.code, 0, list.stderr);
     assert.equal((JSON.parse(list.stdout) as { items: unknown[] }).items.length, 1);
     const text = await cli(["commit", "list", "app"], as(reader));
-    assert.match(text.stdout, /222222222222\s+2026-11-23T10:00:00.000Z\s+no\s+Dev <dev@example.com>\s+web: new image/);
+    assert.match(text.stdout, /222222222222\s+2026-11-23T10:00:00.000Z\s+no\s+-\s+Dev <dev@example.com>\s+web: new image/);
     const files = await cli(["commit", "files", "app", SHA1.slice(0, 7)], as(reader));
     assert.equal(files.code, 0, files.stderr);
     assert.match(files.stdout, /modified\s+taskdef\s+dev\/web\/web\s+dev\/web\/web_taskdef.json/);
