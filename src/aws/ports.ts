@@ -33,10 +33,11 @@ export interface Deployment {
   id: string;
   status: DeploymentStatus;
   taskDefinition: string;
-  desiredCount: number;
-  pendingCount: number;
-  runningCount: number;
-  failedTasks: number;
+  /** Absent when AWS's answer omitted it: unknown, never read as 0 (as with task sets). */
+  desiredCount?: number;
+  pendingCount?: number;
+  runningCount?: number;
+  failedTasks?: number;
   rolloutState?: RolloutState;
   rolloutStateReason?: string;
   createdAt: number;

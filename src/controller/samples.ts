@@ -66,7 +66,7 @@ export class DeploymentSampler {
         weights: {},
         sets: outcome.service.deployments
           .filter((x) => x.status === "PRIMARY" || x.status === "ACTIVE")
-          .map((x): SampleSet => ({ role: x.status === "PRIMARY" ? "new" : "old", id: x.id, targetGroups: [], desired: x.desiredCount, running: x.runningCount, pending: x.pendingCount, healthy: null, failed: x.failedTasks })),
+          .map((x): SampleSet => ({ role: x.status === "PRIMARY" ? "new" : "old", id: x.id, targetGroups: [], desired: x.desiredCount ?? null, running: x.runningCount ?? null, pending: x.pendingCount ?? null, healthy: null, failed: x.failedTasks ?? null })),
         alarms: [],
       };
     }

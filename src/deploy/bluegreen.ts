@@ -13,7 +13,7 @@
 import type { Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/ports.ts";
 import { trafficSteps } from "../config/depdef.ts";
 import type { NewEvent } from "../store/types.ts";
-import type { ActiveRecord, Effect, EndPhase, Input, Machine, Record_, Route, Step } from "./machine.ts";
+import type { ActiveRecord, Effect, EndPhase, Input, Machine, Record_, Route, Step, TaskFailures } from "./machine.ts";
 import { because, event, type Because } from "./registry.ts";
 import { errorText, finish as finishAt, go, handleCommon, isStep, sleepFor, success, withRecord, type BaseState, type Outcome } from "./steps.ts";
 import { containerHealthCheckIntervals, failureThreshold, stabilityTimeoutMs, stableDwellMs, type DeploySpec } from "./spec.ts";
@@ -342,24 +342,37 @@ function greenCreated(state: BlueGreenState, ts: TaskSet, now: number, events: N
   return go(next, "waitGreen", poll(state), { phase: "Stabilizing", events: [...events, event("GreenCreated", { taskSet: ts.id, taskDefinitionArn: state.newTaskDefinitionArn!, targetGroups: green.targetGroups.length ? ` on ${green.targetGroups.map(shortTg).join(", ")}` : "" })] });
 }
 
-function observe(state: BlueGreenState, withFailures: boolean): Effect {
+function observe(state: BlueGreenState): Effect {
   return {
     type: "observeBlueGreen",
     cluster: state.spec.cluster,
     service: state.spec.service,
     alarmNames: state.step === "waitGreen" ? [] : alarmNames(state),
     routes: state.routes.map(refOf),
-    // Green's failed tasks are counted for the record even when Flotilla's breaker is off.
-    ...(withFailures && state.green ? { failuresOf: { taskSet: state.green.id, taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } } : {}),
+    // Green's failed tasks are counted on every round (the breaker applies until promotion), and
+    // for the record even when Flotilla's breaker is off.
+    ...(state.green ? { failuresOf: { taskSet: state.green.id, taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } } : {}),
   };
 }
 
-function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
-  if (input.type === "slept") return go(state, "waitGreen", observe(state, true));
-  if (input.type !== "observed") return fail(state, because("DescribeFailed", { variant: "error", error: errorText(input) }), now);
-  const green = input.taskSets.find((t) => t.id === state.green!.id);
-  if (!green) return fail(state, because("GreenTaskSetGone", { taskSet: state.green!.id }), now);
-  const failed = input.failures?.count ?? 0;
+/** One watch round's view of green: its counts for the record, and whether Flotilla's breaker tripped. */
+interface GreenWatch {
+  base: BlueGreenState;
+  rec: Record_;
+  desired: number | undefined;
+  running: number | undefined;
+  failed: number;
+  unknown: string;
+  tripped?: Step<BlueGreenState>;
+}
+
+/**
+ * Green's counts and Flotilla's circuit breaker, on every watch round — while green stabilises and
+ * while traffic shifts and bakes: a green task that fails at 20% counts as much as one that fails
+ * before the first shift.
+ */
+function watchGreen(state: BlueGreenState, green: TaskSet, failures: TaskFailures | undefined, now: number): GreenWatch {
+  const failed = failures?.count ?? 0;
   // Facts, not assumptions: counts AWS left out stay unknown (and unknown is never stable).
   const desired = greenDesiredCount(state, green);
   const running = green.runningCount;
@@ -371,9 +384,21 @@ function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueG
   const rec: Record_ = { counts, events };
   // With the size unknown, only an absolute threshold can be applied.
   const threshold = failureThreshold(state.spec.depdef, desired ?? Number.POSITIVE_INFINITY);
+  const watch: GreenWatch = { base, rec, desired, running, failed, unknown };
   if (threshold > 0 && failed >= threshold) {
-    return withRecord(fail(base, because("CircuitBreakerTripped", { failed, which: "green", threshold, last: input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : "" }), now), rec);
+    watch.tripped = withRecord(fail(base, because("CircuitBreakerTripped", { failed, which: "green", threshold, last: failures?.lastReason ? `; last: ${failures.lastReason}` : "" }), now), rec);
   }
+  return watch;
+}
+
+function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
+  if (input.type === "slept") return go(state, "waitGreen", observe(state));
+  if (input.type !== "observed") return fail(state, because("DescribeFailed", { variant: "error", error: errorText(input) }), now);
+  const green = input.taskSets.find((t) => t.id === state.green!.id);
+  if (!green) return fail(state, because("GreenTaskSetGone", { taskSet: state.green!.id }), now);
+  const { base, rec, desired, running, failed, unknown, tripped } = watchGreen(state, green, input.failures, now);
+  if (tripped) return tripped;
+  const events = rec.events ?? [];
   // Stable: ECS says STEADY_STATE *and* the reported running count reaches a desired count above 0,
   // with no green task failed since it was first seen so — and it stays so for the dwell.
   const crashedSince = base.steadySince !== undefined && failed > (base.steadyFailed ?? 0);
@@ -444,14 +469,23 @@ function startWait(state: BlueGreenState, now: number, kind: "step" | "bake"): S
 }
 
 function waiting(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
-  if (input.type === "slept") return go(state, "wait", observe(state, false));
+  if (input.type === "slept") return go(state, "wait", observe(state));
   if (input.type !== "observed") return fail(state, because("DescribeFailed", { variant: "error", error: errorText(input) }), now);
   const firing = input.alarms.filter((a: Alarm) => a.stateValue === "ALARM");
   if (firing.length && !state.overrides.includes("skip-alarms")) {
     return fail(state, because("AlarmFired", { alarms: firing.map((a) => a.alarmName).join(", "), when: state.waiting === "bake" ? "during the bake" : `at ${state.weight}% on green`, stateReason: firing[0]!.stateReason }), now);
   }
-  if (!input.taskSets.some((t) => t.id === state.green!.id)) return fail(state, because("GreenTaskSetGone", { taskSet: state.green!.id }), now);
-  const changed = manualChange(state, input.routes);
+  const green = input.taskSets.find((t) => t.id === state.green!.id);
+  if (!green) return fail(state, because("GreenTaskSetGone", { taskSet: state.green!.id }), now);
+  // Green's tasks still count against the breaker while traffic shifts and bakes (also while paused).
+  const { base, rec, tripped } = watchGreen(state, green, input.failures, now);
+  if (tripped) return tripped;
+  return withRecord(afterWatch(base, input.routes, now), rec);
+}
+
+/** A wait's round once alarms, green and its failed tasks passed: manual changes, pause, or the wait's end. */
+function afterWatch(state: BlueGreenState, routes: Route[], now: number): Step<BlueGreenState> {
+  const changed = manualChange(state, routes);
   if (changed && !state.paused) {
     return go({ ...state, paused: { by: "Flotilla", reason: changed, ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } }, "wait", poll(state), {
       ...because("ManualChange", { change: changed }),

@@ -13,7 +13,7 @@
  * `stableDwellMs`).
  */
 import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
-import type { NewEvent } from "../store/types.ts";
+import type { NewEvent, TaskCounts } from "../store/types.ts";
 import { type ActiveRecord, type Effect, type EndPhase, type Input, type Machine, type Step } from "./machine.ts";
 import { because, event, type Because } from "./registry.ts";
 import { errorText, finish as finishAt, go, handleCommon, isStep, success, withRecord as record2, type BaseState, type Outcome } from "./steps.ts";
@@ -263,7 +263,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   const countsKey = countsRecord ? JSON.stringify({ ...countsRecord, rolloutState: ours?.rolloutState }) : undefined;
   const events: NewEvent[] = [];
   if (ours && countsKey !== state.lastCounts) {
-    events.push(event("Progress", { variant: "rolling", running: ours.runningCount, desired: ours.desiredCount, pending: ours.pendingCount, failed, rollout: ours.rolloutState ? ` (${ours.rolloutState})` : "" }, countsRecord));
+    events.push(event("Progress", { variant: "rolling", running: ours.runningCount ?? "?", desired: ours.desiredCount ?? "?", pending: ours.pendingCount ?? "?", failed, rollout: ours.rolloutState ? ` (${ours.rolloutState})` : "" }, countsRecord));
   }
   const ecsReason = ours?.rolloutState === "FAILED" && ours.rolloutStateReason ? ours.rolloutStateReason : state.ecsReason;
   const base: RollingState = { ...state, ...(countsKey ? { lastCounts: countsKey } : {}), ...(newFailed ? { newFailed } : {}), ...(ecsReason ? { ecsReason } : {}) };
@@ -277,7 +277,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     }
     const why = ecsFailureReason(service, state.ecsDeploymentId, ours?.rolloutStateReason ?? ecsReason);
     const failure = because("EcsCircuitBreakerRolledBack", { why: why ? ` (${why})` : "" });
-    const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount) };
+    const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount ?? service.desiredCount) };
     delete next.steadySince;
     delete next.steadyFailed;
     const rollingBack = event("EcsRolledBack", { failure: failure.message, taskDefinition: primary.taskDefinition });
@@ -289,9 +289,12 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     return state.step === "follow" ? record2(finishFailure(base, missing), record()) : record2(finish(base, "Failed", because("RollbackFailed", { variant: "noDeployment", failure: state.failure?.message ?? "", why: missing.message })), record());
   }
 
+  // Counts ECS left out of its answer stay unknown (never 0): the desired count falls back to the
+  // svcdef's, a running count nobody reported is never stable.
+  const desired = ours.desiredCount ?? svcdefDesired(state);
   // Flotilla's breaker first: a deployment whose new tasks failed often enough has failed, even if
-  // it looks steady at this instant.
-  const threshold = failureThreshold(state.spec.depdef, ours.desiredCount);
+  // it looks steady at this instant. With the size unknown, only an absolute threshold applies.
+  const threshold = failureThreshold(state.spec.depdef, desired ?? Number.POSITIVE_INFINITY);
   if (state.step === "follow" && threshold > 0 && failed >= threshold) {
     const last = input.failures?.lastReason ? `; last: ${input.failures.lastReason}` : "";
     return record2(finishFailure(base, because("CircuitBreakerTripped", { failed, which: "new", threshold, last })), record());
@@ -301,7 +304,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   const drained = ours.rolloutState === "COMPLETED" || (ours.rolloutState === undefined && service.deployments.length === 1);
   const failuresNow = input.failures?.count ?? 0;
   const crashedSince = state.step === "follow" && base.steadySince !== undefined && failuresNow > (base.steadyFailed ?? 0);
-  const steady = ours.status === "PRIMARY" && (target === undefined || ours.taskDefinition === target) && drained && ours.runningCount >= ours.desiredCount && !crashedSince;
+  const steady = ours.status === "PRIMARY" && (target === undefined || ours.taskDefinition === target) && drained && desired !== undefined && ours.runningCount !== undefined && ours.runningCount >= desired && !crashedSince;
   if (!steady) {
     delete base.steadySince;
     delete base.steadyFailed;
@@ -314,7 +317,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     const left = base.steadySince + dwell - now;
     if (left > 0) return go(base, state.step, sleep(Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
     const held = `, healthy for ${Math.round((now - base.steadySince) / 1000)}s`;
-    if (state.step === "follow") return record2(finish(base, "Succeeded", success(`${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running and stable${held}`)), record());
+    if (state.step === "follow") return record2(finish(base, "Succeeded", success(`${ours.runningCount}/${desired} tasks of ${ours.taskDefinition} running and stable${held}`)), record());
     return record2(finish(base, state.aborted ? "Aborted" : "RolledBack", andThen(state.failure!, `; rolled back to ${ours.taskDefinition}, which is stable again`)), record());
   }
   if (ours.rolloutState === "FAILED") {
@@ -323,16 +326,29 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     return record2(finish(base, "Failed", because("RollbackFailed", { variant: "failedToo", failure: state.failure?.message ?? "", why: failed.message })), record());
   }
   if (now >= (state.deadline ?? Infinity)) {
-    const secs = Math.round(stabilityTimeoutMs(state.spec.depdef, ours.desiredCount) / 1000);
-    const what = `${ours.runningCount}/${ours.desiredCount} tasks running after ${secs}s`;
+    const secs = Math.round(stabilityTimeoutMs(state.spec.depdef, desired ?? service.desiredCount) / 1000);
+    const unknown = ours.runningCount === undefined || ours.desiredCount === undefined ? "; ECS did not report the deployment's counts" : "";
+    const what = `${ours.runningCount ?? "?"}/${desired ?? "?"} tasks running after ${secs}s${unknown}`;
     if (state.step === "follow") return record2(finishFailure(base, because("StabilityTimeout", { variant: "rolling", counts: what })), record());
     return record2(finish(base, "Failed", because("RollbackFailed", { variant: "timeout", failure: state.failure?.message ?? "", counts: what })), record());
   }
   return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
 }
 
-function counts(d: EcsDeployment) {
-  return { desired: d.desiredCount, running: d.runningCount, pending: d.pendingCount, failed: d.failedTasks };
+/** The counts ECS reported (an omitted one is left out, not 0). */
+function counts(d: EcsDeployment): Partial<TaskCounts> {
+  return {
+    ...(d.desiredCount !== undefined ? { desired: d.desiredCount } : {}),
+    ...(d.runningCount !== undefined ? { running: d.runningCount } : {}),
+    ...(d.pendingCount !== undefined ? { pending: d.pendingCount } : {}),
+    ...(d.failedTasks !== undefined ? { failed: d.failedTasks } : {}),
+  };
+}
+
+/** The svcdef's desiredCount, when it sets one. */
+function svcdefDesired(state: RollingState): number | undefined {
+  const d = state.spec.svcdef["desiredCount"];
+  return typeof d === "number" ? d : undefined;
 }
 
 /** The new revision failed: roll back to the previous one when allowed, else stop (scaling a broken new service to 0). */

@@ -41,10 +41,11 @@ export function snapshot(sim: Simulator): WorldSnapshot {
           taskDefinition: short(d.taskDefinition),
           ...(d.rolloutState ? { rolloutState: d.rolloutState } : {}),
           ...(d.rolloutStateReason ? { reason: d.rolloutStateReason } : {}),
-          desired: d.desiredCount,
-          running: d.runningCount,
-          pending: d.pendingCount,
-          failedTasks: d.failedTasks,
+          // The simulator always reports a deployment's counts.
+          desired: d.desiredCount ?? 0,
+          running: d.runningCount ?? 0,
+          pending: d.pendingCount ?? 0,
+          failedTasks: d.failedTasks ?? 0,
         })),
         taskSets: v.taskSets.map((t) => ({
           id: t.id,

@@ -92,6 +92,15 @@ describe("SDK adapter: ECS", () => {
     assert.deepEqual([d.status, d.rolloutState, d.failedTasks, d.pendingCount, d.createdAt, d.updatedAt], ["PRIMARY", "IN_PROGRESS", 1, 2, 1000, 2000]);
   });
 
+  it("Given a DescribeServices answer whose deployment has no counts, Then they stay unknown instead of becoming 0", async () => {
+    const { desiredCount: _d, runningCount: _r, pendingCount: _p, failedTasks: _f, ...bare } = sdkService("web").deployments[0]!;
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ ...sdkService("web"), deployments: [bare] }], failures: [] });
+    const { ports: p } = ports();
+    const d = (await p.ecs.describeServices("prod", ["web"])).services[0]!.deployments[0]!;
+    assert.deepEqual([d.desiredCount, d.runningCount, d.pendingCount, d.failedTasks], [undefined, undefined, undefined, undefined]);
+    assert.equal(d.rolloutState, "IN_PROGRESS");
+  });
+
   it("Given a DescribeTaskSets answer without counts, Then the counts stay unknown instead of becoming 0", async () => {
     const base = { id: "ecs-svc/9", taskSetArn: `${ARN}:task-set/prod/web/ecs-svc/9`, status: "ACTIVE", taskDefinition: `${ARN}:task-definition/web:3`, stabilityStatus: "STEADY_STATE" as const, scale: { value: 100, unit: "PERCENT" as const } };
     ecsMock.on(DescribeTaskSetsCommand).resolves({ taskSets: [base, { ...base, id: "ecs-svc/10", computedDesiredCount: 4, runningCount: 4, pendingCount: 0 }] });

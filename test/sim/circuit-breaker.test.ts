@@ -112,7 +112,7 @@ describe("ECS deployment circuit breaker: behaviour", () => {
     await w.step(10 * 60_000);
     const primary = (await w.describe()).deployments.find((d) => d.status === "PRIMARY")!;
     assert.equal(primary.rolloutState, "IN_PROGRESS");
-    assert.ok(primary.failedTasks > 20, `failedTasks ${primary.failedTasks}`);
+    assert.ok(primary.failedTasks! > 20, `failedTasks ${primary.failedTasks}`);
   });
 
   it("stage 2: tasks that run but fail load-balancer health checks trip it", async () => {
@@ -137,7 +137,7 @@ describe("ECS deployment circuit breaker: behaviour", () => {
     for (let i = 0; i < 600; i++) {
       await w.step();
       primary = (await w.describe()).deployments.find((d) => d.status === "PRIMARY")!;
-      maxFailed = Math.max(maxFailed, primary.failedTasks);
+      maxFailed = Math.max(maxFailed, primary.failedTasks!);
       if (primary.rolloutState === "COMPLETED") break;
     }
     assert.ok(maxFailed >= 4, `saw ${maxFailed} failures`);

@@ -100,7 +100,7 @@ describe("rolling replacement bounds", () => {
     const s = (await sim.ports().ecs.describeServices("prod", ["web"])).services[0]!;
     const primary = s.deployments.find((d) => d.status === "PRIMARY")!;
     assert.equal(primary.rolloutState, "IN_PROGRESS");
-    assert.equal(primary.runningCount + primary.pendingCount, 0);
+    assert.equal(primary.runningCount! + primary.pendingCount!, 0);
   });
 
   it("changing only desiredCount scales the primary without a new deployment", async () => {
