@@ -11,7 +11,8 @@ import type { Deployment } from "../store/types.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO, operatorName } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
-import { checkObjectSelectors, existingDir } from "./options.ts";
+import { githubApply } from "./github-report.ts";
+import { checkObjectSelectors, existingDir, githubOutputOption } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
 
@@ -45,7 +46,7 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--concurrency <n>", "deployments running at once", "8")
       .option("--force", "deploy even objects that have not changed", false)
       .option("--override <name...>", "break-glass overrides for these deployments: skip-alarms, all-at-once (recorded on each deployment)")
-      .option("-o, --output <format>", "text or json", "text")
+      .addOption(githubOutputOption())
       .option("--region <region>", "region for objects whose depdef names none")
       .option("--notify-allow <target...>", "depdef notification URLs to call: URL prefixes or host names (none by default)")
       .option("--notify-env <name...>", "variables depdef notification headers may name as ${NAME}")
@@ -54,7 +55,8 @@ export const register: RegisterCommand = (program, io, run) => {
 };
 
 async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<number> {
-  const repo = await loadRepository(new WorkingTreeSource(await existingDir(io.cwd, dir)), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  const root = await existingDir(io.cwd, dir);
+  const repo = await loadRepository(new WorkingTreeSource(root), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
   checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   const ctx = await openContext(io, flags);
   try {
@@ -106,6 +108,10 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       for (const d of result.deployments) io.out(resultLine(io, d) + "\n");
       for (const x of result.errors) io.out(`${paint(io, "red", "stopped".padEnd(10))} ${x.object.padEnd(24)} ${x.message}${x.deploymentId ? ` (deployment ${x.deploymentId}; the next apply resumes it if it is unfinished)` : ""}\n`);
       io.out(`\n${plural(result.deployments.length, "deployment")}: ${result.deployments.length - failed.length} succeeded, ${failed.length} failed${result.errors.length ? `; ${plural(result.errors.length, "error")}` : ""}${blocked.length ? `; ${plural(blocked.length, "delete")} held back` : ""}${invalid.length ? `; ${plural(invalid.length, "invalid object")}` : ""}\n`);
+      if (flags.output === "github") {
+        const target = flags.simulator !== undefined && flags.simulator !== false ? "the simulator" : "AWS";
+        await githubApply(io, root, result, repo.objects, { dryRun: flags.dryRun, target, records: [...result.resumed, ...result.deployments].map(record) });
+      }
     }
     return failed.length || result.errors.length || invalid.length || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
   } finally {

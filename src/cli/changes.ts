@@ -5,7 +5,8 @@ import { resolveRevision } from "../config/git.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
-import { existingDir } from "./options.ts";
+import { githubChanges } from "./github-report.ts";
+import { existingDir, githubOutputOption } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -16,7 +17,7 @@ export const register: RegisterCommand = (program, io, run) => {
     .option("--from <rev>", "the last processed commit (default: the parent of --to; none for a first commit)")
     .option("--to <rev>", "the new commit", "HEAD")
     .option("--initial", "treat --to as the first commit: every file counts as added", false)
-    .option("-o, --output <format>", "text or json", "text")
+    .addOption(githubOutputOption())
     .option("--region <region>", "region for objects whose depdef names none")
     .action((dir: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }) => run(() => changes(io, dir, opts)));
 };
@@ -50,5 +51,6 @@ async function changes(io: CliIO, given: string, opts: { from?: string; to: stri
   }
   const count = (a: string) => set.changes.filter((c) => c.action === a).length;
   io.out(`\n${plural(count("deploy"), "deploy")}, ${plural(count("delete"), "delete")}, ${plural(count("none"), "unchanged object")}\n`);
+  if (opts.output === "github") await githubChanges(io, dir, set);
   return failed ? EXIT.failed : EXIT.ok;
 }

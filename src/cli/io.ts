@@ -5,6 +5,7 @@
 import os from "node:os";
 import { styleText } from "node:util";
 import { FlotillaError } from "../core/problems.ts";
+import type { GithubChannel } from "./github.ts";
 
 export interface CliIO {
   out(text: string): void;
@@ -15,6 +16,8 @@ export interface CliIO {
   interactive: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Set under `--output github`: our own workflow commands, written past the line neutraliser (github.ts). */
+  github?: GithubChannel;
 }
 
 export function processIO(): CliIO {

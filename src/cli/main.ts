@@ -7,6 +7,7 @@ import { AwsError } from "../aws/errors.ts";
 import { isFlotillaError, type Problem } from "../core/problems.ts";
 import { ScenarioError } from "../sim/scenario.ts";
 import { EXIT, processIO, type CliIO } from "./io.ts";
+import { githubIO, wantsGithubOutput } from "./github.ts";
 import { checkOptionValues } from "./options.ts";
 import { formatProblem } from "./output.ts";
 
@@ -33,9 +34,20 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./commit.ts"),
   () => import("./deployment.ts"),
   () => import("./pending-delete.ts"),
+  () => import("./github-action.ts"),
 ];
 
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+export async function main(argv: string[], given: CliIO = processIO()): Promise<number> {
+  // Under --output github every line is made inert before anything prints (github.ts), usage errors included.
+  const io = wantsGithubOutput(argv) || argv[0] === "github-action" ? githubIO(given) : given;
+  try {
+    return await runMain(argv, io);
+  } finally {
+    if (io !== given) io.github?.flush();
+  }
+}
+
+async function runMain(argv: string[], io: CliIO): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = await buildProgram(io, async (action) => {
     exitCode = await action();
@@ -46,17 +58,23 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (isFlotillaError(e)) {
-      io.err(formatProblem(io, e.problem) + "\n");
+      report(io, e.problem);
       return e.code === "FLT-INTERNAL" ? EXIT.internal : EXIT.usage;
     }
     const problems = environmentProblems(e);
     if (problems) {
-      for (const p of problems) io.err(formatProblem(io, p) + "\n");
+      for (const p of problems) report(io, p);
       return EXIT.usage;
     }
     io.err(`flotilla: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return EXIT.internal;
   }
+}
+
+/** A problem that stops the command: on stderr, and as an annotation under --output github. */
+function report(io: CliIO, p: Problem): void {
+  io.err(formatProblem(io, p) + "\n");
+  io.github?.command("error", { title: p.code }, `${p.message}${p.hint ? `\nhint: ${p.hint}` : ""}`);
 }
 
 /** Every verb registered, with the shared option value checks; `run` receives each action. */

@@ -6,7 +6,7 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { FlotillaError } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";
 
@@ -25,6 +25,11 @@ const CHECKS: Record<string, Check> = {
 };
 
 export const OUTPUT_FORMATS = ["text", "json"];
+
+/** `--output` of the verbs that also speak `github`: annotations, a job summary and step outputs (docs/github.md). */
+export function githubOutputOption(): Option {
+  return new Option("-o, --output <format>", "text, json, or github (the text, plus annotations, a job summary and step outputs)").choices([...OUTPUT_FORMATS, "github"]).default("text");
+}
 
 /** Add the shared value checks to every option of every (sub)command that has one of these names. */
 export function checkOptionValues(program: Command): void {

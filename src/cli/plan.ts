@@ -12,7 +12,8 @@ import { hasErrors, sortProblems } from "../core/problems.ts";
 import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
-import { checkObjectSelectors, existingDir } from "./options.ts";
+import { githubPlan } from "./github-report.ts";
+import { checkObjectSelectors, existingDir, githubOutputOption } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 
 interface PlanFlags extends AwsOptions {
@@ -31,7 +32,7 @@ export const register: RegisterCommand = (program, io, run) => {
       )
       .argument("[dir]", "root of the Flotilla tree", ".")
       .option("--object <prefix...>", "only these objects (names or path prefixes)")
-      .option("-o, --output <format>", "text or json", "text")
+      .addOption(githubOutputOption())
       .option("--region <region>", "region for objects whose depdef names none")
       .option("--secret-name <word...>", "also mask values whose names contain these words (besides PASSWORD, SECRET, TOKEN, KEY, ...)"),
   ).action((dir: string, flags: PlanFlags) => run(() => planCommand(io, dir, flags)));
@@ -52,6 +53,7 @@ async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<nu
         for (const p of sortProblems(masker.value(o.problems.filter((x) => x.severity === "error")))) io.err(formatProblem(io, p) + "\n");
       }
       printPlans(io, plans);
+      if (flags.output === "github") await githubPlan(io, root, plans, repo.objects, flags.simulator !== undefined && flags.simulator !== false ? "the simulator" : "AWS", repo.problems);
     }
     return plans.some((p) => p.action === "invalid" || p.action === "blocked") || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
   } finally {

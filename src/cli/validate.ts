@@ -5,7 +5,8 @@ import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
-import { existingDir } from "./options.ts";
+import { githubValidate } from "./github-report.ts";
+import { existingDir, githubOutputOption } from "./options.ts";
 import { formatProblem, mark, plural, printJson } from "./output.ts";
 import type { LoadedObject } from "../config/load-object.ts";
 
@@ -14,7 +15,7 @@ export const register: RegisterCommand = (program, io, run) => {
     .command("validate")
     .description("render and validate every deployment object in DIR (default: the current directory)")
     .argument("[dir]", "root of the Flotilla tree", ".")
-    .option("-o, --output <format>", "text or json", "text")
+    .addOption(githubOutputOption())
     .option("--region <region>", "region for objects whose depdef names none (default: AWS_REGION, else us-east-1)")
     .action((dir: string, opts: { output: string; region?: string }) => run(() => validate(io, dir, opts)));
 };
@@ -47,12 +48,14 @@ export async function validateDir(dir: string, region?: string): Promise<{ repor
 }
 
 async function validate(io: CliIO, dir: string, opts: { output: string; region?: string }): Promise<number> {
-  const { report } = await validateDir(await existingDir(io.cwd, dir), opts.region);
+  const root = await existingDir(io.cwd, dir);
+  const { report } = await validateDir(root, opts.region);
   if (opts.output === "json") {
     printJson(io, report);
   } else {
     printChecklist(io, report);
   }
+  if (opts.output === "github") await githubValidate(io, root, report);
   return report.valid ? EXIT.ok : EXIT.failed;
 }
 

@@ -119,6 +119,11 @@ export const PROBLEM_CODES = {
   "FLT-AWS-CREDENTIALS": "No AWS credentials were found, or AWS refused them (expired, unknown key, bad signature).",
   "FLT-AWS-CALL-FAILED": "An AWS call failed outside a deployment (access denied, unreachable endpoint, ...); nothing was changed by it.",
   "FLT-CLI-SERVER-RESPONSE": "The server's answer is not what the Flotilla API sends (not JSON, or an unknown error).",
+  // GitHub (the Action and --output github; docs/github.md)
+  "FLT-GITHUB-EVENT": "The workflow's event file (GITHUB_EVENT_PATH) cannot be read or lacks what Flotilla needs (a pull request's number and base and head commits).",
+  "FLT-GITHUB-INPUT": "An input of the GitHub Action has a value it does not accept (an unknown mode, a boolean that is not true or false, ...).",
+  "FLT-GITHUB-HISTORY": "The clone lacks the commit to compare with (a shallow checkout) and fetching it failed; check out with fetch-depth: 0.",
+  "FLT-GITHUB-API": "The GitHub API refused or failed a request (the pull-request comment was not written); the report is still in the job summary.",
   // Simulator
   "FLT-SIM-STATE": "The --state file of `flotilla sim serve` cannot be read, was not written by it, or is damaged.",
   "FLT-INTERNAL": "An unexpected internal error; please report it.",
