@@ -11,7 +11,7 @@ import { NOOP_METRICS, type MetricsSink } from "../core/metrics.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { mapBounded } from "../config/repository.ts";
 import { DeploymentSampler } from "./samples.ts";
-import { Runner } from "../deploy/runner.ts";
+import { Runner, type MachineState } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { CommitFile, CommitInfo as ApiCommitInfo, ControllerPort, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../server/deps.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
@@ -126,8 +126,17 @@ export class Controller implements ControllerPort {
     for (const c of plan.delete) {
       const unsafe = c.problems.find((p) => p.code === "FLT-CHANGE-DELETE-UNSAFE");
       if (!c.loaded?.identity) {
-        outcomes.set(c.object, outcomeOf(c, "invalid"));
-        this.o.onWarning?.(`${at}: ${c.object} was removed but the service to delete is unknown: ${problemLine(maskerFor(c, this.o.secretNames).value(c.problems[0]!))}`);
+        // Unreadable at the previous commit: the service Flotilla last deployed for the object is
+        // known from the store; its delete waits for an operator who checks that it is the one.
+        const last = await this.o.store.latestDeployment(c.object, repository.name);
+        const spec = last && last.strategy !== "delete" ? (last.machineState as MachineState | undefined)?.spec : undefined;
+        if (spec) {
+          const message = `the removed svcdef cannot be read at the previous commit; Flotilla last deployed this object as service ${spec.service} (${spec.region}/${spec.cluster}): check that it is the one, then confirm this delete (flotilla pending-delete confirm)`;
+          await this.holdSpec(outcomes, repository, ctx, c, { ...spec, commitSha: plan.commit.sha }, "unsafe", message, "FLT-CHANGE-DELETE-UNIDENTIFIED");
+        } else {
+          outcomes.set(c.object, outcomeOf(c, "invalid"));
+          this.o.onWarning?.(`${at}: ${c.object} was removed but the service to delete is unknown: ${problemLine(maskerFor(c, this.o.secretNames).value(c.problems[0]!))}`);
+        }
       } else if (unsafe) await this.hold(outcomes, repository, ctx, c, "unsafe", `${unsafe.message}; ${HELD_BECAUSE.unsafe}`, unsafe.code);
       else deletes.push(c);
     }
@@ -153,8 +162,12 @@ export class Controller implements ControllerPort {
   }
 
   /** Keep a removed object's delete as pending, and say so once. */
-  private async hold(outcomes: Map<string, CommitObjectOutcome>, repository: Repository, ctx: CommitContext, c: ObjectChange, reason: PendingDelete["reason"], message: string, code: string | null = null): Promise<void> {
-    await this.o.store.holdDelete(pendingDeleteOf(repository, ctx.plan, c, reason, message, code));
+  private hold(outcomes: Map<string, CommitObjectOutcome>, repository: Repository, ctx: CommitContext, c: ObjectChange, reason: PendingDelete["reason"], message: string, code: string | null = null): Promise<void> {
+    return this.holdSpec(outcomes, repository, ctx, c, specFromObject(c.loaded!, ctx.plan.commit.sha), reason, message, code);
+  }
+
+  private async holdSpec(outcomes: Map<string, CommitObjectOutcome>, repository: Repository, ctx: CommitContext, c: ObjectChange, spec: DeploySpec, reason: PendingDelete["reason"], message: string, code: string | null = null): Promise<void> {
+    await this.o.store.holdDelete(pendingDeleteOf(repository, ctx.plan, c.object, spec, reason, message, code));
     outcomes.set(c.object, outcomeOf(c, "delete-held", `${c.description}: held back, ${message}`));
     this.o.onWarning?.(`${repository.name}@${ctx.plan.commit.sha.slice(0, 7)}: the delete of ${c.object} is pending: ${message}`);
   }

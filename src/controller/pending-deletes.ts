@@ -7,8 +7,7 @@
  * later commit re-adds the object or gives its service to another object (cleared).
  */
 import { identityKey } from "../config/load-object.ts";
-import type { ObjectChange } from "../config/changes.ts";
-import { specFromObject } from "../deploy/spec.ts";
+import type { DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
 import type { NewPendingDelete, PendingDeleteReason, Repository } from "../store/types.ts";
 import type { CommitPlan } from "./process-commit.ts";
@@ -19,10 +18,9 @@ export const HELD_BECAUSE: Record<Exclude<PendingDeleteReason, "mass-delete">, s
   unsafe: "an object of the commit cannot be read and may manage this service: fix it, then confirm this delete (flotilla pending-delete confirm)",
 };
 
-/** The pending delete for a removed object (its change carries the object as it was before removal). */
-export function pendingDeleteOf(repository: Repository, plan: CommitPlan, c: ObjectChange, reason: PendingDeleteReason, message: string, code: string | null = null): NewPendingDelete {
-  const spec = specFromObject(c.loaded!, plan.commit.sha);
-  return { repository: repository.name, object: c.object, branch: repository.branch, commitSha: plan.commit.sha, region: spec.region, cluster: spec.cluster, service: spec.service, reason, code, message, spec };
+/** The pending delete of a removed object, with what its delete needs (the object as it was before removal). */
+export function pendingDeleteOf(repository: Repository, plan: CommitPlan, object: string, spec: DeploySpec, reason: PendingDeleteReason, message: string, code: string | null = null): NewPendingDelete {
+  return { repository: repository.name, object, branch: repository.branch, commitSha: plan.commit.sha, region: spec.region, cluster: spec.cluster, service: spec.service, reason, code, message, spec };
 }
 
 /**

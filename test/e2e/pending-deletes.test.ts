@@ -152,6 +152,27 @@ describe("held-back deletes are visible and actionable", () => {
     assert.match(held[0]!.message, /2 of 2/);
   });
 
+  it("Given a service whose svcdef a commit broke, When the next commit removes the object, Then the delete of the service Flotilla last deployed for it is pending (FLT-CHANGE-DELETE-UNIDENTIFIED) and an operator's confirmation deletes it", async () => {
+    const w = await world({ controller: { allowDelete: true } });
+    w.remote.push({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/web/web", "web") }, "two");
+    await w.controller.sources.sync("apps", "manual");
+    w.remote.push({ "apps/api/api_svcdef.json": '{ "cluster": "apps", }' }, "break api");
+    await w.controller.sources.sync("apps", "poll");
+    const sha = w.remote.pushRemoval(files("apps/api/api", "api"), "remove api");
+    await w.controller.sources.sync("apps", "poll");
+    assert.equal(await serviceStatus(w, "api"), "ACTIVE", "never deleted by itself, even with deletes on");
+    const held = await w.store.listPendingDeletes();
+    assert.deepEqual(held.map((p) => [p.object, p.service, p.reason, p.code, p.commitSha]), [["apps/api/api", "api", "unsafe", "FLT-CHANGE-DELETE-UNIDENTIFIED", sha]]);
+    assert.match(held[0]!.message, /last deployed/);
+    const record = await w.store.getCommitRecord("apps", sha);
+    assert.equal(record?.objects.find((o) => o.object === "apps/api/api")?.action, "delete-held");
+    const accepted = await w.api("POST", "/api/v1/pending-deletes/confirm", { body: { repository: "apps", object: "apps/api/api" } });
+    assert.equal(accepted.status, 202, accepted.body);
+    await w.controller.sources.sync("apps", "poll");
+    assert.equal(await serviceStatus(w, "api"), "INACTIVE");
+    assert.equal(await serviceStatus(w, "web"), "ACTIVE");
+  });
+
   it("Given a removed svcdef and an object that cannot be read at the same commit, When it is processed, Then the delete is pending as FLT-CHANGE-DELETE-UNSAFE", async () => {
     const w = await world({ controller: { allowDelete: true } });
     w.remote.push({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/web/web", "web") }, "two");
