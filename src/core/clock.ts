@@ -86,10 +86,15 @@ export interface VirtualClockOptions {
 
 /**
  * Time that moves only when told to. `advance`/`advanceTo` move it by hand, waking sleepers in
- * time order and letting each one's continuation run before the next wakes. In auto-advance mode
- * the clock waits until the program has gone quiet (a few event-loop turns with no sleeper added
- * or woken) and then jumps straight to the earliest timer, so `await clock.sleep(30 * 60_000)`
- * costs a handful of event-loop turns.
+ * time order and letting the program settle after each instant. In auto-advance mode the clock
+ * waits until the program has gone quiet (a few event-loop turns with no sleeper added or woken)
+ * and then jumps straight to the earliest timer, so `await clock.sleep(30 * 60_000)` costs a
+ * handful of event-loop turns.
+ *
+ * Every sleeper due at one instant wakes in the same turn, in the order the sleeps were asked for,
+ * as Node runs every timer due at one millisecond in one timers phase before any setImmediate
+ * callback. So work that coalesces calls made in one turn (the AWS batcher) sees the same
+ * batches in virtual time as in real time.
  */
 export class VirtualClock implements Clock {
   private current: number;
@@ -153,7 +158,7 @@ export class VirtualClock implements Clock {
       await settle(this.settleTurns);
       const next = this.heap[0];
       if (!next || next.at > t) break;
-      this.wakeNext();
+      this.wakeInstant();
     }
     if (t > this.current) this.current = t;
     await settle(this.settleTurns);
@@ -166,7 +171,7 @@ export class VirtualClock implements Clock {
       await settle(this.settleTurns);
       const next = this.heap[0];
       if (!next || next.at > limit) return;
-      this.wakeNext();
+      this.wakeInstant();
     }
   }
 
@@ -175,13 +180,21 @@ export class VirtualClock implements Clock {
     if (on) this.pump();
   }
 
-  private wakeNext(): void {
-    const s = this.pop();
-    if (!s) return;
-    if (s.at > this.current) this.current = s.at;
-    s.done = true;
+  /**
+   * Move to the earliest timer and wake every sleeper due then. Sleeps asked for by their
+   * continuations (even of 0 ms) wait for the next instant's turn, as a timer set inside a timer
+   * callback does.
+   */
+  private wakeInstant(): void {
+    const first = this.heap[0];
+    if (!first) return;
+    const at = first.at;
+    if (at > this.current) this.current = at;
+    const due: Sleeper[] = [];
+    while (this.heap.length > 0 && this.heap[0]!.at === at) due.push(this.pop()!);
+    for (const s of due) s.done = true;
     this.activity++;
-    s.resolve();
+    for (const s of due) s.resolve();
   }
 
   /** Auto-advance loop: runs only while sleepers exist, so an idle clock keeps no process alive. */
@@ -194,7 +207,7 @@ export class VirtualClock implements Clock {
           const before = this.activity;
           await settle(this.settleTurns);
           if (this.activity !== before) continue; // still busy: let it settle
-          this.wakeNext();
+          this.wakeInstant();
         }
       } finally {
         this.pumping = false;

@@ -192,12 +192,17 @@ export class EventCursor {
     const found: { event: DeploymentEvent; deployment: Deployment }[] = [];
     const candidates = await this.candidates();
     this.watching.clear();
-    for (const d of candidates) {
-      if (d.finishedAt === null) this.watching.add(d.id);
-      const after = this.fetched.get(d.id);
-      const events = await this.store.listEvents(d.id, after !== undefined ? { afterSeq: after } : {});
+    for (const candidate of candidates) {
+      if (candidate.finishedAt === null) this.watching.add(candidate.id);
+      const after = this.fetched.get(candidate.id);
+      const events = await this.store.listEvents(candidate.id, after !== undefined ? { afterSeq: after } : {});
       const last = events.at(-1);
-      if (last) this.fetched.set(d.id, last.seq);
+      if (!last) continue;
+      this.fetched.set(candidate.id, last.seq);
+      // Events and phase are written together: read the record again after its events, so the
+      // phase sent with them is never older than they are (a watcher told "Succeeded" with a
+      // non-terminal phase would wait for an end that was already streamed).
+      const d = (await this.store.getDeployment(candidate.id)) ?? candidate;
       for (const e of events) if (this.isAfter(e)) found.push({ event: e, deployment: d });
     }
     found.sort((a, b) => a.event.at - b.event.at || (a.event.deploymentId < b.event.deploymentId ? -1 : a.event.deploymentId > b.event.deploymentId ? 1 : 0) || a.event.seq - b.event.seq);

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ScaledClock, SystemClock, VirtualClock } from "../../src/core/clock.ts";
+import { Batcher } from "../../src/aws/batcher.ts";
 
 describe("VirtualClock", () => {
   it("starts at the given time and does not move by itself", async () => {
@@ -66,6 +67,51 @@ describe("VirtualClock", () => {
     await assert.rejects(p, /stop/);
     assert.equal(c.pending, 0);
     await assert.rejects(c.sleep(5, ac.signal), /stop/);
+  });
+
+  it("wakes every sleeper due at one instant in the same turn, in the order they slept", async () => {
+    const c = new VirtualClock({ start: 0, autoAdvance: true });
+    const woken: number[] = [];
+    let seenByNextTurn = -1;
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        if (i % 2 === 0) await c.sleep(1_000);
+        else await c.sleep(0).then(() => c.sleep(1_000)); // asked for later, due at the same instant
+        if (woken.length === 0) setImmediate(() => (seenByNextTurn = woken.length));
+        woken.push(i);
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    assert.equal(seenByNextTurn, 50, "a setImmediate queued by the first one to wake sees all fifty awake");
+    assert.deepEqual(woken.slice(0, 25), Array.from({ length: 25 }, (_, i) => 2 * i), "those that slept first wake first");
+    assert.equal(c.now(), 1_000);
+  });
+
+  it("a sleep asked for by a woken sleeper waits for the next instant's turn, even of 0 ms", async () => {
+    const c = new VirtualClock({ start: 0 });
+    const seen: string[] = [];
+    void c.sleep(10).then(async () => {
+      seen.push("a");
+      await c.sleep(0);
+      seen.push("a-again");
+    });
+    void c.sleep(10).then(() => seen.push("b"));
+    await c.advance(10);
+    assert.deepEqual(seen, ["a", "b", "a-again"]);
+  });
+
+  it("callers polling on the same interval coalesce in the batcher as they would in real time", async () => {
+    const c = new VirtualClock({ start: 0, autoAdvance: true });
+    const fetches: number[] = [];
+    const batcher = new Batcher<string>({ maxBatch: 10, fetch: (_k, ids) => Promise.resolve((fetches.push(ids.length), ids)), matches: (r, id) => r === id });
+    await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        await c.sleep(100 + (i % 7)); // started at different instants...
+        await c.sleep(15_000 - (i % 7)); // ...polling at the same one
+        assert.deepEqual(await batcher.load("cluster", [`svc-${i}`]), [`svc-${i}`]);
+      }),
+    );
+    assert.deepEqual(fetches, Array.from({ length: 10 }, () => 10), "100 callers make 10 calls of 10");
   });
 
   it("advanceTo never moves time backwards", async () => {

@@ -177,4 +177,27 @@ describe("event stream positions", () => {
     assert.deepEqual(await cursor.poll(), []);
     await h.close();
   });
+  it("the phase sent with an event is never older than the event, even when the deployment finishes while the cursor reads", async () => {
+    const h = await harness();
+    const d = await h.store.createDeployment(newDeployment());
+    let finishOnRead = true;
+    // The runner writes its last step between the cursor reading the deployment and reading its events.
+    const racing = new Proxy(h.store, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (key !== "listEvents") return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return async (id: string, options?: { afterSeq?: number }) => {
+          if (finishOnRead) {
+            finishOnRead = false;
+            await finish(target, d);
+          }
+          return target.listEvents(id, options);
+        };
+      },
+    });
+    const cursor = EventCursor.resume(racing, { deployment: d.id }, { at: 0, seqs: new Map() });
+    const got = await cursor.poll();
+    assert.deepEqual(got.map((s) => (s.kind === "deployment" ? [s.event.type, s.deployment.phase] : [s.kind])), [["Succeeded", "Succeeded"]], "a watcher told 'Succeeded' with an older phase waits forever");
+    await h.close();
+  });
 });
