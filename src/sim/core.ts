@@ -16,6 +16,11 @@ import { Ids, seededRandom } from "./ids.ts";
 import { DEFAULT_TIMING, type SimCluster, type SimService, type SimTask, type SimTaskDef, type Timing } from "./model.ts";
 import { checkBreaker, servicePass } from "./scheduler.ts";
 
+function queuedPass(svc: SimService, sim: SimulatorCore): void {
+  svc.passQueued = false;
+  servicePass(sim, svc);
+}
+
 export interface SimulatorOptions {
   clock: Clock;
   region?: string;
@@ -90,9 +95,18 @@ export class SimulatorCore {
     this.queue.push(this.now + Math.max(0, ms), run);
   }
 
+  /**
+   * `fn(arg, this)` after `ms`: the cheap form of `after` for the world's own steps (no closure
+   * per event). With `gen`, it runs only if `arg.gen` is still `gen` then (a task's lifecycle step
+   * that its stopping made obsolete is skipped).
+   */
+  afterStep<A>(ms: number, fn: (arg: A, sim: SimulatorCore) => void, arg: A, gen = -1): void {
+    this.queue.push(this.now + Math.max(0, ms), fn, arg, gen);
+  }
+
   /** When the next thing will happen, if anything is scheduled. */
   nextEventAt(): number | undefined {
-    return this.queue.peek()?.at;
+    return this.queue.nextAt();
   }
 
   /** Run every event due up to the clock's current time. */
@@ -104,12 +118,7 @@ export class SimulatorCore {
     if (this.syncing) return; // an event handler reading state must not recurse
     this.syncing = true;
     try {
-      for (let ev = this.queue.peek(); ev && ev.at <= t; ev = this.queue.peek()) {
-        this.queue.pop();
-        if (ev.at > this.now) this.now = ev.at;
-        this.eventsRun++;
-        ev.run();
-      }
+      while (this.queue.runNext(t, this));
       if (t > this.now) this.now = t;
     } finally {
       this.syncing = false;
@@ -120,10 +129,7 @@ export class SimulatorCore {
   markDirty(svc: SimService): void {
     if (svc.passQueued) return;
     svc.passQueued = true;
-    this.after(0, () => {
-      svc.passQueued = false;
-      servicePass(this, svc);
-    });
+    this.afterStep(0, queuedPass, svc);
   }
 
   /** Listener weights or target health changed: rule-driven alarms re-evaluate. */
@@ -213,7 +219,7 @@ export class SimulatorCore {
   }
 
   addCluster(name: string): SimCluster {
-    const c: SimCluster = { name, arn: `arn:aws:ecs:${this.region}:${this.account}:cluster/${name}`, services: new Map(), tasks: new Map() };
+    const c: SimCluster = { name, arn: `arn:aws:ecs:${this.region}:${this.account}:cluster/${name}`, services: new Map(), tasks: new Map(), startedBy: new Map() };
     this.clusters.set(name, c);
     return c;
   }

@@ -1,7 +1,7 @@
 /** EcsPort on the simulator: request validation and AWS's errors, then state changes. SPEC.md §ECS API. */
 import type { CreateTaskSetInput, EcsPort, EcsRequest, Failure, ListTasksInput, LoadBalancerRef, Service, Task, TaskDefinition, TaskSet } from "../aws/ports.ts";
 import type { SimulatorCore } from "./core.ts";
-import type { SimContainerDef, SimDeployment, SimService, SimTaskDef, SimTaskSet } from "./model.ts";
+import type { SimContainerDef, SimDeployment, SimService, SimTask, SimTaskDef, SimTaskSet } from "./model.ts";
 import { addEvent } from "./scheduler.ts";
 import { clusterRecord, serviceDefinition, taskDefinitionRecord, viewService, viewTask, viewTaskDefinition, viewTaskSet } from "./views.ts";
 
@@ -118,8 +118,9 @@ export class SimEcs implements EcsPort {
     const svc = input.serviceName !== undefined ? this.sim.service(c, input.serviceName, op) : undefined;
     const want = input.desiredStatus === "STOPPED" ? "STOPPED" : "RUNNING";
     const arns: string[] = [];
-    for (const t of c.tasks.values()) {
-      if (svc && t.service !== svc) continue;
+    // The service's or the deployment's own index when one is named: never a scan of the cluster.
+    const from: Iterable<SimTask> = svc ? svc.tasks : input.startedBy !== undefined ? (c.startedBy.get(input.startedBy) ?? []) : c.tasks.values();
+    for (const t of from) {
       if (input.startedBy !== undefined && t.owner.id !== input.startedBy) continue;
       if (input.family !== undefined && t.taskDef.family !== input.family) continue;
       if (input.desiredStatus === "PENDING" ? t.lastStatus !== "PENDING" : t.desiredStatus !== want) continue;
@@ -510,6 +511,7 @@ export function createService(sim: SimulatorCore, request: EcsRequest, op: strin
     createdAt: sim.now,
     steady: false,
     passQueued: false,
+    tasks: new Set(),
   };
   c.services.set(name, svc);
   if (controller === "ECS" && td) startDeployment(sim, svc, td);

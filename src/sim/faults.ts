@@ -39,6 +39,9 @@ export interface ImageBehaviour {
   startDelayMs: number;
 }
 
+/** An image no fault names: it pulls, starts, stays healthy and keeps running. Shared, never changed. */
+const HEALTHY_IMAGE: Readonly<ImageBehaviour> = Object.freeze({ pullFails: false, exitCode: 1, failsHealthChecks: false, startDelayMs: 0 });
+
 function globToRegExp(glob: string): RegExp {
   return new RegExp("^" + glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$");
 }
@@ -60,11 +63,12 @@ export class Faults {
     this.apis.push(fault);
   }
 
-  /** What a task launched at `elapsedMs` with these images does; every matching fault applies. */
-  behaviour(images: readonly string[], elapsedMs: number): ImageBehaviour {
-    const b: ImageBehaviour = { pullFails: false, exitCode: 1, failsHealthChecks: false, startDelayMs: 0 };
+  /** What a task launched at `elapsedMs` with these containers' images does; every matching fault applies. */
+  behaviour(containers: readonly { image: string }[], elapsedMs: number): Readonly<ImageBehaviour> {
+    if (this.images.length === 0) return HEALTHY_IMAGE;
+    const b: ImageBehaviour = { ...HEALTHY_IMAGE };
     for (const { fault, re } of this.images) {
-      if (!images.some((i) => re.test(i)) || !within(fault, elapsedMs)) continue;
+      if (!containers.some((c) => re.test(c.image)) || !within(fault, elapsedMs)) continue;
       if (fault.pullFails) b.pullFails = true;
       if (fault.failsHealthChecks) b.failsHealthChecks = true;
       if (fault.exitAfterMs !== undefined) b.exitAfterMs = Math.min(b.exitAfterMs ?? Infinity, fault.exitAfterMs);

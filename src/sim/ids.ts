@@ -12,6 +12,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+const HEX = "0123456789abcdef";
+
 export class Ids {
   private readonly random: () => number;
   private ip = 0;
@@ -25,7 +27,7 @@ export class Ids {
   }
   hex(n: number): string {
     let s = "";
-    while (s.length < n) s += Math.floor(this.random() * 16).toString(16);
+    for (let i = 0; i < n; i++) s += HEX[Math.floor(this.random() * 16)];
     return s;
   }
   /** `ecs-svc/` and 19 digits, the form ECS uses for deployments and task sets. */

@@ -1,5 +1,6 @@
 /** The simulator's internal state. Ports copy out of these; nothing outside src/sim sees them. */
 import type { Action, DeploymentConfiguration, LoadBalancerRef, RolloutState, ServiceEvent, TargetHealthState, TaskStatus } from "../aws/ports.ts";
+import type { ImageBehaviour } from "./faults.ts";
 
 /** Durations of the steps ECS, Fargate and ELB take, in ms. SPEC.md §Timing. */
 export interface Timing {
@@ -120,6 +121,8 @@ export interface SimTask {
   succeeded: boolean;
   /** Bumped whenever a scheduled lifecycle step becomes obsolete (e.g. the task was stopped). */
   gen: number;
+  /** What its image does (faults.ts), decided at launch. */
+  behaviour: Readonly<ImageBehaviour>;
 }
 
 export interface SimService {
@@ -146,11 +149,14 @@ export interface SimService {
   request: Record<string, unknown>;
   deployments: SimDeployment[];
   taskSets: SimTaskSet[];
-  events: ServiceEvent[];
+  /** Newest first, at most 100; each frozen, so views share them. */
+  events: Readonly<ServiceEvent>[];
   createdAt: number;
   /** Reported "has reached a steady state" since the last change. */
   steady: boolean;
   passQueued: boolean;
+  /** Its tasks as the cluster lists them (STOPPED ones too, until forgotten), for ListTasks by service. */
+  tasks: Set<SimTask>;
 }
 
 export interface SimCluster {
@@ -159,6 +165,8 @@ export interface SimCluster {
   services: Map<string, SimService>;
   /** Every task, including STOPPED ones until they are forgotten. */
   tasks: Map<string, SimTask>;
+  /** The same tasks by `startedBy` (their deployment's or task set's id), for ListTasks by it. */
+  startedBy: Map<string, Set<SimTask>>;
   /** CreateCluster's tags, settings and configuration, reported as given. */
   request?: Record<string, unknown>;
 }

@@ -4,7 +4,7 @@
  * service deletion, and the deployment circuit breaker. SPEC.md §Rolling, §Circuit breaker, §Task sets.
  */
 import type { SimulatorCore } from "./core.ts";
-import type { SimDeployment, SimService, SimTask, SimTaskSet } from "./model.ts";
+import type { SimDeployment, SimService, SimTask, SimTaskSet, TaskOwner } from "./model.ts";
 import { isHealthy, launchTask, occupies, stopTask } from "./tasks.ts";
 
 /** ECS's failure threshold: ceil(0.5 × desired), at least 3 and at most 200. */
@@ -18,7 +18,8 @@ export function rollingBounds(desired: number, minimumHealthyPercent: number, ma
 }
 
 export function addEvent(sim: SimulatorCore, svc: SimService, message: string): void {
-  svc.events.unshift({ id: sim.ids.hex(8) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(12), createdAt: sim.now, message });
+  // Frozen: views share it instead of copying a service's hundred events on every DescribeServices.
+  svc.events.unshift(Object.freeze({ id: sim.ids.hex(8) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(4) + "-" + sim.ids.hex(12), createdAt: sim.now, message }));
   if (svc.events.length > 100) svc.events.length = 100;
 }
 
@@ -53,6 +54,7 @@ function reportStarted(sim: SimulatorCore, svc: SimService, tasks: SimTask[]): v
 }
 
 function stopAndReport(sim: SimulatorCore, svc: SimService, tasks: SimTask[], reason: string): void {
+  if (tasks.length === 0) return;
   const running = tasks.filter((t) => t.lastStatus === "RUNNING");
   for (const t of tasks) stopTask(sim, t, reason, { stopCode: "ServiceSchedulerInitiated" });
   if (running.length > 0) addEvent(sim, svc, `(service ${svc.name}) has stopped ${running.length} running tasks: ${running.map((t) => `(task ${t.id})`).join(" ")}.`);
@@ -69,6 +71,15 @@ function stopOrder(a: SimTask, b: SimTask): number {
   return ha - hb || b.createdAt - a.createdAt;
 }
 
+/** Running-desired tasks of `owner`, in stop order. */
+function runningByStopOrder(owner: TaskOwner): SimTask[] {
+  const out: SimTask[] = [];
+  for (const t of owner.tasks) if (t.desiredStatus === "RUNNING") out.push(t);
+  return out.sort(stopOrder);
+}
+
+// A pass runs at every change of a service's tasks, so it counts in loops over the owners' task
+// sets and builds (and sorts) a list only when it has tasks to choose among.
 function rollingPass(sim: SimulatorCore, svc: SimService): void {
   const primary = svc.deployments.find((d) => d.status === "PRIMARY");
   if (!primary) return;
@@ -77,43 +88,75 @@ function rollingPass(sim: SimulatorCore, svc: SimService): void {
   const D = svc.desiredCount;
   const { minimumHealthyPercent, maximumPercent } = svc.deploymentConfiguration;
   const { lower, upper } = rollingBounds(D, minimumHealthyPercent, maximumPercent);
-  const all = liveTasks(svc);
-  const reason = scalingReason(current.id);
+  const owners: TaskOwner[] = svc.taskSets.length === 0 ? svc.deployments : [...svc.deployments, ...svc.taskSets];
 
   // 1. Retire tasks of older deployments without going below the healthy floor. Unhealthy ones
   //    do not count toward the floor, so they can always go. A stalled (failed, not rolled
   //    back) deployment freezes the rollout: the older tasks keep serving.
-  let healthy = all.filter((t) => t.desiredStatus === "RUNNING" && isHealthy(t)).length;
-  const old = current.stalled ? [] : all.filter((t) => t.owner !== current && t.desiredStatus === "RUNNING").sort(stopOrder);
+  let healthy = 0;
+  let old: SimTask[] | undefined;
+  for (const owner of owners) {
+    for (const t of owner.tasks) {
+      if (t.desiredStatus !== "RUNNING") continue;
+      if (isHealthy(t)) healthy++;
+      if (owner !== current && !current.stalled) (old ??= []).push(t);
+    }
+  }
   const retire: SimTask[] = [];
-  for (const t of old) {
-    if (!isHealthy(t)) retire.push(t);
-    else if (healthy > lower) {
-      retire.push(t);
-      healthy--;
+  if (old) {
+    for (const t of old.sort(stopOrder)) {
+      if (!isHealthy(t)) retire.push(t);
+      else if (healthy > lower) {
+        retire.push(t);
+        healthy--;
+      }
     }
   }
   // 2. Scale the primary in if it has more tasks than desired.
-  const mine = [...current.tasks].filter((t) => t.desiredStatus === "RUNNING").sort(stopOrder);
-  for (let i = 0; mine.length - i > D; i++) retire.push(mine[i]!);
-  stopAndReport(sim, svc, retire, reason);
+  let mine = 0;
+  for (const t of current.tasks) if (t.desiredStatus === "RUNNING") mine++;
+  if (mine > D) {
+    const sorted = runningByStopOrder(current);
+    for (let i = 0; sorted.length - i > D; i++) retire.push(sorted[i]!);
+  }
+  if (retire.length > 0) stopAndReport(sim, svc, retire, scalingReason(current.id));
   // 3. Launch new tasks under the ceiling; PROVISIONING/PENDING and draining tasks count toward it.
   if (!current.stalled) {
-    const occupying = all.filter(occupies).length;
-    const need = D - Math.min(mine.length, D);
-    const room = upper - occupying;
-    const started: SimTask[] = [];
-    for (let i = 0; i < Math.min(need, room); i++) started.push(launchTask(sim, svc, current));
-    reportStarted(sim, svc, started);
+    const need = D - Math.min(mine, D);
+    if (need > 0) {
+      let occupying = 0;
+      for (const owner of owners) for (const t of owner.tasks) if (occupies(t)) occupying++;
+      const room = upper - occupying;
+      const started: SimTask[] = [];
+      for (let i = 0; i < Math.min(need, room); i++) started.push(launchTask(sim, svc, current));
+      reportStarted(sim, svc, started);
+    }
   }
   checkCompleted(sim, svc, current);
 }
 
 function checkCompleted(sim: SimulatorCore, svc: SimService, p: SimDeployment): void {
   const D = svc.desiredCount;
-  const mine = [...p.tasks].filter((t) => t.desiredStatus === "RUNNING");
-  const othersLeft = svc.deployments.some((d) => d !== p && [...d.tasks].some((t) => t.lastStatus !== "STOPPED"));
-  const stable = mine.length === D && mine.every(isHealthy) && !othersLeft && ![...p.tasks].some((t) => t.desiredStatus === "STOPPED");
+  let mine = 0;
+  let allHealthy = true;
+  let stopping = false;
+  for (const t of p.tasks) {
+    if (t.desiredStatus === "RUNNING") {
+      mine++;
+      if (allHealthy && !isHealthy(t)) allHealthy = false;
+    } else stopping = true;
+  }
+  let othersLeft = false;
+  for (const d of svc.deployments) {
+    if (d === p || othersLeft) continue;
+    for (const t of d.tasks) {
+      if (t.lastStatus !== "STOPPED") {
+        othersLeft = true;
+        break;
+      }
+    }
+  }
+  const stable = mine === D && allHealthy && !othersLeft && !stopping;
   if (!stable) {
     svc.steady = false;
     return;

@@ -7,14 +7,12 @@ import type { SimulatorCore } from "./core.ts";
 import type { ImageBehaviour } from "./faults.ts";
 import { ACTIVE_STATUSES, type SimService, type SimTask, type TaskOwner } from "./model.ts";
 
-const behaviours = new WeakMap<SimTask, ImageBehaviour>();
-
-/** Run `fn` after `ms` unless the task has moved on (stopped) in the meantime. */
-export function later(sim: SimulatorCore, task: SimTask, ms: number, fn: () => void): void {
-  const gen = task.gen;
-  sim.after(ms, () => {
-    if (task.gen === gen) fn();
-  });
+/**
+ * Run `fn` after `ms` unless the task has moved on (stopped) in the meantime. The world's own
+ * steps are module-level functions of (task, sim), so a busy world makes no closure per event.
+ */
+export function later(sim: SimulatorCore, task: SimTask, ms: number, fn: (task: SimTask, sim: SimulatorCore) => void): void {
+  sim.afterStep(ms, fn, task, task.gen);
 }
 
 export function launchTask(sim: SimulatorCore, svc: SimService, owner: TaskOwner, seeded = false): SimTask {
@@ -35,29 +33,50 @@ export function launchTask(sim: SimulatorCore, svc: SimService, owner: TaskOwner
     stoppedByScheduler: false,
     succeeded: false,
     gen: 0,
+    behaviour: sim.faults.behaviour(td.containers, sim.elapsed()),
   };
-  svc.cluster.tasks.set(id, task);
+  listTask(svc, task);
   owner.tasks.add(task);
-  const b = sim.faults.behaviour(
-    td.containers.map((c) => c.image),
-    sim.elapsed(),
-  );
-  behaviours.set(task, b);
   if (seeded) return task;
-  later(sim, task, sim.timing.provisioningMs + sim.launchDelay(), () => {
-    task.lastStatus = "PENDING";
-    sim.markDirty(svc);
-    if (b.pullFails) {
-      later(sim, task, sim.timing.pullMs, () => {
-        const image = td.containers.find((c) => c.essential)?.image ?? td.containers[0]?.image ?? "";
-        task.containerReason = `CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref ${image}: not found`;
-        stopTask(sim, task, task.containerReason, { stopCode: "TaskFailedToStart", failure: true });
-      });
-    } else {
-      later(sim, task, sim.timing.pullMs + b.startDelayMs, () => toRunning(sim, task, b));
-    }
-  });
+  later(sim, task, sim.timing.provisioningMs + sim.launchDelay(), provisioned);
   return task;
+}
+
+/** The cluster lists the task (by id, by service, by startedBy) until it is forgotten. */
+function listTask(svc: SimService, task: SimTask): void {
+  const c = svc.cluster;
+  c.tasks.set(task.id, task);
+  svc.tasks.add(task);
+  let byOwner = c.startedBy.get(task.owner.id);
+  if (!byOwner) c.startedBy.set(task.owner.id, (byOwner = new Set()));
+  byOwner.add(task);
+}
+
+/** A STOPPED task's retention is over: no call finds it any more. */
+function forget(task: SimTask): void {
+  const c = task.service.cluster;
+  c.tasks.delete(task.id);
+  task.service.tasks.delete(task);
+  const byOwner = c.startedBy.get(task.owner.id);
+  if (byOwner) {
+    byOwner.delete(task);
+    if (byOwner.size === 0) c.startedBy.delete(task.owner.id);
+  }
+}
+
+/** PROVISIONING → PENDING; then the image is pulled, or fails to be. */
+function provisioned(task: SimTask, sim: SimulatorCore): void {
+  task.lastStatus = "PENDING";
+  sim.markDirty(task.service);
+  if (task.behaviour.pullFails) later(sim, task, sim.timing.pullMs, pullFailed);
+  else later(sim, task, sim.timing.pullMs + task.behaviour.startDelayMs, toRunning);
+}
+
+function pullFailed(task: SimTask, sim: SimulatorCore): void {
+  const td = task.taskDef;
+  const image = td.containers.find((c) => c.essential)?.image ?? td.containers[0]?.image ?? "";
+  task.containerReason = `CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref ${image}: not found`;
+  stopTask(sim, task, task.containerReason, { stopCode: "TaskFailedToStart", failure: true });
 }
 
 /** Put a task straight into RUNNING and healthy: the state of services that exist before the scenario starts. */
@@ -70,12 +89,13 @@ export function seedRunningTask(sim: SimulatorCore, svc: SimService, owner: Task
   for (const lb of owner.loadBalancers) {
     if (lb.targetGroupArn) sim.elb.registerTarget(task, lb.targetGroupArn, lb.containerPort ?? 80, { healthyNow: true, fails: false });
   }
-  const b = behaviours.get(task)!;
+  const b = task.behaviour;
   if (b.exitAfterMs !== undefined || b.failsHealthChecks) armFaults(sim, task, b);
   return task;
 }
 
-function toRunning(sim: SimulatorCore, task: SimTask, b: ImageBehaviour): void {
+function toRunning(task: SimTask, sim: SimulatorCore): void {
+  const b = task.behaviour;
   task.lastStatus = "RUNNING";
   task.startedAt = sim.now;
   for (const lb of task.owner.loadBalancers) {
@@ -84,12 +104,7 @@ function toRunning(sim: SimulatorCore, task: SimTask, b: ImageBehaviour): void {
   const hc = task.taskDef.containers.find((c) => c.healthCheck)?.healthCheck;
   if (hc) {
     const verdictAt = b.failsHealthChecks ? hc.startPeriodMs + hc.intervalMs * hc.retries : hc.startPeriodMs + hc.intervalMs;
-    later(sim, task, verdictAt, () => {
-      task.containerHealth = b.failsHealthChecks ? "UNHEALTHY" : "HEALTHY";
-      if (b.failsHealthChecks) failHealthCheck(sim, task, "Task failed container health checks");
-      else checkSuccess(sim, task);
-      sim.markDirty(task.service);
-    });
+    later(sim, task, verdictAt, containerVerdict);
   }
   armFaults(sim, task, b, true);
   sim.onTaskRunning(task);
@@ -97,16 +112,24 @@ function toRunning(sim: SimulatorCore, task: SimTask, b: ImageBehaviour): void {
   sim.markDirty(task.service);
 }
 
-function armFaults(sim: SimulatorCore, task: SimTask, b: ImageBehaviour, skipHealth = false): void {
-  if (b.exitAfterMs !== undefined) {
-    later(sim, task, b.exitAfterMs, () => {
-      task.exitCode = b.exitCode;
-      stopTask(sim, task, "Essential container in task exited", { stopCode: "EssentialContainerExited", failure: true, crashed: true });
-    });
-  }
+function containerVerdict(task: SimTask, sim: SimulatorCore): void {
+  const fails = task.behaviour.failsHealthChecks;
+  task.containerHealth = fails ? "UNHEALTHY" : "HEALTHY";
+  if (fails) failHealthCheck(sim, task, "Task failed container health checks");
+  else checkSuccess(sim, task);
+  sim.markDirty(task.service);
+}
+
+function armFaults(sim: SimulatorCore, task: SimTask, b: Readonly<ImageBehaviour>, skipHealth = false): void {
+  if (b.exitAfterMs !== undefined) later(sim, task, b.exitAfterMs, essentialExited);
   if (!skipHealth && b.failsHealthChecks) {
     for (const t of task.targets) sim.elb.failTarget(task, t);
   }
+}
+
+function essentialExited(task: SimTask, sim: SimulatorCore): void {
+  task.exitCode = task.behaviour.exitCode;
+  stopTask(sim, task, "Essential container in task exited", { stopCode: "EssentialContainerExited", failure: true, crashed: true });
 }
 
 /** True when ECS counts the task as healthy: RUNNING, container health checks passed, every target healthy. */
@@ -156,34 +179,37 @@ export function stopTask(sim: SimulatorCore, task: SimTask, reason: string, opts
   task.stopCode = opts.stopCode;
   task.stoppedByScheduler = !opts.failure;
   if (opts.failure && !task.succeeded) sim.onTaskFailed(task);
-  const svc = task.service;
-  const finish = () => {
-    task.lastStatus = "DEPROVISIONING";
-    later(sim, task, Math.min(1_000, sim.timing.stopMs), () => finalize(sim, task));
-  };
   if (task.lastStatus === "RUNNING" && task.targets.length > 0 && !opts.crashed) {
     // Connection draining: the target stays registered for the group's deregistration delay.
     task.lastStatus = "DEACTIVATING";
     const delay = sim.elb.drainTargets(task);
-    later(sim, task, delay, () => {
-      task.lastStatus = "STOPPING";
-      sim.markDirty(svc);
-      later(sim, task, sim.timing.stopMs, finish);
-    });
+    later(sim, task, delay, drained);
   } else if (task.lastStatus === "RUNNING") {
     sim.elb.drainTargets(task);
     task.lastStatus = "STOPPING";
-    later(sim, task, opts.crashed ? 1_000 : sim.timing.stopMs, finish);
+    later(sim, task, opts.crashed ? 1_000 : sim.timing.stopMs, deprovision);
   } else {
-    finish();
+    deprovision(task, sim);
   }
-  sim.markDirty(svc);
+  sim.markDirty(task.service);
 }
 
-function finalize(sim: SimulatorCore, task: SimTask): void {
+/** DEACTIVATING → STOPPING once connections have drained. */
+function drained(task: SimTask, sim: SimulatorCore): void {
+  task.lastStatus = "STOPPING";
+  sim.markDirty(task.service);
+  later(sim, task, sim.timing.stopMs, deprovision);
+}
+
+function deprovision(task: SimTask, sim: SimulatorCore): void {
+  task.lastStatus = "DEPROVISIONING";
+  later(sim, task, Math.min(1_000, sim.timing.stopMs), finalize);
+}
+
+function finalize(task: SimTask, sim: SimulatorCore): void {
   task.lastStatus = "STOPPED";
   task.stoppedAt = sim.now;
   task.owner.tasks.delete(task);
-  sim.after(sim.timing.stoppedRetentionMs, () => task.service.cluster.tasks.delete(task.id));
+  sim.afterStep(sim.timing.stoppedRetentionMs, forget, task);
   sim.markDirty(task.service);
 }

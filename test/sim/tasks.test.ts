@@ -140,3 +140,33 @@ describe("task lifecycle", () => {
     assert.equal(t.lastStatus, "STOPPED");
   });
 });
+
+describe("ListTasks", () => {
+  it("by service and by startedBy lists what a filter of the whole cluster would, STOPPED tasks until forgotten, never an earlier service's of the same name", async () => {
+    const w = scenarioWorld({ clusters: ["prod"], taskDefinitions: [{ family: "app", containerDefinitions: [{ name: "app", image: "app:1" }] }] });
+    for (const name of ["a", "b"]) await w.ecs.createService({ cluster: "prod", serviceName: name, taskDefinition: "app", desiredCount: 2 });
+    await w.step(60_000);
+    await w.ecs.updateService({ cluster: "prod", service: "a", desiredCount: 0 });
+    await w.ecs.deleteService({ cluster: "prod", service: "a" });
+    await w.step(60_000);
+    await w.ecs.createService({ cluster: "prod", serviceName: "a", taskDefinition: "app", desiredCount: 1 }); // same name, new service
+    await w.step(60_000);
+    const all = async (desiredStatus: "RUNNING" | "STOPPED") => (await w.ecs.describeTasks("prod", await w.ecs.listTasks({ cluster: "prod", desiredStatus }))).tasks;
+    const stopped = await all("STOPPED");
+    const running = await all("RUNNING");
+    assert.equal(stopped.length, 2, "the first a's two tasks, stopped and still listed");
+    assert.equal(running.length, 3);
+    const newA = (await w.service("a")).deployments[0]!.id;
+    const byService = async (serviceName: string, desiredStatus: "RUNNING" | "STOPPED") => w.ecs.listTasks({ cluster: "prod", serviceName, desiredStatus });
+    assert.deepEqual(await byService("a", "STOPPED"), [], "the stopped tasks belong to the deleted service, not to the new one of that name");
+    assert.deepEqual(await byService("a", "RUNNING"), running.filter((t) => t.startedBy === newA).map((t) => t.taskArn));
+    assert.deepEqual(await byService("b", "RUNNING"), running.filter((t) => t.group === "service:b").map((t) => t.taskArn));
+    const oldA = stopped[0]!.startedBy!;
+    assert.deepEqual(await w.ecs.listTasks({ cluster: "prod", startedBy: oldA, desiredStatus: "STOPPED" }), stopped.map((t) => t.taskArn));
+    assert.deepEqual(await w.ecs.listTasks({ cluster: "prod", serviceName: "b", startedBy: oldA }), [], "both filters apply");
+    await w.step(3_600_000); // STOPPED tasks are kept for an hour
+    assert.deepEqual(await w.ecs.listTasks({ cluster: "prod", desiredStatus: "STOPPED" }), []);
+    assert.deepEqual(await w.ecs.listTasks({ cluster: "prod", startedBy: oldA, desiredStatus: "STOPPED" }), []);
+    assert.equal(w.sim.clusters.get("prod")!.startedBy.has(oldA), false, "a forgotten deployment leaves no index entry behind");
+  });
+});
