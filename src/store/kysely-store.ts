@@ -2,11 +2,12 @@
  * The one query layer both backends share. Dialect differences are kept to row locking
  * (`FOR UPDATE` on PostgreSQL; SQLite transactions already hold the write lock from BEGIN).
  */
-import type { Kysely, Transaction, Updateable } from "kysely";
+import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from "kysely";
 import { ActiveDeploymentError, StoreError, VersionConflictError } from "./errors.ts";
 import { ulidFactory } from "./ids.ts";
+import { encodeMachineState, type EncodedState } from "./machine-state.ts";
 import { toApiToken, toCommitRecord, toControl, toDeployment, toEvent, toJson, toLease, toPendingDelete, toRepository } from "./rows.ts";
-import type { Database, DeploymentsTable } from "./schema.ts";
+import type { ControlsTable, Database, DeploymentsTable } from "./schema.ts";
 import type { SqlDialect } from "./migrations.ts";
 import type { Store, StoreClock, UpdateOptions } from "./store.ts";
 import { generateSessionSecret, generateToken, hashToken, tokenMatches } from "./tokens.ts";
@@ -48,6 +49,7 @@ export class KyselyStore implements Store {
   readonly #clock: StoreClock;
   readonly #nextId = ulidFactory();
   #closed = false;
+  #pendingControlsQuery: CompiledQuery<Selectable<ControlsTable>> | undefined;
 
   constructor(db: Kysely<Database>, kind: SqlDialect, clock: StoreClock) {
     this.#db = db;
@@ -82,7 +84,7 @@ export class KyselyStore implements Store {
       pending_count: input.counts?.pending ?? 0,
       failed_count: input.counts?.failed ?? 0,
       overrides: JSON.stringify(input.overrides ?? []),
-      machine_state: toJson(input.machineState),
+      ...machineColumns(encodeMachineState(input.machineState)),
       created_at: now,
       updated_at: now,
       finished_at: isTerminal(phase) ? now : null,
@@ -132,8 +134,10 @@ export class KyselyStore implements Store {
     options: UpdateOptions = {},
   ): Promise<Deployment> {
     const now = this.#clock.now();
+    const machine = "machineState" in patch ? encodeMachineState(patch.machineState) : undefined;
     return this.#db.transaction().execute(async (trx) => {
-      let query = trx.selectFrom("deployments").selectAll().where("id", "=", id);
+      // Only what the checks need: the machine state is not read back to be rewritten.
+      let query = trx.selectFrom("deployments").select(["version", "active", "phase", "last_event_seq", "machine_base_hash"]).where("id", "=", id);
       if (this.kind === "postgres") query = query.forUpdate();
       const current = await query.executeTakeFirst();
       if (!current) throw notFound("Deployment", id);
@@ -164,15 +168,17 @@ export class KyselyStore implements Store {
       if (patch.counts?.pending !== undefined) set.pending_count = patch.counts.pending;
       if (patch.counts?.failed !== undefined) set.failed_count = patch.counts.failed;
       if (patch.overrides !== undefined) set.overrides = JSON.stringify(patch.overrides);
-      if ("machineState" in patch) set.machine_state = toJson(patch.machineState);
+      if (machine) {
+        set.machine_state = machine.state;
+        // The spec and other large members are rewritten only when they changed.
+        if (machine.baseHash !== current.machine_base_hash) Object.assign(set, { machine_base: machine.base, machine_base_hash: machine.baseHash });
+      }
 
-      const updated = await trx
-        .updateTable("deployments")
-        .set(set)
-        .where("id", "=", id)
-        .where("version", "=", expectedVersion)
-        .returningAll()
-        .executeTakeFirst();
+      const update = trx.updateTable("deployments").set(set).where("id", "=", id).where("version", "=", expectedVersion);
+      // With a new machine state the base is known here: it is not read back.
+      const updated = machine
+        ? await update.returning(COLUMNS_BUT_BASE).executeTakeFirst().then((r) => r && { ...r, machine_base: machine.base })
+        : await update.returningAll().executeTakeFirst();
       if (!updated) throw new VersionConflictError(id, expectedVersion, -1); // cannot happen under the lock
       await this.#insertEvents(trx, id, current.last_event_seq, events, now);
       if (options.consumeControls && options.consumeControls.length > 0) {
@@ -311,14 +317,20 @@ export class KyselyStore implements Store {
     });
   }
 
+  /**
+   * Asked every few seconds by every running deployment, and almost always empty: the query is
+   * built once and only its parameter changes (with SQLite's statement cache, a call costs the
+   * index lookup and little else).
+   */
   async pendingControls(deploymentId: string): Promise<Control[]> {
-    const rows = await this.#db
+    this.#pendingControlsQuery ??= this.#db
       .selectFrom("controls")
       .selectAll()
       .where("deployment_id", "=", deploymentId)
       .where("consumed_at", "is", null)
       .orderBy("id", "asc")
-      .execute();
+      .compile();
+    const { rows } = await this.#db.executeQuery<Selectable<ControlsTable>>({ ...this.#pendingControlsQuery, parameters: [deploymentId] });
     return rows.map(toControl);
   }
 
@@ -771,6 +783,42 @@ export class KyselyStore implements Store {
     this.#closed = true;
     await this.#db.destroy();
   }
+}
+
+/** A deployment row's columns but `machine_base` (the large part of the machine state). */
+const COLUMNS_BUT_BASE = [
+  "id",
+  "object",
+  "repository",
+  "branch",
+  "commit_sha",
+  "strategy",
+  "region",
+  "cluster",
+  "service",
+  "phase",
+  "active",
+  "reason",
+  "message",
+  "traffic_weight",
+  "old_task_definition_arn",
+  "new_task_definition_arn",
+  "desired_count",
+  "running_count",
+  "pending_count",
+  "failed_count",
+  "overrides",
+  "machine_state",
+  "machine_base_hash",
+  "created_at",
+  "updated_at",
+  "finished_at",
+  "version",
+  "last_event_seq",
+] as const satisfies readonly Exclude<keyof DeploymentsTable, "machine_base">[];
+
+function machineColumns(e: EncodedState): Pick<DeploymentsTable, "machine_state" | "machine_base" | "machine_base_hash"> {
+  return { machine_state: e.state, machine_base: e.base, machine_base_hash: e.baseHash };
 }
 
 function checkTtl(ttlMs: number): void {

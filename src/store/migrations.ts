@@ -197,6 +197,17 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.dropTable("commit_records").ifExists().execute();
       },
     },
+    // The large, unchanging members of a machine state (machine-state.ts), written only when they change.
+    "0005_machine_base": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("deployments").addColumn("machine_base", "text").execute();
+        await db.schema.alterTable("deployments").addColumn("machine_base_hash", "text").execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("deployments").dropColumn("machine_base_hash").execute();
+        await db.schema.alterTable("deployments").dropColumn("machine_base").execute();
+      },
+    },
   };
 }
 

@@ -29,6 +29,7 @@ import type {
   Strategy,
   TokenRole,
 } from "./types.ts";
+import { decodeMachineState } from "./machine-state.ts";
 
 export function toJson(value: unknown): string | null {
   return value === undefined || value === null ? null : JSON.stringify(value);
@@ -57,7 +58,7 @@ export function toDeployment(r: Selectable<DeploymentsTable>): Deployment {
     newTaskDefinitionArn: r.new_task_definition_arn,
     counts: { desired: r.desired_count, running: r.running_count, pending: r.pending_count, failed: r.failed_count },
     overrides: fromJson(r.overrides) as Override[],
-    machineState: fromJson(r.machine_state),
+    machineState: decodeMachineState(r.machine_state, r.machine_base),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,

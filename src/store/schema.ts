@@ -24,7 +24,11 @@ export interface DeploymentsTable {
   pending_count: number;
   failed_count: number;
   overrides: string;
+  /** The engine's state: its small members, JSON (machine-state.ts). */
   machine_state: string | null;
+  /** Its large members (the spec), JSON, rewritten only when they change; null when there are none. */
+  machine_base: string | null;
+  machine_base_hash: string | null;
   created_at: number;
   updated_at: number;
   finished_at: number | null;

@@ -8,13 +8,17 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { CompiledQuery, SqliteDialect, SqliteDriver } from "kysely";
 import type { DatabaseConnection, Driver, SqliteDatabase, SqliteStatement } from "kysely";
 
-function adaptStatement(stmt: StatementSync): SqliteStatement {
+/** Statements kept prepared, by SQL text; the least recently used goes first. */
+const STATEMENT_CACHE = 256;
+
+function adaptStatement(db: DatabaseSync, sql: string, stmt: StatementSync): SqliteStatement {
   const args = (parameters: ReadonlyArray<unknown>): SQLInputValue[] => parameters.map(toSqlValue);
   return {
     reader: stmt.columns().length > 0,
     all: (parameters) => stmt.all(...args(parameters)),
     run: (parameters) => stmt.run(...args(parameters)),
-    iterate: (parameters) => stmt.iterate(...args(parameters)),
+    // A stream holds its statement across turns; a shared one would be reset under it.
+    iterate: (parameters) => db.prepare(sql).iterate(...args(parameters)),
   };
 }
 
@@ -25,10 +29,29 @@ function toSqlValue(value: unknown): SQLInputValue {
   return value as SQLInputValue;
 }
 
+/**
+ * Preparing is a large part of a small query's cost (the store runs the same few dozen statements
+ * over and over), so prepared statements are kept by SQL text. Safe because node:sqlite runs each
+ * statement to completion synchronously: no two uses of one statement overlap.
+ */
 function adaptDatabase(db: DatabaseSync): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
   return {
-    close: () => db.close(),
-    prepare: (sql) => adaptStatement(db.prepare(sql)),
+    close: () => {
+      cache.clear();
+      db.close();
+    },
+    prepare: (sql) => {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql); // most recently used last
+      } else {
+        stmt = adaptStatement(db, sql, db.prepare(sql));
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
   };
 }
 

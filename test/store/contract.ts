@@ -129,6 +129,44 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(v.machineState, { weight: 20 });
       });
 
+      test("a machine state reads back whole, whichever of its members changed, were added or went away", async ({ store }) => {
+        // A spec large enough to be kept apart from the members that change every step.
+        const spec = { object: "dev/web/web", taskdef: { family: "web", containerDefinitions: [{ name: "app", image: "web:1", environment: Array.from({ length: 20 }, (_, i) => ({ name: `V${i}`, value: `value ${i}` })) }] } };
+        const d = await store.createDeployment(newDeployment({ machineState: { machine: "rolling", spec, step: "register" } }));
+        assert.deepEqual(d.machineState, { machine: "rolling", spec, step: "register" });
+        const steps: Record<string, unknown>[] = [
+          { machine: "rolling", spec, step: "update", deadline: 5 },
+          { machine: "rolling", spec, step: "follow", deadline: 5, counts: { running: 2 } },
+          { machine: "rolling", spec: { ...spec, object: "dev/web/other" }, step: "follow", counts: { running: 3 } },
+          JSON.parse('{"machine": "rolling", "step": "done", "__proto__": {"still": "data, not a prototype", "pad": "' + "p".repeat(300) + '"}}') as Record<string, unknown>,
+          { machine: "rolling", spec, step: "again", big: "x".repeat(400) },
+        ];
+        let version = d.version;
+        for (const machineState of steps) {
+          const u = await store.updateDeployment(d.id, version, { machineState, counts: { running: version } });
+          version = u.version;
+          assert.deepEqual(u.machineState, machineState);
+          assert.deepEqual((await store.getDeployment(d.id))?.machineState, machineState);
+          const withoutState = await store.updateDeployment(d.id, version, { message: `step ${version}` });
+          version = withoutState.version;
+          assert.deepEqual(withoutState.machineState, machineState, "an update without a state leaves it as it was");
+        }
+        assert.deepEqual((await store.activeDeployments()).find((x) => x.id === d.id)?.machineState, steps.at(-1));
+        for (const machineState of [null, 42, ["a", { b: "y".repeat(300) }]]) {
+          const u = await store.updateDeployment(d.id, version, { machineState });
+          version = u.version;
+          assert.deepEqual((await store.getDeployment(d.id))?.machineState, machineState);
+        }
+      });
+
+      test("a machine state that loses its version race leaves the stored state whole", async ({ store }) => {
+        const spec = { taskdef: "t".repeat(500) };
+        const d = await store.createDeployment(newDeployment({ machineState: { spec, step: 1 } }));
+        await store.updateDeployment(d.id, 1, { machineState: { spec, step: 2 } });
+        await assert.rejects(store.updateDeployment(d.id, 1, { machineState: { spec: { taskdef: "other" }, step: 99 } }), VersionConflictError);
+        assert.deepEqual((await store.getDeployment(d.id))?.machineState, { spec, step: 2 });
+      });
+
       test("a terminal phase sets finishedAt and freezes the record", async ({ store, clock }) => {
         const d = await store.createDeployment(newDeployment());
         clock.advance(5000);

@@ -5,6 +5,10 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { DEFAULT_SQLITE_PATH, openSqliteStore, openStore } from "../../src/store/index.ts";
+import { Kysely } from "kysely";
+import { KyselyStore } from "../../src/store/kysely-store.ts";
+import { migrateToLatest } from "../../src/store/migrations.ts";
+import { NodeSqliteDialect } from "../../src/store/sqlite-dialect.ts";
 import { storeContract } from "./contract.ts";
 import { TestClock, newDeployment } from "./fixtures.ts";
 
@@ -28,6 +32,62 @@ storeContract("SQLite file", async () => {
     openPeer: () => openSqliteStore({ path, clock }),
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   };
+});
+
+describe("SQLite statements and rows", () => {
+  it("prepares a statement once and reuses it", async () => {
+    let prepared = 0;
+    class CountingDatabase extends DatabaseSync {
+      override prepare(sql: string) {
+        prepared++;
+        return super.prepare(sql);
+      }
+    }
+    const db = new Kysely<unknown>({ dialect: new NodeSqliteDialect(new CountingDatabase(":memory:")) });
+    await migrateToLatest(db, "sqlite");
+    const store = new KyselyStore(db, "sqlite", new TestClock());
+    const d = await store.createDeployment(newDeployment());
+    await store.getDeployment(d.id);
+    const before = prepared;
+    for (let i = 0; i < 50; i++) {
+      assert.equal((await store.getDeployment(d.id))?.id, d.id);
+      assert.deepEqual(await store.pendingControls(d.id), []);
+    }
+    assert.equal(prepared - before, 1, "only pendingControls' statement is new");
+    const streamed: unknown[] = [];
+    for await (const row of db.selectFrom("deployments" as never).select("id" as never).stream()) streamed.push(row);
+    assert.deepEqual(streamed.map((r) => ({ ...(r as object) })), [{ id: d.id }], "a stream prepares its own statement");
+    await store.close();
+  });
+
+  it("a step writes only the machine state's small members; the large ones (the spec) stay in their own column until they change", async () => {
+    const dir = tempDir();
+    try {
+      const path = join(dir, "flotilla.db");
+      const store = await openSqliteStore({ path, clock: new TestClock() });
+      const spec = { taskdef: { family: "web", containerDefinitions: [{ name: "app", image: "web:1", command: ["x".repeat(300)] }] } };
+      const d = await store.createDeployment(newDeployment({ machineState: { spec, step: "register" } }));
+      const raw = new DatabaseSync(path);
+      const row = () => raw.prepare("select machine_state, machine_base, machine_base_hash from deployments where id = ?").get(d.id)!;
+      try {
+        const first = row();
+        assert.equal(first.machine_state, '{"step":"register"}');
+        assert.equal(first.machine_base, JSON.stringify({ spec }));
+        await store.updateDeployment(d.id, 1, { machineState: { spec, step: "follow", polls: 1 } });
+        assert.equal(row().machine_state, '{"step":"follow","polls":1}');
+        assert.equal(row().machine_base_hash, first.machine_base_hash, "the base is not rewritten while it is the same");
+        const next = { taskdef: { ...spec.taskdef, family: "web2" } };
+        await store.updateDeployment(d.id, 2, { machineState: { spec: next, step: "follow" } });
+        assert.equal(row().machine_base, JSON.stringify({ spec: next }));
+        assert.notEqual(row().machine_base_hash, first.machine_base_hash);
+      } finally {
+        raw.close();
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("SQLite store file", () => {
@@ -76,7 +136,7 @@ describe("SQLite store file", () => {
       await (await openSqliteStore({ path })).close();
       const raw = new DatabaseSync(path);
       try {
-        assert.deepEqual(raw.prepare("select name from flotilla_migrations order by name").all().map((r) => r.name), ["0001_initial", "0003_sessions_samples", "0004_commit_records_pending_deletes"]);
+        assert.deepEqual(raw.prepare("select name from flotilla_migrations order by name").all().map((r) => r.name), ["0001_initial", "0003_sessions_samples", "0004_commit_records_pending_deletes", "0005_machine_base"]);
         assert.equal(raw.prepare("pragma journal_mode").get()?.journal_mode, "wal");
         const hashes = raw.prepare("select token_hash from api_tokens").all().map((r) => String(r.token_hash));
         assert.equal(hashes.length, 1);
