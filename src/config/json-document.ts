@@ -1,7 +1,10 @@
 /**
  * JSON with positions. JSON.parse tells neither where a syntax error is in a form we can report
  * nor where a value lives, and silently keeps the last of duplicate keys; jsonc-parser's tree
- * gives us all three.
+ * gives us all three. Most files are valid and most never need a position, so a file is first
+ * read with JSON.parse (and a count of its members, which finds duplicate keys); the tree is built
+ * only for a file JSON.parse refuses or that has a duplicate key, or when a problem asks where
+ * something is. The value and the problems are the same either way.
  */
 import { findNodeAtLocation, getLocation, parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
 import { jsonPath, type Problem } from "../core/problems.ts";
@@ -21,16 +24,26 @@ export class JsonDocument {
   readonly text: string;
   readonly value: JsonValue | undefined;
   readonly problems: Problem[];
-  private readonly root: Node | undefined;
+  /** jsonc-parser's tree: built at once when JSON.parse is not enough, else on first `locate`. */
+  private tree: Node | undefined;
+  private treeBuilt = false;
   private lineStarts: number[] | undefined;
 
-  constructor(file: string, text: string, options: { maxDepth?: number } = {}) {
+  constructor(file: string, text: string, options: { maxDepth?: number; /** Tests: always build the tree (the reference). */ eager?: boolean } = {}) {
     this.file = file;
     this.text = text;
     this.problems = [];
     // The parser recurses per level: refuse hostile nesting before it sees the text.
     const maxDepth = options.maxDepth ?? DEFAULT_INPUT_LIMITS.jsonDepth;
-    const deep = tooDeep(text, maxDepth);
+    const scan = scanStructure(text, maxDepth);
+    const deep = scan.tooDeep ? tooDeep(text, maxDepth) : undefined;
+    if (!deep && !options.eager) {
+      const value = parseFast(text, scan.members);
+      if (value !== undefined) {
+        this.value = value;
+        return;
+      }
+    }
     if (deep) {
       this.problems.push({
         code: "FLT-JSON-TOO-DEEP",
@@ -41,12 +54,13 @@ export class JsonDocument {
         message: `arrays and objects are nested more than ${maxDepth} levels deep here`,
         hint: "definition files nest a few levels; this looks generated or hostile",
       });
-      this.root = undefined;
+      this.treeBuilt = true;
       this.value = undefined;
       return;
     }
     const errors: ParseError[] = [];
-    this.root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    this.treeBuilt = true;
+    this.tree = parseTree(text, errors, PARSE_OPTIONS);
     for (const e of errors.slice(0, 3)) {
       this.problems.push({
         code: "FLT-JSON-SYNTAX",
@@ -57,14 +71,22 @@ export class JsonDocument {
         message: `invalid JSON: ${describeParseError(printParseErrorCode(e.error))}`,
       });
     }
-    if (errors.length > 0 || !this.root) {
+    if (errors.length > 0 || !this.tree) {
       if (errors.length === 0) {
         this.problems.push({ code: "FLT-JSON-SYNTAX", severity: "error", file, line: 1, column: 1, message: "invalid JSON: the file is empty" });
       }
       this.value = undefined;
       return;
     }
-    this.value = this.build(this.root, []);
+    this.value = this.build(this.tree, []);
+  }
+
+  private get root(): Node | undefined {
+    if (!this.treeBuilt) {
+      this.treeBuilt = true;
+      this.tree = parseTree(this.text, [], PARSE_OPTIONS);
+    }
+    return this.tree;
   }
 
   /** The value if it is an object, else undefined (a problem is recorded once). */
@@ -150,6 +172,57 @@ export class JsonDocument {
         return node.value as JsonValue;
     }
   }
+}
+
+const PARSE_OPTIONS = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
+
+/**
+ * One pass over the text outside strings, as `tooDeep` reads it: whether it nests deeper than
+ * `maxDepth`, and how many members its objects have (each `:` outside a string is one).
+ */
+function scanStructure(text: string, maxDepth: number): { tooDeep: boolean; members: number } {
+  let depth = 0;
+  let members = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (depth >= maxDepth) return { tooDeep: true, members };
+      depth++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth > 0) depth--;
+    } else if (c === 0x3a /* : */) members++;
+  }
+  return { tooDeep: false, members };
+}
+
+/**
+ * JSON.parse's value when it is the one the tree would give: the text parses, and no key repeats
+ * (its objects have as many members as the text has). Undefined otherwise.
+ */
+function parseFast(text: string, members: number): JsonValue | undefined {
+  let value: JsonValue;
+  try {
+    value = JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
+  return countMembers(value) === members ? value : undefined;
+}
+
+function countMembers(v: JsonValue): number {
+  if (v === null || typeof v !== "object") return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) n += countMembers(x);
+    return n;
+  }
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    n += 1 + countMembers(v[k]!);
+  }
+  return n;
 }
 
 function describeParseError(code: string): string {

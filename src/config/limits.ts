@@ -30,21 +30,25 @@ const fmt = (n: number) => n.toLocaleString("en-US");
  * oversized blob is never loaded. Undefined when the file does not exist.
  */
 export async function readRepoFile(source: RepoSource, file: string, limits: InputLimits): Promise<{ text: string } | { problem: Problem } | undefined> {
+  if (source.readWithin) {
+    const read = await source.readWithin(file, limits.fileBytes);
+    return read && "tooLarge" in read ? { problem: tooLarge(file, read.tooLarge, limits) } : read;
+  }
   const size = await source.size(file);
   if (size === undefined) return undefined;
-  if (size > limits.fileBytes) {
-    return {
-      problem: {
-        code: "FLT-FILE-TOO-LARGE",
-        severity: "error",
-        file,
-        message: `the file has ${fmt(size)} bytes, more than the ${fmt(limits.fileBytes)} allowed; it is not read`,
-        hint: "definition and input files are small; split large generated outputs, or raise the limit in the server's configuration",
-      },
-    };
-  }
+  if (size > limits.fileBytes) return { problem: tooLarge(file, size, limits) };
   const text = await source.readFile(file);
   return text === undefined ? undefined : { text };
+}
+
+function tooLarge(file: string, size: number, limits: InputLimits): Problem {
+  return {
+    code: "FLT-FILE-TOO-LARGE",
+    severity: "error",
+    file,
+    message: `the file has ${fmt(size)} bytes, more than the ${fmt(limits.fileBytes)} allowed; it is not read`,
+    hint: "definition and input files are small; split large generated outputs, or raise the limit in the server's configuration",
+  };
 }
 
 /** Refuse a commit (or tree) with more deployment objects than allowed, before any is loaded. */

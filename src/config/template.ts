@@ -15,6 +15,7 @@ import type { Problem, ProblemCode } from "../core/problems.ts";
 import { METHODS_HINT, FILTERS, TESTS, DICT_METHODS, LIST_METHODS, STRING_METHODS, LOOP_METHODS, CYCLER_METHODS } from "./template-builtins.ts";
 import { Evaluator, LOADER_HINT, LOADER_NODES, type TNode } from "./template-eval.ts";
 import { Budget, DEFAULT_TEMPLATE_LIMITS, isHostName, TemplateFault, UndefinedUse, type TemplateLimits } from "./template-runtime.ts";
+import { substitutePlaceholders } from "./template-substitute.ts";
 
 export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits };
 
@@ -106,6 +107,12 @@ export interface RenderOptions {
   limits?: Partial<TemplateLimits>;
   /** Monotonic milliseconds for the wall-time limit (tests inject one). */
   now?: () => number;
+  /**
+   * Placeholder-only templates are substituted without the parser and evaluator
+   * (template-substitute.ts), with the same result; false sends every template through the
+   * evaluator (the tests compare the two).
+   */
+  fastPath?: boolean;
 }
 
 /** True when the text contains any Jinja syntax, i.e. rendering could change it. */
@@ -129,6 +136,10 @@ export function renderTemplate(text: string, context: Record<string, unknown>, f
   const limits: TemplateLimits = { ...DEFAULT_TEMPLATE_LIMITS, ...options.limits };
   if (text.length > limits.sourceChars) {
     return { problems: [{ code: "FLT-TEMPLATE-LIMIT", severity: "error", file, message: `the template has ${text.length.toLocaleString("en-US")} characters, more than the ${limits.sourceChars.toLocaleString("en-US")} allowed` }] };
+  }
+  if (options.fastPath !== false) {
+    const substituted = substitutePlaceholders(text, context, limits, options.now ?? (() => performance.now()));
+    if (substituted !== undefined) return { text: substituted, problems: [] };
   }
   const parsed = parse(text);
   if (!("root" in parsed)) return { problems: [{ ...parsed, file }] };

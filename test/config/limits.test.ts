@@ -30,6 +30,19 @@ function only(problems: Problem[], code: string): Problem[] {
 }
 
 describe("limits: file size", () => {
+  it("a working tree is read with the limit: over it the size is told and nothing read, at it the text; missing files and folders are not files", async () => {
+    const dir = writeTree({ "a.json": "x".repeat(100), "b.json": "y".repeat(101), "sub/c.json": "{}", "node_modules/m.json": "{}", ".git/HEAD": "ref", "sub/.flotilla/s.json": "{}" });
+    const source = new WorkingTreeSource(dir);
+    assert.deepEqual(await source.readWithin("a.json", 100), { text: "x".repeat(100) });
+    assert.deepEqual(await source.readWithin("b.json", 100), { tooLarge: 101 });
+    assert.equal(await source.readWithin("nope.json", 100), undefined);
+    assert.equal(await source.readWithin("sub", 100), undefined);
+    assert.equal(await source.readWithin("../outside.json", 100), undefined);
+    assert.equal(await source.size("b.json"), 101);
+    assert.equal(await source.readFile("sub/c.json"), "{}");
+    assert.deepEqual(await source.listFiles(), ["a.json", "b.json", "sub/c.json"], "never .git, node_modules or .flotilla");
+  });
+
   it("a definition file over the default limit is FLT-FILE-TOO-LARGE, naming it, and is never read", async () => {
     const big = JSON.stringify(svcdef("web", { tags: [{ key: "pad", value: "x".repeat(DEFAULT_INPUT_LIMITS.fileBytes) }] }));
     const source = recording(new WorkingTreeSource(writeTree({ "apps/web/web_svcdef.json": big })));
