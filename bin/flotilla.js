@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { v8FlagsFor } from "./v8-flags.js";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -19,7 +20,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
     );
     process.exit(2);
   }
-  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  const child = spawn(pinned, [...v8FlagsFor(process.argv.slice(2), [], ""), fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
   // Ctrl-C and a closed terminal reach the child directly (same process group): wait for it to
   // stop. SIGTERM is usually sent to this process alone (kill PID, a service manager): pass it on.
   for (const signal of ["SIGINT", "SIGHUP"]) process.on(signal, () => undefined);
@@ -32,6 +33,10 @@ if (major < 22 || (major === 22 && minor < 18)) {
     if (signal) process.kill(process.pid, signal);
     else process.exit(code ?? 1);
   });
+} else if (v8FlagsFor(process.argv.slice(2)).length > 0 && typeof process.execve === "function") {
+  // `serve` runs with its V8 flags (v8-flags.js): the same process, started again with them.
+  const flags = v8FlagsFor(process.argv.slice(2));
+  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env);
 } else {
   const source = new URL("../src/cli/main.ts", import.meta.url);
   const entry = existsSync(source) ? source : new URL("../dist/cli/main.js", import.meta.url);

@@ -1,11 +1,12 @@
 /** `flotilla serve` as a real process: it comes up on the simulator, answers, and stops cleanly on SIGTERM. */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { cli } from "../helpers/cli.ts";
 import { killServes, startServe } from "../helpers/serve.ts";
+import { SERVE_V8_FLAGS, v8FlagsFor } from "../../bin/v8-flags.js";
 
 const dirs: string[] = [];
 after(() => {
@@ -23,9 +24,22 @@ describe("flotilla serve (process)", () => {
     const repos = await fetch(`${url}/api/v1/repositories`, { headers: { authorization: "Bearer admin-token-0123456789abcdef" } });
     assert.equal(repos.status, 200, "the admin token from the environment works");
     assert.equal((await fetch(`${url}/api/v1/repositories`)).status, 401);
+    if (existsSync(`/proc/${server.child.pid}/cmdline`)) {
+      const argv = readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0");
+      assert.ok(argv.includes("--max-semi-space-size=16"), `serve runs with its V8 flags (bin/v8-flags.js): ${argv.join(" ")}`);
+    }
     assert.equal(await server.stop(), 0, server.stderr());
     assert.match(server.stderr(), /stopping: no new work/);
     assert.doesNotMatch(server.stderr(), /admin-token-0123456789abcdef/, "the token is never logged");
+  });
+});
+
+describe("flotilla serve's V8 flags", () => {
+  it("serve gets them unless the size was chosen (command line or NODE_OPTIONS); other commands do not", () => {
+    assert.deepEqual(v8FlagsFor(["serve", "--simulator"], [], ""), SERVE_V8_FLAGS);
+    assert.deepEqual(v8FlagsFor(["apply", "."], [], ""), []);
+    assert.deepEqual(v8FlagsFor(["serve"], ["--max-semi-space-size=64"], ""), []);
+    assert.deepEqual(v8FlagsFor(["serve"], [], "--max-old-space-size=512 --max-semi-space-size=4"), []);
   });
 });
 
