@@ -11,7 +11,7 @@ import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { BenchFigure } from "./run.ts";
 import { countingPorts, total } from "./counting.ts";
 
-async function world(alarm: unknown) {
+export async function world(alarm: unknown) {
   const clock = new VirtualClock({ autoAdvance: true });
   const tg = (name: string) => ({ name, port: 8080, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 30 });
   const sim = loadScenario(
@@ -30,7 +30,7 @@ async function world(alarm: unknown) {
   return { clock, sim, calls, store, runner: new Runner({ store, aws: () => ports, clock }) };
 }
 
-function spec(sim: { elb: { targetGroupArn(n: string): string } }, image: string, pollInterval: number): DeploySpec {
+export function spec(sim: { elb: { targetGroupArn(n: string): string } }, image: string, pollInterval: number): DeploySpec {
   return {
     object: "apps/web/web",
     region: "us-east-1",

@@ -16,6 +16,9 @@ import { checkObjectSelectors, existingDir, githubOutputOption } from "./options
 import { formatProblem, plural, printJson } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
 
+/** Deployments `apply` and `serve` run at once unless told otherwise (the benchmarks measure with it too). */
+export const DEFAULT_CONCURRENCY = 8;
+
 interface ApplyFlags extends AwsOptions {
   object?: string[];
   dryRun: boolean;
@@ -43,7 +46,7 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--allow-delete", "delete services whose svcdef is gone from the tree", false)
       .option("--max-delete-fraction <f>", "refuse to delete more than this fraction of managed services at once", "0.5")
       .option("--confirm-mass-delete", "allow a delete above --max-delete-fraction", false)
-      .option("--concurrency <n>", "deployments running at once", "8")
+      .option("--concurrency <n>", "deployments running at once", String(DEFAULT_CONCURRENCY))
       .option("--force", "deploy even objects that have not changed", false)
       .option("--override <name...>", "break-glass overrides for these deployments: skip-alarms, all-at-once (recorded on each deployment)")
       .addOption(githubOutputOption())
@@ -81,7 +84,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       allowDelete: flags.allowDelete,
       maxDeleteFraction: Number(flags.maxDeleteFraction),
       confirmMassDelete: flags.confirmMassDelete,
-      concurrency: Math.max(1, Number(flags.concurrency) || 8),
+      concurrency: Math.max(1, Number(flags.concurrency) || DEFAULT_CONCURRENCY),
       force: flags.force,
       overrides: parseOverrideNames(flags.override ?? [], operatorName(io), "cli", ctx.clock.now()),
     };

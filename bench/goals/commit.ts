@@ -1,0 +1,95 @@
+/**
+ * G2: one commit updating 1,000 rolling services (a new image each), applied at the default
+ * settings against the simulator with ECS's request-rate buckets on. Registering 1,000 task
+ * definitions cannot take less than 980 s (RegisterTaskDefinition: a burst of 20, then 1 per
+ * second), so the figure is 980 s ÷ the commit's simulated duration (1 would be the floor itself),
+ * with the ThrottlingExceptions answered along the way and the deployments that failed.
+ */
+import type { AwsPorts } from "../../src/aws/ports.ts";
+import { ECS_BUCKETS } from "../../src/aws/rate-limits.ts";
+import { resilientPorts } from "../../src/aws/resilient.ts";
+import { DEFAULT_CONCURRENCY } from "../../src/cli/apply.ts";
+import { depdefSchema } from "../../src/config/depdef.ts";
+import type { LoadedObject } from "../../src/config/load-object.ts";
+import { apply } from "../../src/controller/apply.ts";
+import { VirtualClock } from "../../src/core/clock.ts";
+import { Runner } from "../../src/deploy/runner.ts";
+import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+
+function object(i: number, image: string): LoadedObject {
+  const name = `svc${i}`;
+  return {
+    name: `apps/${name}/${name}`,
+    files: { name: `apps/${name}/${name}`, svcdef: `apps/${name}/${name}_svcdef.json`, taskdef: `apps/${name}/${name}_taskdef.json` },
+    svcdef: { cluster: "apps", serviceName: name, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } },
+    taskdef: { family: name, containerDefinitions: [{ name: "app", image, essential: true }] },
+    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: 15 } }),
+    identity: { region: "us-east-1", cluster: "apps", service: name },
+    strategy: "rolling",
+    sensitive: [],
+    problems: [],
+    valid: true,
+  };
+}
+
+/** Counts ThrottlingException answers, beneath the retries that hide them. */
+function throttleCounting(ports: AwsPorts, counter: { throttled: number }): AwsPorts {
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, key, receiver) {
+        const v = Reflect.get(t, key, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        return async (...args: unknown[]) => {
+          try {
+            return await (v as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+          } catch (e) {
+            if (e instanceof Error && (e.name === "ThrottlingException" || e.name === "Throttling")) counter.throttled++;
+            throw e;
+          }
+        };
+      },
+    });
+  return { ...ports, ecs: wrap(ports.ecs), elbv2: wrap(ports.elbv2), cloudwatch: wrap(ports.cloudwatch) };
+}
+
+export interface CommitRun {
+  services: number;
+  /** Simulated seconds from the start of the pass to its last deployment's end. */
+  seconds: number;
+  /** The RegisterTaskDefinition floor for this many services. */
+  floor: number;
+  throttled: number;
+  failed: number;
+  concurrency: number;
+}
+
+export async function commitOfUpdates(services: number, concurrency = DEFAULT_CONCURRENCY): Promise<CommitRun> {
+  const clock = new VirtualClock({ autoAdvance: true });
+  const sim = loadScenario(
+    parseScenario({
+      throttling: true,
+      clusters: ["apps"],
+      taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
+      services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } })),
+    }),
+    clock,
+  );
+  const counter = { throttled: 0 };
+  const ports = resilientPorts(throttleCounting(sim.ports(), counter), { clock });
+  const store = await openSqliteStore({ path: ":memory:", clock });
+  try {
+    const runner = new Runner({ store, aws: () => ports, clock });
+    const objects = Array.from({ length: services }, (_, i) => object(i, "app:2"));
+    // The buckets start full, as an account's would after a quiet while.
+    const start = clock.now();
+    const r = await apply(objects, { store, aws: () => ports, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency });
+    const seconds = (clock.now() - start) / 1000;
+    const bucket = ECS_BUCKETS["task-definition-modify"];
+    const floor = Math.max(0, services - bucket.burst) / bucket.refillPerSecond;
+    const failed = r.deployments.filter((d) => d.phase !== "Succeeded").length + r.errors.length + (services - r.deployments.length - r.errors.length);
+    return { services, seconds, floor, throttled: counter.throttled, failed, concurrency };
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * G1: ECS calls per poll round while N rolling deployments in one cluster wait for their services
+ * to stabilise (their new tasks take minutes to start), counted beneath the batcher, rate limiter
+ * and retries every caller uses, over 20 rounds. The baseline, measured in the same run against
+ * the same world: N per-service waiters (a DescribeServices of their one service per round, as
+ * `aws ecs wait services-stable` does).
+ */
+import { resilientPorts } from "../../src/aws/resilient.ts";
+import { depdefSchema } from "../../src/config/depdef.ts";
+import { VirtualClock } from "../../src/core/clock.ts";
+import { Runner } from "../../src/deploy/runner.ts";
+import type { DeploySpec } from "../../src/deploy/spec.ts";
+import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { countingPorts } from "../counting.ts";
+
+const POLL_S = 15;
+const ROUNDS = 20;
+
+function spec(i: number): DeploySpec {
+  const name = `svc${i}`;
+  return {
+    object: `apps/${name}/${name}`,
+    region: "us-east-1",
+    cluster: "apps",
+    service: name,
+    svcdef: { cluster: "apps", serviceName: name, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } },
+    taskdef: { family: name, containerDefinitions: [{ name: "app", image: "app:2", essential: true }] },
+    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: POLL_S, timeout: 1800 } }),
+  };
+}
+
+export interface PollingRun {
+  services: number;
+  /** ECS calls per round: the deployment engine's, and N per-service waiters'. */
+  engine: number;
+  waiters: number;
+  byOperation: Record<string, number>;
+}
+
+export async function pollRound(services: number): Promise<PollingRun> {
+  const clock = new VirtualClock({ autoAdvance: true });
+  const sim = loadScenario(
+    parseScenario({
+      throttling: false,
+      clusters: ["apps"],
+      taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
+      services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE" })),
+      // The new tasks take 8 minutes to start: every deployment is still waiting through the rounds counted.
+      faults: { images: [{ image: "app:2", startDelay: "8m" }] },
+    }),
+    clock,
+  );
+  const calls = new Map<string, number>();
+  const ports = resilientPorts(countingPorts(sim.ports(), calls), { clock });
+  const store = await openSqliteStore({ path: ":memory:", clock });
+  try {
+    const runner = new Runner({ store, aws: () => ports, clock });
+    const runs = Array.from({ length: services }, async (_, i) => runner.run(await runner.create(spec(i), { strategy: "rolling" })));
+    await clock.sleep(120_000); // registered, updated and polling
+    // The waiters poll the same world on the same interval, each on its own (no batcher: separate processes).
+    const waiterCalls = new Map<string, number>();
+    const raw = countingPorts(sim.ports(), waiterCalls);
+    const waiting = Array.from({ length: services }, async (_, i) => {
+      for (let r = 0; r < ROUNDS; r++) {
+        await clock.sleep(POLL_S * 1000);
+        await raw.ecs.describeServices("apps", [`svc${i}`]);
+      }
+    });
+    calls.clear();
+    const from = clock.now();
+    await Promise.all(waiting);
+    const rounds = (clock.now() - from) / (POLL_S * 1000);
+    const ecs = [...calls].filter(([k]) => k.startsWith("ecs."));
+    const engine = ecs.reduce((s, [, v]) => s + v, 0) / rounds;
+    const waiters = [...waiterCalls.values()].reduce((s, v) => s + v, 0) / rounds;
+    const byOperation = Object.fromEntries(ecs.map(([k, v]) => [k, Math.round((v / rounds) * 10) / 10]));
+    const ended = await Promise.all(runs);
+    const failed = ended.filter((d) => d.phase !== "Succeeded");
+    if (failed.length) throw new Error(`${failed.length} deployments did not succeed: ${failed[0]!.reason} ${failed[0]!.message}`);
+    return { services, engine, waiters, byOperation };
+  } finally {
+    await store.close();
+  }
+}
