@@ -58,6 +58,9 @@ export interface ControllerOptions {
   metrics?: MetricsSink;
 }
 
+/** The marker a deploy requested through the API leaves on its deployments: `setBy` is the token's name. */
+export const DEPLOY_REQUESTED = "deploy-requested";
+
 export class Controller implements ControllerPort {
   readonly runner: Runner;
   readonly sampler: DeploymentSampler;
@@ -222,7 +225,9 @@ export class Controller implements ControllerPort {
   }
 
   async deployCommit(repo: Repository, sha: string, options: { force: boolean; requestedBy: string; overrides: readonly string[] }): Promise<DeployAccepted> {
-    const overrides = parseOverrideNames(options.overrides, options.requestedBy, "api", this.o.clock.now());
+    const now = this.o.clock.now();
+    // Who asked, recorded on every deployment this starts (like a rollback's and a confirmed delete's marker).
+    const overrides = [...parseOverrideNames(options.overrides, options.requestedBy, "api", now), { name: DEPLOY_REQUESTED, setBy: options.requestedBy, source: "api", at: now }];
     const preview = await this.sources.dryRun(repo.name, sha, { force: options.force });
     const queuePosition = this.sources.queueDepth(repo.name);
     this.sources.deployCommit(repo.name, sha, { force: options.force, overrides }).catch((e: unknown) => this.o.onWarning?.(`deploy of ${repo.name}@${sha} failed: ${String(e)}`));

@@ -141,12 +141,13 @@ export function triggerOf(d: Pick<DeploymentRecord, "commitSha" | "overrides" | 
   if (rollback) return { kind: "rollback", by: rollback.setBy, text: `rollback by ${rollback.setBy}` };
   const confirmed = d.overrides.find((o) => o.name === "delete-confirmed");
   if (confirmed) return { kind: "delete", by: confirmed.setBy, text: `delete confirmed by ${confirmed.setBy}` };
-  const overrides = d.overrides.filter((o) => o.name !== "rollback");
-  const commit = d.commitSha ? `commit ${shortSha(d.commitSha)}` : d.repository ? "the controller" : "a CLI apply";
+  const requested = d.overrides.find((o) => o.name === "deploy-requested");
+  const overrides = d.overrides.filter((o) => o.name !== "deploy-requested");
+  const commit = `${d.commitSha ? `commit ${shortSha(d.commitSha)}` : d.repository ? "the controller" : "a CLI apply"}${requested ? `, deployed by ${requested.setBy}` : ""}`;
   if (overrides.length) {
     return { kind: "override", by: overrides[0]!.setBy, text: `${commit} with ${overrides.map((o) => `${o.name} (${o.setBy}${o.source ? `, ${o.source}` : ""})`).join(", ")}` };
   }
-  return { kind: d.commitSha ? "commit" : "manual", by: null, text: commit };
+  return { kind: requested ? "manual" : d.commitSha ? "commit" : "manual", by: requested?.setBy ?? null, text: commit };
 }
 
 /** A phase as a short word for badges. */

@@ -187,6 +187,28 @@ describe("dashboard in Chromium against flotilla serve --simulator", { skip, tim
     await shot(page, "overview");
   });
 
+  it("When the operator deploys the aborted commit again from its page and promotes it, Then the deployment names who deployed it and finishes with all traffic on green", async () => {
+    const [aborted] = (await api<{ items: DeploymentRecord[] }>("/api/v1/deployments?object=dev/web/web&limit=1")).items;
+    assert.equal(aborted!.phase, "Aborted");
+    await page.goto(`${world.url}/repositories/apps/commits/${aborted!.commitSha}`);
+    await page.getByRole("button", { name: "Deploy this commit" }).click();
+    const dialog = page.getByRole("dialog");
+    // It is the last processed commit: deploying it again needs force (every object of it deploys).
+    await dialog.getByLabel(/Force: deploy every object/).check();
+    await dialog.getByRole("button", { name: "Deploy", exact: true }).click();
+    await page.getByText(/Queued \(position \d+\)/).waitFor({ timeout: 30_000 });
+    const again = page.locator("#deployments li", { hasText: "deployed by admin" }).filter({ hasText: "dev/web/web" });
+    await again.waitFor({ timeout: 30_000 });
+    await again.getByRole("link", { name: "dev/web/web" }).click();
+    await page.getByText("commit " + aborted!.commitSha!.slice(0, 7) + ", deployed by admin").waitFor();
+    await page.locator("dl.facts .meter-text", { hasText: "10% on green" }).waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: "Promote", exact: true }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Promote" }).click();
+    await page.locator(".page-head .badge", { hasText: "Succeeded" }).waitFor({ timeout: 60_000 });
+    await page.locator("dl.facts .meter-text", { hasText: "100% on green" }).waitFor();
+    await page.locator("ol.markers").getByText("promote by admin").waitFor();
+  });
+
   it("Given a read-only token, Then every action is disabled with the reason, and a forced request is refused with 403", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const viewer = await context.newPage();

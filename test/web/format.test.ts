@@ -63,6 +63,8 @@ describe("dashboard words", () => {
     assert.deepEqual(triggerOf(deployment({ overrides: [{ name: "rollback", setBy: "alice", source: "api", at: iso(0) }] })), { kind: "rollback", by: "alice", text: "rollback by alice" });
     assert.equal(triggerOf(deployment({ overrides: [{ name: "skip-alarms", setBy: "commit abcdef1", source: "trailer", at: iso(0) }] })).text, "commit abcdef1 with skip-alarms (commit abcdef1, trailer)");
     assert.equal(triggerOf(deployment({ commitSha: null, repository: null })).text, "a CLI apply");
+    assert.deepEqual(triggerOf(deployment({ overrides: [{ name: "deploy-requested", setBy: "bob", source: "api", at: iso(0) }] })), { kind: "manual", by: "bob", text: "commit abcdef1, deployed by bob" });
+    assert.equal(triggerOf(deployment({ overrides: [{ name: "skip-alarms", setBy: "bob", source: "api", at: iso(0) }, { name: "deploy-requested", setBy: "bob", source: "api", at: iso(0) }] })).text, "commit abcdef1, deployed by bob with skip-alarms (bob, api)");
   });
 
   it("shortens ARNs and durations", () => {
