@@ -1,5 +1,5 @@
 /** The page: who is signed in, the header, and one view per route. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorBoundary, LocationProvider, Route, Router } from "preact-iso";
 import { api, ApiFailure, onSignedOut, paths, type SessionInfo } from "./api.ts";
 import { ErrorNote, Loading } from "./components/ui.tsx";
@@ -16,6 +16,8 @@ export function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [failure, setFailure] = useState<ApiFailure | undefined>(undefined);
+  const current = useRef(session);
+  current.current = session;
 
   useEffect(() => {
     api.session().then(setSession, (e: unknown) => {
@@ -23,6 +25,8 @@ export function App() {
       else setFailure(e instanceof ApiFailure ? e : new ApiFailure(0, "FLT-INTERNAL", String(e)));
     });
     return onSignedOut(() => {
+      // A request still in flight after this page signed out is not news.
+      if (!current.current) return;
       setNotice("Your session has ended (signed out elsewhere, expired, or its token was rotated or revoked). Sign in again.");
       setSession(null);
     });
@@ -44,6 +48,7 @@ export function App() {
   }
 
   const signOut = async () => {
+    current.current = null;
     try {
       await api.signOut();
     } finally {
