@@ -211,9 +211,13 @@ export async function dashboardDemo(io: CliIO, options: { speed: number; listen:
     await step("3. A bad image: its tasks crash, the circuit breaker trips, Flotilla rolls back", "Watch the failed tasks climb in the deployment's chart.", () => world.setImage("dev/api/api", "public.ecr.aws/docker/library/httpd:2.4.64-rc1"), (ds) => ds.every((d) => d.phase === "RolledBack"));
     await step("4. A new web image ships blue/green: 10% canary, then all traffic, then a bake", "Open the deployment to watch the weights move.", () => world.setImage("dev/web/web", "public.ecr.aws/nginx/nginx:1.27.4"), (ds) => ds.every((d) => d.phase === "Succeeded"));
     await step("5. A release candidate: its 5xx alarm fires during the canary, traffic returns to blue", "The chart marks the alarm; the deployment says which check failed, when and at what weight.", () => world.setImage("dev/web/web", "public.ecr.aws/nginx/nginx:1.28.0-rc1"), (ds) => ds.every((d) => d.phase === "RolledBack"));
-    await step("6. A typo in a deployment definition: the commit is invalid", "The commit's page lists the problem with its code, file and line; nothing is deployed.", async () => {
+    await step("6. A new image with a typo in its deployment definition: the commit is invalid", "The commit's page lists the problem with its code, file and line; the object is not deployed.", async () => {
       const depdef = await world.readFile("dev/web/web_depdef.json");
-      return world.commit("dev/web/web: longer canary (with a typo)", { "dev/web/web_depdef.json": depdef.replace('"trafficShiftingConfig"', '"trafficShifingConfig"') });
+      const input = JSON.parse(await world.readFile("dev/web/web_input.json")) as Record<string, unknown>;
+      return world.commit("dev/web/web: nginx 1.27.5 with a longer canary (and a typo)", {
+        "dev/web/web_input.json": { ...input, image: "public.ecr.aws/nginx/nginx:1.27.5" },
+        "dev/web/web_depdef.json": depdef.replace('"trafficShiftingConfig"', '"trafficShifingConfig"'),
+      });
     }, (ds) => ds.length === 0);
 
     if (!stop.signal.aborted) {

@@ -10,10 +10,12 @@ import type { CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer } from 
 import type { ErrorBody } from "../server/errors.ts";
 import type { repositoryRecord } from "../server/routes/repositories.ts";
 import type { SessionInfo } from "../server/session.ts";
-import type { controlRecord, DeploymentRecord, EventRecord, SampleRecord } from "../store/record.ts";
+import type { CommitRecordJson, CommitResult, controlRecord, DeploymentRecord, EventRecord, PendingDeleteRecord, SampleRecord } from "../store/record.ts";
 import type { ControlAction, Phase } from "../store/types.ts";
 
-export type { CommitInfo, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, ObjectPlanAnswer, SampleRecord, SessionInfo };
+export type { CommitInfo, CommitRecordJson, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, ObjectPlanAnswer, PendingDeleteRecord, SampleRecord, SessionInfo };
+/** A commit of the branch as the commit list answers it: with how the controller processed it, or null. */
+export type CommitListItem = CommitInfo & { result: CommitResult | null };
 export type RepositoryRecord = Awaited<ReturnType<typeof repositoryRecord>>;
 export type ControlRecord = ReturnType<typeof controlRecord>;
 export type DeploymentDetail = DeploymentRecord & { timeline: EventRecord[]; controls: ControlRecord[] };
@@ -103,7 +105,12 @@ export const api = {
   },
   repositories: () => call<{ items: RepositoryRecord[] }>("GET", "/repositories"),
   repository: (name: string) => call<RepositoryRecord>("GET", `/repositories/${seg(name)}`),
-  commits: (repo: string, limit = 30) => call<{ items: CommitInfo[] }>("GET", `/repositories/${seg(repo)}/commits${q({ limit })}`),
+  commits: (repo: string, limit = 30) => call<{ items: CommitListItem[] }>("GET", `/repositories/${seg(repo)}/commits${q({ limit })}`),
+  /** How the controller processed a commit (404 while it has not). */
+  commit: (repo: string, sha: string) => call<CommitRecordJson>("GET", `/repositories/${seg(repo)}/commits/${seg(sha)}`),
+  pendingDeletes: (repository?: string) => call<{ items: PendingDeleteRecord[] }>("GET", `/pending-deletes${q({ repository })}`),
+  confirmDelete: (repository: string, object: string) => call<DeploymentRecord>("POST", "/pending-deletes/confirm", { repository, object }),
+  dismissDelete: (repository: string, object: string) => call<PendingDeleteRecord>("POST", "/pending-deletes/dismiss", { repository, object }),
   dryRun: (repo: string, sha: string) => call<DryRunResult>("GET", `/repositories/${seg(repo)}/commits/${seg(sha)}/dryrun`),
   deployCommit: (repo: string, sha: string, body: { force?: boolean; overrides?: string[] } = {}) =>
     call<DeployAccepted & { requestedBy: string }>("POST", `/repositories/${seg(repo)}/commits/${seg(sha)}/deploy`, body),

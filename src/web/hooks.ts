@@ -1,6 +1,6 @@
 /** Small hooks the views share: loading data, following the live event stream, the clock. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiFailure, eventsUrl, type EventRecord } from "./api.ts";
+import { api, ApiFailure, eventsUrl, type CommitRecordJson, type EventRecord } from "./api.ts";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -32,16 +32,17 @@ export type LiveEvent = EventRecord & { object: string; repository: string | nul
 export type StreamState = "connecting" | "live" | "reconnecting" | "closed";
 
 /**
- * Follows `/api/v1/events` (narrowed by `filter`) and calls `onEvent` for each deployment event. The
+ * Follows `/api/v1/events` (narrowed by `filter`) and calls `onEvent` for each deployment event and
+ * `onCommit` for each processed commit. The
  * browser's EventSource reconnects by itself after a dropped connection and sends the last id it got
  * as `Last-Event-ID`, so the stream resumes exactly where it left off. When the server refuses the
  * stream (restarting, or the session ended) it is opened again after a pause, and `onResync` tells
  * the view to read what it may have missed.
  */
-export function useEventStream(filter: { deployment?: string; object?: string } | null, onEvent: (e: LiveEvent) => void, onResync?: () => void): StreamState {
+export function useEventStream(filter: { deployment?: string; object?: string } | null, onEvent: (e: LiveEvent) => void, onResync?: () => void, onCommit?: (c: CommitRecordJson) => void): StreamState {
   const [state, setState] = useState<StreamState>("connecting");
-  const handlers = useRef({ onEvent, onResync });
-  handlers.current = { onEvent, onResync };
+  const handlers = useRef({ onEvent, onResync, onCommit });
+  handlers.current = { onEvent, onResync, onCommit };
   const url = filter ? eventsUrl(filter) : null;
   useEffect(() => {
     if (!url) return;
@@ -57,6 +58,8 @@ export function useEventStream(filter: { deployment?: string; object?: string } 
         opened = true;
       };
       source.addEventListener("deployment", (m) => handlers.current.onEvent(JSON.parse((m as MessageEvent<string>).data) as LiveEvent));
+      // A processed commit (valid or not) streams as `event: commit`.
+      source.addEventListener("commit", (m) => handlers.current.onCommit?.(JSON.parse((m as MessageEvent<string>).data) as CommitRecordJson));
       source.onerror = (e) => {
         // The server's own `event: error` (a MessageEvent with data) ends the stream on purpose.
         if (e instanceof MessageEvent || source!.readyState === EventSource.CLOSED) {

@@ -2,8 +2,9 @@
  * The dashboard in a real browser: playwright-core drives Debian's Chromium against a real
  * `flotilla serve --simulator` process (DemoWorld, the same world `flotilla demo --dashboard` plays
  * in). Given/When/Then, one story: sign in; watch a canary's weight advance live; pause and resume it;
- * abort it and see the traffic return to blue; a read-only token sees disabled actions and gets 403 on
- * a forced request; sign out. Each view is
+ * abort it and see the traffic return to blue; deploy a commit from its page and promote it; a bad
+ * commit shows its problems with file and line; a read-only token sees disabled actions and gets 403
+ * on a forced request; sign out. Each view is
  * screenshotted into test-artifacts/dashboard/ (also at a phone's width and in dark mode).
  *
  * Without Chromium the test fails when CI is set (CI installs it: scripts/install-chromium.sh) and
@@ -207,6 +208,37 @@ describe("dashboard in Chromium against flotilla serve --simulator", { skip, tim
     await page.locator(".page-head .badge", { hasText: "Succeeded" }).waitFor({ timeout: 60_000 });
     await page.locator("dl.facts .meter-text", { hasText: "100% on green" }).waitFor();
     await page.locator("ol.markers").getByText("promote by admin").waitFor();
+  });
+
+  it("When a commit has a typo, Then the overview flags it and its page lists the problem with its code, file and line", async () => {
+    const depdef = await world.readFile("dev/web/web_depdef.json");
+    const input = JSON.parse(await world.readFile("dev/web/web_input.json")) as Record<string, unknown>;
+    // A new image (so the object deploys) with a typo in its deployment definition.
+    const sha = await world.commit("dev/web/web: nginx 1.27.5, a typo", {
+      "dev/web/web_input.json": { ...input, image: "public.ecr.aws/nginx/nginx:1.27.5" },
+      "dev/web/web_depdef.json": depdef.replace('"trafficShiftingConfig"', '"trafficShifingConfig"'),
+    });
+    assert.deepEqual(await world.settle(sha), [], "nothing of an invalid object deploys");
+    await page.goto(`${world.url}/`);
+    await page.locator("#attention").getByText("invalid commit").waitFor();
+    await page.locator("#repositories").getByText("invalid: 1 error").waitFor();
+    await shot(page, "overview-attention");
+    await page.locator("#repositories").getByRole("link", { name: "apps" }).click();
+    await page.getByRole("heading", { name: "Commits" }).waitFor();
+    const row = page.getByRole("row", { name: /a typo/ });
+    await row.getByText("invalid: 1 error").waitFor();
+    await shot(page, "repository");
+    await row.getByRole("link").first().click();
+    const problems = page.locator("#problems");
+    await problems.getByText("FLT-CONFIG-UNKNOWN-KEY").waitFor();
+    const line = depdef.split("\n").findIndex((l) => l.includes('"trafficShiftingConfig"')) + 1;
+    await problems.getByText(new RegExp(`^dev/web/web_depdef\\.json:${line}(:\\d+)?$`)).waitFor();
+    await problems.getByText(/did you mean "trafficShiftingConfig"/).waitFor();
+    await page.locator("dl.facts").getByText("invalid: 1 error").waitFor();
+    await page.locator("dl.facts").getByText("dev/web/web: nginx 1.27.5, a typo").waitFor();
+    await page.locator("dl.facts").getByText("Flotilla Demo <demo@flotilla.invalid>").waitFor();
+    await page.locator("#outcomes").getByText("invalid").first().waitFor();
+    await shot(page, "commit");
   });
 
   it("Given a read-only token, Then every action is disabled with the reason, and a forced request is refused with 403", async () => {

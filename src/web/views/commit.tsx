@@ -4,24 +4,39 @@
  * overrides); anyone can dry-run it.
  */
 import { useState } from "preact/hooks";
-import { api, paths, type DryRunResult } from "../api.ts";
+import { api, ApiFailure, paths, type DryRunResult } from "../api.ts";
 import { ActionButton } from "../components/actions.tsx";
 import { Problems } from "../components/problems.tsx";
 import { ErrorNote, Loading, PhaseBadge, Section, When, Table } from "../components/ui.tsx";
-import { shortSha, triggerOf } from "../format.ts";
+import { dateTime, shortSha, triggerOf } from "../format.ts";
 import { useDebounced, useEventStream, useLoad } from "../hooks.ts";
 import { commitOutcome, LiveState } from "./overview.tsx";
 
 export function CommitView({ name, sha }: { name: string; sha: string }) {
   const commits = useLoad(() => api.commits(name, 200), [name]);
   const dry = useLoad(() => api.dryRun(name, sha), [name, sha]);
+  // How the controller processed it: null while it has not (404).
+  const record = useLoad(async () => {
+    try {
+      return await api.commit(name, sha);
+    } catch (e) {
+      if (e instanceof ApiFailure && e.status === 404) return null;
+      throw e;
+    }
+  }, [name, sha]);
   const deployments = useLoad(() => api.deployments({ repository: name, commit: sha, limit: 100 }), [name, sha]);
-  const reload = useDebounced(() => deployments.reload(), 500);
-  const stream = useEventStream({}, (e) => e.repository === name && reload(), reload);
+  const reload = useDebounced(() => {
+    deployments.reload();
+    record.reload();
+  }, 500);
+  const stream = useEventStream({}, (e) => e.repository === name && reload(), reload, (c) => c.repository === name && reload());
   const info = commits.data?.items.find((c) => c.sha.startsWith(sha) || sha.startsWith(c.sha));
   const outcome = commitOutcome(deployments.data?.items ?? []);
-  const problems = dry.data?.problems ?? [];
-  const errors = problems.filter((p) => p.severity === "error").length;
+  // The problems recorded when the commit was processed; for a commit not processed yet, the dry run's.
+  const processed = record.data ?? null;
+  const problems = processed ? processed.problems : (dry.data?.problems ?? []);
+  const errors = processed ? processed.errors : problems.filter((p) => p.severity === "error").length;
+  const warnings = processed ? processed.warnings : problems.length - errors;
 
   return (
     <>
@@ -37,7 +52,7 @@ export function CommitView({ name, sha }: { name: string; sha: string }) {
       {commits.error ? <ErrorNote error={commits.error} what="the commit" /> : null}
       <dl class="facts">
         <dt>Message</dt>
-        <dd>{info?.subject ?? <span class="muted">(not among the branch's newest 200 commits)</span>}</dd>
+        <dd>{info?.subject ?? <span class="muted">{commits.data ? "(not among the branch's newest 200 commits)" : "…"}</span>}</dd>
         <dt>Author</dt>
         <dd>{info?.author ?? "—"}</dd>
         <dt>Committed</dt>
@@ -50,8 +65,9 @@ export function CommitView({ name, sha }: { name: string; sha: string }) {
         </dd>
         <dt>Result</dt>
         <dd>
-          {dry.data ? errors > 0 ? <span class="badge bad">invalid: {errors} {errors === 1 ? "error" : "errors"}</span> : <span class="badge ok">valid</span> : null}{" "}
-          {info && !info.processed ? <span class="badge">not processed yet</span> : <span class={`badge ${outcome.tone}`}>{outcome.text}</span>}
+          {processed || dry.data ? errors > 0 ? <span class="badge bad">invalid: {errors} {errors === 1 ? "error" : "errors"}</span> : <span class="badge ok">valid{warnings ? `, ${warnings} ${warnings === 1 ? "warning" : "warnings"}` : ""}</span> : null}{" "}
+          {processed ? <span class={`badge ${outcome.tone}`}>{outcome.text}</span> : <span class="badge">not processed yet</span>}
+          {processed ? <span class="muted"> processed {dateTime(processed.processedAt)} ({processed.trigger})</span> : null}
         </dd>
       </dl>
 
@@ -63,11 +79,32 @@ export function CommitView({ name, sha }: { name: string; sha: string }) {
       </div>
 
       <Section title="Problems" id="problems">
-        {dry.error ? <ErrorNote error={dry.error} what="the dry run" /> : null}
-        {!dry.data ? <Loading what="the commit's problems" /> : <Problems problems={problems} />}
+        {record.error ? <ErrorNote error={record.error} what="the commit's record" /> : null}
+        {processed || (record.data === null && dry.data) ? <Problems problems={problems} /> : <Loading what="the commit's problems" />}
+        {processed && processed.problems.length < processed.errors + processed.warnings ? <p class="muted">The first {processed.problems.length} of {processed.errors + processed.warnings} are kept.</p> : null}
       </Section>
 
-      <Section title="Objects" id="objects">
+      {processed ? (
+        <Section title="What it did per object" id="outcomes">
+          <Table headers={["Object", "Action", "What happened", "Deployment"]}>
+            {processed.objects.map((o) => (
+              <tr key={o.object}>
+                <td>
+                  <a href={paths.object(o.object)}>{o.object}</a>
+                </td>
+                <td>
+                  <span class={`badge ${o.action === "invalid" ? "bad" : o.action === "delete-held" ? "warn" : o.action === "none" ? "" : "live"}`}>{o.action}</span>
+                </td>
+                <td>{o.description}</td>
+                <td>{o.deploymentId ? <a href={paths.deployment(o.deploymentId)}>{o.deploymentId}</a> : "—"}</td>
+              </tr>
+            ))}
+          </Table>
+        </Section>
+      ) : null}
+
+      <Section title="Dry run: what it would do now" id="objects">
+        {dry.error ? <ErrorNote error={dry.error} what="the dry run" /> : null}
         {!dry.data ? <Loading what="the dry run" /> : <Actions result={dry.data} />}
       </Section>
 

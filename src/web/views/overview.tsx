@@ -4,8 +4,9 @@
  * back, aborted or paused deployments, invalid commits, deletes waiting for an operator). It reloads
  * when the event stream reports anything.
  */
-import { api, paths, type DeploymentRecord, type RepositoryRecord } from "../api.ts";
+import { api, paths, type CommitListItem, type DeploymentRecord, type RepositoryRecord } from "../api.ts";
 import { ErrorNote, Loading, Meter, PhaseBadge, Section, Table } from "../components/ui.tsx";
+import { ActionButton } from "../components/actions.tsx";
 import { ago, BAD, duration, shortSha, triggerOf } from "../format.ts";
 import { useDebounced, useEventStream, useLoad, useNow, type StreamState } from "../hooks.ts";
 
@@ -17,15 +18,26 @@ export function Overview() {
   const repos = useLoad(() => api.repositories(), []);
   const active = useLoad(() => api.deployments({ status: "active", limit: 100 }), []);
   const recent = useLoad(() => api.deployments({ status: "finished", limit: 100 }), []);
+  const held = useLoad(() => api.pendingDeletes(), []);
+  // Each repository's newest commits with their results (invalid ones need attention).
+  const commits = useLoad(async () => {
+    const { items } = await api.repositories();
+    return new Map(await Promise.all(items.map(async (r) => [r.name, (await api.commits(r.name, 20).catch(() => ({ items: [] as CommitListItem[] }))).items] as const)));
+  }, []);
   const reload = useDebounced(() => {
     repos.reload();
     active.reload();
     recent.reload();
+    held.reload();
+    commits.reload();
   }, 500);
-  const stream = useEventStream({}, reload, reload);
+  const stream = useEventStream({}, reload, reload, reload);
 
   const failures = (recent.data?.items ?? []).filter((d) => BAD.has(d.phase) && d.finishedAt && now - Date.parse(d.finishedAt) < ATTENTION_WINDOW_MS);
   const paused = (active.data?.items ?? []).filter((d) => d.paused);
+  const invalidCommits = [...(commits.data ?? [])].flatMap(([repo, list]) => list.filter((c) => c.result?.status === "invalid" && now - Date.parse(c.result.processedAt) < ATTENTION_WINDOW_MS).map((commit) => ({ repo, commit })));
+  const pendingDeletes = held.data?.items ?? [];
+  const attention = failures.length + paused.length + invalidCommits.length + pendingDeletes.length;
 
   return (
     <>
@@ -38,10 +50,32 @@ export function Overview() {
         {recent.error ? <ErrorNote error={recent.error} what="recent deployments" /> : null}
         {!recent.data ? (
           <Loading what="recent deployments" />
-        ) : failures.length + paused.length === 0 ? (
-          <p class="muted">Nothing: no deployment failed, was rolled back or aborted in the last 24 hours, and none is paused.</p>
+        ) : attention === 0 ? (
+          <p class="muted">Nothing: no deployment failed, was rolled back or aborted and no commit was invalid in the last 24 hours; none is paused and no delete is waiting.</p>
         ) : (
           <ul class="attention">
+            {invalidCommits.map(({ repo, commit }) => (
+              <li key={`c${commit.sha}`}>
+                <span class="badge bad">invalid commit</span>{" "}
+                <a href={paths.commit(repo, commit.sha)}>
+                  {repo} <code>{shortSha(commit.sha)}</code>
+                </a>{" "}
+                {commit.subject} — {commit.result!.errors} {commit.result!.errors === 1 ? "error" : "errors"}; its valid objects were deployed
+              </li>
+            ))}
+            {pendingDeletes.map((p) => (
+              <li key={`d${p.repository}/${p.object}`} class="pending-delete">
+                <span class="badge warn">delete waiting</span> <a href={paths.object(p.object)}>{p.object}</a> <span class="muted">({p.repository}, removed in {shortSha(p.commitSha)})</span> — {p.message}
+                <span class="toolbar">
+                  <ActionButton label="Delete the service" title={`Delete ${p.service} in ${p.cluster} (${p.region})?`} danger onDone={reload} run={async () => `Delete started: deployment ${(await api.confirmDelete(p.repository, p.object)).id}.`}>
+                    <p>The service is scaled to 0 and deleted, as the commit that removed {p.object} asked. This cannot be undone from Flotilla.</p>
+                  </ActionButton>
+                  <ActionButton label="Keep it" title={`Keep ${p.service} running and forget this delete?`} onDone={reload} run={async () => { await api.dismissDelete(p.repository, p.object); return "Kept: the delete is dismissed."; }}>
+                    <p>The service keeps running; Flotilla stops offering to delete it (until a later commit removes the object again).</p>
+                  </ActionButton>
+                </span>
+              </li>
+            ))}
             {paused.map((d) => (
               <li key={`p${d.id}`}>
                 <PhaseBadge phase={d.phase} weight={d.trafficWeight} paused />{" "}
@@ -95,7 +129,7 @@ export function Overview() {
             No repository is registered. Add one with <code>flotilla repo add NAME URL</code>.
           </p>
         ) : (
-          <RepositoryTable items={repos.data.items} recent={[...(active.data?.items ?? []), ...(recent.data?.items ?? [])]} now={now} />
+          <RepositoryTable items={repos.data.items} commits={commits.data ?? new Map()} recent={[...(active.data?.items ?? []), ...(recent.data?.items ?? [])]} now={now} />
         )}
       </Section>
     </>
@@ -152,12 +186,13 @@ export function commitOutcome(deployments: readonly DeploymentRecord[]): { text:
   return { text, tone };
 }
 
-function RepositoryTable({ items, recent, now }: { items: RepositoryRecord[]; recent: DeploymentRecord[]; now: number }) {
+function RepositoryTable({ items, commits, recent, now }: { items: RepositoryRecord[]; commits: ReadonlyMap<string, readonly CommitListItem[]>; recent: DeploymentRecord[]; now: number }) {
   return (
     <Table headers={["Repository", "Branch", "Last processed commit", "Result", "Processed"]}>
           {items.map((r) => {
             const sha = r.lastCommit?.sha;
             const outcome = commitOutcome(recent.filter((d) => d.repository === r.name && d.commitSha === sha));
+            const result = commits.get(r.name)?.find((c) => c.sha === sha)?.result;
             return (
               <tr key={r.name}>
                 <td>
@@ -168,7 +203,9 @@ function RepositoryTable({ items, recent, now }: { items: RepositoryRecord[]; re
                   {r.path ? <span class="muted"> /{r.path}</span> : null}
                 </td>
                 <td>{sha ? <a href={paths.commit(r.name, sha)}><code>{shortSha(sha)}</code></a> : <span class="muted">none yet</span>}</td>
-                <td>{sha ? <span class={`badge ${outcome.tone}`}>{outcome.text}</span> : null}</td>
+                <td>
+                  {result?.status === "invalid" ? <span class="badge bad">invalid: {result.errors} {result.errors === 1 ? "error" : "errors"}</span> : null} {sha ? <span class={`badge ${outcome.tone}`}>{outcome.text}</span> : null}
+                </td>
                 <td>{r.lastCommit ? <span title={r.lastCommit.processedAt}>{ago(r.lastCommit.processedAt, now)}</span> : "—"}</td>
               </tr>
             );

@@ -15,7 +15,7 @@ export function RepositoryView({ name }: { name: string }) {
     commits.reload();
     deployments.reload();
   }, 800);
-  const stream = useEventStream({}, (e) => e.repository === name && reload(), reload);
+  const stream = useEventStream({}, (e) => e.repository === name && reload(), reload, (c) => c.repository === name && reload());
 
   return (
     <>
@@ -51,7 +51,7 @@ export function RepositoryView({ name }: { name: string }) {
         ) : (
           <Table headers={["Commit", "Message", "Author", "Committed", "Result"]}>
                 {commits.data.items.map((c) => {
-                  const result = (c as { result?: { status: string; errors: number; warnings: number } | null }).result;
+                  const result = c.result;
                   const outcome = commitOutcome((deployments.data?.items ?? []).filter((d) => d.commitSha === c.sha));
                   return (
                     <tr key={c.sha}>
