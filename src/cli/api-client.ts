@@ -6,7 +6,7 @@
 import { PROBLEM_CODES, type ProblemCode } from "../core/codes.ts";
 import { FlotillaError } from "../core/problems.ts";
 import type { CommitRecordJson, CommitResult, DeploymentRecord, EventRecord, PendingDeleteRecord } from "../store/record.ts";
-import type { CommitFile, CommitInfo, DeployAccepted, DryRunResult } from "../server/deps.ts";
+import type { CommitFile, CommitInfo, DeployAccepted, DryRunResult } from "../api/types.ts";
 import type { CliIO } from "./io.ts";
 
 export type { CommitFile, CommitInfo, CommitRecordJson, CommitResult, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, PendingDeleteRecord };

@@ -4,6 +4,8 @@
  * drives. Deployments persist every step, so a controller stopped (or killed) mid-deployment
  * resumes them on its next start.
  */
+import type { ControllerPort } from "../api/ports.ts";
+import type { CommitFile, CommitInfo as ApiCommitInfo, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../api/types.ts";
 import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { ObjectChange } from "../config/changes.ts";
 import type { Clock } from "../core/clock.ts";
@@ -13,7 +15,6 @@ import { mapBounded } from "../config/repository.ts";
 import { DeploymentSampler } from "./samples.ts";
 import { Runner, type MachineState } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
-import type { CommitFile, CommitInfo as ApiCommitInfo, ControllerPort, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../server/deps.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { GitCommitSource } from "../config/source.ts";
 import { planLoadedObject } from "./plan.ts";

@@ -7,6 +7,8 @@
  * idempotent anyway: the last processed commit only moves forward, with compare-and-set.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { GithubWebhookPort } from "../api/ports.ts";
+import type { WebhookDelivery, WebhookOutcome, WebhookReceipt } from "../api/types.ts";
 import type { LoadOptions } from "../config/load-object.ts";
 import { resolveRevision } from "../config/git.ts";
 import type { Clock } from "../core/clock.ts";
@@ -226,19 +228,7 @@ export interface GitSourcesOptions {
   afterSync?: (repository: Repository) => Promise<void>;
 }
 
-export interface WebhookRequest {
-  headers: Record<string, string | string[] | undefined>;
-  rawBody: string | Uint8Array;
-}
-
-export type WebhookOutcome = "stopping" | "queued" | "bad-signature" | "disabled" | "duplicate" | "ping" | "not-a-push" | "not-a-branch" | "no-match" | "already-processed" | "invalid";
-
-export interface WebhookResult {
-  /** The HTTP status to answer with: 401 bad signature, 400 malformed, 404 disabled, 503 shutting down, 202 queued, 200 otherwise. */
-  status: number;
-  outcome: WebhookOutcome;
-  message: string;
-  repositories: string[];
+export interface WebhookResult extends WebhookReceipt {
   /** Settles when the queued syncs have run (never rejects; failures go to onEvent). */
   done: Promise<void>;
 }
@@ -250,12 +240,12 @@ export interface ManualDeployResult {
   advanced: boolean;
 }
 
-function header(headers: WebhookRequest["headers"], name: string): string | undefined {
+function header(headers: WebhookDelivery["headers"], name: string): string | undefined {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return Array.isArray(v) ? v[0] : v;
   return undefined;
 }
 
-export class GitSources {
+export class GitSources implements GithubWebhookPort {
   private readonly options: GitSourcesOptions;
   private readonly queue = new KeyedQueue();
   private readonly queued = new Map<string, Promise<SyncOutcome>>();
@@ -482,34 +472,34 @@ export class GitSources {
   // -- (b) GitHub push webhooks ----------------------------------------------------------------
 
   /** Verify, de-duplicate and queue a GitHub webhook delivery. Never throws for a bad request. */
-  async handleGithubWebhook(request: WebhookRequest): Promise<WebhookResult> {
-    const result = (status: number, outcome: WebhookOutcome, message: string, repositories: string[] = [], done: Promise<void> = Promise.resolve()): WebhookResult => ({ status, outcome, message, repositories, done });
-    if (this.stopping) return result(503, "stopping", "the controller is shutting down; GitHub will show the delivery as failed and the next poll catches up");
+  async handleGithubWebhook(request: WebhookDelivery): Promise<WebhookResult> {
+    const result = (outcome: WebhookOutcome, message: string, repositories: string[] = [], done: Promise<void> = Promise.resolve()): WebhookResult => ({ outcome, message, repositories, done });
+    if (this.stopping) return result("stopping", "the controller is shutting down; GitHub will show the delivery as failed and the next poll catches up");
     const secret = this.options.webhookSecret;
-    if (!secret) return result(404, "disabled", "webhooks are not enabled (no webhook secret configured)");
+    if (!secret) return result("disabled", "webhooks are not enabled (no webhook secret configured)");
     if (!verifyGithubSignature(secret, request.rawBody, header(request.headers, "x-hub-signature-256"))) {
-      return result(401, "bad-signature", "missing or invalid X-Hub-Signature-256");
+      return result("bad-signature", "missing or invalid X-Hub-Signature-256");
     }
     const delivery = header(request.headers, "x-github-delivery");
-    if (delivery && !this.deliveries.add(delivery)) return result(200, "duplicate", `delivery ${delivery} was already received`);
+    if (delivery && !this.deliveries.add(delivery)) return result("duplicate", `delivery ${delivery} was already received`);
     const event = header(request.headers, "x-github-event");
-    if (event === "ping") return result(200, "ping", "pong");
-    if (event !== undefined && event !== "push") return result(200, "not-a-push", `ignoring ${event} event`);
+    if (event === "ping") return result("ping", "pong");
+    if (event !== undefined && event !== "push") return result("not-a-push", `ignoring ${event} event`);
     let push: PushEvent;
     try {
       push = parsePushEvent(request.rawBody);
     } catch (e) {
-      return result(400, "invalid", e instanceof Error ? e.message : String(e));
+      return result("invalid", e instanceof Error ? e.message : String(e));
     }
-    if (!push.branch) return result(200, "not-a-branch", `ignoring push to ${push.ref}`);
+    if (!push.branch) return result("not-a-branch", `ignoring push to ${push.ref}`);
     const repos = matchRepositories(push, await this.options.store.listRepositories());
-    if (repos.length === 0) return result(200, "no-match", `no registered repository follows ${push.fullName ?? push.urls[0] ?? "this repository"} ${push.branch}`);
+    if (repos.length === 0) return result("no-match", `no registered repository follows ${push.fullName ?? push.urls[0] ?? "this repository"} ${push.branch}`);
     const toSync: string[] = [];
     for (const repo of repos) {
       if (!push.deleted && (await this.alreadyProcessed(repo, push.after))) continue;
       toSync.push(repo.name);
     }
-    if (toSync.length === 0) return result(200, "already-processed", `${push.after.slice(0, 12)} is already processed (or older than the last processed commit)`, repos.map((r) => r.name));
+    if (toSync.length === 0) return result("already-processed", `${push.after.slice(0, 12)} is already processed (or older than the last processed commit)`, repos.map((r) => r.name));
     const done = Promise.all(
       toSync.map((name) =>
         this.sync(name, "webhook").then(
@@ -518,7 +508,7 @@ export class GitSources {
         ),
       ),
     ).then(() => undefined);
-    return result(202, "queued", `queued ${toSync.join(", ")}`, toSync, done);
+    return result("queued", `queued ${toSync.join(", ")}`, toSync, done);
   }
 
   /** The sha is the last processed commit or one of its ancestors (a duplicate or out-of-order push). */

@@ -6,7 +6,7 @@
  * Authentication is the session cookie the server sets at sign-in (httpOnly: this code never sees
  * it). Changes carry the session's CSRF token, which lives only in this module's memory.
  */
-import type { CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer } from "../server/deps.ts";
+import type { CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer } from "../api/types.ts";
 import type { ErrorBody } from "../server/errors.ts";
 import type { repositoryRecord } from "../server/routes/repositories.ts";
 import type { SessionInfo } from "../server/session.ts";

@@ -18,7 +18,7 @@ describe("audit log", () => {
       beforeReady: (app) =>
         registerGithubWebhook(app, {
           handleGithubWebhook: ({ headers }) =>
-            Promise.resolve(headers["x-hub-signature-256"] === "sha256=good" ? { status: 202, outcome: "queued", message: "queued", repositories: ["app"] } : { status: 401, outcome: "bad-signature", message: "missing or invalid X-Hub-Signature-256", repositories: [] }),
+            Promise.resolve(headers["x-hub-signature-256"] === "sha256=good" ? { outcome: "queued", message: "queued", repositories: ["app"] } : { outcome: "bad-signature", message: "missing or invalid X-Hub-Signature-256", repositories: [] }),
         }),
     });
   });

@@ -7,7 +7,8 @@ import { commitResult } from "../../store/record.ts";
 import { DEFAULT_POLICY } from "../../controller/server-config.ts";
 import { auditDetail } from "../audit.ts";
 import { actor } from "../auth.ts";
-import type { ControllerPort, ServerDeps } from "../deps.ts";
+import type { ControllerPort } from "../../api/ports.ts";
+import type { ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { commitSha, deployBody, newRepositoryBody, repositoryName, repositoryPatchBody } from "../schemas.ts";
 

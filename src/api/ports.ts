@@ -1,0 +1,56 @@
+/**
+ * The API's contract with the engine: what the HTTP server may ask of the controller. The server
+ * depends on these ports, the controller implements them, and neither imports the other's code
+ * (docs/architecture.md).
+ *
+ * Every method answers in the controller's own terms: a typed result, or a FlotillaError with a
+ * stable problem code (`FLT-GIT-UNKNOWN-REVISION`, `FLT-OBJECT-NOT-FOUND`, `FLT-CONTROLLER-BUSY`,
+ * ...). Which HTTP status a code or an outcome becomes is the server's choice (server/errors.ts,
+ * server/webhook.ts), never the controller's.
+ */
+import type { Deployment, Repository } from "../store/types.ts";
+import type { CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, WebhookDelivery, WebhookReceipt } from "./types.ts";
+
+/**
+ * The Git side of the controller, as the API drives it. The repository passed in is the stored
+ * record (the API has already answered unknown names itself).
+ */
+export interface ControllerPort {
+  /** Newest first, at most `limit`, from the repository's mirror (fetching first is the controller's choice). */
+  listCommits(repo: Repository, options: { limit: number }): Promise<CommitInfo[]>;
+  /** The Flotilla files of the tree at `sha` (a full or abbreviated hex sha). */
+  commitFiles(repo: Repository, sha: string): Promise<CommitFile[]>;
+  /**
+   * Queue the commit for processing (manual trigger) and return at once. `force` redeploys
+   * objects the commit did not change; `overrides` are break-glass names (`skip-alarms`,
+   * `all-at-once`) to record on every deployment with `setBy: requestedBy, source: "api"`.
+   */
+  deployCommit(repo: Repository, sha: string, options: { force: boolean; requestedBy: string; overrides: readonly string[] }): Promise<DeployAccepted>;
+  /** What processing the commit would do now; changes nothing. */
+  dryRun(repo: Repository, sha: string, options: { rendered: boolean }): Promise<DryRunResult>;
+  /**
+   * Roll the object back to the revision before its last successful update, as a new recorded
+   * deployment (see src/controller/rollback.ts). Returns once the deployment is created (Pending
+   * or later), not when it finishes; its progress is on the events stream.
+   */
+  rollback(object: string, requestedBy: string): Promise<Deployment>;
+  /**
+   * Live versus Git for one object: the object from the last processed commit of the repository
+   * that last deployed it, planned against what runs (read-only AWS calls). `FLT-OBJECT-NOT-FOUND`
+   * when no registered repository has deployed it or its last processed commit no longer holds it.
+   */
+  planObject(object: string): Promise<ObjectPlanAnswer>;
+  /**
+   * Carry out a delete the controller held back (a pending delete), as the operator asked: runs in
+   * the repository's queue; returns once the delete deployment is created. `FLT-OBJECT-NOT-FOUND`
+   * when no delete of the object is pending.
+   */
+  confirmPendingDelete(repo: Repository, object: string, requestedBy: string): Promise<Deployment>;
+  /** A repository was registered or changed: fetch and process it now instead of at the next poll. */
+  watchRepository(name: string): void;
+}
+
+/** Receives GitHub push webhooks: verifies, de-duplicates and queues. Never throws for a bad request. */
+export interface GithubWebhookPort {
+  handleGithubWebhook(delivery: WebhookDelivery): Promise<WebhookReceipt>;
+}
