@@ -249,7 +249,10 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   if (input.type !== "service") return fail(state, because("DescribeFailed", { variant: "services", error: errorText(input) }));
   const service = input.service;
   if (!service || service.status !== "ACTIVE") {
-    return finishFailure(state, because("ServiceGone", { service: state.spec.service, status: service ? service.status : "missing" }));
+    const gone = because("ServiceGone", { service: state.spec.service, status: service ? service.status : "missing" });
+    // While rolling back there is nothing left to roll back: a second rollback would only fail.
+    if (state.step !== "follow") return finish(state, "Failed", because("RollbackFailed", { variant: "noDeployment", failure: state.failure?.message ?? "", why: gone.message }));
+    return finishFailure(state, gone);
   }
   // Only our own ECS deployment (by id) counts. Falling back to "whatever is PRIMARY" would report
   // the old revision's steady state as our success after ECS rolled back between two polls.

@@ -3,11 +3,15 @@
  * give them, and a driver that feeds a machine inputs at chosen instants (the simulated clock is
  * just the `now` each transition receives).
  */
+import { it } from "node:test";
+import assert from "node:assert/strict";
 import { depdefSchema } from "../../src/config/depdef.ts";
 import type { Alarm, Deployment, Service, TaskDefinition, TaskSet } from "../../src/aws/ports.ts";
 import type { Effect, Input, Machine, Step } from "../../src/deploy/machine.ts";
 import type { DeploySpec } from "../../src/deploy/spec.ts";
 import type { Route } from "../../src/deploy/traffic/route.ts";
+import type { Reason } from "../../src/deploy/registry.ts";
+import type { Phase, TaskCounts } from "../../src/store/types.ts";
 
 /** The instant every scenario starts at (ms). */
 export const T0 = 1_700_000_000_000;
@@ -176,4 +180,77 @@ export const eventTypes = (step: Step<unknown>) => (step.record.events ?? []).ma
 export function effectOf<T extends Effect["type"]>(step: Step<unknown>, type: T): Extract<Effect, { type: T }> {
   if (step.effect?.type !== type) throw new Error(`expected effect ${type}, got ${step.effect?.type ?? "none"} (phase ${step.record.phase ?? "-"}: ${step.record.reason ?? ""} ${step.record.message ?? ""})`);
   return step.effect as Extract<Effect, { type: T }>;
+}
+
+/**
+ * What a transition must produce. Unset fields are not checked; `null` means "absent" (no effect,
+ * no phase written, no reason written).
+ */
+export interface Expect<S> {
+  /** The machine's step afterwards. */
+  step?: string;
+  effect?: Effect["type"] | null;
+  /** Fields the effect must have (compared deeply, other fields ignored). */
+  effectHas?: Record<string, unknown>;
+  phase?: Phase | null;
+  reason?: Reason | null;
+  message?: RegExp;
+  /** Exactly the event types the step records, in order. */
+  events?: string[];
+  /** Fields the new state must have (compared deeply). */
+  state?: Record<string, unknown>;
+  counts?: Partial<TaskCounts>;
+  trafficWeight?: number | null;
+  /** Anything else. */
+  then?: (step: Step<S>) => void;
+}
+
+/** One row of a transition table: the state (built by driving the machine there), the input, the instant. */
+export interface Row<S> {
+  name: string;
+  from: () => S;
+  input: Input;
+  now?: number;
+  expect: Expect<S>;
+}
+
+function has(actual: unknown, expected: Record<string, unknown>, what: string) {
+  const a = (actual ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(expected)) assert.deepEqual(a[k], v, `${what}.${k}`);
+}
+
+export function expectStep<S extends { step: string }>(step: Step<S>, e: Expect<S>): void {
+  const where = `(phase ${step.record.phase ?? "-"}, reason ${step.record.reason ?? "-"}: ${step.record.message ?? ""})`;
+  if (e.step !== undefined) assert.equal(step.state.step, e.step, `step ${where}`);
+  if (e.effect !== undefined) assert.equal(step.effect?.type ?? null, e.effect, `effect ${where}`);
+  if (e.effectHas) has(step.effect, e.effectHas, "effect");
+  if (e.phase !== undefined) assert.equal(step.record.phase ?? null, e.phase, `phase ${where}`);
+  if (e.reason !== undefined) assert.equal(step.record.reason ?? null, e.reason, `reason ${where}`);
+  if (e.message) assert.match(step.record.message ?? "", e.message);
+  if (e.events) assert.deepEqual(eventTypes(step), e.events, `events ${where}`);
+  if (e.state) has(step.state, e.state, "state");
+  if (e.counts) has(step.record.counts, e.counts, "counts");
+  if (e.trafficWeight !== undefined) assert.equal(step.record.trafficWeight ?? null, e.trafficWeight, "trafficWeight");
+  e.then?.(step);
+}
+
+/**
+ * One test per row. `from` records each row's starting step in `visited`, so a file can check at its
+ * end that every step of its machine has rows (`everyStepVisited`).
+ */
+export function table<S extends { step: string }>(machine: Machine<S>, rows: readonly Row<S>[], visited: Set<string>): void {
+  for (const row of rows) {
+    it(row.name, () => {
+      const state = row.from();
+      visited.add(state.step);
+      expectStep(next(machine, state, row.input, row.now ?? T0), row.expect);
+    });
+  }
+}
+
+/** Registers a last test: every step in `all` was the starting step of some row. */
+export function everyStepVisited(all: readonly string[], visited: Set<string>): void {
+  it("every step of the machine is the starting point of some row", () => {
+    assert.deepEqual(all.filter((st) => !visited.has(st)), []);
+  });
 }
