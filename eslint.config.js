@@ -9,29 +9,40 @@ import tseslint from "typescript-eslint";
 export const LAYERS = {
   core: [],
   aws: ["core"],
-  config: ["core"],
+  git: ["core"],
+  config: ["core", "git"],
   plan: ["core"],
   store: ["core"],
   sim: ["aws", "core"],
   deploy: ["aws", "config", "core", "store"],
   api: ["core", "store"],
-  controller: ["api", "aws", "config", "core", "deploy", "plan", "store"],
+  controller: ["api", "aws", "config", "core", "deploy", "git", "plan", "store"],
   server: ["api", "controller", "core", "store"],
-  app: ["api", "aws", "config", "controller", "core", "deploy", "plan", "server", "sim", "store"],
-  cli: ["api", "app", "aws", "config", "controller", "core", "deploy", "plan", "server", "sim", "store"],
+  app: ["api", "aws", "config", "controller", "core", "deploy", "git", "plan", "server", "sim", "store"],
+  cli: ["api", "app", "aws", "config", "controller", "core", "deploy", "git", "plan", "server", "sim", "store"],
 };
 const ROOMS = [...Object.keys(LAYERS), "web"];
 
-/** One no-restricted-imports block per room, forbidding every room it may not import. */
-const layering = Object.entries(LAYERS).map(([room, allowed]) => ({
-  files: [`src/${room}/**/*.ts`],
-  rules: {
-    "@typescript-eslint/no-restricted-imports": [
-      "error",
-      { patterns: ROOMS.filter((r) => r !== room && !allowed.includes(r)).map((r) => ({ group: [`**/${r}/**`], message: `src/${room}/ may not import src/${r}/: dependencies point down (docs/architecture.md)` })) },
-    ],
-  },
-}));
+/**
+ * The only files that start processes: git runs from src/git/run.ts alone, so every git command
+ * gets the same argv discipline and environment handling; the dashboard demo starts `flotilla serve`.
+ */
+export const PROCESS_STARTERS = ["src/git/run.ts", "src/cli/demo-dashboard.ts"];
+const childProcess = { group: ["node:child_process", "child_process"], allowTypeImports: true, message: "start git through src/git/run.ts (the one module that runs git)" };
+
+/** The patterns of the rooms a file of `room` may not import. */
+const forbidden = (room) =>
+  ROOMS.filter((r) => r !== room && !LAYERS[room].includes(r)).map((r) => ({ group: [`**/${r}/**`], message: `src/${room}/ may not import src/${r}/: dependencies point down (docs/architecture.md)` }));
+
+/** One no-restricted-imports block per room, forbidding every room it may not import (and child processes, but in PROCESS_STARTERS). */
+const layering = Object.keys(LAYERS).flatMap((room) => {
+  const rule = (patterns) => ({ "@typescript-eslint/no-restricted-imports": ["error", { patterns }] });
+  const starters = PROCESS_STARTERS.filter((f) => f.startsWith(`src/${room}/`));
+  return [
+    { files: [`src/${room}/**/*.ts`], ignores: starters, rules: rule([...forbidden(room), childProcess]) },
+    ...(starters.length ? [{ files: starters, rules: rule(forbidden(room)) }] : []),
+  ];
+});
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "coverage/", "src/web/static/"] },

@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 // The probes are not files of the TypeScript project: parse them without type information.
 const eslint = new ESLint({ cwd: root, overrideConfig: [tseslint.configs.disableTypeChecked, { languageOptions: { parserOptions: { projectService: false, project: null } } }] });
 // The table itself, from the configuration lint runs with.
-const { LAYERS: layers } = (await import(new URL("../eslint.config.js", import.meta.url).href)) as { LAYERS: Record<string, string[]> };
+const { LAYERS: layers, PROCESS_STARTERS: starters } = (await import(new URL("../eslint.config.js", import.meta.url).href)) as { LAYERS: Record<string, string[]>; PROCESS_STARTERS: string[] };
 
 /** The layering messages lint gives for `code` as the file `file`. */
 async function violations(file: string, code: string): Promise<string[]> {
@@ -54,4 +54,16 @@ describe("layering", () => {
     assert.equal((await violations("src/web/probe.ts", 'import { WEBHOOK_OUTCOMES } from "../api/types.ts";\nexport { WEBHOOK_OUTCOMES };\n')).length, 1);
     assert.equal((await violations("src/web/probe.ts", 'import { readFile } from "node:fs/promises";\nexport { readFile };\n')).length, 1);
   });
+
+  it("git runs from src/git/run.ts alone: no other file may start a process (a type import is fine)", async () => {
+    const spawnGit = 'import { execFile } from "node:child_process";\nexport const run = execFile;\n';
+    for (const file of ["src/controller/probe.ts", "src/config/probe.ts", "src/git/read-probe.ts", "src/cli/probe.ts", "src/deploy/traffic/probe.ts"]) {
+      assert.equal((await violations(file, spawnGit)).length, 1, file);
+      assert.equal((await violations(file, spawnGit.replace("node:child_process", "child_process"))).length, 1, file);
+    }
+    assert.deepEqual(await violations("src/git/read-probe.ts", 'import type { ChildProcess } from "node:child_process";\nexport type { ChildProcess };\n'), []);
+    assert.deepEqual(starters, ["src/git/run.ts", "src/cli/demo-dashboard.ts"]);
+    for (const file of starters) assert.deepEqual(await violations(file, spawnGit), [], file);
+  });
 });
+

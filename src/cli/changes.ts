@@ -1,7 +1,7 @@
 /** `flotilla changes DIR --from REV --to REV`: per object, what a commit would do and why. */
 import { Masker } from "../core/mask.ts";
 import { classifyChanges, locateTree, parentOf } from "../config/changes.ts";
-import { resolveRevision } from "../config/git.ts";
+import { resolveRevision } from "../git/read.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";

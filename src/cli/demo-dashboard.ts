@@ -11,18 +11,17 @@
  *
  * `DemoWorld` is also what the dashboard's browser tests run against (test/web/).
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { authoredGit } from "../git/author.ts";
 import type { DeploymentRecord } from "../store/record.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 
-const run = promisify(execFile);
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
 const REPOSITORY = "apps";
@@ -167,9 +166,8 @@ export class DemoWorld {
   }
 }
 
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const env = { ...process.env, GIT_AUTHOR_NAME: "Flotilla Demo", GIT_AUTHOR_EMAIL: "demo@flotilla.invalid", GIT_COMMITTER_NAME: "Flotilla Demo", GIT_COMMITTER_EMAIL: "demo@flotilla.invalid" };
-  return (await run("git", args, { cwd, env })).stdout;
+function git(cwd: string, ...args: string[]): Promise<string> {
+  return authoredGit(cwd, process.env)(...args);
 }
 
 /** The story, told on stdout while the dashboard shows it. */

@@ -9,15 +9,14 @@
  *   5. ships a new web image blue/green: a canary, then all traffic,
  *   6. ships a release candidate whose alarm fires during the canary: traffic goes back to blue.
  */
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { classifyChanges, type ChangeSet } from "../config/changes.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
+import { authoredGit } from "../git/author.ts";
 import { apply } from "../controller/apply.ts";
 import type { Command } from "commander";
 import { FlotillaError } from "../core/problems.ts";
@@ -29,7 +28,6 @@ import { plural } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
 import { validateDir } from "./validate.ts";
 
-const run = promisify(execFile);
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 /** The dev environment: two rolling services and a blue/green one. */
 const DEV_OBJECTS = ["dev/api/api", "dev/web/web", "dev/worker/worker"];
@@ -58,8 +56,7 @@ export const register: RegisterCommand = (program, io, runner) => {
 
 async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: boolean }): Promise<number> {
   const dir = await mkdtemp(path.join(tmpdir(), "flotilla-demo-"));
-  const gitEnv = { ...io.env, GIT_AUTHOR_NAME: "Flotilla Demo", GIT_AUTHOR_EMAIL: "demo@flotilla.invalid", GIT_COMMITTER_NAME: "Flotilla Demo", GIT_COMMITTER_EMAIL: "demo@flotilla.invalid" };
-  const git = (...args: string[]) => run("git", args, { cwd: dir, env: gitEnv });
+  const git = authoredGit(dir, io.env);
   const title = (t: string) => io.out(`\n${paint(io, ["bold", "cyan"], `== ${t}`)}\n\n`);
   const say = (t: string) => io.out(`${paint(io, "dim", t)}\n`);
   const ctx = await openContext({ ...io, cwd: dir }, {

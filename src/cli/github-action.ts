@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { locateTree } from "../config/changes.ts";
-import { git, resolveRevision } from "../config/git.ts";
+import { git, resolveRevision } from "../git/read.ts";
 import { defaultMasker } from "../core/mask.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";

@@ -17,7 +17,7 @@ import { randomUUID } from "node:crypto";
 import { appendFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { locateTree } from "../config/changes.ts";
-import { git } from "../config/git.ts";
+import { git } from "../git/read.ts";
 import { defaultMasker } from "../core/mask.ts";
 import { FlotillaError, type Problem } from "../core/problems.ts";
 import type { CliIO } from "./io.ts";

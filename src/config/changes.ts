@@ -10,7 +10,7 @@
  */
 import type { Problem } from "../core/problems.ts";
 import { classifyFile, discoverObjects, type FileKind, type ObjectFiles } from "./discover.ts";
-import { diffCommits, git, repositoryRoot, resolveRevision, type FileChange } from "./git.ts";
+import { diffCommits, git, repositoryRoot, resolveRevision, type FileChange } from "../git/read.ts";
 import { identityKey, loadObject, type LoadedObject, type LoadOptions, type ServiceIdentity } from "./load-object.ts";
 import { loadOptions, mapBounded } from "./repository.ts";
 import { GitCommitSource } from "./source.ts";

@@ -4,7 +4,7 @@
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import path from "node:path";
-import { BlobReader, listTree, resolveRevision, type TreeEntry } from "./git.ts";
+import { BlobReader, listTree, resolveRevision, type TreeEntry } from "../git/read.ts";
 
 /** What `readWithin` found: the text, or the size of a file too large to be read. */
 export type BoundedRead = { text: string } | { tooLarge: number };

@@ -4,11 +4,10 @@
  * added". A last processed commit that is no longer an ancestor of the head (a force-push) is
  * reported as `rewritten`: never silently skipped, never reprocessed.
  */
-import { execFile } from "node:child_process";
 import type { Clock } from "../core/clock.ts";
 import { FlotillaError, type Problem } from "../core/problems.ts";
 import { classifyFile, type FileKind } from "../config/discover.ts";
-import { diffCommits, git, listTree, resolveRevision, type FileChange } from "../config/git.ts";
+import { branchHead, commitExists, diffCommits, git, isAncestor, listTree, resolveRevision, type FileChange } from "../git/read.ts";
 import type { Override } from "../store/types.ts";
 import { parseOverrideTrailers } from "./overrides.ts";
 
@@ -43,44 +42,6 @@ export type NewCommits =
 const SEP = "\u001f";
 const END = "\u001e";
 const FORMAT = ["%H", "%P", "%an", "%ae", "%at", "%ct", "%s", "%B"].join("%x1f") + "%x1e";
-
-/** Exit code of a git command (0 true, 1 false), for the plumbing commands that answer that way. */
-function gitStatus(cwd: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    execFile("git", args, { cwd }, (err) => {
-      if (!err) return resolve(0);
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === "number") return resolve(code);
-      reject(new FlotillaError({ code: "FLT-GIT-FAILED", message: `git ${args[0]} failed: ${err.message}` }));
-    });
-  });
-}
-
-/** The branch's head in a (mirror) git directory; FLT-GIT-BRANCH-MISSING when the branch is gone. */
-export async function branchHead(gitDir: string, branch: string): Promise<string> {
-  const ref = branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
-  let out = "";
-  try {
-    out = (await git(gitDir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`])).trim();
-  } catch {
-    out = "";
-  }
-  if (!out) {
-    throw new FlotillaError({ code: "FLT-GIT-BRANCH-MISSING", message: `branch ${branch} does not exist in the repository (deleted or renamed?)`, hint: "push the branch again, or point the repository at the branch that now holds the definitions" });
-  }
-  return out;
-}
-
-export async function commitExists(gitDir: string, sha: string): Promise<boolean> {
-  return (await gitStatus(gitDir, ["cat-file", "-e", "--end-of-options", `${sha}^{commit}`])) === 0;
-}
-
-/** True when `ancestor` is `descendant` or one of its ancestors. */
-export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
-  const status = await gitStatus(gitDir, ["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant]);
-  if (status > 1) throw new FlotillaError({ code: "FLT-GIT-UNKNOWN-REVISION", message: `cannot compare ${ancestor.slice(0, 12)} and ${descendant.slice(0, 12)}: one of them is not in the repository` });
-  return status === 0;
-}
 
 function parseCommits(out: string, at: number): CommitInfo[] {
   const commits: CommitInfo[] = [];

@@ -14,18 +14,16 @@
  * repository's origin and handed over in git's environment (never argv, a file or a message); an SSH
  * key goes to `ssh -i` with no agent; a helper is configured by name for the repository's origin only.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { FlotillaError } from "../core/problems.ts";
+import { gitEnvironment, GitExit, runGit } from "../git/run.ts";
 import type { Repository } from "../store/types.ts";
 import { checkRepository, type Transport } from "./repository-policy.ts";
 import type { RepositoryPolicy } from "./server-config.ts";
 
 const MAX_BUFFER = 64 * 1024 * 1024;
-const run = promisify(execFile);
 
 /** How git runs for one repository: where it fetches from, its environment and `-c` configuration. */
 export interface GitAuth {
@@ -78,21 +76,6 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 /** Single-quote for a POSIX shell (git runs GIT_SSH_COMMAND through one). */
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Inherited `GIT_*` variables git may keep: where its configuration and programs are, TLS trust, proxies. */
-const KEPT_GIT_VARIABLES = new Set(["GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_EXEC_PATH", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_HTTP_USER_AGENT", "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_PROXY_SSL_CAINFO"]);
-
-/**
- * The environment git runs with: the server's, less every `GIT_*` setting that could change what git
- * does or prints (GIT_SSH_COMMAND, GIT_CONFIG_*, GIT_DIR, GIT_TRACE_CURL, ...), plus `extra`.
- */
-export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(base)) if (!k.startsWith("GIT_") || KEPT_GIT_VARIABLES.has(k)) env[k] = v;
-  delete env["SSH_ASKPASS"];
-  delete env["SSH_AUTH_SOCK"];
-  return { ...env, ...extra };
 }
 
 const SSH_BASE = ["ssh", "-o", "BatchMode=yes", "-o", "ForwardAgent=no", "-o", "IdentityAgent=none"];
@@ -171,15 +154,13 @@ export function gitArgs(auth: GitAuth, args: readonly string[]): string[] {
 }
 
 /** Run git with the auth's configuration; failures become FlotillaErrors with redacted messages. */
-export async function runGit(args: readonly string[], options: { cwd?: string; auth: GitAuth; env?: NodeJS.ProcessEnv; what: string }): Promise<string> {
+export async function remoteGit(args: readonly string[], options: { cwd?: string; auth: GitAuth; env?: NodeJS.ProcessEnv; what: string }): Promise<string> {
   const env = gitEnvironment(options.env ?? process.env, options.auth.env);
   try {
-    const { stdout } = await run("git", gitArgs(options.auth, args), { cwd: options.cwd, env, maxBuffer: MAX_BUFFER, encoding: "utf8" });
-    return stdout;
+    return await runGit(gitArgs(options.auth, args), { cwd: options.cwd, env, maxBuffer: MAX_BUFFER });
   } catch (e) {
-    const err = e as { stderr?: string; code?: string | number; message: string };
-    if (err.code === "ENOENT") throw new FlotillaError({ code: "FLT-GIT-FAILED", message: "git is not installed or not on PATH", hint: "install git (apt-get install git)" });
-    const stderr = redact((err.stderr ?? "").trim() || "git exited with an error", options.auth.secrets);
+    if (!(e instanceof GitExit)) throw e;
+    const stderr = redact((e.stderr ?? "").trim() || "git exited with an error", options.auth.secrets);
     const lines = stderr.split("\n").filter((l) => l.trim() !== "");
     const detail = (lines.find((l) => /^fatal:/i.test(l)) ?? lines[lines.length - 1] ?? stderr).trim();
     if (/authentication failed|could not read (username|password)|terminal prompts disabled|permission denied \(publickey|invalid username or password|HTTP 401|HTTP 403|returned error: 40[13]/i.test(stderr)) {
@@ -241,7 +222,7 @@ export class Mirror {
   private async syncNow(): Promise<SyncResult> {
     const auth = await gitAuth(this.repository, this.policy, this.env);
     const what = `fetching repository ${this.repository.name} (${redact(this.repository.url)})`;
-    const git = (args: string[], cwd: string) => runGit(args, { cwd, auth, env: this.env, what });
+    const git = (args: string[], cwd: string) => remoteGit(args, { cwd, auth, env: this.env, what });
     if (await exists(path.join(this.gitDir, "HEAD"))) {
       await this.configure(this.gitDir, auth.remote, git);
       await git(["fetch", "--prune", "--quiet", "origin"], this.gitDir);

@@ -3,8 +3,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { diffCommits, listTree, resolveRevision } from "../../src/config/git.ts";
-import { commitExists, isAncestor } from "../../src/controller/commits.ts";
+import { commitExists, diffCommits, isAncestor, listTree, resolveRevision } from "../../src/git/read.ts";
 import { TestRepo } from "../helpers/git-repo.ts";
 
 const repos: TestRepo[] = [];

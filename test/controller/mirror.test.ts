@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { gitArgs, gitAuth, gitEnvironment, Mirror, mirrorPath, redact, runGit, safeName, type MirrorRepository } from "../../src/controller/mirror.ts";
+import { gitArgs, gitAuth, Mirror, mirrorPath, redact, remoteGit, safeName, type MirrorRepository } from "../../src/controller/mirror.ts";
+import { gitEnvironment } from "../../src/git/run.ts";
 import type { NamedCredential, RepositoryPolicy } from "../../src/controller/server-config.ts";
 import { GitHttpServer, RecordingServer, TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject } from "../helpers/objects.ts";
@@ -338,13 +339,13 @@ describe("credentials: only named ones from the server configuration, only to th
     r.push({ "a.txt": "a" });
     const auth = await gitAuth({ url: "https://github.com/o/r.git", credentials: null }, TEST_POLICY, {});
     const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: global };
-    await assert.rejects(runGit(["ls-remote", `ext::sh -c touch% ${marker}`], { auth, env, what: "ext" }), (e: { message: string }) => /not allowed/i.test(e.message));
-    await assert.rejects(runGit(["ls-remote", r.bare], { auth, env, what: "file" }), (e: { message: string }) => /not allowed/i.test(e.message));
+    await assert.rejects(remoteGit(["ls-remote", `ext::sh -c touch% ${marker}`], { auth, env, what: "ext" }), (e: { message: string }) => /not allowed/i.test(e.message));
+    await assert.rejects(remoteGit(["ls-remote", r.bare], { auth, env, what: "file" }), (e: { message: string }) => /not allowed/i.test(e.message));
     assert.equal(existsSync(marker), false);
   });
 
-  it("runGit reports failures with a code and redacted URLs", async () => {
+  it("remoteGit reports failures with a code and redacted URLs", async () => {
     const auth = await gitAuth({ url: "https://github.com/o/r.git", credentials: null }, TEST_POLICY);
-    await assert.rejects(runGit(["ls-remote", "https://user:pw@127.0.0.1:1/x.git"], { auth, what: "listing" }), (e: { code?: string; message: string }) => e.code === "FLT-GIT-FETCH-FAILED" && !e.message.includes("pw@"));
+    await assert.rejects(remoteGit(["ls-remote", "https://user:pw@127.0.0.1:1/x.git"], { auth, what: "listing" }), (e: { code?: string; message: string }) => e.code === "FLT-GIT-FETCH-FAILED" && !e.message.includes("pw@"));
   });
 });

@@ -1,25 +1,20 @@
 /**
- * System git, read-only: resolve revisions, list trees, read blobs and diff commits without a
- * checkout. Blobs are read through one long-lived `git cat-file --batch` so that thousands of
- * files cost one process, not thousands.
+ * Reading a repository with system git, without a checkout: resolve revisions, list trees, read
+ * blobs, diff commits, follow ancestry. Blobs are read through one long-lived `git cat-file --batch`
+ * so that thousands of files cost one process, not thousands. Every revision a caller gives reaches
+ * git after `--end-of-options`: one that looks like an option is an unknown revision, never an option.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { promisify } from "node:util";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { FlotillaError } from "../core/problems.ts";
+import { gitExitCode, GitExit, runGit, spawnGit } from "./run.ts";
 
-const run = promisify(execFile);
-const MAX_BUFFER = 512 * 1024 * 1024;
-
+/** Run a git command in `cwd`; failures become FLT-GIT-NOT-A-REPOSITORY or FLT-GIT-FAILED with git's first line. */
 export async function git(cwd: string, args: string[]): Promise<string> {
   try {
-    const { stdout } = await run("git", args, { cwd, maxBuffer: MAX_BUFFER, encoding: "utf8" });
-    return stdout;
+    return await runGit(args, { cwd });
   } catch (e) {
-    const err = e as { stderr?: string; code?: string | number; message: string };
-    if (err.code === "ENOENT") {
-      throw new FlotillaError({ code: "FLT-GIT-FAILED", message: "git is not installed or not on PATH", hint: "install git (apt-get install git)" });
-    }
-    const stderr = (err.stderr ?? err.message).trim();
+    if (!(e instanceof GitExit)) throw e;
+    const stderr = (e.stderr ?? e.message).trim();
     if (/not a git repository/i.test(stderr)) {
       throw new FlotillaError({ code: "FLT-GIT-NOT-A-REPOSITORY", message: `${cwd} is not inside a Git repository`, hint: "run `git init` or pass the repository's directory" });
     }
@@ -106,7 +101,7 @@ export class BlobReader {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.proc) return this.proc;
-    const proc = spawn("git", ["cat-file", "--batch"], { cwd: this.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const proc = spawnGit(["cat-file", "--batch"], { cwd: this.cwd });
     proc.stdout.on("data", (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.drain();
@@ -141,4 +136,30 @@ export class BlobReader {
       this.queue.shift()!.resolve(body);
     }
   }
+}
+
+/** The branch's head in a (mirror) git directory; FLT-GIT-BRANCH-MISSING when the branch is gone. */
+export async function branchHead(gitDir: string, branch: string): Promise<string> {
+  const ref = branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
+  let out = "";
+  try {
+    out = (await git(gitDir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`])).trim();
+  } catch {
+    out = "";
+  }
+  if (!out) {
+    throw new FlotillaError({ code: "FLT-GIT-BRANCH-MISSING", message: `branch ${branch} does not exist in the repository (deleted or renamed?)`, hint: "push the branch again, or point the repository at the branch that now holds the definitions" });
+  }
+  return out;
+}
+
+export async function commitExists(gitDir: string, sha: string): Promise<boolean> {
+  return (await gitExitCode(["cat-file", "-e", "--end-of-options", `${sha}^{commit}`], { cwd: gitDir })) === 0;
+}
+
+/** True when `ancestor` is `descendant` or one of its ancestors. */
+export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
+  const status = await gitExitCode(["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant], { cwd: gitDir });
+  if (status > 1) throw new FlotillaError({ code: "FLT-GIT-UNKNOWN-REVISION", message: `cannot compare ${ancestor.slice(0, 12)} and ${descendant.slice(0, 12)}: one of them is not in the repository` });
+  return status === 0;
 }
