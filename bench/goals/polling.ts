@@ -26,7 +26,7 @@ function spec(i: number): DeploySpec {
     service: name,
     svcdef: { cluster: "apps", serviceName: name, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } },
     taskdef: { family: name, containerDefinitions: [{ name: "app", image: "app:2", essential: true }] },
-    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: POLL_S, timeout: 1800 } }),
+    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: POLL_S, timeout: 3600 } }),
   };
 }
 
@@ -46,8 +46,9 @@ export async function pollRound(services: number): Promise<PollingRun> {
       clusters: ["apps"],
       taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
       services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE" })),
-      // The new tasks take 8 minutes to start: every deployment is still waiting through the rounds counted.
-      faults: { images: [{ image: "app:2", startDelay: "8m" }] },
+      // The new tasks take 30 minutes to start: every deployment is still waiting through the rounds
+      // counted, which begin once the last task definition is registered (20 at once, then 1 a second).
+      faults: { images: [{ image: "app:2", startDelay: "30m" }] },
     }),
     clock,
   );
@@ -57,7 +58,7 @@ export async function pollRound(services: number): Promise<PollingRun> {
   try {
     const runner = new Runner({ store, aws: () => ports, clock });
     const runs = Array.from({ length: services }, async (_, i) => runner.run(await runner.create(spec(i), { strategy: "rolling" })));
-    await clock.sleep(120_000); // registered, updated and polling
+    await clock.sleep(Math.max(0, services - 20) * 1000 + 120_000); // all registered, updated and polling
     // The waiters poll the same world on the same interval, each on its own (no batcher: separate processes).
     const waiterCalls = new Map<string, number>();
     const raw = countingPorts(sim.ports(), waiterCalls);

@@ -15,7 +15,7 @@ import { trafficSteps } from "../config/depdef.ts";
 import type { NewEvent } from "../store/types.ts";
 import type { ActiveRecord, Effect, EndPhase, Input, Machine, Record_, Route, Step, TaskFailures } from "./machine.ts";
 import { because, event, type Because } from "./registry.ts";
-import { errorText, finish as finishAt, go, handleCommon, isStep, sleepFor, success, withRecord, type BaseState, type Outcome } from "./steps.ts";
+import { errorText, finish as finishAt, go, handleCommon, isStep, pollSleep, success, withRecord, type BaseState, type Outcome } from "./steps.ts";
 import { containerHealthCheckIntervals, failureThreshold, stabilityTimeoutMs, stableDwellMs, type DeploySpec } from "./spec.ts";
 import { drift, refOf, routesAt as weighted, shareOf, shortArn, shortTg, type TargetGroupPair } from "./traffic/route.ts";
 
@@ -96,7 +96,8 @@ export function startBlueGreen(spec: DeploySpec, token: string, overrides: Overr
   return { machine: "bluegreen", spec, token, overrides, step: "inspect", retries: 0, pairs: [], routes: [], steps: [], stepIndex: -1, weight: 0 };
 }
 
-const poll = (s: BlueGreenState) => sleepFor(s.spec.depdef.stabilityCheck.pollInterval);
+/** A wait of `ms` (one poll by default) before the next read, on the poll grid. */
+const poll = (s: BlueGreenState, ms = s.spec.depdef.stabilityCheck.pollInterval * 1000) => pollSleep(ms, s.spec.depdef.stabilityCheck.pollInterval);
 const describe = (s: BlueGreenState): Effect => ({ type: "describeService", cluster: s.spec.cluster, service: s.spec.service });
 const finish = (s: BlueGreenState, phase: EndPhase, outcome: Outcome, events: NewEvent[] = []) => finishAt(s, "done", phase, outcome, events);
 const alarmNames = (s: BlueGreenState) => (s.overrides.includes("skip-alarms") ? [] : s.spec.depdef.alarms.alarmNames);
@@ -406,9 +407,9 @@ function waitGreen(state: BlueGreenState, input: Input, now: number): Step<BlueG
   if (steady) {
     const dwell = stableDwellMs(state.spec.depdef, typeof state.spec.svcdef["healthCheckGracePeriodSeconds"] === "number" ? state.spec.svcdef["healthCheckGracePeriodSeconds"] : 0, state.healthCheckIntervals ?? []);
     const pollMs = state.spec.depdef.stabilityCheck.pollInterval * 1000;
-    if (base.steadySince === undefined) return withRecord(go({ ...base, steadySince: now, steadyFailed: failed }, "waitGreen", { type: "sleep", ms: Math.min(dwell, pollMs) }), rec);
+    if (base.steadySince === undefined) return withRecord(go({ ...base, steadySince: now, steadyFailed: failed }, "waitGreen", poll(state, Math.min(dwell, pollMs))), rec);
     const left = base.steadySince + dwell - now;
-    if (left > 0) return withRecord(go(base, "waitGreen", { type: "sleep", ms: Math.min(left, pollMs) }), rec);
+    if (left > 0) return withRecord(go(base, "waitGreen", poll(state, Math.min(left, pollMs))), rec);
     const next = { ...base };
     delete next.steadySince;
     delete next.steadyFailed;
@@ -465,7 +466,7 @@ function startWait(state: BlueGreenState, now: number, kind: "step" | "bake"): S
   if (state.mode === "create") return promote(state);
   if (state.promoted || seconds === 0) return afterWait({ ...state, waiting: kind }, now);
   const next: BlueGreenState = { ...state, waiting: kind, waitUntil: now + seconds * 1000 };
-  return go(next, "wait", sleepFor(Math.min(state.spec.depdef.stabilityCheck.pollInterval, seconds)), kind === "bake" ? { phase: "Baking", events: [event("Baking", { seconds })] } : {});
+  return go(next, "wait", poll(state, Math.min(state.spec.depdef.stabilityCheck.pollInterval, seconds) * 1000), kind === "bake" ? { phase: "Baking", events: [event("Baking", { seconds })] } : {});
 }
 
 function waiting(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
@@ -494,7 +495,7 @@ function afterWatch(state: BlueGreenState, routes: Route[], now: number): Step<B
   }
   if (state.paused) return go(state, "wait", poll(state));
   if (now >= (state.waitUntil ?? 0)) return afterWait(state, now);
-  return go(state, "wait", sleepFor(Math.min(state.spec.depdef.stabilityCheck.pollInterval, Math.max(1, Math.ceil((state.waitUntil! - now) / 1000)))));
+  return go(state, "wait", poll(state, Math.min(state.spec.depdef.stabilityCheck.pollInterval * 1000, Math.max(1000, state.waitUntil! - now))));
 }
 
 function afterWait(state: BlueGreenState, now: number): Step<BlueGreenState> {

@@ -4,7 +4,7 @@
  */
 import type { Effect, EndPhase, Machine, Step } from "./machine.ts";
 import { because, event } from "./registry.ts";
-import { errorText, finish as finishAt, go, handleCommon, isStep, sleepFor, success, type BaseState, type Outcome } from "./steps.ts";
+import { errorText, finish as finishAt, go, handleCommon, isStep, pollSleep, success, type BaseState, type Outcome } from "./steps.ts";
 import type { DeploySpec } from "./spec.ts";
 
 type DeleteStep = "inspect" | "scaleDown" | "delete" | "waitInactive" | "done";
@@ -24,7 +24,7 @@ export function startDelete(spec: DeploySpec): DeleteState {
 
 const describe = (s: DeleteState): Effect => ({ type: "describeService", cluster: s.spec.cluster, service: s.spec.service });
 const finish = (s: DeleteState, phase: EndPhase, outcome: Outcome) => finishAt(s, "done", phase, outcome);
-const poll = (s: DeleteState) => sleepFor(s.spec.depdef.stabilityCheck.pollInterval);
+const poll = (s: DeleteState) => pollSleep(s.spec.depdef.stabilityCheck.pollInterval * 1000, s.spec.depdef.stabilityCheck.pollInterval);
 
 export const deleteService: Machine<DeleteState> = {
   next(state, input, now) {

@@ -25,7 +25,12 @@ export type Effect =
   | { type: "createService"; request: Record<string, unknown> }
   | { type: "updateService"; request: Record<string, unknown> }
   | { type: "deleteService"; cluster: string; service: string; force: boolean }
-  | { type: "sleep"; ms: number }
+  /**
+   * Wait `ms`. With `grid` (a poll interval, ms), a wait between two status reads: the runner ends
+   * it on a multiple of `grid`, so deployments polling on one interval read in the same round of
+   * the shared sweep (sweep.ts) — never earlier than `ms` when `ms` is below `grid`.
+   */
+  | { type: "sleep"; ms: number; grid?: number }
   | { type: "describeAlarms"; alarmNames: string[] }
   /** Every route (ALB: listener or rule) whose actions forward to one of these target groups: the traffic router's `discover`. */
   | { type: "discoverRoutes"; targetGroupArns: string[] }

@@ -16,7 +16,7 @@ import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
 import type { NewEvent, TaskCounts } from "../store/types.ts";
 import { type ActiveRecord, type Effect, type EndPhase, type Input, type Machine, type Step } from "./machine.ts";
 import { because, event, type Because } from "./registry.ts";
-import { errorText, finish as finishAt, go, handleCommon, isStep, success, withRecord as record2, type BaseState, type Outcome } from "./steps.ts";
+import { errorText, finish as finishAt, go, handleCommon, isStep, pollSleep, success, withRecord as record2, type BaseState, type Outcome } from "./steps.ts";
 import { createServiceRequest, inPlaceBlockers, updateServiceRequest } from "./service-request.ts";
 import { containerHealthCheckIntervals, DEFAULT_HEALTH_CHECK_INTERVAL_S, failureThreshold, stabilityTimeoutMs, stableDwellMs, targetGroupArns, type DeploySpec } from "./spec.ts";
 
@@ -72,7 +72,8 @@ export function startRolling(spec: DeploySpec, clientToken: string): RollingStat
 }
 
 const describe = (s: RollingState): Extract<Effect, { type: "describeService" }> => ({ type: "describeService", cluster: s.spec.cluster, service: s.spec.service });
-const sleep = (ms: number): Effect => ({ type: "sleep", ms });
+/** A wait before the next status read, on the poll grid. */
+const sleep = (s: RollingState, ms = s.spec.depdef.stabilityCheck.pollInterval * 1000): Effect => pollSleep(ms, s.spec.depdef.stabilityCheck.pollInterval);
 const finish = (state: RollingState, phase: EndPhase, outcome: Outcome, events: NewEvent[] = []) => finishAt(state, "done", phase, outcome, events);
 /** The failure's message with more said after it (what the undoing did). */
 const andThen = (f: Because, more: string): Because => ({ reason: f.reason, message: `${f.message}${more}` });
@@ -134,7 +135,7 @@ function inspect(state: RollingState, input: Input, now: number): Step<RollingSt
     if (now - since > stabilityTimeoutMs(state.spec.depdef, 1)) {
       return fail(state, because("ServiceStillDraining", { variant: "rolling", service: state.spec.service, seconds: Math.round((now - since) / 1000) }));
     }
-    return go({ ...state, startedWaitingAt: since }, "waitDraining", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), {
+    return go({ ...state, startedWaitingAt: since }, "waitDraining", sleep(state), {
       events: state.startedWaitingAt ? [] : [event("WaitingForDrain", { variant: "rolling", service: state.spec.service })],
     });
   }
@@ -194,7 +195,7 @@ function startFollowing(state: RollingState, service: Service, step: RollingStep
   delete next.lastCounts;
   delete next.steadySince;
   delete next.steadyFailed;
-  return go(next, step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), { phase: step === "followRollback" ? "RollingBack" : "Stabilizing", events });
+  return go(next, step, sleep(state), { phase: step === "followRollback" ? "RollingBack" : "Stabilizing", events });
 }
 
 /** After a restart in the middle of a create/update: did it happen? Look before repeating it. */
@@ -284,10 +285,10 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     delete next.steadySince;
     delete next.steadyFailed;
     const rollingBack = event("EcsRolledBack", { failure: failure.message, taskDefinition: primary.taskDefinition });
-    return go(next, "followEcsRollback", sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record({ phase: "RollingBack", reason: failure.reason, message: rollingBack.message, events: [rollingBack] }));
+    return go(next, "followEcsRollback", sleep(state), record({ phase: "RollingBack", reason: failure.reason, message: rollingBack.message, events: [rollingBack] }));
   }
   if (!ours) {
-    if (now < (state.deadline ?? Infinity)) return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+    if (now < (state.deadline ?? Infinity)) return go(base, state.step, sleep(state), record());
     const missing = because("StabilityTimeout", { variant: "noDeployment", taskDefinition: target ?? "the expected revision" });
     return state.step === "follow" ? record2(finishFailure(base, missing), record()) : record2(finish(base, "Failed", because("RollbackFailed", { variant: "noDeployment", failure: state.failure?.message ?? "", why: missing.message })), record());
   }
@@ -316,9 +317,9 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     // One steady sample is not enough, nor two a poll apart: ECS marks a deployment COMPLETED
     // before new tasks that crash seconds later have crashed. The tasks must stay so for the dwell.
     const dwell = stableDwellMs(state.spec.depdef, service.healthCheckGracePeriodSeconds ?? 0, state.healthCheckIntervals ?? []);
-    if (base.steadySince === undefined) return go({ ...base, steadySince: now, steadyFailed: failuresNow }, state.step, sleep(Math.min(dwell, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
+    if (base.steadySince === undefined) return go({ ...base, steadySince: now, steadyFailed: failuresNow }, state.step, sleep(state, Math.min(dwell, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
     const left = base.steadySince + dwell - now;
-    if (left > 0) return go(base, state.step, sleep(Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
+    if (left > 0) return go(base, state.step, sleep(state, Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
     const held = `, healthy for ${Math.round((now - base.steadySince) / 1000)}s`;
     if (state.step === "follow") return record2(finish(base, "Succeeded", success(`${ours.runningCount}/${desired} tasks of ${ours.taskDefinition} running and stable${held}`)), record());
     return record2(finish(base, state.aborted ? "Aborted" : "RolledBack", andThen(state.failure!, `; rolled back to ${ours.taskDefinition}, which is stable again`)), record());
@@ -335,7 +336,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     if (state.step === "follow") return record2(finishFailure(base, because("StabilityTimeout", { variant: "rolling", counts: what })), record());
     return record2(finish(base, "Failed", because("RollbackFailed", { variant: "timeout", failure: state.failure?.message ?? "", counts: what })), record());
   }
-  return go(base, state.step, sleep(state.spec.depdef.stabilityCheck.pollInterval * 1000), record());
+  return go(base, state.step, sleep(state), record());
 }
 
 /** The counts ECS reported (an omitted one is left out, not 0). */

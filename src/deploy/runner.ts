@@ -6,12 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { isAwsError } from "../aws/errors.ts";
-import type { AwsPorts, AwsPortsFactory, EcsPort, Task } from "../aws/ports.ts";
+import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Store } from "../store/store.ts";
 import { isTerminal, type Deployment, type NewEvent, type Override, type Strategy } from "../store/types.ts";
 import { deleteService, startDelete, type DeleteState } from "./delete.ts";
-import type { Effect, Input, Machine, Step, TaskFailures } from "./machine.ts";
+import type { Effect, Input, Machine, Step } from "./machine.ts";
 import { MUTATIONS } from "./machine.ts";
 import { rolling, startRolling, type RollingState } from "./rolling.ts";
 import { blueGreen, startBlueGreen, type BlueGreenState, type OverrideName } from "./bluegreen.ts";
@@ -19,6 +19,9 @@ import type { DeploySpec } from "./spec.ts";
 import { event } from "./registry.ts";
 import { AlbRouter } from "./traffic/alb.ts";
 import { TrafficNotVerified, type TrafficRouter } from "./traffic/router.ts";
+import { StatusSweep } from "./sweep.ts";
+
+export { isFailedTask } from "./sweep.ts";
 
 export type MachineState = RollingState | DeleteState | BlueGreenState;
 
@@ -40,6 +43,8 @@ export interface RunnerOptions {
   traffic?: (ports: AwsPorts) => TrafficRouter;
   /** While sleeping, look for operator controls this often (ms). */
   controlPollMs?: number;
+  /** How long a status round waits for more readers after the first (ms; sweep.ts). */
+  sweepWindowMs?: number;
   /**
    * Sees the outcome of every effect (the dashboard's samples of weights and tasks). Called without
    * waiting for it; whatever it throws is ignored, so it can never change a deployment.
@@ -76,6 +81,8 @@ export class Runner {
   private readonly observe: RunnerOptions["observe"];
   private readonly hooks: NonNullable<RunnerOptions["hooks"]>;
   private readonly traffic: (ports: AwsPorts) => TrafficRouter;
+  /** Status reads of every deployment this runner drives, one round per cluster (sweep.ts). */
+  private readonly sweep: StatusSweep;
 
   constructor(options: RunnerOptions) {
     this.store = options.store;
@@ -86,6 +93,7 @@ export class Runner {
     this.observe = options.observe;
     this.hooks = options.hooks ?? {};
     this.traffic = options.traffic ?? ((ports) => new AlbRouter(ports.elbv2));
+    this.sweep = new StatusSweep({ clock: this.clock, ...(options.sweepWindowMs !== undefined ? { windowMs: options.sweepWindowMs } : {}) });
   }
 
   /** Record a new deployment; `run` it to drive it. */
@@ -210,9 +218,8 @@ export class Runner {
         case "describeTaskDefinition":
           return { type: "taskDefinition", taskDefinition: await ports.ecs.describeTaskDefinition(effect.taskDefinition) };
         case "describeService": {
-          const { services } = await ports.ecs.describeServices(effect.cluster, [effect.service]);
-          const failures = effect.failuresOf && services[0] ? await countFailures(ports.ecs, effect.cluster, { serviceName: effect.service }, effect.failuresOf) : undefined;
-          return { type: "service", service: services[0], ...(failures ? { failures } : {}) };
+          const { service, failures } = await this.sweep.status(ports, effect.cluster, effect.service, effect.failuresOf && { serviceName: effect.service, ...effect.failuresOf });
+          return { type: "service", service, ...(failures ? { failures } : {}) };
         }
         case "createService":
           return { type: "service", service: await ports.ecs.createService(effect.request) };
@@ -221,10 +228,10 @@ export class Runner {
         case "deleteService":
           return { type: "service", service: await ports.ecs.deleteService({ cluster: effect.cluster, service: effect.service, force: effect.force }) };
         case "sleep":
-          await this.sleep(dep.id, effect.ms);
+          await this.sleep(dep.id, effect.grid ? onGrid(this.clock.now(), effect.ms, effect.grid) : effect.ms);
           return { type: "slept" };
         case "describeAlarms":
-          return { type: "alarms", alarms: await ports.cloudwatch.describeAlarms(effect.alarmNames) };
+          return { type: "alarms", alarms: await this.sweep.alarms(ports, effect.alarmNames) };
         case "discoverRoutes":
           return { type: "routes", ...(await this.traffic(ports).discover(effect.targetGroupArns)) };
         case "describeTargetGroups":
@@ -242,13 +249,13 @@ export class Runner {
           await this.traffic(ports).apply(effect.routes);
           return { type: "done" };
         case "observeBlueGreen": {
-          const [alarms, routes, taskSets] = await Promise.all([
-            effect.alarmNames.length ? ports.cloudwatch.describeAlarms(effect.alarmNames) : Promise.resolve([]),
+          // The task sets come with the service's description (DescribeServices lists an EXTERNAL service's sets).
+          const [alarms, routes, status] = await Promise.all([
+            this.sweep.alarms(ports, effect.alarmNames),
             this.traffic(ports).read(effect.routes),
-            ports.ecs.describeTaskSets({ cluster: effect.cluster, service: effect.service }),
+            this.sweep.status(ports, effect.cluster, effect.service, effect.failuresOf && { startedBy: effect.failuresOf.taskSet, taskDefinition: effect.failuresOf.taskDefinition, since: effect.failuresOf.since }),
           ]);
-          const failures = effect.failuresOf ? await countFailures(ports.ecs, effect.cluster, { startedBy: effect.failuresOf.taskSet }, effect.failuresOf) : undefined;
-          return { type: "observed", alarms, routes, taskSets, ...(failures ? { failures } : {}) };
+          return { type: "observed", alarms, routes, taskSets: status.service?.taskSets ?? [], ...(status.failures ? { failures: status.failures } : {}) };
         }
       }
     } catch (e) {
@@ -284,18 +291,13 @@ function checkStep(step: Step<MachineState>): void {
   }
 }
 
-/** Stop codes and reasons that mean a task failed (rather than being scaled in or replaced on purpose). */
-export function isFailedTask(t: Task): boolean {
-  if (t.stopCode === "TaskFailedToStart" || t.stopCode === "EssentialContainerExited") return true;
-  return /health check|CannotPull|ResourceInitializationError|OutOfMemory|exited/i.test(t.stoppedReason ?? "");
-}
-
-/** Stopped tasks of `of.taskDefinition` started since `of.since` that failed (listed by service or by task set). */
-async function countFailures(ecs: EcsPort, cluster: string, scope: { serviceName: string } | { startedBy: string }, of: { taskDefinition: string; since: number }): Promise<TaskFailures> {
-  const arns = await ecs.listTasks({ cluster, ...scope, desiredStatus: "STOPPED" });
-  if (arns.length === 0) return { count: 0 };
-  const { tasks } = await ecs.describeTasks(cluster, arns);
-  const failed = tasks.filter((t) => t.taskDefinitionArn === of.taskDefinition && t.createdAt >= of.since && isFailedTask(t)).sort((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0));
-  const last = failed.at(-1)?.stoppedReason;
-  return { count: failed.length, ...(last ? { lastReason: last } : {}) };
+/**
+ * How long to sleep for a wait of `ms` on a poll grid of `grid` ms: until the first multiple of
+ * `grid` at least `ms` away — or, for a wait of a poll or more, at least `ms - grid/2` away, so
+ * the wait stays `ms` on average and a deployment joins its interval's grid on its first poll.
+ */
+export function onGrid(now: number, ms: number, grid: number): number {
+  const earliest = now + (ms >= grid ? ms - grid / 2 : ms);
+  const end = Math.ceil(earliest / grid) * grid;
+  return Math.max(0, end - now);
 }

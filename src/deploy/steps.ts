@@ -14,7 +14,8 @@ export interface BaseState<Name extends string> {
 
 const MAX_RETRIES = 8;
 
-export const sleepFor = (seconds: number): Effect => ({ type: "sleep", ms: seconds * 1000 });
+/** A wait of `ms` before the next status read of a deployment polling every `pollIntervalSeconds` (machine.ts, `grid`). */
+export const pollSleep = (ms: number, pollIntervalSeconds: number): Effect => ({ type: "sleep", ms, grid: pollIntervalSeconds * 1000 });
 
 export function go<S extends BaseState<string>>(state: S, step: S["step"], effect: Effect, record: ActiveRecord = {}): Step<S> {
   return { state: { ...state, step, inFlight: effect, retries: step === state.step ? state.retries : 0 }, effect, record };

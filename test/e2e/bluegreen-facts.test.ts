@@ -45,6 +45,17 @@ function withoutCounts(t: TaskSet): TaskSet {
   });
 }
 
+/** An endpoint that reports task sets changed by `change`, wherever it reports them: DescribeTaskSets and DescribeServices. */
+function taskSetsAs(change: (t: TaskSet) => TaskSet): Parameters<typeof withEcs>[1] {
+  return (ecs) => ({
+    describeTaskSets: async (input) => (await ecs.describeTaskSets(input)).map(change),
+    describeServices: async (cluster, names) => {
+      const out = await ecs.describeServices(cluster, names);
+      return { ...out, services: out.services.map((s) => ({ ...s, taskSets: s.taskSets.map(change) })) };
+    },
+  });
+}
+
 /** An endpoint whose DeleteTaskSet deletes the set, then answers as if it had not found it. */
 const deletesThenSaysGone: Parameters<typeof withEcs>[1] = (ecs) => ({
   deleteTaskSet: async (input) => {
@@ -54,8 +65,8 @@ const deletesThenSaysGone: Parameters<typeof withEcs>[1] = (ecs) => ({
 });
 
 describe("blue/green: task-set facts, not assumptions", () => {
-  it("Given an endpoint whose DescribeTaskSets omits the counts, When green reports STEADY_STATE, Then it is not promoted on '0/0 running': the deployment times out and blue keeps all traffic", async () => {
-    const { world, deploy } = await liveWith((ecs) => ({ describeTaskSets: async (input) => (await ecs.describeTaskSets(input)).map(withoutCounts) }));
+  it("Given an endpoint whose task sets come without counts, When green reports STEADY_STATE, Then it is not promoted on '0/0 running': the deployment times out and blue keeps all traffic", async () => {
+    const { world, deploy } = await liveWith(taskSetsAs(withoutCounts));
     w = world;
     const d = await deploy(bgSpec(world, "web:2", { depdef: { stabilityCheck: { pollInterval: 10, timeout: 120 } } }));
     assert.equal(d.phase, "RolledBack", `${d.reason}: ${d.message}`);
@@ -68,7 +79,7 @@ describe("blue/green: task-set facts, not assumptions", () => {
   });
 
   it("Given an endpoint that reports a computed desired count of 0, When green is STEADY_STATE, Then that is not stable either", async () => {
-    const { world, deploy } = await liveWith((ecs) => ({ describeTaskSets: async (input) => (await ecs.describeTaskSets(input)).map((t) => ({ ...t, computedDesiredCount: 0, runningCount: 0, pendingCount: 0 })) }));
+    const { world, deploy } = await liveWith(taskSetsAs((t) => ({ ...t, computedDesiredCount: 0, runningCount: 0, pendingCount: 0 })));
     w = world;
     const d = await deploy(bgSpec(world, "web:2", { depdef: { stabilityCheck: { pollInterval: 10, timeout: 120 } } }));
     assert.equal(d.reason, "StabilityTimeout", `${d.phase}: ${d.message}`);
