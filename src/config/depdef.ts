@@ -8,6 +8,7 @@ import type { Problem } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";
 import type { JsonDocument, JsonObject, PathSegment } from "./json-document.ts";
 import { checkNotificationTarget } from "./notification-target.ts";
+import { rainbowSchema } from "./rainbow.ts";
 
 const seconds = z.number().int().min(0);
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -82,6 +83,8 @@ export const depdefSchema = z.strictObject({
   notifications: z.array(notification).default([]),
   /** Gitmoxi: the capacity provider strategy to fall back to when the primary one cannot place tasks. */
   fallbackCapacityProviderStrategy: z.array(capacityProviderStrategyItem).min(1).optional(),
+  /** Flotilla: rainbow deployments, a service and URL per version (config/rainbow.ts). */
+  rainbow: rainbowSchema.optional(),
   // Legacy Gitmoxi keys (deprecated):
   targetGroupArns: z.array(z.string().min(1)).length(2, "must list exactly two target group ARNs").optional(),
   deleteOldUponSuccess: z.boolean().optional(),

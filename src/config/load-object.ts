@@ -13,7 +13,8 @@ import type { RepoSource } from "./source.ts";
 import { readRepoFile, type InputLimits } from "./limits.ts";
 import { checkTemplate, isTemplate, renderTemplate, type TemplateLimits } from "./template.ts";
 
-export type Strategy = "rolling" | "bluegreen";
+/** How an object deploys: from the depdef's `rainbow` block, else the svcdef's deployment controller. */
+export type Strategy = "rolling" | "bluegreen" | "rainbow";
 
 /** The AWS identity of the service an object manages. Two objects may never share one. */
 export interface ServiceIdentity {
@@ -90,7 +91,7 @@ export async function loadObject(source: RepoSource, files: ObjectFiles, options
   let strategy: Strategy | undefined;
   if (svcdef && docs.svcdef) {
     identity = serviceIdentity(svcdef, depdef, options.defaultRegion);
-    strategy = (svcdef["deploymentController"] as JsonObject | undefined)?.["type"] === "EXTERNAL" ? "bluegreen" : "rolling";
+    strategy = depdef.rainbow ? "rainbow" : (svcdef["deploymentController"] as JsonObject | undefined)?.["type"] === "EXTERNAL" ? "bluegreen" : "rolling";
     problems.push(...checkObject({ files, svcdef, svcdefDoc: docs.svcdef, taskdef, taskdefDoc: docs.taskdef, depdef, depdefDoc: docs.depdef, depdefGiven: depdefValue, depdefValid: depdefValid && (!files.depdef || depdefValue !== undefined), region: identity?.region }));
   }
   for (const p of problems) {

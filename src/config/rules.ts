@@ -7,6 +7,7 @@ import { looksSecret } from "../core/mask.ts";
 import type { Problem, ProblemCode } from "../core/problems.ts";
 import { breakerThreshold, type DepDef } from "./depdef.ts";
 import type { ObjectFiles } from "./discover.ts";
+import { MAX_VERSION_LENGTH, routeProblems, urlProblems, versionProblem, versionServiceName } from "./rainbow.ts";
 import { isJsonObject, type JsonDocument, type JsonObject, type JsonValue, type PathSegment } from "./json-document.ts";
 
 export interface ObjectUnderCheck {
@@ -244,10 +245,12 @@ const containerRules: Rule = (o, r) => {
 const loadBalancers: Rule = (o, r) => {
   const lbs = arr(o.svcdef["loadBalancers"]).filter(isJsonObject);
   const byName = new Map(containers(o).map((c) => [str(c["name"]), c] as const));
+  // A rainbow version's target group is created for it (the rainbow rule checks the entry).
+  const rainbow = o.depdefValid && o.depdef.rainbow !== undefined;
   lbs.forEach((lb, i) => {
     const path = ["loadBalancers", i];
     const tg = str(lb["targetGroupArn"]);
-    if (tg === undefined && lb["loadBalancerName"] === undefined) {
+    if (tg === undefined && lb["loadBalancerName"] === undefined && !rainbow) {
       r.error(o.svcdefDoc, undefined, path, "FLT-SVC-LOAD-BALANCER", "a load balancer entry needs targetGroupArn (or loadBalancerName for a Classic Load Balancer)");
     }
     if (tg !== undefined && !/^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:targetgroup\/[^/]+\/[0-9a-f]+$/.test(tg)) {
@@ -279,9 +282,11 @@ const blueGreen: Rule = (o, r) => {
   const lbs = arr(o.svcdef["loadBalancers"]).filter(isJsonObject);
   const given = o.depdefGiven ?? {};
   if (!external) {
-    for (const key of ["trafficShiftingConfig", "targetGroupArnPairs", "bakeTime", "deleteNewUponTrafficShiftFailure"]) {
+    const rainbow = o.depdef.rainbow !== undefined;
+    // A rainbow cutover watches the alarms for bakeTime.
+    for (const key of ["trafficShiftingConfig", "targetGroupArnPairs", ...(rainbow ? [] : ["bakeTime"]), "deleteNewUponTrafficShiftFailure"]) {
       if (given[key] !== undefined) {
-        r.warn(o.depdefDoc, o.files.depdef, [key], "FLT-DEPDEF-NOT-APPLICABLE", `"${key}" only applies to blue/green (EXTERNAL) services; this service uses rolling updates`);
+        r.warn(o.depdefDoc, o.files.depdef, [key], "FLT-DEPDEF-NOT-APPLICABLE", `"${key}" only applies to blue/green (EXTERNAL) services; this service uses ${rainbow ? "rainbow deployments (a cutover switches all traffic at once)" : "rolling updates"}`);
       }
     }
     return;
@@ -339,6 +344,10 @@ const regions: Rule = (o, r) => {
   check(o.svcdefDoc, undefined, ["cluster"], o.svcdef["cluster"], true);
   arr(o.svcdef["loadBalancers"]).forEach((lb, i) => check(o.svcdefDoc, undefined, ["loadBalancers", i, "targetGroupArn"], obj(lb)?.["targetGroupArn"], true));
   o.depdef.targetGroupArnPairs.forEach((pair, i) => pair.forEach((arn, j) => check(o.depdefDoc, o.files.depdef, ["targetGroupArnPairs", i, j], arn, true)));
+  o.depdef.rainbow?.listeners.forEach((l, i) => {
+    check(o.depdefDoc, o.files.depdef, ["rainbow", "listeners", i, "listenerArn"], l.listenerArn, true);
+    check(o.depdefDoc, o.files.depdef, ["rainbow", "listeners", i, "liveRuleArn"], l.liveRuleArn, true);
+  });
   if (o.taskdef) {
     for (const key of ["taskRoleArn", "executionRoleArn"]) check(o.taskdefDoc, undefined, [key], o.taskdef[key], false);
   }
@@ -424,7 +433,72 @@ const circuitBreaker: Rule = (o, r) => {
   }
 };
 
-const RULES: Rule[] = [taskDefinitionSource, names, controller, deploymentConfiguration, network, resources, containerRules, loadBalancers, blueGreen, regions, images, plaintextSecrets, safety, circuitBreaker];
+const LISTENER_ARN = /^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/;
+const LISTENER_RULE_ARN = /^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:listener-rule\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+\/[0-9a-f]+$/;
+
+/**
+ * Rainbow deployments (config/rainbow.ts): every version is a service of its own with a target
+ * group and listener rule made for it, so the svcdef describes one version (a rolling service
+ * with one load balancer entry and no target group), and the block's names, route and URL must
+ * make valid ELB and ECS names for any version.
+ */
+const rainbow: Rule = (o, r) => {
+  const cfg = o.depdef.rainbow;
+  if (!o.depdefValid || !cfg) return;
+  const at = (...p: PathSegment[]) => ["rainbow", ...p];
+  const version = cfg.version;
+  if (version !== undefined) {
+    const why = versionProblem(version);
+    if (why) r.error(o.depdefDoc, o.files.depdef, at("version"), "FLT-RAINBOW-VERSION", why, 'leave "version" out to name versions by commit, or give one such as "v42" (from the inputs: "{{ version }}")');
+  }
+  for (const p of routeProblems(cfg)) r.error(o.depdefDoc, o.files.depdef, at("route", ...p.path), "FLT-RAINBOW-ROUTE", p.message);
+  for (const p of urlProblems(cfg)) r.error(o.depdefDoc, o.files.depdef, at(...p.path), "FLT-RAINBOW-URL", p.message, p.hint);
+  const seen = new Set<string>();
+  cfg.listeners.forEach((l, i) => {
+    if (!LISTENER_ARN.test(l.listenerArn)) {
+      r.error(o.depdefDoc, o.files.depdef, at("listeners", i, "listenerArn"), "FLT-RAINBOW-LISTENER", `"${l.listenerArn}" is not an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID)`);
+    } else if (seen.has(l.listenerArn)) r.error(o.depdefDoc, o.files.depdef, at("listeners", i, "listenerArn"), "FLT-RAINBOW-LISTENER", "this listener is listed twice");
+    seen.add(l.listenerArn);
+    if (l.liveRuleArn !== undefined) {
+      if (!LISTENER_RULE_ARN.test(l.liveRuleArn)) r.error(o.depdefDoc, o.files.depdef, at("listeners", i, "liveRuleArn"), "FLT-RAINBOW-LISTENER", `"${l.liveRuleArn}" is not a listener rule ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/ID/ID/ID)`);
+      else if (!l.liveRuleArn.startsWith(`${l.listenerArn.replace(":listener/", ":listener-rule/")}/`)) r.error(o.depdefDoc, o.files.depdef, at("listeners", i, "liveRuleArn"), "FLT-RAINBOW-LISTENER", "the live rule is not a rule of this listener");
+    }
+  });
+  if (cfg.rulePriorities.from > cfg.rulePriorities.to) r.error(o.depdefDoc, o.files.depdef, at("rulePriorities"), "FLT-CONFIG-RANGE", `rulePriorities.from (${cfg.rulePriorities.from}) is above rulePriorities.to (${cfg.rulePriorities.to})`);
+  cfg.cleanup.exclude.forEach((v, i) => {
+    const why = versionProblem(v);
+    if (why) r.warn(o.depdefDoc, o.files.depdef, at("cleanup", "exclude", i), "FLT-RAINBOW-VERSION", `${why}: no version can have this name, so excluding it protects nothing`);
+  });
+  // The svcdef is one version's service.
+  if (controllerType(o) !== "ECS") {
+    r.error(o.svcdefDoc, undefined, ["deploymentController", "type"], "FLT-RAINBOW-SERVICE", "a rainbow object's versions are services of their own, each created once: the deployment controller must be ECS (or left out)", 'remove "deploymentController" or the depdef\'s "rainbow" block');
+  }
+  if ((str(o.svcdef["schedulingStrategy"]) ?? "REPLICA") === "DAEMON") {
+    r.error(o.svcdefDoc, undefined, ["schedulingStrategy"], "FLT-RAINBOW-SERVICE", "a DAEMON service cannot be scaled to the live version's count before a cutover: rainbow versions must be REPLICA services");
+  }
+  const lbs = arr(o.svcdef["loadBalancers"]);
+  if (lbs.length !== 1) {
+    r.error(o.svcdefDoc, undefined, o.svcdef["loadBalancers"] !== undefined ? ["loadBalancers"] : [], "FLT-RAINBOW-SERVICE", `a rainbow service needs exactly one load balancer entry (the container and port its version's target group sends to), not ${lbs.length}`, 'e.g. "loadBalancers": [{"containerName": "app", "containerPort": 8080}]');
+  } else {
+    const lb = obj(lbs[0]) ?? {};
+    for (const key of ["targetGroupArn", "loadBalancerName"]) {
+      if (lb[key] !== undefined) r.error(o.svcdefDoc, undefined, ["loadBalancers", 0, key], "FLT-RAINBOW-SERVICE", `Flotilla creates a target group for every version: remove ${key}`);
+    }
+    const port = num(lb["containerPort"]);
+    if (port === undefined && cfg.targetGroup.port === undefined) r.error(o.depdefDoc, o.files.depdef, at("targetGroup"), "FLT-CONFIG-REQUIRED", "the target group needs a port: give targetGroup.port or the load balancer entry's containerPort");
+  }
+  const service = str(o.svcdef["serviceName"]);
+  const longest = version ?? "x".repeat(MAX_VERSION_LENGTH);
+  if (service !== undefined && versionServiceName(service, longest).length > 255) {
+    r.error(o.svcdefDoc, undefined, ["serviceName"], "FLT-RAINBOW-SERVICE", `serviceName is too long for version services: "${versionServiceName(service, version ?? "<version>")}" must be at most 255 characters`);
+  }
+  const awsvpc = str(o.taskdef?.["networkMode"]) === "awsvpc" || onFargate(o);
+  if (awsvpc && cfg.targetGroup.targetType === "instance") {
+    r.error(o.depdefDoc, o.files.depdef, at("targetGroup", "targetType"), "FLT-RAINBOW-SERVICE", 'awsvpc tasks register by IP address: targetType must be "ip"');
+  }
+};
+
+const RULES: Rule[] = [taskDefinitionSource, names, controller, deploymentConfiguration, network, resources, containerRules, loadBalancers, blueGreen, regions, rainbow, images, plaintextSecrets, safety, circuitBreaker];
 
 export function checkObject(o: ObjectUnderCheck): Problem[] {
   const reporter = new Reporter();

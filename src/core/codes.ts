@@ -46,6 +46,11 @@ export const PROBLEM_CODES = {
   "FLT-BG-TARGET-GROUPS": "Blue/green target group pairs do not match the service's load balancers.",
   "FLT-DEPDEF-SHIFTING": "The traffic shifting settings are inconsistent.",
   "FLT-DEPDEF-NOT-APPLICABLE": "A depdef setting that has no effect for this service's deployment controller.",
+  "FLT-RAINBOW-VERSION": "A rainbow version name is not usable (lower-case letters, digits and inner hyphens, at most 20 characters), or is missing where one is needed.",
+  "FLT-RAINBOW-ROUTE": "The rainbow route is not a valid listener rule condition, or does not tell versions apart ({version}).",
+  "FLT-RAINBOW-URL": "The rainbow block's url is not an absolute http(s) URL, or is missing where the route has no host header.",
+  "FLT-RAINBOW-LISTENER": "A rainbow listener or live rule ARN is malformed, listed twice, or the live rule is not on its listener.",
+  "FLT-RAINBOW-SERVICE": "The svcdef does not fit rainbow deployments (deployment controller, load balancer entry, scheduling, name length).",
   "FLT-DEPDEF-DEPRECATED": "A legacy Gitmoxi depdef key; it is accepted and translated, but should be updated.",
   // Warnings for risky practice
   "FLT-WARN-IMAGE-MUTABLE": "An image is tagged `latest` or has no tag or digest, so a redeploy may run different code.",
