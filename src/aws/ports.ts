@@ -260,6 +260,43 @@ export interface TargetHealth {
   description?: string;
 }
 
+/** A tag on an ELB or ECS resource, as ELBv2 takes it. */
+export interface ResourceTag {
+  key: string;
+  value: string;
+}
+
+/** CreateTargetGroup's members the engine sets (health-check settings left out take ALB's defaults). */
+export interface CreateTargetGroupInput {
+  name: string;
+  protocol: string;
+  port: number;
+  vpcId: string;
+  targetType: string;
+  protocolVersion?: string;
+  healthCheck?: {
+    path?: string;
+    protocol?: string;
+    port?: string;
+    intervalSeconds?: number;
+    timeoutSeconds?: number;
+    healthyThresholdCount?: number;
+    unhealthyThresholdCount?: number;
+    /** HTTP codes, e.g. "200-299". */
+    matcher?: string;
+  };
+  tags?: ResourceTag[];
+}
+
+export interface CreateRuleInput {
+  listenerArn: string;
+  priority: number;
+  /** Rule conditions in ELBv2's own member names (`Field`, `HostHeaderConfig`, ...), as `Rule.conditions` reports them. */
+  conditions: Record<string, unknown>[];
+  actions: Action[];
+  tags?: ResourceTag[];
+}
+
 export interface Elbv2Port {
   describeTargetGroups(input: { targetGroupArns?: readonly string[]; names?: readonly string[]; loadBalancerArn?: string }): Promise<TargetGroup[]>;
   describeListeners(input: { loadBalancerArn?: string; listenerArns?: readonly string[] }): Promise<Listener[]>;
@@ -268,6 +305,13 @@ export interface Elbv2Port {
   /** Replace the listener's default actions (weights 0–999 per target group). */
   modifyListener(input: { listenerArn: string; defaultActions: Action[] }): Promise<Listener>;
   modifyRule(input: { ruleArn: string; actions: Action[] }): Promise<Rule>;
+  /** Idempotent by name: the same name and settings answer the existing group (`DuplicateTargetGroupName` otherwise). */
+  createTargetGroup(input: CreateTargetGroupInput): Promise<TargetGroup>;
+  /** Refused (`ResourceInUse`) while a listener or rule forwards to the group. */
+  deleteTargetGroup(targetGroupArn: string): Promise<void>;
+  /** `PriorityInUse` when the listener has a rule at that priority. */
+  createRule(input: CreateRuleInput): Promise<Rule>;
+  deleteRule(ruleArn: string): Promise<void>;
 }
 
 // ---------- CloudWatch ----------

@@ -33,6 +33,10 @@ const OPERATION: Record<string, string> = {
   describeTargetHealth: "DescribeTargetHealth",
   modifyListener: "ModifyListener",
   modifyRule: "ModifyRule",
+  createTargetGroup: "CreateTargetGroup",
+  deleteTargetGroup: "DeleteTargetGroup",
+  createRule: "CreateRule",
+  deleteRule: "DeleteRule",
   describeAlarms: "DescribeAlarms",
 };
 

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { conditionField, conditionValues, type RuleCondition } from "../core/rule-conditions.ts";
 
 const seconds = z.number().int().min(0);
 
@@ -130,9 +131,6 @@ export function versionTargetGroupName(config: Pick<RainbowConfig, "targetGroup"
   return `${base.slice(0, room - 5).replace(/-$/, "")}-${hash}-${version}`;
 }
 
-/** A rule condition as ELBv2 takes and answers it (SDK member names). */
-export type RuleCondition = Record<string, unknown>;
-
 const fill = (pattern: string, version: string) => pattern.split(VERSION_PLACEHOLDER).join(version);
 
 /** The conditions of a version's rule: every part of `route`, each with the version filled in. */
@@ -188,19 +186,6 @@ function matchPattern(pattern: string, value: string, caseInsensitive: boolean):
   if (versions.size !== 1) return undefined;
   const [v] = versions;
   return v !== undefined && versionProblem(v) === undefined ? v : undefined;
-}
-
-/** A condition's field, from ELBv2's answer (`Field`) or a hand-written scenario (`field`). */
-export function conditionField(c: RuleCondition): string | undefined {
-  const f = c["Field"] ?? c["field"];
-  return typeof f === "string" ? f : undefined;
-}
-
-/** A condition's values, from its typed config (`HostHeaderConfig.Values`, …) or the legacy `Values`. */
-export function conditionValues(c: RuleCondition): string[] {
-  const typed = ["HostHeaderConfig", "PathPatternConfig", "HttpHeaderConfig", "HttpRequestMethodConfig", "SourceIpConfig"].map((k) => c[k] as { Values?: unknown } | undefined).find((x) => x !== undefined);
-  const values = typed?.Values ?? c["Values"] ?? c["values"];
-  return Array.isArray(values) ? values.filter((v): v is string => typeof v === "string") : [];
 }
 
 /**

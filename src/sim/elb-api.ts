@@ -1,7 +1,8 @@
 /** Elbv2Port and CloudWatchPort on the simulator, and the ELBv2 and CloudWatch calls for building a world by API. */
-import type { Action, Alarm, CloudWatchPort, Elbv2Port, Listener, Rule, TargetGroup, TargetHealth } from "../aws/ports.ts";
+import type { Action, Alarm, CloudWatchPort, CreateRuleInput, CreateTargetGroupInput, Elbv2Port, Listener, ResourceTag, Rule, TargetGroup, TargetHealth } from "../aws/ports.ts";
 import type { Action as SdkAction } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { fromSdkAction, toSdkAction } from "../aws/sdk/actions.ts";
+import { conditionField, conditionValues } from "../core/rule-conditions.ts";
 import type { SimulatorCore } from "./core.ts";
 import { defaultRuleArn, listenerRecord, loadBalancerRecord, ruleRecord, targetGroupAttributes, targetGroupRecord } from "./elb-records.ts";
 import type { SimListener, SimRule, SimTargetGroup } from "./model.ts";
@@ -105,6 +106,59 @@ export class SimElbv2 implements Elbv2Port {
     }
     return viewRule(elb.modifyRule(input.ruleArn, input.actions));
   }
+
+  // The port's create and delete calls go through the same API layer as the wire's (SimElbv2World).
+
+  async createTargetGroup(input: CreateTargetGroupInput): Promise<TargetGroup> {
+    const hc = input.healthCheck ?? {};
+    const record = await new SimElbv2World(this.sim).createTargetGroup({
+      Name: input.name,
+      Protocol: input.protocol,
+      Port: input.port,
+      VpcId: input.vpcId,
+      TargetType: input.targetType,
+      ...defined({
+        ProtocolVersion: input.protocolVersion,
+        HealthCheckPath: hc.path,
+        HealthCheckProtocol: hc.protocol,
+        HealthCheckPort: hc.port,
+        HealthCheckIntervalSeconds: hc.intervalSeconds,
+        HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+        HealthyThresholdCount: hc.healthyThresholdCount,
+        UnhealthyThresholdCount: hc.unhealthyThresholdCount,
+        Matcher: hc.matcher ? { HttpCode: hc.matcher } : undefined,
+        Tags: sdkTags(input.tags),
+      }),
+    });
+    return this.viewTargetGroup(this.sim.elb.targetGroups.get(String(record["TargetGroupArn"]))!);
+  }
+
+  async deleteTargetGroup(targetGroupArn: string): Promise<void> {
+    await new SimElbv2World(this.sim).deleteTargetGroup(targetGroupArn);
+  }
+
+  async createRule(input: CreateRuleInput): Promise<Rule> {
+    const record = await new SimElbv2World(this.sim).createRule({
+      ListenerArn: input.listenerArn,
+      Priority: input.priority,
+      Conditions: structuredClone(input.conditions),
+      Actions: input.actions.map(toSdkAction),
+      ...defined({ Tags: sdkTags(input.tags) }),
+    });
+    return viewRule(this.sim.elb.rules.get(String(record["RuleArn"]))!);
+  }
+
+  async deleteRule(ruleArn: string): Promise<void> {
+    await new SimElbv2World(this.sim).deleteRule(ruleArn);
+  }
+}
+
+function defined(r: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
+}
+
+function sdkTags(tags: readonly ResourceTag[] | undefined): { Key: string; Value: string }[] | undefined {
+  return tags?.length ? tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined;
 }
 
 function viewListener(l: SimListener): Listener {
@@ -143,6 +197,20 @@ const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const int = (v: unknown): number | undefined => (typeof v === "number" && Number.isInteger(v) ? v : undefined);
 const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
+/** ELB's default quota of rules per Application Load Balancer (default rules not counted). */
+const RULES_PER_LOAD_BALANCER = 100;
+const CONDITION_FIELDS = new Set(["host-header", "path-pattern", "http-header", "http-request-method", "query-string", "source-ip"]);
+
+/** A condition ELBv2 would take: a known field, with values (at most 128 characters each). */
+function checkCondition(c: Rec, fail: (message: string) => Error): void {
+  const field = conditionField(c);
+  if (!field || !CONDITION_FIELDS.has(field)) throw fail(`Condition field '${String(field)}' is not supported`);
+  if (field === "query-string") return;
+  const values = conditionValues(c);
+  if (values.length === 0) throw fail(`A condition of field '${field}' must have at least one value`);
+  const long = values.find((v) => v.length > 128);
+  if (long !== undefined) throw fail(`Condition value '${long}' is longer than 128 characters`);
+}
 
 function sdkActions(v: unknown): Action[] {
   return Array.isArray(v) ? v.filter(isRec).map((a) => fromSdkAction(a as unknown as SdkAction)) : [];
@@ -297,7 +365,11 @@ export class SimElbv2World {
     const conditions = Array.isArray(request["Conditions"]) ? request["Conditions"].filter(isRec) : [];
     if (conditions.length === 0) throw this.fail(op, "ValidationError", "A rule must have at least one condition");
     if (l.rules.some((r) => r.priority === String(priority))) throw this.fail(op, "PriorityInUse", `Priority '${priority}' is currently in use`);
+    const lb = this.sim.elb.loadBalancers.get(l.lbArn)!;
+    if (lb.listeners.reduce((n, x) => n + x.rules.length, 0) >= RULES_PER_LOAD_BALANCER) throw this.fail(op, "TooManyRules", "You've reached the limit on the number of rules per load balancer");
+    for (const c of conditions) checkCondition(c, (m) => this.fail(op, "ValidationError", m));
     const r = this.sim.elb.addRule(l, priority, conditions, sdkActions(request["Actions"]));
+    if (Array.isArray(request["Tags"])) r.tags = structuredClone(request["Tags"].filter(isRec));
     this.sim.elb.trafficRouted();
     return ruleRecord(r);
   }

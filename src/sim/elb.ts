@@ -28,6 +28,8 @@ export class ElbState {
   readonly loadBalancers = new Map<string, SimLoadBalancer>();
   readonly listeners = new Map<string, SimListener>();
   readonly rules = new Map<string, SimRule>();
+  /** Every rule ARN ever handed out: a rule made again at a freed priority gets a new one, as in ELBv2. */
+  private readonly ruleArnsUsed = new Set<string>();
   /** Targets whose task's image fails health checks. */
   private readonly failing = new WeakMap<SimTarget, boolean>();
   /** Bumped when a target's pending health verdict becomes obsolete. */
@@ -87,7 +89,10 @@ export class ElbState {
   addRule(l: SimListener, priority: number, conditions: Record<string, unknown>[], actions: Action[]): SimRule {
     this.validateActions("CreateRule", actions, l.lbArn, "actions");
     const lb = this.loadBalancers.get(l.lbArn)!;
-    const arn = `${this.arnPrefix()}:listener-rule/app/${lb.name}/${nameHash(lb.name)}/${nameHash(`${lb.name}:${l.port}`)}/${nameHash(`${l.arn}#${priority}`)}`;
+    const base = `${this.arnPrefix()}:listener-rule/app/${lb.name}/${nameHash(lb.name)}/${nameHash(`${lb.name}:${l.port}`)}/`;
+    let arn = `${base}${nameHash(`${l.arn}#${priority}`)}`;
+    for (let n = 1; this.ruleArnsUsed.has(arn); n++) arn = `${base}${nameHash(`${l.arn}#${priority}#${n}`)}`;
+    this.ruleArnsUsed.add(arn);
     const r: SimRule = { arn, listenerArn: l.arn, priority: String(priority), conditions: structuredClone(conditions), actions: structuredClone(actions) };
     l.rules.push(r);
     this.rules.set(arn, r);

@@ -205,6 +205,8 @@ export interface SimRule {
   priority: string;
   conditions: Record<string, unknown>[];
   actions: Action[];
+  /** CreateRule's tags, as given. */
+  tags?: Record<string, unknown>[];
 }
 
 export interface SimLoadBalancer {

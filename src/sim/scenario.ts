@@ -28,6 +28,8 @@ const scenarioAction = z
     targetGroup: z.string().optional(),
     targetGroupArn: z.string().optional(),
     targetGroups: z.array(targetGroupRef).optional(),
+    /** `type: "fixed-response"`: what the load balancer answers itself (e.g. a 404 before any version is live). */
+    fixedResponse: z.object({ statusCode: z.string().regex(/^[245]\d\d$/, "an HTTP status such as 404"), contentType: z.string().optional(), messageBody: z.string().max(1024).optional() }).strict().optional(),
   })
   .strict();
 
@@ -282,6 +284,10 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
   };
   const toActions = (path: (string | number)[], acts: z.infer<typeof scenarioAction>[]): Action[] =>
     acts.map((a, i) => {
+      if (a.type === "fixed-response") {
+        const f = a.fixedResponse ?? { statusCode: "404" };
+        return { type: a.type, other: { FixedResponseConfig: { StatusCode: f.statusCode, ...(f.contentType ? { ContentType: f.contentType } : {}), ...(f.messageBody !== undefined ? { MessageBody: f.messageBody } : {}) } } };
+      }
       if (a.type !== "forward") return { type: a.type };
       if (a.targetGroups) {
         return { type: "forward", forwardConfig: { targetGroups: a.targetGroups.map((g, j) => ({ targetGroupArn: tgArn([...path, i, "targetGroups", j], g), weight: g.weight ?? 1 })) } };

@@ -9,6 +9,7 @@ import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
 import { SimulatorCore } from "./core.ts";
 import { SimEcs, SimEcsWorld } from "./ecs-api.ts";
 import { SimCloudWatch, SimCloudWatchWorld, SimElbv2, SimElbv2World } from "./elb-api.ts";
+import { routeRequest, type RouteAnswer, type SimRequest } from "./routing.ts";
 
 /** The calls beyond the engine's ports that build a world by API (CreateCluster, CreateTargetGroup, PutMetricAlarm, ...). */
 export interface WorldApi {
@@ -37,6 +38,15 @@ export class Simulator extends SimulatorCore {
       if (region !== this.region) throw new Error(`the simulator models Region ${this.region}, not ${region}`);
       return this.ports();
     };
+  }
+
+  /**
+   * Where a request for this host, path and headers goes now: the listener rule (or default action)
+   * that decides, the target groups and the services whose tasks answer (routing.ts).
+   */
+  route(request: SimRequest): RouteAnswer {
+    this.sync();
+    return routeRequest(this, request);
   }
 
   /** Run the world to `t` (epoch ms) without a caller: for printing state over time. */

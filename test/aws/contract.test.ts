@@ -13,6 +13,7 @@ import { AwsError } from "../../src/aws/errors.ts";
 import type { AwsPorts, Service } from "../../src/aws/ports.ts";
 import { createClients, createSdkPorts } from "../../src/aws/sdk/index.ts";
 import { Simulator } from "../../src/sim/simulator.ts";
+import { defaultVpc } from "../../src/sim/vpc.ts";
 import { killSimServes, startSimServe, type SimServeProcess } from "../helpers/sim-serve.ts";
 
 interface Target {
@@ -24,6 +25,8 @@ interface Target {
   suffix: string;
   /** How often to poll while waiting for AWS to get somewhere. */
   pollMs?: number;
+  /** An Application Load Balancer listener the rule cases may add rules to, and the VPC of its target groups. */
+  listener?: { arn: string; vpcId: string };
 }
 
 const taskdef = (family: string, image: string) => ({ family, containerDefinitions: [{ name: "app", image, memory: 128, essential: true }] });
@@ -79,6 +82,30 @@ function contract(make: () => Promise<Target>) {
     await assert.rejects(t.ports.ecs.updateService({ cluster: t.cluster, service: name, desiredCount: 1 }), isAws("ServiceNotActiveException"));
   });
 
+  it("creates a target group and a listener rule, refuses a priority in use and a group in use, and deletes both", async (ctx) => {
+    const t = await make();
+    if (!t.listener) return ctx.skip("no listener to add rules to (FLOTILLA_CONTRACT_LISTENER, FLOTILLA_CONTRACT_VPC)");
+    const { arn: listenerArn, vpcId } = t.listener;
+    const name = `ctr-${t.suffix}`.slice(0, 32);
+    const input = { name, protocol: "HTTP", port: 8080, vpcId, targetType: "ip", healthCheck: { path: "/health", intervalSeconds: 10, healthyThresholdCount: 2 }, tags: [{ key: "flotilla:object", value: "contract" }] };
+    const tg = await t.ports.elbv2.createTargetGroup(input);
+    assert.deepEqual([tg.targetGroupName, tg.port, tg.healthCheckIntervalSeconds, tg.healthyThresholdCount, tg.healthCheckPath, tg.loadBalancerArns], [name, 8080, 10, 2, "/health", []]);
+    assert.equal((await t.ports.elbv2.createTargetGroup(input)).targetGroupArn, tg.targetGroupArn, "the same name and settings answer the same group");
+    const taken = (await t.ports.elbv2.describeRules({ listenerArn })).filter((r) => !r.isDefault).map((r) => Number(r.priority));
+    const priority = Math.max(0, ...taken) + 1;
+    const conditions = [{ Field: "host-header", HostHeaderConfig: { Values: [`${name}.example.com`] } }];
+    const rule = await t.ports.elbv2.createRule({ listenerArn, priority, conditions, actions: [{ type: "forward", targetGroupArn: tg.targetGroupArn }] });
+    assert.equal(rule.priority, String(priority));
+    assert.deepEqual((rule.conditions[0]!["HostHeaderConfig"] as { Values: string[] }).Values, [`${name}.example.com`]);
+    assert.equal((await t.ports.elbv2.describeTargetGroups({ targetGroupArns: [tg.targetGroupArn] }))[0]!.loadBalancerArns.length, 1, "the rule ties the group to the load balancer");
+    await assert.rejects(t.ports.elbv2.createRule({ listenerArn, priority, conditions, actions: [{ type: "forward", targetGroupArn: tg.targetGroupArn }] }), isAws("PriorityInUse"));
+    await assert.rejects(t.ports.elbv2.deleteTargetGroup(tg.targetGroupArn), isAws("ResourceInUse"));
+    await t.ports.elbv2.deleteRule(rule.ruleArn);
+    await assert.rejects(t.ports.elbv2.deleteRule(rule.ruleArn), isAws("RuleNotFound"));
+    await t.ports.elbv2.deleteTargetGroup(tg.targetGroupArn);
+    await assert.rejects(t.ports.elbv2.describeTargetGroups({ targetGroupArns: [tg.targetGroupArn] }), isAws("TargetGroupNotFound"));
+  });
+
   it("answers unknown names with AWS's errors and MISSING failures", async () => {
     const t = await make();
     await assert.rejects(t.ports.ecs.updateService({ cluster: t.cluster, service: `missing-${t.suffix}`, desiredCount: 1 }), isAws("ServiceNotFoundException"));
@@ -91,11 +118,14 @@ function contract(make: () => Promise<Target>) {
 }
 
 describe("contract: simulator", () => {
-  contract(() => {
+  contract(async () => {
     const clock = new VirtualClock();
     const sim = new Simulator({ clock });
     sim.addCluster("contract");
+    const lb = await sim.world().elbv2.createLoadBalancer({ Name: "contract" });
+    const listener = await sim.world().elbv2.createListener({ LoadBalancerArn: lb["LoadBalancerArn"], Port: 80, Protocol: "HTTP", DefaultActions: [{ Type: "fixed-response", FixedResponseConfig: { StatusCode: "404" } }] });
     return Promise.resolve({
+      listener: { arn: String(listener["ListenerArn"]), vpcId: defaultVpc(sim.region, sim.account).vpcId },
       ports: sim.ports(),
       clock,
       cluster: "contract",
@@ -110,11 +140,17 @@ describe("contract: simulator", () => {
 
 describe("contract: SDK adapter against flotilla sim serve", () => {
   let server: SimServeProcess;
+  let listener: { arn: string; vpcId: string };
   // Fast simulated time, so the real-time waits stay short; the cluster is made with CreateCluster.
   before(async () => {
     server = await startSimServe(["--speed", "100"], { env: {} });
     const { ECSClient, CreateClusterCommand } = await import("@aws-sdk/client-ecs");
     await new ECSClient({ region: "us-east-1", endpoint: server.url, credentials: { accessKeyId: "contract", secretAccessKey: "x" } }).send(new CreateClusterCommand({ clusterName: "flotilla-contract" }));
+    const elb = await import("@aws-sdk/client-elastic-load-balancing-v2");
+    const client = new elb.ElasticLoadBalancingV2Client({ region: "us-east-1", endpoint: server.url, credentials: { accessKeyId: "contract", secretAccessKey: "x" } });
+    const lb = await client.send(new elb.CreateLoadBalancerCommand({ Name: "contract" }));
+    const l = await client.send(new elb.CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancers![0]!.LoadBalancerArn, Port: 80, Protocol: "HTTP", DefaultActions: [{ Type: "fixed-response", FixedResponseConfig: { StatusCode: "404" } }] }));
+    listener = { arn: l.Listeners![0]!.ListenerArn!, vpcId: defaultVpc("us-east-1", "123456789012").vpcId };
   });
   after(async () => {
     try {
@@ -134,6 +170,7 @@ describe("contract: SDK adapter against flotilla sim serve", () => {
       clock,
       cluster: "flotilla-contract",
       suffix: "wire",
+      listener,
       pollMs: 100,
       wait: (ms: number) => clock.sleep(ms),
     });
@@ -150,6 +187,7 @@ describe("contract: SDK adapter against FLOTILLA_CONTRACT_ENDPOINT", { skip: end
       clock,
       cluster: process.env["FLOTILLA_CONTRACT_CLUSTER"] ?? "flotilla-contract",
       suffix: Date.now().toString(36),
+      ...(process.env["FLOTILLA_CONTRACT_LISTENER"] && process.env["FLOTILLA_CONTRACT_VPC"] ? { listener: { arn: process.env["FLOTILLA_CONTRACT_LISTENER"], vpcId: process.env["FLOTILLA_CONTRACT_VPC"] } } : {}),
       pollMs,
       wait: (ms: number) => clock.sleep(ms),
     });

@@ -1,5 +1,9 @@
 /** Elbv2Port over @aws-sdk/client-elastic-load-balancing-v2 (awsQuery protocol, PascalCase members). */
 import {
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
@@ -9,9 +13,10 @@ import {
   type ElasticLoadBalancingV2Client,
   type Listener as SdkListener,
   type Rule as SdkRule,
+  type TargetGroup as SdkTargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { AwsError } from "../errors.ts";
-import type { Action, Elbv2Port, Listener, Rule, TargetGroup, TargetHealth } from "../ports.ts";
+import type { Action, CreateRuleInput, CreateTargetGroupInput, Elbv2Port, Listener, ResourceTag, Rule, TargetGroup, TargetHealth } from "../ports.ts";
 import { fromSdkAction, toSdkAction } from "./actions.ts";
 import { allPages, type Caller } from "./call.ts";
 
@@ -38,19 +43,7 @@ export class SdkElbv2 implements Elbv2Port {
             }),
           ),
         ),
-      (p) =>
-        p.TargetGroups?.map((t) => ({
-          targetGroupArn: t.TargetGroupArn ?? "",
-          targetGroupName: t.TargetGroupName ?? "",
-          ...(t.Protocol ? { protocol: t.Protocol } : {}),
-          ...(t.Port !== undefined ? { port: t.Port } : {}),
-          ...(t.TargetType ? { targetType: t.TargetType } : {}),
-          loadBalancerArns: t.LoadBalancerArns ?? [],
-          ...(t.HealthCheckIntervalSeconds !== undefined ? { healthCheckIntervalSeconds: t.HealthCheckIntervalSeconds } : {}),
-          ...(t.HealthyThresholdCount !== undefined ? { healthyThresholdCount: t.HealthyThresholdCount } : {}),
-          ...(t.UnhealthyThresholdCount !== undefined ? { unhealthyThresholdCount: t.UnhealthyThresholdCount } : {}),
-          ...(t.HealthCheckPath ? { healthCheckPath: t.HealthCheckPath } : {}),
-        })),
+      (p) => p.TargetGroups?.map(mapTargetGroup),
       (p) => p.NextMarker,
     );
   }
@@ -100,6 +93,78 @@ export class SdkElbv2 implements Elbv2Port {
     if (!r) throw new AwsError({ name: "InvalidResponse", message: "ModifyRule returned no rule", service: "ELBv2", operation: "ModifyRule", retryable: false });
     return mapRule(r);
   }
+
+  async createTargetGroup(input: CreateTargetGroupInput): Promise<TargetGroup> {
+    const hc = input.healthCheck ?? {};
+    const out = await this.call("CreateTargetGroup", () =>
+      this.client.send(
+        new CreateTargetGroupCommand({
+          Name: input.name,
+          Protocol: input.protocol as never,
+          Port: input.port,
+          VpcId: input.vpcId,
+          TargetType: input.targetType as never,
+          ProtocolVersion: input.protocolVersion,
+          HealthCheckPath: hc.path,
+          HealthCheckProtocol: hc.protocol as never,
+          HealthCheckPort: hc.port,
+          HealthCheckIntervalSeconds: hc.intervalSeconds,
+          HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+          HealthyThresholdCount: hc.healthyThresholdCount,
+          UnhealthyThresholdCount: hc.unhealthyThresholdCount,
+          Matcher: hc.matcher ? { HttpCode: hc.matcher } : undefined,
+          Tags: sdkTags(input.tags),
+        }),
+      ),
+    );
+    const tg = out.TargetGroups?.[0];
+    if (!tg) throw new AwsError({ name: "InvalidResponse", message: "CreateTargetGroup returned no target group", service: "ELBv2", operation: "CreateTargetGroup", retryable: false });
+    return mapTargetGroup(tg);
+  }
+
+  async deleteTargetGroup(targetGroupArn: string): Promise<void> {
+    await this.call("DeleteTargetGroup", () => this.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: targetGroupArn })));
+  }
+
+  async createRule(input: CreateRuleInput): Promise<Rule> {
+    const out = await this.call("CreateRule", () =>
+      this.client.send(
+        new CreateRuleCommand({
+          ListenerArn: input.listenerArn,
+          Priority: input.priority,
+          Conditions: input.conditions,
+          Actions: input.actions.map(toSdkAction),
+          Tags: sdkTags(input.tags),
+        }),
+      ),
+    );
+    const r = out.Rules?.[0];
+    if (!r) throw new AwsError({ name: "InvalidResponse", message: "CreateRule returned no rule", service: "ELBv2", operation: "CreateRule", retryable: false });
+    return mapRule(r);
+  }
+
+  async deleteRule(ruleArn: string): Promise<void> {
+    await this.call("DeleteRule", () => this.client.send(new DeleteRuleCommand({ RuleArn: ruleArn })));
+  }
+}
+
+function sdkTags(tags: readonly ResourceTag[] | undefined): { Key: string; Value: string }[] | undefined {
+  return tags?.length ? tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined;
+}
+
+function mapTargetGroup(t: SdkTargetGroup): TargetGroup {
+  return {
+    targetGroupArn: t.TargetGroupArn ?? "",
+    targetGroupName: t.TargetGroupName ?? "",
+    ...(t.Protocol ? { protocol: t.Protocol } : {}),
+    ...(t.Port !== undefined ? { port: t.Port } : {}),
+    ...(t.TargetType ? { targetType: t.TargetType } : {}),
+    loadBalancerArns: t.LoadBalancerArns ?? [],
+    ...(t.HealthCheckIntervalSeconds !== undefined ? { healthCheckIntervalSeconds: t.HealthCheckIntervalSeconds } : {}),
+    ...(t.HealthyThresholdCount !== undefined ? { healthyThresholdCount: t.HealthyThresholdCount } : {}),
+    ...(t.UnhealthyThresholdCount !== undefined ? { unhealthyThresholdCount: t.UnhealthyThresholdCount } : {}),
+    ...(t.HealthCheckPath ? { healthCheckPath: t.HealthCheckPath } : {}),
+  };
 }
 
 function mapListener(l: SdkListener): Listener {

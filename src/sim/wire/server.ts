@@ -18,6 +18,7 @@ import { gunzipSync } from "node:zlib";
 import { loadScenario, runScriptStep, type ScriptStep } from "../scenario.ts";
 import type { Simulator } from "../simulator.ts";
 import { snapshot } from "../snapshot.ts";
+import { RouteError } from "../routing.ts";
 import { parseDuration } from "../ids.ts";
 import { SteppedClock } from "./clock.ts";
 import { ec2Describe } from "./ec2.ts";
@@ -212,7 +213,7 @@ export class SimServer {
     try {
       const url = new URL(req.url ?? "/", "http://simulator");
       if (url.pathname.startsWith("/_flotilla/")) return await this.admin(url, res);
-      if (req.method !== "POST") return send(res, 404, { "content-type": "application/json" }, JSON.stringify({ message: "AWS API calls are POST requests; /_flotilla/health, /_flotilla/requests and /_flotilla/world are the simulator's own pages." }));
+      if (req.method !== "POST") return send(res, 404, { "content-type": "application/json" }, JSON.stringify({ message: "AWS API calls are POST requests; /_flotilla/health, /_flotilla/requests, /_flotilla/world and /_flotilla/route are the simulator's own pages." }));
       const body = await readBody(req);
       const c = classify(req.headers, body, this.sim.region);
       if (c.request instanceof WireError) {
@@ -289,6 +290,28 @@ export class SimServer {
           ...(q.get("caller") ? { caller: q.get("caller")! } : {}),
           inputs: q.get("inputs") === "1" || q.get("inputs") === "true",
         }));
+      }
+      case "/_flotilla/route": {
+        // Which listener rule, target groups and services a request would reach (routing.ts).
+        const q = url.searchParams;
+        const port = q.get("port");
+        const headers: Record<string, string> = {};
+        for (const h of q.getAll("header")) {
+          const i = h.indexOf(":");
+          if (i > 0) headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+        }
+        const host = q.get("host");
+        if (!host) return json(400, { message: "give host=, and path=, header=Name:Value, loadBalancer=, port= as needed" });
+        const answer = await this.step(async () => {
+          await this.catchUp(this.target());
+          try {
+            return { ok: true as const, route: this.sim.route({ host, ...(q.get("path") ? { path: q.get("path")! } : {}), ...(q.get("loadBalancer") ? { loadBalancer: q.get("loadBalancer")! } : {}), ...(port ? { port: Number(port) } : {}), ...(q.get("method") ? { method: q.get("method")! } : {}), headers }) };
+          } catch (e) {
+            if (e instanceof RouteError) return { ok: false as const, message: e.message };
+            throw e;
+          }
+        });
+        return answer.ok ? json(200, answer.route) : json(400, { message: answer.message });
       }
       case "/_flotilla/world": {
         const picture = await this.step(async () => {
