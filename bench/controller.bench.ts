@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Controller } from "../src/controller/controller.ts";
-import { GitSources } from "../src/controller/triggers.ts";
+import { GitSources } from "../src/controller/sources.ts";
 import { VirtualClock } from "../src/core/clock.ts";
 import { Simulator } from "../src/sim/simulator.ts";
 import { resilientPorts } from "../src/aws/resilient.ts";
@@ -50,7 +50,7 @@ export default async function (): Promise<BenchFigure[]> {
     await store.addRepository({ name: "apps", url: r.bare, branch: "main", pollIntervalSeconds: 30 });
     let planned = 0;
     const sources = new GitSources({ store, clock, dataDir: path.join(r.root, "data"), holder: "bench", policy: LOCAL, handler: () => Promise.resolve(void (planned += 1)) });
-    await sources.sync("apps", "manual"); // the first commit: every object added
+    await sources.queue.sync("apps", "manual"); // the first commit: every object added
     const COMMITS = 20;
     for (let c = 0; c < COMMITS; c++) {
       for (let k = 0; k < 10; k++) r.write((c * 10 + k) % 1000, `app:${c + 2}`);
@@ -58,7 +58,7 @@ export default async function (): Promise<BenchFigure[]> {
     }
     r.git("push", "-q", "origin", "HEAD:main");
     const start = performance.now();
-    await sources.sync("apps", "poll");
+    await sources.queue.sync("apps", "poll");
     const seconds = (performance.now() - start) / 1000;
     figures.push({ name: `commits processed per second (1,000 objects, ${COMMITS} commits × 10 changed)`, value: COMMITS / seconds, unit: "commits/s", note: `fetch + plan + mark, ${planned - 1} commits, deployments excluded` });
     await sources.stop();
@@ -79,7 +79,7 @@ export default async function (): Promise<BenchFigure[]> {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const controller = new Controller({ store, aws: () => ports, clock, dataDir: path.join(r.root, "data"), holder: "bench", policy: LOCAL, concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
     const start = performance.now();
-    await controller.sources.sync("apps", "manual");
+    await controller.sources.queue.sync("apps", "manual");
     const seconds = (performance.now() - start) / 1000;
     clearInterval(sampler);
     const ok = (await store.latestPerObject({ repository: "apps" })).filter((d) => d.phase === "Succeeded").length;

@@ -49,7 +49,7 @@ try {
   const before = process.memoryUsage();
   const cpu0 = process.cpuUsage();
   const controller = new Controller({ store, aws: () => ports, clock, dataDir: path.join(root, "data"), holder: "bench", policy: LOCAL, concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
-  await controller.sources.sync("apps", "manual");
+  await controller.sources.queue.sync("apps", "manual");
   const cpu = process.cpuUsage(cpu0);
   const ok = (await store.latestPerObject({ repository: "apps" })).filter((d) => d.phase === "Succeeded").length;
   if (ok !== N) throw new Error(`only ${ok} of ${N} deployments succeeded`);

@@ -160,14 +160,14 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
       for (const e of evs) log[BAD_ENDINGS.has(e.type) ? "warn" : "info"]({ deployment: d.id, object: d.object, event: e.type }, `${d.object} ${e.type}: ${e.message}`);
     },
     onSourceEvent: (e) => {
-      if (e.type === "commit-processed") metrics.setQueueDepth(controller.sources.queueDepth(e.repository), e.repository);
+      if (e.type === "commit-processed") metrics.setQueueDepth(controller.sources.queue.depth(e.repository), e.repository);
       log[e.type === "sync-failed" || e.type === "rewritten" || e.type === "lease-lost" ? "warn" : "info"]({ source: e }, `source ${e.type}: ${e.repository}`);
     },
     onWarning: (m) => log.warn(m),
   });
   if (adminToken) await installAdminToken(ctx.store, adminToken);
   const app = buildServer({ store: ctx.store, clock: ctx.clock, controller, metrics, events, masker, policy: config, options: { log, bodyLimit: config.http.bodyLimit } });
-  registerGithubWebhook(app, controller.sources, { bodyLimit: config.http.webhookBodyLimit });
+  registerGithubWebhook(app, controller.sources.webhooks, { bodyLimit: config.http.webhookBodyLimit });
   await app.listen({ host, port });
   const address = app.server.address();
   const where = typeof address === "object" && address ? `${address.address}:${address.port}` : config.listen;

@@ -29,7 +29,8 @@ import { parseOverrideNames } from "./overrides.ts";
 import type { DryRunResult } from "./process-commit.ts";
 import { rollbackSpec } from "./rollback.ts";
 import type { RepositoryPolicy } from "./server-config.ts";
-import { GitSources, type CommitContext, type SourceEvent } from "./triggers.ts";
+import type { CommitContext, SourceEvent } from "./source-events.ts";
+import { GitSources } from "./sources.ts";
 
 export interface ControllerOptions {
   store: Store;
@@ -96,7 +97,7 @@ export class Controller implements ControllerPort {
       },
       (e: unknown) => this.o.onWarning?.(`resuming unfinished deployments failed: ${String(e)}`),
     );
-    this.sources.startPolling();
+    this.sources.poller.start();
   }
 
   /** Stop taking work; deployments in flight keep their persisted state and resume on the next start. */
@@ -212,7 +213,7 @@ export class Controller implements ControllerPort {
   // ---- ControllerPort (the API's view) ----
 
   async listCommits(repo: Repository, options: { limit: number }): Promise<ApiCommitInfo[]> {
-    const mirror = this.sources.mirror(repo);
+    const mirror = this.sources.mirrors.of(repo);
     await mirror.sync();
     const last = await this.o.store.getLastCommit(repo.name, repo.branch);
     const commits = await listBranchCommits(mirror.gitDir, repo.branch, { limit: options.limit, lastProcessed: last?.sha, clock: this.o.clock });
@@ -220,7 +221,7 @@ export class Controller implements ControllerPort {
   }
 
   async commitFiles(repo: Repository, sha: string): Promise<CommitFile[]> {
-    const mirror = this.sources.mirror(repo);
+    const mirror = this.sources.mirrors.of(repo);
     await mirror.sync();
     return commitFiles(mirror.gitDir, sha, repo.path);
   }
@@ -229,14 +230,14 @@ export class Controller implements ControllerPort {
     const now = this.o.clock.now();
     // Who asked, recorded on every deployment this starts (like a rollback's and a confirmed delete's marker).
     const overrides = [...parseOverrideNames(options.overrides, options.requestedBy, "api", now), { name: DEPLOY_REQUESTED, setBy: options.requestedBy, source: "api", at: now }];
-    const preview = await this.sources.dryRun(repo.name, sha, { force: options.force });
-    const queuePosition = this.sources.queueDepth(repo.name);
-    this.sources.deployCommit(repo.name, sha, { force: options.force, overrides }).catch((e: unknown) => this.o.onWarning?.(`deploy of ${repo.name}@${sha} failed: ${String(e)}`));
+    const preview = await this.sources.manual.dryRun(repo.name, sha, { force: options.force });
+    const queuePosition = this.sources.queue.depth(repo.name);
+    this.sources.manual.deployCommit(repo.name, sha, { force: options.force, overrides }).catch((e: unknown) => this.o.onWarning?.(`deploy of ${repo.name}@${sha} failed: ${String(e)}`));
     return { repository: repo.name, sha: preview.commit.sha, queuePosition, actions: actionsOf(preview) };
   }
 
   async dryRun(repo: Repository, sha: string, options: { rendered: boolean }): Promise<ApiDryRun> {
-    const r = await this.sources.dryRun(repo.name, sha, { render: options.rendered });
+    const r = await this.sources.manual.dryRun(repo.name, sha, { render: options.rendered });
     const rendered = options.rendered ? Object.fromEntries(r.objects.filter((o) => o.rendered).map((o) => [o.object, o.rendered as Record<string, unknown>])) : undefined;
     // A commit already processed compares with itself: what its processing recorded says more.
     const recorded = await this.o.store.getCommitRecord(repo.name, r.commit.sha);
@@ -248,7 +249,7 @@ export class Controller implements ControllerPort {
     const by: Override = { name: "delete-confirmed", setBy: requestedBy, source: "api", at: this.o.clock.now() };
     return new Promise<Deployment>((resolve, reject) => {
       let created = false;
-      this.sources
+      this.sources.queue
         .exclusive(repo.name, async (current) => {
           const p = await this.o.store.getPendingDelete(current.name, object);
           if (!p) throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no delete of ${object} is pending in ${current.name}`, hint: "flotilla pending-delete list shows the pending deletes" });
@@ -263,7 +264,7 @@ export class Controller implements ControllerPort {
 
   /** A repository was registered or changed through the API: fetch and process it now. */
   watchRepository(name: string): void {
-    this.sources.watch(name);
+    this.sources.poller.watch(name);
   }
 
   async planObject(object: string): Promise<ObjectPlanAnswer> {
@@ -273,7 +274,7 @@ export class Controller implements ControllerPort {
     if (!repo) throw notFound("no registered repository has deployed it");
     const last = await this.o.store.getLastCommit(repo.name, repo.branch);
     if (!last) throw notFound(`repository ${repo.name} has no processed commit`);
-    const source = new GitCommitSource(this.sources.mirror(repo).gitDir, last.sha, repo.path ?? "");
+    const source = new GitCommitSource(this.sources.mirrors.of(repo).gitDir, last.sha, repo.path ?? "");
     const loaded = await loadRepository(source, loadOptions(), (o) => o.name === object);
     const found = loaded.objects.find((o) => o.name === object);
     if (!found) throw notFound(`commit ${last.sha.slice(0, 12)} of ${repo.name} no longer has it`);

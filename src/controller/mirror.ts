@@ -245,3 +245,33 @@ export class Mirror {
     return { created: true, gitDir: this.gitDir };
   }
 }
+
+/** The mirrors of the registered repositories: one per repository name, made on first use. */
+export class Mirrors {
+  private readonly mirrors = new Map<string, Mirror>();
+  private readonly options: MirrorOptions;
+  private readonly onCreated: ((repository: string, gitDir: string) => void) | undefined;
+
+  constructor(options: MirrorOptions & { onCreated?: (repository: string, gitDir: string) => void }) {
+    const { onCreated, ...mirror } = options;
+    this.options = mirror;
+    this.onCreated = onCreated;
+  }
+
+  /** The repository's mirror; it follows the registration's URL and credentials as they change. */
+  of(repository: MirrorRepository): Mirror {
+    let m = this.mirrors.get(repository.name);
+    if (!m) {
+      m = new Mirror(repository, this.options);
+      this.mirrors.set(repository.name, m);
+    } else m.repository = repository;
+    return m;
+  }
+
+  /** Fetch the repository into its mirror (made the first time) and return the mirror's git directory. */
+  async fetch(repository: MirrorRepository): Promise<string> {
+    const result = await this.of(repository).sync();
+    if (result.created) this.onCreated?.(repository.name, result.gitDir);
+    return result.gitDir;
+  }
+}

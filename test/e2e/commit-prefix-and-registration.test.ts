@@ -30,7 +30,7 @@ describe("abbreviated commits and newly registered repositories", () => {
     const w = await controllerWorld();
     worlds.push(w);
     const sha = w.remote.push(rollingObject("apps/web/web", "web"), "web");
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     const r = await cli(["deployment", "list", "--commit", sha.slice(0, 12), "-o", "json"], w.env(w.reader));
     assert.equal(r.code, 0, r.stderr);
     const items = (JSON.parse(r.stdout) as { items: { object: string; commitSha: string }[] }).items;

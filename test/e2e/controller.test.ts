@@ -42,13 +42,13 @@ describe("controller", () => {
     await w.store.addRepository({ name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds: 30 });
     const controller = controllerFor(w);
     const first = remote.push(objects(w, "app:1"), "Initial services");
-    await controller.sources.sync("apps", "manual");
+    await controller.sources.queue.sync("apps", "manual");
     let page = await w.store.listDeployments({ repository: "apps" });
     assert.deepEqual(page.items.map((d) => [d.object, d.phase, d.commitSha]).sort(), [["apps/api/api", "Succeeded", first], ["apps/web/web", "Succeeded", first]]);
     assert.equal((await w.store.getLastCommit("apps", "main"))?.sha, first);
 
     const second = remote.push(objects(w, "app:2"), "Ship app 2\n\nFlotilla-Override: all-at-once");
-    await controller.sources.sync("apps", "poll");
+    await controller.sources.queue.sync("apps", "poll");
     page = await w.store.listDeployments({ repository: "apps", commitSha: second });
     assert.equal(page.items.length, 2);
     const web = page.items.find((d) => d.object === "apps/web/web")!;
@@ -68,9 +68,9 @@ describe("controller", () => {
     await w.store.addRepository({ name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds: 30 });
     remote.push(objects(w, "app:1"));
     const careful = controllerFor(w);
-    await careful.sources.sync("apps", "manual");
+    await careful.sources.queue.sync("apps", "manual");
     remote.pushRemoval(["apps/api/api_svcdef.json", "apps/api/api_taskdef.json"]);
-    await careful.sources.sync("apps", "manual");
+    await careful.sources.queue.sync("apps", "manual");
     assert.equal((await w.sim.ports().ecs.describeServices("apps", ["api"])).services[0]?.status, "ACTIVE", "kept: deletes are off");
     await careful.stop();
     await w.close();

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Controller } from "../../src/controller/controller.ts";
-import type { SourceEvent } from "../../src/controller/triggers.ts";
+import type { SourceEvent } from "../../src/controller/source-events.ts";
 import { DEFAULT_INPUT_LIMITS } from "../../src/config/limits.ts";
 import { FlotillaError } from "../../src/core/problems.ts";
 import { bgWorld, type BgWorld } from "../helpers/engine.ts";
@@ -84,7 +84,7 @@ describe("hostile corpus: a watched repository", () => {
     }
 
     // The controller runs the commit.
-    await watch.during(() => controller.sources.sync("hostile", "manual"));
+    await watch.during(() => controller.sources.queue.sync("hostile", "manual"));
 
     // The commit was read and processed, every object refused by name.
     const processed = events.find((e) => e.type === "commit-processed");
@@ -105,7 +105,7 @@ describe("hostile corpus: a watched repository", () => {
     const files = Object.fromEntries(Array.from({ length: DEFAULT_INPUT_LIMITS.objects + 1 }, (_, i) => [`s/${i}/o${i}_svcdef.json`, svcdef]));
     remote.push(files, "too many objects");
 
-    await assert.rejects(controller.sources.sync("many", "manual"), (e: unknown) => e instanceof FlotillaError && e.code === "FLT-COMMIT-TOO-MANY-OBJECTS");
+    await assert.rejects(controller.sources.queue.sync("many", "manual"), (e: unknown) => e instanceof FlotillaError && e.code === "FLT-COMMIT-TOO-MANY-OBJECTS");
     assert.equal(await w.store.getLastCommit("many", "main"), undefined, "the commit is not marked processed");
     assert.equal((await w.store.listDeployments({ repository: "many" })).items.length, 0);
     assertAwsUntouched(w);

@@ -39,10 +39,10 @@ describe("an invalid commit is recorded as such", () => {
     const w = await world();
     // Given
     w.remote.push({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/web/web", "web") }, "two services");
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     // When
     const broken = w.remote.push({ "apps/api/api_svcdef.json": TRAILING_COMMA, "apps/web/web_taskdef.json": taskdef("web", { cpu: "256" }) }, "break api, change web");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     // Then: the store has the record
     const record = await w.store.getCommitRecord("apps", broken);
     assert.ok(record, "the commit is recorded");
@@ -115,10 +115,10 @@ describe("an invalid commit is recorded as such", () => {
   it("Given a deployed service, When a commit adds an object whose template reaches for the host (constructor), Then the commit records FLT-TEMPLATE-FORBIDDEN with file and line, nothing of it runs, and the other object deploys", async () => {
     const w = await world();
     w.remote.push(rollingObject("apps/web/web", "web"), "web");
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     const hostile = '{\n  "cluster": "apps",\n  "serviceName": "{{ range.constructor(\'return process.exit(7)\')() }}",\n  "desiredCount": 1,\n  "launchType": "EC2"\n}\n';
     const sha = w.remote.push({ "apps/evil/evil_svcdef.json": hostile, "apps/evil/evil_taskdef.json": taskdef("evil"), "apps/web/web_taskdef.json": taskdef("web", { cpu: "256" }) }, "hostile template");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     const record = await w.store.getCommitRecord("apps", sha);
     assert.equal(record?.status, "invalid");
     const forbidden = record.problems.find((p) => p.code === "FLT-TEMPLATE-FORBIDDEN");
@@ -144,7 +144,7 @@ describe("an invalid commit is recorded as such", () => {
       },
       "db",
     );
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     const record = await w.store.getCommitRecord("apps", sha);
     assert.equal(record?.status, "invalid");
     assert.ok(record.problems.some((p) => p.code === "FLT-CONFIG-ENUM"), JSON.stringify(record.problems));

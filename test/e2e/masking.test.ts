@@ -104,7 +104,7 @@ describe("one masker for every output", () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     await e.store.addRepository({ name: "shop", url: remote.bare, branch: "main", pollIntervalSeconds: 30 });
     const controller = new Controller({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, dataDir, holder: "t", policy: TEST_POLICY, concurrency: 1, allowDelete: false, maxDeleteFraction: 0.5, secretNames: ["LICENSE"] });
-    const dry = await controller.sources.dryRun("shop", sha, { render: true });
+    const dry = await controller.sources.manual.dryRun("shop", sha, { render: true });
     assertClean("dryRun", JSON.stringify(dry));
     assert.ok(!JSON.stringify(dry).includes(LICENSE), "the server configuration's masking.secretNames apply to dry runs");
     assert.match(JSON.stringify(dry.objects[0]!.rendered), /postgres:\/\/app:\*\*\*\*@db\.internal/);
@@ -119,7 +119,7 @@ describe("one masker for every output", () => {
     assert.match(answer.body, /"name":"DB_PASSWORD","value":"\*\*\*\*"/);
 
     // A deployment whose timeline quotes the secrets (an error message from a container, say).
-    await controller.sources.sync("shop", "manual");
+    await controller.sources.queue.sync("shop", "manual");
     const d = (await e.store.listDeployments({ repository: "shop" })).items[0]!;
     assert.equal(d.phase, "Succeeded", `${d.reason} ${d.message}`);
     await e.store.appendEvents(d.id, [{ type: "Note", message: `container said DB_PASSWORD=${DB_PASSWORD} for postgres://app:${URL_PASSWORD}@db.internal`, data: { env: [{ name: "DB_PASSWORD", value: DB_PASSWORD }] } }]);

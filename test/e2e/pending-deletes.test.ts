@@ -31,9 +31,9 @@ async function serviceStatus(w: ControllerWorld, name: string): Promise<string |
 /** Two deployed services, then a commit that removes api. */
 async function removedApi(w: ControllerWorld): Promise<string> {
   w.remote.push({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/web/web", "web") }, "two services");
-  await w.controller.sources.sync("apps", "manual");
+  await w.controller.sources.queue.sync("apps", "manual");
   const sha = w.remote.pushRemoval(files("apps/api/api", "api"), "remove api");
-  await w.controller.sources.sync("apps", "poll");
+  await w.controller.sources.queue.sync("apps", "poll");
   return sha;
 }
 
@@ -78,7 +78,7 @@ describe("held-back deletes are visible and actionable", () => {
 
     // When the controller restarts with --allow-delete, Then the delete is carried out
     const restarted = await w.restart({ allowDelete: true });
-    await restarted.sources.sync("apps", "poll");
+    await restarted.sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "api"), "INACTIVE");
     assert.equal(await serviceStatus(w, "web"), "ACTIVE");
     assert.deepEqual(await w.store.listPendingDeletes(), []);
@@ -89,9 +89,9 @@ describe("held-back deletes are visible and actionable", () => {
   it("Given a pending delete, When an operator confirms it through the API, Then a recorded delete runs and the audit log names who; a read-only token is refused; the CLI confirms another", async () => {
     const w = await world();
     w.remote.push({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/web/web", "web"), ...rollingObject("apps/db/db", "db") }, "three services");
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     w.remote.pushRemoval([...files("apps/api/api", "api"), ...files("apps/db/db", "db")], "remove api and db");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.equal((await w.store.listPendingDeletes()).length, 2);
 
     const refused = await w.api("POST", "/api/v1/pending-deletes/confirm", { token: w.reader, body: { repository: "apps", object: "apps/api/api" } });
@@ -103,7 +103,7 @@ describe("held-back deletes are visible and actionable", () => {
     assert.equal(accepted.json["strategy"], "delete");
     assert.equal(accepted.json["object"], "apps/api/api");
     assert.ok(w.logs.some((l) => l.includes('"pending-delete.confirm"') && l.includes('"alice"') && l.includes("apps/api/api")), w.logs.join("\n"));
-    await w.controller.sources.sync("apps", "poll"); // queued behind the delete
+    await w.controller.sources.queue.sync("apps", "poll"); // queued behind the delete
     assert.equal(await serviceStatus(w, "api"), "INACTIVE");
     const del = (await w.store.getDeployment(accepted.json["id"] as string))!;
     assert.equal(del.phase, "Succeeded");
@@ -117,7 +117,7 @@ describe("held-back deletes are visible and actionable", () => {
     const confirmed = await cli(["pending-delete", "confirm", "apps", "apps/db/db"], w.env());
     assert.equal(confirmed.code, 0, confirmed.stderr);
     assert.match(confirmed.stdout, /delete/);
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "db"), "INACTIVE");
     assert.deepEqual(await w.store.listPendingDeletes(), []);
     assert.equal(await serviceStatus(w, "web"), "ACTIVE");
@@ -128,24 +128,24 @@ describe("held-back deletes are visible and actionable", () => {
     await removedApi(w);
     assert.equal((await w.store.listPendingDeletes()).length, 1);
     w.remote.push(rollingObject("apps/api/api", "api"), "api is back");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.deepEqual(await w.store.listPendingDeletes(), []);
     assert.equal(await serviceStatus(w, "api"), "ACTIVE");
     // and a restart with deletes on deletes nothing
-    await (await w.restart({ allowDelete: true })).sources.sync("apps", "poll");
+    await (await w.restart({ allowDelete: true })).sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "api"), "ACTIVE");
   });
 
   it("Given deletes on and four services, When a commit removes two (half is not more than half), Then both are deleted; When the next removes the last two (all of them), Then the mass-delete guard holds them as pending", async () => {
     const w = await world({ controller: { allowDelete: true } });
     w.remote.push({ ...rollingObject("apps/a/a", "a"), ...rollingObject("apps/b/b", "b"), ...rollingObject("apps/c/c", "c"), ...rollingObject("apps/d/d", "d") }, "four");
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     w.remote.pushRemoval([...files("apps/a/a", "a"), ...files("apps/b/b", "b")], "remove a and b");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "a"), "INACTIVE");
     assert.equal(await serviceStatus(w, "b"), "INACTIVE");
     w.remote.pushRemoval([...files("apps/c/c", "c"), ...files("apps/d/d", "d")], "remove c and d");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "c"), "ACTIVE");
     const held = await w.store.listPendingDeletes();
     assert.deepEqual(held.map((p) => [p.object, p.reason]), [["apps/c/c", "mass-delete"], ["apps/d/d", "mass-delete"]]);
@@ -155,11 +155,11 @@ describe("held-back deletes are visible and actionable", () => {
   it("Given a service whose svcdef a commit broke, When the next commit removes the object, Then the delete of the service Flotilla last deployed for it is pending (FLT-CHANGE-DELETE-UNIDENTIFIED) and an operator's confirmation deletes it", async () => {
     const w = await world({ controller: { allowDelete: true } });
     w.remote.push({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/web/web", "web") }, "two");
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     w.remote.push({ "apps/api/api_svcdef.json": '{ "cluster": "apps", }' }, "break api");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     const sha = w.remote.pushRemoval(files("apps/api/api", "api"), "remove api");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "api"), "ACTIVE", "never deleted by itself, even with deletes on");
     const held = await w.store.listPendingDeletes();
     assert.deepEqual(held.map((p) => [p.object, p.service, p.reason, p.code, p.commitSha]), [["apps/api/api", "api", "unsafe", "FLT-CHANGE-DELETE-UNIDENTIFIED", sha]]);
@@ -168,7 +168,7 @@ describe("held-back deletes are visible and actionable", () => {
     assert.equal(record?.objects.find((o) => o.object === "apps/api/api")?.action, "delete-held");
     const accepted = await w.api("POST", "/api/v1/pending-deletes/confirm", { body: { repository: "apps", object: "apps/api/api" } });
     assert.equal(accepted.status, 202, accepted.body);
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "api"), "INACTIVE");
     assert.equal(await serviceStatus(w, "web"), "ACTIVE");
   });
@@ -176,10 +176,10 @@ describe("held-back deletes are visible and actionable", () => {
   it("Given a removed svcdef and an object that cannot be read at the same commit, When it is processed, Then the delete is pending as FLT-CHANGE-DELETE-UNSAFE", async () => {
     const w = await world({ controller: { allowDelete: true } });
     w.remote.push({ ...rollingObject("apps/api/api", "api"), ...rollingObject("apps/web/web", "web") }, "two");
-    await w.controller.sources.sync("apps", "manual");
+    await w.controller.sources.queue.sync("apps", "manual");
     w.remote.work.remove(...files("apps/api/api", "api"));
     w.remote.push({ "apps/web/web_svcdef.json": "{ broken" }, "remove api, break web");
-    await w.controller.sources.sync("apps", "poll");
+    await w.controller.sources.queue.sync("apps", "poll");
     assert.equal(await serviceStatus(w, "api"), "ACTIVE");
     const held = await w.store.listPendingDeletes();
     assert.deepEqual(held.map((p) => [p.object, p.reason, p.code]), [["apps/api/api", "unsafe", "FLT-CHANGE-DELETE-UNSAFE"]]);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Controller } from "../../src/controller/controller.ts";
-import { signGithubPayload } from "../../src/controller/triggers.ts";
+import { signGithubPayload } from "../../src/controller/github-webhook.ts";
 import { buildServer, DeploymentEventBus } from "../../src/server/index.ts";
 import { registerGithubWebhook } from "../../src/server/webhook.ts";
 import { bgWorld } from "../helpers/engine.ts";
@@ -32,7 +32,7 @@ describe("serve end to end", () => {
     const events = new DeploymentEventBus();
     const controller = new Controller({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, dataDir, holder: "e2e", policy: TEST_POLICY, webhookSecret: "s3cret", concurrency: 4, allowDelete: false, maxDeleteFraction: 0.5, onUpdate: (d) => events.notify(d.id) });
     const app = buildServer({ store: w.store, clock: w.clock, controller, events, policy: TEST_POLICY });
-    registerGithubWebhook(app, controller.sources);
+    registerGithubWebhook(app, controller.sources.webhooks);
     await app.listen({ host: "127.0.0.1", port: 0 });
     cleanups.push(async () => {
       await controller.stop();
@@ -57,7 +57,7 @@ describe("serve end to end", () => {
     remote.push(files("web:1"), "initial");
     const added = await api("POST", "/api/v1/repositories", { name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds: 3600 });
     assert.equal(added.status, 201, JSON.stringify(added.json));
-    await controller.sources.sync("apps", "manual");
+    await controller.sources.queue.sync("apps", "manual");
 
     // When a new commit is pushed and GitHub announces it
     const sha = remote.push(files("web:2"), "web 2");

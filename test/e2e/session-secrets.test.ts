@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { signGithubPayload } from "../../src/controller/triggers.ts";
+import { signGithubPayload } from "../../src/controller/github-webhook.ts";
 import { cli } from "../helpers/cli.ts";
 import { GitHttpServer, RecordingServer, TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject } from "../helpers/objects.ts";

@@ -3,22 +3,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  GitSources,
-  matchRepositories,
-  normalizeRepositoryUrl,
-  parsePushEvent,
-  RecentDeliveries,
-  signGithubPayload,
-  verifyGithubSignature,
-  type CommitContext,
-  type SourceEvent,
-} from "../../src/controller/triggers.ts";
+import { signGithubPayload } from "../../src/controller/github-webhook.ts";
+import type { CommitContext, SourceEvent } from "../../src/controller/source-events.ts";
+import { GitSources } from "../../src/controller/sources.ts";
 import type { WebhookDelivery } from "../../src/api/types.ts";
 import { VirtualClock } from "../../src/core/clock.ts";
 import { openSqliteStore } from "../../src/store/index.ts";
 import { repositoryLeaseKey, type Store } from "../../src/store/store.ts";
-import type { Repository } from "../../src/store/types.ts";
 import { TestRemote } from "../helpers/git-remote.ts";
 import { rollingObject, svcdef } from "../helpers/objects.ts";
 import { TEST_POLICY } from "../helpers/policy.ts";
@@ -100,63 +91,14 @@ function signed(body: string, delivery: string, extra: Record<string, string> = 
 
 const last = async (h: Harness) => (await h.store.getLastCommit("apps", "main"))?.sha;
 
-describe("GitHub webhook primitives", () => {
-  it("verifies X-Hub-Signature-256 in constant time; a bad, malformed or missing signature is false", () => {
-    const body = '{"ref":"refs/heads/main"}';
-    const good = signGithubPayload("s3cret", body);
-    assert.equal(verifyGithubSignature("s3cret", body, good), true);
-    assert.equal(verifyGithubSignature("s3cret", Buffer.from(body), good), true);
-    assert.equal(verifyGithubSignature("s3cret", body + " ", good), false);
-    assert.equal(verifyGithubSignature("other", body, good), false);
-    assert.equal(verifyGithubSignature("s3cret", body, good.replace("sha256=", "sha1=")), false);
-    assert.equal(verifyGithubSignature("s3cret", body, "sha256=abc"), false);
-    assert.equal(verifyGithubSignature("s3cret", body, undefined), false);
-    assert.equal(verifyGithubSignature("", body, signGithubPayload("", body)), false, "no secret, no trust");
-  });
-
-  it("parses a push: branch, head sha, deletion, repository URLs", () => {
-    const sha = "a".repeat(40);
-    const e = parsePushEvent(JSON.stringify({ ref: "refs/heads/release/1", after: sha, before: "b".repeat(40), forced: true, repository: { full_name: "o/r", clone_url: "https://github.com/o/r.git", ssh_url: "git@github.com:o/r.git" } }));
-    assert.equal(e.branch, "release/1");
-    assert.equal(e.after, sha);
-    assert.equal(e.forced, true);
-    assert.equal(e.deleted, false);
-    assert.deepEqual(e.urls, ["https://github.com/o/r.git", "git@github.com:o/r.git"]);
-    assert.equal(parsePushEvent({ ref: "refs/tags/v1", after: sha, repository: {} }).branch, undefined);
-    assert.equal(parsePushEvent({ ref: "refs/heads/x", after: "0".repeat(40), repository: {} }).deleted, true);
-    for (const bad of ["not json", "[]", JSON.stringify({ ref: "refs/heads/x", after: "nope", repository: {} }), JSON.stringify({ after: sha, repository: {} })]) {
-      assert.throws(() => parsePushEvent(bad), (err: { code?: string }) => err.code === "FLT-WEBHOOK-PAYLOAD");
-    }
-  });
-
-  it("matches a push to registered repositories by any URL form and the branch", () => {
-    for (const u of ["https://github.com/Acme/Apps.git", "git@github.com:acme/apps.git", "ssh://git@github.com/acme/apps", "https://github.com/acme/apps/"]) {
-      assert.equal(normalizeRepositoryUrl(u), "github.com/acme/apps", u);
-    }
-    const repo = (name: string, url: string, branch = "main") => ({ name, url, branch }) as Repository;
-    const event = parsePushEvent({ ref: "refs/heads/main", after: "a".repeat(40), repository: { clone_url: "https://github.com/acme/apps.git", ssh_url: "git@github.com:acme/apps.git" } });
-    const matched = matchRepositories(event, [repo("a", "git@github.com:acme/apps.git"), repo("b", "https://github.com/acme/apps", "prod"), repo("c", "https://github.com/acme/other.git")]);
-    assert.deepEqual(matched.map((r) => r.name), ["a"]);
-  });
-
-  it("remembers a bounded number of delivery ids", () => {
-    const d = new RecentDeliveries(3);
-    assert.equal(d.add("1"), true);
-    assert.equal(d.add("1"), false);
-    for (const id of ["2", "3", "4"]) d.add(id);
-    assert.equal(d.size, 3);
-    assert.equal(d.add("1"), true, "the oldest was forgotten");
-  });
-});
-
-describe("triggers (real git, local bare remotes)", () => {
+describe("Git sources (real git, local bare remotes)", () => {
   it("given a repository, when the poller runs on a virtual clock, then the first sync creates the mirror and later pushes are picked up in order", { timeout: 60_000 }, async () => {
     const h = await harness({ autoAdvance: true });
     const c1 = h.r.push(rollingObject("dev/web/web", "web"), "first");
-    h.sources.startPolling();
+    h.sources.poller.start();
     await h.handledSha(c1);
     assert.ok(h.events.some((e) => e.type === "mirror-created"));
-    assert.ok(existsSync(h.sources.mirror((await h.store.getRepository("apps"))!).gitDir));
+    assert.ok(existsSync(h.sources.mirrors.of((await h.store.getRepository("apps"))!).gitDir));
     const c2 = h.r.push({ "dev/web/web_svcdef.json": svcdef("web", { desiredCount: 3 }) }, "second");
     const c3 = h.r.push({ ...rollingObject("dev/api/api", "api") }, "third");
     await h.handledSha(c3);
@@ -179,14 +121,14 @@ describe("triggers (real git, local bare remotes)", () => {
     const c1 = h.r.push(rollingObject("a/a", "a"));
     const body = pushPayload(h.r, c1);
 
-    const forged = await h.sources.handleGithubWebhook({ rawBody: body, headers: { "x-hub-signature-256": signGithubPayload("wrong", body), "x-github-delivery": "d-forged", "x-github-event": "push" } });
+    const forged = await h.sources.webhooks.handleGithubWebhook({ rawBody: body, headers: { "x-hub-signature-256": signGithubPayload("wrong", body), "x-github-delivery": "d-forged", "x-github-event": "push" } });
     assert.equal(forged.outcome, "bad-signature");
-    const missing = await h.sources.handleGithubWebhook({ rawBody: body, headers: { "x-github-delivery": "d-missing", "x-github-event": "push" } });
+    const missing = await h.sources.webhooks.handleGithubWebhook({ rawBody: body, headers: { "x-github-delivery": "d-missing", "x-github-event": "push" } });
     assert.equal(missing.outcome, "bad-signature");
     assert.equal(h.handled.length, 0);
     assert.equal(await last(h), undefined);
 
-    const ok = await h.sources.handleGithubWebhook(signed(body, "d-1"));
+    const ok = await h.sources.webhooks.handleGithubWebhook(signed(body, "d-1"));
     assert.deepEqual([ok.outcome, ok.repositories], ["queued", ["apps"]]);
     await ok.done;
     assert.deepEqual(h.handled.map((c) => [c.plan.commit.sha, c.trigger]), [[c1, "webhook"]]);
@@ -198,41 +140,41 @@ describe("triggers (real git, local bare remotes)", () => {
     const c1 = h.r.push(rollingObject("a/a", "a"));
     const c2 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 2 }) });
     const c3 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 3 }) });
-    const first = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c3), "d-3"));
+    const first = await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c3), "d-3"));
     await first.done;
     assert.deepEqual(h.handled.map((c) => c.plan.commit.sha), [c3], "first sight: the head alone");
 
-    const replay = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c3), "d-3"));
+    const replay = await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c3), "d-3"));
     assert.equal(replay.outcome, "duplicate");
-    const late = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c2), "d-2"));
+    const late = await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c2), "d-2"));
     assert.equal(late.outcome, "already-processed");
-    const older = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c1), "d-1"));
+    const older = await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c1), "d-1"));
     assert.equal(older.outcome, "already-processed");
-    const same = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c3), "d-3-again"));
+    const same = await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c3), "d-3-again"));
     assert.equal(same.outcome, "already-processed");
     assert.equal(h.handled.length, 1, "nothing ran again");
     assert.equal(await last(h), c3, "the last processed commit never moved back");
 
     const c4 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 4 }) });
     const c5 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 5 }) });
-    const newer = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c4), "d-4"));
+    const newer = await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c4), "d-4"));
     await newer.done;
     assert.deepEqual(h.handled.map((c) => c.plan.commit.sha), [c3, c4, c5], "a push for c4 processes the branch up to its head, in order");
-    assert.equal((await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c5), "d-5"))).outcome, "already-processed");
+    assert.equal((await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c5), "d-5"))).outcome, "already-processed");
   });
 
   it("other webhook deliveries: ping, other events, tags, unknown repositories, malformed bodies, no secret", async () => {
     const h = await harness();
     const c1 = h.r.push(rollingObject("a/a", "a"));
-    assert.equal((await h.sources.handleGithubWebhook(signed("{}", "p", { "x-github-event": "ping" }))).outcome, "ping");
-    assert.equal((await h.sources.handleGithubWebhook(signed("{}", "i", { "x-github-event": "issues" }))).outcome, "not-a-push");
-    assert.equal((await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c1, { ref: "refs/tags/v1" }), "t"))).outcome, "not-a-branch");
-    assert.equal((await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c1, { ref: "refs/heads/dev" }), "b"))).outcome, "no-match");
-    assert.equal((await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c1, { url: "https://github.com/acme/other.git" }), "u"))).outcome, "no-match");
-    const malformed = await h.sources.handleGithubWebhook(signed("{not json", "m"));
+    assert.equal((await h.sources.webhooks.handleGithubWebhook(signed("{}", "p", { "x-github-event": "ping" }))).outcome, "ping");
+    assert.equal((await h.sources.webhooks.handleGithubWebhook(signed("{}", "i", { "x-github-event": "issues" }))).outcome, "not-a-push");
+    assert.equal((await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c1, { ref: "refs/tags/v1" }), "t"))).outcome, "not-a-branch");
+    assert.equal((await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c1, { ref: "refs/heads/dev" }), "b"))).outcome, "no-match");
+    assert.equal((await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c1, { url: "https://github.com/acme/other.git" }), "u"))).outcome, "no-match");
+    const malformed = await h.sources.webhooks.handleGithubWebhook(signed("{not json", "m"));
     assert.equal(malformed.outcome, "invalid");
     const noSecret = new GitSources({ store: h.store, clock: h.clock, dataDir: h.dataDir, holder: "x", policy: TEST_POLICY, handler: () => Promise.resolve() });
-    assert.equal((await noSecret.handleGithubWebhook(signed(pushPayload(h.r, c1), "n"))).outcome, "disabled");
+    assert.equal((await noSecret.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c1), "n"))).outcome, "disabled");
     assert.equal(h.handled.length, 0);
   });
 
@@ -240,57 +182,57 @@ describe("triggers (real git, local bare remotes)", () => {
     const h = await harness();
     const c1 = h.r.push(rollingObject("a/a", "a"), "one");
     const c2 = h.r.push({ ...rollingObject("b/b", "b") }, "two");
-    assert.equal((await h.sources.sync("apps")).kind, "processed");
+    assert.equal((await h.sources.queue.sync("apps")).kind, "processed");
     const rewritten = h.r.forcePush(c1, { ...rollingObject("c/c", "c") }, "rewritten");
-    const outcome = await h.sources.sync("apps");
+    const outcome = await h.sources.queue.sync("apps");
     assert.deepEqual(outcome, { kind: "rewritten", lastProcessed: c2, head: rewritten, reason: "not-ancestor" });
-    await h.sources.sync("apps");
+    await h.sources.queue.sync("apps");
     const reports = h.events.filter((e) => e.type === "rewritten");
     assert.equal(reports.length, 1, "reported once, not on every poll");
     assert.equal(reports[0]!.type === "rewritten" && reports[0]!.problem.code, "FLT-GIT-HISTORY-REWRITTEN");
     assert.equal(h.handled.length, 1, "nothing deployed from the rewritten history (the first sync took the head alone)");
     assert.equal(await last(h), c2);
 
-    const manual = await h.sources.deployCommit("apps", rewritten);
+    const manual = await h.sources.manual.deployCommit("apps", rewritten);
     assert.equal(manual.advanced, true);
     assert.equal(manual.plan.previous, c2, "compared with what was deployed");
     assert.deepEqual(manual.plan.changes.map((c) => `${c.object}:${c.action}`), ["b/b:delete", "c/c:deploy"]);
     assert.equal(await last(h), rewritten);
-    assert.equal((await h.sources.sync("apps")).kind, "up-to-date");
+    assert.equal((await h.sources.queue.sync("apps")).kind, "up-to-date");
   });
 
   it("manual deploys: --force redeploys unchanged objects; an older commit deploys without moving the last commit back", async () => {
     const h = await harness();
     const c1 = h.r.push({ ...rollingObject("a/a", "a"), ...rollingObject("b/b", "b") });
     const c2 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 7 }) });
-    await h.sources.sync("apps");
+    await h.sources.queue.sync("apps");
     assert.equal(await last(h), c2);
 
-    const unforced = await h.sources.deployCommit("apps", c2);
+    const unforced = await h.sources.manual.deployCommit("apps", c2);
     assert.deepEqual([unforced.advanced, unforced.plan.changes.length], [false, 0]);
-    const forced = await h.sources.deployCommit("apps", c2, { force: true, overrides: [{ name: "skip-alarms", setBy: "alice", source: "api", at: 1 }] });
+    const forced = await h.sources.manual.deployCommit("apps", c2, { force: true, overrides: [{ name: "skip-alarms", setBy: "alice", source: "api", at: 1 }] });
     assert.deepEqual(forced.plan.changes.map((c) => `${c.object}:${c.action}:${c.reason}`), ["a/a:deploy:forced", "b/b:deploy:forced"]);
     assert.deepEqual(forced.plan.overrides.map((o) => o.setBy), ["alice"]);
     assert.equal(forced.advanced, false);
 
-    const back = await h.sources.deployCommit("apps", c1);
+    const back = await h.sources.manual.deployCommit("apps", c1);
     assert.equal(back.advanced, false);
     assert.deepEqual(back.plan.changes.map((c) => `${c.object}:${c.action}`), ["a/a:deploy"], "back to c1's definition of a");
     assert.equal(await last(h), c2, "the last processed commit only moves forward");
     assert.deepEqual(h.handled.slice(-3).map((c) => c.trigger), ["manual", "manual", "manual"]);
-    await assert.rejects(h.sources.deployCommit("apps", "f".repeat(40)), (e: { code?: string }) => e.code === "FLT-GIT-UNKNOWN-REVISION");
+    await assert.rejects(h.sources.manual.deployCommit("apps", "f".repeat(40)), (e: { code?: string }) => e.code === "FLT-GIT-UNKNOWN-REVISION");
   });
 
   it("a dry run says what would happen without running or recording anything", async () => {
     const h = await harness();
     const c1 = h.r.push({ ...rollingObject("a/a", "a") });
-    const dry = await h.sources.dryRun("apps", c1, { render: true });
+    const dry = await h.sources.manual.dryRun("apps", c1, { render: true });
     assert.equal(dry.advances, true);
     assert.deepEqual(dry.objects.map((o) => `${o.object}:${o.action}:${o.reason}`), ["a/a:deploy:initial"]);
     assert.equal((dry.objects[0]!.rendered!.svcdef as { serviceName: string }).serviceName, "a");
     assert.equal(h.handled.length, 0);
     assert.equal(await last(h), undefined);
-    const forced = await h.sources.dryRun("apps", c1, { force: true });
+    const forced = await h.sources.manual.dryRun("apps", c1, { force: true });
     assert.equal(forced.objects[0]!.rendered, undefined);
   });
 
@@ -308,17 +250,17 @@ describe("triggers (real git, local bare remotes)", () => {
       },
     });
     const c1 = h.r.push(rollingObject("a/a", "a"));
-    const first = h.sources.sync("apps");
+    const first = h.sources.queue.sync("apps");
     await h.handledSha(c1);
     const c2 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 9 }) });
-    const second = h.sources.sync("apps", "webhook");
-    const third = h.sources.sync("apps", "poll");
+    const second = h.sources.queue.sync("apps", "webhook");
+    const third = h.sources.queue.sync("apps", "poll");
     assert.equal(second, third, "a waiting sync is shared");
-    assert.equal(h.sources.queueDepth("apps"), 2, "one running, one waiting");
+    assert.equal(h.sources.queue.depth("apps"), 2, "one running, one waiting");
     release();
     await Promise.all([first, second]);
     assert.equal(most, 1);
-    assert.equal(h.sources.queueDepth("apps"), 0);
+    assert.equal(h.sources.queue.depth("apps"), 0);
     assert.deepEqual(h.handled.map((c) => c.plan.commit.sha), [c1, c2]);
   });
 
@@ -326,11 +268,11 @@ describe("triggers (real git, local bare remotes)", () => {
     const h = await harness();
     const c1 = h.r.push(rollingObject("a/a", "a"));
     await h.store.acquireLease(repositoryLeaseKey("apps", "main"), "replica-2", 60_000);
-    assert.deepEqual(await h.sources.sync("apps"), { kind: "held-elsewhere", holder: "replica-2" });
-    await assert.rejects(h.sources.deployCommit("apps", c1), (e: { code?: string }) => e.code === "FLT-CONTROLLER-BUSY");
+    assert.deepEqual(await h.sources.queue.sync("apps"), { kind: "held-elsewhere", holder: "replica-2" });
+    await assert.rejects(h.sources.manual.deployCommit("apps", c1), (e: { code?: string }) => e.code === "FLT-CONTROLLER-BUSY");
     assert.equal(h.handled.length, 0);
     await h.store.releaseLease(repositoryLeaseKey("apps", "main"), "replica-2");
-    assert.equal((await h.sources.sync("apps")).kind, "processed");
+    assert.equal((await h.sources.queue.sync("apps")).kind, "processed");
     assert.ok(await h.store.acquireLease(repositoryLeaseKey("apps", "main"), "replica-2", 60_000), "released after the sync");
   });
 
@@ -339,13 +281,13 @@ describe("triggers (real git, local bare remotes)", () => {
     const gate = new Promise<void>((r) => (release = r));
     const h = await harness({ handler: () => gate });
     const c1 = h.r.push(rollingObject("a/a", "a"));
-    const inFlight = h.sources.sync("apps", "webhook");
+    const inFlight = h.sources.queue.sync("apps", "webhook");
     await h.handledSha(c1);
     let stopped = false;
     const stopping = h.sources.stop().then(() => (stopped = true));
-    const hook = await h.sources.handleGithubWebhook(signed(pushPayload(h.r, c1), "late"));
+    const hook = await h.sources.webhooks.handleGithubWebhook(signed(pushPayload(h.r, c1), "late"));
     assert.equal(hook.outcome, "stopping");
-    await assert.rejects(h.sources.deployCommit("apps", c1), (e: { code?: string }) => e.code === "FLT-CONTROLLER-STOPPING");
+    await assert.rejects(h.sources.manual.deployCommit("apps", c1), (e: { code?: string }) => e.code === "FLT-CONTROLLER-STOPPING");
     assert.equal(stopped, false, "still waiting for the deployment");
     release();
     await stopping;
@@ -366,11 +308,11 @@ describe("triggers (real git, local bare remotes)", () => {
       },
     });
     const c1 = h.r.push(rollingObject("a/a", "a"));
-    await h.sources.sync("apps");
+    await h.sources.queue.sync("apps");
     const c2 = h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 2 }) });
     h.r.push({ "a/a_svcdef.json": svcdef("a", { desiredCount: 3 }) });
     steal = true;
-    const outcome = await h.sources.sync("apps");
+    const outcome = await h.sources.queue.sync("apps");
     assert.deepEqual(outcome.kind === "processed" && outcome.commits, [c2]);
     assert.ok(h.events.some((e) => e.type === "lease-lost"));
     assert.deepEqual(h.handled.map((c) => c.plan.commit.sha), [c1, c2]);
