@@ -15,18 +15,36 @@ export type DeploymentStatus = "PRIMARY" | "ACTIVE" | "INACTIVE";
 export type RolloutState = "IN_PROGRESS" | "COMPLETED" | "FAILED";
 export type DeploymentControllerType = "ECS" | "EXTERNAL" | "CODE_DEPLOY";
 
+/**
+ * What an ECS-managed blue/green, linear or canary deployment needs per load balancer: the
+ * alternate target group the new revision is registered with, the listener rule (or, for NLB,
+ * listener) whose weights ECS moves, an optional test rule, and the role ECS uses for ELB.
+ */
+export interface AdvancedConfiguration {
+  alternateTargetGroupArn?: string;
+  productionListenerRule?: string;
+  testListenerRule?: string;
+  roleArn?: string;
+}
+
 export interface LoadBalancerRef {
   targetGroupArn?: string;
   loadBalancerName?: string;
   containerName?: string;
   containerPort?: number;
+  advancedConfiguration?: AdvancedConfiguration;
 }
+
+/** ROLLING (ECS's rolling update, also when absent), or ECS-managed BLUE_GREEN, LINEAR, CANARY. */
+export type DeploymentStrategy = "ROLLING" | "BLUE_GREEN" | "LINEAR" | "CANARY";
 
 export interface DeploymentConfiguration {
   minimumHealthyPercent?: number;
   maximumPercent?: number;
   deploymentCircuitBreaker?: { enable: boolean; rollback: boolean };
   alarms?: { alarmNames: string[]; enable: boolean; rollback: boolean };
+  strategy?: string;
+  bakeTimeInMinutes?: number;
 }
 
 export interface Deployment {
@@ -90,6 +108,8 @@ export interface Service {
   /** Newest first, as ECS returns them. */
   events: ServiceEvent[];
   createdAt: number;
+  /** The ARN of the service's newest service deployment (what CreateService/UpdateService just started). */
+  currentServiceDeployment?: string;
   /**
    * The whole service as DescribeServices returns it (one element of `services`), JSON-safe (Dates
    * as ISO strings), including `tags` (described with `include: ["TAGS"]`). Set by
@@ -174,6 +194,107 @@ export interface CreateTaskSetInput {
   platformVersion?: string;
 }
 
+// ---------- ECS service deployments (ListServiceDeployments, DescribeServiceDeployments, ...) ----------
+
+export type ServiceDeploymentStatus =
+  | "PENDING"
+  | "IN_PROGRESS"
+  | "SUCCESSFUL"
+  | "STOPPED"
+  | "STOP_REQUESTED"
+  | "ROLLBACK_REQUESTED"
+  | "ROLLBACK_IN_PROGRESS"
+  | "ROLLBACK_SUCCESSFUL"
+  | "ROLLBACK_FAILED";
+
+/**
+ * A service deployment's lifecycle stages, in the order ECS runs them (ECS Developer Guide, "Amazon
+ * ECS blue/green service deployments workflow"). PRE_PRODUCTION_TRAFFIC_SHIFT comes before each
+ * production shift step.
+ */
+export const LIFECYCLE_STAGES = [
+  "RECONCILE_SERVICE",
+  "PRE_SCALE_UP",
+  "SCALE_UP",
+  "POST_SCALE_UP",
+  "TEST_TRAFFIC_SHIFT",
+  "POST_TEST_TRAFFIC_SHIFT",
+  "PRE_PRODUCTION_TRAFFIC_SHIFT",
+  "PRODUCTION_TRAFFIC_SHIFT",
+  "POST_PRODUCTION_TRAFFIC_SHIFT",
+  "BAKE_TIME",
+  "CLEAN_UP",
+] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** A service revision's tasks and traffic within a service deployment. Weights are percents; absent when AWS leaves them out. */
+export interface ServiceRevisionSummary {
+  arn: string;
+  requestedTaskCount?: number;
+  runningTaskCount?: number;
+  pendingTaskCount?: number;
+  requestedTestTrafficWeight?: number;
+  requestedProductionTrafficWeight?: number;
+}
+
+export interface LifecycleHookDetail {
+  hookId: string;
+  /** AWS_LAMBDA or PAUSE. */
+  targetType: string;
+  targetArn?: string;
+  /** AWAITING_ACTION, IN_PROGRESS, SUCCEEDED, FAILED or TIMED_OUT. */
+  status: string;
+  expiresAt?: number;
+  /** CONTINUE or ROLLBACK. */
+  timeoutAction?: string;
+}
+
+export interface ServiceDeployment {
+  serviceDeploymentArn: string;
+  serviceArn: string;
+  clusterArn: string;
+  status: ServiceDeploymentStatus;
+  statusReason?: string;
+  /** Absent for a rolling deployment. */
+  lifecycleStage?: string;
+  /** The deployment configuration's strategy (ROLLING when ECS leaves it out). */
+  strategy: string;
+  targetServiceRevision?: ServiceRevisionSummary;
+  sourceServiceRevisions: ServiceRevisionSummary[];
+  lifecycleHookDetails: LifecycleHookDetail[];
+  rollback?: { reason?: string; startedAt?: number; serviceRevisionArn?: string };
+  circuitBreaker?: { status?: string; failureCount?: number; threshold?: number };
+  alarms?: { status?: string; alarmNames: string[]; triggeredAlarmNames: string[] };
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  stoppedAt?: number;
+  updatedAt?: number;
+}
+
+export interface ServiceDeploymentBrief {
+  serviceDeploymentArn: string;
+  serviceArn: string;
+  clusterArn: string;
+  status: ServiceDeploymentStatus;
+  statusReason?: string;
+  targetServiceRevisionArn?: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export interface ServiceRevision {
+  serviceRevisionArn: string;
+  serviceArn: string;
+  clusterArn: string;
+  taskDefinition: string;
+  loadBalancers: LoadBalancerRef[];
+  /** Which target group (and production rule) serves this revision: DescribeServiceRevisions' `resolvedConfiguration.loadBalancers`. */
+  resolvedLoadBalancers: { targetGroupArn?: string; productionListenerRule?: string }[];
+  createdAt: number;
+}
+
 export interface ListTasksInput {
   cluster: string;
   serviceName?: string;
@@ -203,6 +324,16 @@ export interface EcsPort {
   deleteTaskSet(input: { cluster: string; service: string; taskSet: string; force?: boolean }): Promise<TaskSet>;
   describeTaskSets(input: { cluster: string; service: string; taskSets?: readonly string[] }): Promise<TaskSet[]>;
   updateServicePrimaryTaskSet(input: { cluster: string; service: string; primaryTaskSet: string }): Promise<TaskSet>;
+  /** Every page, newest first. `createdAfter`: only those created at or after that instant (ms). */
+  listServiceDeployments(input: { cluster: string; service: string; status?: readonly ServiceDeploymentStatus[]; createdAfter?: number }): Promise<ServiceDeploymentBrief[]>;
+  /** Any number of ARNs; batched by 20. Unknown ARNs come back in `failures`. */
+  describeServiceDeployments(arns: readonly string[]): Promise<{ serviceDeployments: ServiceDeployment[]; failures: Failure[] }>;
+  /** Any number of ARNs; batched by 20. */
+  describeServiceRevisions(arns: readonly string[]): Promise<{ serviceRevisions: ServiceRevision[]; failures: Failure[] }>;
+  /** Stop a service deployment; ROLLBACK (the only stop type AWS documents) returns the service to its previous revision. */
+  stopServiceDeployment(input: { serviceDeploymentArn: string; stopType: "ROLLBACK" }): Promise<void>;
+  /** Act on a PAUSE lifecycle hook that is AWAITING_ACTION. */
+  continueServiceDeployment(input: { serviceDeploymentArn: string; hookId: string; action: "CONTINUE" | "ROLLBACK" }): Promise<void>;
 }
 
 // ---------- ELBv2 ----------

@@ -73,6 +73,13 @@ export const OPERATION_FAMILY: Record<string, BucketFamily> = {
   DeleteTaskSet: "task-set-modify",
   UpdateServicePrimaryTaskSet: "task-set-modify",
   DescribeTaskSets: "task-set-read",
+  // Service deployments and revisions are not in the published table; they describe and change a
+  // service's deployment, so they draw from the service buckets.
+  ListServiceDeployments: "service-read",
+  DescribeServiceDeployments: "service-read",
+  DescribeServiceRevisions: "service-read",
+  StopServiceDeployment: "service-modify",
+  ContinueServiceDeployment: "service-modify",
   DescribeTargetGroups: "elbv2-read",
   DescribeListeners: "elbv2-read",
   DescribeRules: "elbv2-read",

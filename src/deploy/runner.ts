@@ -100,6 +100,7 @@ export class Runner {
   async create(spec: DeploySpec, options: StartOptions): Promise<Deployment> {
     const token = `flotilla-${randomUUID()}`;
     const overrides = (options.overrides ?? []).map((o) => o.name).filter((n): n is OverrideName => (OVERRIDES as readonly string[]).includes(n));
+    if (options.strategy === "ecs-managed") throw new Error("ECS-managed deployments are not driven yet");
     const state: MachineState = options.strategy === "delete" ? startDelete(spec) : options.strategy === "bluegreen" ? startBlueGreen(spec, token, overrides) : startRolling(spec, token);
     return this.store.createDeployment(
       {

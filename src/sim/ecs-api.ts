@@ -1,8 +1,25 @@
 /** EcsPort on the simulator: request validation and AWS's errors, then state changes. SPEC.md §ECS API. */
-import type { CreateTaskSetInput, EcsPort, EcsRequest, Failure, ListTasksInput, LoadBalancerRef, Service, Task, TaskDefinition, TaskSet } from "../aws/ports.ts";
+import type {
+  CreateTaskSetInput,
+  EcsPort,
+  EcsRequest,
+  Failure,
+  ListTasksInput,
+  LoadBalancerRef,
+  Service,
+  ServiceDeployment,
+  ServiceDeploymentBrief,
+  ServiceDeploymentStatus,
+  ServiceRevision,
+  Task,
+  TaskDefinition,
+  TaskSet,
+} from "../aws/ports.ts";
 import type { SimulatorCore } from "./core.ts";
 import type { SimContainerDef, SimDeployment, SimService, SimTask, SimTaskDef, SimTaskSet } from "./model.ts";
 import { addEvent } from "./scheduler.ts";
+import { checkManagedRequest, managedStrategyOf, startManagedDeployment } from "./managed.ts";
+import { continueServiceDeployment, describeServiceDeployments, describeServiceRevisions, listServiceDeployments, stopServiceDeployment, viewServiceDeployment, viewServiceRevision } from "./managed-api.ts";
 import { clusterRecord, serviceDefinition, taskDefinitionRecord, viewService, viewTask, viewTaskDefinition, viewTaskSet } from "./views.ts";
 
 type Rec = Record<string, unknown>;
@@ -58,6 +75,9 @@ export class SimEcs implements EcsPort {
     const td = tdRef !== undefined ? sim.taskDefinition(tdRef, op) : undefined;
     if (td && td.status !== "ACTIVE") throw sim.error("ECS", op, "ClientException", "TaskDefinition is inactive");
     const lbs = request["loadBalancers"] !== undefined ? parseLoadBalancers(sim, request["loadBalancers"], op) : undefined;
+    const reportedDc = isRec(svc.request["deploymentConfiguration"]) ? svc.request["deploymentConfiguration"] : {};
+    const managedProblem = svc.controller === "ECS" ? checkManagedRequest({ ...reportedDc, ...(isRec(request["deploymentConfiguration"]) ? request["deploymentConfiguration"] : {}) }, lbs ?? svc.loadBalancers, (arn) => sim.elb.targetGroups.has(arn)) : undefined;
+    if (managedProblem) throw this.invalid(op, managedProblem);
     if (isRec(request["deploymentConfiguration"])) svc.deploymentConfiguration = mergeDeploymentConfiguration(svc.deploymentConfiguration, request["deploymentConfiguration"], (m) => this.invalid(op, m));
     if (typeof request["healthCheckGracePeriodSeconds"] === "number") svc.healthCheckGracePeriodMs = request["healthCheckGracePeriodSeconds"] * 1000;
     if (lbs) svc.loadBalancers = lbs;
@@ -71,7 +91,10 @@ export class SimEcs implements EcsPort {
     svc.deploymentShape = shape;
     rememberReported(svc, request);
     if (newDeployment) {
-      startDeployment(sim, svc, td ?? primary?.taskDef ?? svc.taskDef!);
+      const next = td ?? primary?.taskDef ?? svc.taskDef!;
+      const strategy = managedStrategyOf(svc);
+      if (strategy) startManagedDeployment(sim, svc, next, strategy);
+      else startDeployment(sim, svc, next);
     }
     sim.markDirty(svc);
     return viewService(svc);
@@ -217,6 +240,48 @@ export class SimEcs implements EcsPort {
     svc.taskDef = ts.taskDef;
     this.sim.markDirty(svc);
     return viewTaskSet(svc, ts);
+  }
+
+  async listServiceDeployments(input: { cluster: string; service: string; status?: readonly ServiceDeploymentStatus[]; createdAfter?: number }): Promise<ServiceDeploymentBrief[]> {
+    const op = "ListServiceDeployments";
+    await this.sim.gate("ECS", op);
+    const svc = this.sim.service(this.sim.cluster(input.cluster, op), input.service, op);
+    const all = listServiceDeployments(this.sim, svc, { ...(input.status ? { status: input.status } : {}), ...(input.createdAfter !== undefined ? { createdAfter: input.createdAfter } : {}) });
+    // Pages of 100: every further page is another request.
+    for (let page = 1; page < Math.ceil(all.length / 100); page++) await this.sim.gate("ECS", op);
+    return all;
+  }
+
+  async describeServiceDeployments(arns: readonly string[]): Promise<{ serviceDeployments: ServiceDeployment[]; failures: Failure[] }> {
+    const out: { serviceDeployments: ServiceDeployment[]; failures: Failure[] } = { serviceDeployments: [], failures: [] };
+    for (const batch of chunk(arns, 20)) {
+      await this.sim.gate("ECS", "DescribeServiceDeployments");
+      const r = describeServiceDeployments(this.sim, batch, viewServiceDeployment);
+      out.serviceDeployments.push(...r.serviceDeployments);
+      out.failures.push(...r.failures);
+    }
+    return out;
+  }
+
+  async describeServiceRevisions(arns: readonly string[]): Promise<{ serviceRevisions: ServiceRevision[]; failures: Failure[] }> {
+    const out: { serviceRevisions: ServiceRevision[]; failures: Failure[] } = { serviceRevisions: [], failures: [] };
+    for (const batch of chunk(arns, 20)) {
+      await this.sim.gate("ECS", "DescribeServiceRevisions");
+      const r = describeServiceRevisions(this.sim, batch, viewServiceRevision);
+      out.serviceRevisions.push(...r.serviceRevisions);
+      out.failures.push(...r.failures);
+    }
+    return out;
+  }
+
+  async stopServiceDeployment(input: { serviceDeploymentArn: string; stopType: "ROLLBACK" }): Promise<void> {
+    await this.sim.gate("ECS", "StopServiceDeployment");
+    stopServiceDeployment(this.sim, input.serviceDeploymentArn, input.stopType);
+  }
+
+  async continueServiceDeployment(input: { serviceDeploymentArn: string; hookId: string; action: "CONTINUE" | "ROLLBACK" }): Promise<void> {
+    await this.sim.gate("ECS", "ContinueServiceDeployment");
+    continueServiceDeployment(this.sim, input.serviceDeploymentArn, input.hookId, input.action);
   }
 }
 
@@ -395,11 +460,15 @@ export function parseLoadBalancers(sim: SimulatorCore, v: unknown, op: string): 
       if (!sim.elb.targetGroups.has(arn)) throw sim.error("ECS", op, "InvalidParameterException", `Unable to find target group ${arn}.`);
       if (sim.elb.loadBalancerArnsOf(arn).length === 0) throw sim.error("ECS", op, "InvalidParameterException", `The target group with targetGroupArn ${arn} does not have an associated load balancer.`);
     }
+    const ac = x["advancedConfiguration"];
+    if (ac !== undefined && !isRec(ac)) throw sim.error("ECS", op, "InvalidParameterException", "advancedConfiguration must be an object.");
+    const advanced = ac ? pick(ac, ["alternateTargetGroupArn", "productionListenerRule", "testListenerRule", "roleArn"]) : undefined;
     return {
       ...(arn !== undefined ? { targetGroupArn: arn } : {}),
       ...(str(x["loadBalancerName"]) !== undefined ? { loadBalancerName: str(x["loadBalancerName"])! } : {}),
       ...(str(x["containerName"]) !== undefined ? { containerName: str(x["containerName"])! } : {}),
       ...(num(x["containerPort"]) !== undefined ? { containerPort: num(x["containerPort"])! } : {}),
+      ...(advanced ? { advancedConfiguration: advanced } : {}),
     };
   });
 }
@@ -487,6 +556,8 @@ export function createService(sim: SimulatorCore, request: EcsRequest, op: strin
   const desired = request["desiredCount"] ?? 1;
   if (typeof desired !== "number" || !Number.isInteger(desired) || desired < 0) throw invalid("desiredCount must be a non-negative integer.");
   const lbs = request["loadBalancers"] !== undefined ? parseLoadBalancers(sim, request["loadBalancers"], op) : [];
+  const managedProblem = controller === "ECS" && isRec(request["deploymentConfiguration"]) ? checkManagedRequest(request["deploymentConfiguration"], lbs, (arn) => sim.elb.targetGroups.has(arn)) : undefined;
+  if (managedProblem) throw invalid(managedProblem);
   const grace = num(request["healthCheckGracePeriodSeconds"]);
   // EXTERNAL services carry their load balancers on task sets, so the grace period is accepted without them.
   if (grace !== undefined && lbs.length === 0 && controller !== "EXTERNAL") throw invalid("Health check grace period is only valid for services configured to use load balancers");
@@ -514,7 +585,11 @@ export function createService(sim: SimulatorCore, request: EcsRequest, op: strin
     tasks: new Set(),
   };
   c.services.set(name, svc);
-  if (controller === "ECS" && td) startDeployment(sim, svc, td);
+  const strategy = managedStrategyOf(svc);
+  if (controller === "ECS" && td) {
+    if (strategy) startManagedDeployment(sim, svc, td, strategy);
+    else startDeployment(sim, svc, td);
+  }
   sim.markDirty(svc);
   return svc;
 }

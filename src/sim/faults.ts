@@ -31,6 +31,24 @@ export interface ApiFault {
   untilMs?: number;
 }
 
+/**
+ * What a Lambda lifecycle hook answers (ECS-managed deployments): SUCCEEDED or FAILED, after
+ * answering IN_PROGRESS until `afterMs` has passed since its first invocation. Without a matching
+ * fault a hook answers SUCCEEDED at once.
+ */
+export interface HookFault {
+  /** The hook's Lambda ARN; `*` matches any run of characters. */
+  hook: string;
+  /** Only at this lifecycle stage (default: every stage the hook runs at). */
+  stage?: string;
+  outcome: "SUCCEEDED" | "FAILED";
+  afterMs?: number;
+  /** The callBackDelay the hook returns with IN_PROGRESS (default 30 s, ECS's default). */
+  callBackDelayMs?: number;
+  fromMs?: number;
+  untilMs?: number;
+}
+
 export interface ImageBehaviour {
   pullFails: boolean;
   exitAfterMs?: number;
@@ -49,10 +67,21 @@ function globToRegExp(glob: string): RegExp {
 export class Faults {
   private readonly images: { fault: ImageFault; re: RegExp }[];
   readonly apis: ApiFault[];
+  private readonly hooks: { fault: HookFault; re: RegExp }[];
 
-  constructor(images: ImageFault[] = [], apis: ApiFault[] = []) {
+  constructor(images: ImageFault[] = [], apis: ApiFault[] = [], hooks: HookFault[] = []) {
     this.images = images.map((fault) => ({ fault, re: globToRegExp(fault.image) }));
     this.apis = apis;
+    this.hooks = hooks.map((fault) => ({ fault, re: globToRegExp(fault.hook) }));
+  }
+
+  addHookFault(fault: HookFault): void {
+    this.hooks.push({ fault, re: globToRegExp(fault.hook) });
+  }
+
+  /** The last matching fault for a hook invoked at `stage`, first invoked at `elapsedMs`. */
+  hookFault(hookTargetArn: string, stage: string, elapsedMs: number): HookFault | undefined {
+    return this.hooks.filter(({ fault, re }) => re.test(hookTargetArn) && (fault.stage === undefined || fault.stage === stage) && within(fault, elapsedMs)).at(-1)?.fault;
   }
 
   addImageFault(fault: ImageFault): void {

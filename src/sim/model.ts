@@ -1,6 +1,7 @@
 /** The simulator's internal state. Ports copy out of these; nothing outside src/sim sees them. */
 import type { Action, DeploymentConfiguration, LoadBalancerRef, RolloutState, ServiceEvent, TargetHealthState, TaskStatus } from "../aws/ports.ts";
 import type { ImageBehaviour } from "./faults.ts";
+import type { ManagedService } from "./managed-model.ts";
 
 /** Durations of the steps ECS, Fargate and ELB take, in ms. SPEC.md §Timing. */
 export interface Timing {
@@ -157,6 +158,8 @@ export interface SimService {
   passQueued: boolean;
   /** Its tasks as the cluster lists them (STOPPED ones too, until forgotten), for ListTasks by service. */
   tasks: Set<SimTask>;
+  /** Service revisions and service deployments of an ECS-managed blue/green, linear or canary service (managed.ts). */
+  managed?: ManagedService;
 }
 
 export interface SimCluster {

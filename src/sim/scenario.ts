@@ -12,6 +12,7 @@ import { Faults } from "./faults.ts";
 import { parseDuration } from "./ids.ts";
 import { createService, createTaskSet, registerTaskDefinition, startDeployment } from "./ecs-api.ts";
 import { seedRunningTask } from "./tasks.ts";
+import { adoptProduction } from "./managed.ts";
 import { parseAlarmRule } from "./alarms.ts";
 import { Simulator } from "./simulator.ts";
 
@@ -58,6 +59,18 @@ const apiFault = z
   })
   .strict();
 
+const hookFault = z
+  .object({
+    hook: z.string().min(1),
+    stage: z.string().optional(),
+    outcome: z.enum(["SUCCEEDED", "FAILED"]).default("SUCCEEDED"),
+    after: duration.optional(),
+    callBackDelay: duration.optional(),
+    from: duration.optional(),
+    until: duration.optional(),
+  })
+  .strict();
+
 const alarmFault = z.object({ alarm: z.string(), at: duration, state: alarmState.default("ALARM"), until: duration.optional(), reason: z.string().optional() }).strict();
 
 const alarmSchema = z
@@ -90,10 +103,39 @@ const serviceSchema = z
         minimumHealthyPercent: z.number().int().min(0).max(100).optional(),
         maximumPercent: z.number().int().min(0).optional(),
         deploymentCircuitBreaker: z.object({ enable: z.boolean(), rollback: z.boolean() }).strict().optional(),
+        // ECS-managed blue/green, linear and canary services, as a svcdef writes them.
+        strategy: z.enum(["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"]).optional(),
+        bakeTimeInMinutes: z.number().int().min(0).max(1440).optional(),
+        linearConfiguration: z.object({ stepPercent: z.number().optional(), stepBakeTimeInMinutes: z.number().int().optional() }).strict().optional(),
+        canaryConfiguration: z.object({ canaryPercent: z.number().optional(), canaryBakeTimeInMinutes: z.number().int().optional() }).strict().optional(),
+        lifecycleHooks: z.array(z.record(z.string(), z.unknown())).optional(),
+        alarms: z.object({ alarmNames: z.array(z.string()), enable: z.boolean(), rollback: z.boolean() }).strict().optional(),
       })
       .strict()
       .optional(),
-    loadBalancers: z.array(z.object({ targetGroup: z.string().optional(), targetGroupArn: z.string().optional(), containerName: z.string().optional(), containerPort: z.number().int().optional() }).strict()).optional(),
+    loadBalancers: z
+      .array(
+        z
+          .object({
+            targetGroup: z.string().optional(),
+            targetGroupArn: z.string().optional(),
+            containerName: z.string().optional(),
+            containerPort: z.number().int().optional(),
+            advancedConfiguration: z
+              .object({
+                alternateTargetGroup: z.string().optional(),
+                alternateTargetGroupArn: z.string().optional(),
+                // A rule ARN, or "LOAD_BALANCER:PORT:PRIORITY" (a listener: "LOAD_BALANCER:PORT").
+                productionListenerRule: z.string().optional(),
+                testListenerRule: z.string().optional(),
+                roleArn: z.string().optional(),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     healthCheckGracePeriodSeconds: z.number().int().min(0).optional(),
     launchType: z.string().optional(),
     // The rest of CreateService as a svcdef has it, so a svcdef's fields can be copied in as they are.
@@ -179,7 +221,10 @@ export const scenarioSchema = z
       .default([]),
     services: z.array(serviceSchema).default([]),
     alarms: z.array(alarmSchema).default([]),
-    faults: z.object({ images: z.array(imageFault).default([]), apis: z.array(apiFault).default([]), alarms: z.array(alarmFault).default([]) }).strict().default({ images: [], apis: [], alarms: [] }),
+    faults: z
+      .object({ images: z.array(imageFault).default([]), apis: z.array(apiFault).default([]), alarms: z.array(alarmFault).default([]), hooks: z.array(hookFault).default([]) })
+      .strict()
+      .default({ images: [], apis: [], alarms: [], hooks: [] }),
     script: z.array(scriptStep).default([]),
   })
   .strict();
@@ -226,6 +271,15 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
       ...(f.error !== undefined ? { error: f.error } : {}),
       ...(f.message !== undefined ? { message: f.message } : {}),
       ...(f.latency !== undefined ? { latencyMs: ms(f.latency)! } : {}),
+      ...(f.from !== undefined ? { fromMs: ms(f.from)! } : {}),
+      ...(f.until !== undefined ? { untilMs: ms(f.until)! } : {}),
+    })),
+    scenario.faults.hooks.map((f) => ({
+      hook: f.hook,
+      outcome: f.outcome,
+      ...(f.stage !== undefined ? { stage: f.stage } : {}),
+      ...(f.after !== undefined ? { afterMs: ms(f.after)! } : {}),
+      ...(f.callBackDelay !== undefined ? { callBackDelayMs: ms(f.callBackDelay)! } : {}),
       ...(f.from !== undefined ? { fromMs: ms(f.from)! } : {}),
       ...(f.until !== undefined ? { untilMs: ms(f.until)! } : {}),
     })),
@@ -304,17 +358,43 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
   });
   scenario.services.forEach((s, i) => {
     const p = ["services", i];
-    const loadBalancers = s.loadBalancers?.map((lb, j) => ({
-      targetGroupArn: tgArn([...p, "loadBalancers", j], lb),
-      ...(lb.containerName !== undefined ? { containerName: lb.containerName } : {}),
-      ...(lb.containerPort !== undefined ? { containerPort: lb.containerPort } : {}),
-    }));
+    const loadBalancers = s.loadBalancers?.map((lb, j) => {
+      const ac = lb.advancedConfiguration;
+      const at = [...p, "loadBalancers", j, "advancedConfiguration"];
+      const route = (key: "productionListenerRule" | "testListenerRule") => {
+        const ref = ac?.[key];
+        if (ref === undefined) return {};
+        const arn = ref.startsWith("arn:") ? ref : routeByName(sim, ref);
+        return arn ? { [key]: arn } : fail([...at, key], `no listener rule ${ref} (write LOAD_BALANCER:PORT:PRIORITY, LOAD_BALANCER:PORT or an ARN)`);
+      };
+      const advancedConfiguration = ac
+        ? {
+            ...(ac.alternateTargetGroup !== undefined || ac.alternateTargetGroupArn !== undefined ? { alternateTargetGroupArn: tgArn(at, { targetGroup: ac.alternateTargetGroup, targetGroupArn: ac.alternateTargetGroupArn }) } : {}),
+            ...route("productionListenerRule"),
+            ...route("testListenerRule"),
+            ...(ac.roleArn !== undefined ? { roleArn: ac.roleArn } : {}),
+          }
+        : undefined;
+      return {
+        targetGroupArn: tgArn([...p, "loadBalancers", j], lb),
+        ...(lb.containerName !== undefined ? { containerName: lb.containerName } : {}),
+        ...(lb.containerPort !== undefined ? { containerPort: lb.containerPort } : {}),
+        ...(advancedConfiguration ? { advancedConfiguration } : {}),
+      };
+    });
     const request = { ...s, ...(loadBalancers ? { loadBalancers } : {}) };
     const svc = guard(p, () => createService(sim, request, "CreateService"));
     // Existing services start in steady state: tasks RUNNING and healthy, deployment COMPLETED.
     if (svc.controller === "ECS") {
       svc.deployments = [];
+      const managed = svc.managed !== undefined;
+      delete svc.managed;
       const d = startDeployment(sim, svc, svc.taskDef!, { completed: true });
+      // An ECS-managed service runs its revision on the load balancers' primary target groups.
+      if (managed) {
+        adoptProduction(sim, svc, d);
+        svc.events = [];
+      }
       for (let n = 0; n < svc.desiredCount; n++) seedRunningTask(sim, svc, d);
     } else if (s.taskDefinition !== undefined) {
       // The service's task-set-level settings (capacity, network) describe its PRIMARY task set.
@@ -382,6 +462,14 @@ function listenerByName(sim: Simulator, ref: string): string | undefined {
   const [lb, port] = ref.split(":");
   for (const l of sim.elb.listeners.values()) if (sim.elb.loadBalancers.get(l.lbArn)?.name === lb && String(l.port) === port) return l.arn;
   return undefined;
+}
+
+/** `"shop:443:10"` → the ARN of the rule of priority 10 on shop's listener on 443; `"shop:443"` → the listener. */
+function routeByName(sim: Simulator, ref: string): string | undefined {
+  const [lb, port, priority] = ref.split(":");
+  const listener = listenerByName(sim, `${lb}:${port}`);
+  if (priority === undefined) return listener;
+  return [...sim.elb.rules.values()].find((r) => r.listenerArn === listener && r.priority === priority)?.arn;
 }
 
 /** Resolve `targetGroup` names inside script inputs to ARNs, so scripts can stay readable. */

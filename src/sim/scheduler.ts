@@ -6,6 +6,7 @@
 import type { SimulatorCore } from "./core.ts";
 import type { SimDeployment, SimService, SimTask, SimTaskSet, TaskOwner } from "./model.ts";
 import { isHealthy, launchTask, occupies, stopTask } from "./tasks.ts";
+import { managedPass } from "./managed.ts";
 
 /** ECS's failure threshold: ceil(0.5 × desired), at least 3 and at most 200. */
 export function circuitBreakerThreshold(desiredCount: number): number {
@@ -27,6 +28,7 @@ export function servicePass(sim: SimulatorCore, svc: SimService): void {
   if (svc.status === "INACTIVE") return;
   if (svc.status === "DRAINING") return drainService(sim, svc);
   if (svc.controller === "EXTERNAL") return taskSetPass(sim, svc);
+  if (svc.managed?.active) return managedPass(sim, svc, svc.managed.active);
   rollingPass(sim, svc);
 }
 
@@ -177,6 +179,7 @@ function checkCompleted(sim: SimulatorCore, svc: SimService, p: SimDeployment): 
 
 /** Circuit breaker: count failed tasks; at the threshold fail the deployment and roll back if asked. */
 export function checkBreaker(sim: SimulatorCore, svc: SimService, p: SimDeployment): void {
+  if (svc.managed?.active) return; // an ECS-managed deployment's breaker is its own (managed.ts)
   const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
   if (!cb.enable || p.rolloutState !== "IN_PROGRESS" || !p.breaker.evaluating) return;
   if (p.failedTasks < circuitBreakerThreshold(svc.desiredCount)) return;
@@ -210,6 +213,15 @@ export function checkBreaker(sim: SimulatorCore, svc: SimService, p: SimDeployme
 
 export function computedDesiredCount(desired: number, scalePercent: number): number {
   return Math.ceil((desired * scalePercent) / 100);
+}
+
+/** Scale one task owner to `want` tasks: the not-yet-healthy and newest go first; missing ones are launched. */
+export function scaleOwner(sim: SimulatorCore, svc: SimService, owner: TaskOwner, want: number): void {
+  const mine = [...owner.tasks].filter((t) => t.desiredStatus === "RUNNING").sort(stopOrder);
+  stopAndReport(sim, svc, mine.slice(0, Math.max(0, mine.length - want)), scalingReason(owner.id));
+  const started: SimTask[] = [];
+  for (let i = mine.length; i < want; i++) started.push(launchTask(sim, svc, owner));
+  reportStarted(sim, svc, started);
 }
 
 function taskSetPass(sim: SimulatorCore, svc: SimService): void {

@@ -100,6 +100,7 @@ export function viewService(svc: SimService): Service {
       minimumHealthyPercent: dc.minimumHealthyPercent,
       maximumPercent: dc.maximumPercent,
       deploymentCircuitBreaker: { ...dc.deploymentCircuitBreaker },
+      ...managedSettings(svc),
     },
     deployments: svc.deployments.map((d) => viewDeployment(svc, d)),
     taskSets: svc.taskSets.map((t) => viewTaskSet(svc, t)),
@@ -107,7 +108,16 @@ export function viewService(svc: SimService): Service {
     healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodMs / 1000,
     events: svc.events.slice(), // each one frozen (scheduler.ts addEvent)
     createdAt: svc.createdAt,
+    ...(svc.managed?.deployments[0] ? { currentServiceDeployment: svc.managed.deployments[0].arn } : {}),
   };
+}
+
+/** The strategy and bake time an ECS-managed service was given (absent for rolling services). */
+function managedSettings(svc: SimService): { strategy?: string; bakeTimeInMinutes?: number } {
+  const dc = svc.request["deploymentConfiguration"];
+  if (typeof dc !== "object" || dc === null || Array.isArray(dc)) return {};
+  const { strategy, bakeTimeInMinutes } = dc as Record<string, unknown>;
+  return { ...(typeof strategy === "string" ? { strategy } : {}), ...(typeof bakeTimeInMinutes === "number" ? { bakeTimeInMinutes } : {}) };
 }
 
 export function viewTask(t: SimTask): Task {
@@ -217,6 +227,7 @@ export function serviceDefinition(svc: SimService, view: Service = viewService(s
     ...(role ? { roleArn: role.startsWith("arn:") ? role : `arn:aws:iam::${accountOf(svc.arn)}:role/${role}` } : {}),
     events: view.events.map((e) => ({ ...e, createdAt: iso(e.createdAt) })),
     createdAt: iso(view.createdAt),
+    ...(view.currentServiceDeployment ? { currentServiceDeployment: view.currentServiceDeployment } : {}),
     placementConstraints: r["placementConstraints"] ?? [],
     placementStrategy: r["placementStrategy"] ?? [],
     ...(network ? { networkConfiguration: network } : {}),

@@ -5,7 +5,8 @@
  */
 import type { Problem } from "../core/problems.ts";
 
-export type Strategy = "rolling" | "bluegreen" | "delete";
+/** How a deployment is driven: rolling update, Flotilla's task-set blue/green, ECS-managed blue/green/linear/canary, or a delete. */
+export type Strategy = "rolling" | "bluegreen" | "ecs-managed" | "delete";
 
 export const PHASES = [
   "Pending",

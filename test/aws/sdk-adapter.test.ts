@@ -3,13 +3,18 @@ import assert from "node:assert/strict";
 import { mockClient } from "aws-sdk-client-mock";
 import { isDeepStrictEqual } from "node:util";
 import {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   DescribeTaskSetsCommand,
   ECSClient,
+  ListServiceDeploymentsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  StopServiceDeploymentCommand,
   ServiceNotFoundException,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
@@ -181,6 +186,67 @@ describe("SDK adapter: ECS", () => {
       return true;
     });
     assert.equal(ecsMock.commandCalls(UpdateServiceCommand).length, 1);
+  });
+});
+
+describe("SDK adapter: ECS service deployments", () => {
+  const sdArn = (n: number) => `${ARN}:service-deployment/prod/web/d${n}`;
+  it("follows ListServiceDeployments pages (newest first) and passes the createdAt filter as a Date", async () => {
+    ecsMock.on(ListServiceDeploymentsCommand).callsFake((input: { nextToken?: string; createdAt?: { after?: Date } }) => {
+      assert.ok(input.createdAt?.after instanceof Date && input.createdAt.after.getTime() === 5000);
+      return input.nextToken
+        ? { serviceDeployments: [{ serviceDeploymentArn: sdArn(1), status: "SUCCESSFUL", createdAt: new Date(6000) }] }
+        : { serviceDeployments: [{ serviceDeploymentArn: sdArn(2), status: "IN_PROGRESS", targetServiceRevisionArn: `${ARN}:service-revision/prod/web/2`, createdAt: new Date(7000) }], nextToken: "p2" };
+    });
+    const { ports: p } = ports();
+    const briefs = await p.ecs.listServiceDeployments({ cluster: "prod", service: "web", createdAfter: 5000 });
+    assert.deepEqual(briefs.map((b) => [b.serviceDeploymentArn, b.status, b.createdAt]), [[sdArn(2), "IN_PROGRESS", 7000], [sdArn(1), "SUCCESSFUL", 6000]]);
+    assert.equal(briefs[0]!.targetServiceRevisionArn, `${ARN}:service-revision/prod/web/2`);
+  });
+
+  it("describes service deployments 20 at a time and maps stages, weights, hooks, rollback and monitors", async () => {
+    ecsMock.on(DescribeServiceDeploymentsCommand).callsFake((input: { serviceDeploymentArns: string[] }) => ({
+      serviceDeployments: input.serviceDeploymentArns.map((arn) => ({
+        serviceDeploymentArn: arn,
+        status: "ROLLBACK_IN_PROGRESS",
+        statusReason: "alarm",
+        lifecycleStage: "PRODUCTION_TRAFFIC_SHIFT",
+        deploymentConfiguration: { strategy: "LINEAR" },
+        targetServiceRevision: { arn: "t", requestedTaskCount: 3, runningTaskCount: 2, pendingTaskCount: 1, requestedProductionTrafficWeight: 30, requestedTestTrafficWeight: 100 },
+        sourceServiceRevisions: [{ arn: "s", requestedProductionTrafficWeight: 70 }],
+        lifecycleHookDetails: [{ hookId: "h", targetType: "PAUSE", status: "AWAITING_ACTION", expiresAt: new Date(9000), timeoutAction: "ROLLBACK" }],
+        rollback: { reason: "alarm", startedAt: new Date(8000), serviceRevisionArn: "s" },
+        deploymentCircuitBreaker: { status: "MONITORING", failureCount: 1, threshold: 3 },
+        alarms: { status: "TRIGGERED", alarmNames: ["a", "b"], triggeredAlarmNames: ["a"] },
+        createdAt: new Date(1000),
+      })),
+      failures: [],
+    }));
+    const { ports: p } = ports();
+    const arns = Array.from({ length: 25 }, (_, i) => sdArn(i));
+    const { serviceDeployments } = await p.ecs.describeServiceDeployments(arns);
+    assert.equal(ecsMock.commandCalls(DescribeServiceDeploymentsCommand).length, 2);
+    assert.equal(serviceDeployments.length, 25);
+    const d = serviceDeployments[0]!;
+    assert.deepEqual([d.status, d.lifecycleStage, d.strategy, d.targetServiceRevision?.requestedProductionTrafficWeight, d.sourceServiceRevisions[0]!.requestedProductionTrafficWeight], ["ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", "LINEAR", 30, 70]);
+    assert.deepEqual(d.lifecycleHookDetails, [{ hookId: "h", targetType: "PAUSE", status: "AWAITING_ACTION", expiresAt: 9000, timeoutAction: "ROLLBACK" }]);
+    assert.deepEqual(d.rollback, { reason: "alarm", startedAt: 8000, serviceRevisionArn: "s" });
+    assert.deepEqual([d.circuitBreaker, d.alarms?.triggeredAlarmNames], [{ status: "MONITORING", failureCount: 1, threshold: 3 }, ["a"]]);
+  });
+
+  it("describes service revisions with the target group that serves them, and sends stop and continue as given", async () => {
+    ecsMock.on(DescribeServiceRevisionsCommand).resolves({
+      serviceRevisions: [{ serviceRevisionArn: "r", taskDefinition: `${ARN}:task-definition/web:2`, loadBalancers: [{ targetGroupArn: "tg-a", advancedConfiguration: { alternateTargetGroupArn: "tg-b", productionListenerRule: "rule", roleArn: "role" } }], resolvedConfiguration: { loadBalancers: [{ targetGroupArn: "tg-b", productionListenerRule: "rule" }] }, createdAt: new Date(3000) }],
+    });
+    ecsMock.on(StopServiceDeploymentCommand).resolves({ serviceDeploymentArn: sdArn(1) });
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: sdArn(1) });
+    const { ports: p } = ports();
+    const [rev] = (await p.ecs.describeServiceRevisions(["r"])).serviceRevisions;
+    assert.deepEqual([rev!.resolvedLoadBalancers, rev!.loadBalancers[0]!.advancedConfiguration?.alternateTargetGroupArn, rev!.createdAt], [[{ targetGroupArn: "tg-b", productionListenerRule: "rule" }], "tg-b", 3000]);
+    await p.ecs.stopServiceDeployment({ serviceDeploymentArn: sdArn(1), stopType: "ROLLBACK" });
+    await p.ecs.continueServiceDeployment({ serviceDeploymentArn: sdArn(1), hookId: "h", action: "CONTINUE" });
+    assert.deepEqual(ecsMock.commandCalls(StopServiceDeploymentCommand)[0]!.args[0].input, { serviceDeploymentArn: sdArn(1), stopType: "ROLLBACK" });
+    assert.deepEqual(ecsMock.commandCalls(ContinueServiceDeploymentCommand)[0]!.args[0].input, { serviceDeploymentArn: sdArn(1), hookId: "h", action: "CONTINUE" });
   });
 });
 

@@ -1,15 +1,20 @@
 /** EcsPort over @aws-sdk/client-ecs. */
 import {
+  ContinueServiceDeploymentCommand,
   CreateServiceCommand,
   CreateTaskSetCommand,
   DeleteServiceCommand,
   DeleteTaskSetCommand,
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   DescribeTaskSetsCommand,
+  ListServiceDeploymentsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  StopServiceDeploymentCommand,
   UpdateServiceCommand,
   UpdateServicePrimaryTaskSetCommand,
   UpdateTaskSetCommand,
@@ -19,6 +24,10 @@ import {
   type Failure as SdkFailure,
   type RegisterTaskDefinitionCommandInput,
   type Service as SdkService,
+  type ServiceDeployment as SdkServiceDeployment,
+  type ServiceDeploymentBrief as SdkServiceDeploymentBrief,
+  type ServiceRevision as SdkServiceRevision,
+  type ServiceRevisionSummary as SdkRevisionSummary,
   type Task as SdkTask,
   type TaskDefinition as SdkTaskDefinition,
   type TaskSet as SdkTaskSet,
@@ -37,6 +46,11 @@ import type {
   ListTasksInput,
   LoadBalancerRef,
   Service,
+  ServiceDeployment,
+  ServiceDeploymentBrief,
+  ServiceDeploymentStatus,
+  ServiceRevision,
+  ServiceRevisionSummary,
   ServiceStatus,
   Task,
   TaskDefinition,
@@ -152,6 +166,129 @@ export class SdkEcs implements EcsPort {
     const out = await this.call("UpdateServicePrimaryTaskSet", () => this.client.send(new UpdateServicePrimaryTaskSetCommand(input)));
     return mapTaskSet(required(out.taskSet, "UpdateServicePrimaryTaskSet", "taskSet"));
   }
+
+  async listServiceDeployments(input: { cluster: string; service: string; status?: readonly ServiceDeploymentStatus[]; createdAfter?: number }): Promise<ServiceDeploymentBrief[]> {
+    const briefs = await allPages(
+      (nextToken) =>
+        this.call("ListServiceDeployments", () =>
+          this.client.send(
+            new ListServiceDeploymentsCommand({
+              cluster: input.cluster,
+              service: input.service,
+              ...(input.status ? { status: [...input.status] } : {}),
+              ...(input.createdAfter !== undefined ? { createdAt: { after: new Date(input.createdAfter) } } : {}),
+              maxResults: 100,
+              nextToken,
+            }),
+          ),
+        ),
+      (p) => p.serviceDeployments,
+      (p) => p.nextToken,
+    );
+    return briefs.map(mapServiceDeploymentBrief).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async describeServiceDeployments(arns: readonly string[]): Promise<{ serviceDeployments: ServiceDeployment[]; failures: Failure[] }> {
+    const out: ServiceDeployment[] = [];
+    const failures: Failure[] = [];
+    for (let i = 0; i < arns.length; i += 20) {
+      const r = await this.call("DescribeServiceDeployments", () => this.client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: arns.slice(i, i + 20) })));
+      out.push(...(r.serviceDeployments ?? []).map(mapServiceDeployment));
+      failures.push(...(r.failures ?? []).map((f) => missing(f).failure));
+    }
+    return { serviceDeployments: out, failures };
+  }
+
+  async describeServiceRevisions(arns: readonly string[]): Promise<{ serviceRevisions: ServiceRevision[]; failures: Failure[] }> {
+    const out: ServiceRevision[] = [];
+    const failures: Failure[] = [];
+    for (let i = 0; i < arns.length; i += 20) {
+      const r = await this.call("DescribeServiceRevisions", () => this.client.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: arns.slice(i, i + 20) })));
+      out.push(...(r.serviceRevisions ?? []).map(mapServiceRevision));
+      failures.push(...(r.failures ?? []).map((f) => missing(f).failure));
+    }
+    return { serviceRevisions: out, failures };
+  }
+
+  async stopServiceDeployment(input: { serviceDeploymentArn: string; stopType: "ROLLBACK" }): Promise<void> {
+    await this.call("StopServiceDeployment", () => this.client.send(new StopServiceDeploymentCommand(input)));
+  }
+
+  async continueServiceDeployment(input: { serviceDeploymentArn: string; hookId: string; action: "CONTINUE" | "ROLLBACK" }): Promise<void> {
+    await this.call("ContinueServiceDeployment", () => this.client.send(new ContinueServiceDeploymentCommand(input)));
+  }
+}
+
+function mapRevisionSummary(r: SdkRevisionSummary): ServiceRevisionSummary {
+  return {
+    arn: r.arn ?? "",
+    ...(r.requestedTaskCount !== undefined ? { requestedTaskCount: r.requestedTaskCount } : {}),
+    ...(r.runningTaskCount !== undefined ? { runningTaskCount: r.runningTaskCount } : {}),
+    ...(r.pendingTaskCount !== undefined ? { pendingTaskCount: r.pendingTaskCount } : {}),
+    ...(r.requestedTestTrafficWeight !== undefined ? { requestedTestTrafficWeight: r.requestedTestTrafficWeight } : {}),
+    ...(r.requestedProductionTrafficWeight !== undefined ? { requestedProductionTrafficWeight: r.requestedProductionTrafficWeight } : {}),
+  };
+}
+
+const optionalMs = (key: string, d: Date | undefined): Record<string, number> => (d ? { [key]: d.getTime() } : {});
+
+export function mapServiceDeployment(d: SdkServiceDeployment): ServiceDeployment {
+  const rb = d.rollback;
+  const cb = d.deploymentCircuitBreaker;
+  const al = d.alarms;
+  return {
+    serviceDeploymentArn: d.serviceDeploymentArn ?? "",
+    serviceArn: d.serviceArn ?? "",
+    clusterArn: d.clusterArn ?? "",
+    status: (d.status ?? "PENDING"),
+    ...(d.statusReason ? { statusReason: d.statusReason } : {}),
+    ...(d.lifecycleStage ? { lifecycleStage: d.lifecycleStage } : {}),
+    strategy: d.deploymentConfiguration?.strategy ?? "ROLLING",
+    ...(d.targetServiceRevision ? { targetServiceRevision: mapRevisionSummary(d.targetServiceRevision) } : {}),
+    sourceServiceRevisions: (d.sourceServiceRevisions ?? []).map(mapRevisionSummary),
+    lifecycleHookDetails: (d.lifecycleHookDetails ?? []).map((h) => ({
+      hookId: h.hookId ?? "",
+      targetType: h.targetType ?? "AWS_LAMBDA",
+      ...(h.targetArn ? { targetArn: h.targetArn } : {}),
+      status: h.status ?? "IN_PROGRESS",
+      ...optionalMs("expiresAt", h.expiresAt),
+      ...(h.timeoutAction ? { timeoutAction: h.timeoutAction } : {}),
+    })),
+    ...(rb ? { rollback: { ...(rb.reason ? { reason: rb.reason } : {}), ...optionalMs("startedAt", rb.startedAt), ...(rb.serviceRevisionArn ? { serviceRevisionArn: rb.serviceRevisionArn } : {}) } } : {}),
+    ...(cb ? { circuitBreaker: { ...(cb.status ? { status: cb.status } : {}), ...(cb.failureCount !== undefined ? { failureCount: cb.failureCount } : {}), ...(cb.threshold !== undefined ? { threshold: cb.threshold } : {}) } } : {}),
+    ...(al ? { alarms: { ...(al.status ? { status: al.status } : {}), alarmNames: al.alarmNames ?? [], triggeredAlarmNames: al.triggeredAlarmNames ?? [] } } : {}),
+    createdAt: ms(d.createdAt),
+    ...optionalMs("startedAt", d.startedAt),
+    ...optionalMs("finishedAt", d.finishedAt),
+    ...optionalMs("stoppedAt", d.stoppedAt),
+    ...optionalMs("updatedAt", d.updatedAt),
+  };
+}
+
+export function mapServiceDeploymentBrief(b: SdkServiceDeploymentBrief): ServiceDeploymentBrief {
+  return {
+    serviceDeploymentArn: b.serviceDeploymentArn ?? "",
+    serviceArn: b.serviceArn ?? "",
+    clusterArn: b.clusterArn ?? "",
+    status: (b.status ?? "PENDING"),
+    ...(b.statusReason ? { statusReason: b.statusReason } : {}),
+    ...(b.targetServiceRevisionArn ? { targetServiceRevisionArn: b.targetServiceRevisionArn } : {}),
+    createdAt: ms(b.createdAt),
+    ...optionalMs("startedAt", b.startedAt),
+    ...optionalMs("finishedAt", b.finishedAt),
+  };
+}
+
+export function mapServiceRevision(r: SdkServiceRevision): ServiceRevision {
+  return {
+    serviceRevisionArn: r.serviceRevisionArn ?? "",
+    serviceArn: r.serviceArn ?? "",
+    clusterArn: r.clusterArn ?? "",
+    taskDefinition: r.taskDefinition ?? "",
+    loadBalancers: mapLoadBalancers(r.loadBalancers),
+    resolvedLoadBalancers: (r.resolvedConfiguration?.loadBalancers ?? []).map((lb) => ({ ...(lb.targetGroupArn ? { targetGroupArn: lb.targetGroupArn } : {}), ...(lb.productionListenerRule ? { productionListenerRule: lb.productionListenerRule } : {}) })),
+    createdAt: ms(r.createdAt),
+  };
 }
 
 /** A copy of an SDK output record that JSON can carry: Dates as ISO strings, undefined members dropped. */
@@ -178,8 +315,8 @@ function split<T>(found: Found<T>[]): { services: T[]; failures: Failure[] } {
   return { services, failures };
 }
 
-function mapLoadBalancers(lbs: { targetGroupArn?: string; loadBalancerName?: string; containerName?: string; containerPort?: number }[] | undefined): LoadBalancerRef[] {
-  return (lbs ?? []).map((lb) => ({ ...lb }));
+function mapLoadBalancers(lbs: LoadBalancerRef[] | undefined): LoadBalancerRef[] {
+  return (lbs ?? []).map((lb) => ({ ...lb, ...(lb.advancedConfiguration ? { advancedConfiguration: { ...lb.advancedConfiguration } } : {}) }));
 }
 
 export function mapService(s: SdkService): Service {
@@ -200,6 +337,8 @@ export function mapService(s: SdkService): Service {
       ...(dc?.maximumPercent !== undefined ? { maximumPercent: dc.maximumPercent } : {}),
       ...(dc?.deploymentCircuitBreaker ? { deploymentCircuitBreaker: { enable: dc.deploymentCircuitBreaker.enable ?? false, rollback: dc.deploymentCircuitBreaker.rollback ?? false } } : {}),
       ...(dc?.alarms ? { alarms: { alarmNames: dc.alarms.alarmNames ?? [], enable: dc.alarms.enable ?? false, rollback: dc.alarms.rollback ?? false } } : {}),
+      ...(dc?.strategy ? { strategy: dc.strategy } : {}),
+      ...(dc?.bakeTimeInMinutes !== undefined ? { bakeTimeInMinutes: dc.bakeTimeInMinutes } : {}),
     },
     deployments: (s.deployments ?? []).map(
       (d): Deployment => ({
@@ -222,6 +361,7 @@ export function mapService(s: SdkService): Service {
     ...(s.healthCheckGracePeriodSeconds !== undefined ? { healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds } : {}),
     events: (s.events ?? []).map((e) => ({ id: e.id ?? "", createdAt: ms(e.createdAt), message: e.message ?? "" })),
     createdAt: ms(s.createdAt),
+    ...(s.currentServiceDeployment ? { currentServiceDeployment: s.currentServiceDeployment } : {}),
   };
 }
 

@@ -6,7 +6,9 @@ import type { TaskSet } from "../../aws/ports.ts";
 import type { SimService } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { serviceDefinition, taskDefinitionRecord, taskRecord, taskSetRecord } from "../views.ts";
-import { page, Reader, type Handler, type PageKeys, type Rec } from "./operation.ts";
+import { isRec, page, Reader, type Handler, type PageKeys, type Rec } from "./operation.ts";
+import type { ServiceDeploymentStatus } from "../../aws/ports.ts";
+import { describeServiceDeployments, describeServiceRevisions, listServiceDeployments, serviceDeploymentRecord, serviceRevisionRecord } from "../managed-api.ts";
 
 const read = (sim: Simulator, operation: string, input: Rec) => new Reader(sim, "ECS", operation, input, "InvalidParameterException");
 
@@ -132,6 +134,42 @@ export const ECS_OPERATIONS: Record<string, Handler> = {
     const r = read(sim, "UpdateServicePrimaryTaskSet", input);
     return taskSetOut(sim, await sim.ports().ecs.updateServicePrimaryTaskSet({ cluster: r.required("cluster"), service: r.required("service"), primaryTaskSet: r.required("primaryTaskSet") }));
   },
+  async ListServiceDeployments(sim, input) {
+    const r = read(sim, "ListServiceDeployments", input);
+    const service = r.required("service");
+    const status = r.strings("status") as ServiceDeploymentStatus[] | undefined;
+    const created = isRec(input["createdAt"]) ? input["createdAt"] : {};
+    await sim.gate("ECS", "ListServiceDeployments");
+    const svc = sim.service(sim.cluster(r.str("cluster"), "ListServiceDeployments"), service, "ListServiceDeployments");
+    const briefs = listServiceDeployments(sim, svc, { ...ifSet("status", status), ...ifSet("createdAfter", millis(created["after"])), ...ifSet("createdBefore", millis(created["before"])) });
+    return page(briefs, input, listed("serviceDeployments", 20), (m) => r.fail(m));
+  },
+  async DescribeServiceDeployments(sim, input) {
+    const r = read(sim, "DescribeServiceDeployments", input);
+    const arns = r.strings("serviceDeploymentArns", 20);
+    if (!arns?.length) throw r.fail("serviceDeploymentArns must contain between 1 and 20 ARNs.");
+    await sim.gate("ECS", "DescribeServiceDeployments");
+    return describeServiceDeployments(sim, arns, serviceDeploymentRecord);
+  },
+  async DescribeServiceRevisions(sim, input) {
+    const r = read(sim, "DescribeServiceRevisions", input);
+    const arns = r.strings("serviceRevisionArns", 20);
+    if (!arns?.length) throw r.fail("serviceRevisionArns must contain between 1 and 20 ARNs.");
+    await sim.gate("ECS", "DescribeServiceRevisions");
+    return describeServiceRevisions(sim, arns, serviceRevisionRecord);
+  },
+  async StopServiceDeployment(sim, input) {
+    const r = read(sim, "StopServiceDeployment", input);
+    const arn = r.required("serviceDeploymentArn");
+    await sim.ports().ecs.stopServiceDeployment({ serviceDeploymentArn: arn, stopType: (r.str("stopType") ?? "ROLLBACK") as "ROLLBACK" });
+    return { serviceDeploymentArn: arn };
+  },
+  async ContinueServiceDeployment(sim, input) {
+    const r = read(sim, "ContinueServiceDeployment", input);
+    const arn = r.required("serviceDeploymentArn");
+    await sim.ports().ecs.continueServiceDeployment({ serviceDeploymentArn: arn, hookId: r.required("hookId"), action: (r.str("action") ?? "CONTINUE") as "CONTINUE" });
+    return { serviceDeploymentArn: arn };
+  },
   async DescribeTaskSets(sim, input) {
     const r = read(sim, "DescribeTaskSets", input);
     const wanted = r.strings("taskSets");
@@ -140,6 +178,16 @@ export const ECS_OPERATIONS: Record<string, Handler> = {
     return { taskSets: sets.map((t) => taskSetOut(sim, t)["taskSet"]), failures: (wanted ?? []).filter((w) => !found.has(w)).map((arn) => ({ arn, reason: "MISSING" })) };
   },
 };
+
+/** A JSON-protocol timestamp: epoch seconds (or an ISO string). */
+function millis(v: unknown): number | undefined {
+  if (typeof v === "number") return v * 1000;
+  if (typeof v === "string") {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
 
 function ifSet<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {
   return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
