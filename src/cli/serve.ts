@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Controller } from "../controller/controller.ts";
+import { GithubStatusReporter } from "../controller/commit-status.ts";
 import { Notifier } from "../controller/notifications.ts";
 import { defaultServerConfig, loadServerConfig, ServerConfigError, type ServerConfig } from "../controller/server-config.ts";
 import { Masker } from "../core/mask.ts";
@@ -140,6 +141,10 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     },
     onWarning: (m) => log.warn(m),
   });
+  // Commit statuses on GitHub, when the configuration names an API and its token's credential.
+  const statuses = config.github
+    ? new GithubStatusReporter({ clock: ctx.clock, config: config.github, credential: config.credentials[config.github.credential]!, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), env: io.env, masker, onWarning: (m, code) => log.warn({ code }, m) })
+    : undefined;
   const controller = new Controller({
     store: ctx.store,
     aws: ctx.aws,
@@ -153,6 +158,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     allowDelete: flags.allowDelete,
     maxDeleteFraction: Number(flags.maxDeleteFraction),
     metrics,
+    ...(statuses ? { statuses } : {}),
     onUpdate: (d, evs) => {
       events.notify(d.id);
       notifier.onUpdate(d, evs);
@@ -185,6 +191,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
   await controller.stop();
   await app.close();
   await notifier.drain();
+  await statuses?.drain();
   await ctx.close();
   return EXIT.ok;
 }

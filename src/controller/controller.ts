@@ -10,7 +10,7 @@ import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { ObjectChange } from "../config/changes.ts";
 import type { Clock } from "../core/clock.ts";
 import { NOOP_METRICS, type MetricsSink } from "../core/metrics.ts";
-import { FlotillaError } from "../core/problems.ts";
+import { FlotillaError, isFlotillaError } from "../core/problems.ts";
 import { mapBounded } from "../config/repository.ts";
 import { DeploymentSampler } from "./samples.ts";
 import { Runner, type MachineState } from "../deploy/runner.ts";
@@ -21,6 +21,7 @@ import { planLoadedObject } from "./plan.ts";
 import { commitRecordJson } from "../store/record.ts";
 import type { Store } from "../store/store.ts";
 import type { CommitObjectOutcome, Deployment, NewEvent, Override, PendingDelete, Repository, Strategy } from "../store/types.ts";
+import { finalCommitStatus, type CommitStatusSink } from "./commit-status.ts";
 import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
 import { massDeleteGuard } from "./delete-guard.ts";
@@ -58,6 +59,8 @@ export interface ControllerOptions {
   secretNames?: readonly string[];
   /** Where processed commits are counted (the server's PromMetrics). */
   metrics?: MetricsSink;
+  /** Where each processed commit's status goes (GitHub commit statuses, docs/github.md); none when absent. */
+  statuses?: CommitStatusSink;
 }
 
 /** The marker a deploy requested through the API leaves on its deployments: `setBy` is the token's name. */
@@ -111,6 +114,16 @@ export class Controller implements ControllerPort {
    * objects have: an invalid object is recorded, never only logged, and the valid ones deploy.
    */
   async runCommit(ctx: CommitContext): Promise<Deployment[]> {
+    try {
+      return await this.runCommitDeployments(ctx);
+    } catch (e) {
+      // Unprocessed: the next trigger retries it, and says so on the commit.
+      this.o.statuses?.report(ctx.repository, ctx.plan.commit.sha, { state: "error", description: `not processed (${isFlotillaError(e) ? e.code : "FLT-INTERNAL"}); Flotilla retries it at the next sync` });
+      throw e;
+    }
+  }
+
+  private async runCommitDeployments(ctx: CommitContext): Promise<Deployment[]> {
     const { plan, repository } = ctx;
     const at = `${repository.name}@${plan.commit.sha.slice(0, 7)}`;
     const outcomes = new Map<string, CommitObjectOutcome>();
@@ -152,6 +165,7 @@ export class Controller implements ControllerPort {
       if (guard.held) for (const c of deletes) await this.hold(outcomes, repository, ctx, c, "mass-delete", massDeleteMessage(guard.message));
       else for (const c of deletes) jobs.push({ change: c, spec: specFromObject(c.loaded!, plan.commit.sha), strategy: "delete" });
     }
+    if (jobs.length) this.o.statuses?.report(repository, plan.commit.sha, { state: "pending", description: `deploying ${jobs.length} object${jobs.length === 1 ? "" : "s"}` });
     // Each deployment is contained: one that stops with an error is warned about (and resumed on the
     // next start if unfinished); the commit's other deployments carry on.
     const deployments = await mapBounded(jobs, this.o.concurrency, async (job) => {
@@ -163,6 +177,7 @@ export class Controller implements ControllerPort {
     });
     const record = await this.o.store.recordCommit(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
     (this.o.metrics ?? NOOP_METRICS).commitProcessed(record.repository, { status: record.status, invalidObjects: record.objects.filter((o) => o.action === "invalid").length });
+    this.o.statuses?.report(repository, plan.commit.sha, finalCommitStatus(record, deployments));
     return deployments;
   }
 

@@ -9,11 +9,13 @@
  * FLT-SERVER-CONFIG, the file, the JSON path and the line.
  */
 import { readFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { FlotillaError, jsonPath, type Problem } from "../core/problems.ts";
 import { CREDENTIAL_NAME } from "../store/validate.ts";
+import { forbiddenRange, parseTargetUrl } from "../config/notification-target.ts";
 import { DEFAULT_NOTIFICATION_POLICY, EgressGuard, type NotificationPolicy } from "./egress.ts";
 
 export { CREDENTIAL_NAME };
@@ -63,10 +65,28 @@ export interface RepositoryPolicy {
   credentials: Readonly<Record<string, NamedCredential>>;
 }
 
+/** Commit statuses on GitHub (src/controller/commit-status.ts): where, with which token, under which name. */
+export interface GithubStatusConfig {
+  /** The REST API's base URL (https; plain http only to a loopback address, for tests). Never taken from a repository. */
+  apiUrl: string;
+  /** A named credential (token-env or token-file) bound to the API's host: the token statuses are posted with. */
+  credential: string;
+  /** The status's context (its name on the pull request), default `flotilla`. */
+  context: string;
+  /** Registered repository name → GitHub `owner/name`, for repositories whose URL does not say (local mirrors, other hosts). */
+  repositories: Record<string, string>;
+  /** The host whose repository URLs are this API's (default: github.com for api.github.com, else the API's host). */
+  host: string;
+}
+
 export interface ServerConfig extends RepositoryPolicy {
   /** The file it was read from (absent: defaults only). */
   file?: string;
   listen: string;
+  /** The address people reach this server's API and dashboard at, for links (commit statuses); absent: no links. */
+  publicUrl?: string;
+  /** Commit statuses on GitHub; absent: none are posted. */
+  github?: GithubStatusConfig;
   dataDir: string;
   replica?: string;
   webhookSecretEnv: string;
@@ -134,6 +154,16 @@ const policyEntry = (field: "allowedTargets" | "allowPrivateAddresses") =>
     }
   });
 
+/** https, or http to a loopback address (a receiver in tests): a token never crosses a network in clear. */
+const apiUrl = z
+  .string()
+  .max(2048)
+  .superRefine((s, ctx) => {
+    const why = secureApiUrlProblem(s);
+    if (why) ctx.addIssue({ code: "custom", message: why });
+  });
+const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "must be a GitHub repository as owner/name");
+
 const schema = z.strictObject({
   listen: z.string().regex(/^(?:[^\s]+:)?\d{1,5}$/, "must be host:port or a port").optional(),
   dataDir: filePath.optional(),
@@ -150,6 +180,16 @@ const schema = z.strictObject({
       allowedTargets: z.array(policyEntry("allowedTargets")).optional(),
       allowedEnv: z.array(envName).optional(),
       allowPrivateAddresses: z.array(policyEntry("allowPrivateAddresses")).optional(),
+    })
+    .optional(),
+  publicUrl: httpUrl.optional(),
+  github: z
+    .strictObject({
+      apiUrl: apiUrl.optional(),
+      credential: z.string().regex(CREDENTIAL_NAME, "must name a credential defined under credentials:"),
+      context: z.string().min(1).max(100).refine((s) => !CONTROL.test(s), "must not contain control characters").optional(),
+      repositories: z.record(z.string().min(1), githubRepository).optional(),
+      host: z.string().regex(HOST_NAME, "must be a host name").optional(),
     })
     .optional(),
   masking: z
@@ -226,7 +266,34 @@ export function parseServerConfig(source: string, options: { file: string; baseD
       }),
     );
   }
-  return build(parsed.data, options.baseDir, file);
+  const config = build(parsed.data, options.baseDir, file);
+  const github = config.github && githubCredentialProblem(config.github, config.credentials);
+  if (github) throw new ServerConfigError([problem(github, ["github", "credential"])]);
+  return config;
+}
+
+/** Why a GitHub API base URL is not acceptable: not http(s), user info, or plain http to anything but loopback. */
+export function secureApiUrlProblem(url: string): string | undefined {
+  const u = parseTargetUrl(url);
+  if (typeof u === "string") return u;
+  if (u.search || u.hash) return "must not have a query or fragment";
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (u.protocol === "http:" && !(net.isIP(host) && forbiddenRange(host) === "loopback")) return "must be https (plain http only to a loopback address such as 127.0.0.1, for tests): the token would travel in clear";
+  return undefined;
+}
+
+/** The statuses' credential must exist, hold a token, and be bound to the API's host. */
+function githubCredentialProblem(github: GithubStatusConfig, credentials: Readonly<Record<string, NamedCredential>>): string | undefined {
+  const c = Object.hasOwn(credentials, github.credential) ? credentials[github.credential] : undefined;
+  if (!c) return `no credential named "${github.credential}" is defined under credentials:`;
+  if (c.type !== "token-env" && c.type !== "token-file") return `credential "${github.credential}" is ${c.type}; commit statuses need a token (token-env or token-file)`;
+  const api = new URL(github.apiUrl);
+  const port = api.port || (api.protocol === "https:" ? "443" : "80");
+  const bound = c.hosts.some((h) => {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
+    return m !== null && m[1] === api.hostname && (m[2] === undefined || m[2] === port);
+  });
+  return bound ? undefined : `credential "${github.credential}" is not bound to ${api.host}, the API's host; add it to the credential's hosts`;
 }
 
 function nodeOffset(doc: ReturnType<typeof parseDocument>, segments: readonly (string | number)[]): number | undefined {
@@ -236,6 +303,14 @@ function nodeOffset(doc: ReturnType<typeof parseDocument>, segments: readonly (s
     if (range) return range[0];
   }
   return undefined;
+}
+
+export const GITHUB_API_URL = "https://api.github.com";
+
+function githubConfig(raw: NonNullable<RawConfig["github"]>): GithubStatusConfig {
+  const apiUrl = (raw.apiUrl ?? GITHUB_API_URL).replace(/\/+$/, "");
+  const apiHost = new URL(apiUrl).hostname;
+  return { apiUrl, credential: raw.credential, context: raw.context ?? "flotilla", repositories: raw.repositories ?? {}, host: (raw.host ?? (apiHost === "api.github.com" ? "github.com" : apiHost)).toLowerCase() };
 }
 
 function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
@@ -264,6 +339,8 @@ function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
       allowedEnv: raw.notifications?.allowedEnv ?? [],
       allowPrivateAddresses: raw.notifications?.allowPrivateAddresses ?? [],
     },
+    ...(raw.publicUrl ? { publicUrl: raw.publicUrl.replace(/\/+$/, "") } : {}),
+    ...(raw.github ? { github: githubConfig(raw.github) } : {}),
     masking: { secretNames: raw.masking?.secretNames ?? [] },
     http: { bodyLimit: raw.http?.bodyLimit ?? DEFAULTS.bodyLimit, webhookBodyLimit: raw.http?.webhookBodyLimit ?? DEFAULTS.webhookBodyLimit },
   };

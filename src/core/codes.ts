@@ -102,6 +102,9 @@ export const PROBLEM_CODES = {
   "FLT-NOTIFY-REDIRECT": "A notification target answered with a redirect; redirects are never followed.",
   "FLT-NOTIFY-FAILED": "A notification could not be delivered after its retries (network error, timeout, or an error status).",
   "FLT-NOTIFY-POLICY-INVALID": "An entry of the server's notification policy (allowedTargets, allowedEnv, allowPrivateAddresses) is malformed.",
+  // Commit statuses (GitHub)
+  "FLT-STATUS-FAILED": "A commit status could not be posted to GitHub after its retries (network error, timeout, an error status or a redirect); the commit's processing is not affected.",
+  "FLT-STATUS-TOKEN": "The token of the credential that commit statuses are posted with cannot be read (variable unset, file missing or empty): nothing is posted.",
   // The store
   "FLT-STORE-CONFLICT": "Someone else changed the record first (optimistic concurrency); re-read and retry.",
   "FLT-STORE-NOT-FOUND": "No such record in the store.",

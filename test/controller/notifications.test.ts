@@ -1,37 +1,18 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { VirtualClock } from "../../src/core/clock.ts";
 import { pinnedConnector, type Connector, type EgressRequest, type NotificationPolicy, type Resolver } from "../../src/controller/egress.ts";
 import { Notifier, type NotificationTarget, type NotifierOptions } from "../../src/controller/notifications.ts";
 import { Runner } from "../../src/deploy/runner.ts";
 import type { Deployment, NewEvent } from "../../src/store/types.ts";
 import { depdef, engine, rollingSpec } from "../helpers/engine.ts";
-
-interface Received {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
+import { receiver as listen } from "../helpers/receiver.ts";
 
 /** A local webhook receiver; `answer` decides the response (default 200). */
-async function receiver(answer?: (req: IncomingMessage, res: ServerResponse, n: number) => void) {
-  const got: Received[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      got.push({ path: req.url ?? "", headers: req.headers, body });
-      if (answer) answer(req, res, got.length);
-      else res.end("ok");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => new Promise<void>((r) => server.close(() => r()));
-  closers.push(close);
-  return { got, url, port: (server.address() as AddressInfo).port };
+async function receiver(answer?: Parameters<typeof listen>[0]) {
+  const r = await listen(answer);
+  closers.push(() => r.close());
+  return r;
 }
 
 const closers: (() => Promise<void>)[] = [];
