@@ -1,14 +1,13 @@
 /** Apply 1,000 rolling services on the simulator (virtual time): wall time, AWS calls, peak memory. */
 import type { AwsPortsFactory } from "../src/aws/ports.ts";
 import { countingPorts, total } from "./counting.ts";
-import { resilientPorts } from "../src/aws/resilient.ts";
 import { depdefSchema } from "../src/config/depdef.ts";
 import type { LoadedObject } from "../src/config/load-object.ts";
 import { apply } from "../src/controller/apply.ts";
-import { VirtualClock } from "../src/core/clock.ts";
-import { Runner } from "../src/deploy/runner.ts";
-import { Simulator } from "../src/sim/simulator.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { simulatedEngine } from "../src/app/simulated.ts";
+import type { Runner } from "../src/deploy/runner.ts";
+import type { Simulator } from "../src/sim/simulator.ts";
+import type { Store } from "../src/store/store.ts";
 import type { BenchFigure } from "./run.ts";
 
 const SERVICES = 1000;
@@ -30,7 +29,7 @@ function object(i: number, image: string): LoadedObject {
 }
 
 
-async function pass(image: string, sim: Simulator, aws: AwsPortsFactory, runner: Runner, store: Awaited<ReturnType<typeof openSqliteStore>>) {
+async function pass(image: string, sim: Simulator, aws: AwsPortsFactory, runner: Runner, store: Store) {
   const objects = Array.from({ length: SERVICES }, (_, i) => object(i, image));
   const start = performance.now();
   const r = await apply(objects, { store, aws, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 100 });
@@ -42,15 +41,11 @@ async function pass(image: string, sim: Simulator, aws: AwsPortsFactory, runner:
 }
 
 export default async function (): Promise<BenchFigure[]> {
-  const clock = new VirtualClock({ autoAdvance: true });
-  const sim = new Simulator({ clock, throttling: false });
-  sim.addCluster("apps");
   const calls = new Map<string, number>();
   // Count what reaches "AWS": beneath the batching, rate limiting and retries every caller uses.
-  const ports = resilientPorts(countingPorts(sim.ports(), calls), { clock });
-  const aws: AwsPortsFactory = () => ports;
-  const store = await openSqliteStore({ path: ":memory:", clock });
-  const runner = new Runner({ store, aws, clock });
+  const engine = await simulatedEngine({ clusters: ["apps"], wrap: (ports) => countingPorts(ports, calls) });
+  const { clock, sim, store, aws } = engine;
+  const runner = engine.runner({ sampling: false });
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   try {
@@ -71,6 +66,6 @@ export default async function (): Promise<BenchFigure[]> {
     ];
   } finally {
     clearInterval(sampler);
-    await store.close();
+    await engine.close();
   }
 }

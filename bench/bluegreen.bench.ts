@@ -3,31 +3,26 @@
  * its alarm fires (simulated seconds), for several poll intervals.
  */
 import { depdefSchema } from "../src/config/depdef.ts";
-import { VirtualClock } from "../src/core/clock.ts";
+import { simulatedEngine } from "../src/app/simulated.ts";
 import type { DeploySpec } from "../src/deploy/spec.ts";
-import { Runner } from "../src/deploy/runner.ts";
 import { loadScenario, parseScenario } from "../src/sim/scenario.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { BenchFigure } from "./run.ts";
 import { countingPorts, total } from "./counting.ts";
 
 export async function world(alarm: unknown) {
-  const clock = new VirtualClock({ autoAdvance: true });
   const tg = (name: string) => ({ name, port: 8080, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 30 });
-  const sim = loadScenario(
-    parseScenario({
-      throttling: false,
-      clusters: ["apps"],
-      targetGroups: [tg("web-blue"), tg("web-green")],
-      loadBalancers: [{ name: "lb", listeners: [{ port: 443, defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }] }] }],
-      alarms: [alarm],
-    }),
-    clock,
-  );
+  const scenario = parseScenario({
+    throttling: false,
+    clusters: ["apps"],
+    targetGroups: [tg("web-blue"), tg("web-green")],
+    loadBalancers: [{ name: "lb", listeners: [{ port: 443, defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }] }] }],
+    alarms: [alarm],
+  });
   const calls = new Map<string, number>();
-  const ports = countingPorts(sim.ports(), calls);
-  const store = await openSqliteStore({ path: ":memory:", clock });
-  return { clock, sim, calls, store, runner: new Runner({ store, aws: () => ports, clock }) };
+  // Every call the runner makes is counted: no batching beneath it.
+  const engine = await simulatedEngine({ sim: (clock) => loadScenario(scenario, clock), resilient: false, wrap: (ports) => countingPorts(ports, calls) });
+  const { clock, sim, store } = engine;
+  return { clock, sim, calls, store, engine, runner: engine.runner({ sampling: false }) };
 }
 
 export function spec(sim: { elb: { targetGroupArn(n: string): string } }, image: string, pollInterval: number): DeploySpec {
@@ -68,10 +63,8 @@ export default async function (): Promise<BenchFigure[]> {
     await w.runner.run(await w.runner.create(spec(w.sim, "web:1", poll), { strategy: "bluegreen" }));
     let firedAt: number | undefined;
     let restoredAt: number | undefined;
-    const runner = new Runner({
-      store: w.store,
-      aws: () => w.sim.ports(),
-      clock: w.clock,
+    const runner = w.engine.runner({
+      sampling: false,
       onUpdate: (_d, events) => {
         for (const e of events) {
           if (e.type === "Shifted" && firedAt === undefined) firedAt = w.clock.now() + 33_000; // the alarm's rule: 33 s after traffic arrives

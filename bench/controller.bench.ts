@@ -7,11 +7,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Controller } from "../src/controller/controller.ts";
+import { simulatedEngine } from "../src/app/simulated.ts";
 import { GitSources } from "../src/controller/sources.ts";
 import { VirtualClock } from "../src/core/clock.ts";
-import { Simulator } from "../src/sim/simulator.ts";
-import { resilientPorts } from "../src/aws/resilient.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { BenchFigure } from "./run.ts";
 
@@ -68,16 +66,13 @@ export default async function (): Promise<BenchFigure[]> {
   {
     const SERVICES = 2000;
     const r = repoWith(SERVICES);
-    const clock = new VirtualClock({ autoAdvance: true });
-    const sim = new Simulator({ clock, throttling: false });
-    sim.addCluster("apps");
-    const ports = resilientPorts(sim.ports(), { clock });
-    const store = await openSqliteStore({ path: ":memory:", clock });
+    const engine = await simulatedEngine({ clusters: ["apps"] });
+    const { store } = engine;
     await store.addRepository({ name: "apps", url: r.bare, branch: "main", pollIntervalSeconds: 30 });
     const before = process.memoryUsage().rss;
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    const controller = new Controller({ store, aws: () => ports, clock, dataDir: path.join(r.root, "data"), holder: "bench", policy: LOCAL, concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
+    const controller = engine.controller({ dataDir: path.join(r.root, "data"), holder: "bench", policy: LOCAL, concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
     const start = performance.now();
     await controller.sources.queue.sync("apps", "manual");
     const seconds = (performance.now() - start) / 1000;
@@ -87,7 +82,7 @@ export default async function (): Promise<BenchFigure[]> {
     figures.push({ name: `first commit of ${SERVICES} services deployed through the controller`, value: seconds, unit: "s wall", note: "all succeeded; deployments in virtual time on the simulator" });
     figures.push({ name: `controller peak resident memory tracking ${SERVICES} services`, value: peak / 1024 / 1024, unit: "MiB", note: `${Math.round((peak - before) / 1024 / 1024)} MiB above the start` });
     await controller.stop();
-    await store.close();
+    await engine.close();
     rmSync(r.root, { recursive: true, force: true });
   }
   return figures;

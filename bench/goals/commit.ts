@@ -5,17 +5,14 @@
  * second), so the figure is 980 s ÷ the commit's simulated duration (1 would be the floor itself),
  * with the ThrottlingExceptions answered along the way and the deployments that failed.
  */
+import { simulatedEngine } from "../../src/app/simulated.ts";
 import type { AwsPorts } from "../../src/aws/ports.ts";
 import { ECS_BUCKETS } from "../../src/aws/rate-limits.ts";
-import { resilientPorts } from "../../src/aws/resilient.ts";
 import { DEFAULT_CONCURRENCY } from "../../src/cli/apply.ts";
 import { depdefSchema } from "../../src/config/depdef.ts";
 import type { LoadedObject } from "../../src/config/load-object.ts";
 import { apply } from "../../src/controller/apply.ts";
-import { VirtualClock } from "../../src/core/clock.ts";
-import { Runner } from "../../src/deploy/runner.ts";
 import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
 
 function object(i: number, image: string): LoadedObject {
   const name = `svc${i}`;
@@ -65,31 +62,27 @@ export interface CommitRun {
 }
 
 export async function commitOfUpdates(services: number, concurrency = DEFAULT_CONCURRENCY): Promise<CommitRun> {
-  const clock = new VirtualClock({ autoAdvance: true });
-  const sim = loadScenario(
-    parseScenario({
-      throttling: true,
-      clusters: ["apps"],
-      taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
-      services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } })),
-    }),
-    clock,
-  );
+  const scenario = parseScenario({
+    throttling: true,
+    clusters: ["apps"],
+    taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
+    services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } })),
+  });
   const counter = { throttled: 0 };
-  const ports = resilientPorts(throttleCounting(sim.ports(), counter), { clock });
-  const store = await openSqliteStore({ path: ":memory:", clock });
+  const engine = await simulatedEngine({ sim: (clock) => loadScenario(scenario, clock), wrap: (ports) => throttleCounting(ports, counter) });
+  const { clock, store, aws } = engine;
   try {
-    const runner = new Runner({ store, aws: () => ports, clock });
+    const runner = engine.runner({ sampling: false });
     const objects = Array.from({ length: services }, (_, i) => object(i, "app:2"));
     // The buckets start full, as an account's would after a quiet while.
     const start = clock.now();
-    const r = await apply(objects, { store, aws: () => ports, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency });
+    const r = await apply(objects, { store, aws, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency });
     const seconds = (clock.now() - start) / 1000;
     const bucket = ECS_BUCKETS["task-definition-modify"];
     const floor = Math.max(0, services - bucket.burst) / bucket.refillPerSecond;
     const failed = r.deployments.filter((d) => d.phase !== "Succeeded").length + r.errors.length + (services - r.deployments.length - r.errors.length);
     return { services, seconds, floor, throttled: counter.throttled, failed, concurrency };
   } finally {
-    await store.close();
+    await engine.close();
   }
 }

@@ -8,11 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { resilientPorts } from "../../src/aws/resilient.ts";
-import { Controller } from "../../src/controller/controller.ts";
-import { VirtualClock } from "../../src/core/clock.ts";
-import { Simulator } from "../../src/sim/simulator.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { simulatedEngine } from "../../src/app/simulated.ts";
 
 const N = Number(process.argv[2]);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -39,16 +35,13 @@ try {
   git("remote", "add", "origin", bare);
   git("push", "-q", "origin", "HEAD:main");
 
-  const clock = new VirtualClock({ autoAdvance: true });
-  const sim = new Simulator({ clock, throttling: false });
-  sim.addCluster("apps");
-  const ports = resilientPorts(sim.ports(), { clock });
-  const store = await openSqliteStore({ path: path.join(root, "flotilla.db"), clock });
+  const engine = await simulatedEngine({ clusters: ["apps"], storePath: path.join(root, "flotilla.db") });
+  const { store } = engine;
   await store.addRepository({ name: "apps", url: bare, branch: "main", pollIntervalSeconds: 30 });
   gc();
   const before = process.memoryUsage();
   const cpu0 = process.cpuUsage();
-  const controller = new Controller({ store, aws: () => ports, clock, dataDir: path.join(root, "data"), holder: "bench", policy: LOCAL, concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
+  const controller = engine.controller({ dataDir: path.join(root, "data"), holder: "bench", policy: LOCAL, concurrency: 100, allowDelete: false, maxDeleteFraction: 0.5 });
   await controller.sources.queue.sync("apps", "manual");
   const cpu = process.cpuUsage(cpu0);
   const ok = (await store.latestPerObject({ repository: "apps" })).filter((d) => d.phase === "Succeeded").length;
@@ -57,7 +50,7 @@ try {
   const after = process.memoryUsage();
   process.stdout.write(JSON.stringify({ services: N, rss: after.rss - before.rss, heap: after.heapUsed - before.heapUsed, heapTotal: after.heapTotal - before.heapTotal, cpu: (cpu.user + cpu.system) / 1e6 }) + "\n");
   await controller.stop();
-  await store.close();
+  await engine.close();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -5,13 +5,10 @@
  * the same world: N per-service waiters (a DescribeServices of their one service per round, as
  * `aws ecs wait services-stable` does).
  */
-import { resilientPorts } from "../../src/aws/resilient.ts";
+import { simulatedEngine } from "../../src/app/simulated.ts";
 import { depdefSchema } from "../../src/config/depdef.ts";
-import { VirtualClock } from "../../src/core/clock.ts";
-import { Runner } from "../../src/deploy/runner.ts";
 import type { DeploySpec } from "../../src/deploy/spec.ts";
 import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { countingPorts } from "../counting.ts";
 
 const POLL_S = 15;
@@ -39,24 +36,20 @@ export interface PollingRun {
 }
 
 export async function pollRound(services: number): Promise<PollingRun> {
-  const clock = new VirtualClock({ autoAdvance: true });
-  const sim = loadScenario(
-    parseScenario({
-      throttling: false,
-      clusters: ["apps"],
-      taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
-      services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE" })),
-      // The new tasks take 30 minutes to start: every deployment is still waiting through the rounds
-      // counted, which begin once the last task definition is registered (20 at once, then 1 a second).
-      faults: { images: [{ image: "app:2", startDelay: "30m" }] },
-    }),
-    clock,
-  );
+  const scenario = parseScenario({
+    throttling: false,
+    clusters: ["apps"],
+    taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
+    services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE" })),
+    // The new tasks take 30 minutes to start: every deployment is still waiting through the rounds
+    // counted, which begin once the last task definition is registered (20 at once, then 1 a second).
+    faults: { images: [{ image: "app:2", startDelay: "30m" }] },
+  });
   const calls = new Map<string, number>();
-  const ports = resilientPorts(countingPorts(sim.ports(), calls), { clock });
-  const store = await openSqliteStore({ path: ":memory:", clock });
+  const engine = await simulatedEngine({ sim: (clock) => loadScenario(scenario, clock), wrap: (ports) => countingPorts(ports, calls) });
+  const { clock, sim } = engine;
   try {
-    const runner = new Runner({ store, aws: () => ports, clock });
+    const runner = engine.runner({ sampling: false });
     const runs = Array.from({ length: services }, async (_, i) => runner.run(await runner.create(spec(i), { strategy: "rolling" })));
     await clock.sleep(Math.max(0, services - 20) * 1000 + 120_000); // all registered, updated and polling
     // The waiters poll the same world on the same interval, each on its own (no batcher: separate processes).
@@ -73,14 +66,14 @@ export async function pollRound(services: number): Promise<PollingRun> {
     await Promise.all(waiting);
     const rounds = (clock.now() - from) / (POLL_S * 1000);
     const ecs = [...calls].filter(([k]) => k.startsWith("ecs."));
-    const engine = ecs.reduce((s, [, v]) => s + v, 0) / rounds;
+    const perRound = ecs.reduce((s, [, v]) => s + v, 0) / rounds;
     const waiters = [...waiterCalls.values()].reduce((s, v) => s + v, 0) / rounds;
     const byOperation = Object.fromEntries(ecs.map(([k, v]) => [k, Math.round((v / rounds) * 10) / 10]));
     const ended = await Promise.all(runs);
     const failed = ended.filter((d) => d.phase !== "Succeeded");
     if (failed.length) throw new Error(`${failed.length} deployments did not succeed: ${failed[0]!.reason} ${failed[0]!.message}`);
-    return { services, engine, waiters, byOperation };
+    return { services, engine: perRound, waiters, byOperation };
   } finally {
-    await store.close();
+    await engine.close();
   }
 }

@@ -2,7 +2,6 @@
 import { defaultMasker } from "../core/mask.ts";
 import { apply, decide, type ApplyResult, type Decision } from "../controller/apply.ts";
 import { parseOverrideNames } from "../controller/overrides.ts";
-import { Notifier } from "../controller/notifications.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import { WorkingTreeSource } from "../config/source.ts";
 import { hasErrors, sortProblems } from "../core/problems.ts";
@@ -65,20 +64,20 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
   try {
     // Each depdef's `notifications` are honoured by apply too, under the same policy as the server's
     // (whoever runs apply is the operator here; the repository is still not trusted).
-    const notifier = new Notifier({
-      clock: ctx.clock,
+    const notifier = ctx.notifier({
       env: io.env,
       policy: { allowedTargets: flags.notifyAllow ?? [], allowedEnv: flags.notifyEnv ?? [], allowPrivateAddresses: flags.notifyPrivate ?? [] },
-      record: (id, event) => ctx.store.appendEvents(id, [event]),
       onWarning: (m) => io.err(`warning: ${m}\n`),
     });
     const printer = flags.output === "json" ? undefined : progressPrinter(io, ctx.clock);
     const options = {
       store: ctx.worldStore,
       aws: ctx.aws,
-      runner: ctx.runner((d, events) => {
-        printer?.(d, events);
-        notifier.onUpdate(d, events);
+      runner: ctx.world.runner({
+        onUpdate: (d, events) => {
+          printer?.(d, events);
+          notifier.onUpdate(d, events);
+        },
       }),
       ...(flags.object ? { only: flags.object.map((o) => o.replace(/_(svcdef|taskdef|depdef|input)\.json$/, "")) } : {}),
       allowDelete: flags.allowDelete,

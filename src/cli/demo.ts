@@ -64,7 +64,7 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
     simulator: ["dev", "prod"].map((env) => path.join(EXAMPLES, "scenarios", `${env}.json`)).join(","),
     ...(opts.instant ? {} : { speed: opts.speed }),
   });
-  const runner = ctx.runner(progressPrinter(io, ctx.clock));
+  const runner = ctx.world.runner({ onUpdate: progressPrinter(io, ctx.clock) });
   const deploy = async (from: string | undefined) => {
     const changes = await classifyChanges({ dir, from, to: "HEAD" });
     printChanges(io, changes);

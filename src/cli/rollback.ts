@@ -38,7 +38,7 @@ async function rollbackViaApi(io: CliIO, object: string, flags: { server?: strin
 async function rollback(io: CliIO, object: string, flags: AwsOptions & { output: string }): Promise<number> {
   const ctx = await openContext(io, flags);
   try {
-    const d = await rollbackObject(ctx.store, ctx.runner(flags.output === "json" ? undefined : progressPrinter(io, ctx.clock)), object, operatorName(io), ctx.clock);
+    const d = await rollbackObject(ctx.store, ctx.world.runner(flags.output === "json" ? {} : { onUpdate: progressPrinter(io, ctx.clock) }), object, operatorName(io), ctx.clock);
     if (flags.output === "json") printJson(io, record(d));
     else io.out(resultLine(io, d) + "\n");
     return d.phase === "Succeeded" ? EXIT.ok : EXIT.failed;

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { Controller, type ControllerOptions } from "../../src/controller/controller.ts";
-import { VirtualClock } from "../../src/core/clock.ts";
+import { simulatedEngine } from "../../src/app/simulated.ts";
+import type { Controller, ControllerOptions } from "../../src/controller/controller.ts";
+import type { VirtualClock } from "../../src/core/clock.ts";
 import { buildServer, createMetrics, DeploymentEventBus, type PromMetrics } from "../../src/server/index.ts";
-import { Simulator } from "../../src/sim/simulator.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
+import type { Simulator } from "../../src/sim/simulator.ts";
 import type { Store } from "../../src/store/store.ts";
 import { TestRemote } from "./git-remote.ts";
 import { TEST_POLICY } from "./policy.ts";
@@ -43,22 +43,17 @@ export interface ControllerWorld {
 }
 
 export async function controllerWorld(options: { controller?: Partial<ControllerOptions>; clock?: VirtualClock; register?: boolean } = {}): Promise<ControllerWorld> {
-  const clock = options.clock ?? new VirtualClock({ autoAdvance: true });
-  const sim = new Simulator({ clock, throttling: false });
-  sim.addCluster("apps");
   const dir = mkdtempSync(path.join(tmpdir(), "flotilla-world-"));
   const storeFile = path.join(dir, "flotilla.db");
-  const store = await openSqliteStore({ path: storeFile, clock });
+  const engine = await simulatedEngine({ ...(options.clock ? { clock: options.clock } : {}), clusters: ["apps"], storePath: storeFile, resilient: false });
+  const { clock, sim, store } = engine;
   const remote = new TestRemote();
   const metrics = createMetrics();
   const events = new DeploymentEventBus();
   const logs: string[] = [];
   const warnings: string[] = [];
   const make = (over: Partial<ControllerOptions> = {}) =>
-    new Controller({
-      store,
-      aws: sim.portsFactory(),
-      clock,
+    engine.controller({
       dataDir: path.join(dir, "data"),
       holder: "test",
       policy: TEST_POLICY,

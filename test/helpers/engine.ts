@@ -1,9 +1,9 @@
-/** An engine on the simulator: virtual clock, in-memory store, a runner — for end-to-end tests. */
-import { VirtualClock } from "../../src/core/clock.ts";
-import { Simulator } from "../../src/sim/simulator.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
+/** An engine on the simulator: virtual clock, in-memory store, a runner — for end-to-end tests, built by the composition root (src/app/). */
+import { simulatedEngine, type SimulatedEngine } from "../../src/app/simulated.ts";
+import type { VirtualClock } from "../../src/core/clock.ts";
+import type { Simulator } from "../../src/sim/simulator.ts";
 import type { Store } from "../../src/store/store.ts";
-import { Runner } from "../../src/deploy/runner.ts";
+import type { Runner } from "../../src/deploy/runner.ts";
 import type { DeploySpec } from "../../src/deploy/spec.ts";
 import { depdefSchema, type DepDef } from "../../src/config/depdef.ts";
 import type { Deployment, DeploymentEvent } from "../../src/store/types.ts";
@@ -13,28 +13,30 @@ export interface Engine {
   sim: Simulator;
   store: Store;
   runner: Runner;
+  /** The engine as the composition root built it: more runners (with test hooks), a controller, a notifier. */
+  engine: SimulatedEngine;
   /** Create and run a deployment to its end. */
   deploy(spec: DeploySpec, strategy?: "rolling" | "delete"): Promise<Deployment>;
   events(d: Deployment): Promise<DeploymentEvent[]>;
   close(): Promise<void>;
 }
 
+/** The simulator's ports are called directly (no batching or retries), so a test sees every call as the engine makes it. */
 export async function engine(options: { cluster?: string } = {}): Promise<Engine> {
-  const clock = new VirtualClock({ autoAdvance: true });
-  const sim = new Simulator({ clock, throttling: false });
-  sim.addCluster(options.cluster ?? "apps");
-  const store = await openSqliteStore({ path: ":memory:", clock });
-  const runner = new Runner({ store, aws: sim.portsFactory(), clock });
+  const built = await simulatedEngine({ clusters: [options.cluster ?? "apps"], resilient: false });
+  const { clock, sim, store } = built;
+  const runner = built.runner();
   return {
     clock,
     sim,
     store,
     runner,
+    engine: built,
     async deploy(spec, strategy = "rolling") {
       return runner.run(await runner.create(spec, { strategy }));
     },
     events: (d) => store.listEvents(d.id),
-    close: () => store.close(),
+    close: () => built.close(),
   };
 }
 
@@ -81,42 +83,36 @@ export interface BgWorld extends Engine {
  * an ALB with listener 443 on web and 8443 on api, and the alarms given.
  */
 export async function bgWorld(extra: { alarms?: unknown[]; faults?: unknown; onEvent?: (d: Deployment, e: readonly NewEvent[], w: BgWorld) => void } = {}): Promise<BgWorld> {
-  const clock = new VirtualClock({ autoAdvance: true });
   const tgDef = (name: string) => ({ name, port: 8080, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 30 });
-  const sim = loadScenario(
-    parseScenario({
-      throttling: false,
-      clusters: ["apps"],
-      targetGroups: ["web-blue", "web-green", "api-blue", "api-green"].map(tgDef),
-      loadBalancers: [
-        {
-          name: "public",
-          listeners: [
-            {
-              port: 443,
-              protocol: "HTTPS",
-              defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }],
-              // A path rule on the same pair: it must move with the default action.
-              rules: [{ priority: 10, conditions: [{ field: "path-pattern", values: ["/checkout/*"] }], actions: [{ type: "forward", targetGroup: "web-blue" }] }],
-            },
-            { port: 8443, protocol: "HTTPS", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "api-blue", weight: 100 }, { targetGroup: "api-green", weight: 0 }] }] },
-          ],
-        },
-      ],
-      alarms: extra.alarms ?? [{ name: "web-5xx" }],
-      ...(extra.faults ? { faults: extra.faults } : {}),
-    }),
-    clock,
-  );
-  const store = await openSqliteStore({ path: ":memory:", clock });
+  const scenario = parseScenario({
+    throttling: false,
+    clusters: ["apps"],
+    targetGroups: ["web-blue", "web-green", "api-blue", "api-green"].map(tgDef),
+    loadBalancers: [
+      {
+        name: "public",
+        listeners: [
+          {
+            port: 443,
+            protocol: "HTTPS",
+            defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }],
+            // A path rule on the same pair: it must move with the default action.
+            rules: [{ priority: 10, conditions: [{ field: "path-pattern", values: ["/checkout/*"] }], actions: [{ type: "forward", targetGroup: "web-blue" }] }],
+          },
+          { port: 8443, protocol: "HTTPS", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "api-blue", weight: 100 }, { targetGroup: "api-green", weight: 0 }] }] },
+        ],
+      },
+    ],
+    alarms: extra.alarms ?? [{ name: "web-5xx" }],
+    ...(extra.faults ? { faults: extra.faults } : {}),
+  });
+  const built = await simulatedEngine({ resilient: false, sim: (clock) => loadScenario(scenario, clock) });
+  const { clock, sim, store } = built;
   const start = clock.now();
   const shifts: [number, number][] = [];
   // eslint-disable-next-line prefer-const
   let world: BgWorld;
-  const runner = new Runner({
-    store,
-    aws: sim.portsFactory(),
-    clock,
+  const runner = built.runner({
     controlPollMs: 1000,
     onUpdate: (d, events) => {
       for (const e of events) if (e.type === "Shifted") shifts.push([(clock.now() - start) / 1000, (e.data as { weight: number }).weight]);
@@ -130,13 +126,14 @@ export async function bgWorld(extra: { alarms?: unknown[]; faults?: unknown; onE
     sim,
     store,
     runner,
+    engine: built,
     shifts,
     async deploy(spec, strategy = "rolling") {
       const bluegreen = (spec.svcdef["deploymentController"] as { type?: string } | undefined)?.type === "EXTERNAL";
       return runner.run(await runner.create(spec, { strategy: strategy === "delete" ? "delete" : bluegreen ? "bluegreen" : "rolling" }));
     },
     events: (d) => store.listEvents(d.id),
-    close: () => store.close(),
+    close: () => built.close(),
     tg: (name) => sim.elb.targetGroupArn(name),
     async weights() {
       const ports = sim.ports();
