@@ -93,7 +93,7 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
 
     title("1. Validate the repository (flotilla validate)");
     const { report } = await validateDir(dir);
-    for (const o of report.objects) io.out(`  ${o.valid ? paint(io, "green", "[OK]") : paint(io, "red", "[NG]")} ${o.object.padEnd(20)} ${paint(io, "dim", `${o.strategy === "bluegreen" ? "blue/green" : "rolling"} · ${o.service} in ${o.cluster} (${o.region})`)}\n`);
+    for (const o of report.objects) io.out(`  ${o.valid ? paint(io, "green", "[OK]") : paint(io, "red", "[NG]")} ${o.object.padEnd(20)} ${paint(io, "dim", `${o.label ?? o.strategy} · ${o.service} in ${o.cluster} (${o.region})`)}\n`);
     io.out(`  ${plural(report.summary.objects, "object")}, ${plural(report.summary.errors, "error")}, ${plural(report.summary.warnings, "warning")} (run \`flotilla validate examples\` to read them)\n`);
 
     title("2. The first commit deploys the dev environment");

@@ -3,6 +3,7 @@
  * `flotilla serve`. `watch` follows the event stream (reconnecting with Last-Event-ID) until the
  * deployment ends: exit 0 when it succeeded, 1 otherwise.
  */
+import { trafficText } from "./progress.ts";
 import { isFlotillaError } from "../core/problems.ts";
 import { isTerminal, type Phase } from "../store/types.ts";
 import { ApiClient, SERVER_OPTION, table, type DeploymentRecord, type EventRecord, type Query, type StreamEvent } from "./api-client.ts";
@@ -95,7 +96,7 @@ function eventLine(io: CliIO, e: EventRecord): string {
 }
 
 function summary(io: CliIO, d: DeploymentRecord): string {
-  const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}${d.strategy === "bluegreen" && d.trafficWeight !== null ? `, ${d.trafficWeight}% on green` : ""}`;
+  const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}${trafficText(d)}`;
   return `${phaseText(io, d.phase)} ${d.object} ${counts}${d.reason ? ` — ${d.reason}` : ""}${d.message && d.phase !== "Succeeded" ? `: ${d.message}` : ""}`;
 }
 

@@ -71,6 +71,8 @@ export function planJson(p: ObjectPlan) {
   return {
     object: p.object,
     action: p.action,
+    ...(p.strategy ? { strategy: p.strategy } : {}),
+    ...(p.rollout ? { rollout: p.rollout } : {}),
     ...(p.wouldBe ? { wouldBe: p.wouldBe } : {}),
     reasons: p.reasons,
     ...(p.problems.length ? { problems: p.problems } : {}),
@@ -84,9 +86,10 @@ const COLOUR = { create: "green", update: "cyan", none: "dim", invalid: "red", b
 
 function printPlans(io: CliIO, plans: readonly ObjectPlan[]): void {
   for (const p of plans) {
-    io.out(`${paint(io, COLOUR[p.action], p.action.padEnd(8))} ${paint(io, "bold", p.object)}${p.wouldBe ? paint(io, "dim", ` (would ${p.wouldBe} once fixed)`) : ""}\n`);
+    io.out(`${paint(io, COLOUR[p.action], p.action.padEnd(8))} ${paint(io, "bold", p.object)}${p.label ? paint(io, "dim", ` · ${p.label}`) : ""}${p.wouldBe ? paint(io, "dim", ` (would ${p.wouldBe} once fixed)`) : ""}\n`);
     for (const x of p.problems) io.out(formatProblem(io, x, "  ") + "\n");
     for (const r of p.reasons) io.out(`  ${paint(io, "dim", r)}\n`);
+    if (p.rollout) io.out(`  ${paint(io, "dim", `rollout: ${p.rollout}`)}\n`);
     for (const n of p.notCompared) io.out(`  ${paint(io, "yellow", `not compared: ${n}`)}\n`);
     for (const diff of [p.service, p.taskDefinition]) if (diff.changed) io.out(indent(colourDiff(io, diff.text)));
     io.out("\n");

@@ -30,6 +30,14 @@ export function formatLeft(ms: number): string {
 
 export function resultLine(io: CliIO, d: Deployment): string {
   const colour = PHASE_COLOUR[d.phase] ?? "reset";
-  const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}${d.strategy === "bluegreen" && d.trafficWeight !== null ? `, ${d.trafficWeight}% on green` : ""}`;
+  const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}${trafficText(d)}`;
   return `${paint(io, colour, d.phase.padEnd(10))} ${d.object.padEnd(24)} ${counts}${d.reason ? ` — ${d.reason}` : ""}${d.message && d.phase !== "Succeeded" ? `: ${defaultMasker.text(d.message)}` : ""}`;
+}
+
+/** Where the traffic is, for a deployment that moves it: ", 20% on green" (blue/green), ", 25% of production on the new revision" (ECS-managed). */
+export function trafficText(d: { strategy: string; trafficWeight: number | null }): string {
+  if (d.trafficWeight === null) return "";
+  if (d.strategy === "bluegreen") return `, ${d.trafficWeight}% on green`;
+  if (d.strategy === "ecs-managed") return `, ${d.trafficWeight}% of production on the new revision`;
+  return "";
 }

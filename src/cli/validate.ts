@@ -1,4 +1,5 @@
 /** `flotilla validate [DIR]`: render and validate every object; exit 1 when any has an error. */
+import { strategyLabel } from "../config/strategy.ts";
 import { Masker } from "../core/mask.ts";
 import { hasErrors, sortProblems, type Problem } from "../core/problems.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
@@ -23,7 +24,8 @@ export const register: RegisterCommand = (program, io, run) => {
 export interface ValidateReport {
   valid: boolean;
   summary: { objects: number; invalid: number; errors: number; warnings: number };
-  objects: { object: string; valid: boolean; strategy?: string; service?: string; cluster?: string; region?: string }[];
+  /** `strategy`: the engine strategy (rolling, bluegreen, ecs-managed); `label` says it in words ("ECS-managed LINEAR"). */
+  objects: { object: string; valid: boolean; strategy?: string; label?: string; service?: string; cluster?: string; region?: string }[];
   problems: Problem[];
 }
 
@@ -39,7 +41,7 @@ export async function validateDir(dir: string, region?: string): Promise<{ repor
     objects: repo.objects.map((o) => ({
       object: o.name,
       valid: o.valid,
-      ...(o.strategy ? { strategy: o.strategy } : {}),
+      ...(o.strategy ? { strategy: o.strategy, label: strategyLabel(o.strategy, o.svcdef) } : {}),
       ...(o.identity ? { service: o.identity.service, cluster: o.identity.cluster, region: o.identity.region } : {}),
     })),
     problems,
@@ -68,7 +70,7 @@ export function printChecklist(io: CliIO, report: ValidateReport): void {
   }
   for (const o of report.objects) {
     const list = byObject.get(o.object) ?? [];
-    const what = o.service ? paint(io, "dim", ` ${o.strategy === "bluegreen" ? "blue/green" : "rolling"} · ${o.service} in ${o.cluster} (${o.region})`) : "";
+    const what = o.service ? paint(io, "dim", ` ${o.label ?? strategyLabel(o.strategy)} · ${o.service} in ${o.cluster} (${o.region})`) : "";
     io.out(`${mark(io, o.valid, list.length > 0)} ${o.object}${what}\n`);
     for (const p of list) io.out(formatProblem(io, p, "     ") + "\n");
     byObject.delete(o.object);

@@ -11,10 +11,11 @@ import { checkObject } from "./rules.ts";
 import { CREATE_SERVICE, REGISTER_TASK_DEFINITION, validateShape } from "./shapes.ts";
 import type { RepoSource } from "./source.ts";
 import { readRepoFile, type InputLimits } from "./limits.ts";
+import { strategyOf, type DeployStrategy } from "./strategy.ts";
 import { checkTemplate, isTemplate, renderTemplate, type TemplateLimits } from "./template.ts";
 
 /** How an object deploys: from the depdef's `rainbow` block, else the svcdef's deployment controller. */
-export type Strategy = "rolling" | "bluegreen" | "rainbow";
+export type Strategy = DeployStrategy | "rainbow";
 
 /** The AWS identity of the service an object manages. Two objects may never share one. */
 export interface ServiceIdentity {
@@ -91,7 +92,7 @@ export async function loadObject(source: RepoSource, files: ObjectFiles, options
   let strategy: Strategy | undefined;
   if (svcdef && docs.svcdef) {
     identity = serviceIdentity(svcdef, depdef, options.defaultRegion);
-    strategy = depdef.rainbow ? "rainbow" : (svcdef["deploymentController"] as JsonObject | undefined)?.["type"] === "EXTERNAL" ? "bluegreen" : "rolling";
+    strategy = depdef.rainbow ? "rainbow" : strategyOf(svcdef);
     problems.push(...checkObject({ files, svcdef, svcdefDoc: docs.svcdef, taskdef, taskdefDoc: docs.taskdef, depdef, depdefDoc: docs.depdef, depdefGiven: depdefValue, depdefValid: depdefValid && (!files.depdef || depdefValue !== undefined), region: identity?.region }));
   }
   for (const p of problems) {

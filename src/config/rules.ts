@@ -9,6 +9,7 @@ import { breakerThreshold, type DepDef } from "./depdef.ts";
 import type { ObjectFiles } from "./discover.ts";
 import { MAX_VERSION_LENGTH, routeProblems, urlProblems, versionProblem, versionServiceName } from "./rainbow.ts";
 import { isJsonObject, type JsonDocument, type JsonObject, type JsonValue, type PathSegment } from "./json-document.ts";
+import { ECS_MANAGED_STRATEGIES, ecsManagedStrategy } from "./strategy.ts";
 
 export interface ObjectUnderCheck {
   files: ObjectFiles;
@@ -113,7 +114,8 @@ const deploymentConfiguration: Rule = (o, r) => {
   const path = ["deploymentConfiguration"];
   if (min !== undefined && (min < 0 || min > 100)) r.error(o.svcdefDoc, undefined, [...path, "minimumHealthyPercent"], "FLT-CONFIG-RANGE", `minimumHealthyPercent must be between 0 and 100, not ${min}`);
   if (max !== undefined && max < 0) r.error(o.svcdefDoc, undefined, [...path, "maximumPercent"], "FLT-CONFIG-RANGE", `maximumPercent must be positive, not ${max}`);
-  if (controllerType(o) !== "ECS") return;
+  // ECS-managed deployments start the whole new revision beside the old one: the percentages do not pace them.
+  if (controllerType(o) !== "ECS" || ecsManagedStrategy(o.svcdef)) return;
   const desired = num(o.svcdef["desiredCount"]);
   const lo = min ?? 100;
   const hi = max ?? 200;
@@ -283,9 +285,13 @@ const blueGreen: Rule = (o, r) => {
   const given = o.depdefGiven ?? {};
   if (!external) {
     const rainbow = o.depdef.rainbow !== undefined;
+    const managed = rainbow ? undefined : ecsManagedStrategy(o.svcdef);
     // A rainbow cutover watches the alarms for bakeTime.
     for (const key of ["trafficShiftingConfig", "targetGroupArnPairs", ...(rainbow ? [] : ["bakeTime"]), "deleteNewUponTrafficShiftFailure"]) {
-      if (given[key] !== undefined) {
+      if (given[key] !== undefined && managed) {
+        // ECS-managed: ECS's own configuration applies, so the depdef's would silently do nothing.
+        r.warn(o.depdefDoc, o.files.depdef, [key], "FLT-DEPDEF-NOT-APPLICABLE", `"${key}" does nothing for this service: ECS runs its ${managed} deployments with the svcdef's deploymentConfiguration (${MANAGED_EQUIVALENT[key]})`, "remove it from the depdef, or use an EXTERNAL deployment controller for Flotilla's own traffic shifting");
+      } else if (given[key] !== undefined) {
         r.warn(o.depdefDoc, o.files.depdef, [key], "FLT-DEPDEF-NOT-APPLICABLE", `"${key}" only applies to blue/green (EXTERNAL) services; this service uses ${rainbow ? "rainbow deployments (a cutover switches all traffic at once)" : "rolling updates"}`);
       }
     }
@@ -327,6 +333,114 @@ const blueGreen: Rule = (o, r) => {
   });
 };
 
+/** What an ECS-managed service uses instead of a depdef's blue/green setting. */
+const MANAGED_EQUIVALENT: Record<string, string> = {
+  trafficShiftingConfig: "strategy, linearConfiguration, canaryConfiguration",
+  targetGroupArnPairs: "loadBalancers[].advancedConfiguration.alternateTargetGroupArn",
+  bakeTime: "bakeTimeInMinutes",
+  deleteNewUponTrafficShiftFailure: "ECS rolls back and scales the new revision in",
+};
+
+const STRATEGIES = ["ROLLING", ...ECS_MANAGED_STRATEGIES];
+/** Stages a lifecycle hook can run at; PAUSE hooks not at the two traffic shifts (API reference, DeploymentLifecycleHook). */
+const HOOK_STAGES = ["RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"];
+const NO_PAUSE_AT = ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"];
+const TARGET_GROUP_ARN = /^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:targetgroup\/[^/]+\/[0-9a-f]+$/;
+const LISTENER_OR_RULE_ARN = /^arn:[^:]+:elasticloadbalancing:[^:]*:\d*:(listener-rule|listener)\/(app|net)\/[^/]+\/[0-9a-f]+\/[0-9a-f]+(\/[0-9a-f]+)?$/;
+const ROLE_ARN = /^arn:[^:]+:iam::\d{12}:role\/.+$/;
+const LAMBDA_ARN = /^arn:[^:]+:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/;
+
+const minutes = (v: JsonValue | undefined, lo: number) => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= 1440;
+const tenths = (v: number) => Math.abs(v * 10 - Math.round(v * 10)) < 1e-9;
+
+/**
+ * ECS-managed blue/green, linear and canary deployments (docs/ecs-managed.md#validation): the
+ * strategy and its settings as ECS accepts them, each load balancer's advancedConfiguration, and
+ * the lifecycle hooks — what CreateService/UpdateService would refuse, caught with the JSON path.
+ */
+const ecsManagedRules: Rule = (o, r) => {
+  const dc = obj(o.svcdef["deploymentConfiguration"]);
+  const at = (...path: PathSegment[]) => ["deploymentConfiguration", ...path];
+  const strategy = dc?.["strategy"];
+  if (typeof strategy === "string" && !STRATEGIES.includes(strategy)) {
+    r.error(o.svcdefDoc, undefined, at("strategy"), "FLT-SVC-STRATEGY", `strategy "${strategy}" is not one ECS knows: ${STRATEGIES.join(", ")}`);
+    return;
+  }
+  const managed = ecsManagedStrategy(o.svcdef);
+  if (typeof strategy === "string" && strategy !== "ROLLING" && !managed) {
+    r.error(o.svcdefDoc, undefined, at("strategy"), "FLT-SVC-STRATEGY", `strategy ${strategy} applies only to the ECS deployment controller; this service uses ${controllerType(o)}`, controllerType(o) === "EXTERNAL" ? "Flotilla's blue/green (EXTERNAL) shifts traffic by the depdef's trafficShiftingConfig: remove strategy, or set deploymentController to ECS for ECS's own (docs/ecs-managed.md)" : undefined);
+  }
+  for (const [key, wants] of [["linearConfiguration", "LINEAR"], ["canaryConfiguration", "CANARY"]] as const) {
+    if (dc?.[key] !== undefined && managed !== wants) r.error(o.svcdefDoc, undefined, at(key), "FLT-SVC-STRATEGY", `${key} is only valid with strategy ${wants}${managed ? `, not ${managed}` : ""}`);
+  }
+  const lbs = arr(o.svcdef["loadBalancers"]).filter(isJsonObject);
+  if (!managed) {
+    lbs.forEach((lb, i) => {
+      if (lb["advancedConfiguration"] !== undefined) r.warn(o.svcdefDoc, undefined, ["loadBalancers", i, "advancedConfiguration"], "FLT-SVC-ADVANCED-CONFIG", "advancedConfiguration is used only by ECS-managed BLUE_GREEN, LINEAR and CANARY deployments; this service has none, so it does nothing");
+    });
+    return;
+  }
+  const bake = dc?.["bakeTimeInMinutes"];
+  if (bake === undefined && managed === "BLUE_GREEN") r.error(o.svcdefDoc, undefined, at(), "FLT-SVC-STRATEGY", "BLUE_GREEN needs bakeTimeInMinutes: how long ECS keeps the old revision after all production traffic moved (ECS requires it)", 'e.g. "bakeTimeInMinutes": 10');
+  else if (bake !== undefined && !minutes(bake, 0)) r.error(o.svcdefDoc, undefined, at("bakeTimeInMinutes"), "FLT-SVC-STRATEGY", `bakeTimeInMinutes must be a whole number of minutes from 0 to 1440, not ${JSON.stringify(bake)}`);
+  const linear = obj(dc?.["linearConfiguration"]);
+  const step = num(linear?.["stepPercent"]);
+  if (step !== undefined && !(step >= 3 && step <= 100 && tenths(step))) r.error(o.svcdefDoc, undefined, at("linearConfiguration", "stepPercent"), "FLT-SVC-STRATEGY", `stepPercent must be 3.0 to 100.0 in steps of 0.1, not ${step}`);
+  const canary = obj(dc?.["canaryConfiguration"]);
+  const pct = num(canary?.["canaryPercent"]);
+  if (pct !== undefined && !(pct >= 0.1 && pct <= 100 && tenths(pct))) r.error(o.svcdefDoc, undefined, at("canaryConfiguration", "canaryPercent"), "FLT-SVC-STRATEGY", `canaryPercent must be 0.1 to 100.0 in steps of 0.1, not ${pct}`);
+  for (const [cfg, key, value] of [["linearConfiguration", "stepBakeTimeInMinutes", linear?.["stepBakeTimeInMinutes"]], ["canaryConfiguration", "canaryBakeTimeInMinutes", canary?.["canaryBakeTimeInMinutes"]]] as const) {
+    if (value !== undefined && !minutes(value, 0)) r.error(o.svcdefDoc, undefined, at(cfg, key), "FLT-SVC-STRATEGY", `${key} must be a whole number of minutes from 0 to 1440, not ${JSON.stringify(value)}`);
+  }
+  arr(dc?.["lifecycleHooks"]).forEach((raw, i) => {
+    const h = obj(raw);
+    if (!h) return;
+    const path = at("lifecycleHooks", i);
+    const type = str(h["targetType"]) ?? "AWS_LAMBDA";
+    const stages = arr(h["lifecycleStages"]);
+    if (stages.length === 0) r.error(o.svcdefDoc, undefined, path, "FLT-SVC-LIFECYCLE-HOOK", "a lifecycle hook needs at least one stage in lifecycleStages");
+    stages.forEach((s, j) => {
+      if (typeof s !== "string") return;
+      if (!HOOK_STAGES.includes(s)) r.error(o.svcdefDoc, undefined, [...path, "lifecycleStages", j], "FLT-SVC-LIFECYCLE-HOOK", `a hook cannot run at ${s}; the stages hooks run at are ${HOOK_STAGES.join(", ")}`);
+      else if (type === "PAUSE" && NO_PAUSE_AT.includes(s)) r.error(o.svcdefDoc, undefined, [...path, "lifecycleStages", j], "FLT-SVC-LIFECYCLE-HOOK", `a PAUSE hook cannot wait at ${s}: ECS does not allow PAUSE hooks at the two traffic shifts`, "wait at POST_TEST_TRAFFIC_SHIFT (the test listener already reaches the new revision), PRE_PRODUCTION_TRAFFIC_SHIFT or POST_PRODUCTION_TRAFFIC_SHIFT instead");
+    });
+    if (type === "AWS_LAMBDA") {
+      const target = str(h["hookTargetArn"]);
+      if (target === undefined) r.error(o.svcdefDoc, undefined, path, "FLT-SVC-LIFECYCLE-HOOK", "an AWS_LAMBDA hook needs hookTargetArn: the Lambda function ECS invokes");
+      else if (!LAMBDA_ARN.test(target)) r.error(o.svcdefDoc, undefined, [...path, "hookTargetArn"], "FLT-SVC-LIFECYCLE-HOOK", `"${target}" is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)`);
+      const role = str(h["roleArn"]);
+      if (role === undefined) r.error(o.svcdefDoc, undefined, path, "FLT-SVC-LIFECYCLE-HOOK", "an AWS_LAMBDA hook needs roleArn: the IAM role ECS invokes the function with");
+      else if (!ROLE_ARN.test(role)) r.error(o.svcdefDoc, undefined, [...path, "roleArn"], "FLT-SVC-LIFECYCLE-HOOK", `"${role}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`);
+    }
+    const timeout = obj(h["timeoutConfiguration"]);
+    if (timeout?.["timeoutInMinutes"] !== undefined && !minutes(timeout["timeoutInMinutes"], 1)) r.error(o.svcdefDoc, undefined, [...path, "timeoutConfiguration", "timeoutInMinutes"], "FLT-SVC-LIFECYCLE-HOOK", "timeoutInMinutes must be a whole number of minutes from 1 to 1440");
+  });
+  lbs.forEach((lb, i) => {
+    const tg = str(lb["targetGroupArn"]);
+    if (tg === undefined) return;
+    const path = ["loadBalancers", i];
+    const ac = obj(lb["advancedConfiguration"]);
+    if (!ac) {
+      r.error(o.svcdefDoc, undefined, path, "FLT-SVC-ADVANCED-CONFIG", `a ${managed} deployment needs advancedConfiguration on each load balancer: alternateTargetGroupArn, productionListenerRule, roleArn (and optionally testListenerRule)`, "docs/ecs-managed.md shows a complete svcdef");
+      return;
+    }
+    const acPath = [...path, "advancedConfiguration"];
+    const need = (key: string, re: RegExp, what: string) => {
+      const v = str(ac[key]);
+      if (v === undefined) r.error(o.svcdefDoc, undefined, acPath, "FLT-SVC-ADVANCED-CONFIG", `advancedConfiguration needs ${key}: ${what}`);
+      else if (!re.test(v)) r.error(o.svcdefDoc, undefined, [...acPath, key], "FLT-SVC-ADVANCED-CONFIG", `"${v}" is not ${what}`);
+      return v;
+    };
+    const alternate = need("alternateTargetGroupArn", TARGET_GROUP_ARN, "a target group ARN (the group the new revision registers with, every other deployment)");
+    if (alternate !== undefined && alternate === tg) r.error(o.svcdefDoc, undefined, [...acPath, "alternateTargetGroupArn"], "FLT-SVC-ADVANCED-CONFIG", "alternateTargetGroupArn must be another target group than targetGroupArn: ECS moves traffic between the two");
+    const production = need("productionListenerRule", LISTENER_OR_RULE_ARN, "a listener rule ARN (or, for a Network Load Balancer, a listener ARN) whose weights ECS moves");
+    const test = str(ac["testListenerRule"]);
+    if (test !== undefined && !LISTENER_OR_RULE_ARN.test(test)) r.error(o.svcdefDoc, undefined, [...acPath, "testListenerRule"], "FLT-SVC-ADVANCED-CONFIG", `"${test}" is not a listener rule or listener ARN`);
+    if (test !== undefined && test === production) r.error(o.svcdefDoc, undefined, [...acPath, "testListenerRule"], "FLT-SVC-ADVANCED-CONFIG", "testListenerRule must be another rule than productionListenerRule");
+    need("roleArn", ROLE_ARN, "an IAM role ARN that lets ECS change the load balancer (arn:aws:iam::ACCOUNT:role/NAME)");
+  });
+};
+
 const regions: Rule = (o, r) => {
   const check = (doc: JsonDocument | undefined, file: string | undefined, path: PathSegment[], value: JsonValue | undefined, regional: boolean) => {
     const m = typeof value === "string" ? ARN.exec(value) : null;
@@ -342,7 +456,11 @@ const regions: Rule = (o, r) => {
   };
   check(o.svcdefDoc, undefined, ["taskDefinition"], o.svcdef["taskDefinition"], true);
   check(o.svcdefDoc, undefined, ["cluster"], o.svcdef["cluster"], true);
-  arr(o.svcdef["loadBalancers"]).forEach((lb, i) => check(o.svcdefDoc, undefined, ["loadBalancers", i, "targetGroupArn"], obj(lb)?.["targetGroupArn"], true));
+  arr(o.svcdef["loadBalancers"]).forEach((lb, i) => {
+    check(o.svcdefDoc, undefined, ["loadBalancers", i, "targetGroupArn"], obj(lb)?.["targetGroupArn"], true);
+    const ac = obj(obj(lb)?.["advancedConfiguration"]);
+    for (const key of ["alternateTargetGroupArn", "productionListenerRule", "testListenerRule"]) check(o.svcdefDoc, undefined, ["loadBalancers", i, "advancedConfiguration", key], ac?.[key], true);
+  });
   o.depdef.targetGroupArnPairs.forEach((pair, i) => pair.forEach((arn, j) => check(o.depdefDoc, o.files.depdef, ["targetGroupArnPairs", i, j], arn, true)));
   o.depdef.rainbow?.listeners.forEach((l, i) => {
     check(o.depdefDoc, o.files.depdef, ["rainbow", "listeners", i, "listenerArn"], l.listenerArn, true);
@@ -498,7 +616,7 @@ const rainbow: Rule = (o, r) => {
   }
 };
 
-const RULES: Rule[] = [taskDefinitionSource, names, controller, deploymentConfiguration, network, resources, containerRules, loadBalancers, blueGreen, regions, rainbow, images, plaintextSecrets, safety, circuitBreaker];
+const RULES: Rule[] = [taskDefinitionSource, names, controller, deploymentConfiguration, ecsManagedRules, network, resources, containerRules, loadBalancers, blueGreen, regions, rainbow, images, plaintextSecrets, safety, circuitBreaker];
 
 export function checkObject(o: ObjectUnderCheck): Problem[] {
   const reporter = new Reporter();

@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import { AwsError } from "../aws/errors.ts";
 import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
 import { identityKey, type LoadedObject } from "../config/load-object.ts";
+import { strategyOf } from "../config/strategy.ts";
 import { mapBounded } from "../config/repository.ts";
 import type { Runner } from "../deploy/runner.ts";
 import type { MachineState, Settled } from "../deploy/runner.ts";
@@ -149,11 +150,10 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
   const decisions = await decide(objects, options);
   const runnable = decisions.filter((d): d is Extract<Decision, { spec: DeploySpec }> => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked));
   const ran = await mapBounded(runnable, options.concurrency, async (d) => {
-    const bluegreen = d.action !== "delete" && (d.spec.svcdef["deploymentController"] as { type?: string } | undefined)?.type === "EXTERNAL";
     let created: Deployment;
     try {
       created = await options.runner.create(d.spec, {
-        strategy: d.action === "delete" ? "delete" : bluegreen ? "bluegreen" : "rolling",
+        strategy: d.action === "delete" ? "delete" : strategyOf(d.spec.svcdef),
         ...(options.commitSha ? { commitSha: options.commitSha } : {}),
         ...(options.overrides?.length ? { overrides: options.overrides } : {}),
       });

@@ -4,6 +4,7 @@
  * drives. Deployments persist every step, so a controller stopped (or killed) mid-deployment
  * resumes them on its next start.
  */
+import { strategyOf } from "../config/strategy.ts";
 import type { ControllerPort } from "../api/ports.ts";
 import type { CommitFile, CommitInfo as ApiCommitInfo, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../api/types.ts";
 import type { AwsPortsFactory } from "../aws/ports.ts";
@@ -138,7 +139,7 @@ export class Controller implements ControllerPort {
         this.o.onWarning?.(`${at}: ${c.object} is invalid and is not deployed: ${first ? problemLine(first) : "invalid"}`);
         continue;
       }
-      jobs.push({ change: c, spec: specFromObject(c.loaded, plan.commit.sha), strategy: c.loaded.strategy === "bluegreen" ? "bluegreen" : "rolling" });
+      jobs.push({ change: c, spec: specFromObject(c.loaded, plan.commit.sha), strategy: c.loaded.svcdef ? strategyOf(c.loaded.svcdef) : "rolling" });
     }
     const deletes: ObjectChange[] = [];
     for (const c of plan.delete) {

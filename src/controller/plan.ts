@@ -9,7 +9,11 @@
 import { Masker } from "../core/mask.ts";
 import { AwsError } from "../aws/errors.ts";
 import type { AwsPorts, AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
-import type { LoadedObject } from "../config/load-object.ts";
+import type { LoadedObject, Strategy } from "../config/load-object.ts";
+import { rolloutSummary, strategyLabel } from "../config/strategy.ts";
+import { managedLoadBalancers, managedRoutes, managedRoutingProblem } from "../deploy/traffic/managed.ts";
+import { AlbRouter } from "../deploy/traffic/alb.ts";
+import type { Route } from "../deploy/traffic/route.ts";
 import type { Problem } from "../core/problems.ts";
 import { mapBounded } from "../config/repository.ts";
 import { planObject, type Diff, type JsonRecord, type Plan, type PlanAction } from "../plan/index.ts";
@@ -23,6 +27,11 @@ export interface LiveDefinitions {
 
 export interface ObjectPlan {
   object: string;
+  /** The engine strategy apply would use (rolling, bluegreen, ecs-managed), and in words. */
+  strategy?: Strategy;
+  label?: string;
+  /** ECS-managed: how ECS will roll the change out (steps, bake, hooks, alarms). */
+  rollout?: string;
   /** `blocked`: it differs, but apply would fail because something it needs is missing (`problems`). */
   action: PlanAction | "invalid" | "blocked";
   reasons: string[];
@@ -127,7 +136,8 @@ export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory, se
   const plan = planFromLive(o, live, secretNames);
   if (plan.action !== "none") problems.push(...(await missingPrerequisites(o, ports, plan.action)));
   const blocked = problems.some((p) => p.severity === "error");
-  const base = { object: o.name, reasons: plan.reasons, notCompared: plan.notCompared, problems, service: plan.service, taskDefinition: plan.taskDefinition };
+  const rollout = plan.action !== "none" ? rolloutSummary(o.svcdef) : undefined;
+  const base = { object: o.name, ...(o.strategy ? { strategy: o.strategy, label: strategyLabel(o.strategy, o.svcdef) } : {}), ...(rollout ? { rollout } : {}), reasons: plan.reasons, notCompared: plan.notCompared, problems, service: plan.service, taskDefinition: plan.taskDefinition };
   return blocked && plan.action !== "none" ? { ...base, action: "blocked", wouldBe: plan.action } : { ...base, action: plan.action };
 }
 
@@ -148,6 +158,7 @@ function problem(o: LoadedObject, code: Problem["code"], file: string | undefine
 export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts, action: "create" | "update"): Promise<Problem[]> {
   const problems: Problem[] = [];
   const bluegreen = o.strategy === "bluegreen";
+  const managed = o.strategy === "ecs-managed";
   const groups = new Map<string, { file: string | undefined; path: string; severity: Problem["severity"] }>();
   const lbs = o.svcdef?.["loadBalancers"];
   if (Array.isArray(lbs)) {
@@ -155,6 +166,11 @@ export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts, act
       const arn = isRecord(lb) ? lb["targetGroupArn"] : undefined;
       if (typeof arn === "string" && !groups.has(arn)) groups.set(arn, { file: o.files.svcdef, path: `$.loadBalancers[${i}].targetGroupArn`, severity: "error" });
     });
+  }
+  if (managed && o.svcdef) {
+    for (const lb of managedLoadBalancers(o.svcdef)) {
+      if (lb.alternateTargetGroupArn && !groups.has(lb.alternateTargetGroupArn)) groups.set(lb.alternateTargetGroupArn, { file: o.files.svcdef, path: `$.loadBalancers[${lb.index}].advancedConfiguration.alternateTargetGroupArn`, severity: "error" });
+    }
   }
   if (bluegreen) {
     const severity = action === "create" ? "warning" : "error";
@@ -174,7 +190,8 @@ export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts, act
       else problems.push(problem(o, "FLT-PLAN-NOT-CHECKED", at.file, at.path, `could not check the target group ${arn}: ${e.toString()}`, "warning"));
     }
   }
-  const alarms = bluegreen ? o.depdef.alarms.alarmNames : [];
+  if (managed && o.svcdef) problems.push(...(await listenerRuleProblems(o, ports)));
+  const alarms = bluegreen || managed ? o.depdef.alarms.alarmNames : [];
   if (alarms.length) {
     try {
       const found = new Set((await ports.cloudwatch.describeAlarms(alarms)).map((a) => a.alarmName));
@@ -187,6 +204,28 @@ export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts, act
     }
   }
   return problems;
+}
+
+/**
+ * ECS-managed: the production and test listener rules, read as the deployment will read them
+ * (deploy/traffic/managed.ts): they exist, forward only, and between them reach both target groups.
+ */
+async function listenerRuleProblems(o: LoadedObject, ports: AwsPorts): Promise<Problem[]> {
+  const router = new AlbRouter(ports.elbv2);
+  const live: Route[] = [];
+  for (const ref of managedRoutes(o.svcdef!)) {
+    try {
+      live.push(...(await router.read([ref])));
+    } catch (e) {
+      if (!(e instanceof AwsError)) throw e;
+      if (/NotFound/.test(e.name)) continue; // absent: managedRoutingProblem names it
+      return [problem(o, "FLT-PLAN-NOT-CHECKED", o.files.svcdef, "$.loadBalancers", `could not read the listener rule ${ref.arn}: ${e.toString()}`, "warning")];
+    }
+  }
+  const found = managedRoutingProblem(o.svcdef!, live);
+  if (!found) return [];
+  const index = /^loadBalancers\[(\d+)\]/.exec(found)?.[1] ?? "0";
+  return [problem(o, "FLT-PLAN-LISTENER-RULES", o.files.svcdef, `$.loadBalancers[${index}].advancedConfiguration`, found)];
 }
 
 /** `only`: object names or path prefixes (`apps/web/web`, `apps/`). */

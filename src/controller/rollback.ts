@@ -1,8 +1,9 @@
 /**
  * `rollback OBJECT`: deploy the revision that ran before the object's last successful update, as a
  * normal recorded deployment (its own record, timeline and stability check) with the strategy the
- * object uses: a rolling update, or a blue/green deployment with the object's depdef (traffic
- * shifting, alarms and bake as for any other blue/green deployment).
+ * object uses: a rolling update, a blue/green deployment with the object's depdef (traffic
+ * shifting, alarms and bake as for any other blue/green deployment), or an ECS-managed deployment
+ * of the old revision with the svcdef's strategy.
  */
 import type { Clock } from "../core/clock.ts";
 import { FlotillaError } from "../core/problems.ts";
@@ -13,7 +14,7 @@ import type { Deployment } from "../store/types.ts";
 
 export interface RollbackPlan {
   spec: DeploySpec;
-  strategy: "rolling" | "bluegreen";
+  strategy: "rolling" | "bluegreen" | "ecs-managed";
   /** The successful update being undone. */
   from: Deployment;
   /** The revision deployed again. */
@@ -22,7 +23,7 @@ export interface RollbackPlan {
 
 export async function rollbackSpec(store: Store, object: string): Promise<RollbackPlan> {
   const page = await store.listDeployments({ object, phase: "Succeeded", limit: 50 });
-  const last = page.items.find((d) => (d.strategy === "rolling" || d.strategy === "bluegreen") && d.oldTaskDefinitionArn && d.newTaskDefinitionArn !== d.oldTaskDefinitionArn);
+  const last = page.items.find((d) => d.strategy !== "delete" && d.oldTaskDefinitionArn && d.newTaskDefinitionArn !== d.oldTaskDefinitionArn);
   if (!last) {
     throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no successful update of ${object} is recorded, so there is no previous revision to roll back to`, hint: "`flotilla history` lists what is recorded" });
   }
@@ -32,7 +33,7 @@ export async function rollbackSpec(store: Store, object: string): Promise<Rollba
   const depdef = (latest?.machineState as MachineState | undefined)?.spec?.depdef ?? spec.depdef;
   const target = last.oldTaskDefinitionArn!;
   const { taskdef: _registeredAgain, ...rest } = spec;
-  return { spec: { ...rest, depdef, svcdef: { ...spec.svcdef, taskDefinition: target } }, strategy: last.strategy === "bluegreen" ? "bluegreen" : "rolling", from: last, target };
+  return { spec: { ...rest, depdef, svcdef: { ...spec.svcdef, taskDefinition: target } }, strategy: last.strategy === "delete" ? "rolling" : last.strategy, from: last, target };
 }
 
 export async function rollbackObject(store: Store, runner: Runner, object: string, requestedBy: string, clock: Clock): Promise<Deployment> {

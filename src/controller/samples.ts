@@ -2,7 +2,8 @@
  * Samples of running deployments for the dashboard's chart, recorded from what the engine observes
  * (the runner's `observe` hook): after each blue/green watch round and each weight change, the weight
  * of every target group on the shifted listeners and rules, each task set's tasks and the alarms'
- * states; after each look at a rolling service, its ECS deployments' tasks. Two reads are added per
+ * states; after each look at a rolling service, its ECS deployments' tasks; after each look at an
+ * ECS-managed service deployment, its production rules' weights and its revisions' tasks. Two reads are added per
  * blue/green sample: the target groups' health (healthy targets per set) and each set's stopped tasks
  * (failed ones since the deployment began). A sample is stored only when something changed, or a
  * minute passed, so a long wait costs a few rows.
@@ -61,6 +62,15 @@ export class DeploymentSampler {
       // New weights: the sets and alarms are as last seen.
       const last = this.#last.get(d.id)?.data;
       data = { weights: weightsOf(effect.routes), sets: last?.sets ?? [], alarms: last?.alarms ?? [] };
+    } else if (d.strategy === "ecs-managed" && effect.type === "observeServiceDeployment" && outcome.type === "serviceDeployment" && outcome.deployment) {
+      // ECS moves the weights: the production rules as read on the same look, and the revisions' tasks as ECS counts them.
+      const sd = outcome.deployment;
+      const set = (role: SampleSet["role"], r: NonNullable<typeof sd.targetServiceRevision>): SampleSet => ({ role, id: r.arn.split("/").at(-1) ?? r.arn, targetGroups: [], desired: r.requestedTaskCount ?? null, running: r.runningTaskCount ?? null, pending: r.pendingTaskCount ?? null, healthy: null, failed: role === "new" ? (outcome.failures?.count ?? null) : null });
+      data = {
+        weights: weightsOf(outcome.routes),
+        sets: [...sd.sourceServiceRevisions.map((r) => set("old", r)), ...(sd.targetServiceRevision ? [set("new", sd.targetServiceRevision)] : [])],
+        alarms: outcome.alarms.map((a) => ({ name: a.alarmName, state: a.stateValue })),
+      };
     } else if (d.strategy === "rolling" && outcome.type === "service" && outcome.service) {
       data = {
         weights: {},

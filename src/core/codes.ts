@@ -41,6 +41,9 @@ export const PROBLEM_CODES = {
   "FLT-SVC-LOAD-BALANCER": "A load balancer entry does not match the task definition's containers or ports.",
   "FLT-SVC-SCHEDULING": "The scheduling strategy does not fit the deployment controller or settings.",
   "FLT-SVC-REGION-MISMATCH": "An ARN names a different region or account than the object deploys to.",
+  "FLT-SVC-STRATEGY": "deploymentConfiguration.strategy or its settings (bake time, linear or canary configuration) are not valid, or do not fit the deployment controller.",
+  "FLT-SVC-ADVANCED-CONFIG": "A load balancer entry of an ECS-managed (BLUE_GREEN, LINEAR, CANARY) service lacks or misuses advancedConfiguration: alternate target group, listener rules, role.",
+  "FLT-SVC-LIFECYCLE-HOOK": "A deployment lifecycle hook lacks its target or role, names a stage it cannot run at, or has an invalid timeout.",
   "FLT-TASKDEF-CONTAINERS": "The container definitions are inconsistent (duplicate names, no essential container, ...).",
   "FLT-TASKDEF-RESOURCES": "Task or container CPU/memory settings are missing or invalid for the launch type.",
   "FLT-BG-TARGET-GROUPS": "Blue/green target group pairs do not match the service's load balancers.",
@@ -75,6 +78,7 @@ export const PROBLEM_CODES = {
   "FLT-PLAN-CLUSTER-MISSING": "The cluster the svcdef names does not exist in the Region; apply cannot create or update the service.",
   "FLT-PLAN-TARGET-GROUP-MISSING": "A target group of the svcdef's load balancers or the depdef's pairs does not exist.",
   "FLT-PLAN-TARGET-GROUP-NO-LISTENER": "A target group exists but no listener or rule forwards to it, so ECS refuses it (no associated load balancer).",
+  "FLT-PLAN-LISTENER-RULES": "An ECS-managed service's production or test listener rule does not exist, does more than forward, or the rules do not forward to both target groups; ECS would roll the deployment back at once.",
   "FLT-PLAN-ALARM-MISSING": "An alarm the blue/green depdef names does not exist; the deployment would stop before changing anything.",
   "FLT-PLAN-NOT-CHECKED": "A prerequisite could not be checked (AWS refused the describe call); the plan cannot say whether apply will find it.",
   // Repositories and credentials (what the server configuration allows)

@@ -14,6 +14,7 @@ import type { Alarm, LoadBalancerRef, Service, TaskSet } from "../aws/ports.ts";
 import { trafficSteps } from "../config/depdef.ts";
 import type { NewEvent } from "../store/types.ts";
 import type { ActiveRecord, Effect, EndPhase, Input, Machine, Record_, Route, Step, TaskFailures } from "./machine.ts";
+import { alarmsBeforeStart } from "./alarms.ts";
 import { because, event, type Because } from "./registry.ts";
 import { errorText, finish as finishAt, go, handleCommon, isStep, pollSleep, success, withRecord, type BaseState, type Outcome } from "./steps.ts";
 import { containerHealthCheckIntervals, failureThreshold, stabilityTimeoutMs, stableDwellMs, type DeploySpec } from "./spec.ts";
@@ -218,14 +219,8 @@ function inspect(state: BlueGreenState, input: Input, now: number): Step<BlueGre
 /** Alarms are checked before anything changes: a missing name is a configuration error. */
 function checkAlarms(state: BlueGreenState, input: Input): Step<BlueGreenState> {
   if (input.type !== "alarms") return finish(state, "Failed", because("DescribeAlarmsFailed", { error: errorText(input) }));
-  const found = new Set(input.alarms.map((a) => a.alarmName));
-  const missing = alarmNames(state).filter((n) => !found.has(n));
-  if (missing.length) return finish(state, "Failed", because("AlarmNotFound", { alarms: `alarm${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, verb: missing.length > 1 ? "do" : "does", region: state.spec.region }));
-  const firing = input.alarms.filter((a) => a.stateValue === "ALARM");
-  if (firing.length && state.mode === "update") {
-    return finish(state, "Failed", because("AlarmFiringBeforeStart", { alarms: firing.map((a) => a.alarmName).join(", ") }));
-  }
-  return registerStep(state);
+  const refused = alarmsBeforeStart(input.alarms, alarmNames(state), state.mode === "update", state.spec.region);
+  return refused ? finish(state, "Failed", refused) : registerStep(state);
 }
 
 function registerStep(state: BlueGreenState): Step<BlueGreenState> {
@@ -592,7 +587,7 @@ function control(state: BlueGreenState, input: Extract<Input, { type: "control" 
       if (terminalish) return same([event("PromoteIgnored", { by: input.by })]);
       const promoted: BlueGreenState = { ...state, promoted: { by: input.by } };
       delete promoted.paused;
-      const events = [event("Promote", { by: input.by })];
+      const events = [event("Promote", { variant: "bluegreen", by: input.by })];
       if (state.step === "wait") return withRecord(state.weight < 100 ? shiftTo({ ...promoted, steps: [...state.steps.slice(0, state.stepIndex + 1), 100], stepIndex: state.stepIndex + 1 }, now) : promote(promoted), { events });
       return same(events, promoted);
     }
@@ -601,7 +596,7 @@ function control(state: BlueGreenState, input: Extract<Input, { type: "control" 
       return same([event("Paused", { by: input.by, weight: state.weight })], { ...state, paused: { by: input.by, reason: "paused by an operator", ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } });
     }
     case "resume": {
-      if (!state.paused) return same([event("ResumeIgnored", { by: input.by })]);
+      if (!state.paused) return same([event("ResumeIgnored", { variant: "bluegreen", by: input.by })]);
       const next: BlueGreenState = { ...state, ...(state.paused.remainingMs !== undefined ? { waitUntil: now + state.paused.remainingMs } : {}) };
       delete next.paused;
       const events = [event("Resumed", { variant: "operator", by: input.by })];

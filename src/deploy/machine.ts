@@ -7,7 +7,7 @@
  * in its (JSON-serialisable) state, which the runner persists before and after every mutation.
  */
 import type { NewEvent, Phase, TaskCounts } from "../store/types.ts";
-import type { Alarm, CreateTaskSetInput, Service, TargetGroup, TaskDefinition, TaskSet } from "../aws/ports.ts";
+import type { Alarm, CreateTaskSetInput, Service, ServiceDeployment, TargetGroup, TaskDefinition, TaskSet } from "../aws/ports.ts";
 import type { Route, RouteRef } from "./traffic/route.ts";
 import type { Reason } from "./registry.ts";
 
@@ -47,7 +47,20 @@ export type Effect =
    */
   | { type: "setRoutes"; routes: Route[] }
   /** One watch round during a wait: alarms, the routes' current actions, the task sets, failed green tasks. */
-  | { type: "observeBlueGreen"; cluster: string; service: string; alarmNames: string[]; routes: RouteRef[]; failuresOf?: { taskSet: string; taskDefinition: string; since: number } };
+  | { type: "observeBlueGreen"; cluster: string; service: string; alarmNames: string[]; routes: RouteRef[]; failuresOf?: { taskSet: string; taskDefinition: string; since: number } }
+  /** The routes' actions now, as the traffic router reads them (a route that does not exist is left out): answers `routes`. */
+  | { type: "readRoutes"; routes: RouteRef[] }
+  /** ECS-managed: the newest service deployment, created at or after `createdAfter`, whose target revision runs `taskDefinition`. */
+  | { type: "findServiceDeployment"; cluster: string; service: string; taskDefinition: string; createdAfter: number }
+  /**
+   * ECS-managed: one look at a service deployment, the depdef's alarms, the production routes'
+   * weights, and (with `failuresOf`) the new revision's tasks that stopped by failing.
+   */
+  | { type: "observeServiceDeployment"; cluster: string; service: string; serviceDeploymentArn: string; alarmNames: string[]; routes: RouteRef[]; failuresOf?: { taskDefinition: string; since: number } }
+  /** StopServiceDeployment with rollback. */
+  | { type: "stopServiceDeployment"; serviceDeploymentArn: string }
+  /** ContinueServiceDeployment for a PAUSE lifecycle hook waiting for action. */
+  | { type: "continueServiceDeployment"; serviceDeploymentArn: string; hookId: string; action: "CONTINUE" | "ROLLBACK" };
 
 export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set([
   "registerTaskDefinition",
@@ -58,6 +71,8 @@ export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set([
   "deleteTaskSet",
   "updateServicePrimaryTaskSet",
   "setRoutes",
+  "stopServiceDeployment",
+  "continueServiceDeployment",
 ]);
 
 /** What the runner hands back. */
@@ -78,6 +93,10 @@ export type Input =
   /** A mutation with nothing to read back (setRoutes, deleteTaskSet). */
   | { type: "done" }
   | { type: "observed"; alarms: Alarm[]; routes: Route[]; taskSets: TaskSet[]; failures?: TaskFailures }
+  /** `arn` is undefined when no such service deployment was found. */
+  | { type: "serviceDeploymentFound"; arn?: string }
+  /** `deployment` is undefined when DescribeServiceDeployments does not know it. */
+  | { type: "serviceDeployment"; deployment?: ServiceDeployment; alarms: Alarm[]; routes: Route[]; failures?: TaskFailures }
   | { type: "error"; error: { name: string; message: string; retryable: boolean } }
   | { type: "control"; action: "abort" | "promote" | "pause" | "resume"; by: string };
 

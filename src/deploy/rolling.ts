@@ -16,7 +16,7 @@ import type { Deployment as EcsDeployment, Service } from "../aws/ports.ts";
 import type { NewEvent, TaskCounts } from "../store/types.ts";
 import { type ActiveRecord, type Effect, type EndPhase, type Input, type Machine, type Step } from "./machine.ts";
 import { because, event, type Because } from "./registry.ts";
-import { errorText, finish as finishAt, go, handleCommon, isStep, pollSleep, success, withRecord as record2, type BaseState, type Outcome } from "./steps.ts";
+import { describeRefused, errorText, finish as finishAt, go, handleCommon, isStep, pollSleep, success, withRecord as record2, type BaseState, type Outcome } from "./steps.ts";
 import { createServiceRequest, inPlaceBlockers, updateServiceRequest } from "./service-request.ts";
 import { containerHealthCheckIntervals, DEFAULT_HEALTH_CHECK_INTERVAL_S, failureThreshold, stabilityTimeoutMs, stableDwellMs, targetGroupArns, type DeploySpec } from "./spec.ts";
 
@@ -124,10 +124,7 @@ function inspect(state: RollingState, input: Input, now: number): Step<RollingSt
   if (input.type === "start") {
     return go(state, "inspect", describe(state), { phase: "Deploying", events: [event("Started", { variant: "rolling", object: state.spec.object, service: state.spec.service, cluster: state.spec.cluster, region: state.spec.region })] });
   }
-  if (input.type === "error") {
-    const error = input.error.message;
-    return fail(state, input.error.name === "ClusterNotFoundException" ? because("ClusterNotFound", { error }) : input.error.name === "AccessDeniedException" ? because("AccessDenied", { error }) : because("DescribeFailed", { variant: "error", error }));
-  }
+  if (input.type === "error") return fail(state, describeRefused(input.error));
   if (input.type !== "service") return go(state, "inspect", describe(state));
   const live = input.service;
   if (live?.status === "DRAINING") {

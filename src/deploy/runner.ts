@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isAwsError } from "../aws/errors.ts";
-import type { AwsPorts, AwsPortsFactory } from "../aws/ports.ts";
+import type { AwsPorts, AwsPortsFactory, EcsPort } from "../aws/ports.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Store } from "../store/store.ts";
 import { isTerminal, type Deployment, type NewEvent, type Override, type Strategy } from "../store/types.ts";
@@ -15,6 +15,7 @@ import type { Effect, Input, Machine, Step } from "./machine.ts";
 import { MUTATIONS } from "./machine.ts";
 import { rolling, startRolling, type RollingState } from "./rolling.ts";
 import { blueGreen, startBlueGreen, type BlueGreenState, type OverrideName } from "./bluegreen.ts";
+import { ecsManaged, startEcsManaged, type EcsManagedState } from "./ecs-managed.ts";
 import type { DeploySpec } from "./spec.ts";
 import { event } from "./registry.ts";
 import { AlbRouter } from "./traffic/alb.ts";
@@ -23,12 +24,13 @@ import { StatusSweep } from "./sweep.ts";
 
 export { isFailedTask } from "./sweep.ts";
 
-export type MachineState = RollingState | DeleteState | BlueGreenState;
+export type MachineState = RollingState | DeleteState | BlueGreenState | EcsManagedState;
 
 const MACHINES = {
   rolling,
   delete: deleteService,
   bluegreen: blueGreen,
+  "ecs-managed": ecsManaged,
 } as Record<MachineState["machine"], Machine<MachineState>>;
 
 export const OVERRIDES: readonly OverrideName[] = ["skip-alarms", "all-at-once"];
@@ -100,8 +102,8 @@ export class Runner {
   async create(spec: DeploySpec, options: StartOptions): Promise<Deployment> {
     const token = `flotilla-${randomUUID()}`;
     const overrides = (options.overrides ?? []).map((o) => o.name).filter((n): n is OverrideName => (OVERRIDES as readonly string[]).includes(n));
-    if (options.strategy === "ecs-managed") throw new Error("ECS-managed deployments are not driven yet");
-    const state: MachineState = options.strategy === "delete" ? startDelete(spec) : options.strategy === "bluegreen" ? startBlueGreen(spec, token, overrides) : startRolling(spec, token);
+    const state: MachineState =
+      options.strategy === "delete" ? startDelete(spec) : options.strategy === "bluegreen" ? startBlueGreen(spec, token, overrides) : options.strategy === "ecs-managed" ? startEcsManaged(spec, token, overrides) : startRolling(spec, token);
     return this.store.createDeployment(
       {
         object: spec.object,
@@ -258,6 +260,28 @@ export class Runner {
           ]);
           return { type: "observed", alarms, routes, taskSets: status.service?.taskSets ?? [], ...(status.failures ? { failures: status.failures } : {}) };
         }
+        case "readRoutes":
+          return { type: "routes", routes: await this.traffic(ports).read(effect.routes) };
+        case "findServiceDeployment":
+          return { type: "serviceDeploymentFound", ...(await findServiceDeployment(ports.ecs, effect)) };
+        case "observeServiceDeployment": {
+          // The failed tasks come from the shared status sweep (one round per cluster), like rolling's.
+          const [described, alarms, routes, status] = await Promise.all([
+            ports.ecs.describeServiceDeployments([effect.serviceDeploymentArn]),
+            this.sweep.alarms(ports, effect.alarmNames),
+            effect.routes.length ? this.traffic(ports).read(effect.routes) : Promise.resolve([]),
+            effect.failuresOf ? this.sweep.status(ports, effect.cluster, effect.service, { serviceName: effect.service, ...effect.failuresOf }) : Promise.resolve(undefined),
+          ]);
+          const failures = status?.failures;
+          const deployment = described.serviceDeployments.find((d) => d.serviceDeploymentArn === effect.serviceDeploymentArn);
+          return { type: "serviceDeployment", ...(deployment ? { deployment } : {}), alarms, routes, ...(failures ? { failures } : {}) };
+        }
+        case "stopServiceDeployment":
+          await ports.ecs.stopServiceDeployment({ serviceDeploymentArn: effect.serviceDeploymentArn, stopType: "ROLLBACK" });
+          return { type: "done" };
+        case "continueServiceDeployment":
+          await ports.ecs.continueServiceDeployment({ serviceDeploymentArn: effect.serviceDeploymentArn, hookId: effect.hookId, action: effect.action });
+          return { type: "done" };
       }
     } catch (e) {
       // An answer about the world, not a bug: the machine decides what a write that did not take means.
@@ -278,6 +302,19 @@ export class Runner {
       if ((await this.store.pendingControls(deploymentId)).length > 0) return;
     }
   }
+}
+
+/**
+ * The newest service deployment of `taskDefinition` created at or after `createdAfter`: its target
+ * revision is described to know what it deploys (ListServiceDeployments names only revisions).
+ */
+async function findServiceDeployment(ecs: EcsPort, q: { cluster: string; service: string; taskDefinition: string; createdAfter: number }): Promise<{ arn?: string }> {
+  const briefs = (await ecs.listServiceDeployments({ cluster: q.cluster, service: q.service, createdAfter: q.createdAfter })).filter((b) => b.targetServiceRevisionArn);
+  if (briefs.length === 0) return {};
+  const { serviceRevisions } = await ecs.describeServiceRevisions([...new Set(briefs.map((b) => b.targetServiceRevisionArn!))]);
+  const ours = new Set(serviceRevisions.filter((r) => r.taskDefinition === q.taskDefinition).map((r) => r.serviceRevisionArn));
+  const found = briefs.filter((b) => ours.has(b.targetServiceRevisionArn!)).sort((a, b) => b.createdAt - a.createdAt)[0];
+  return found ? { arn: found.serviceDeploymentArn } : {};
 }
 
 /**

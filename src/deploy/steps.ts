@@ -64,6 +64,13 @@ export function reissue<S extends BaseState<string>>(state: S): Step<S> | undefi
   return { state: next, effect, record: {} };
 }
 
+/** Why reading the service before anything changed failed: no such cluster, access denied, or another error. */
+export function describeRefused(error: { name: string; message: string }): Because {
+  const text = error.message;
+  if (error.name === "ClusterNotFoundException") return because("ClusterNotFound", { error: text });
+  return error.name === "AccessDeniedException" ? because("AccessDenied", { error: text }) : because("DescribeFailed", { variant: "error", error: text });
+}
+
 export function errorText(input: Input): string {
   return input.type === "error" ? `${input.error.name}: ${input.error.message}` : `unexpected ${input.type}`;
 }

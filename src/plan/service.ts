@@ -89,6 +89,17 @@ function normalizeDeploymentConfiguration(s: JsonRecord, daemon: boolean): void 
   dropDefault(dc, "maximumPercent", daemon ? 100 : 200);
   dropDefault(dc, "minimumHealthyPercent", daemon ? 0 : 100);
   dropDefault(dc, "strategy", "ROLLING");
+  // ECS-managed settings ECS fills in when left out (API reference, LinearConfiguration, CanaryConfiguration, DeploymentLifecycleHook).
+  for (const [key, defaults] of [["linearConfiguration", { stepPercent: 10, stepBakeTimeInMinutes: 6 }], ["canaryConfiguration", { canaryPercent: 5, canaryBakeTimeInMinutes: 10 }]] as const) {
+    const c = dc[key];
+    if (!isRecord(c)) continue;
+    for (const [k, v] of Object.entries(defaults)) dropDefault(c, k, v);
+    if (Object.keys(c).length === 0) delete dc[key];
+  }
+  if (Array.isArray(dc["lifecycleHooks"])) {
+    for (const h of dc["lifecycleHooks"]) if (isRecord(h)) dropDefault(h, "targetType", "AWS_LAMBDA");
+    if (dc["lifecycleHooks"].length === 0) delete dc["lifecycleHooks"];
+  }
   const breaker = dc["deploymentCircuitBreaker"];
   if (isRecord(breaker) && breaker["enable"] === false && breaker["rollback"] !== true) delete dc["deploymentCircuitBreaker"];
   const alarms = dc["alarms"];

@@ -65,7 +65,7 @@ export class PromMetrics implements MetricsSink {
       async collect() {
         this.reset();
         if (!self.store) return;
-        const counts = new Map<string, number>([["rolling", 0], ["bluegreen", 0], ["delete", 0]]);
+        const counts = new Map<string, number>([["rolling", 0], ["bluegreen", 0], ["ecs-managed", 0], ["delete", 0]]);
         for (const d of await self.store.activeDeployments()) counts.set(d.strategy, (counts.get(d.strategy) ?? 0) + 1);
         for (const [strategy, n] of counts) this.set({ strategy }, n);
       },

@@ -66,6 +66,11 @@ const CHECKS: Partial<Record<Reason, string>> = {
   CircuitBreakerTripped: "Flotilla's circuit breaker (failed tasks)",
   EcsDeploymentFailed: "ECS's deployment (ECS reported it failed)",
   EcsCircuitBreakerRolledBack: "ECS's deployment circuit breaker (ECS rolled back)",
+  EcsAlarmRolledBack: "ECS's deployment alarms (ECS rolled back)",
+  LifecycleHookFailed: "a lifecycle hook (ECS rolled back)",
+  EcsDeploymentRolledBack: "ECS's service deployment (ECS rolled back)",
+  EcsDeploymentStopped: "ECS's service deployment (ECS stopped it)",
+  ListenerRulesInvalid: "the listener rules of the ECS-managed deployment",
   TrafficNotVerified: "the traffic weights read back after a shift",
   AwsUnavailable: "reaching AWS (retries ran out)",
   Superseded: "a newer deployment of the same service",
@@ -119,8 +124,8 @@ export function explainFailure(d: DeploymentRecord, timeline: readonly EventReco
   const afterMs = at ? Date.parse(at) - Date.parse(d.createdAt) : null;
   const message = failed?.message ?? d.message ?? "";
   const when = at ? ` at ${time(at)}${afterMs !== null ? ` (${duration(afterMs)} after it began)` : ""}` : "";
-  const where = d.strategy === "bluegreen" && weight !== null ? `, with ${weight}% of traffic on green` : "";
-  const back = d.strategy === "bluegreen" ? " Traffic went back to blue." : "";
+  const where = weight === null ? "" : d.strategy === "bluegreen" ? `, with ${weight}% of traffic on green` : d.strategy === "ecs-managed" ? `, with ${weight}% of production traffic on the new revision` : "";
+  const back = d.strategy === "bluegreen" ? " Traffic went back to blue." : d.strategy === "ecs-managed" && d.phase === "RolledBack" ? " ECS moved production traffic back to the previous revision." : "";
   const sentence =
     reason === "Aborted"
       ? `Aborted by an operator${when}${where}.${back}`
@@ -153,4 +158,9 @@ export function triggerOf(d: Pick<DeploymentRecord, "commitSha" | "overrides" | 
 /** A phase as a short word for badges. */
 export function phaseLabel(phase: string, weight: number | null): string {
   return phase === "Shifting" && weight !== null ? `Shifting ${weight}%` : phase;
+}
+
+/** A strategy as people say it: "blue/green", "ECS-managed", "rolling". */
+export function strategyName(strategy: string): string {
+  return strategy === "bluegreen" ? "blue/green" : strategy === "ecs-managed" ? "ECS-managed" : strategy;
 }

@@ -75,7 +75,7 @@ describe("flotilla plan", () => {
   it("Given a fresh world, When planned as text, Then each object shows its action and diff, uncoloured off a TTY, and a summary", async () => {
     const r = await cli(["plan", tree(), "--simulator", "--object", "a/a"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^create {3}a\/a$/m);
+    assert.match(r.stdout, /^create {3}a\/a · rolling$/m, "the action, the object and the strategy apply would use");
     assert.match(r.stdout, /^ {4}\+ {2}"serviceName": "a",$/m);
     assert.doesNotMatch(r.stdout, /b\/b/, "--object selects");
     assert.doesNotMatch(r.stdout, /\x1b\[/, "no colour off a TTY");

@@ -55,7 +55,7 @@ export function shareOf(route: Pick<Route, "actions">, targetGroupArn: string): 
 }
 
 /** Target groups that a route's forward actions name. */
-function forwardedGroups(route: Pick<Route, "actions">): string[] {
+export function forwardedGroups(route: Pick<Route, "actions">): string[] {
   const out = new Set<string>();
   for (const a of route.actions) {
     if (a.type !== "forward") continue;

@@ -12,7 +12,7 @@ import { ActionButton } from "../components/actions.tsx";
 import { DeploymentChart } from "../components/chart.tsx";
 import { ErrorNote, Loading, PhaseBadge, Section, When } from "../components/ui.tsx";
 import { chartData } from "../chart-data.ts";
-import { duration, explainFailure, isActive, shortArn, shortSha, time, triggerOf } from "../format.ts";
+import { duration, explainFailure, isActive, shortArn, shortSha, time, triggerOf, strategyName } from "../format.ts";
 import { useDebounced, useEventStream, useLoad, useNow } from "../hooks.ts";
 import { LiveState, Progress } from "./overview.tsx";
 
@@ -104,9 +104,9 @@ export function DeploymentView({ id }: { id: string }) {
             </dd>
             <dt>When</dt>
             <dd>{failure.at ? <><When at={failure.at} full />{failure.afterMs !== null ? `, ${duration(failure.afterMs)} after it began` : ""}</> : "—"}</dd>
-            {d.strategy === "bluegreen" ? (
+            {d.strategy === "bluegreen" || d.strategy === "ecs-managed" ? (
               <>
-                <dt>Traffic on green</dt>
+                <dt>{d.strategy === "bluegreen" ? "Traffic on green" : "Production on the new revision"}</dt>
                 <dd>{failure.weight !== null ? `${failure.weight}%` : "unknown"}</dd>
               </>
             ) : null}
@@ -129,7 +129,7 @@ export function DeploymentView({ id }: { id: string }) {
           <Progress d={d} />
         </dd>
         <dt>Strategy</dt>
-        <dd>{d.strategy === "bluegreen" ? "blue/green" : d.strategy}</dd>
+        <dd>{strategyName(d.strategy)}</dd>
         <dt>Started by</dt>
         <dd>
           {trigger.text}
@@ -217,7 +217,9 @@ function Controls({ d, onDone }: { d: DeploymentDetail; onDone: () => void }) {
   const unavailable = (action: ControlAction): string | undefined => {
     if (!active) return `The deployment has finished (${d.phase}).`;
     if (finishing) return "The deployment is already rolling back.";
-    if (d.strategy !== "bluegreen" && action !== "abort") return `A ${d.strategy} deployment has no waits to ${action === "promote" ? "skip" : action}: ECS paces it.`;
+    // ECS-managed: resume and promote continue PAUSE lifecycle hooks; nothing pauses ECS from outside.
+    if (d.strategy === "ecs-managed" && action === "pause") return "ECS-managed deployments stop only at PAUSE lifecycle hooks of the svcdef; resume or promote continues them.";
+    if (d.strategy !== "bluegreen" && d.strategy !== "ecs-managed" && action !== "abort") return `A ${d.strategy} deployment has no waits to ${action === "promote" ? "skip" : action}: ECS paces it.`;
     if (action === "pause" && d.paused) return "Already paused.";
     if (action === "resume" && !d.paused) return "Not paused.";
     return undefined;

@@ -6,7 +6,7 @@
 import { api, paths, type DeploymentRecord, type ObjectPlanAnswer } from "../api.ts";
 import { Problems } from "../components/problems.tsx";
 import { ErrorNote, Loading, PhaseBadge, Section, When, Table } from "../components/ui.tsx";
-import { duration, isActive, shortArn, shortSha, triggerOf } from "../format.ts";
+import { duration, isActive, shortArn, shortSha, triggerOf, strategyName } from "../format.ts";
 import { useDebounced, useEventStream, useLoad } from "../hooks.ts";
 import { RollbackAction } from "./deployment.tsx";
 import { LiveState, Progress } from "./overview.tsx";
@@ -35,7 +35,7 @@ export function ObjectView({ object }: { object: string }) {
         <dl class="facts">
           <dt>Service</dt>
           <dd>
-            <code>{latest.service}</code> in <code>{latest.cluster}</code> ({latest.region}), {latest.strategy === "bluegreen" ? "blue/green" : latest.strategy}
+            <code>{latest.service}</code> in <code>{latest.cluster}</code> ({latest.region}), {strategyName(latest.strategy)}
           </dd>
           <dt>Latest deployment</dt>
           <dd>

@@ -7,7 +7,7 @@
 import { api, paths, type CommitListItem, type DeploymentRecord, type RepositoryRecord } from "../api.ts";
 import { ErrorNote, Loading, Meter, PhaseBadge, Section, Table } from "../components/ui.tsx";
 import { ActionButton } from "../components/actions.tsx";
-import { ago, BAD, duration, shortSha, triggerOf } from "../format.ts";
+import { ago, BAD, duration, shortSha, triggerOf, strategyName } from "../format.ts";
 import { useDebounced, useEventStream, useLoad, useNow, type StreamState } from "../hooks.ts";
 
 /** How far back finished failures count as needing attention. */
@@ -145,9 +145,10 @@ export function LiveState({ state, closedText = "Not live" }: { state: StreamSta
   );
 }
 
-/** Progress in one line: traffic on green for blue/green, running of desired tasks otherwise. */
+/** Progress in one line: traffic on green for blue/green, production on the new revision for ECS-managed, running of desired tasks otherwise. */
 export function Progress({ d }: { d: DeploymentRecord }) {
   if (d.strategy === "bluegreen" && d.trafficWeight !== null) return <Meter value={d.trafficWeight} label={`${d.trafficWeight}% on green`} />;
+  if (d.strategy === "ecs-managed" && d.trafficWeight !== null) return <Meter value={d.trafficWeight} label={`${d.trafficWeight}% of production on the new revision`} />;
   const { desired, running } = d.counts;
   if (desired > 0) return <Meter value={(100 * Math.min(running, desired)) / desired} label={`${running}/${desired} tasks running${d.failedTasks ? `, ${d.failedTasks} failed` : ""}`} />;
   return <span class="muted">{d.message ?? "—"}</span>;
@@ -167,7 +168,7 @@ function ActiveTable({ items, now }: { items: DeploymentRecord[]; now: number })
               <td>
                 <Progress d={d} />
               </td>
-              <td>{d.strategy === "bluegreen" ? "blue/green" : d.strategy}</td>
+              <td>{strategyName(d.strategy)}</td>
               <td>{triggerOf(d).text}</td>
               <td>{duration(now - Date.parse(d.createdAt))}</td>
             </tr>
