@@ -7,7 +7,9 @@
  *   3. ships a good image as a rolling update,
  *   4. ships a bad image: the circuit breaker catches it and rolls back,
  *   5. ships a new web image blue/green: a canary, then all traffic,
- *   6. ships a release candidate whose alarm fires during the canary: traffic goes back to blue.
+ *   6. ships a release candidate whose alarm fires during the canary: traffic goes back to blue,
+ *   7. ships checkout with ECS's own LINEAR deployment, which Flotilla follows stage by stage,
+ *   8. ships a checkout beta whose alarm fires mid-LINEAR: ECS rolls it back, Flotilla says why.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -29,8 +31,8 @@ import { progressPrinter, resultLine } from "./progress.ts";
 import { validateDir } from "./validate.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-/** The dev environment: two rolling services and a blue/green one. */
-const DEV_OBJECTS = ["dev/api/api", "dev/web/web", "dev/worker/worker"];
+/** The dev environment: two rolling services, a blue/green one and an ECS-managed LINEAR one. */
+const DEV_OBJECTS = ["dev/api/api", "dev/checkout/checkout", "dev/web/web", "dev/worker/worker"];
 
 export const register: RegisterCommand = (program, io, runner) => {
   program
@@ -116,14 +118,24 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
     await setImage("dev/web/web", "public.ecr.aws/nginx/nginx:1.28.0-rc1");
     const alarmed = await deploy("HEAD~1");
 
+    title("7. checkout ships with ECS's own LINEAR deployment: 25% of production at a time, Flotilla follows each stage");
+    await setImage("dev/checkout/checkout", "public.ecr.aws/docker/library/caddy:2.9.2");
+    const linear = await deploy("HEAD~1");
+
+    title("8. A checkout beta: its 5xx alarm fires mid-LINEAR, ECS rolls back, Flotilla reports why");
+    await setImage("dev/checkout/checkout", "public.ecr.aws/docker/library/caddy:2.10.0-beta.1");
+    const ecsRolledBack = await deploy("HEAD~1");
+
     const ok =
       created.every((d) => d.phase === "Succeeded") &&
+      linear.every((d) => d.phase === "Succeeded") &&
+      ecsRolledBack.every((d) => d.phase === "RolledBack") &&
       good.every((d) => d.phase === "Succeeded") &&
       bad.every((d) => d.phase === "RolledBack") &&
       canary.every((d) => d.phase === "Succeeded") &&
       alarmed.every((d) => d.phase === "RolledBack");
     title("The end");
-    say("Neither bad revision became the steady state: the api runs the good image again, and web's release candidate saw 10% of traffic for about half a minute before blue took it all back. Every step is in the deployments' timelines.");
+    say("No bad revision became the steady state: the api runs the good image again, web's release candidate saw 10% of traffic for about half a minute before blue took it all back, and ECS moved checkout's production traffic back from the beta. Every step (for checkout, each of ECS's lifecycle stages) is in the deployments' timelines.");
     say("Try `flotilla apply examples --simulator examples/scenarios/dev.json,examples/scenarios/prod.json`, then `flotilla history --rehearsal`.");
     if (opts.keep) io.out(`\nThe demo repository is kept at ${dir}\n`);
     return ok ? EXIT.ok : EXIT.failed;

@@ -19,8 +19,9 @@ describe("flotilla validate", () => {
   it("passes on the bundled examples (warnings allowed) with exit 0", async () => {
     const r = await cli(["validate", EXAMPLES]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /6 objects: valid — 0 errors/);
+    assert.match(r.stdout, /7 objects: valid — 0 errors/);
     assert.match(r.stdout, /\[OK\] prod\/web\/web blue\/green · web in prod-apps \(us-west-2\)/);
+    assert.match(r.stdout, /\[OK\] dev\/checkout\/checkout ECS-managed LINEAR · checkout in dev-apps \(us-east-1\)/);
   });
   it("exits 1 on an error and prints a checklist line with code, file:line:col and path", async () => {
     const dir = writeTree({ ...rollingObject("a/a", "a"), "a/a_depdef.json": '{\n  "bakeTme": 5\n}' });
@@ -130,10 +131,15 @@ describe("flotilla demo", () => {
   it("tells the story: validate, deploy dev, a good update, a bad image rolled back", async () => {
     const r = await cli(["demo", "--instant"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /6 objects, 0 errors/);
+    assert.match(r.stdout, /7 objects, 0 errors/);
+    assert.match(r.stdout, /ECS-managed LINEAR · checkout in dev-apps/);
     assert.match(r.stdout, /== 3\. A good image[\s\S]*Succeeded +dev\/api\/api +3\/3 running/);
     assert.match(r.stdout, /== 4\. A bad image[\s\S]*RolledBack dev\/api\/api/);
     assert.match(r.stderr, /EcsRolledBack|CircuitBreakerTripped/);
+    // ECS runs checkout's LINEAR deployment; Flotilla follows it, then reports ECS's alarm rollback.
+    assert.match(r.stdout, /== 7\. checkout ships with ECS's own LINEAR deployment[\s\S]*Succeeded +dev\/checkout\/checkout +2\/2 running, 100% of production on the new revision/);
+    assert.match(r.stdout, /== 8\. A checkout beta[\s\S]*RolledBack dev\/checkout\/checkout .*EcsAlarmRolledBack: ECS rolled the deployment back: alarm dev-checkout-5xx went into ALARM in PRODUCTION_TRAFFIC_SHIFT/);
+    for (const weight of [25, 50, 75, 100]) assert.match(r.stderr, new RegExp(`dev/checkout/checkout +ProductionTraffic +${weight}% of production traffic on the new revision`));
   });
 });
 
@@ -147,12 +153,14 @@ describe("flotilla apply / status / history on the simulator", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
       doc.deployments.map((d) => [d.object, d.phase]),
-      ["dev/api/api", "dev/web/web", "dev/worker/worker", "prod/api/api", "prod/web/web", "prod/worker/worker"].map((o) => [o, "Succeeded"]),
+      ["dev/api/api", "dev/checkout/checkout", "dev/web/web", "dev/worker/worker", "prod/api/api", "prod/web/web", "prod/worker/worker"].map((o) => [o, "Succeeded"]),
     );
     assert.ok(doc.deployments.every((d) => d.failedTasks === 0 && "reason" in d));
     assert.ok(doc.decisions.every((d) => d.action === "create"));
     const status = await cli(["status", "--store", store, "--output", "json"]);
-    assert.equal((JSON.parse(status.stdout) as { objects: unknown[] }).objects.length, 6);
+    const objects = (JSON.parse(status.stdout) as { objects: { object: string; strategy: string }[] }).objects;
+    assert.equal(objects.length, 7);
+    assert.equal(objects.find((o) => o.object === "dev/checkout/checkout")?.strategy, "ecs-managed", "status names the strategy");
     const history = await cli(["history", "dev/api/api", "--store", store]);
     assert.match(history.stdout, /timeline of/);
     assert.match(history.stdout, /ServiceCreated/);
