@@ -69,6 +69,7 @@ describe("routes as data", () => {
     assert.deepEqual(drift(expected, [{ ...expected[0]!, kind: "rule" }]), { route: { kind: "listener", arn: expected[0]!.arn }, gone: true }, "a rule of the same ARN is not the listener");
     const third = drift(expected, [route([weights([BLUE, 80], [GREEN, 20], [OTHER, 10])])]);
     assert.ok(third && !third.gone && third.share !== third.expected, "a third group taking traffic is a change");
+    assert.deepEqual(drift(expected, [route([weights([BLUE, 79], [GREEN, 21])])], [GREEN, BLUE]), { route: { kind: "listener", arn: expected[0]!.arn }, targetGroupArn: GREEN, share: 21, expected: 20 }, "1% more on green is a change");
   });
 });
 
