@@ -8,7 +8,7 @@
 import { simulatedEngine } from "../../src/app/simulated.ts";
 import type { AwsPorts } from "../../src/aws/ports.ts";
 import { ECS_BUCKETS } from "../../src/aws/rate-limits.ts";
-import { DEFAULT_CONCURRENCY } from "../../src/cli/apply.ts";
+import { DEFAULT_CONCURRENCY, type Concurrency } from "../../src/controller/pacing.ts";
 import { depdefSchema } from "../../src/config/depdef.ts";
 import type { LoadedObject } from "../../src/config/load-object.ts";
 import { apply } from "../../src/controller/apply.ts";
@@ -58,10 +58,10 @@ export interface CommitRun {
   floor: number;
   throttled: number;
   failed: number;
-  concurrency: number;
+  concurrency: Concurrency;
 }
 
-export async function commitOfUpdates(services: number, concurrency = DEFAULT_CONCURRENCY): Promise<CommitRun> {
+export async function commitOfUpdates(services: number, concurrency: Concurrency = DEFAULT_CONCURRENCY): Promise<CommitRun> {
   const scenario = parseScenario({
     throttling: true,
     clusters: ["apps"],

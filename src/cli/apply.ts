@@ -14,9 +14,7 @@ import { githubApply } from "./github-report.ts";
 import { checkObjectSelectors, existingDir, githubOutputOption } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
-
-/** Deployments `apply` and `serve` run at once unless told otherwise (the benchmarks measure with it too). */
-export const DEFAULT_CONCURRENCY = 8;
+import { DEFAULT_CONCURRENCY, parseConcurrency } from "../controller/pacing.ts";
 
 interface ApplyFlags extends AwsOptions {
   object?: string[];
@@ -45,7 +43,7 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--allow-delete", "delete services whose svcdef is gone from the tree", false)
       .option("--max-delete-fraction <f>", "refuse to delete more than this fraction of managed services at once", "0.5")
       .option("--confirm-mass-delete", "allow a delete above --max-delete-fraction", false)
-      .option("--concurrency <n>", "deployments running at once", String(DEFAULT_CONCURRENCY))
+      .option("--concurrency <n|auto>", "deployments running at once; auto: started as fast as ECS's request rates take them, no cap", String(DEFAULT_CONCURRENCY))
       .option("--force", "deploy even objects that have not changed", false)
       .option("--override <name...>", "break-glass overrides for these deployments: skip-alarms, all-at-once (recorded on each deployment)")
       .addOption(githubOutputOption())
@@ -83,7 +81,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       allowDelete: flags.allowDelete,
       maxDeleteFraction: Number(flags.maxDeleteFraction),
       confirmMassDelete: flags.confirmMassDelete,
-      concurrency: Math.max(1, Number(flags.concurrency) || DEFAULT_CONCURRENCY),
+      concurrency: parseConcurrency(flags.concurrency),
       force: flags.force,
       overrides: parseOverrideNames(flags.override ?? [], operatorName(io), "cli", ctx.clock.now()),
     };

@@ -13,12 +13,13 @@ import { didYouMean } from "../core/suggest.ts";
 type Check = (value: string) => string | undefined;
 
 const positiveInteger: Check = (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : "a whole number of 1 or more");
+const concurrency: Check = (v) => (v.trim() === "auto" || positiveInteger(v) === undefined ? undefined : "a whole number of 1 or more, or auto");
 const positiveNumber: Check = (v) => (v.trim() !== "" && Number(v) > 0 ? undefined : "a number greater than 0");
 const fraction: Check = (v) => (v.trim() !== "" && Number(v) >= 0 && Number(v) <= 1 ? undefined : "a number from 0 to 1");
 
 /** Value checks by long option name. `--output`'s choices are set on the option, so help lists them. */
 const CHECKS: Record<string, Check> = {
-  "--concurrency": positiveInteger,
+  "--concurrency": concurrency,
   "--limit": positiveInteger,
   "--speed": positiveNumber,
   "--max-delete-fraction": fraction,

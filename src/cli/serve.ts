@@ -21,7 +21,7 @@ import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, parseListen, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { formatProblem } from "./output.ts";
-import { DEFAULT_CONCURRENCY } from "./apply.ts";
+import { DEFAULT_CONCURRENCY, parseConcurrency } from "../controller/pacing.ts";
 
 interface ServeFlags extends AwsOptions {
   config?: string;
@@ -49,7 +49,7 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--admin-token-env <name>", "environment variable holding the operator API token named admin (default FLOTILLA_ADMIN_TOKEN)")
       .option("--allow-delete", "delete services whose svcdef was removed (also the deletes held back while it was off)", false)
       .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", "0.5")
-      .option("--concurrency <n>", "deployments of one commit running at once", String(DEFAULT_CONCURRENCY))
+      .option("--concurrency <n|auto>", "deployments of one commit running at once; auto: started as fast as ECS's request rates take them, no cap", String(DEFAULT_CONCURRENCY))
       .option("--notify <url...>", "deprecated: webhook URLs notified of every deployment; use notifications.targets in --config"),
   ).action((flags: ServeFlags) => run(() => serve(io, flags)));
 };
@@ -154,7 +154,7 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     policy: config,
     secretNames: config.masking.secretNames,
     ...(secret ? { webhookSecret: secret } : {}),
-    concurrency: Math.max(1, Number(flags.concurrency) || DEFAULT_CONCURRENCY),
+    concurrency: parseConcurrency(flags.concurrency),
     allowDelete: flags.allowDelete,
     maxDeleteFraction: Number(flags.maxDeleteFraction),
     metrics,

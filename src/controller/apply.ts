@@ -13,8 +13,9 @@ import type { Runner } from "../deploy/runner.ts";
 import type { MachineState, Settled } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
-import type { Deployment, Override } from "../store/types.ts";
+import type { Deployment, Override, Strategy } from "../store/types.ts";
 import { massDeleteGuard } from "./delete-guard.ts";
+import { firstChange, PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
 import { planFromLive } from "./plan.ts";
 
 export type Decision =
@@ -34,7 +35,10 @@ export interface ApplyOptions {
   /** Refuse a pass that deletes more than this fraction of the managed services, unless confirmed. */
   maxDeleteFraction: number;
   confirmMassDelete: boolean;
-  concurrency: number;
+  /** Deployments in flight at once, or "auto": started as fast as ECS's buckets take them (pacing.ts). */
+  concurrency: Concurrency;
+  /** Shared by every pass of a process (the buckets are per account and Region); one of its own otherwise. */
+  pacer?: StartPacer;
   commitSha?: string;
   /** Deploy even when nothing differs from the last successful deployment. */
   force?: boolean;
@@ -61,20 +65,29 @@ export interface ApplyError {
 
 /** What the desired state asks for, object by object, without changing anything. */
 export async function decide(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "aws" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete" | "force">): Promise<Decision[]> {
-  const selected = options.only?.length ? objects.filter((o) => options.only!.some((p) => matchesObject(o.name, p))) : objects;
-  const decisions = await mapBounded(selected, 16, (o) => decideObject(o, options));
+  const decisions = await mapBounded(selectedObjects(objects, options.only), DECIDING, (o) => decideObject(o, options));
+  return [...decisions, ...(await deleteDecisions(objects, options))];
+}
+
+/** Objects decided at once: their reads (DescribeServices, DescribeTaskDefinition) are paced by the client-side limiter. */
+const DECIDING = 16;
+
+function selectedObjects(objects: readonly LoadedObject[], only: readonly string[] | undefined): readonly LoadedObject[] {
+  return only?.length ? objects.filter((o) => only.some((p) => matchesObject(o.name, p))) : objects;
+}
+
+/** Deletes of the services whose objects are gone (from the store alone), each blocked unless allowed and under the mass-delete guard. */
+async function deleteDecisions(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete">): Promise<Decision[]> {
   const deletes = options.only?.length ? [] : await removedObjects(objects, options.store);
-  if (deletes.length) {
-    const managed = (await options.store.latestPerObject({ repository: undefined })).filter((d) => d.strategy !== "delete" && d.repository === null).length;
-    const guard = massDeleteGuard({ deletes: deletes.length, managed, maxFraction: options.maxDeleteFraction, confirmed: options.confirmMassDelete });
-    for (const spec of deletes) {
-      let blocked: string | undefined;
-      if (!options.allowDelete) blocked = "deletes need --allow-delete";
-      else if (guard.held) blocked = `${guard.message}; confirm with --confirm-mass-delete`;
-      decisions.push({ object: spec.object, action: "delete", why: "its svcdef is gone from the tree", spec, ...(blocked ? { blocked } : {}) });
-    }
-  }
-  return decisions;
+  if (deletes.length === 0) return [];
+  const managed = (await options.store.latestPerObject({ repository: undefined })).filter((d) => d.strategy !== "delete" && d.repository === null).length;
+  const guard = massDeleteGuard({ deletes: deletes.length, managed, maxFraction: options.maxDeleteFraction, confirmed: options.confirmMassDelete });
+  return deletes.map((spec): Decision => {
+    let blocked: string | undefined;
+    if (!options.allowDelete) blocked = "deletes need --allow-delete";
+    else if (guard.held) blocked = `${guard.message}; confirm with --confirm-mass-delete`;
+    return { object: spec.object, action: "delete", why: "its svcdef is gone from the tree", spec, ...(blocked ? { blocked } : {}) };
+  });
 }
 
 async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Decision> {
@@ -135,10 +148,17 @@ async function removedObjects(objects: readonly LoadedObject[], store: Store): P
     .filter((s): s is DeploySpec => s !== undefined);
 }
 
+type Runnable = Extract<Decision, { spec: DeploySpec }>;
+
+const isRunnable = (d: Decision): d is Runnable => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked);
+
 /**
- * Finish what an earlier run left unfinished, decide, then run what needs running (at most
- * `concurrency` at once). Each deployment is contained: one that stops with an error is reported
- * in `errors` with the others' results, never taking the pass down.
+ * Finish what an earlier run left unfinished, then decide and run as a stream: each object's
+ * deployment starts as soon as it is decided and the pacer lets it (pacing.ts: by default as fast
+ * as ECS's buckets take the first change, with no cap; `concurrency` caps those in flight), so a
+ * large pass registers its first task definition while the rest are still being described. Each
+ * deployment is contained: one that stops with an error is reported in `errors` with the others'
+ * results, never taking the pass down.
  */
 export async function apply(objects: readonly LoadedObject[], options: ApplyOptions): Promise<ApplyResult> {
   const errors: ApplyError[] = [];
@@ -147,22 +167,48 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
     return s.deployment;
   };
   const resumed = (await options.runner.resumeAll()).map(settledOne);
-  const decisions = await decide(objects, options);
-  const runnable = decisions.filter((d): d is Extract<Decision, { spec: DeploySpec }> => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked));
-  const ran = await mapBounded(runnable, options.concurrency, async (d) => {
-    let created: Deployment;
+  const starter = new PassStarter(options.concurrency, options.pacer ?? new StartPacer(options.runner.clock));
+  const runs = new Map<Decision, Promise<Deployment | undefined>>();
+  let stopped: Error | undefined;
+  const run = (d: Runnable): void => {
+    const strategy: Strategy = d.action === "delete" ? "delete" : strategyOf(d.spec.svcdef);
+    runs.set(
+      d,
+      starter.start(d.spec.region, firstChange(d.spec, strategy), async () => {
+        if (stopped !== undefined) return undefined;
+        let created: Deployment;
+        try {
+          created = await options.runner.create(d.spec, {
+            strategy,
+            ...(options.commitSha ? { commitSha: options.commitSha } : {}),
+            ...(options.overrides?.length ? { overrides: options.overrides } : {}),
+          });
+        } catch (e) {
+          errors.push({ object: d.object, deploymentId: null, message: e instanceof Error ? e.message : String(e) });
+          return undefined;
+        }
+        return settledOne(await options.runner.settle(created));
+      }),
+    );
+  };
+  // Deletes are known from the store alone; whether they may run is decided before anything deletes.
+  const deletes = await deleteDecisions(objects, options);
+  const decided = await mapBounded(selectedObjects(objects, options.only), DECIDING, async (o) => {
     try {
-      created = await options.runner.create(d.spec, {
-        strategy: d.action === "delete" ? "delete" : strategyOf(d.spec.svcdef),
-        ...(options.commitSha ? { commitSha: options.commitSha } : {}),
-        ...(options.overrides?.length ? { overrides: options.overrides } : {}),
-      });
+      const d = await decideObject(o, options);
+      if (isRunnable(d) && stopped === undefined) run(d);
+      return d;
     } catch (e) {
-      errors.push({ object: d.object, deploymentId: null, message: e instanceof Error ? e.message : String(e) });
+      // An object that cannot be decided (AccessDenied, a store error) stops the pass: nothing new
+      // starts, what started runs to its end, then the error is reported as before.
+      stopped ??= e instanceof Error ? e : new Error(String(e));
       return undefined;
     }
-    return settledOne(await options.runner.settle(created));
   });
+  for (const d of deletes) if (isRunnable(d) && stopped === undefined) run(d);
+  const decisions = [...decided.filter((d): d is Decision => d !== undefined), ...deletes];
+  const ran = await Promise.all(decisions.filter((d) => runs.has(d)).map((d) => runs.get(d)!));
+  if (stopped !== undefined) throw stopped;
   return { decisions, deployments: ran.filter((d): d is Deployment => d !== undefined), resumed, errors };
 }
 

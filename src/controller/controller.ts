@@ -12,7 +12,6 @@ import type { ObjectChange } from "../config/changes.ts";
 import type { Clock } from "../core/clock.ts";
 import { NOOP_METRICS, type MetricsSink } from "../core/metrics.ts";
 import { FlotillaError, isFlotillaError } from "../core/problems.ts";
-import { mapBounded } from "../config/repository.ts";
 import { DeploymentSampler } from "./samples.ts";
 import { Runner, type MachineState } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
@@ -33,6 +32,7 @@ import { rollbackSpec } from "./rollback.ts";
 import type { RepositoryPolicy } from "./server-config.ts";
 import type { CommitContext, SourceEvent } from "./source-events.ts";
 import { GitSources } from "./sources.ts";
+import { firstChange, PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
 
 export interface ControllerOptions {
   store: Store;
@@ -43,8 +43,8 @@ export interface ControllerOptions {
   /** This replica's name (leases). */
   holder: string;
   webhookSecret?: string;
-  /** Deployments of one commit running at once. */
-  concurrency: number;
+  /** Deployments of one commit running at once, or "auto": started as fast as ECS's buckets take them (pacing.ts). */
+  concurrency: Concurrency;
   /** Delete services whose svcdef was removed (off: the deletes are logged and skipped). */
   allowDelete: boolean;
   /** Refuse a commit that deletes more than this fraction of the repository's services. */
@@ -72,9 +72,12 @@ export class Controller implements ControllerPort {
   readonly sampler: DeploymentSampler;
   readonly sources: GitSources;
   private readonly o: ControllerOptions;
+  /** One for every repository's commits: ECS's buckets are per account and Region. */
+  private readonly pacer: StartPacer;
 
   constructor(options: ControllerOptions) {
     this.o = options;
+    this.pacer = new StartPacer(options.clock);
     // Samples of weights and tasks over time, for the dashboard's chart (samples.ts).
     this.sampler = new DeploymentSampler({ store: options.store, aws: options.aws, clock: options.clock });
     this.runner = new Runner({ store: options.store, aws: options.aws, clock: options.clock, observe: this.sampler.observe, ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}) });
@@ -169,13 +172,18 @@ export class Controller implements ControllerPort {
     if (jobs.length) this.o.statuses?.report(repository, plan.commit.sha, { state: "pending", description: `deploying ${jobs.length} object${jobs.length === 1 ? "" : "s"}` });
     // Each deployment is contained: one that stops with an error is warned about (and resumed on the
     // next start if unfinished); the commit's other deployments carry on.
-    const deployments = await mapBounded(jobs, this.o.concurrency, async (job) => {
-      const created = await this.runner.create(job.spec, { strategy: job.strategy, repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides });
-      outcomes.set(job.change.object, outcomeOf(job.change, job.strategy === "delete" ? "delete" : "deploy", job.change.description, created.id));
-      const { deployment, error } = await this.runner.settle(created);
-      if (error !== undefined) this.o.onWarning?.(`${at}: deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
-      return deployment;
-    });
+    const starter = new PassStarter(this.o.concurrency, this.pacer);
+    const deployments = await Promise.all(
+      jobs.map((job) =>
+        starter.start(job.spec.region, firstChange(job.spec, job.strategy), async () => {
+          const created = await this.runner.create(job.spec, { strategy: job.strategy, repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides });
+          outcomes.set(job.change.object, outcomeOf(job.change, job.strategy === "delete" ? "delete" : "deploy", job.change.description, created.id));
+          const { deployment, error } = await this.runner.settle(created);
+          if (error !== undefined) this.o.onWarning?.(`${at}: deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
+          return deployment;
+        }),
+      ),
+    );
     const record = await this.o.store.recordCommit(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
     (this.o.metrics ?? NOOP_METRICS).commitProcessed(record.repository, { status: record.status, invalidObjects: record.objects.filter((o) => o.action === "invalid").length });
     this.o.statuses?.report(repository, plan.commit.sha, finalCommitStatus(record, deployments));
@@ -213,7 +221,8 @@ export class Controller implements ControllerPort {
       return;
     }
     const by: Override = { name: "delete-allowed", setBy: "flotilla serve --allow-delete", source: "controller", at: this.o.clock.now() };
-    await mapBounded(held, this.o.concurrency, (p) => this.runHeldDelete(repo, p, by));
+    const starter = new PassStarter(this.o.concurrency, this.pacer);
+    await Promise.all(held.map((p) => starter.start((p.spec as DeploySpec).region, "service", () => this.runHeldDelete(repo, p, by))));
   }
 
   /** Create the delete of a held object, forget the hold, run the delete to its end. */

@@ -77,7 +77,7 @@ export interface StartOptions {
 export class Runner {
   private readonly store: Store;
   private readonly aws: AwsPortsFactory;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly onUpdate: RunnerOptions["onUpdate"];
   private readonly controlPollMs: number;
   private readonly observe: RunnerOptions["observe"];
