@@ -1,36 +1,18 @@
 /** Apply 1,000 rolling services on the simulator (virtual time): wall time, AWS calls, peak memory. */
 import type { AwsPortsFactory } from "../src/aws/ports.ts";
 import { countingPorts, total } from "./counting.ts";
-import { depdefSchema } from "../src/config/depdef.ts";
-import type { LoadedObject } from "../src/config/load-object.ts";
 import { apply } from "../src/controller/apply.ts";
 import { simulatedEngine } from "../src/app/simulated.ts";
 import type { Runner } from "../src/deploy/runner.ts";
 import type { Simulator } from "../src/sim/simulator.ts";
 import type { Store } from "../src/store/store.ts";
 import type { BenchFigure } from "./run.ts";
+import { fleetObject } from "../test/helpers/fleet.ts";
 
 const SERVICES = 1000;
 
-function object(i: number, image: string): LoadedObject {
-  const name = `svc${i}`;
-  return {
-    name: `apps/${name}/${name}`,
-    files: { name: `apps/${name}/${name}`, svcdef: `apps/${name}/${name}_svcdef.json`, taskdef: `apps/${name}/${name}_taskdef.json` },
-    svcdef: { cluster: "apps", serviceName: name, desiredCount: 3, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } },
-    taskdef: { family: name, containerDefinitions: [{ name: "app", image, essential: true }] },
-    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: 15 } }),
-    identity: { region: "us-east-1", cluster: "apps", service: name },
-    strategy: "rolling",
-    sensitive: [],
-    problems: [],
-    valid: true,
-  };
-}
-
-
 async function pass(image: string, sim: Simulator, aws: AwsPortsFactory, runner: Runner, store: Store) {
-  const objects = Array.from({ length: SERVICES }, (_, i) => object(i, image));
+  const objects = Array.from({ length: SERVICES }, (_, i) => fleetObject(i, image, { desiredCount: 3, ecsBreaker: true }));
   const start = performance.now();
   const r = await apply(objects, { store, aws, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 100 });
   const seconds = (performance.now() - start) / 1000;

@@ -9,26 +9,9 @@ import { simulatedEngine } from "../../src/app/simulated.ts";
 import type { AwsPorts } from "../../src/aws/ports.ts";
 import { ECS_BUCKETS } from "../../src/aws/rate-limits.ts";
 import { DEFAULT_CONCURRENCY, type Concurrency } from "../../src/controller/pacing.ts";
-import { depdefSchema } from "../../src/config/depdef.ts";
-import type { LoadedObject } from "../../src/config/load-object.ts";
 import { apply } from "../../src/controller/apply.ts";
-import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
-
-function object(i: number, image: string): LoadedObject {
-  const name = `svc${i}`;
-  return {
-    name: `apps/${name}/${name}`,
-    files: { name: `apps/${name}/${name}`, svcdef: `apps/${name}/${name}_svcdef.json`, taskdef: `apps/${name}/${name}_taskdef.json` },
-    svcdef: { cluster: "apps", serviceName: name, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } },
-    taskdef: { family: name, containerDefinitions: [{ name: "app", image, essential: true }] },
-    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: 15 } }),
-    identity: { region: "us-east-1", cluster: "apps", service: name },
-    strategy: "rolling",
-    sensitive: [],
-    problems: [],
-    valid: true,
-  };
-}
+import { loadScenario } from "../../src/sim/scenario.ts";
+import { fleetObject, fleetScenario } from "../../test/helpers/fleet.ts";
 
 /** Counts ThrottlingException answers, beneath the retries that hide them. */
 function throttleCounting(ports: AwsPorts, counter: { throttled: number }): AwsPorts {
@@ -62,18 +45,13 @@ export interface CommitRun {
 }
 
 export async function commitOfUpdates(services: number, concurrency: Concurrency = DEFAULT_CONCURRENCY): Promise<CommitRun> {
-  const scenario = parseScenario({
-    throttling: true,
-    clusters: ["apps"],
-    taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
-    services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } })),
-  });
+  const scenario = fleetScenario(services, { throttling: true, ecsBreaker: true });
   const counter = { throttled: 0 };
   const engine = await simulatedEngine({ sim: (clock) => loadScenario(scenario, clock), wrap: (ports) => throttleCounting(ports, counter) });
   const { clock, store, aws } = engine;
   try {
     const runner = engine.runner({ sampling: false });
-    const objects = Array.from({ length: services }, (_, i) => object(i, "app:2"));
+    const objects = Array.from({ length: services }, (_, i) => fleetObject(i, "app:2", { ecsBreaker: true }));
     // The buckets start full, as an account's would after a quiet while.
     const start = clock.now();
     const r = await apply(objects, { store, aws, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency });

@@ -8,7 +8,8 @@
 import { simulatedEngine } from "../../src/app/simulated.ts";
 import { depdefSchema } from "../../src/config/depdef.ts";
 import type { DeploySpec } from "../../src/deploy/spec.ts";
-import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import { loadScenario } from "../../src/sim/scenario.ts";
+import { fleetScenario } from "../../test/helpers/fleet.ts";
 import { countingPorts } from "../counting.ts";
 
 const POLL_S = 15;
@@ -36,15 +37,9 @@ export interface PollingRun {
 }
 
 export async function pollRound(services: number): Promise<PollingRun> {
-  const scenario = parseScenario({
-    throttling: false,
-    clusters: ["apps"],
-    taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
-    services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE" })),
-    // The new tasks take 30 minutes to start: every deployment is still waiting through the rounds
-    // counted, which begin once the last task definition is registered (20 at once, then 1 a second).
-    faults: { images: [{ image: "app:2", startDelay: "30m" }] },
-  });
+  // The new tasks take 30 minutes to start: every deployment is still waiting through the rounds
+  // counted, which begin once the last task definition is registered (20 at once, then 1 a second).
+  const scenario = fleetScenario(services, { faults: [{ image: "app:2", startDelay: "30m" }] });
   const calls = new Map<string, number>();
   const engine = await simulatedEngine({ sim: (clock) => loadScenario(scenario, clock), wrap: (ports) => countingPorts(ports, calls) });
   const { clock, sim } = engine;

@@ -9,31 +9,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { AwsPorts } from "../../src/aws/ports.ts";
 import { resilientPorts } from "../../src/aws/resilient.ts";
-import { depdefSchema } from "../../src/config/depdef.ts";
-import type { LoadedObject } from "../../src/config/load-object.ts";
 import { apply } from "../../src/controller/apply.ts";
 import { DEFAULT_CONCURRENCY, parseConcurrency, StartPacer, type Concurrency } from "../../src/controller/pacing.ts";
 import { VirtualClock } from "../../src/core/clock.ts";
 import { Runner } from "../../src/deploy/runner.ts";
-import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import { loadScenario } from "../../src/sim/scenario.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { Deployment } from "../../src/store/types.ts";
-
-function object(i: number, image: string): LoadedObject {
-  const name = `svc${i}`;
-  return {
-    name: `apps/${name}/${name}`,
-    files: { name: `apps/${name}/${name}`, svcdef: `apps/${name}/${name}_svcdef.json`, taskdef: `apps/${name}/${name}_taskdef.json` },
-    svcdef: { cluster: "apps", serviceName: name, desiredCount: 1, launchType: "FARGATE", deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 } },
-    taskdef: { family: name, containerDefinitions: [{ name: "app", image, essential: true }] },
-    depdef: depdefSchema.parse({ stabilityCheck: { pollInterval: 15 } }),
-    identity: { region: "us-east-1", cluster: "apps", service: name },
-    strategy: "rolling",
-    sensitive: [],
-    problems: [],
-    valid: true,
-  };
-}
+import { fleetObject, fleetScenario } from "../helpers/fleet.ts";
 
 /** Every call in order with its virtual time, and the ThrottlingExceptions answered beneath the retries. */
 function recording(ports: AwsPorts, clock: VirtualClock, log: { op: string; at: number }[], throttled: { n: number }): AwsPorts {
@@ -57,15 +40,7 @@ function recording(ports: AwsPorts, clock: VirtualClock, log: { op: string; at: 
 
 async function pass(services: number, concurrency: Concurrency, onUpdate?: (d: Deployment) => void) {
   const clock = new VirtualClock({ autoAdvance: true });
-  const sim = loadScenario(
-    parseScenario({
-      throttling: true,
-      clusters: ["apps"],
-      taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
-      services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 1, launchType: "FARGATE" })),
-    }),
-    clock,
-  );
+  const sim = loadScenario(fleetScenario(services, { throttling: true, desiredCount: 1 }), clock);
   const log: { op: string; at: number }[] = [];
   const throttled = { n: 0 };
   const ports = resilientPorts(recording(sim.ports(), clock, log, throttled), { clock });
@@ -74,7 +49,7 @@ async function pass(services: number, concurrency: Concurrency, onUpdate?: (d: D
     const runner = new Runner({ store, aws: () => ports, clock, ...(onUpdate ? { onUpdate } : {}) });
     const start = clock.now();
     const r = await apply(
-      Array.from({ length: services }, (_, i) => object(i, "app:2")),
+      Array.from({ length: services }, (_, i) => fleetObject(i, "app:2", { desiredCount: 1 })),
       { store, aws: () => ports, runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency },
     );
     return { r, log, throttled: throttled.n, start, end: clock.now() };

@@ -12,8 +12,9 @@ import { VirtualClock } from "../../src/core/clock.ts";
 import { onGrid, Runner } from "../../src/deploy/runner.ts";
 import type { DeploySpec } from "../../src/deploy/spec.ts";
 import { StatusSweep } from "../../src/deploy/sweep.ts";
-import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import { loadScenario } from "../../src/sim/scenario.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { fleetScenario } from "../helpers/fleet.ts";
 
 const POLL_S = 15;
 
@@ -32,16 +33,7 @@ function spec(name: string, image: string): DeploySpec {
 /** N services on app:1 in cluster `apps`; `faults` for the images deployed next. */
 async function world(services: number, faults: unknown[] = []) {
   const clock = new VirtualClock({ autoAdvance: true });
-  const sim = loadScenario(
-    parseScenario({
-      throttling: false,
-      clusters: ["apps"],
-      taskDefinitions: Array.from({ length: services }, (_, i) => ({ family: `svc${i}`, containerDefinitions: [{ name: "app", image: "app:1", essential: true }] })),
-      services: Array.from({ length: services }, (_, i) => ({ cluster: "apps", serviceName: `svc${i}`, taskDefinition: `svc${i}:1`, desiredCount: 2, launchType: "FARGATE" })),
-      faults: { images: faults },
-    }),
-    clock,
-  );
+  const sim = loadScenario(fleetScenario(services, { faults }), clock);
   const store = await openSqliteStore({ path: ":memory:", clock });
   const ports = sim.ports();
   const runner = new Runner({ store, aws: () => ports, clock });
