@@ -73,6 +73,10 @@ export interface ObjectPlanAnswer {
   sha: string;
   /** `none`: live matches Git; `blocked`: it differs, but something apply needs is missing. */
   action: "create" | "update" | "none" | "invalid" | "blocked";
+  /** The engine strategy a deployment would use (rolling, bluegreen, ecs-managed, rainbow). */
+  strategy?: string;
+  /** ECS-managed, when it would change: how ECS will roll it out (docs/plan.md). */
+  rollout?: string;
   reasons: string[];
   /** Fields plan does not compare (documented in docs/plan.md). */
   notCompared: string[];

@@ -304,7 +304,7 @@ export class Controller implements ControllerPort {
     const found = loaded.objects.find((o) => o.name === object);
     if (!found) throw notFound(`commit ${last.sha.slice(0, 12)} of ${repo.name} no longer has it`);
     const plan = await planLoadedObject(found, this.o.aws, this.o.secretNames ?? []);
-    return { object, repository: repo.name, sha: last.sha, action: plan.action, reasons: plan.reasons, notCompared: plan.notCompared, problems: plan.problems, service: { changed: plan.service.changed, text: plan.service.text }, taskDefinition: { changed: plan.taskDefinition.changed, text: plan.taskDefinition.text } };
+    return { object, repository: repo.name, sha: last.sha, action: plan.action, ...(plan.strategy ? { strategy: plan.strategy } : {}), ...(plan.rollout ? { rollout: plan.rollout } : {}), reasons: plan.reasons, notCompared: plan.notCompared, problems: plan.problems, service: { changed: plan.service.changed, text: plan.service.text }, taskDefinition: { changed: plan.taskDefinition.changed, text: plan.taskDefinition.text } };
   }
 
   async rollback(object: string, requestedBy: string): Promise<Deployment> {

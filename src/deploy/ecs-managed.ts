@@ -114,7 +114,7 @@ const poll = (s: EcsManagedState, ms = s.spec.depdef.stabilityCheck.pollInterval
 const finish = (s: EcsManagedState, phase: EndPhase, outcome: Outcome, events: NewEvent[] = []) => finishAt(s, "done", phase, outcome, events);
 const andThen = (f: Because, more: string): Because => ({ reason: f.reason, message: `${f.message}${more}` });
 const alarmNames = (s: EcsManagedState) => (s.overrides.includes("skip-alarms") ? [] : s.spec.depdef.alarms.alarmNames);
-const strategyOf = (s: EcsManagedState) => (s.overrides.includes("all-at-once") ? "BLUE_GREEN" : (ecsManagedStrategy(s.spec.svcdef) ?? "BLUE_GREEN"));
+const strategyOf = (s: EcsManagedState) => ecsManagedStrategy(s.spec.svcdef) ?? "BLUE_GREEN";
 const shortId = (arn: string) => arn.split("/").at(-1) ?? arn;
 
 export const ecsManaged: Machine<EcsManagedState> = {
@@ -225,19 +225,17 @@ function taskDefinitionStep(state: EcsManagedState, record: ActiveRecord = {}): 
 
 /**
  * The request for this deployment: the svcdef's, with break-glass overrides applied to this
- * deployment's configuration (skip-alarms: ECS's own alarm rollback off; all-at-once: BLUE_GREEN,
- * all production traffic in one step). The next deployment sends the svcdef as written again.
+ * deployment's configuration (skip-alarms: ECS's own alarm rollback off; all-at-once: a LINEAR or
+ * CANARY step of 100%, so all production traffic moves in one step, with no step bake). The next
+ * deployment sends the svcdef as written again.
  */
 function withOverrides(state: EcsManagedState, request: Record<string, unknown>): Record<string, unknown> {
   if (!state.overrides.length) return request;
   const dc = { ...((request["deploymentConfiguration"] as Record<string, unknown> | undefined) ?? {}) };
   if (state.overrides.includes("skip-alarms") && typeof dc["alarms"] === "object" && dc["alarms"] !== null) dc["alarms"] = { ...(dc["alarms"] as Record<string, unknown>), enable: false };
-  if (state.overrides.includes("all-at-once")) {
-    dc["strategy"] = "BLUE_GREEN";
-    dc["bakeTimeInMinutes"] ??= 0;
-    delete dc["linearConfiguration"];
-    delete dc["canaryConfiguration"];
-  }
+  const strategy = ecsManagedStrategy(state.spec.svcdef);
+  if (state.overrides.includes("all-at-once") && strategy === "LINEAR") dc["linearConfiguration"] = { stepPercent: 100, stepBakeTimeInMinutes: 0 };
+  if (state.overrides.includes("all-at-once") && strategy === "CANARY") dc["canaryConfiguration"] = { canaryPercent: 100, canaryBakeTimeInMinutes: 0 };
   return { ...request, deploymentConfiguration: dc };
 }
 
@@ -427,8 +425,9 @@ function decide(state: EcsManagedState, d: ServiceDeployment, alarms: Alarm[], f
     }
     case "ROLLBACK_FAILED": {
       const failure = state.failure ?? ecsFailure(d, alarms);
-      const why = state.mode === "create" ? `ECS could not roll back a first deployment (${d.statusReason ?? "no previous revision"})` : `ECS's rollback failed${d.statusReason ? `: ${d.statusReason}` : ""}`;
-      return finish({ ...state, failure }, "Failed", because("RollbackFailed", { variant: "failedToo", failure: failure.message, why }));
+      // A first deployment has nothing to roll back to: that is expected, not a second failure.
+      if (state.mode === "create") return firstDeploymentFailed(state, failure, state.failure === undefined);
+      return finish({ ...state, failure }, "Failed", because("RollbackFailed", { variant: "failedToo", failure: failure.message, why: `ECS's rollback failed${d.statusReason ? `: ${d.statusReason}` : ""}` }));
     }
     case "STOPPED": {
       if (reverting) return finish(state, "Failed", because("RollbackFailed", { variant: "failedToo", failure: state.failure?.message ?? "", why: `ECS stopped the rollback's deployment: ${d.statusReason ?? "no reason given"}` }));
@@ -552,16 +551,23 @@ function failed(state: EcsManagedState, why: Because, now: number): Step<EcsMana
   const head = (extra: NewEvent[]): ActiveRecord => ({ phase: "RollingBack", reason: failure.reason, message: failure.message, events: [event("Failed", { message: failure.message }, { reason: failure.reason, ...(state.weight !== undefined ? { weight: state.weight } : {}) }), ...extra] });
   if (!state.serviceDeploymentArn || state.step === "followRevert") return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", failure);
   const mayRollBack = state.aborted !== undefined || state.spec.depdef.gmDeploymentCircuitBreaker.rollback;
-  if (state.mode === "create") {
-    if (state.spec.depdef.deleteNewUponFailure || state.aborted) {
-      return go({ ...state, failure }, "scaleDown", { type: "updateService", request: { cluster: state.spec.cluster, service: state.spec.service, desiredCount: 0 } }, head([event("ScalingDown", {})]));
-    }
-    return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", andThen(failure, " (a first deployment has no previous revision to roll back to)"));
-  }
+  if (state.mode === "create") return firstDeploymentFailed(state, failure, true);
   if (!mayRollBack) return finish({ ...state, failure }, "Failed", andThen(failure, "; rollback is off in the depdef, so ECS carries on with the deployment"));
   if (state.ecsSucceeded) return revert({ ...state, failure }, failure, now, false);
   const arn = state.serviceDeploymentArn;
   return go({ ...state, failure, stopSent: true }, "stop", { type: "stopServiceDeployment", serviceDeploymentArn: arn }, head([event("StopRequested", { id: shortId(arn), taskDefinition: state.oldTaskDefinitionArn ?? "the previous revision" })]));
+}
+
+/**
+ * A new service's first deployment failed: nothing to roll back to, so scale it to 0
+ * (deleteNewUponFailure, or an abort) and end. `announce`: the failure is not on the timeline yet.
+ */
+function firstDeploymentFailed(state: EcsManagedState, failure: Because, announce: boolean): Step<EcsManagedState> {
+  if (state.spec.depdef.deleteNewUponFailure || state.aborted) {
+    const events = [...(announce ? [event("Failed", { message: failure.message }, { reason: failure.reason })] : []), event("ScalingDown", {})];
+    return go({ ...state, failure }, "scaleDown", { type: "updateService", request: { cluster: state.spec.cluster, service: state.spec.service, desiredCount: 0 } }, { phase: "RollingBack", reason: failure.reason, message: failure.message, events });
+  }
+  return finish({ ...state, failure }, state.aborted ? "Aborted" : "Failed", andThen(failure, " (a first deployment has no previous revision to roll back to)"));
 }
 
 /** ECS had already finished: deploy the previous revision again (ECS runs it with the same strategy). */

@@ -34,8 +34,8 @@ export function inPlaceBlockers(spec: DeploySpec, live: Service): Blocker[] {
   if (wantController !== liveController) {
     blockers.push({
       field: "deploymentController",
-      message: `the live service uses the ${liveController} deployment controller and the svcdef asks for ${wantController}; Flotilla does not switch a live service between rolling and blue/green`,
-      hint: "deploy it as a new service (another serviceName), move traffic, then remove the old object — or keep the current controller",
+      message: `the live service uses the ${liveController} deployment controller and the svcdef asks for ${wantController}; Flotilla does not switch a live service's deployment controller (task-set blue/green is EXTERNAL; rolling and ECS-managed blue/green, linear and canary are ECS)`,
+      hint: "deploy it as a new service (another serviceName), move traffic, then remove the old object — or keep the current controller (docs/ecs-managed.md, \"Moving a service between them\")",
     });
   }
   const wantLaunch = spec.svcdef["launchType"] as string | undefined;

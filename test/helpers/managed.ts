@@ -12,6 +12,7 @@ import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { Deployment, DeploymentEvent, NewEvent } from "../../src/store/types.ts";
 import { depdef } from "./engine.ts";
+import assert from "node:assert/strict";
 
 export const LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:smoke-test";
 export const HOOK_ROLE = "arn:aws:iam::123456789012:role/ecs-hooks";
@@ -163,3 +164,17 @@ export function managedSpec(w: Pick<ManagedWorld, "tgA" | "tgB" | "prodRule" | "
     depdef: depdef({ stabilityCheck: { pollInterval: 10, timeout: 600 }, ...o.depdef }),
   };
 }
+
+/** A world whose service `web` already runs web:1 as an ECS-managed service; its timeline starts empty. */
+export async function liveWorld(o: ManagedSpecOptions = {}, extra: WorldOptions = {}): Promise<ManagedWorld> {
+  const world = await managedWorld(extra);
+  const first = await world.deploy(managedSpec(world, "web:1", o));
+  assert.equal(first.phase, "Succeeded", `${first.reason}: ${first.message}`);
+  world.timeline.length = 0;
+  return world;
+}
+
+/** The timeline's events of one type. */
+export const eventsOf = (world: ManagedWorld, type: string) => world.timeline.filter((e) => e.type === type);
+/** The production traffic percentages the timeline recorded, in order. */
+export const productionWeights = (world: ManagedWorld) => eventsOf(world, "ProductionTraffic").map((e) => (e.data as { weight: number }).weight);
