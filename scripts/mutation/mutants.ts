@@ -84,7 +84,7 @@ export const MUTANTS: Mutant[] = [
   { id: "stability-timeout-min", file: "src/deploy/spec.ts", kind: "rounding", from: `return Math.max(s.timeout, s.timeoutPerTask * desired) * 1000;`, to: `return Math.min(s.timeout, s.timeoutPerTask * desired) * 1000;` },
   { id: "green-desired-floor", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `Math.ceil((desired * (green.scale.value || 100)) / 100)`, to: `Math.floor((desired * (green.scale.value || 100)) / 100)` },
   { id: "backoff-doubled", file: "src/deploy/steps.ts", kind: "retry", from: `const delay = Math.min(30_000, 1000 * 2 ** state.retries);`, to: `const delay = Math.min(30_000, 1000 * 2 ** (state.retries + 1));` },
-  { id: "wait-sleeps-through-alarms", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `return go(state, "wait", sleepFor(Math.min(state.spec.depdef.stabilityCheck.pollInterval, Math.max(1,`, to: `return go(state, "wait", sleepFor(Math.max(state.spec.depdef.stabilityCheck.pollInterval, Math.max(1,` },
+  { id: "wait-sleeps-through-alarms", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `return go(state, "wait", poll(state, Math.min(state.spec.depdef.stabilityCheck.pollInterval * 1000, Math.max(1000,`, to: `return go(state, "wait", poll(state, Math.max(state.spec.depdef.stabilityCheck.pollInterval * 1000, Math.max(1000,` },
 
   // Retries.
   { id: "retry-count-never-reset", file: "src/deploy/steps.ts", kind: "retry", from: `return h.answers.includes(input.type) && state.retries > 0 ? { ...state, retries: 0 } : state;`, to: `return state;` },
@@ -117,6 +117,19 @@ export const MUTANTS: Mutant[] = [
   { id: "inactive-timeout-10-minutes", file: "src/deploy/delete.ts", kind: "wrong-value", from: `const INACTIVE_TIMEOUT_MS = 15 * 60 * 1000;`, to: `const INACTIVE_TIMEOUT_MS = 10 * 60 * 1000;` },
   { id: "unread-target-group-interval-zero", file: "src/deploy/rolling.ts", kind: "wrong-value", from: `input.targetGroups.map((g) => g.healthCheckIntervalSeconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_S)`, to: `input.targetGroups.map((g) => g.healthCheckIntervalSeconds ?? 0)` },
   { id: "shift-weights-swapped", file: "src/deploy/traffic/route.ts", kind: "wrong-value", from: `[{ targetGroupArn: pair.blue, weight: 100 - weight }, { targetGroupArn: pair.green, weight }]`, to: `[{ targetGroupArn: pair.blue, weight }, { targetGroupArn: pair.green, weight: 100 - weight }]` },
+
+  // More of the same kinds, added after the first full run.
+  { id: "rollback-record-loses-new-failures", file: "src/deploy/rolling.ts", kind: "wrong-value", from: `const countsRecord = ours ? { ...counts(ours), failed: state.step === "follow" ? failed : newFailed } : undefined;`, to: `const countsRecord = ours ? { ...counts(ours), failed } : undefined;` },
+  { id: "deadline-from-service-desired", file: "src/deploy/rolling.ts", kind: "wrong-value", from: `const desired = primary?.desiredCount ?? service.desiredCount;`, to: `const desired = service.desiredCount;` },
+  { id: "missing-deployment-deadline-late", file: "src/deploy/rolling.ts", kind: "boundary", from: `if (now < (state.deadline ?? Infinity)) return go(base, state.step, sleep(state), record());`, to: `if (now <= (state.deadline ?? Infinity)) return go(base, state.step, sleep(state), record());` },
+  { id: "first-wait-sleep-whole-poll", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `poll(state, Math.min(state.spec.depdef.stabilityCheck.pollInterval, seconds) * 1000)`, to: `poll(state, state.spec.depdef.stabilityCheck.pollInterval * 1000)` },
+  { id: "green-failures-from-epoch", file: "src/deploy/bluegreen.ts", kind: "wrong-value", from: `taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } }`, to: `taskDefinition: state.green.taskDefinition, since: 0 } }` },
+  { id: "first-creation-shifts-canary", file: "src/deploy/bluegreen.ts", kind: "guard", from: `if (state.routes.length === 0 || state.mode === "create") {`, to: `if (state.routes.length === 0) {` },
+  { id: "first-creation-failure-deletes-green", file: "src/deploy/bluegreen.ts", kind: "guard", from: `if (remove && state.green && state.blue) {`, to: `if (remove && state.green) {` },
+
+  { id: "update-sends-deployment-controller", file: "src/deploy/service-request.ts", kind: "guard", from: `&& key !== "cluster" && key !== "deploymentController") request[key] = value;`, to: `&& key !== "cluster") request[key] = value;` },
+  { id: "grace-period-without-load-balancer", file: "src/deploy/bluegreen.ts", kind: "guard", from: `if (svcLoadBalancers(state).length === 0) delete request["healthCheckGracePeriodSeconds"];`, to: `if (svcLoadBalancers(state).length < 0) delete request["healthCheckGracePeriodSeconds"];` },
+  { id: "task-set-without-network", file: "src/deploy/bluegreen.ts", kind: "wrong-value", from: `const TASK_SET_LEVEL = ["networkConfiguration", "launchType",`, to: `const TASK_SET_LEVEL = ["launchType",` },
 
   // Traffic: what a route sends where.
   { id: "drift-tolerates-a-percent", file: "src/deploy/traffic/route.ts", kind: "boundary", from: `if (share !== wanted) return {`, to: `if (Math.abs(share - wanted) > 1) return {` },
