@@ -1,0 +1,166 @@
+/**
+ * `flotilla serve` put together on an engine: the server's log (JSON lines, the secrets it holds
+ * kept out), the events bus, notifications and GitHub commit statuses, the controller, and the HTTP
+ * API with the GitHub webhook route. The CLI verb reads its flags and configuration, opens the
+ * engine (app/open.ts) and waits for a signal; everything between is built here.
+ */
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import type { FastifyInstance } from "fastify";
+import { GithubStatusReporter } from "../controller/commit-status.ts";
+import type { Controller } from "../controller/controller.ts";
+import type { Concurrency } from "../controller/pacing.ts";
+import type { ServerConfig } from "../controller/server-config.ts";
+import { Masker } from "../core/mask.ts";
+import { isFlotillaError } from "../core/problems.ts";
+import { DeploymentEventBus } from "../server/events.ts";
+import { createLogger, secretValues, type Logger } from "../server/log.ts";
+import type { PromMetrics } from "../server/metrics.ts";
+import { buildServer } from "../server/server.ts";
+import { registerGithubWebhook } from "../server/webhook.ts";
+import type { Store } from "../store/store.ts";
+import type { Engine } from "./engine.ts";
+
+export interface ServerRun {
+  /** The engine to serve (its AWS calls already report to `metrics`). */
+  engine: Engine;
+  config: ServerConfig;
+  /** The address to listen on, from `config.listen`. */
+  host: string;
+  port: number;
+  metrics: PromMetrics;
+  /** The server's environment: the webhook secret, the admin token, credentials and notification headers come from it. */
+  env: NodeJS.ProcessEnv;
+  /** Where the JSON log lines go (standard error). */
+  logTo: { write(line: string): void };
+  /** Deployments of one commit running at once (`auto`: as fast as ECS's request rates take them). */
+  concurrency: Concurrency;
+  allowDelete: boolean;
+  maxDeleteFraction: number;
+  /** On the simulator (said in the first log line). */
+  simulator: boolean;
+  /** Notification targets came from the deprecated --notify flag. */
+  deprecatedNotify?: boolean;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  controller: Controller;
+  log: Logger;
+  /** Stop taking work and close the API; deployments in flight keep their persisted state and resume on the next start. */
+  stop(): Promise<void>;
+}
+
+const BAD_ENDINGS = new Set(["Failed", "RolledBack", "Aborted"]);
+const ADMIN = "admin";
+
+/** Build the server on the engine, listen, and start the controller. */
+export async function startServer(run: ServerRun): Promise<RunningServer> {
+  const { engine, config, metrics, env } = run;
+  const masker = new Masker({ secretNames: config.masking.secretNames });
+  const secret = env[config.webhookSecretEnv];
+  const adminToken = env[config.adminTokenEnv];
+  // JSON lines on stderr; the values this server holds never appear in them (server/log.ts).
+  const log = createLogger({ level: config.logLevel, clock: engine.clock, masker, destination: run.logTo, secrets: await serverSecrets(env, config, [secret, adminToken]) });
+  const events = new DeploymentEventBus();
+  if (run.deprecatedNotify) log.warn("--notify is deprecated; list the targets under notifications.targets in the --config file");
+  // Depdef targets reach only what the configuration's notifications section allows (nothing by default).
+  const { targets, ...notificationPolicy } = config.notifications;
+  const notifier = engine.notifier({
+    env,
+    targets,
+    policy: notificationPolicy,
+    ownAddresses: [run.host],
+    masker,
+    record: async (id, event) => {
+      await engine.store.appendEvents(id, [event]);
+      events.notify(id);
+    },
+    onWarning: (m) => log.warn(m),
+  });
+  // Commit statuses on GitHub, when the configuration names an API and its token's credential.
+  const statuses = config.github
+    ? new GithubStatusReporter({ clock: engine.clock, config: config.github, credential: config.credentials[config.github.credential]!, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), env, masker, onWarning: (m, code) => log.warn({ code }, m) })
+    : undefined;
+  const controller = engine.controller({
+    dataDir: config.dataDir,
+    holder: config.replica ?? `${os.hostname()}-${process.pid}`,
+    policy: config,
+    secretNames: config.masking.secretNames,
+    ...(secret ? { webhookSecret: secret } : {}),
+    concurrency: run.concurrency,
+    allowDelete: run.allowDelete,
+    maxDeleteFraction: run.maxDeleteFraction,
+    metrics,
+    ...(statuses ? { statuses } : {}),
+    onUpdate: (d, evs) => {
+      events.notify(d.id);
+      notifier.onUpdate(d, evs);
+      if (d.finishedAt !== null && evs.some((e) => e.type === d.phase)) metrics.deploymentFinished(d);
+      for (const e of evs) log[BAD_ENDINGS.has(e.type) ? "warn" : "info"]({ deployment: d.id, object: d.object, event: e.type }, `${d.object} ${e.type}: ${e.message}`);
+    },
+    onSourceEvent: (e) => {
+      if (e.type === "commit-processed") metrics.setQueueDepth(controller.sources.queue.depth(e.repository), e.repository);
+      log[e.type === "sync-failed" || e.type === "rewritten" || e.type === "lease-lost" ? "warn" : "info"]({ source: e }, `source ${e.type}: ${e.repository}`);
+    },
+    onWarning: (m) => log.warn(m),
+  });
+  if (adminToken) await installAdminToken(engine.store, adminToken);
+  const app = buildServer({ store: engine.store, clock: engine.clock, controller, metrics, events, masker, policy: config, options: { log, bodyLimit: config.http.bodyLimit } });
+  registerGithubWebhook(app, controller.sources.webhooks, { bodyLimit: config.http.webhookBodyLimit });
+  await app.listen({ host: run.host, port: run.port });
+  const address = app.server.address();
+  const where = typeof address === "object" && address ? `${address.address}:${address.port}` : config.listen;
+  controller.start();
+  log.info(
+    { listen: where, config: config.file ?? null, simulator: run.simulator, webhooks: Boolean(secret), adminToken: Boolean(adminToken) },
+    `flotilla serve: API on http://${where}${run.simulator ? " (simulator)" : ""}; ${secret ? "GitHub webhooks on /webhooks/github" : `webhooks off (set ${config.webhookSecretEnv})`}; ${adminToken ? "admin token ready" : `no admin token (set ${config.adminTokenEnv} or create tokens in the store)`}`,
+  );
+  return {
+    app,
+    controller,
+    log,
+    async stop() {
+      log.info("stopping: no new work; deployments in flight resume on the next start");
+      await controller.stop();
+      await app.close();
+      await notifier.drain();
+      await statuses?.drain();
+    },
+  };
+}
+
+/**
+ * The secret values this server holds, to keep out of its log: the webhook secret, the admin token,
+ * the credentials' tokens (variables and files), the variables notification headers may use, and any
+ * environment value whose name looks secret.
+ */
+async function serverSecrets(env: NodeJS.ProcessEnv, config: ServerConfig, held: (string | undefined)[]): Promise<string[]> {
+  const named: (string | undefined)[] = [...held, ...config.notifications.allowedEnv.map((v) => env[v])];
+  for (const c of Object.values(config.credentials)) {
+    if (c.type === "token-env") named.push(env[c.env]);
+    if (c.type === "token-file") named.push(await readFile(c.file, "utf8").then((t) => t.split(/\r?\n/)[0]?.trim(), () => undefined));
+  }
+  return secretValues(env, named);
+}
+
+/**
+ * The admin token from the environment replaces the stored one at every start: rotating it is
+ * restarting with a new value, and the old value stops working at once (also when another replica
+ * still has it in its environment: the last to start wins).
+ */
+async function installAdminToken(store: Store, token: string): Promise<void> {
+  const existing = (await store.listTokens()).find((t) => t.name === ADMIN);
+  if (existing?.role === "operator") {
+    await store.rotateToken(ADMIN, token);
+    return;
+  }
+  if (existing) await store.revokeToken(ADMIN);
+  try {
+    await store.createToken(ADMIN, "operator", token);
+  } catch (e) {
+    // Another replica starting at the same moment created it first: take it over.
+    if (!(isFlotillaError(e) && e.code === "FLT-STORE-DUPLICATE" && (await store.listTokens()).some((t) => t.name === ADMIN))) throw e;
+    await store.rotateToken(ADMIN, token);
+  }
+}
