@@ -73,5 +73,16 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Time comes from the injected clock (src/core/clock.ts, DESIGN §4): nothing else reads the wall
+    // clock, so tests and rehearsals run in virtual time. The simulator's wire server paces real
+    // requests (its real clock is injectable); the dashboard runs in the browser.
+    files: ["src/**/*.ts"],
+    ignores: ["src/core/clock.ts", "src/sim/wire/server.ts", "src/web/**"],
+    rules: {
+      "no-restricted-properties": ["error", { object: "Date", property: "now", message: "use the injected Clock's now() (src/core/clock.ts)" }],
+      "no-restricted-syntax": ["error", { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "use new Date(clock.now()) with the injected Clock (src/core/clock.ts)" }],
+    },
+  },
   { files: ["bin/*.js", "eslint.config.js", "examples/**/*.mjs"], ...tseslint.configs.disableTypeChecked },
 );

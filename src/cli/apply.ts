@@ -14,7 +14,8 @@ import { githubApply } from "./github-report.ts";
 import { checkObjectSelectors, existingDir, githubOutputOption } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
-import { DEFAULT_CONCURRENCY, parseConcurrency } from "../controller/pacing.ts";
+import { parseConcurrency } from "../controller/pacing.ts";
+import { PASS_DEFAULTS } from "../controller/pass.ts";
 
 interface ApplyFlags extends AwsOptions {
   object?: string[];
@@ -41,9 +42,9 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--object <prefix...>", "only these objects")
       .option("--dry-run", "show what would happen; change nothing", false)
       .option("--allow-delete", "delete services whose svcdef is gone from the tree", false)
-      .option("--max-delete-fraction <f>", "refuse to delete more than this fraction of managed services at once", "0.5")
+      .option("--max-delete-fraction <f>", "refuse to delete more than this fraction of managed services at once", String(PASS_DEFAULTS.maxDeleteFraction))
       .option("--confirm-mass-delete", "allow a delete above --max-delete-fraction", false)
-      .option("--concurrency <n|auto>", "deployments running at once; auto: started as fast as ECS's request rates take them, no cap", String(DEFAULT_CONCURRENCY))
+      .option("--concurrency <n|auto>", "deployments running at once; auto: started as fast as ECS's request rates take them, no cap", String(PASS_DEFAULTS.concurrency))
       .option("--force", "deploy even objects that have not changed", false)
       .option("--override <name...>", "break-glass overrides for these deployments: skip-alarms, all-at-once (recorded on each deployment)")
       .addOption(githubOutputOption())
@@ -92,11 +93,12 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
     const result: ApplyResult = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[], resumed: [] as Deployment[], errors: [] } : await apply(repo.objects, options);
     await notifier.drain();
     const failed = result.deployments.filter((d) => d.phase !== "Succeeded");
-    const blocked = result.decisions.filter((d) => d.action === "delete" && d.blocked);
+    const heldBack = result.decisions.filter((d) => d.action === "delete" && d.held);
+    const blocked = result.decisions.filter((d) => d.action === "blocked");
     if (flags.output === "json") {
       printJson(io, {
         dryRun: flags.dryRun,
-        decisions: result.decisions.map(({ object, action, why, ...rest }) => ({ object, action, why, ...("blocked" in rest && rest.blocked ? { blocked: rest.blocked } : {}) })),
+        decisions: result.decisions.map(decisionJson),
         deployments: result.deployments.map(record),
         resumed: result.resumed.map(record),
         errors: result.errors,
@@ -107,25 +109,34 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       if (result.deployments.length) io.out("\n");
       for (const d of result.deployments) io.out(resultLine(io, d) + "\n");
       for (const x of result.errors) io.out(`${paint(io, "red", "stopped".padEnd(10))} ${x.object.padEnd(24)} ${x.message}${x.deploymentId ? ` (deployment ${x.deploymentId}; the next apply resumes it if it is unfinished)` : ""}\n`);
-      io.out(`\n${plural(result.deployments.length, "deployment")}: ${result.deployments.length - failed.length} succeeded, ${failed.length} failed${result.errors.length ? `; ${plural(result.errors.length, "error")}` : ""}${blocked.length ? `; ${plural(blocked.length, "delete")} held back` : ""}${invalid.length ? `; ${plural(invalid.length, "invalid object")}` : ""}\n`);
+      io.out(`\n${plural(result.deployments.length, "deployment")}: ${result.deployments.length - failed.length} succeeded, ${failed.length} failed${result.errors.length ? `; ${plural(result.errors.length, "error")}` : ""}${heldBack.length ? `; ${plural(heldBack.length, "delete")} held back` : ""}${blocked.length ? `; ${blocked.length} blocked` : ""}${invalid.length ? `; ${plural(invalid.length, "invalid object")}` : ""}\n`);
       if (flags.output === "github") {
         const target = flags.simulator !== undefined && flags.simulator !== false ? "the simulator" : "AWS";
         await githubApply(io, root, result, repo.objects, { dryRun: flags.dryRun, target, records: [...result.resumed, ...result.deployments].map(record) });
       }
     }
-    return failed.length || result.errors.length || invalid.length || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
+    return failed.length || result.errors.length || invalid.length || blocked.length || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
   } finally {
     await ctx.close();
   }
 }
 
 function printDecisions(io: CliIO, decisions: readonly Decision[], dryRun: boolean): void {
-  const colour = { create: "green", update: "cyan", delete: "red", none: "dim", invalid: "red", unsupported: "yellow" } as const;
+  const colour = { create: "green", update: "cyan", delete: "red", none: "dim", invalid: "red", blocked: "red" } as const;
   io.out(paint(io, "bold", dryRun ? "plan (dry run: nothing is changed)\n" : "plan\n"));
   for (const d of decisions) {
-    const extra = d.action === "delete" && d.blocked ? paint(io, "yellow", ` — held back: ${d.blocked}`) : "";
+    const extra = d.action === "delete" && d.held ? paint(io, "yellow", ` — held back: ${d.held.message}`) : "";
     io.out(`  ${paint(io, colour[d.action], d.action.padEnd(11))} ${d.object.padEnd(24)} ${paint(io, "dim", d.why)}${extra}\n`);
+    if (d.action === "blocked") for (const p of d.problems) io.out(formatProblem(io, p, "      ") + "\n");
   }
+}
+
+/** One decision as `--output json` prints it: what it does and why; what holds it back or blocks it. */
+function decisionJson(d: Decision) {
+  const base = { object: d.object, action: d.action, why: d.why };
+  if (d.action === "delete" && d.held) return { ...base, blocked: d.held.message, held: d.held.reason };
+  if (d.action === "blocked") return { ...base, wouldBe: d.wouldBe, problems: d.problems };
+  return base;
 }
 
 /** The deployment record as `--output json` prints it (shared with the HTTP API: src/store/record.ts). */

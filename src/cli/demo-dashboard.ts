@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { authoredGit } from "../git/author.ts";
 import type { DeploymentRecord } from "../store/record.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
+import { SystemClock } from "../core/clock.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
@@ -146,13 +147,15 @@ export class DemoWorld {
 
   /** The deployments a commit started, once the controller processed it and all of them finished. */
   async settle(sha: string, options: { timeoutMs?: number } = {}): Promise<DeploymentRecord[]> {
-    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    // A real server process in real time: the wall clock, through the one class that reads it.
+    const clock = new SystemClock();
+    const deadline = clock.now() + (options.timeoutMs ?? 600_000);
     for (;;) {
       const repo = (await this.api("GET", `/api/v1/repositories/${REPOSITORY}`)).body as { lastCommit: { sha: string } | null };
       const items = ((await this.api("GET", `/api/v1/deployments?repository=${REPOSITORY}&commit=${sha}&limit=100`)).body as { items: DeploymentRecord[] }).items;
       if (repo.lastCommit?.sha === sha && items.every((d) => d.finishedAt !== null)) return items;
-      if (Date.now() > deadline) throw new Error(`commit ${sha.slice(0, 7)} did not settle in time`);
-      await new Promise((r) => setTimeout(r, 250));
+      if (clock.now() > deadline) throw new Error(`commit ${sha.slice(0, 7)} did not settle in time`);
+      await clock.sleep(250);
     }
   }
 

@@ -11,6 +11,7 @@ import { limitOf } from "./commit.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { printJson } from "./output.ts";
+import { SystemClock } from "../core/clock.ts";
 
 type Flags = { server?: string; output: string };
 interface ListFlags extends Flags {
@@ -184,6 +185,6 @@ async function watch(io: CliIO, id: string, flags: Flags): Promise<number> {
     failures++;
     const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 6));
     if (!json) io.err(paint(io, "yellow", `connection to ${client.base} lost; reconnecting in ${(wait / 1000).toFixed(1)}s`) + "\n");
-    await new Promise((r) => setTimeout(r, wait));
+    await new SystemClock().sleep(wait);
   }
 }

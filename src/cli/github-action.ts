@@ -26,6 +26,7 @@ import { EXIT, type CliIO } from "./io.ts";
 import { main, type RegisterCommand } from "./main.ts";
 import * as md from "./markdown.ts";
 import { existingDir } from "./options.ts";
+import { PASS_DEFAULTS } from "../controller/pass.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
   program
@@ -98,7 +99,7 @@ export function readInputs(env: NodeJS.ProcessEnv): ActionInputs {
   const commentKey = input(env, "comment-key") || path.posix.normalize(input(env, "path") || ".");
   // The key goes inside an HTML comment: nothing that could end it.
   if (!/^[A-Za-z0-9._/-]{1,100}$/.test(commentKey)) throw new FlotillaError({ code: "FLT-GITHUB-INPUT", message: `input comment-key may hold letters, digits, '.', '_', '-' and '/' (at most 100), not "${commentKey}"` });
-  const maxDeleteFraction = input(env, "max-delete-fraction") || "0.5";
+  const maxDeleteFraction = input(env, "max-delete-fraction") || String(PASS_DEFAULTS.maxDeleteFraction);
   return {
     modes: MODES.filter((m) => modes.has(m)),
     planWhenPossible,

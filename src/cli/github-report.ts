@@ -97,7 +97,7 @@ export async function githubPlan(io: CliIO, dir: string, plans: readonly ObjectP
   setOutputs(io, { plan: JSON.stringify(Object.fromEntries(plans.map((p) => [p.object, p.action]))) });
 }
 
-const DECISION_LABEL: Record<Decision["action"], string> = { create: "create", update: "update", delete: "delete", none: "no change", invalid: "invalid", unsupported: "unsupported" };
+const DECISION_LABEL: Record<Decision["action"], string> = { create: "create", update: "update", delete: "delete", none: "no change", invalid: "invalid", blocked: "blocked" };
 
 type DeploymentRecord = ReturnType<typeof deploymentRecord>;
 
@@ -116,7 +116,7 @@ export async function githubApply(io: CliIO, dir: string, result: ApplyResult, o
     result.decisions.length
       ? md.table(
           ["", "object", "why"],
-          result.decisions.map((d) => [`**${DECISION_LABEL[d.action]}**`, md.code(d.object), md.text(d.why) + (d.action === "delete" && d.blocked ? `<br>**held back:** ${md.text(d.blocked)}` : "")]),
+          result.decisions.map((d) => [`**${DECISION_LABEL[d.action]}**`, md.code(d.object), md.text(d.why) + (d.action === "delete" && d.held ? `<br>**held back:** ${md.text(d.held.message)}` : "") + (d.action === "blocked" ? d.problems.filter((p) => p.severity === "error").map((p) => `<br>${md.code(p.code)} ${md.text(p.message)}`).join("") : "")]),
         )
       : "No object to deploy.",
   );

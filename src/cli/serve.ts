@@ -14,7 +14,8 @@ import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, parseListen, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { formatProblem } from "./output.ts";
-import { DEFAULT_CONCURRENCY, parseConcurrency } from "../controller/pacing.ts";
+import { parseConcurrency } from "../controller/pacing.ts";
+import { PASS_DEFAULTS } from "../controller/pass.ts";
 
 interface ServeFlags extends AwsOptions {
   config?: string;
@@ -41,8 +42,8 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--webhook-secret-env <name>", "environment variable holding the GitHub webhook secret (default FLOTILLA_WEBHOOK_SECRET)")
       .option("--admin-token-env <name>", "environment variable holding the operator API token named admin (default FLOTILLA_ADMIN_TOKEN)")
       .option("--allow-delete", "delete services whose svcdef was removed (also the deletes held back while it was off)", false)
-      .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", "0.5")
-      .option("--concurrency <n|auto>", "deployments of one commit running at once; auto: started as fast as ECS's request rates take them, no cap", String(DEFAULT_CONCURRENCY))
+      .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", String(PASS_DEFAULTS.maxDeleteFraction))
+      .option("--concurrency <n|auto>", "deployments of one commit running at once; auto: started as fast as ECS's request rates take them, no cap", String(PASS_DEFAULTS.concurrency))
       .option("--notify <url...>", "deprecated: webhook URLs notified of every deployment; use notifications.targets in --config"),
   ).action((flags: ServeFlags) => run(() => serve(io, flags)));
 };

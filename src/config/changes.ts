@@ -50,6 +50,8 @@ export interface ChangeSet {
   from?: string;
   to: string;
   changes: ObjectChange[];
+  /** When the commit removes an object: the objects that cannot be read at the new commit (any one may manage a removed service). */
+  unreadable: string[];
 }
 
 /** Where the commits are read: a directory inside a working tree, or a git directory (bare mirrors) and a sub-path. */
@@ -121,6 +123,7 @@ export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet
 
     const changes: ObjectChange[] = [];
     const removed: string[] = [];
+    const unreadable: string[] = [];
     for (const [name, kinds] of touched) {
       const files = [...kinds.values()].map((f) => ({ path: f.path, status: f.status === "A" ? ("added" as const) : f.status === "D" ? ("deleted" as const) : ("modified" as const) }));
       const now = newObjects.get(name);
@@ -165,7 +168,7 @@ export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet
       const claims = new Map<string, string>();
       for (const c of changes) if (c.identity) claims.set(identityKey(c.identity), c.object);
       const unchanged = [...newObjects.values()].filter((o) => o.svcdef && !changes.some((c) => c.object === o.name));
-      const unreadable = changes.filter((c) => c.action === "deploy" && !c.identity).map((c) => c.object);
+      unreadable.push(...changes.filter((c) => c.action === "deploy" && !c.identity).map((c) => c.object));
       for (const o of await mapBounded(unchanged, 16, (f) => loadObject(newTree, f, load))) {
         if (!o.identity) unreadable.push(o.name);
         else if (!claims.has(identityKey(o.identity))) claims.set(identityKey(o.identity), o.name);
@@ -225,7 +228,7 @@ export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet
       }
     }
     changes.sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
-    return { ...(from ? { from } : {}), to, changes };
+    return { ...(from ? { from } : {}), to, changes, unreadable: unreadable.sort() };
   } finally {
     newTree.close();
     oldTree?.close();

@@ -1,29 +1,33 @@
 /**
- * One reconcile pass: make AWS match a set of loaded objects. Decides per object (deploy, nothing,
- * delete), guards against mass deletion, and runs the deployments several at a time. Used by
- * `flotilla apply` and, per commit, by the controller.
+ * `flotilla apply`'s pass: make AWS match the objects of a tree. It finds what differs from what
+ * runs (live state, and the store for what Flotilla deployed) and checks that what each deployment
+ * needs exists (the same check as `plan`, controller/plan.ts, so a dry run and the plan agree);
+ * from there it decides and starts deployments on the decision path the controller shares
+ * (pass.ts): strategy, the delete guard, pacing and concurrency. The controller finds its
+ * candidates from commits instead (controller.ts).
  */
 import { isDeepStrictEqual } from "node:util";
-import { AwsError } from "../aws/errors.ts";
-import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
+import type { AwsPortsFactory } from "../aws/ports.ts";
 import { identityKey, type LoadedObject } from "../config/load-object.ts";
-import { strategyOf } from "../config/strategy.ts";
 import { mapBounded } from "../config/repository.ts";
+import type { Problem } from "../core/problems.ts";
 import type { Runner } from "../deploy/runner.ts";
-import type { MachineState, Settled } from "../deploy/runner.ts";
-import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
+import type { MachineState } from "../deploy/runner.ts";
+import type { DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
-import type { Deployment, Override, Strategy } from "../store/types.ts";
-import { massDeleteGuard } from "./delete-guard.ts";
-import { firstChange, PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
-import { planFromLive } from "./plan.ts";
+import type { Deployment, Override, PendingDeleteReason } from "../store/types.ts";
+import { PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
+import { decideDeletes, deleteJob, deployJob, runJob, type PassJob, type PassRun } from "./pass.ts";
+import { describeObject, missingPrerequisites, planFromLive, selectObjects, type LiveDefinitions } from "./plan.ts";
 
 export type Decision =
-  | { object: string; action: "create" | "update"; why: string; spec: DeploySpec }
-  | { object: string; action: "delete"; why: string; spec: DeploySpec; blocked?: string }
+  | { object: string; action: "create" | "update"; why: string; job: PassJob }
+  /** `held`: the delete waits (an unreadable object, deletes off, the mass-delete guard: pass.ts), and what to do about it. */
+  | { object: string; action: "delete"; why: string; job: PassJob; held?: { reason: PendingDeleteReason; message: string } }
+  /** It differs, but what the deployment needs is missing (`problems`): nothing is started. */
+  | { object: string; action: "blocked"; why: string; wouldBe: "create" | "update"; problems: Problem[] }
   | { object: string; action: "none"; why: string }
-  | { object: string; action: "invalid"; why: string }
-  | { object: string; action: "unsupported"; why: string };
+  | { object: string; action: "invalid"; why: string };
 
 export interface ApplyOptions {
   store: Store;
@@ -65,37 +69,48 @@ export interface ApplyError {
 
 /** What the desired state asks for, object by object, without changing anything. */
 export async function decide(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "aws" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete" | "force">): Promise<Decision[]> {
-  const decisions = await mapBounded(selectedObjects(objects, options.only), DECIDING, (o) => decideObject(o, options));
+  const decisions = await mapBounded(selectObjects(objects, options.only), DECIDING, (o) => decideObject(o, options));
   return [...decisions, ...(await deleteDecisions(objects, options))];
 }
 
 /** Objects decided at once: their reads (DescribeServices, DescribeTaskDefinition) are paced by the client-side limiter. */
 const DECIDING = 16;
 
-function selectedObjects(objects: readonly LoadedObject[], only: readonly string[] | undefined): readonly LoadedObject[] {
-  return only?.length ? objects.filter((o) => only.some((p) => matchesObject(o.name, p))) : objects;
-}
-
-/** Deletes of the services whose objects are gone (from the store alone), each blocked unless allowed and under the mass-delete guard. */
+/** Deletes of the services whose objects are gone (from the store alone), all held or none (pass.ts). */
 async function deleteDecisions(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete">): Promise<Decision[]> {
   const deletes = options.only?.length ? [] : await removedObjects(objects, options.store);
-  if (deletes.length === 0) return [];
-  const managed = (await options.store.latestPerObject({ repository: undefined })).filter((d) => d.strategy !== "delete" && d.repository === null).length;
-  const guard = massDeleteGuard({ deletes: deletes.length, managed, maxFraction: options.maxDeleteFraction, confirmed: options.confirmMassDelete });
-  return deletes.map((spec): Decision => {
-    let blocked: string | undefined;
-    if (!options.allowDelete) blocked = "deletes need --allow-delete";
-    else if (guard.held) blocked = `${guard.message}; confirm with --confirm-mass-delete`;
-    return { object: spec.object, action: "delete", why: "its svcdef is gone from the tree", spec, ...(blocked ? { blocked } : {}) };
-  });
+  // The services `flotilla apply` deployed are its scope: they have no repository.
+  const unreadable = objects.filter((o) => !o.identity).map((o) => o.name);
+  const verdict = await decideDeletes(deletes.length, { store: options.store, repository: null, unreadable }, options);
+  const held = verdict.held ? { reason: verdict.reason, message: `${verdict.message}; ${APPLY_REMEDY[verdict.reason]}` } : undefined;
+  return deletes.map((job): Decision => ({ object: job.object, action: "delete", why: "its svcdef is gone from the tree", job, ...(held ? { held } : {}) }));
 }
+
+/** What a user of `flotilla apply` does about a held delete. */
+const APPLY_REMEDY: Record<PendingDeleteReason, string> = {
+  unsafe: "fix those objects first",
+  "deletes-off": "allow them with --allow-delete",
+  "mass-delete": "confirm with --confirm-mass-delete",
+};
 
 async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Decision> {
   if (!o.valid || !o.identity) return { object: o.name, action: "invalid", why: o.problems.find((p) => p.severity === "error")?.message ?? "invalid" };
-  const spec = specFromObject(o);
-  const live = await describeLive(options.aws, spec);
-  if (!live || live.status !== "ACTIVE") return { object: o.name, action: "create", why: live ? `the service is ${live.status}` : "no such service yet", spec };
-  if (options.force) return { object: o.name, action: "update", why: "forced", spec };
+  const job = deployJob(o);
+  const { ports, live, problems } = await describeObject(o, options.aws);
+  const verdict = await liveVerdict(o, job, live, options);
+  if (verdict.action === "none") return { object: o.name, ...verdict };
+  // What the deployment needs must exist, as `plan` checks it: otherwise nothing is started.
+  problems.push(...(await missingPrerequisites(o, ports, verdict.action)));
+  if (problems.some((p) => p.severity === "error")) return { object: o.name, action: "blocked", why: `would ${verdict.action} (${verdict.why}) once what it needs exists`, wouldBe: verdict.action, problems };
+  return { object: o.name, ...verdict, job };
+}
+
+/** Create, update or nothing, from what runs and what Flotilla last deployed. */
+async function liveVerdict(o: LoadedObject, job: PassJob, described: LiveDefinitions, options: Pick<ApplyOptions, "store" | "force">): Promise<{ action: "create" | "update"; why: string } | { action: "none"; why: string }> {
+  const live = described.service;
+  if (!live || live.status !== "ACTIVE") return { action: "create", why: live ? `the service is ${live.status}` : "no such service yet" };
+  if (options.force) return { action: "update", why: "forced" };
+  const spec = job.spec;
   const last = await options.store.latestDeployment(o.name);
   const lastSpec = (last?.machineState as MachineState | undefined)?.spec;
   const runsOurs = last?.phase === "Succeeded" && last.strategy !== "delete" && lastSpec !== undefined && live.taskDefinition === last.newTaskDefinitionArn;
@@ -103,27 +118,17 @@ async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store"
   // is an update, and definitions that differ only by defaults are not. Blue/green services keep
   // their load balancers and network on task sets, which the plan does not read: store rule only.
   if (live.definition && live.deploymentController.type === "ECS") {
-    const plan = planFromLive(o, { service: live, ...(await liveTaskDefinition(options.aws, spec, live)) });
-    if (plan.action === "update") return { object: o.name, action: "update", why: plan.reasons.filter((r) => !r.startsWith("no taskdef file")).join("; ") || "the live service differs", spec };
+    const plan = planFromLive(o, described);
+    if (plan.action === "update") return { action: "update", why: plan.reasons.filter((r) => !r.startsWith("no taskdef file")).join("; ") || "the live service differs" };
     // Fields the plan cannot compare (notCompared) still count when the definitions changed.
     if (runsOurs && (sameSpec(lastSpec, spec) || plan.notCompared.length === 0)) {
-      return { object: o.name, action: "none", why: "the service and its task definition match the definitions, and the service runs the revision Flotilla deployed" };
+      return { action: "none", why: "the service and its task definition match the definitions, and the service runs the revision Flotilla deployed" };
     }
   } else if (runsOurs && sameSpec(lastSpec, spec)) {
-    return { object: o.name, action: "none", why: "unchanged since the last successful deployment, and the service still runs its revision" };
+    return { action: "none", why: "unchanged since the last successful deployment, and the service still runs its revision" };
   }
   const why = !last ? "the service exists but Flotilla has not deployed it yet" : last.phase !== "Succeeded" ? `the last deployment ended ${last.phase}` : lastSpec && !sameSpec(lastSpec, spec) ? "the definitions changed" : "the service runs another revision than Flotilla deployed (changed outside Flotilla)";
-  return { object: o.name, action: "update", why, spec };
-}
-
-async function liveTaskDefinition(aws: AwsPortsFactory, spec: DeploySpec, live: Service): Promise<{ taskDefinition?: TaskDefinition }> {
-  if (!live.taskDefinition) return {};
-  try {
-    return { taskDefinition: await aws(spec.region).ecs.describeTaskDefinition(live.taskDefinition) };
-  } catch (e) {
-    if (e instanceof AwsError && e.name === "ClientException") return {};
-    throw e;
-  }
+  return { action: "update", why };
 }
 
 /** Same service and task definition. The depdef is left out: its settings apply to the next deployment (DESIGN §1). */
@@ -132,68 +137,46 @@ function sameSpec(a: DeploySpec, b: DeploySpec): boolean {
   return isDeepStrictEqual(deployed(a), deployed(b));
 }
 
-async function describeLive(aws: AwsPortsFactory, spec: DeploySpec): Promise<Service | undefined> {
-  const r = await aws(spec.region).ecs.describeServices(spec.cluster, [spec.service]);
-  return r.services[0];
-}
-
 /** Objects Flotilla deployed (from this CLI) whose svcdef is no longer in the tree, and whose service no object claims. */
-async function removedObjects(objects: readonly LoadedObject[], store: Store): Promise<DeploySpec[]> {
+async function removedObjects(objects: readonly LoadedObject[], store: Store): Promise<PassJob[]> {
   const present = new Set(objects.map((o) => o.name));
   const claimed = new Set(objects.filter((o) => o.identity).map((o) => identityKey(o.identity!)));
   const latest = await store.latestPerObject();
   return latest
     .filter((d) => d.repository === null && d.strategy !== "delete" && !present.has(d.object) && !claimed.has(identityKey({ region: d.region, cluster: d.cluster, service: d.service })))
-    .map((d) => (d.machineState as MachineState).spec)
-    .filter((s): s is DeploySpec => s !== undefined);
+    .flatMap((d) => {
+      const spec = (d.machineState as MachineState).spec;
+      return spec ? [deleteJob(d.object, spec)] : [];
+    });
 }
 
-type Runnable = Extract<Decision, { spec: DeploySpec }>;
+type Runnable = Extract<Decision, { job: PassJob }>;
 
-const isRunnable = (d: Decision): d is Runnable => (d.action === "create" || d.action === "update" || d.action === "delete") && !("blocked" in d && d.blocked);
+const isRunnable = (d: Decision): d is Runnable => d.action === "create" || d.action === "update" || (d.action === "delete" && !d.held);
 
 /**
  * Finish what an earlier run left unfinished, then decide and run as a stream: each object's
  * deployment starts as soon as it is decided and the pacer lets it (pacing.ts: by default as fast
  * as ECS's buckets take the first change, with no cap; `concurrency` caps those in flight), so a
  * large pass registers its first task definition while the rest are still being described. Each
- * deployment is contained: one that stops with an error is reported in `errors` with the others'
- * results, never taking the pass down.
+ * deployment is contained (pass.ts): one that stops with an error is reported in `errors` with the
+ * others' results, never taking the pass down.
  */
 export async function apply(objects: readonly LoadedObject[], options: ApplyOptions): Promise<ApplyResult> {
   const errors: ApplyError[] = [];
-  const settledOne = (s: Settled): Deployment => {
+  const resumed = (await options.runner.resumeAll()).map((s) => {
     if (s.error !== undefined) errors.push({ object: s.deployment.object, deploymentId: s.deployment.id, message: s.error });
     return s.deployment;
-  };
-  const resumed = (await options.runner.resumeAll()).map(settledOne);
+  });
   const starter = new PassStarter(options.concurrency, options.pacer ?? new StartPacer(options.runner.clock));
-  const runs = new Map<Decision, Promise<Deployment | undefined>>();
+  const start = { ...(options.commitSha ? { commitSha: options.commitSha } : {}), ...(options.overrides?.length ? { overrides: options.overrides } : {}) };
+  const runs = new Map<Decision, Promise<PassRun | undefined>>();
   let stopped: Error | undefined;
-  const run = (d: Runnable): void => {
-    const strategy: Strategy = d.action === "delete" ? "delete" : strategyOf(d.spec.svcdef);
-    runs.set(
-      d,
-      starter.start(d.spec.region, firstChange(d.spec, strategy), async () => {
-        if (stopped !== undefined) return undefined;
-        let created: Deployment;
-        try {
-          created = await options.runner.create(d.spec, {
-            strategy,
-            ...(options.commitSha ? { commitSha: options.commitSha } : {}),
-            ...(options.overrides?.length ? { overrides: options.overrides } : {}),
-          });
-        } catch (e) {
-          errors.push({ object: d.object, deploymentId: null, message: e instanceof Error ? e.message : String(e) });
-          return undefined;
-        }
-        return settledOne(await options.runner.settle(created));
-      }),
-    );
-  };
+  // A pass that has stopped starts nothing new, even what was waiting for its turn.
+  const run = (d: Runnable): void => void runs.set(d, runJob(options.runner, starter, d.job, { start, stopped: () => stopped !== undefined }));
   // Deletes are known from the store alone; whether they may run is decided before anything deletes.
   const deletes = await deleteDecisions(objects, options);
-  const decided = await mapBounded(selectedObjects(objects, options.only), DECIDING, async (o) => {
+  const decided = await mapBounded(selectObjects(objects, options.only), DECIDING, async (o) => {
     try {
       const d = await decideObject(o, options);
       if (isRunnable(d) && stopped === undefined) run(d);
@@ -207,13 +190,8 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
   });
   for (const d of deletes) if (isRunnable(d) && stopped === undefined) run(d);
   const decisions = [...decided.filter((d): d is Decision => d !== undefined), ...deletes];
-  const ran = await Promise.all(decisions.filter((d) => runs.has(d)).map((d) => runs.get(d)!));
+  const ran = (await Promise.all(decisions.filter((d) => runs.has(d)).map((d) => runs.get(d)!))).filter((r): r is PassRun => r !== undefined);
   if (stopped !== undefined) throw stopped;
-  return { decisions, deployments: ran.filter((d): d is Deployment => d !== undefined), resumed, errors };
-}
-
-/** `--object` takes an object name or a path prefix of several (`dev/` selects every dev object). */
-export function matchesObject(name: string, selector: string): boolean {
-  const s = selector.replace(/\/+$/, "");
-  return name === s || name.startsWith(`${s}/`);
+  for (const r of ran) if (r.error !== undefined) errors.push({ object: r.job.object, deploymentId: r.deployment?.id ?? null, message: r.error });
+  return { decisions, deployments: ran.flatMap((r) => (r.deployment ? [r.deployment] : [])), resumed, errors };
 }

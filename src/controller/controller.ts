@@ -4,7 +4,6 @@
  * drives. Deployments persist every step, so a controller stopped (or killed) mid-deployment
  * resumes them on its next start.
  */
-import { strategyOf } from "../config/strategy.ts";
 import type { ControllerPort } from "../api/ports.ts";
 import type { CommitFile, CommitInfo as ApiCommitInfo, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../api/types.ts";
 import type { AwsPortsFactory } from "../aws/ports.ts";
@@ -20,19 +19,19 @@ import { GitCommitSource } from "../config/source.ts";
 import { planLoadedObject } from "./plan.ts";
 import { commitRecordJson } from "../store/record.ts";
 import type { Store } from "../store/store.ts";
-import type { CommitObjectOutcome, Deployment, NewEvent, Override, PendingDelete, Repository, Strategy } from "../store/types.ts";
+import type { CommitObjectOutcome, Deployment, NewEvent, Override, PendingDelete, Repository } from "../store/types.ts";
 import { finalCommitStatus, type CommitStatusSink } from "./commit-status.ts";
 import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
-import { massDeleteGuard } from "./delete-guard.ts";
-import { clearUndoneDeletes, HELD_BECAUSE, managedServices, pendingDeleteOf } from "./pending-deletes.ts";
+import { decideDeletes, deleteJob, deployJob, runPass, type PassJob, type PassRun } from "./pass.ts";
+import { clearUndoneDeletes, HELD_BECAUSE, pendingDeleteOf } from "./pending-deletes.ts";
 import { parseOverrideNames } from "./overrides.ts";
 import type { DryRunResult } from "./process-commit.ts";
 import { rollbackSpec } from "./rollback.ts";
 import type { RepositoryPolicy } from "./server-config.ts";
 import type { CommitContext, SourceEvent } from "./source-events.ts";
 import { GitSources } from "./sources.ts";
-import { firstChange, PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
+import { StartPacer, type Concurrency } from "./pacing.ts";
 
 export interface ControllerOptions {
   store: Store;
@@ -131,7 +130,9 @@ export class Controller implements ControllerPort {
     const { plan, repository } = ctx;
     const at = `${repository.name}@${plan.commit.sha.slice(0, 7)}`;
     const outcomes = new Map<string, CommitObjectOutcome>();
-    const jobs: { change: ObjectChange; spec: DeploySpec; strategy: Strategy }[] = [];
+    // The deployments of the commit, by object: which change each one carries out.
+    const jobs: PassJob[] = [];
+    const changes = new Map<string, ObjectChange>();
     await clearUndoneDeletes(this.o.store, repository.name, plan);
     for (const c of plan.deploy) {
       if (!c.loaded?.valid || !c.loaded.identity) {
@@ -142,11 +143,11 @@ export class Controller implements ControllerPort {
         this.o.onWarning?.(`${at}: ${c.object} is invalid and is not deployed: ${first ? problemLine(first) : "invalid"}`);
         continue;
       }
-      jobs.push({ change: c, spec: specFromObject(c.loaded, plan.commit.sha), strategy: c.loaded.svcdef ? strategyOf(c.loaded.svcdef) : "rolling" });
+      jobs.push(deployJob(c.loaded, plan.commit.sha));
+      changes.set(c.object, c);
     }
     const deletes: ObjectChange[] = [];
     for (const c of plan.delete) {
-      const unsafe = c.problems.find((p) => p.code === "FLT-CHANGE-DELETE-UNSAFE");
       if (!c.loaded?.identity) {
         // Unreadable at the previous commit: the service Flotilla last deployed for the object is
         // known from the store; its delete waits for an operator who checks that it is the one.
@@ -159,31 +160,38 @@ export class Controller implements ControllerPort {
           outcomes.set(c.object, outcomeOf(c, "invalid"));
           this.o.onWarning?.(`${at}: ${c.object} was removed but the service to delete is unknown: ${problemLine(maskerFor(c, this.o.secretNames).value(c.problems[0]!))}`);
         }
-      } else if (unsafe) await this.hold(outcomes, repository, ctx, c, "unsafe", `${unsafe.message}; ${HELD_BECAUSE.unsafe}`, unsafe.code);
-      else deletes.push(c);
+      } else deletes.push(c);
     }
-    if (deletes.length && !this.o.allowDelete) {
-      for (const c of deletes) await this.hold(outcomes, repository, ctx, c, "deletes-off", HELD_BECAUSE["deletes-off"]);
-    } else if (deletes.length) {
-      const guard = massDeleteGuard({ deletes: deletes.length, managed: await managedServices(this.o.store, repository.name), maxFraction: this.o.maxDeleteFraction });
-      if (guard.held) for (const c of deletes) await this.hold(outcomes, repository, ctx, c, "mass-delete", massDeleteMessage(guard.message));
-      else for (const c of deletes) jobs.push({ change: c, spec: specFromObject(c.loaded!, plan.commit.sha), strategy: "delete" });
+    const verdict = await decideDeletes(deletes.length, { store: this.o.store, repository: repository.name, unreadable: plan.unreadable }, this.o);
+    for (const c of deletes) {
+      if (!verdict.held) {
+        jobs.push(deleteJob(c.object, specFromObject(c.loaded!, plan.commit.sha)));
+        changes.set(c.object, c);
+      } else if (verdict.reason === "unsafe") {
+        // The change names the service it would delete (config/changes.ts).
+        const unsafe = c.problems.find((p) => p.code === "FLT-CHANGE-DELETE-UNSAFE");
+        await this.hold(outcomes, repository, ctx, c, "unsafe", `${unsafe?.message ?? verdict.message}; ${HELD_BECAUSE.unsafe}`, "FLT-CHANGE-DELETE-UNSAFE");
+      } else if (verdict.reason === "deletes-off") await this.hold(outcomes, repository, ctx, c, "deletes-off", HELD_BECAUSE["deletes-off"]);
+      else await this.hold(outcomes, repository, ctx, c, "mass-delete", massDeleteMessage(verdict.message));
     }
     if (jobs.length) this.o.statuses?.report(repository, plan.commit.sha, { state: "pending", description: `deploying ${jobs.length} object${jobs.length === 1 ? "" : "s"}` });
     // Each deployment is contained: one that stops with an error is warned about (and resumed on the
     // next start if unfinished); the commit's other deployments carry on.
-    const starter = new PassStarter(this.o.concurrency, this.pacer);
-    const deployments = await Promise.all(
-      jobs.map((job) =>
-        starter.start(job.spec.region, firstChange(job.spec, job.strategy), async () => {
-          const created = await this.runner.create(job.spec, { strategy: job.strategy, repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides });
-          outcomes.set(job.change.object, outcomeOf(job.change, job.strategy === "delete" ? "delete" : "deploy", job.change.description, created.id));
-          const { deployment, error } = await this.runner.settle(created);
-          if (error !== undefined) this.o.onWarning?.(`${at}: deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
-          return deployment;
-        }),
-      ),
-    );
+    const runs = await runPass(this.runner, jobs, {
+      concurrency: this.o.concurrency,
+      pacer: this.pacer,
+      start: { repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides },
+      created: (job, d) => {
+        const change = changes.get(job.object)!;
+        outcomes.set(job.object, outcomeOf(change, job.strategy === "delete" ? "delete" : "deploy", change.description, d.id));
+      },
+    });
+    for (const r of runs) if (r.deployment && r.error !== undefined) this.o.onWarning?.(`${at}: deployment ${r.deployment.id} of ${r.job.object} stopped: ${r.error}`);
+    // A deployment that could not even be created (another deployment of the service is active)
+    // leaves the commit unprocessed, to be retried, once the others have ended.
+    const notCreated = runs.find((r) => r.notCreated)?.notCreated;
+    if (notCreated) throw notCreated;
+    const deployments = runs.flatMap((r) => (r.deployment ? [r.deployment] : []));
     const record = await this.o.store.recordCommit(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
     (this.o.metrics ?? NOOP_METRICS).commitProcessed(record.repository, { status: record.status, invalidObjects: record.objects.filter((o) => o.action === "invalid").length });
     this.o.statuses?.report(repository, plan.commit.sha, finalCommitStatus(record, deployments));
@@ -211,9 +219,10 @@ export class Controller implements ControllerPort {
     if (!this.o.allowDelete) return;
     const held = (await this.o.store.listPendingDeletes({ repository: repo.name })).filter((p) => p.reason === "deletes-off");
     if (held.length === 0) return;
-    const guard = massDeleteGuard({ deletes: held.length, managed: await managedServices(this.o.store, repo.name), maxFraction: this.o.maxDeleteFraction });
-    if (guard.held) {
-      const message = massDeleteMessage(guard.message);
+    // Held at earlier commits, whose objects all read (or they would be `unsafe`).
+    const verdict = await decideDeletes(held.length, { store: this.o.store, repository: repo.name, unreadable: [] }, this.o);
+    if (verdict.held) {
+      const message = massDeleteMessage(verdict.message);
       for (const p of held) {
         await this.o.store.holdDelete({ ...p, reason: "mass-delete", message });
         this.o.onWarning?.(`${repo.name}: the delete of ${p.object} stays pending: ${message}`);
@@ -221,18 +230,27 @@ export class Controller implements ControllerPort {
       return;
     }
     const by: Override = { name: "delete-allowed", setBy: "flotilla serve --allow-delete", source: "controller", at: this.o.clock.now() };
-    const starter = new PassStarter(this.o.concurrency, this.pacer);
-    await Promise.all(held.map((p) => starter.start((p.spec as DeploySpec).region, "service", () => this.runHeldDelete(repo, p, by))));
+    await this.runHeldDeletes(repo, held, by);
   }
 
-  /** Create the delete of a held object, forget the hold, run the delete to its end. */
-  private async runHeldDelete(repo: Repository, p: PendingDelete, by: Override, created?: (d: Deployment) => void): Promise<Deployment> {
-    const deployment = await this.runner.create(p.spec as DeploySpec, { strategy: "delete", repository: repo.name, branch: repo.branch, commitSha: p.commitSha, overrides: [by] });
-    await this.o.store.removePendingDelete(repo.name, p.object);
-    created?.(deployment);
-    const settled = await this.runner.settle(deployment);
-    if (settled.error !== undefined) this.o.onWarning?.(`${repo.name}: the delete ${deployment.id} of ${p.object} stopped: ${settled.error}`);
-    return settled.deployment;
+  /** Run held deletes to their ends (pass.ts), forgetting each hold once its delete is recorded. */
+  private async runHeldDeletes(repo: Repository, held: readonly PendingDelete[], by: Override, created?: (d: Deployment) => void): Promise<PassRun[]> {
+    const runs = await runPass(
+      this.runner,
+      // Each delete is recorded under the commit that removed its object.
+      held.map((p) => deleteJob(p.object, { ...(p.spec as DeploySpec), commitSha: p.commitSha })),
+      {
+        concurrency: this.o.concurrency,
+        pacer: this.pacer,
+        start: { repository: repo.name, branch: repo.branch, overrides: [by] },
+        created: async (job, d) => {
+          await this.o.store.removePendingDelete(repo.name, job.object);
+          created?.(d);
+        },
+      },
+    );
+    for (const r of runs) if (r.error !== undefined) this.o.onWarning?.(`${repo.name}: the delete ${r.deployment ? `${r.deployment.id} ` : ""}of ${r.job.object} stopped: ${r.error}`);
+    return runs;
   }
 
   // ---- ControllerPort (the API's view) ----
@@ -273,17 +291,14 @@ export class Controller implements ControllerPort {
   confirmPendingDelete(repo: Repository, object: string, requestedBy: string): Promise<Deployment> {
     const by: Override = { name: "delete-confirmed", setBy: requestedBy, source: "api", at: this.o.clock.now() };
     return new Promise<Deployment>((resolve, reject) => {
-      let created = false;
       this.sources.queue
         .exclusive(repo.name, async (current) => {
           const p = await this.o.store.getPendingDelete(current.name, object);
           if (!p) throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no delete of ${object} is pending in ${current.name}`, hint: "flotilla pending-delete list shows the pending deletes" });
-          await this.runHeldDelete(current, p, by, (d) => {
-            created = true;
-            resolve(d);
-          });
+          const [run] = await this.runHeldDeletes(current, [p], by, resolve);
+          if (run?.notCreated) throw run.notCreated;
         })
-        .catch((e: unknown) => (created ? this.o.onWarning?.(`the confirmed delete of ${object} stopped: ${String(e)}`) : reject(e instanceof Error ? e : new Error(String(e)))));
+        .catch((e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));
     });
   }
 

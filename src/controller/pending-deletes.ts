@@ -42,8 +42,3 @@ export async function clearUndoneDeletes(store: Store, repository: string, plan:
   }
   return cleared;
 }
-
-/** Services Flotilla manages for a repository: objects whose latest deployment is not a delete. */
-export async function managedServices(store: Store, repository: string): Promise<number> {
-  return (await store.latestPerObject({ repository })).filter((d) => d.strategy !== "delete").length;
-}

@@ -4,7 +4,7 @@
  * created or updated, also check what apply needs to exist (the cluster, target groups attached to
  * a load balancer, alarms; DescribeTargetGroups and DescribeAlarms), so a plan never says "create"
  * for what apply will refuse. Used by `flotilla plan` and by apply's decisions
- * (controller/apply.ts). See docs/plan.md.
+ * (controller/apply.ts), which block the same objects. See docs/plan.md.
  */
 import { Masker } from "../core/mask.ts";
 import { AwsError } from "../aws/errors.ts";
@@ -116,23 +116,29 @@ export function withPrimaryTaskSet(service: JsonRecord, o: Pick<LoadedObject, "s
   return out;
 }
 
+/**
+ * What runs for a valid object: its live service and task definition, or the problem that its
+ * cluster does not exist (then nothing runs, and nothing can be created there).
+ */
+export async function describeObject(o: LoadedObject, aws: AwsPortsFactory): Promise<{ ports: AwsPorts; live: LiveDefinitions; problems: Problem[] }> {
+  if (!o.identity) throw new Error(`object ${o.name} has no service identity`);
+  const { region, cluster, service } = o.identity;
+  const ports = aws(region);
+  try {
+    return { ports, live: await describeLiveDefinitions(ports, cluster, service), problems: [] };
+  } catch (e) {
+    if (!(e instanceof AwsError && e.name === "ClusterNotFoundException")) throw e;
+    return { ports, live: {}, problems: [problem(o, "FLT-PLAN-CLUSTER-MISSING", o.files.svcdef, "$.cluster", `the cluster ${cluster} does not exist in ${region}: apply cannot create or update the service until it is created`)] };
+  }
+}
+
 /** Plans one object: invalid objects with their first error, the others against what runs. */
 export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory, secretNames: readonly string[] = []): Promise<ObjectPlan> {
   if (!o.valid || !o.identity || !o.svcdef) {
     const first = o.problems.find((p) => p.severity === "error")?.message ?? "invalid";
     return { object: o.name, action: "invalid", reasons: [new Masker({ sensitive: o.sensitive, secretNames }).text(first)], notCompared: [], problems: [], service: NO_DIFF, taskDefinition: NO_DIFF };
   }
-  const { region, cluster, service } = o.identity;
-  const ports = aws(region);
-  let live: LiveDefinitions;
-  const problems: Problem[] = [];
-  try {
-    live = await describeLiveDefinitions(ports, cluster, service);
-  } catch (e) {
-    if (!(e instanceof AwsError && e.name === "ClusterNotFoundException")) throw e;
-    live = {};
-    problems.push(problem(o, "FLT-PLAN-CLUSTER-MISSING", o.files.svcdef, "$.cluster", `the cluster ${cluster} does not exist in ${region}: apply cannot create or update the service until it is created`));
-  }
+  const { ports, live, problems } = await describeObject(o, aws);
   const plan = planFromLive(o, live, secretNames);
   if (plan.action !== "none") problems.push(...(await missingPrerequisites(o, ports, plan.action)));
   const blocked = problems.some((p) => p.severity === "error");

@@ -24,6 +24,8 @@ export interface CommitPlan {
   deploy: ObjectChange[];
   delete: ObjectChange[];
   none: ObjectChange[];
+  /** Objects that cannot be read at this commit, when it removes one: its delete may not be safe (pass.ts). */
+  unreadable: string[];
   /** Overrides for every deployment of this commit (its trailers, plus any given by hand). */
   overrides: Override[];
   /** A forced redeploy: objects deploy even when unchanged. */
@@ -70,6 +72,7 @@ export async function planCommit(options: PlanCommitOptions): Promise<CommitPlan
     deploy: set.changes.filter((c) => c.action === "deploy"),
     delete: set.changes.filter((c) => c.action === "delete"),
     none: set.changes.filter((c) => c.action === "none"),
+    unreadable: set.unreadable,
     overrides,
     force: options.force ?? false,
   };

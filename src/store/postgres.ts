@@ -5,6 +5,7 @@ import { KyselyStore } from "./kysely-store.ts";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
 import type { Store, StoreClock } from "./store.ts";
+import { SystemClock } from "../core/clock.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`; a password belongs in PGPASSWORD or ~/.pgpass, not in config files. */
@@ -48,7 +49,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await db.destroy();
     throw e;
   }
-  return new KyselyStore(db, "postgres", options.clock ?? { now: () => Date.now() });
+  return new KyselyStore(db, "postgres", options.clock ?? new SystemClock());
 }
 
 // Replicas starting together race on CREATE SCHEMA IF NOT EXISTS (it is not atomic in

@@ -8,6 +8,7 @@ import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
 import { NodeSqliteDialect } from "./sqlite-dialect.ts";
 import type { Store, StoreClock } from "./store.ts";
+import { SystemClock } from "../core/clock.ts";
 
 export const DEFAULT_SQLITE_PATH = ".flotilla/flotilla.db";
 
@@ -41,7 +42,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     await db.destroy();
     throw e;
   }
-  return new KyselyStore(db, "sqlite", options.clock ?? systemClock);
+  return new KyselyStore(db, "sqlite", options.clock ?? new SystemClock());
 }
 
 export function resolveSqlitePath(path: string | undefined, cwd: string = process.cwd()): string {
@@ -49,4 +50,3 @@ export function resolveSqlitePath(path: string | undefined, cwd: string = proces
   return resolve(cwd, path ?? DEFAULT_SQLITE_PATH);
 }
 
-const systemClock: StoreClock = { now: () => Date.now() };

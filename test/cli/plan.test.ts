@@ -6,6 +6,11 @@ import path from "node:path";
 import { AwsError } from "../../src/aws/errors.ts";
 import type { AwsPorts, AwsPortsFactory } from "../../src/aws/ports.ts";
 import { apply } from "../../src/controller/apply.ts";
+import { deployJob } from "../../src/controller/pass.ts";
+import { VirtualClock } from "../../src/core/clock.ts";
+import { Runner } from "../../src/deploy/runner.ts";
+import { Simulator } from "../../src/sim/simulator.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { loadOptions, loadRepository } from "../../src/config/repository.ts";
 import { WorkingTreeSource } from "../../src/config/source.ts";
 import { main } from "../../src/cli/main.ts";
@@ -189,10 +194,44 @@ describe("plan checks what apply needs", () => {
     );
     assert.deepEqual(plans.filter((p) => p.action === "create").map((p) => p.object), ["dev/worker/worker", "prod/worker/worker"], "objects without load balancers need nothing more");
 
-    // And exactly what the plan blocks is what apply fails
+    // And the deployments of exactly what the plan blocks fail when run anyway: the checks are what the engine meets.
+    const clock = new VirtualClock({ autoAdvance: true });
+    const sims = new Map<string, Simulator>();
+    const aws: AwsPortsFactory = (region) => {
+      if (!sims.has(region)) sims.set(region, Object.assign(new Simulator({ clock, region, throttling: false }), { createMissingClusters: true }));
+      return sims.get(region)!.ports();
+    };
+    const store = await openSqliteStore({ path: ":memory:", clock });
+    const runner = new Runner({ store, aws, clock });
+    const failed: string[] = [];
+    for (const o of (await load(EXAMPLES)).objects) {
+      const job = deployJob(o);
+      const d = await runner.run(await runner.create(job.spec, { strategy: job.strategy }));
+      if (d.phase !== "Succeeded") failed.push(o.name);
+    }
+    await store.close();
+    assert.deepEqual(failed.sort(), plans.filter((p) => p.action === "blocked").map((p) => p.object).sort());
+  });
+
+  it("Given the example repository and a simulator without its target groups and alarms, When apply --dry-run runs, Then it blocks exactly what plan blocks, with the same problems, never 'create'; When apply runs, Then it starts nothing for them, deploys the others and exits 1", async () => {
+    const planned = (JSON.parse((await cli(["plan", EXAMPLES, "--simulator", "--output", "json"])).stdout) as { objects: Planned[] }).objects;
+    type Decided = { object: string; action: string; wouldBe?: string; problems?: Problem[] };
+    const dry = await cli(["apply", EXAMPLES, "--simulator", "--store", ":memory:", "--dry-run", "--output", "json"]);
+    assert.equal(dry.code, 1, dry.stderr);
+    const decided = (JSON.parse(dry.stdout) as { decisions: Decided[] }).decisions;
+    const view = (xs: readonly (Planned | Decided)[]) => xs.map((x) => [x.object, x.action, x.wouldBe ?? null, (x.problems ?? []).map((p) => [p.code, p.severity, p.file, p.path])]);
+    assert.deepEqual(view(decided), view(planned));
+    assert.ok(decided.some((d) => d.action === "blocked") && decided.some((d) => d.action === "create"));
+
+    const text = await cli(["apply", EXAMPLES, "--simulator", "--store", ":memory:", "--dry-run"]);
+    assert.match(text.stdout, /blocked\s+dev\/web\/web .*\n\s+.*FLT-PLAN-TARGET-GROUP-MISSING/);
+
     const applied = await cli(["apply", EXAMPLES, "--simulator", "--store", ":memory:", "--output", "json"]);
-    const failed = (JSON.parse(applied.stdout) as { deployments: { object: string; phase: string }[] }).deployments.filter((d) => d.phase !== "Succeeded").map((d) => d.object).sort();
-    assert.deepEqual(failed, plans.filter((p) => p.action === "blocked").map((p) => p.object).sort());
+    assert.equal(applied.code, 1, applied.stderr);
+    const result = JSON.parse(applied.stdout) as { decisions: Decided[]; deployments: { object: string; phase: string }[] };
+    const blocked = planned.filter((p) => p.action === "blocked").map((p) => p.object);
+    assert.deepEqual(result.decisions.filter((d) => d.action === "blocked").map((d) => d.object), blocked);
+    assert.deepEqual(result.deployments.map((d) => [d.object, d.phase]), planned.filter((p) => p.action === "create").map((p) => [p.object, "Succeeded"]), "nothing started for a blocked object");
   });
 
   it("Given the scenarios that model the example repository's AWS, When planned, Then nothing is missing: every object is a create, exit 0", async () => {
@@ -203,12 +242,16 @@ describe("plan checks what apply needs", () => {
     assert.ok(plans.every((p) => !p.problems));
   });
 
-  it("Given a cluster that does not exist (AWS creates none on demand), When planned, Then FLT-PLAN-CLUSTER-MISSING on the svcdef's $.cluster and the object is blocked", async () => {
+  it("Given a cluster that does not exist (AWS creates none on demand), When planned or applied, Then FLT-PLAN-CLUSTER-MISSING on the svcdef's $.cluster and the object is blocked", async () => {
     e = await engine();
     const dir = writeTree({ "a/a_svcdef.json": svc("a", { cluster: "nowhere" }), "a/a_taskdef.json": task("a", "nginx:1") });
     const [plan] = await planRepository((await load(dir)).objects, e.sim.portsFactory());
     assert.equal(plan!.action, "blocked");
     assert.deepEqual(plan!.problems.map((p) => [p.code, p.file, p.path]), [["FLT-PLAN-CLUSTER-MISSING", "a/a_svcdef.json", "$.cluster"]]);
+    // apply decides the same, instead of stopping the pass on ClusterNotFoundException
+    const r = await apply((await load(dir)).objects, { store: e.store, aws: e.sim.portsFactory(), runner: e.runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 1 });
+    assert.deepEqual(r.decisions.map((d) => [d.object, d.action, d.action === "blocked" ? d.problems.map((p) => p.code) : null]), [["a/a", "blocked", ["FLT-PLAN-CLUSTER-MISSING"]]]);
+    assert.deepEqual(r.deployments, []);
   });
 
   it("Given a blue/green pair whose green target group no listener forwards to, When planned, Then green is FLT-PLAN-TARGET-GROUP-NO-LISTENER: a warning for the first deployment (which only uses blue), blocking an update", async () => {
@@ -233,11 +276,16 @@ describe("plan checks what apply needs", () => {
     assert.equal(update!.action, "blocked");
     assert.equal(update!.wouldBe, "update");
     assert.deepEqual(update!.problems.map((p) => [p.code, p.severity]), [["FLT-PLAN-TARGET-GROUP-NO-LISTENER", "error"]]);
-    // And apply indeed fails where the plan blocked
+    // apply blocks it too, and starts nothing ...
     const repo = await load(dir);
     const r = await apply(repo.objects, { store: w.store, aws: w.sim.portsFactory(), runner: w.runner, allowDelete: false, maxDeleteFraction: 0.5, confirmMassDelete: false, concurrency: 1 });
-    assert.equal(r.deployments[0]!.phase, "Failed", r.deployments[0]!.message ?? "");
-    assert.match(r.deployments[0]!.message ?? "", /does not have an associated load balancer/);
+    assert.deepEqual(r.decisions.map((d) => [d.action, d.action === "blocked" ? d.wouldBe : null]), [["blocked", "update"]]);
+    assert.deepEqual(r.deployments, []);
+    // ... where the deployment, run anyway, fails as the plan said
+    const job = deployJob(repo.objects[0]!);
+    const d = await w.runner.run(await w.runner.create(job.spec, { strategy: job.strategy }));
+    assert.equal(d.phase, "Failed", d.message ?? "");
+    assert.match(d.message ?? "", /does not have an associated load balancer/);
   });
 
   it("Given AWS refuses DescribeTargetGroups, When planned, Then the check is a warning (FLT-PLAN-NOT-CHECKED) and the plan still says what apply would do", async () => {

@@ -100,7 +100,7 @@ describe("apply", () => {
     const held = await run(dir);
     const del = held.decisions.find((d) => d.object === "a/a")!;
     assert.equal(del.action, "delete");
-    assert.match("blocked" in del ? (del.blocked ?? "") : "", /--allow-delete/);
+    assert.match(del.action === "delete" ? (del.held?.message ?? "") : "", /--allow-delete/);
     assert.equal(held.deployments.length, 0);
     const done = await run(dir, { allowDelete: true });
     assert.equal(done.deployments[0]!.strategy, "delete");
@@ -118,7 +118,7 @@ describe("apply", () => {
     for (const n of ["a", "b", "c"]) rmSync(path.join(dir, `${n}/${n}_svcdef.json`));
     const refused = await run(dir, { allowDelete: true });
     assert.equal(refused.deployments.length, 0);
-    assert.ok(refused.decisions.every((d) => d.action !== "delete" || ("blocked" in d && /3 of 4/.test(d.blocked ?? ""))));
+    assert.ok(refused.decisions.every((d) => d.action !== "delete" || (d.held?.reason === "mass-delete" && /3 of 4/.test(d.held.message))));
     const confirmed = await run(dir, { allowDelete: true, confirmMassDelete: true });
     assert.equal(confirmed.deployments.filter((d) => d.strategy === "delete" && d.phase === "Succeeded").length, 3);
   });
@@ -187,7 +187,7 @@ describe("apply", () => {
     assert.deepEqual(again.errors, []);
   });
 
-  it("Given two deployed revisions, When rolled back, Then the previous revision runs, as a recorded deployment", async () => {
+  it("Given two deployed revisions, When rolled back, Then the previous revision runs, as a recorded deployment stamped by the injected clock", async () => {
     e = await engine();
     const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1") });
     await run(dir);
@@ -197,6 +197,7 @@ describe("apply", () => {
     assert.equal(d.phase, "Succeeded", `${d.reason} ${d.message}`);
     assert.match(d.newTaskDefinitionArn ?? "", /a:1$/);
     assert.deepEqual(d.overrides.map((o) => [o.name, o.setBy]), [["rollback", "tester"]]);
+    assert.equal(d.overrides[0]!.at, d.createdAt, "the request is stamped by the injected clock, not the wall clock");
     const live = (await e.sim.ports().ecs.describeServices("apps", ["a"])).services[0]!;
     assert.match(live.taskDefinition ?? "", /a:1$/);
     const history = await e.store.listDeployments({ object: "a/a" });

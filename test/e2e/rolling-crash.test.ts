@@ -69,7 +69,7 @@ describe("rolling deployments survive a crash at any instant", async () => {
     }
   });
 
-  it("first creation with an image that cannot be pulled: a crash before or after each effect, then a restart, ends Failed with the new service scaled to 0", async () => {
+  it("Given a first creation with an image that cannot be pulled (default depdef, deleteNewUponFailure), When Flotilla crashes before or after each of its effects and restarts, Then it ends Failed once, with the new service scaled to 0", async () => {
     const nopull = (e: Awaited<ReturnType<typeof engine>>) => e.sim.faults.addImageFault({ image: "nginx:nopull", pullFails: true });
     const failing = await effectsOfOneRun("nginx:nopull", nopull, true);
     assert.deepEqual(failing.filter((t) => t === "createService" || t === "updateService"), ["createService", "updateService"], "create, then the scale to 0");

@@ -42,10 +42,11 @@ export interface ControllerWorld {
   close(): Promise<void>;
 }
 
-export async function controllerWorld(options: { controller?: Partial<ControllerOptions>; clock?: VirtualClock; register?: boolean } = {}): Promise<ControllerWorld> {
+export async function controllerWorld(options: { controller?: Partial<ControllerOptions>; clock?: VirtualClock; register?: boolean; sim?: (clock: VirtualClock) => Simulator } = {}): Promise<ControllerWorld> {
   const dir = mkdtempSync(path.join(tmpdir(), "flotilla-world-"));
   const storeFile = path.join(dir, "flotilla.db");
-  const engine = await simulatedEngine({ ...(options.clock ? { clock: options.clock } : {}), clusters: ["apps"], storePath: storeFile, resilient: false });
+  // The world's AWS: given (a scenario), or an empty Region with cluster `apps`.
+  const engine = await simulatedEngine({ ...(options.clock ? { clock: options.clock } : {}), ...(options.sim ? { sim: options.sim } : { clusters: ["apps"] }), storePath: storeFile, resilient: false });
   const { clock, sim, store } = engine;
   const remote = new TestRemote();
   const metrics = createMetrics();

@@ -37,6 +37,15 @@ export class TestRemote {
     return sha;
   }
 
+  /** One commit that writes some files and removes others, pushed. */
+  pushChange(files: Record<string, string | object>, removed: string[], message = "change", branch = "main"): string {
+    this.work.write(files);
+    if (removed.length) this.work.remove(...removed);
+    const sha = this.work.commit(message);
+    this.work.git("push", "-q", "origin", `HEAD:refs/heads/${branch}`);
+    return sha;
+  }
+
   /** Reset the working clone to `rev`, commit files on top and force-push: a rewritten history. */
   forcePush(rev: string, files: Record<string, string | object>, message = "rewritten", branch = "main"): string {
     this.work.git("reset", "-q", "--hard", rev);

@@ -1,0 +1,257 @@
+/**
+ * One decision path (src/controller/pass.ts): `flotilla apply` and the controller decide what a
+ * pass does to each object the same way — the strategy of each deployment, which deletes run and
+ * which wait (the mass-delete guard exactly at its limit and one over it), and how many
+ * deployments run at once. The same repository goes through both, commit by commit: apply on a
+ * working tree, the controller from a Git remote, each on its own simulator of the same AWS.
+ */
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { apply } from "../../src/controller/apply.ts";
+import { loadOptions, loadRepository } from "../../src/config/repository.ts";
+import { WorkingTreeSource } from "../../src/config/source.ts";
+import { VirtualClock } from "../../src/core/clock.ts";
+import { Runner, type MachineState } from "../../src/deploy/runner.ts";
+import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import type { Simulator } from "../../src/sim/simulator.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import type { Store } from "../../src/store/store.ts";
+import { isTerminal, type Deployment } from "../../src/store/types.ts";
+import { controllerWorld } from "../helpers/controller-world.ts";
+import { rollingObject, svcdef, taskdef } from "../helpers/objects.ts";
+import { cleanupTrees, writeTree } from "../helpers/tree.ts";
+
+after(cleanupTrees);
+
+/** The AWS both paths deploy to: cluster `apps`, a blue/green target-group pair behind a listener, an alarm. */
+function world(clock: VirtualClock): Simulator {
+  const tg = (name: string) => ({ name, port: 80, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 0 });
+  return loadScenario(
+    parseScenario({
+      throttling: false,
+      clusters: ["apps"],
+      targetGroups: [tg("web-blue"), tg("web-green")],
+      loadBalancers: [{ name: "public", listeners: [{ port: 443, protocol: "HTTPS", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "web-blue", weight: 100 }, { targetGroup: "web-green", weight: 0 }] }] }] }],
+      alarms: [{ name: "web-5xx" }],
+    }),
+    clock,
+  );
+}
+
+const ROLLING = ["a", "b", "c", "d", "e"];
+const CONCURRENCY = 2;
+const MAX_DELETE_FRACTION = 0.5;
+
+/** The repository's files: five rolling services, a blue/green one, and one that cannot be read. */
+function files(sim: Simulator, webImage = "nginx:1"): Record<string, string | object> {
+  const blue = sim.elb.targetGroupArn("web-blue");
+  const green = sim.elb.targetGroupArn("web-green");
+  const out: Record<string, string | object> = {
+    "apps/web/web_svcdef.json": svcdef("web", { deploymentController: { type: "EXTERNAL" }, deploymentConfiguration: undefined, loadBalancers: [{ targetGroupArn: blue, containerName: "app", containerPort: 80 }] }),
+    "apps/web/web_taskdef.json": taskdef("web", { containerDefinitions: [{ name: "app", image: webImage, memory: 256, essential: true, portMappings: [{ containerPort: 80 }] }] }),
+    "apps/web/web_depdef.json": { targetGroupArnPairs: [[blue, green]], alarms: { alarmNames: ["web-5xx"] }, trafficShiftingConfig: { type: "ALL_AT_ONCE" }, bakeTime: 1 },
+    "apps/broken/broken_svcdef.json": '{ "cluster": "apps", }',
+  };
+  for (const n of ROLLING) Object.assign(out, rollingObject(`apps/${n}/${n}`, n));
+  return out;
+}
+
+const removal = (names: readonly string[]) => names.flatMap((n) => Object.keys(rollingObject(`apps/${n}/${n}`, n)));
+
+/** One pass's decisions on the objects a commit changed, in words both paths share. */
+type Decisions = Record<string, string>;
+
+/** How many deployments ran at once, at most, seen from the runner's updates. */
+function concurrencyProbe(): { onUpdate: (d: Deployment) => void; max: () => number } {
+  const active = new Set<string>();
+  let max = 0;
+  return {
+    onUpdate: (d) => {
+      if (isTerminal(d.phase)) active.delete(d.id);
+      else active.add(d.id);
+      max = Math.max(max, active.size);
+    },
+    max: () => max,
+  };
+}
+
+async function liveServices(sim: Simulator): Promise<string[]> {
+  const names = ["web", "broken", ...ROLLING];
+  return (await sim.ports().ecs.describeServices("apps", names)).services.filter((s) => s.status === "ACTIVE").map((s) => s.serviceName).sort();
+}
+
+interface Path {
+  /** Run a pass after the commit that writes `write` and removes `remove`; the decisions on those objects. */
+  pass(write: Record<string, string | object>, remove: readonly string[], changed: readonly string[]): Promise<Decisions>;
+  sim: Simulator;
+  store: Store;
+  maxConcurrent(): number;
+  close(): Promise<void>;
+}
+
+/** `flotilla apply` on a working tree. */
+async function applyPath(): Promise<Path> {
+  const clock = new VirtualClock({ autoAdvance: true });
+  const sim = world(clock);
+  const store = await openSqliteStore({ path: ":memory:", clock });
+  const probe = concurrencyProbe();
+  const runner = new Runner({ store, aws: sim.portsFactory(), clock, onUpdate: probe.onUpdate });
+  const dir = writeTree({});
+  return {
+    sim,
+    store,
+    maxConcurrent: probe.max,
+    async pass(write, remove, changed) {
+      for (const [file, content] of Object.entries(write)) {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        writeFileSync(path.join(dir, file), typeof content === "string" ? content : JSON.stringify(content));
+      }
+      for (const file of remove) rmSync(path.join(dir, file));
+      const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions({ defaultRegion: "us-east-1" }));
+      const r = await apply(repo.objects, { store, aws: sim.portsFactory(), runner, allowDelete: true, maxDeleteFraction: MAX_DELETE_FRACTION, confirmMassDelete: false, concurrency: CONCURRENCY });
+      assert.deepEqual(r.errors, []);
+      const out: Decisions = {};
+      for (const d of r.decisions) {
+        if (!changed.includes(d.object)) continue;
+        if (d.action === "create" || d.action === "update") out[d.object] = `deploy ${d.job.strategy}`;
+        else if (d.action === "delete") out[d.object] = d.held ? `delete held: ${d.held.reason}` : "delete";
+        else out[d.object] = d.action;
+      }
+      return out;
+    },
+    close: () => store.close(),
+  };
+}
+
+/** The controller, processing the same changes as commits pushed to its repository. */
+async function controllerPath(): Promise<Path> {
+  const probe = concurrencyProbe();
+  const w = await controllerWorld({ sim: world, controller: { allowDelete: true, maxDeleteFraction: MAX_DELETE_FRACTION, concurrency: CONCURRENCY, onUpdate: probe.onUpdate } });
+  return {
+    sim: w.sim,
+    store: w.store,
+    maxConcurrent: probe.max,
+    async pass(write, remove, changed) {
+      // One commit, as a working tree changes at once.
+      const sha = w.remote.pushChange(write, [...remove]);
+      await w.controller.sources.queue.sync("apps", "poll");
+      const record = (await w.store.getCommitRecord("apps", sha))!;
+      const pending = await w.store.listPendingDeletes({ repository: "apps" });
+      const out: Decisions = {};
+      for (const o of record.objects) {
+        if (!changed.includes(o.object)) continue;
+        const d = o.deploymentId ? await w.store.getDeployment(o.deploymentId) : undefined;
+        if (o.action === "deploy") out[o.object] = `deploy ${d!.strategy}`;
+        else if (o.action === "delete-held") out[o.object] = `delete held: ${pending.find((p) => p.object === o.object)!.reason}`;
+        else out[o.object] = o.action;
+      }
+      return out;
+    },
+    close: () => w.close(),
+  };
+}
+
+interface Step {
+  name: string;
+  write: (sim: Simulator) => Record<string, string | object>;
+  remove: readonly string[];
+  /** The objects the step's commit changes: the controller decides on those, apply on every object. */
+  changed: readonly string[];
+  expected: Decisions;
+}
+
+/** Each step through both paths: the same decisions, and the same services running after it. */
+async function bothPaths(steps: readonly Step[]): Promise<{ apply: Path; controller: Path }> {
+  const paths = { apply: await applyPath(), controller: await controllerPath() };
+  try {
+    for (const step of steps) {
+      const seen: Record<string, Decisions> = {};
+      for (const [name, p] of Object.entries(paths)) seen[name] = await p.pass(step.write(p.sim), step.remove, step.changed);
+      assert.deepEqual(seen["apply"], step.expected, `${step.name}: apply`);
+      assert.deepEqual(seen["controller"], step.expected, `${step.name}: the controller`);
+      assert.deepEqual(await liveServices(paths.controller.sim), await liveServices(paths.apply.sim), `${step.name}: the same services run`);
+    }
+    return paths;
+  } finally {
+    for (const p of Object.values(paths)) await p.close();
+  }
+}
+
+const name = (n: string) => `apps/${n}/${n}`;
+
+describe("one decision path for apply and the controller", () => {
+  it("Given the same repository through apply and through the controller, When it is created, changed, and services are removed exactly at the mass-delete limit and then one over it, Then both decide the same for every object at every step and run at most --concurrency deployments at once", async () => {
+    const paths = await bothPaths([
+      {
+        name: "first pass",
+        write: (sim) => files(sim),
+        remove: [],
+        changed: [name("web"), name("broken"), ...ROLLING.map(name)],
+        expected: { [name("web")]: "deploy bluegreen", [name("broken")]: "invalid", ...Object.fromEntries(ROLLING.map((n) => [name(n), "deploy rolling"])) },
+      },
+      {
+        // Six services managed; three removed is half of them: at the limit, not over it.
+        name: "3 of 6 removed, web changed, broken fixed",
+        write: (sim) => ({ "apps/web/web_taskdef.json": files(sim, "nginx:2")["apps/web/web_taskdef.json"]!, ...rollingObject(name("broken"), "broken") }),
+        remove: removal(["a", "b", "c"]),
+        changed: [name("web"), name("broken"), name("a"), name("b"), name("c")],
+        expected: { [name("web")]: "deploy bluegreen", [name("broken")]: "deploy rolling", [name("a")]: "delete", [name("b")]: "delete", [name("c")]: "delete" },
+      },
+      {
+        // Four managed (web, broken, d, e): the limit is two; three is one over it, and all three wait.
+        name: "3 of 4 removed",
+        write: () => ({}),
+        remove: removal(["d", "e", "broken"]),
+        changed: [name("d"), name("e"), name("broken")],
+        expected: { [name("d")]: "delete held: mass-delete", [name("e")]: "delete held: mass-delete", [name("broken")]: "delete held: mass-delete" },
+      },
+    ]);
+    assert.deepEqual(await liveServices(paths.apply.sim), ["broken", "d", "e", "web"]);
+    for (const [label, p] of Object.entries(paths)) assert.equal(p.maxConcurrent(), CONCURRENCY, `${label}: deployments in flight at once`);
+  });
+
+  it("Given a deployment of service a still running, When a commit changes a and b, Then b deploys and the commit stays unprocessed; When that deployment has ended, Then the next sync deploys a and processes the commit", async () => {
+    const w = await controllerWorld();
+    try {
+      w.remote.push({ ...rollingObject(name("a"), "a"), ...rollingObject(name("b"), "b") }, "two services");
+      await w.controller.sources.queue.sync("apps", "manual");
+      const before = (await w.store.getLastCommit("apps", "main"))!.sha;
+      // Another deployment of a is in flight (an operator's rollback, say): the runner has recorded it, not run it yet.
+      const running = await w.controller.runner.create(((await w.store.latestDeployment(name("a"), "apps"))!.machineState as MachineState).spec, { strategy: "rolling", repository: "apps" });
+      const image = "nginx@sha256:" + "b".repeat(64);
+      const sha = w.remote.push({ ...rollingObject(name("a"), "a", { task: { containerDefinitions: [{ name: "app", image, memory: 256, essential: true }] } }), ...rollingObject(name("b"), "b", { task: { containerDefinitions: [{ name: "app", image, memory: 256, essential: true }] } }) }, "new image");
+      await assert.rejects(w.controller.sources.queue.sync("apps", "poll"), /already has a deployment in progress/);
+      assert.equal((await w.store.getLastCommit("apps", "main"))!.sha, before, "the commit is left to retry");
+      const b = await w.store.latestDeployment(name("b"), "apps");
+      assert.deepEqual([b?.commitSha, b?.phase], [sha, "Succeeded"], "the pass's other deployment ran to its end");
+      await w.controller.runner.run(running);
+      await w.controller.sources.queue.sync("apps", "poll");
+      assert.equal((await w.store.getLastCommit("apps", "main"))!.sha, sha);
+      const a = await w.store.latestDeployment(name("a"), "apps");
+      assert.deepEqual([a?.commitSha, a?.phase], [sha, "Succeeded"]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("Given two services through apply and through the controller, When one is removed while the other's svcdef breaks, Then both hold the delete as unsafe: the unreadable object may now manage that service", async () => {
+    await bothPaths([
+      {
+        name: "two services",
+        write: () => ({ ...rollingObject(name("a"), "a"), ...rollingObject(name("b"), "b") }),
+        remove: [],
+        changed: [name("a"), name("b")],
+        expected: { [name("a")]: "deploy rolling", [name("b")]: "deploy rolling" },
+      },
+      {
+        name: "a removed, b broken",
+        write: () => ({ "apps/b/b_svcdef.json": '{ "cluster": "apps", }' }),
+        remove: removal(["a"]),
+        changed: [name("a"), name("b")],
+        expected: { [name("a")]: "delete held: unsafe", [name("b")]: "invalid" },
+      },
+    ]);
+  });
+});
