@@ -2,6 +2,9 @@
  * `flotilla status`: the latest deployment of every object, and the deletes the controller holds
  * back. `flotilla history [OBJECT]`: past deployments and a timeline.
  */
+import { strategyLabel } from "../config/strategy.ts";
+import type { DeploySpec } from "../deploy/spec.ts";
+import type { Deployment } from "../store/types.ts";
 import { defaultMasker } from "../core/mask.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";
@@ -40,7 +43,7 @@ async function status(io: CliIO, store: Store, output: string): Promise<number> 
     return EXIT.ok;
   }
   if (latest.length === 0) io.out("no deployments recorded yet\n");
-  else for (const d of latest) io.out(`${resultLine(io, d)} ${paint(io, "dim", `${d.id} ${new Date(d.updatedAt).toISOString()}`)}\n`);
+  else for (const d of latest) io.out(`${resultLine(io, d)} ${paint(io, "dim", `${strategyOfRecord(d)} · ${d.id} ${new Date(d.updatedAt).toISOString()}`)}\n`);
   if (pending.length) {
     io.out(`\n${paint(io, "bold", `pending deletes (${pending.length}): removed from the repository, the service still runs`)}\n`);
     for (const p of pending) {
@@ -70,4 +73,9 @@ async function history(io: CliIO, store: Store, object: string | undefined, flag
     for (const e of timeline) io.out(`  ${paint(io, "dim", new Date(e.at).toISOString().slice(11, 19))} ${e.type.padEnd(24)} ${defaultMasker.text(e.message)}\n`);
   }
   return EXIT.ok;
+}
+
+/** The deployment's strategy in words, with the svcdef's ECS strategy when it has one ("ECS-managed LINEAR"). */
+function strategyOfRecord(d: Deployment): string {
+  return strategyLabel(d.strategy, (d.machineState as { spec?: DeploySpec } | undefined)?.spec?.svcdef);
 }

@@ -119,7 +119,7 @@ const shortId = (arn: string) => arn.split("/").at(-1) ?? arn;
 
 export const ecsManaged: Machine<EcsManagedState> = {
   next(state, input, now) {
-    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskDefinition", "targetGroups", "serviceDeployment", "serviceDeploymentFound", "routes", "alarms"], resume, control });
+    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskDefinition", "targetGroups", "serviceDeployment", "serviceDeploymentFound", "routes", "alarms", "done"], resume, control });
     if (isStep(common)) return common;
     state = common;
     switch (state.step) {

@@ -161,6 +161,9 @@ describe("flotilla apply / status / history on the simulator", () => {
     const objects = (JSON.parse(status.stdout) as { objects: { object: string; strategy: string }[] }).objects;
     assert.equal(objects.length, 7);
     assert.equal(objects.find((o) => o.object === "dev/checkout/checkout")?.strategy, "ecs-managed", "status names the strategy");
+    const text = await cli(["status", "--store", store]);
+    assert.match(text.stdout, /Succeeded +dev\/checkout\/checkout .* ECS-managed LINEAR · \w+/);
+    assert.match(text.stdout, /Succeeded +dev\/web\/web .* blue\/green · \w+/);
     const history = await cli(["history", "dev/api/api", "--store", store]);
     assert.match(history.stdout, /timeline of/);
     assert.match(history.stdout, /ServiceCreated/);
