@@ -14,6 +14,7 @@ import type { Problem } from "../core/problems.ts";
 import type { Runner } from "../deploy/runner.ts";
 import type { MachineState } from "../deploy/runner.ts";
 import type { DeploySpec } from "../deploy/spec.ts";
+import { versionFromCommit, versionServiceName } from "../config/rainbow.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, Override, PendingDeleteReason } from "../store/types.ts";
 import { PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
@@ -68,7 +69,7 @@ export interface ApplyError {
 }
 
 /** What the desired state asks for, object by object, without changing anything. */
-export async function decide(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "aws" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete" | "force">): Promise<Decision[]> {
+export async function decide(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "aws" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete" | "force" | "commitSha">): Promise<Decision[]> {
   const decisions = await mapBounded(selectObjects(objects, options.only), DECIDING, (o) => decideObject(o, options));
   return [...decisions, ...(await deleteDecisions(objects, options))];
 }
@@ -93,9 +94,10 @@ const APPLY_REMEDY: Record<PendingDeleteReason, string> = {
   "mass-delete": "confirm with --confirm-mass-delete",
 };
 
-async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Decision> {
+async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store" | "aws" | "force" | "commitSha">): Promise<Decision> {
   if (!o.valid || !o.identity) return { object: o.name, action: "invalid", why: o.problems.find((p) => p.severity === "error")?.message ?? "invalid" };
-  const job = deployJob(o);
+  const job = deployJob(o, options.commitSha);
+  if (job.strategy === "rainbow") return decideRainbow(o.name, job, options);
   const { ports, live, problems } = await describeObject(o, options.aws);
   const verdict = await liveVerdict(o, job, live, options);
   if (verdict.action === "none") return { object: o.name, ...verdict };
@@ -129,6 +131,25 @@ async function liveVerdict(o: LoadedObject, job: PassJob, described: LiveDefinit
   }
   const why = !last ? "the service exists but Flotilla has not deployed it yet" : last.phase !== "Succeeded" ? `the last deployment ended ${last.phase}` : lastSpec && !sameSpec(lastSpec, spec) ? "the definitions changed" : "the service runs another revision than Flotilla deployed (changed outside Flotilla)";
   return { action: "update", why };
+}
+
+/**
+ * A rainbow object deploys a new version, never changes one in place: create when the version's
+ * service does not run yet; nothing when it runs what these definitions deployed; otherwise the
+ * deployment is attempted and fails VersionExists, which tells the user to name a new version.
+ */
+async function decideRainbow(object: string, job: PassJob, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Decision> {
+  const spec = job.spec;
+  const version = spec.depdef.rainbow!.version ?? (spec.commitSha ? versionFromCommit(spec.commitSha) : undefined);
+  if (version === undefined) return { object, action: "invalid", why: "FLT-RAINBOW-VERSION: the rainbow block names no version and there is no commit to name it by: set rainbow.version (e.g. from the inputs)" };
+  const service = versionServiceName(spec.service, version);
+  const live = (await options.aws(spec.region).ecs.describeServices(spec.cluster, [service])).services[0];
+  if (!live || live.status === "INACTIVE") return { object, action: "create", why: `deploy version ${version} (service ${service})`, job };
+  const page = await options.store.listDeployments({ object, phase: "Succeeded", limit: 50 });
+  const made = page.items.find((d) => d.strategy === "rainbow" && (d.machineState as { version?: string }).version === version);
+  const deployedSpec = (made?.machineState as MachineState | undefined)?.spec;
+  if (!options.force && deployedSpec && sameSpec(deployedSpec, spec)) return { object, action: "none", why: `version ${version} runs as service ${service}` };
+  return { object, action: "update", why: `version ${version} already exists as service ${service} and the definitions differ: name a new version to deploy them`, job };
 }
 
 /** Same service and task definition. The depdef is left out: its settings apply to the next deployment (DESIGN §1). */

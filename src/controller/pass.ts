@@ -14,7 +14,6 @@
  * controller keeps it as a pending delete (pending-deletes.ts).
  */
 import type { LoadedObject } from "../config/load-object.ts";
-import { strategyOf } from "../config/strategy.ts";
 import type { Runner, StartOptions } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
@@ -35,8 +34,7 @@ export interface PassJob {
 /** The deployment of a valid object, with the strategy the object asks for (config/load-object.ts). */
 export function deployJob(o: LoadedObject, commitSha?: string): PassJob {
   if (!o.strategy) throw new Error(`object ${o.name} has no svcdef to deploy`);
-  // No machine runs rainbow deployments yet: such an object deploys as its svcdef says.
-  return { object: o.name, spec: specFromObject(o, commitSha), strategy: o.strategy === "rainbow" ? strategyOf(o.svcdef!) : o.strategy };
+  return { object: o.name, spec: specFromObject(o, commitSha), strategy: o.strategy };
 }
 
 /** The delete of a removed object's service, as its spec was when it was deployed or removed. */

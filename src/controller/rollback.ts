@@ -25,7 +25,13 @@ export async function rollbackSpec(store: Store, object: string): Promise<Rollba
   const page = await store.listDeployments({ object, phase: "Succeeded", limit: 50 });
   const last = page.items.find((d) => d.strategy !== "delete" && d.oldTaskDefinitionArn && d.newTaskDefinitionArn !== d.oldTaskDefinitionArn);
   if (!last) {
-    throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no successful update of ${object} is recorded, so there is no previous revision to roll back to`, hint: "`flotilla history` lists what is recorded" });
+    const latest = await store.latestDeployment(object);
+    const rainbow = latest && (latest.strategy === "rainbow" || latest.strategy === "cutover" || latest.strategy === "cleanup");
+    throw new FlotillaError({
+      code: "FLT-OBJECT-NOT-FOUND",
+      message: rainbow ? `${object} deploys rainbow versions, which are never changed in place: there is no previous revision to roll back to` : `no successful update of ${object} is recorded, so there is no previous revision to roll back to`,
+      hint: rainbow ? "cut back to the version that ran before: flotilla cutover OBJECT VERSION" : "`flotilla history` lists what is recorded",
+    });
   }
   const spec = (last.machineState as MachineState).spec;
   // The object's current deployment settings: those of its newest recorded deployment.

@@ -7,7 +7,9 @@
  * in its (JSON-serialisable) state, which the runner persists before and after every mutation.
  */
 import type { NewEvent, Phase, TaskCounts } from "../store/types.ts";
-import type { Alarm, CreateTaskSetInput, Service, ServiceDeployment, TargetGroup, TaskDefinition, TaskSet } from "../aws/ports.ts";
+import type { Alarm, CreateRuleInput, CreateTargetGroupInput, CreateTaskSetInput, Rule, Service, ServiceDeployment, TargetGroup, TargetHealth, TaskDefinition, TaskSet } from "../aws/ports.ts";
+import type { RainbowConfig } from "../config/rainbow.ts";
+import type { RainbowWorld } from "./rainbow/world.ts";
 import type { Route, RouteRef } from "./traffic/route.ts";
 import type { Reason } from "./registry.ts";
 
@@ -60,7 +62,16 @@ export type Effect =
   /** StopServiceDeployment with rollback. */
   | { type: "stopServiceDeployment"; serviceDeploymentArn: string }
   /** ContinueServiceDeployment for a PAUSE lifecycle hook waiting for action. */
-  | { type: "continueServiceDeployment"; serviceDeploymentArn: string; hookId: string; action: "CONTINUE" | "ROLLBACK" };
+  | { type: "continueServiceDeployment"; serviceDeploymentArn: string; hookId: string; action: "CONTINUE" | "ROLLBACK" }
+  /** Rainbow: the listeners, their rules and live routes, and the versions on them (deploy/rainbow/discover.ts). */
+  | { type: "discoverRainbow"; cluster: string; service: string; rainbow: RainbowConfig; versions: string[] }
+  | { type: "createTargetGroup"; input: CreateTargetGroupInput }
+  | { type: "createRule"; input: CreateRuleInput }
+  | { type: "deleteRule"; ruleArn: string }
+  | { type: "deleteTargetGroup"; targetGroupArn: string }
+  /** Rainbow: one version's service, its target group's health, and (with failuresOf) its failed new tasks. */
+  | { type: "observeVersion"; cluster: string; service: string; targetGroupArn?: string; failuresOf?: { taskDefinition: string; since: number } }
+  | { type: "describeServices"; cluster: string; services: string[] };
 
 export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set([
   "registerTaskDefinition",
@@ -73,6 +84,10 @@ export const MUTATIONS: ReadonlySet<Effect["type"]> = new Set([
   "setRoutes",
   "stopServiceDeployment",
   "continueServiceDeployment",
+  "createTargetGroup",
+  "createRule",
+  "deleteRule",
+  "deleteTargetGroup",
 ]);
 
 /** What the runner hands back. */
@@ -97,6 +112,11 @@ export type Input =
   | { type: "serviceDeploymentFound"; arn?: string }
   /** `deployment` is undefined when DescribeServiceDeployments does not know it. */
   | { type: "serviceDeployment"; deployment?: ServiceDeployment; alarms: Alarm[]; routes: Route[]; failures?: TaskFailures }
+  | { type: "rainbow"; world: RainbowWorld }
+  | { type: "rule"; rule: Rule }
+  | { type: "versionObserved"; service: Service | undefined; targets: TargetHealth[]; failures?: TaskFailures }
+  /** Services that exist (DescribeServices' MISSING ones are left out). */
+  | { type: "services"; services: Service[] }
   | { type: "error"; error: { name: string; message: string; retryable: boolean } }
   | { type: "control"; action: "abort" | "promote" | "pause" | "resume"; by: string };
 

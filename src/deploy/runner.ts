@@ -16,6 +16,8 @@ import { MUTATIONS } from "./machine.ts";
 import { rolling, startRolling, type RollingState } from "./rolling.ts";
 import { blueGreen, startBlueGreen, type BlueGreenState, type OverrideName } from "./bluegreen.ts";
 import { ecsManaged, startEcsManaged, type EcsManagedState } from "./ecs-managed.ts";
+import { rainbow, startRainbow, type RainbowStart, type RainbowState } from "./rainbow/machine.ts";
+import { discoverRainbow } from "./rainbow/discover.ts";
 import type { DeploySpec } from "./spec.ts";
 import { event } from "./registry.ts";
 import { AlbRouter } from "./traffic/alb.ts";
@@ -24,13 +26,14 @@ import { StatusSweep } from "./sweep.ts";
 
 export { isFailedTask } from "./sweep.ts";
 
-export type MachineState = RollingState | DeleteState | BlueGreenState | EcsManagedState;
+export type MachineState = RollingState | DeleteState | BlueGreenState | EcsManagedState | RainbowState;
 
 const MACHINES = {
   rolling,
   delete: deleteService,
   bluegreen: blueGreen,
   "ecs-managed": ecsManaged,
+  rainbow,
 } as Record<MachineState["machine"], Machine<MachineState>>;
 
 export const OVERRIDES: readonly OverrideName[] = ["skip-alarms", "all-at-once"];
@@ -72,6 +75,18 @@ export interface StartOptions {
   branch?: string | null;
   commitSha?: string | null;
   overrides?: Override[];
+  /** A rainbow object's operation (strategy rainbow, cutover or cleanup; a delete of a rainbow object): what, which version, who asked. */
+  rainbow?: Omit<RainbowStart, "op">;
+}
+
+/** The machine state a new deployment starts from: the strategy's machine, a rainbow object's whatever the strategy. */
+function initialState(spec: DeploySpec, options: StartOptions, token: string, overrides: OverrideName[]): MachineState {
+  const s = options.strategy;
+  if (s === "rainbow" || s === "cutover" || s === "cleanup" || (s === "delete" && spec.depdef.rainbow)) {
+    const op = s === "rainbow" ? "deploy" : s;
+    return startRainbow(spec, token, { op, by: options.rainbow?.by ?? (options.commitSha ? `commit ${options.commitSha.slice(0, 12)}` : "flotilla"), ...(options.rainbow?.version !== undefined ? { version: options.rainbow.version } : {}) });
+  }
+  return s === "delete" ? startDelete(spec) : s === "bluegreen" ? startBlueGreen(spec, token, overrides) : s === "ecs-managed" ? startEcsManaged(spec, token, overrides) : startRolling(spec, token);
 }
 
 export class Runner {
@@ -102,8 +117,7 @@ export class Runner {
   async create(spec: DeploySpec, options: StartOptions): Promise<Deployment> {
     const token = `flotilla-${randomUUID()}`;
     const overrides = (options.overrides ?? []).map((o) => o.name).filter((n): n is OverrideName => (OVERRIDES as readonly string[]).includes(n));
-    const state: MachineState =
-      options.strategy === "delete" ? startDelete(spec) : options.strategy === "bluegreen" ? startBlueGreen(spec, token, overrides) : options.strategy === "ecs-managed" ? startEcsManaged(spec, token, overrides) : startRolling(spec, token);
+    const state = initialState(spec, options, token, overrides);
     return this.store.createDeployment(
       {
         object: spec.object,
@@ -282,6 +296,26 @@ export class Runner {
         case "continueServiceDeployment":
           await ports.ecs.continueServiceDeployment({ serviceDeploymentArn: effect.serviceDeploymentArn, hookId: effect.hookId, action: effect.action });
           return { type: "done" };
+        case "discoverRainbow":
+          return { type: "rainbow", world: await discoverRainbow(ports, this.traffic(ports), effect) };
+        case "createTargetGroup":
+          return { type: "targetGroups", targetGroups: [await ports.elbv2.createTargetGroup(effect.input)] };
+        case "createRule":
+          return { type: "rule", rule: await ports.elbv2.createRule(effect.input) };
+        case "deleteRule":
+          await ports.elbv2.deleteRule(effect.ruleArn);
+          return { type: "done" };
+        case "deleteTargetGroup":
+          await ports.elbv2.deleteTargetGroup(effect.targetGroupArn);
+          return { type: "done" };
+        case "observeVersion": {
+          const { services } = await ports.ecs.describeServices(effect.cluster, [effect.service]);
+          const targets = effect.targetGroupArn ? await ports.elbv2.describeTargetHealth(effect.targetGroupArn) : [];
+          const failures = effect.failuresOf && services[0] ? await countFailures(ports.ecs, effect.cluster, { serviceName: effect.service }, effect.failuresOf) : undefined;
+          return { type: "versionObserved", service: services[0], targets, ...(failures ? { failures } : {}) };
+        }
+        case "describeServices":
+          return { type: "services", services: (await ports.ecs.describeServices(effect.cluster, effect.services)).services };
       }
     } catch (e) {
       // An answer about the world, not a bug: the machine decides what a write that did not take means.

@@ -5,8 +5,12 @@
  */
 import type { Problem } from "../core/problems.ts";
 
-/** How a deployment is driven: rolling update, Flotilla's task-set blue/green, ECS-managed blue/green/linear/canary, or a delete. */
-export type Strategy = "rolling" | "bluegreen" | "ecs-managed" | "delete";
+/**
+ * How a deployment is driven: rolling update, Flotilla's task-set blue/green, ECS-managed
+ * blue/green/linear/canary, or a delete; `rainbow`, `cutover`, `cleanup`: a rainbow object's deploy
+ * of a version, switch of the live route, and removal of versions (deploy/rainbow/).
+ */
+export type Strategy = "rolling" | "bluegreen" | "ecs-managed" | "delete" | "rainbow" | "cutover" | "cleanup";
 
 export const PHASES = [
   "Pending",

@@ -54,15 +54,34 @@ export function shareOf(route: Pick<Route, "actions">, targetGroupArn: string): 
   return total === 0 ? 0 : (mine * 100) / total;
 }
 
-/** Target groups that a route's forward actions name. */
-export function forwardedGroups(route: Pick<Route, "actions">): string[] {
+/** Target groups that a route's forward actions name (with `sending`, only those with a weight above 0). */
+export function forwardedGroups(route: Pick<Route, "actions">, sending = false): string[] {
   const out = new Set<string>();
   for (const a of route.actions) {
     if (a.type !== "forward") continue;
-    if (a.targetGroupArn !== undefined) out.add(a.targetGroupArn);
-    for (const t of a.forwardConfig?.targetGroups ?? []) out.add(t.targetGroupArn);
+    if (a.forwardConfig) {
+      for (const t of a.forwardConfig.targetGroups) if (!sending || t.weight > 0) out.add(t.targetGroupArn);
+    } else if (a.targetGroupArn !== undefined) out.add(a.targetGroupArn);
   }
   return [...out];
+}
+
+/**
+ * The routes with all their traffic on one target group: each forward action forwards to it alone
+ * (keeping its order and stickiness); a route whose answer is not a forward (a fixed response or a
+ * redirect before anything is live) gets a forward in its place. Authentication actions stay.
+ * A rainbow cutover.
+ */
+export function routesTo(routes: readonly Route[], targetGroupArn: string): Route[] {
+  return routes.map((r) => {
+    const terminal = r.actions.find((a) => !a.type.startsWith("authenticate"));
+    const actions = r.actions.map((a): Action => {
+      if (a !== terminal && a.type !== "forward") return a;
+      const stickiness = a.forwardConfig?.stickiness;
+      return { type: "forward", ...(a.order !== undefined ? { order: a.order } : {}), forwardConfig: { targetGroups: [{ targetGroupArn, weight: 1 }], ...(stickiness ? { stickiness } : {}) } };
+    });
+    return { ...r, actions: terminal ? actions : [...actions, { type: "forward", forwardConfig: { targetGroups: [{ targetGroupArn, weight: 1 }] } }] };
+  });
 }
 
 /**
