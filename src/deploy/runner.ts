@@ -309,10 +309,11 @@ export class Runner {
           await ports.elbv2.deleteTargetGroup(effect.targetGroupArn);
           return { type: "done" };
         case "observeVersion": {
-          const { services } = await ports.ecs.describeServices(effect.cluster, [effect.service]);
-          const targets = effect.targetGroupArn ? await ports.elbv2.describeTargetHealth(effect.targetGroupArn) : [];
-          const failures = effect.failuresOf && services[0] ? await countFailures(ports.ecs, effect.cluster, { serviceName: effect.service }, effect.failuresOf) : undefined;
-          return { type: "versionObserved", service: services[0], targets, ...(failures ? { failures } : {}) };
+          const [{ service, failures }, targets] = await Promise.all([
+            this.sweep.status(ports, effect.cluster, effect.service, effect.failuresOf && { serviceName: effect.service, ...effect.failuresOf }),
+            effect.targetGroupArn ? ports.elbv2.describeTargetHealth(effect.targetGroupArn) : Promise.resolve([]),
+          ]);
+          return { type: "versionObserved", service, targets, ...(failures ? { failures } : {}) };
         }
         case "describeServices":
           return { type: "services", services: (await ports.ecs.describeServices(effect.cluster, effect.services)).services };

@@ -21,7 +21,7 @@ import { versionConditions, versionFromCommit, versionRequestNote, versionServic
 import type { NewEvent } from "../../store/types.ts";
 import type { ActiveRecord, Effect, EndPhase, Input, Machine, Route, Step } from "../machine.ts";
 import { because, event, type Because } from "../registry.ts";
-import { errorText, finish as finishAt, go, handleCommon, isStep, sleepFor, success, withRecord, type BaseState, type Outcome } from "../steps.ts";
+import { errorText, finish as finishAt, go, handleCommon, isStep, pollSleep, success, withRecord, type BaseState, type Outcome } from "../steps.ts";
 import { containerHealthCheckIntervals, failureThreshold, stabilityTimeoutMs, stableDwellMs, type DeploySpec } from "../spec.ts";
 import { drift, routesTo, shortArn } from "../traffic/route.ts";
 import { chooseForCleanup, findVersion, freePriority, liveVersions, versionExists, type RainbowWorld, type VersionView } from "./world.ts";
@@ -143,7 +143,7 @@ export function startRainbow(spec: DeploySpec, token: string, start: RainbowStar
   return { machine: "rainbow", op: start.op, spec, token, by: start.by, stage, then, step: "inspect", rules: [], retries: 0, ...(version !== undefined ? { version } : {}) };
 }
 
-const poll = (s: RainbowState) => sleepFor(s.spec.depdef.stabilityCheck.pollInterval);
+const poll = (s: RainbowState, ms = s.spec.depdef.stabilityCheck.pollInterval * 1000) => pollSleep(ms, s.spec.depdef.stabilityCheck.pollInterval);
 const finish = (s: RainbowState, phase: EndPhase, outcome: Outcome, events: NewEvent[] = []) => finishAt(s, "done", phase, outcome, events);
 const discover = (s: RainbowState, versions: string[]): Effect => ({ type: "discoverRainbow", cluster: s.spec.cluster, service: s.spec.service, rainbow: cfgOf(s), versions });
 const observe = (s: RainbowState, v: { serviceName: string; targetGroupArn?: string }, failuresSince?: number): Effect => ({
@@ -417,9 +417,9 @@ function waitVersion(state: RainbowState, input: Input, now: number): Step<Rainb
   if (!steady) delete base.steadySince;
   if (steady) {
     const dwell = stableDwellMs(state.spec.depdef, service.healthCheckGracePeriodSeconds ?? 0, state.healthCheckIntervals ?? []);
-    if (base.steadySince === undefined) return go({ ...base, steadySince: now }, state.step, { type: "sleep", ms: Math.min(dwell, state.spec.depdef.stabilityCheck.pollInterval * 1000) }, record);
+    if (base.steadySince === undefined) return go({ ...base, steadySince: now }, state.step, poll(state, Math.min(dwell, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record);
     const left = base.steadySince + dwell - now;
-    if (left > 0) return go(base, state.step, { type: "sleep", ms: Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000) }, record);
+    if (left > 0) return go(base, state.step, poll(state, Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record);
     return withRecord(state.step === "waitVersion" ? versionReady(base) : preAlarms(base), record);
   }
   if (primary?.rolloutState === "FAILED") return withRecord(stopWaiting(base, because("EcsDeploymentFailed", { why: primary.rolloutStateReason ?? "tasks failed to start" })), record);
@@ -555,7 +555,7 @@ function watch(state: RainbowState, input: Input, now: number): Step<RainbowStat
       return restore({ ...state, failure }, "RolledBack");
     }
     if (now >= (state.watchUntil ?? 0)) return afterCutover(state, cutoverDone(state));
-    return go(state, "watch", { type: "sleep", ms: Math.min(state.watchUntil! - now, state.spec.depdef.stabilityCheck.pollInterval * 1000) });
+    return go(state, "watch", poll(state, Math.min(state.watchUntil! - now, state.spec.depdef.stabilityCheck.pollInterval * 1000)));
   }
   // An unreadable alarm is no verdict: keep watching until the end, then say so.
   if (now >= (state.watchUntil ?? 0)) return afterCutover(state, success(`${cutoverDone(state).message}; the alarms could not be read at the end of the watch (${errorText(input)})`));
