@@ -9,7 +9,7 @@
  * server/webhook.ts), never the controller's.
  */
 import type { Deployment, Repository } from "../store/types.ts";
-import type { CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, WebhookDelivery, WebhookReceipt } from "./types.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, VersionsAnswer, WebhookDelivery, WebhookReceipt } from "./types.ts";
 
 /**
  * The Git side of the controller, as the API drives it. The repository passed in is the stored
@@ -34,6 +34,18 @@ export interface ControllerPort {
    * or later), not when it finishes; its progress is on the events stream.
    */
   rollback(object: string, requestedBy: string): Promise<Deployment>;
+  /**
+   * Rainbow: make `version` of the object live (scale it to the live count, switch the live route,
+   * watch the alarms), as a recorded deployment; cutting back is the same call with the older
+   * version. Returns once the deployment is created. `FLT-OBJECT-NOT-FOUND` / `FLT-OBJECT-NOT-RAINBOW`.
+   */
+  cutover(object: string, version: string, requestedBy: string): Promise<Deployment>;
+  /** Rainbow: remove the versions the object's cleanup policy lets go, as a recorded deployment. */
+  cleanup(object: string, requestedBy: string): Promise<Deployment>;
+  /** Rainbow: which versions a cleanup would remove now and why the others stay. Changes nothing. */
+  planCleanup(object: string): Promise<CleanupPlanAnswer>;
+  /** Rainbow: the object's versions, which is live, their URLs, and the last cutover. Changes nothing. */
+  versions(object: string): Promise<VersionsAnswer>;
   /**
    * Live versus Git for one object: the object from the last processed commit of the repository
    * that last deployed it, planned against what runs (read-only AWS calls). `FLT-OBJECT-NOT-FOUND`

@@ -105,3 +105,35 @@ export interface WebhookReceipt {
   /** The registered repositories the delivery concerns (queued, or already processed). */
   repositories: string[];
 }
+
+// ---- Rainbow objects (src/controller/rainbow.ts) ----
+
+export interface VersionInfo {
+  version: string;
+  service: string;
+  /** ACTIVE, DRAINING, INACTIVE, or `missing` (a version half-made or half-removed). */
+  status: string;
+  live: boolean;
+  protected: boolean;
+  desired: number | null;
+  running: number | null;
+  createdAt: string | null;
+  url: string;
+  /** What else a request needs to reach it (a header), or empty. */
+  note: string;
+  targetGroup: string;
+}
+
+export interface VersionsAnswer {
+  object: string;
+  versions: VersionInfo[];
+  /** The last cutover that stood: to which version, by whom, when. */
+  lastCutover: { version: string; by: string; at: string; deployment: string } | null;
+}
+
+export interface CleanupPlanAnswer {
+  object: string;
+  remove: string[];
+  /** Each version that stays, and why (live, protected, excluded, among the newest, too young). */
+  kept: { version: string; why: string }[];
+}

@@ -6,7 +6,7 @@
 import { PROBLEM_CODES, type ProblemCode } from "../core/codes.ts";
 import { FlotillaError } from "../core/problems.ts";
 import type { CommitRecordJson, CommitResult, DeploymentRecord, EventRecord, PendingDeleteRecord } from "../store/record.ts";
-import type { CommitFile, CommitInfo, DeployAccepted, DryRunResult } from "../api/types.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, VersionsAnswer } from "../api/types.ts";
 import type { CliIO } from "./io.ts";
 
 export type { CommitFile, CommitInfo, CommitRecordJson, CommitResult, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, PendingDeleteRecord };
@@ -183,6 +183,20 @@ export class ApiClient {
   }
   rollback(object: string): Promise<DeploymentRecord> {
     return this.request("POST", "/rollback", { body: { object } });
+  }
+
+  // Rainbow objects
+  cutover(object: string, version: string): Promise<DeploymentRecord> {
+    return this.request("POST", "/cutover", { body: { object, version } });
+  }
+  cleanup(object: string): Promise<DeploymentRecord> {
+    return this.request("POST", "/cleanup", { body: { object } });
+  }
+  planCleanup(object: string): Promise<CleanupPlanAnswer> {
+    return this.request("POST", "/cleanup", { body: { object, dryRun: true } });
+  }
+  versions(object: string): Promise<VersionsAnswer> {
+    return this.request("GET", "/versions", { query: { object } });
   }
 
   // Pending deletes

@@ -28,10 +28,14 @@ export function formatLeft(ms: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
 }
 
+const RAINBOW: ReadonlySet<string> = new Set(["rainbow", "cutover", "cleanup"]);
+
 export function resultLine(io: CliIO, d: Deployment): string {
   const colour = PHASE_COLOUR[d.phase] ?? "reset";
   const counts = `${d.counts.running}/${d.counts.desired} running${d.counts.failed ? `, ${d.counts.failed} failed` : ""}${trafficText(d)}`;
-  return `${paint(io, colour, d.phase.padEnd(10))} ${d.object.padEnd(24)} ${counts}${d.reason ? ` — ${d.reason}` : ""}${d.message && d.phase !== "Succeeded" ? `: ${defaultMasker.text(d.message)}` : ""}`;
+  // A rainbow operation's success says what it did: the version's URL, the cutover, what was removed.
+  const said = d.message && (d.phase !== "Succeeded" || RAINBOW.has(d.strategy));
+  return `${paint(io, colour, d.phase.padEnd(10))} ${d.object.padEnd(24)} ${counts}${d.reason ? ` — ${d.reason}` : ""}${said ? `: ${defaultMasker.text(d.message!)}` : ""}`;
 }
 
 /** Where the traffic is, for a deployment that moves it: ", 20% on green" (blue/green), ", 25% of production on the new revision" (ECS-managed). */

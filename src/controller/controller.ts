@@ -5,7 +5,7 @@
  * resumes them on its next start.
  */
 import type { ControllerPort } from "../api/ports.ts";
-import type { CommitFile, CommitInfo as ApiCommitInfo, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer } from "../api/types.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo as ApiCommitInfo, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer, VersionsAnswer } from "../api/types.ts";
 import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { ObjectChange } from "../config/changes.ts";
 import type { Clock } from "../core/clock.ts";
@@ -28,6 +28,7 @@ import { clearUndoneDeletes, HELD_BECAUSE, pendingDeleteOf } from "./pending-del
 import { parseOverrideNames } from "./overrides.ts";
 import type { DryRunResult } from "./process-commit.ts";
 import { rollbackSpec } from "./rollback.ts";
+import { createCleanup, createCutover, listVersions, planCleanup } from "./rainbow.ts";
 import type { RepositoryPolicy } from "./server-config.ts";
 import type { CommitContext, SourceEvent } from "./source-events.ts";
 import { GitSources } from "./sources.ts";
@@ -320,6 +321,26 @@ export class Controller implements ControllerPort {
     if (!found) throw notFound(`commit ${last.sha.slice(0, 12)} of ${repo.name} no longer has it`);
     const plan = await planLoadedObject(found, this.o.aws, this.o.secretNames ?? []);
     return { object, repository: repo.name, sha: last.sha, action: plan.action, ...(plan.strategy ? { strategy: plan.strategy } : {}), ...(plan.rollout ? { rollout: plan.rollout } : {}), reasons: plan.reasons, notCompared: plan.notCompared, problems: plan.problems, service: { changed: plan.service.changed, text: plan.service.text }, taskDefinition: { changed: plan.taskDefinition.changed, text: plan.taskDefinition.text } };
+  }
+
+  async cutover(object: string, version: string, requestedBy: string): Promise<Deployment> {
+    const created = await createCutover({ store: this.o.store, runner: this.runner, clock: this.o.clock, requestedBy, source: "api" }, object, version);
+    this.runner.run(created).catch((e: unknown) => this.o.onWarning?.(`cutover of ${object} to ${version} stopped: ${String(e)}`));
+    return created;
+  }
+
+  async cleanup(object: string, requestedBy: string): Promise<Deployment> {
+    const created = await createCleanup({ store: this.o.store, runner: this.runner, clock: this.o.clock, requestedBy, source: "api" }, object);
+    this.runner.run(created).catch((e: unknown) => this.o.onWarning?.(`cleanup of ${object} stopped: ${String(e)}`));
+    return created;
+  }
+
+  planCleanup(object: string): Promise<CleanupPlanAnswer> {
+    return planCleanup(this.o.store, this.o.aws, object, this.o.clock.now());
+  }
+
+  versions(object: string): Promise<VersionsAnswer> {
+    return listVersions(this.o.store, this.o.aws, object);
   }
 
   async rollback(object: string, requestedBy: string): Promise<Deployment> {

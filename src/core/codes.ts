@@ -33,6 +33,7 @@ export const PROBLEM_CODES = {
   "FLT-OBJECT-NO-SERVICE-NAME": "The svcdef has no `serviceName`.",
   "FLT-OBJECT-ORPHAN-FILE": "A definition file with no _svcdef.json beside it; it is ignored.",
   "FLT-OBJECT-NOT-FOUND": "No deployment object with that name.",
+  "FLT-OBJECT-NOT-RAINBOW": "A rainbow verb (cutover, cleanup, versions) was asked of an object whose depdef has no rainbow block.",
   "FLT-OBJECT-DUPLICATE-SERVICE": "Two objects manage the same service (region, cluster, name).",
   "FLT-SVC-CONTROLLER-UNSUPPORTED": "The deployment controller type is not one Flotilla deploys (ECS or EXTERNAL).",
   "FLT-SVC-LAUNCH-CONFLICT": "launchType and capacityProviderStrategy cannot both be set.",

@@ -38,6 +38,10 @@ function actionOf(method: string, route: string, params: Record<string, unknown>
       return typeof params["action"] === "string" && /^[a-z]{1,16}$/.test(params["action"]) ? `deployment.${params["action"]}` : "deployment.control";
     case "POST /api/v1/rollback":
       return "object.rollback";
+    case "POST /api/v1/cutover":
+      return "object.cutover";
+    case "POST /api/v1/cleanup":
+      return "object.cleanup";
     case "POST /api/v1/session":
       return "session.create";
     case "DELETE /api/v1/session":
@@ -67,6 +71,8 @@ function targetOf(request: FastifyRequest): Record<string, unknown> {
   if (request.method === "PATCH" && Object.keys(body).length) target["fields"] = Object.keys(body).slice(0, 20);
   if (Array.isArray(body["overrides"])) target["overrides"] = body["overrides"].filter((o) => typeof o === "string").slice(0, 10);
   if (body["force"] === true) target["force"] = true;
+  if (text(body["version"])) target["version"] = body["version"];
+  if (body["dryRun"] === true) target["dryRun"] = true;
   return target;
 }
 

@@ -20,6 +20,7 @@ import { commitRoutes } from "./routes/commits.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
 import { eventRoutes, type OpenStreams } from "./routes/events.ts";
 import { pendingDeleteRoutes } from "./routes/pending-deletes.ts";
+import { rainbowRoutes } from "./routes/rainbow.ts";
 import { repositoryRoutes } from "./routes/repositories.ts";
 import { sessionRoutes } from "./session.ts";
 import { registerDashboard } from "./web.ts";
@@ -107,6 +108,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       commitRoutes(api, deps);
       pendingDeleteRoutes(api, deps);
       deploymentRoutes(api, deps);
+      rainbowRoutes(api, deps);
       eventRoutes(api, deps, streams);
       done();
     },

@@ -6,7 +6,7 @@ import { VirtualClock, settle } from "../../src/core/clock.ts";
 import { FlotillaError } from "../../src/core/problems.ts";
 import { buildServer } from "../../src/server/server.ts";
 import type { ControllerPort } from "../../src/api/ports.ts";
-import type { CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer } from "../../src/api/types.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, VersionsAnswer } from "../../src/api/types.ts";
 import type { ServerOptions } from "../../src/server/deps.ts";
 import { DeploymentEventBus } from "../../src/server/events.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
@@ -67,6 +67,33 @@ export class FakeController implements ControllerPort {
     const text = '--- live\n+++ git\n@@ -1 +1 @@\n-  "image": "web:1"\n+  "image": "web:2"\n';
     return Promise.resolve({ object, repository: "app", sha: SHA1, action: "update", reasons: ["taskdef changed"], notCompared: [], problems: [], service: { changed: false, text: "" }, taskDefinition: { changed: true, text } });
   }
+  async cutover(object: string, version: string, requestedBy: string): Promise<Deployment> {
+    this.calls.push({ method: "cutover", args: [object, version, requestedBy] });
+    if (object.startsWith("missing/")) throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no deployment of ${object} is recorded` });
+    return this.store.createDeployment(
+      { object, repository: "app", strategy: "cutover", region: "us-east-1", cluster: "main", service: "web", overrides: [{ name: "cutover", setBy: requestedBy, source: "api", at: 0 }] },
+      [{ type: "Pending", message: `queued cutover deployment of ${object}` }],
+    );
+  }
+
+  async cleanup(object: string, requestedBy: string): Promise<Deployment> {
+    this.calls.push({ method: "cleanup", args: [object, requestedBy] });
+    return this.store.createDeployment(
+      { object, repository: "app", strategy: "cleanup", region: "us-east-1", cluster: "main", service: "web-cleanup", overrides: [{ name: "cleanup", setBy: requestedBy, source: "api", at: 0 }] },
+      [{ type: "Pending", message: `queued cleanup deployment of ${object}` }],
+    );
+  }
+
+  planCleanup(object: string): Promise<CleanupPlanAnswer> {
+    this.calls.push({ method: "planCleanup", args: [object] });
+    return Promise.resolve({ object, remove: ["v1"], kept: [{ version: "v3", why: "live" }] });
+  }
+
+  versions(object: string): Promise<VersionsAnswer> {
+    this.calls.push({ method: "versions", args: [object] });
+    return Promise.resolve({ object, versions: [], lastCutover: null });
+  }
+
   async rollback(object: string, requestedBy: string): Promise<Deployment> {
     this.calls.push({ method: "rollback", args: [object, requestedBy] });
     if (object !== "dev/web/web") throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no successful update of ${object} is recorded` });

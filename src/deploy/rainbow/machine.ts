@@ -118,6 +118,8 @@ export interface RainbowState extends BaseState<RbStep> {
   removal?: Removal;
   /** Versions a cleanup keeps besides its policy (the one the cutover left). */
   keepAlso?: string[];
+  /** What the stage before a cleanup did (its record message), said again when the cleanup ends. */
+  summary?: string;
   failure?: Because;
   aborted?: { by: string };
 }
@@ -477,18 +479,17 @@ function cutoverInspect(state: RainbowState, input: Input, now: number): Step<Ra
   const world = input.world;
   const v = findVersion(world, state.version!);
   const cfg = cfgOf(state);
-  const missing = !v ? "nothing of it exists" : !v.service || v.service.status !== "ACTIVE" ? `its service ${v.serviceName} is ${v.service?.status ?? "missing"}` : !v.targetGroupArn ? `its target group ${v.targetGroupName} is missing` : v.rules.length < cfg.listeners.length ? "its listener rule is missing" : "";
+  const missing = !versionExists(v) ? "nothing of it exists" : !v ? "" : !v.service || v.service.status !== "ACTIVE" ? `its service ${v.serviceName} is ${v.service?.status ?? "missing"}` : !v.targetGroupArn ? `its target group ${v.targetGroupName} is missing` : v.rules.length < cfg.listeners.length ? "its listener rule is missing" : "";
   if (missing) return finish(state, "Failed", because("VersionNotFound", { version: state.version!, object: state.spec.object, what: missing }));
   const previousRoutes = world.listeners.map((l) => l.live);
   const live = liveVersions(world);
   const liveHere = live.filter((x) => x.version !== v!.version);
-  const fromVersion = liveHere[0]?.version;
+  const already = !drift(routesTo(previousRoutes, v!.targetGroupArn!), previousRoutes);
+  const fromVersion = already ? v!.version : liveHere[0]?.version;
   const from = fromVersion ?? describeLive(previousRoutes);
   const target = { ...refOfView(v!), desired: v!.service!.desiredCount };
   const next: RainbowState = { ...state, target, previousRoutes, from, ...(fromVersion ? { fromVersion } : {}) };
-  if (!drift(routesTo(previousRoutes, v!.targetGroupArn!), previousRoutes)) {
-    return withRecord(afterCutover(next, success(`version ${v!.version} is already live: nothing to switch`)), { events: [event("AlreadyLive", { version: v!.version })] });
-  }
+  if (already) return withRecord(afterCutover(next, success(`version ${v!.version} is already live: nothing to switch`)), { events: [event("AlreadyLive", { version: v!.version })] });
   const liveDesired = Math.max(0, ...liveHere.map((x) => x.service?.desiredCount ?? 0));
   if (cfg.scaleToLive && liveDesired > target.desired) {
     const request = { cluster: state.spec.cluster, service: target.serviceName, desiredCount: liveDesired };
@@ -579,7 +580,7 @@ function restored(state: RainbowState, input: Input): Step<RainbowState> {
 function afterCutover(state: RainbowState, outcome: Outcome): Step<RainbowState> {
   if (state.then[0] === "cleanup") {
     const keepAlso = state.fromVersion ? [state.fromVersion] : [];
-    const next: RainbowState = { ...state, then: state.then.slice(1), stage: "cleanup", keepAlso };
+    const next: RainbowState = { ...state, then: state.then.slice(1), stage: "cleanup", keepAlso, summary: outcome.message };
     return go(next, "cleanupInspect", discover(next, []), { message: outcome.message, events: [event("CleanupStarted", { why: "the cleanup policy runs after every cutover" })] });
   }
   return finish(state, "Succeeded", outcome);
@@ -594,7 +595,7 @@ function cleanupInspect(state: RainbowState, input: Input, now: number): Step<Ra
   const deleting = state.stage === "delete";
   const choice = deleting ? { remove: world.versions, kept: [] } : chooseForCleanup(world, cfgOf(state).cleanup, now, state.keepAlso ?? []);
   const planned = event("CleanupPlanned", { remove: choice.remove.map((v) => v.version).join(", ") || "nothing", keep: choice.kept.map((k) => `${k.version} (${k.why})`).join(", ") || "nothing" }, { remove: choice.remove.map((v) => v.version), kept: choice.kept });
-  const before = state.op !== "cleanup" && state.op !== "delete" ? `${cutoverDone(state).message}; ` : "";
+  const before = state.summary ? `${state.summary}; ` : "";
   if (choice.remove.length === 0) return finish(state, "Succeeded", success(`${before}no version to ${deleting ? "delete" : "clean up"}`), [planned]);
   const removal: Removal = { versions: choice.remove.map(refOfView), purpose: deleting ? "delete" : "cleanup", removed: [], problems: [] };
   return startRemoval({ ...state, removal }, { events: [planned] });
@@ -688,7 +689,7 @@ function endRemoval(state: RainbowState): Step<RainbowState> {
     const f = state.failure!;
     return finish(state, state.aborted ? "Aborted" : "Failed", andThen(f, r.problems.length ? `; removing version ${names} was incomplete${problems}` : `; version ${names}'s service, rule and target group were removed`));
   }
-  const before = state.op !== "cleanup" && state.op !== "delete" ? `${cutoverDone(state).message}; ` : "";
+  const before = state.summary ? `${state.summary}; ` : "";
   const what = r.purpose === "delete" ? `deleted version${r.versions.length > 1 ? "s" : ""} ${names} of ${state.spec.object}` : `${before}removed version${r.versions.length > 1 ? "s" : ""} ${names}`;
   if (r.problems.length) return finish(state, "Succeeded", because("CleanupIncomplete", { done: what, problems: r.problems.join("; ") }));
   return finish(state, "Succeeded", success(what));
