@@ -32,6 +32,8 @@ describe("audit log", () => {
       { req: { method: "PATCH", url: "/api/v1/repositories/app", payload: { branch: "release", pollIntervalSeconds: 30 } }, expect: { action: "repository.update", route: "/api/v1/repositories/:name", target: { repository: "app", fields: ["branch", "pollIntervalSeconds"] }, outcome: "ok", status: 200 } },
       { req: { method: "POST", url: `/api/v1/repositories/app/commits/${SHA2}/deploy`, payload: { force: true, overrides: ["skip-alarms"] } }, expect: { action: "commit.deploy", target: { repository: "app", commit: SHA2, force: true, overrides: ["skip-alarms"] }, outcome: "ok", status: 202 } },
       { req: { method: "POST", url: "/api/v1/rollback", payload: { object: "dev/web/web" } }, expect: { action: "object.rollback", target: { object: "dev/web/web" }, outcome: "ok", status: 202 } },
+      { req: { method: "POST", url: "/api/v1/cutover", payload: { object: "dev/web/web", version: "v2" } }, expect: { action: "object.cutover", target: { object: "dev/web/web", version: "v2" }, outcome: "ok", status: 202 } },
+      { req: { method: "POST", url: "/api/v1/cleanup", payload: { object: "dev/web/web", dryRun: true } }, expect: { action: "object.cleanup", target: { object: "dev/web/web", dryRun: true }, outcome: "ok", status: 200 } },
       { req: { method: "DELETE", url: "/api/v1/repositories/app" }, expect: { action: "repository.remove", target: { repository: "app" }, outcome: "ok", status: 204 } },
     ];
     for (const { req, expect } of cases) {

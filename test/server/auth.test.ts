@@ -99,6 +99,8 @@ describe("API: body limits", () => {
       ["POST", `/api/v1/repositories/app/commits/${SHA2}/deploy`],
       ["POST", "/api/v1/deployments/01ABC/promote"],
       ["POST", "/api/v1/rollback"],
+      ["POST", "/api/v1/cutover"],
+      ["POST", "/api/v1/cleanup"],
       ["POST", "/webhooks/github"],
     ];
     for (const [method, url] of routes) {
@@ -137,6 +139,9 @@ describe("API: a read-only token changes nothing", () => {
       ["POST", `/api/v1/repositories/app/commits/${SHA2}/deploy`, { force: true }],
       ...["promote", "abort", "pause", "resume"].map((a): [string, string, object] => ["POST", `/api/v1/deployments/${d.id}/${a}`, {}]),
       ["POST", "/api/v1/rollback", { object: d.object }],
+      ["POST", "/api/v1/cutover", { object: d.object, version: "v2" }],
+      ["POST", "/api/v1/cleanup", { object: d.object }],
+      ["POST", "/api/v1/cleanup", { object: d.object, dryRun: true }],
       ["POST", "/api/v1/pending-deletes/confirm", { repository: "app", object: "dev/web/web" }],
       ["POST", "/api/v1/pending-deletes/dismiss", { repository: "app", object: "dev/web/web" }],
     ];
@@ -148,7 +153,7 @@ describe("API: a read-only token changes nothing", () => {
     assert.equal(await snapshot(), before);
     assert.deepEqual(h.controller.calls, []);
     // Every route that is not a read is in the list above (a new one must be added there).
-    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/deployments/:id/:action", "POST /api/v1/pending-deletes/confirm", "POST /api/v1/pending-deletes/dismiss", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback"]);
+    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/cleanup", "POST /api/v1/cutover", "POST /api/v1/deployments/:id/:action", "POST /api/v1/pending-deletes/confirm", "POST /api/v1/pending-deletes/dismiss", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback"]);
     // Only signing in and out need no token (test/server/session.test.ts).
     assert.deepEqual([...open].sort(), ["DELETE /api/v1/session", "POST /api/v1/session"]);
     await h.close();

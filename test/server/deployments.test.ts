@@ -173,6 +173,36 @@ describe("API: operator controls and rollback", () => {
     assert.equal(h.controller.calls.length, calls);
   });
 
+  it("cutover of a rainbow object: a new deployment, requested by the token's name; a malformed version is 400, an unknown object 404, a read-only token 403", async () => {
+    const r = await h.req({ method: "POST", url: "/api/v1/cutover", payload: { object: "dev/web/web", version: "v2" } });
+    assert.equal(r.statusCode, 202, r.payload);
+    const body = r.json<{ id: string; strategy: string; overrides: { name: string; setBy: string }[] }>();
+    assert.equal(body.strategy, "cutover");
+    assert.deepEqual(body.overrides.map((o) => [o.name, o.setBy]), [["cutover", "alice"]]);
+    assert.deepEqual(h.controller.calls.at(-1), { method: "cutover", args: ["dev/web/web", "v2", "alice"] });
+    const calls = h.controller.calls.length;
+    for (const payload of [{ object: "dev/web/web" }, { object: "dev/web/web", version: "V2" }, { object: "dev/web/web", version: "v_2" }, { object: "dev/web/web", version: "x".repeat(21) }, { object: "dev/web/web", version: "v2", extra: 1 }]) {
+      assert.equal((await h.req({ method: "POST", url: "/api/v1/cutover", payload })).statusCode, 400, JSON.stringify(payload));
+    }
+    assert.equal((await h.req({ method: "POST", url: "/api/v1/cutover", token: h.reader, payload: { object: "dev/web/web", version: "v2" } })).statusCode, 403);
+    assert.equal(h.controller.calls.length, calls);
+    const unknown = await h.req({ method: "POST", url: "/api/v1/cutover", payload: { object: "missing/web/web", version: "v2" } });
+    assert.deepEqual([unknown.statusCode, json(unknown)["code"]], [404, "FLT-OBJECT-NOT-FOUND"]);
+  });
+
+  it("cleanup of a rainbow object: 202 and a deployment; with dryRun, 200 and what would go; versions for a read-only token", async () => {
+    const r = await h.req({ method: "POST", url: "/api/v1/cleanup", payload: { object: "dev/web/web" } });
+    assert.equal(r.statusCode, 202, r.payload);
+    assert.equal(r.json<{ strategy: string }>().strategy, "cleanup");
+    assert.deepEqual(h.controller.calls.at(-1), { method: "cleanup", args: ["dev/web/web", "alice"] });
+    const dry = await h.req({ method: "POST", url: "/api/v1/cleanup", payload: { object: "dev/web/web", dryRun: true } });
+    assert.equal(dry.statusCode, 200);
+    assert.deepEqual(dry.json(), { object: "dev/web/web", remove: ["v1"], kept: [{ version: "v3", why: "live" }] });
+    const v = await h.req({ method: "GET", url: "/api/v1/versions?object=dev/web/web", token: h.reader });
+    assert.deepEqual([v.statusCode, v.json()], [200, { object: "dev/web/web", versions: [], lastCutover: null }]);
+    assert.equal((await h.req({ method: "GET", url: "/api/v1/versions" })).statusCode, 400);
+  });
+
   it("plan of an object: live versus Git for a read-only token; unknown object 404; a query is required", async () => {
     const r = await h.req({ method: "GET", url: "/api/v1/plan?object=dev/web/web", token: h.reader });
     assert.equal(r.statusCode, 200, r.payload);
