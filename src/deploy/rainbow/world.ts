@@ -142,5 +142,6 @@ export function chooseForCleanup(world: RainbowWorld, policy: RainbowConfig["cle
       kept.push({ version: v.version, why: `younger than ${policy.olderThan}s` });
     } else remove.push(v);
   }
-  return { remove, kept };
+  // Oldest first: the order they are removed in.
+  return { remove: remove.reverse(), kept };
 }
