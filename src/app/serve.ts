@@ -4,6 +4,7 @@
  * API with the GitHub webhook route. The CLI verb reads its flags and configuration, opens the
  * engine (app/open.ts) and waits for a signal; everything between is built here.
  */
+import { operatorEnvironment } from "../config/inputs.ts";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
@@ -87,6 +88,7 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
     holder: config.replica ?? `${os.hostname()}-${process.pid}`,
     policy: config,
     secretNames: config.masking.secretNames,
+    inputEnvironment: operatorEnvironment(env, config.inputs.allowedEnv),
     ...(secret ? { webhookSecret: secret } : {}),
     concurrency: run.concurrency,
     allowDelete: run.allowDelete,
@@ -136,7 +138,10 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
  * environment value whose name looks secret.
  */
 async function serverSecrets(env: NodeJS.ProcessEnv, config: ServerConfig, held: (string | undefined)[]): Promise<string[]> {
-  const named: (string | undefined)[] = [...held, ...config.notifications.allowedEnv.map((v) => env[v])];
+  // The values inputs may read stay out of the log too (a rendered message may quote one).
+  const inputs = operatorEnvironment(env, config.inputs.allowedEnv);
+  const inputValues = Object.keys(env).filter((k) => inputs.allowed(k)).map((k) => env[k]);
+  const named: (string | undefined)[] = [...held, ...config.notifications.allowedEnv.map((v) => env[v]), ...inputValues];
   for (const c of Object.values(config.credentials)) {
     if (c.type === "token-env") named.push(env[c.env]);
     if (c.type === "token-file") named.push(await readFile(c.file, "utf8").then((t) => t.split(/\r?\n/)[0]?.trim(), () => undefined));

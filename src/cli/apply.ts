@@ -11,7 +11,7 @@ import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO, operatorName } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { githubApply } from "./github-report.ts";
-import { checkObjectSelectors, existingDir, githubOutputOption } from "./options.ts";
+import { ALLOW_ENV_OPTION, checkObjectSelectors, existingDir, githubOutputOption, inputEnvironment } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
 import { parseConcurrency } from "../controller/pacing.ts";
@@ -31,6 +31,7 @@ interface ApplyFlags extends AwsOptions {
   notifyAllow?: string[];
   notifyEnv?: string[];
   notifyPrivate?: string[];
+  allowEnv?: string[];
 }
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -51,13 +52,14 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--region <region>", "region for objects whose depdef names none")
       .option("--notify-allow <target...>", "depdef notification URLs to call: URL prefixes or host names (none by default)")
       .option("--notify-env <name...>", "variables depdef notification headers may name as ${NAME}")
-      .option("--notify-private <cidr...>", "private or loopback addresses (CIDRs, addresses, hosts) notifications may reach"),
+      .option("--notify-private <cidr...>", "private or loopback addresses (CIDRs, addresses, hosts) notifications may reach")
+      .option(...ALLOW_ENV_OPTION),
   ).action((dir: string, flags: ApplyFlags) => run(() => applyCommand(io, dir, flags)));
 };
 
 async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<number> {
   const root = await existingDir(io.cwd, dir);
-  const repo = await loadRepository(new WorkingTreeSource(root), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  const repo = await loadRepository(new WorkingTreeSource(root), loadOptions({ ...(flags.region ? { defaultRegion: flags.region } : {}), environment: inputEnvironment(io.env, flags.allowEnv) }));
   checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   const ctx = await openContext(io, flags);
   try {

@@ -6,7 +6,7 @@ import { hasErrors, sortProblems } from "../core/problems.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import { githubChanges } from "./github-report.ts";
-import { existingDir, githubOutputOption } from "./options.ts";
+import { ALLOW_ENV_OPTION, existingDir, githubOutputOption, inputEnvironment } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -19,17 +19,27 @@ export const register: RegisterCommand = (program, io, run) => {
     .option("--initial", "treat --to as the first commit: every file counts as added", false)
     .addOption(githubOutputOption())
     .option("--region <region>", "region for objects whose depdef names none")
-    .action((dir: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }) => run(() => changes(io, dir, opts)));
+    .option(...ALLOW_ENV_OPTION)
+    .action((dir: string, opts: ChangesFlags) => run(() => changes(io, dir, opts)));
 };
 
-async function changes(io: CliIO, given: string, opts: { from?: string; to: string; initial: boolean; output: string; region?: string }): Promise<number> {
+interface ChangesFlags {
+  from?: string;
+  to: string;
+  initial: boolean;
+  output: string;
+  region?: string;
+  allowEnv?: string[];
+}
+
+async function changes(io: CliIO, given: string, opts: ChangesFlags): Promise<number> {
   const dir = await existingDir(io.cwd, given);
   let from = opts.from;
   if (!from && !opts.initial) {
     const { root } = await locateTree(dir);
     from = await parentOf(root, await resolveRevision(root, opts.to));
   }
-  const classified = await classifyChanges({ dir, from: opts.initial ? undefined : from, to: opts.to, ...(opts.region ? { load: { defaultRegion: opts.region } } : {}) });
+  const classified = await classifyChanges({ dir, from: opts.initial ? undefined : from, to: opts.to, load: { ...(opts.region ? { defaultRegion: opts.region } : {}), environment: inputEnvironment(io.env, opts.allowEnv) } });
   // A problem's message may quote a value: masked like every other output.
   const set = { ...classified, changes: classified.changes.map((c) => ({ ...c, problems: new Masker({ sensitive: c.loaded?.sensitive ?? [] }).value(c.problems) })) };
   const failed = set.changes.some((c) => hasErrors(c.problems));

@@ -7,6 +7,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { operatorEnvironment, type InputEnvironment } from "../config/inputs.ts";
 import { FlotillaError } from "../core/problems.ts";
 import { didYouMean } from "../core/suggest.ts";
 
@@ -49,6 +50,14 @@ export function checkOptionValues(program: Command): void {
     }
     checkOptionValues(cmd);
   }
+}
+
+/** `--allow-env`: the environment variables inputs' ENV refs may read (docs/format.md "Inputs and refs"). */
+export const ALLOW_ENV_OPTION = ["--allow-env <name...>", "environment variables the inputs' ENV refs may read: names, or a prefix ending in * (also FLOTILLA_ALLOW_ENV, comma-separated); none by default"] as const;
+
+/** The variables the operator lets templates read: `--allow-env` and FLOTILLA_ALLOW_ENV (config/inputs.ts). */
+export function inputEnvironment(env: NodeJS.ProcessEnv, flag: readonly string[] | undefined): InputEnvironment {
+  return operatorEnvironment(env, flag ?? []);
 }
 
 /** DIR arguments: resolved against the working directory, and a coded usage error when not a directory. */

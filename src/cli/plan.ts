@@ -13,7 +13,7 @@ import { addAwsOptions, openContext, type AwsOptions } from "./context.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import type { RegisterCommand } from "./main.ts";
 import { githubPlan } from "./github-report.ts";
-import { checkObjectSelectors, existingDir, githubOutputOption } from "./options.ts";
+import { ALLOW_ENV_OPTION, checkObjectSelectors, existingDir, githubOutputOption, inputEnvironment } from "./options.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 
 interface PlanFlags extends AwsOptions {
@@ -21,6 +21,7 @@ interface PlanFlags extends AwsOptions {
   output: string;
   region?: string;
   secretName?: string[];
+  allowEnv?: string[];
 }
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -34,13 +35,14 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--object <prefix...>", "only these objects (names or path prefixes)")
       .addOption(githubOutputOption())
       .option("--region <region>", "region for objects whose depdef names none")
-      .option("--secret-name <word...>", "also mask values whose names contain these words (besides PASSWORD, SECRET, TOKEN, KEY, ...)"),
+      .option("--secret-name <word...>", "also mask values whose names contain these words (besides PASSWORD, SECRET, TOKEN, KEY, ...)")
+      .option(...ALLOW_ENV_OPTION),
   ).action((dir: string, flags: PlanFlags) => run(() => planCommand(io, dir, flags)));
 };
 
 async function planCommand(io: CliIO, dir: string, flags: PlanFlags): Promise<number> {
   const root = await existingDir(io.cwd, dir);
-  const repo = await loadRepository(new WorkingTreeSource(root), loadOptions(flags.region ? { defaultRegion: flags.region } : {}));
+  const repo = await loadRepository(new WorkingTreeSource(root), loadOptions({ ...(flags.region ? { defaultRegion: flags.region } : {}), environment: inputEnvironment(io.env, flags.allowEnv) }));
   checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   // The plan reads no store: an in-memory one unless one is named, so planning leaves no file behind.
   const ctx = await openContext(io, { ...flags, store: flags.store ?? ":memory:" });

@@ -9,7 +9,7 @@ import { breakerThreshold, type DepDef } from "../config/depdef.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import { Masker } from "../core/mask.ts";
-import { existingDir } from "./options.ts";
+import { ALLOW_ENV_OPTION, existingDir, inputEnvironment } from "./options.ts";
 import { formatProblem, printJson } from "./output.ts";
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -22,6 +22,7 @@ export const register: RegisterCommand = (program, io, run) => {
     .option("--region <region>", "region for objects whose depdef names none")
     .option("--show-sensitive", "show secret-looking values and Terraform outputs marked sensitive in clear", false)
     .option("--secret-name <word...>", "also mask values whose names contain these words (besides PASSWORD, SECRET, TOKEN, KEY, ...)")
+    .option(...ALLOW_ENV_OPTION)
     .action((dir: string, object: string, opts: RenderFlags) => run(() => render(io, dir, object, opts)));
 };
 
@@ -50,6 +51,7 @@ interface RenderFlags {
   region?: string;
   showSensitive: boolean;
   secretName?: string[];
+  allowEnv?: string[];
 }
 
 async function render(io: CliIO, dir: string, object: string, opts: RenderFlags): Promise<number> {
@@ -61,7 +63,7 @@ async function render(io: CliIO, dir: string, object: string, opts: RenderFlags)
     const guess = didYouMean(name, objects.filter((o) => o.svcdef).map((o) => o.name));
     throw new FlotillaError({ code: "FLT-OBJECT-NOT-FOUND", message: `no object "${name}" in ${dir}`, ...(guess ? { hint: `did you mean "${guess}"?` } : { hint: "run `flotilla validate` to list the objects" }) });
   }
-  const loaded = await loadObject(source, files, loadOptions(opts.region ? { defaultRegion: opts.region } : {}));
+  const loaded = await loadObject(source, files, loadOptions({ ...(opts.region ? { defaultRegion: opts.region } : {}), environment: inputEnvironment(io.env, opts.allowEnv) }));
   const shown = { object: loaded.name, valid: loaded.valid, svcdef: loaded.svcdef ?? null, taskdef: loaded.taskdef ?? null, depdef: loaded.depdef, effective: effective(loaded.depdef, loaded.svcdef), problems: sortProblems(loaded.problems) };
   // The only output with a way to see secrets in clear: a person at a terminal asking for it.
   const result = opts.showSensitive ? shown : new Masker({ sensitive: loaded.sensitive, secretNames: opts.secretName ?? [] }).value(shown);

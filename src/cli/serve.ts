@@ -16,6 +16,7 @@ import type { RegisterCommand } from "./main.ts";
 import { formatProblem } from "./output.ts";
 import { parseConcurrency } from "../controller/pacing.ts";
 import { PASS_DEFAULTS } from "../controller/pass.ts";
+import { ALLOW_ENV_OPTION } from "./options.ts";
 
 interface ServeFlags extends AwsOptions {
   config?: string;
@@ -28,6 +29,7 @@ interface ServeFlags extends AwsOptions {
   maxDeleteFraction: string;
   concurrency: string;
   notify?: string[];
+  allowEnv?: string[];
 }
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -44,7 +46,8 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--allow-delete", "delete services whose svcdef was removed (also the deletes held back while it was off)", false)
       .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", String(PASS_DEFAULTS.maxDeleteFraction))
       .option("--concurrency <n|auto>", "deployments of one commit running at once; auto: started as fast as ECS's request rates take them, no cap", String(PASS_DEFAULTS.concurrency))
-      .option("--notify <url...>", "deprecated: webhook URLs notified of every deployment; use notifications.targets in --config"),
+      .option("--notify <url...>", "deprecated: webhook URLs notified of every deployment; use notifications.targets in --config")
+      .option(...ALLOW_ENV_OPTION),
   ).action((flags: ServeFlags) => run(() => serve(io, flags)));
 };
 
@@ -66,6 +69,7 @@ async function serverConfig(io: CliIO, flags: ServeFlags): Promise<ServerConfig>
     ...(flags.webhookSecretEnv !== undefined ? { webhookSecretEnv: flags.webhookSecretEnv } : {}),
     ...(flags.adminTokenEnv !== undefined ? { adminTokenEnv: flags.adminTokenEnv } : {}),
     notifications: { ...config.notifications, targets: [...config.notifications.targets, ...(flags.notify ?? []).map((url) => ({ url }))] },
+    inputs: { allowedEnv: [...config.inputs.allowedEnv, ...(flags.allowEnv ?? [])] },
   };
 }
 

@@ -7,7 +7,8 @@ import { WorkingTreeSource } from "../config/source.ts";
 import type { RegisterCommand } from "./main.ts";
 import { EXIT, paint, type CliIO } from "./io.ts";
 import { githubValidate } from "./github-report.ts";
-import { existingDir, githubOutputOption } from "./options.ts";
+import { ALLOW_ENV_OPTION, existingDir, githubOutputOption, inputEnvironment } from "./options.ts";
+import type { InputEnvironment } from "../config/inputs.ts";
 import { formatProblem, mark, plural, printJson } from "./output.ts";
 import type { LoadedObject } from "../config/load-object.ts";
 
@@ -18,7 +19,8 @@ export const register: RegisterCommand = (program, io, run) => {
     .argument("[dir]", "root of the Flotilla tree", ".")
     .addOption(githubOutputOption())
     .option("--region <region>", "region for objects whose depdef names none (default: AWS_REGION, else us-east-1)")
-    .action((dir: string, opts: { output: string; region?: string }) => run(() => validate(io, dir, opts)));
+    .option(...ALLOW_ENV_OPTION)
+    .action((dir: string, opts: { output: string; region?: string; allowEnv?: string[] }) => run(() => validate(io, dir, opts)));
 };
 
 export interface ValidateReport {
@@ -29,8 +31,8 @@ export interface ValidateReport {
   problems: Problem[];
 }
 
-export async function validateDir(dir: string, region?: string): Promise<{ report: ValidateReport; objects: LoadedObject[] }> {
-  const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions(region ? { defaultRegion: region } : {}));
+export async function validateDir(dir: string, region?: string, environment?: InputEnvironment): Promise<{ report: ValidateReport; objects: LoadedObject[] }> {
+  const repo = await loadRepository(new WorkingTreeSource(dir), loadOptions({ ...(region ? { defaultRegion: region } : {}), ...(environment ? { environment } : {}) }));
   // A message may quote a value: the same masker as every other output.
   const masker = new Masker({ sensitive: repo.objects.flatMap((o) => o.sensitive) });
   const problems = sortProblems(masker.value([...repo.objects.flatMap((o) => o.problems), ...repo.problems.filter((p) => p.code !== "FLT-OBJECT-DUPLICATE-SERVICE")]));
@@ -49,9 +51,9 @@ export async function validateDir(dir: string, region?: string): Promise<{ repor
   return { report, objects: repo.objects };
 }
 
-async function validate(io: CliIO, dir: string, opts: { output: string; region?: string }): Promise<number> {
+async function validate(io: CliIO, dir: string, opts: { output: string; region?: string; allowEnv?: string[] }): Promise<number> {
   const root = await existingDir(io.cwd, dir);
-  const { report } = await validateDir(root, opts.region);
+  const { report } = await validateDir(root, opts.region, inputEnvironment(io.env, opts.allowEnv));
   if (opts.output === "json") {
     printJson(io, report);
   } else {

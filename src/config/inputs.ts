@@ -1,13 +1,18 @@
 /**
  * `_input.json`: the values substituted into an object's templates. It is plain JSON (not itself
- * a template). An optional `ref` pulls in values from other files of the repository:
+ * a template). An optional `ref` (one, or a list) pulls in values from other files of the repository:
  *   TERRAFORM  `terraform output -json`: each output becomes a variable holding its `.value`
  *   CDK        `cdk deploy --outputs-file`: each stack becomes a variable holding its outputs
  *   JSON       a plain object: its keys become variables
- * Precedence (our decision, Gitmoxi leaves it open): ref files in list order, later ones winning,
- * then the input file's own keys win over all of them.
+ * or, with `"type": "ENV", "keys": [...]`, from the environment of the process that renders: each
+ * key a variable holding its value — only keys the operator allows (never the repository's choice),
+ * and no other variable of the environment is ever read.
+ * Precedence (our decision, Gitmoxi leaves it open): refs in list order (and their files in list
+ * order), later ones winning, then the input file's own keys win over all of them.
  */
 import path from "node:path";
+import { looksSecret } from "../core/mask.ts";
+import { FlotillaError } from "../core/problems.ts";
 import type { Problem } from "../core/problems.ts";
 import { isJsonObject, JsonDocument, type JsonValue } from "./json-document.ts";
 import { DEFAULT_INPUT_LIMITS, readRepoFile, type InputLimits } from "./limits.ts";
@@ -15,6 +20,50 @@ import type { RepoSource } from "./source.ts";
 
 export const REF_TYPES = ["TERRAFORM", "CDK", "JSON"] as const;
 export type RefType = (typeof REF_TYPES)[number];
+/** A ref of environment variables: `{"type": "ENV", "keys": ["API_URL"]}`. */
+export const ENV_REF = "ENV";
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * The environment variables templates may read (ENV refs), as the operator allows them: the server
+ * configuration's `inputs.allowedEnv`, or `--allow-env` / FLOTILLA_ALLOW_ENV for the CLI.
+ */
+export interface InputEnvironment {
+  allowed(name: string): boolean;
+  value(name: string): string | undefined;
+  /** Where the operator allows a variable, for the hint of a refused one. */
+  howToAllow: string;
+}
+
+/**
+ * An allow-list over an environment: names as given, or a prefix ending in `*` (`APP_*`). Nothing
+ * else of `env` is read.
+ */
+export function allowedEnvironment(patterns: readonly string[], env: Readonly<Record<string, string | undefined>>, howToAllow: string): InputEnvironment {
+  const exact = new Set(patterns.filter((p) => !p.endsWith("*")));
+  const prefixes = patterns.filter((p) => p.endsWith("*")).map((p) => p.slice(0, -1));
+  const allowed = (name: string) => exact.has(name) || prefixes.some((p) => name.startsWith(p));
+  return { allowed, value: (name) => (allowed(name) && Object.hasOwn(env, name) ? env[name] : undefined), howToAllow };
+}
+
+const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
+
+/**
+ * The variables the operator lets templates read: the server configuration's `inputs.allowedEnv`,
+ * `--allow-env`, and FLOTILLA_ALLOW_ENV (comma- or space-separated). A pattern that is not a
+ * variable name (or a prefix with `*`) is refused: `*` alone would hand the whole environment to a
+ * repository.
+ */
+export function operatorEnvironment(env: Readonly<Record<string, string | undefined>>, patterns: readonly string[]): InputEnvironment {
+  const all = [...patterns, ...(env["FLOTILLA_ALLOW_ENV"] ?? "").split(/[,\s]+/).filter(Boolean)];
+  for (const p of all) {
+    if (!ENV_PATTERN.test(p) || p === "*") throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `"${p}" is not an environment variable name or a prefix ending in * (such as APP_*)`, hint: "--allow-env, FLOTILLA_ALLOW_ENV and inputs.allowedEnv take names like API_URL or prefixes like APP_*" });
+  }
+  return allowedEnvironment(all, env, "allow it with --allow-env NAME (or FLOTILLA_ALLOW_ENV) on the command line, or inputs.allowedEnv in the server configuration");
+}
+
+/** Nothing allowed: what loading without an operator's allow-list sees. */
+export const NO_ENVIRONMENT: InputEnvironment = { allowed: () => false, value: () => undefined, howToAllow: "the operator allows variables with --allow-env NAME (or FLOTILLA_ALLOW_ENV), or inputs.allowedEnv in the server configuration" };
 
 export interface Inputs {
   values: Record<string, JsonValue>;
@@ -42,7 +91,7 @@ export class RefCache {
   }
 }
 
-export async function loadInputs(source: RepoSource, inputFile: string | undefined, refs: RefCache, limits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<Inputs> {
+export async function loadInputs(source: RepoSource, inputFile: string | undefined, refs: RefCache, limits: InputLimits = DEFAULT_INPUT_LIMITS, environment: InputEnvironment = NO_ENVIRONMENT): Promise<Inputs> {
   const empty: Inputs = { values: {}, files: [], sensitive: [], problems: [] };
   if (!inputFile) return empty;
   const read = await readRepoFile(source, inputFile, limits);
@@ -58,21 +107,24 @@ export async function loadInputs(source: RepoSource, inputFile: string | undefin
   const sensitive: string[] = [];
 
   const ref = own["ref"];
-  if (ref !== undefined) {
-    const spec = parseRef(ref, doc, problems);
+  // One ref (Gitmoxi's form) or a list of them.
+  const refList = Array.isArray(ref) ? ref.map((r, i) => [r, ["ref", i]] as const) : ref !== undefined ? [[ref, ["ref"]] as const] : [];
+  for (const [one, at] of refList) {
+    if (isJsonObject(one) && one["type"] === ENV_REF) {
+      readEnvironment(one, [...at], doc, environment, values, sensitive, problems);
+      continue;
+    }
+    const spec = parseRef(one, [...at], doc, problems);
     for (const [i, file] of spec?.files.entries() ?? []) {
+      const filePath = [...at, "file", ...(spec!.fileIsList ? [i] : [])];
       const normalized = normalizeRepoPath(file);
       if (!normalized) {
-        problems.push(doc.problemAt(["ref", "file", ...(spec!.fileIsList ? [i] : [])], { code: "FLT-INPUT-REF-INVALID", severity: "error", message: `ref file "${file}" must be a path inside the repository` }));
+        problems.push(doc.problemAt(filePath, { code: "FLT-INPUT-REF-INVALID", severity: "error", message: `ref file "${file}" must be a path inside the repository` }));
         continue;
       }
       const loaded = await refs.get(source, normalized, spec!.type, inputFile, limits);
       if (!loaded.values) {
-        problems.push(
-          ...loaded.problems.map((p) =>
-            p.code === "FLT-INPUT-REF-FILE-MISSING" ? { ...p, file: inputFile, ...doc.locate(["ref", "file", ...(spec!.fileIsList ? [i] : [])]), path: `$.ref.file${spec!.fileIsList ? `[${i}]` : ""}` } : p,
-          ),
-        );
+        problems.push(...loaded.problems.map((p) => (p.code === "FLT-INPUT-REF-FILE-MISSING" ? doc.problemAt(filePath, { code: p.code, severity: p.severity, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }) : p)));
         continue;
       }
       problems.push(...loaded.problems);
@@ -86,15 +138,49 @@ export async function loadInputs(source: RepoSource, inputFile: string | undefin
   return { values, files, sensitive, problems };
 }
 
-function parseRef(ref: JsonValue, doc: JsonDocument, problems: Problem[]): { files: string[]; type: RefType; fileIsList: boolean } | undefined {
+/**
+ * An ENV ref: each key, when the operator allows it and it is set, becomes a variable holding its
+ * value; a value whose name looks secret is masked in every output. A key not allowed, or allowed
+ * and unset, is an error naming it.
+ */
+function readEnvironment(ref: Record<string, JsonValue>, at: (string | number)[], doc: JsonDocument, env: InputEnvironment, values: Record<string, JsonValue>, sensitive: string[], problems: Problem[]): void {
+  for (const key of Object.keys(ref)) {
+    if (key !== "type" && key !== "keys") problems.push(doc.problemAt([...at, key], { code: "FLT-CONFIG-UNKNOWN-KEY", severity: "error", message: `unknown key "${key}" in an ENV ref`, hint: 'an ENV ref has "type": "ENV" and "keys": ["NAME", ...]' }, true));
+  }
+  const keys = ref["keys"];
+  if (!Array.isArray(keys) || keys.length === 0) {
+    problems.push(doc.problemAt([...at, ...(keys === undefined ? [] : ["keys"])], { code: "FLT-INPUT-REF-INVALID", severity: "error", message: 'an ENV ref needs "keys": a list of environment variable names' }));
+    return;
+  }
+  keys.forEach((key, i) => {
+    const where = [...at, "keys", i];
+    if (typeof key !== "string" || !ENV_KEY.test(key)) {
+      problems.push(doc.problemAt(where, { code: "FLT-INPUT-REF-INVALID", severity: "error", message: `${JSON.stringify(key)} is not an environment variable name (letters, digits and _, not starting with a digit)` }));
+      return;
+    }
+    if (!env.allowed(key)) {
+      problems.push(doc.problemAt(where, { code: "FLT-INPUT-ENV-NOT-ALLOWED", severity: "error", message: `environment variable ${key} is not one the operator allows inputs to read`, hint: env.howToAllow }));
+      return;
+    }
+    const value = env.value(key);
+    if (value === undefined) {
+      problems.push(doc.problemAt(where, { code: "FLT-INPUT-ENV-MISSING", severity: "error", message: `environment variable ${key} is allowed but not set where Flotilla runs`, hint: `set ${key} in the environment of flotilla serve (or of the CLI command)` }));
+      return;
+    }
+    setValue(values, key, value);
+    if (looksSecret(key) && value.length > 0) sensitive.push(value);
+  });
+}
+
+function parseRef(ref: JsonValue, at: (string | number)[], doc: JsonDocument, problems: Problem[]): { files: string[]; type: RefType; fileIsList: boolean } | undefined {
   const bad = (p: (string | number)[], message: string) => {
-    problems.push(doc.problemAt(["ref", ...p], { code: "FLT-INPUT-REF-INVALID", severity: "error", message }));
+    problems.push(doc.problemAt([...at, ...p], { code: "FLT-INPUT-REF-INVALID", severity: "error", message }));
     return undefined;
   };
-  if (!isJsonObject(ref)) return bad([], 'ref must be an object: {"file": ["path", ...], "type": "TERRAFORM" | "CDK" | "JSON"}');
+  if (!isJsonObject(ref)) return bad([], 'ref must be an object: {"file": ["path", ...], "type": "TERRAFORM" | "CDK" | "JSON"} or {"type": "ENV", "keys": [...]}, or a list of them');
   for (const key of Object.keys(ref)) {
     if (key !== "file" && key !== "type") {
-      problems.push(doc.problemAt(["ref", key], { code: "FLT-CONFIG-UNKNOWN-KEY", severity: "error", message: `unknown key "${key}" in ref`, hint: 'ref has "file" and "type"' }, true));
+      problems.push(doc.problemAt([...at, key], { code: "FLT-CONFIG-UNKNOWN-KEY", severity: "error", message: `unknown key "${key}" in ref`, hint: 'ref has "file" and "type" ("keys" only with "type": "ENV")' }, true));
     }
   }
   const file = ref["file"] ?? [];
@@ -104,7 +190,7 @@ function parseRef(ref: JsonValue, doc: JsonDocument, problems: Problem[]): { fil
   if (files.some((f) => typeof f !== "string" || f === "")) return bad(["file"], "ref.file must be a list of repository paths");
   const type = ref["type"] ?? "JSON";
   if (typeof type !== "string" || !(REF_TYPES as readonly string[]).includes(type)) {
-    return bad(["type"], `ref.type must be one of ${REF_TYPES.join(", ")}, not ${JSON.stringify(type)}`);
+    return bad(["type"], `ref.type must be one of ${[...REF_TYPES, ENV_REF].join(", ")}, not ${JSON.stringify(type)}`);
   }
   return { files: files as string[], type: type as RefType, fileIsList };
 }

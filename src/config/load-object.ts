@@ -5,7 +5,7 @@
 import { hasErrors, type Problem } from "../core/problems.ts";
 import { parseDepDef, type DepDef } from "./depdef.ts";
 import type { ObjectFiles } from "./discover.ts";
-import { loadInputs, type RefCache } from "./inputs.ts";
+import { loadInputs, type InputEnvironment, type RefCache } from "./inputs.ts";
 import { JsonDocument, type JsonObject } from "./json-document.ts";
 import { checkObject } from "./rules.ts";
 import { CREATE_SERVICE, REGISTER_TASK_DEFINITION, validateShape } from "./shapes.ts";
@@ -47,13 +47,15 @@ export interface LoadOptions {
   refs: RefCache;
   /** File size, objects per commit, JSON depth (DEFAULT_INPUT_LIMITS). */
   limits: InputLimits;
+  /** The environment variables ENV refs may read (none unless the operator allows some). */
+  environment?: InputEnvironment;
   /** The template budget per file (DEFAULT_TEMPLATE_LIMITS for what is not given). */
   templateLimits?: Partial<TemplateLimits>;
 }
 
 export async function loadObject(source: RepoSource, files: ObjectFiles, options: LoadOptions): Promise<LoadedObject> {
   const problems: Problem[] = [];
-  const inputs = await loadInputs(source, files.input, options.refs, options.limits);
+  const inputs = await loadInputs(source, files.input, options.refs, options.limits, options.environment);
   problems.push(...inputs.problems);
   const inputsBroken = hasErrors(inputs.problems);
 

@@ -247,8 +247,9 @@ const containerRules: Rule = (o, r) => {
 const loadBalancers: Rule = (o, r) => {
   const lbs = arr(o.svcdef["loadBalancers"]).filter(isJsonObject);
   const byName = new Map(containers(o).map((c) => [str(c["name"]), c] as const));
-  // A rainbow version's target group is created for it (the rainbow rule checks the entry).
-  const rainbow = o.depdefValid && o.depdef.rainbow !== undefined;
+  // A rainbow version's target group is created for it (the rainbow rule checks the entry); with
+  // the depdef unreadable, whether this is a rainbow object is unknown, so that is not an error here.
+  const rainbow = !o.depdefValid || o.depdef.rainbow !== undefined;
   lbs.forEach((lb, i) => {
     const path = ["loadBalancers", i];
     const tg = str(lb["targetGroupArn"]);

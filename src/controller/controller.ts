@@ -15,6 +15,7 @@ import { DeploymentSampler } from "./samples.ts";
 import { Runner, type MachineState } from "../deploy/runner.ts";
 import { deployStrategy, specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
+import type { InputEnvironment } from "../config/inputs.ts";
 import { GitCommitSource } from "../config/source.ts";
 import { planLoadedObject } from "./plan.ts";
 import { commitRecordJson } from "../store/record.ts";
@@ -58,6 +59,8 @@ export interface ControllerOptions {
   onWarning?: (message: string) => void;
   /** Extra secret-looking names masked in dry runs and commit records (the server configuration's masking.secretNames). */
   secretNames?: readonly string[];
+  /** The environment variables inputs' ENV refs may read (the server configuration's inputs.allowedEnv; none by default). */
+  inputEnvironment?: InputEnvironment;
   /** Where processed commits are counted (the server's PromMetrics). */
   metrics?: MetricsSink;
   /** Where each processed commit's status goes (GitHub commit statuses, docs/github.md); none when absent. */
@@ -92,6 +95,7 @@ export class Controller implements ControllerPort {
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
       ...(options.secretNames ? { secretNames: options.secretNames } : {}),
+      ...(options.inputEnvironment ? { load: { environment: options.inputEnvironment } } : {}),
       afterSync: (repo) => this.carryOutHeldDeletes(repo),
     });
   }
@@ -316,7 +320,7 @@ export class Controller implements ControllerPort {
     const last = await this.o.store.getLastCommit(repo.name, repo.branch);
     if (!last) throw notFound(`repository ${repo.name} has no processed commit`);
     const source = new GitCommitSource(this.sources.mirrors.of(repo).gitDir, last.sha, repo.path ?? "");
-    const loaded = await loadRepository(source, loadOptions(), (o) => o.name === object);
+    const loaded = await loadRepository(source, loadOptions(this.o.inputEnvironment ? { environment: this.o.inputEnvironment } : {}), (o) => o.name === object);
     const found = loaded.objects.find((o) => o.name === object);
     if (!found) throw notFound(`commit ${last.sha.slice(0, 12)} of ${repo.name} no longer has it`);
     const plan = await planLoadedObject(found, this.o.aws, this.o.secretNames ?? []);

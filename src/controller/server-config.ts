@@ -95,6 +95,8 @@ export interface ServerConfig extends RepositoryPolicy {
   notifications: NotificationsConfig;
   /** Extra words that make a name look secret in every output (src/core/mask.ts), besides the built-in ones. */
   masking: { secretNames: string[] };
+  /** The environment variables inputs' ENV refs may read: names, or prefixes ending in `*` (none by default). */
+  inputs: { allowedEnv: string[] };
   http: {
     /** Largest API request body, in bytes. */
     bodyLimit: number;
@@ -192,6 +194,7 @@ const schema = z.strictObject({
       host: z.string().regex(HOST_NAME, "must be a host name").optional(),
     })
     .optional(),
+  inputs: z.strictObject({ allowedEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, "a variable name, or a prefix ending in * such as APP_*").refine((s) => s !== "*", "* alone would hand the whole environment to the repositories")).optional() }).optional(),
   masking: z
     .strictObject({
       secretNames: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a word of a variable or key name, e.g. LICENSE or PIN_CODE")).optional(),
@@ -342,6 +345,7 @@ function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
     ...(raw.publicUrl ? { publicUrl: raw.publicUrl.replace(/\/+$/, "") } : {}),
     ...(raw.github ? { github: githubConfig(raw.github) } : {}),
     masking: { secretNames: raw.masking?.secretNames ?? [] },
+    inputs: { allowedEnv: raw.inputs?.allowedEnv ?? [] },
     http: { bodyLimit: raw.http?.bodyLimit ?? DEFAULTS.bodyLimit, webhookBodyLimit: raw.http?.webhookBodyLimit ?? DEFAULTS.webhookBodyLimit },
   };
 }

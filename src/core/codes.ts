@@ -21,6 +21,8 @@ export const PROBLEM_CODES = {
   "FLT-INPUT-INVALID": "The _input.json file does not have the expected structure.",
   "FLT-INPUT-REF-INVALID": "The `ref` section of an input file is malformed.",
   "FLT-INPUT-REF-FILE-MISSING": "A file named in `ref.file` does not exist in the repository.",
+  "FLT-INPUT-ENV-NOT-ALLOWED": "An ENV ref names an environment variable the operator does not allow inputs to read (--allow-env, FLOTILLA_ALLOW_ENV, inputs.allowedEnv).",
+  "FLT-INPUT-ENV-MISSING": "An ENV ref names an allowed environment variable that is not set where Flotilla runs.",
   "FLT-INPUT-REF-KEY-MISSING": "A referenced output file lacks an expected key (e.g. a Terraform output without `value`).",
   // Shapes (svcdef/taskdef against the AWS SDK's request shapes; depdef against ours)
   "FLT-CONFIG-UNKNOWN-KEY": "A key that the request shape does not have (AWS would silently drop it).",

@@ -7,6 +7,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isTerminal, type Deployment } from "../../src/store/types.ts";
+import { allowedEnvironment } from "../../src/config/inputs.ts";
 import { defaultVpc } from "../../src/sim/vpc.ts";
 import { cli } from "../helpers/cli.ts";
 import { controllerWorld, type ControllerWorld } from "../helpers/controller-world.ts";
@@ -139,5 +140,27 @@ describe("rainbow objects through the controller", () => {
     await w.controller.sources.queue.sync("apps", "poll");
     assert.deepEqual((await w.store.listPendingDeletes()).map((p) => [p.object, p.reason]), [["apps/api/api", "mass-delete"], ["apps/web/web", "mass-delete"]]);
     assert.deepEqual(reach(w, "v1.app.example.com"), ["web-v1"]);
+  });
+
+  it("Given the version and image from the controller's environment (an ENV ref, as ecs-utils' .env), Then only with the variables allowed does the commit deploy, with their values; otherwise the commit is recorded invalid with the code, file and path", async () => {
+    const env = { RELEASE: "r7", IMAGE_TAG: "7.0.1", AWS_SECRET_ACCESS_KEY: "never-read" };
+    const { w, listenerArn } = await world({ controller: { inputEnvironment: allowedEnvironment(["RELEASE"], env, "inputs.allowedEnv") } });
+    const files = rainbowObject(listenerArn, "unused");
+    const object = { ...files, "apps/web/web_input.json": { ref: { type: "ENV", keys: ["RELEASE", "IMAGE_TAG"] } }, "apps/web/web_depdef.json": JSON.parse(JSON.stringify(files["apps/web/web_depdef.json"]).replace("{{ version }}", "{{ RELEASE }}")), "apps/web/web_taskdef.json": JSON.parse(JSON.stringify(files["apps/web/web_taskdef.json"]).replace("web:{{ version }}", "web:{{ IMAGE_TAG }}")) };
+    const sha = w.remote.push(object, "release from the environment");
+    await w.controller.sources.queue.sync("apps", "manual");
+    const record = (await w.store.getCommitRecord("apps", sha))!;
+    assert.equal(record.status, "invalid");
+    assert.deepEqual(record.problems.map((p) => [p.code, p.file, p.path]), [["FLT-INPUT-ENV-NOT-ALLOWED", "apps/web/web_input.json", "$.ref.keys[1]"]]);
+    assert.equal((await w.store.listDeployments({ object: "apps/web/web" })).items.length, 0);
+
+    await w.restart({ inputEnvironment: allowedEnvironment(["RELEASE", "IMAGE_TAG"], env, "inputs.allowedEnv") });
+    w.remote.push({ "apps/web/web_svcdef.json": { ...files["apps/web/web_svcdef.json"], desiredCount: 1 } }, "again, allowed");
+    await w.controller.sources.queue.sync("apps", "poll");
+    const [d] = (await w.store.listDeployments({ object: "apps/web/web" })).items;
+    assert.equal(d?.phase, "Succeeded", `${d?.reason} ${d?.message}`);
+    assert.deepEqual(reach(w, "r7.app.example.com"), ["web-r7"]);
+    const td = await w.sim.ports().ecs.describeTaskDefinition(d!.newTaskDefinitionArn!);
+    assert.equal(td.containerDefinitions[0]!.image, "web:7.0.1");
   });
 });
