@@ -10,6 +10,8 @@
  *   6. ships a release candidate whose alarm fires during the canary: traffic goes back to blue,
  *   7. ships checkout with ECS's own LINEAR deployment, which Flotilla follows stage by stage,
  *   8. ships a checkout beta whose alarm fires mid-LINEAR: ECS rolls it back, Flotilla says why.
+ *   9. deploys two versions of a rainbow service side by side, opens both URLs, cuts over, cuts
+ *      back and cleans up (demo-rainbow.ts).
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -29,10 +31,11 @@ import { EXIT, paint, type CliIO } from "./io.ts";
 import { plural } from "./output.ts";
 import { progressPrinter, resultLine } from "./progress.ts";
 import { validateDir } from "./validate.ts";
+import { SHOP, shopListener, shopOperations, writeShop } from "./demo-rainbow.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-/** The dev environment: two rolling services, a blue/green one and an ECS-managed LINEAR one. */
-const DEV_OBJECTS = ["dev/api/api", "dev/checkout/checkout", "dev/web/web", "dev/worker/worker"];
+/** The dev environment: two rolling services, a blue/green one, an ECS-managed LINEAR one, and (act 9) a rainbow one. */
+const DEV_OBJECTS = ["dev/api/api", "dev/checkout/checkout", "dev/web/web", "dev/worker/worker", SHOP];
 
 export const register: RegisterCommand = (program, io, runner) => {
   program
@@ -125,6 +128,18 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
     title("8. A checkout beta: its 5xx alarm fires mid-LINEAR, ECS rolls back, Flotilla reports why");
     await setImage("dev/checkout/checkout", "public.ecr.aws/docker/library/caddy:2.10.0-beta.1");
     const ecsRolledBack = await deploy("HEAD~1");
+    title("9. Rainbow: two versions of the shop side by side, each at its own URL; cut over, cut back, clean up");
+    const sim = ctx.simulators.get("us-east-1")!;
+    const listenerArn = await shopListener(sim);
+    const versions: Awaited<ReturnType<typeof deploy>>[] = [];
+    for (const version of ["v1", "v2"]) {
+      await writeShop(dir, sim, listenerArn, version);
+      await git("add", "-A");
+      await git("commit", "-q", "-m", `${SHOP}: version ${version}`);
+      versions.push(await deploy("HEAD~1"));
+    }
+    const shop = await shopOperations(io, ctx, runner, sim, say);
+    say("v2's URL now falls through to the live version: its rule, service and target group are gone.");
 
     const ok =
       created.every((d) => d.phase === "Succeeded") &&
@@ -133,9 +148,12 @@ async function demo(io: CliIO, opts: { speed: string; instant: boolean; keep: bo
       good.every((d) => d.phase === "Succeeded") &&
       bad.every((d) => d.phase === "RolledBack") &&
       canary.every((d) => d.phase === "Succeeded") &&
-      alarmed.every((d) => d.phase === "RolledBack");
+      alarmed.every((d) => d.phase === "RolledBack") &&
+      versions.every((v) => v.length === 1 && v[0]!.phase === "Succeeded") &&
+      shop.deployments.every((d) => d.phase === "Succeeded") &&
+      shop.reached.join(" ") === "shop-v1 shop-v2  shop-v2 shop-v1 shop-v1";
     title("The end");
-    say("No bad revision became the steady state: the api runs the good image again, web's release candidate saw 10% of traffic for about half a minute before blue took it all back, and ECS moved checkout's production traffic back from the beta. Every step (for checkout, each of ECS's lifecycle stages) is in the deployments' timelines.");
+    say("No bad revision became the steady state: the api runs the good image again, web's release candidate saw 10% of traffic for about half a minute before blue took it all back, and ECS moved checkout's production traffic back from the beta. The shop's versions each had their own URL, and the live one changed in one call each way. Every step (for checkout, each of ECS's lifecycle stages) is in the deployments' timelines.");
     say("Try `flotilla apply examples --simulator examples/scenarios/dev.json,examples/scenarios/prod.json`, then `flotilla history --rehearsal`.");
     if (opts.keep) io.out(`\nThe demo repository is kept at ${dir}\n`);
     return ok ? EXIT.ok : EXIT.failed;

@@ -140,6 +140,11 @@ describe("flotilla demo", () => {
     assert.match(r.stdout, /== 7\. checkout ships with ECS's own LINEAR deployment[\s\S]*Succeeded +dev\/checkout\/checkout +2\/2 running, 100% of production on the new revision/);
     assert.match(r.stdout, /== 8\. A checkout beta[\s\S]*RolledBack dev\/checkout\/checkout .*EcsAlarmRolledBack: ECS rolled the deployment back: alarm dev-checkout-5xx went into ALARM in PRODUCTION_TRAFFIC_SHIFT/);
     for (const weight of [25, 50, 75, 100]) assert.match(r.stderr, new RegExp(`dev/checkout/checkout +ProductionTraffic +${weight}% of production traffic on the new revision`));
+    const rainbow = r.stdout.slice(r.stdout.indexOf("== 9. Rainbow"));
+    assert.match(rainbow, /Succeeded +dev\/shop\/shop .*version v1 is up at https:\/\/v1\.shop\.dev\.example\.com\//);
+    assert.match(rainbow, /GET https:\/\/v2\.shop\.dev\.example\.com\/ → 200 \(answered by shop-v2\)/);
+    assert.match(rainbow, /version v2 is live \(was the listener's fixed response\)[\s\S]*GET https:\/\/shop\.dev\.example\.com\/ → 200 \(answered by shop-v2\)[\s\S]*version v1 is live \(was v2\)[\s\S]*GET https:\/\/shop\.dev\.example\.com\/ → 200 \(answered by shop-v1\)/);
+    assert.match(rainbow, /removed version v2/);
   });
 });
 

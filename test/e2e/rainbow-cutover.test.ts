@@ -48,7 +48,7 @@ describe("rainbow: cutover and cut-back", () => {
     assert.deepEqual(w.reach(LIVE), ["web-v1"]);
     assert.deepEqual(w.reach(HOST("v1")), ["web-v1"]);
     assert.deepEqual(w.reach(HOST("v2")), ["web-v2"]);
-    assert.match(d.message ?? "", /version v1 is live \(was fixed-response\); cut over by alice/);
+    assert.match(d.message ?? "", /version v1 is live \(was the listener's fixed response\); cut over by alice/);
     const cut = (await w.events(d)).find((e) => e.type === "CutOver")!;
     assert.deepEqual((cut.data as { version: string; by: string }).version, "v1");
     assert.equal((cut.data as { by: string }).by, "alice");

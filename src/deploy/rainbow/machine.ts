@@ -500,7 +500,8 @@ function cutoverInspect(state: RainbowState, input: Input, now: number): Step<Ra
 }
 
 function describeLive(routes: readonly Route[]): string {
-  const answers = routes.flatMap((r) => r.actions.filter((a) => !a.type.startsWith("authenticate")).map((a) => (a.type === "forward" ? "a target group of no version" : a.type)));
+  const words: Record<string, string> = { forward: "a target group of no version", "fixed-response": "the listener's fixed response", redirect: "a redirect" };
+  const answers = routes.flatMap((r) => r.actions.filter((a) => !a.type.startsWith("authenticate")).map((a) => words[a.type] ?? a.type));
   return [...new Set(answers)].join(", ") || "nothing";
 }
 
