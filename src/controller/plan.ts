@@ -17,6 +17,7 @@ import type { Route } from "../deploy/traffic/route.ts";
 import type { Problem } from "../core/problems.ts";
 import { mapBounded } from "../config/repository.ts";
 import { planObject, type Diff, type JsonRecord, type Plan, type PlanAction } from "../plan/index.ts";
+import { versionServiceName } from "../config/rainbow.ts";
 
 export interface LiveDefinitions {
   /** The service as described, absent when ECS does not know it. */
@@ -138,6 +139,7 @@ export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory, se
     const first = o.problems.find((p) => p.severity === "error")?.message ?? "invalid";
     return { object: o.name, action: "invalid", reasons: [new Masker({ sensitive: o.sensitive, secretNames }).text(first)], notCompared: [], problems: [], service: NO_DIFF, taskDefinition: NO_DIFF };
   }
+  if (o.depdef.rainbow) return planRainbowObject(o, aws, secretNames);
   const { ports, live, problems } = await describeObject(o, aws);
   const plan = planFromLive(o, live, secretNames);
   if (plan.action !== "none") problems.push(...(await missingPrerequisites(o, ports, plan.action)));
@@ -145,6 +147,29 @@ export async function planLoadedObject(o: LoadedObject, aws: AwsPortsFactory, se
   const rollout = plan.action !== "none" ? rolloutSummary(o.svcdef) : undefined;
   const base = { object: o.name, ...(o.strategy ? { strategy: o.strategy, label: strategyLabel(o.strategy, o.svcdef) } : {}), ...(rollout ? { rollout } : {}), reasons: plan.reasons, notCompared: plan.notCompared, problems, service: plan.service, taskDefinition: plan.taskDefinition };
   return blocked && plan.action !== "none" ? { ...base, action: "blocked", wouldBe: plan.action } : { ...base, action: plan.action };
+}
+
+/**
+ * A rainbow object deploys a new version beside the others and never changes one in place: the
+ * plan is `create` (the whole service and task definition, as a version's) while the version's
+ * service does not run, else `none`. What the deployment needs: its listeners (and live rules),
+ * and the alarms a cutover watches.
+ */
+async function planRainbowObject(o: LoadedObject, aws: AwsPortsFactory, secretNames: readonly string[]): Promise<ObjectPlan> {
+  const cfg = o.depdef.rainbow!;
+  const { region, cluster, service } = o.identity!;
+  const ports = aws(region);
+  const version = cfg.version;
+  const versionService = version !== undefined ? versionServiceName(service, version) : undefined;
+  const live = versionService ? (await ports.ecs.describeServices(cluster, [versionService]).catch((e: unknown) => (e instanceof AwsError && e.name === "ClusterNotFoundException" ? { services: [] } : Promise.reject(e)))).services[0] : undefined;
+  if (live && live.status !== "INACTIVE") {
+    return { object: o.name, action: "none", reasons: [`version ${version} runs as service ${versionService}: a change deploys under a new version name`], notCompared: [], problems: [], service: NO_DIFF, taskDefinition: NO_DIFF };
+  }
+  const plan = planFromLive(o, {}, secretNames);
+  const problems = await missingPrerequisites(o, ports, "create");
+  const reasons = [version !== undefined ? `deploy version ${version} as service ${versionService}, with its own target group and listener rule (live traffic unchanged)` : "deploy a version named by the commit that deploys it"];
+  const base = { object: o.name, reasons, notCompared: plan.notCompared, problems, service: plan.service, taskDefinition: plan.taskDefinition };
+  return problems.some((p) => p.severity === "error") ? { ...base, action: "blocked", wouldBe: "create" } : { ...base, action: "create" };
 }
 
 function problem(o: LoadedObject, code: Problem["code"], file: string | undefined, path: string, message: string, severity: Problem["severity"] = "error"): Problem {
@@ -197,12 +222,24 @@ export async function missingPrerequisites(o: LoadedObject, ports: AwsPorts, act
     }
   }
   if (managed && o.svcdef) problems.push(...(await listenerRuleProblems(o, ports)));
-  const alarms = bluegreen || managed ? o.depdef.alarms.alarmNames : [];
+  const rainbow = o.depdef.rainbow;
+  for (const [i, l] of (rainbow?.listeners ?? []).entries()) {
+    try {
+      await ports.elbv2.describeListeners({ listenerArns: [l.listenerArn] });
+      if (l.liveRuleArn) await ports.elbv2.describeRules({ ruleArns: [l.liveRuleArn] });
+    } catch (e) {
+      if (!(e instanceof AwsError)) throw e;
+      const which = /Rule/.test(e.name) ? "liveRuleArn" : "listenerArn";
+      if (/NotFound|ValidationError/.test(e.name)) problems.push(problem(o, "FLT-PLAN-LISTENER-MISSING", o.files.depdef, `$.rainbow.listeners[${i}].${which}`, `the ${which === "liveRuleArn" ? "live rule" : "listener"} ${which === "liveRuleArn" ? l.liveRuleArn : l.listenerArn} does not exist: a rainbow deployment stops before changing anything`));
+      else problems.push(problem(o, "FLT-PLAN-NOT-CHECKED", o.files.depdef, `$.rainbow.listeners[${i}]`, `could not check the listener: ${e.toString()}`, "warning"));
+    }
+  }
+  const alarms = bluegreen || managed || rainbow ? o.depdef.alarms.alarmNames : [];
   if (alarms.length) {
     try {
       const found = new Set((await ports.cloudwatch.describeAlarms(alarms)).map((a) => a.alarmName));
       alarms.forEach((name, i) => {
-        if (!found.has(name)) problems.push(problem(o, "FLT-PLAN-ALARM-MISSING", o.files.depdef, `$.alarms.alarmNames[${i}]`, `the alarm ${name} does not exist in ${ports.region}: a blue/green deployment stops before changing anything`));
+        if (!found.has(name)) problems.push(problem(o, "FLT-PLAN-ALARM-MISSING", o.files.depdef, `$.alarms.alarmNames[${i}]`, `the alarm ${name} does not exist in ${ports.region}: ${rainbow ? "a cutover stops before moving traffic" : "a blue/green deployment stops before changing anything"}`));
       });
     } catch (e) {
       if (!(e instanceof AwsError)) throw e;

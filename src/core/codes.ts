@@ -82,6 +82,7 @@ export const PROBLEM_CODES = {
   "FLT-PLAN-TARGET-GROUP-MISSING": "A target group of the svcdef's load balancers or the depdef's pairs does not exist.",
   "FLT-PLAN-TARGET-GROUP-NO-LISTENER": "A target group exists but no listener or rule forwards to it, so ECS refuses it (no associated load balancer).",
   "FLT-PLAN-LISTENER-RULES": "An ECS-managed service's production or test listener rule does not exist, does more than forward, or the rules do not forward to both target groups; ECS would roll the deployment back at once.",
+  "FLT-PLAN-LISTENER-MISSING": "A listener or live rule of the depdef's rainbow block does not exist; a rainbow deployment would stop before changing anything.",
   "FLT-PLAN-ALARM-MISSING": "An alarm the blue/green depdef names does not exist; the deployment would stop before changing anything.",
   "FLT-PLAN-NOT-CHECKED": "A prerequisite could not be checked (AWS refused the describe call); the plan cannot say whether apply will find it.",
   // Repositories and credentials (what the server configuration allows)

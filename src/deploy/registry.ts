@@ -42,8 +42,8 @@ export const REASONS = {
   },
   TaskDefinitionNotFound: { message: 'the svcdef\'s taskDefinition "{taskDefinition}" cannot be used: {error}', doc: "The object has no taskdef file and the svcdef's `taskDefinition` cannot be described." },
   TaskDefinitionRejected: { message: "{call} failed: {error}", doc: "RegisterTaskDefinition (or DescribeTaskDefinition) refused the task definition." },
-  DescribeAlarmsFailed: { message: "{error}", doc: "Blue/green and ECS-managed: the depdef's alarms could not be read before the start; nothing was changed." },
-  AlarmNotFound: { message: "{alarms} {verb} not exist in {region}; nothing was changed", doc: "Blue/green and ECS-managed: an alarm the depdef names does not exist; nothing was changed." },
+  DescribeAlarmsFailed: { message: "{error}", doc: "Blue/green and ECS-managed: the depdef's alarms could not be read before the start; nothing was changed. Rainbow cutover: before the switch; the live route was not changed." },
+  AlarmNotFound: { message: "{alarms} {verb} not exist in {region}; nothing was changed", doc: "Blue/green and ECS-managed: an alarm the depdef names does not exist; nothing was changed. Rainbow cutover: the same, checked just before the switch; the live route was not changed." },
   AlarmFiringBeforeStart: {
     message: "alarm {alarms} is already in ALARM, so a shift could not be judged; nothing was changed (to deploy a fix anyway, use the skip-alarms override)",
     doc: "Blue/green and ECS-managed update: an alarm of the depdef was already in ALARM before the start (not checked when the service is first created); the `skip-alarms` override deploys anyway.",

@@ -213,4 +213,15 @@ describe("rainbow: cutover and cut-back", () => {
     assert.deepEqual([d.phase, d.reason], ["Aborted", "Aborted"]);
     assert.deepEqual(w.reach(LIVE), ["web-v1"]);
   });
+
+  it("Given an alarm name that does not exist, Then the cutover stops before the switch: AlarmNotFound, the live route unchanged", async () => {
+    w = await rainbowWorld();
+    await w.deploy("v1");
+    await w.cutover("v1");
+    await w.deploy("v2");
+    const d = await w.cutover("v2", "alice", { depdef: { alarms: { alarmNames: ["web-5xx", "web-typo"] } } });
+    assert.deepEqual([d.phase, d.reason], ["Failed", "AlarmNotFound"]);
+    assert.match(d.message ?? "", /alarm web-typo does not exist in us-east-1/);
+    assert.deepEqual(w.reach(LIVE), ["web-v1"]);
+  });
 });

@@ -5,6 +5,8 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { HOST, rainbowWorld, type RainbowWorldUnderTest } from "../helpers/rainbow.ts";
+import { planObjects } from "../../src/controller/plan.ts";
+import { cleanupTrees, loadTree } from "../helpers/tree.ts";
 
 let w: RainbowWorldUnderTest | undefined;
 afterEach(async () => {
@@ -117,5 +119,24 @@ describe("rainbow: deploying versions", () => {
     assert.deepEqual(world.versions.map((v) => v.version), ["v1"]);
     assert.deepEqual(w.reach(HOST("v1")), ["web-v1"]);
     assert.deepEqual(w.answer(HOST("v2")).status, 404);
+  });
+
+  it("Given a rainbow object, When planned, Then a new version is a create (blocked while its listener is missing) and a deployed one is none", async () => {
+    w = await rainbowWorld();
+    const files = async (listenerArn: string) => {
+      const spec = w!.spec("v1");
+      const depdef = { ...spec.depdef, rainbow: { ...spec.depdef.rainbow!, listeners: [{ listenerArn }] } };
+      return (await loadTree({ "apps/web/web_svcdef.json": spec.svcdef, "apps/web/web_taskdef.json": spec.taskdef!, "apps/web/web_depdef.json": depdef })).objects;
+    };
+    const [fresh] = await planObjects(await files(w.listenerArn), w.sim.portsFactory());
+    assert.equal(fresh!.action, "create", JSON.stringify(fresh));
+    assert.match(fresh!.reasons[0]!, /deploy version v1 as service web-v1, with its own target group and listener rule/);
+    const missing = w.listenerArn.replace(/\/[0-9a-f]+$/, "/0000000000000000");
+    const [blocked] = await planObjects(await files(missing), w.sim.portsFactory());
+    assert.deepEqual([blocked!.action, blocked!.problems.map((p) => [p.code, p.path])], ["blocked", [["FLT-PLAN-LISTENER-MISSING", "$.rainbow.listeners[0].listenerArn"]]]);
+    await w.deploy("v1");
+    const [done] = await planObjects(await files(w.listenerArn), w.sim.portsFactory());
+    assert.equal(done!.action, "none");
+    cleanupTrees();
   });
 });

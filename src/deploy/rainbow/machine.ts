@@ -193,7 +193,7 @@ export const rainbow: Machine<RainbowState> = {
       case "scale":
         return scaled(state, input, now);
       case "preAlarms":
-        return switchRoutes(state, input.type === "alarms" ? input.alarms : []);
+        return alarmsRead(state, input);
       case "switch":
         return switched(state, input, now);
       case "watch":
@@ -515,6 +515,15 @@ function preAlarms(state: RainbowState): Step<RainbowState> {
   const names = state.spec.depdef.alarms.alarmNames;
   if (names.length === 0) return switchRoutes(state, []);
   return go(state, "preAlarms", { type: "describeAlarms", alarmNames: names });
+}
+
+/** The alarms as they are before the switch: all must exist, or the cutover stops before moving traffic. */
+function alarmsRead(state: RainbowState, input: Input): Step<RainbowState> {
+  if (input.type !== "alarms") return finish(state, "Failed", andThen(because("DescribeAlarmsFailed", { error: errorText(input) }), "; the live route was not changed"));
+  const names = state.spec.depdef.alarms.alarmNames;
+  const missing = names.filter((n) => !input.alarms.some((a) => a.alarmName === n));
+  if (missing.length) return finish(state, "Failed", andThen(because("AlarmNotFound", { alarms: `alarm${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, verb: missing.length > 1 ? "do" : "does", region: state.spec.region }), " (the live route was not changed)"));
+  return switchRoutes(state, input.alarms);
 }
 
 function switchRoutes(state: RainbowState, alarms: readonly Alarm[]): Step<RainbowState> {
