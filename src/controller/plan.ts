@@ -161,7 +161,13 @@ async function planRainbowObject(o: LoadedObject, aws: AwsPortsFactory, secretNa
   const ports = aws(region);
   const version = cfg.version;
   const versionService = version !== undefined ? versionServiceName(service, version) : undefined;
-  const live = versionService ? (await ports.ecs.describeServices(cluster, [versionService]).catch((e: unknown) => (e instanceof AwsError && e.name === "ClusterNotFoundException" ? { services: [] } : Promise.reject(e)))).services[0] : undefined;
+  let live: Service | undefined;
+  try {
+    live = versionService ? (await ports.ecs.describeServices(cluster, [versionService])).services[0] : undefined;
+  } catch (e) {
+    // A missing cluster is reported by the prerequisites below; the version does not run.
+    if (!(e instanceof AwsError && e.name === "ClusterNotFoundException")) throw e;
+  }
   if (live && live.status !== "INACTIVE") {
     return { object: o.name, action: "none", reasons: [`version ${version} runs as service ${versionService}: a change deploys under a new version name`], notCompared: [], problems: [], service: NO_DIFF, taskDefinition: NO_DIFF };
   }

@@ -146,7 +146,8 @@ describe("rainbow objects through the controller", () => {
     const env = { RELEASE: "r7", IMAGE_TAG: "7.0.1", AWS_SECRET_ACCESS_KEY: "never-read" };
     const { w, listenerArn } = await world({ controller: { inputEnvironment: allowedEnvironment(["RELEASE"], env, "inputs.allowedEnv") } });
     const files = rainbowObject(listenerArn, "unused");
-    const object = { ...files, "apps/web/web_input.json": { ref: { type: "ENV", keys: ["RELEASE", "IMAGE_TAG"] } }, "apps/web/web_depdef.json": JSON.parse(JSON.stringify(files["apps/web/web_depdef.json"]).replace("{{ version }}", "{{ RELEASE }}")), "apps/web/web_taskdef.json": JSON.parse(JSON.stringify(files["apps/web/web_taskdef.json"]).replace("web:{{ version }}", "web:{{ IMAGE_TAG }}")) };
+    const swap = (file: string, from: string, to: string) => JSON.parse(JSON.stringify(files[file]).replace(from, to)) as object;
+    const object = { ...files, "apps/web/web_input.json": { ref: { type: "ENV", keys: ["RELEASE", "IMAGE_TAG"] } }, "apps/web/web_depdef.json": swap("apps/web/web_depdef.json", "{{ version }}", "{{ RELEASE }}"), "apps/web/web_taskdef.json": swap("apps/web/web_taskdef.json", "web:{{ version }}", "web:{{ IMAGE_TAG }}") };
     const sha = w.remote.push(object, "release from the environment");
     await w.controller.sources.queue.sync("apps", "manual");
     const record = (await w.store.getCommitRecord("apps", sha))!;
@@ -160,7 +161,7 @@ describe("rainbow objects through the controller", () => {
     const [d] = (await w.store.listDeployments({ object: "apps/web/web" })).items;
     assert.equal(d?.phase, "Succeeded", `${d?.reason} ${d?.message}`);
     assert.deepEqual(reach(w, "r7.app.example.com"), ["web-r7"]);
-    const td = await w.sim.ports().ecs.describeTaskDefinition(d!.newTaskDefinitionArn!);
+    const td = await w.sim.ports().ecs.describeTaskDefinition(d.newTaskDefinitionArn!);
     assert.equal(td.containerDefinitions[0]!.image, "web:7.0.1");
   });
 });
