@@ -58,7 +58,7 @@ async function local(io: CliIO, object: string, flags: Flags): Promise<number> {
       printPlan(io, await planCleanup(ctx.store, ctx.aws, object, ctx.clock.now()), flags.output === "json");
       return EXIT.ok;
     }
-    const runner = ctx.runner(flags.output === "json" ? undefined : progressPrinter(io, ctx.clock));
+    const runner = ctx.world.runner(flags.output === "json" ? {} : { onUpdate: progressPrinter(io, ctx.clock) });
     const d = await runner.run(await createCleanup({ store: ctx.store, runner, clock: ctx.clock, requestedBy: operatorName(io), source: "cli" }, object));
     if (flags.output === "json") printJson(io, record(d));
     else io.out(resultLine(io, d) + "\n");

@@ -56,7 +56,7 @@ async function local(io: CliIO, object: string, version: string, flags: Flags): 
       else io.out(`would cut ${object} over from ${plan.live.join(", ") || "nothing live"} to ${version}${plan.scaleTo !== target.desired ? `, scaling it from ${target.desired} to ${plan.scaleTo} tasks first` : ""} (dry run: nothing is changed)\n`);
       return EXIT.ok;
     }
-    const runner = ctx.runner(flags.output === "json" ? undefined : progressPrinter(io, ctx.clock));
+    const runner = ctx.world.runner(flags.output === "json" ? {} : { onUpdate: progressPrinter(io, ctx.clock) });
     const created = await createCutover({ store: ctx.store, runner, clock: ctx.clock, requestedBy: operatorName(io), source: "cli" }, object, version);
     const d = await runner.run(created);
     if (flags.output === "json") printJson(io, record(d));
