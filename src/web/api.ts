@@ -6,13 +6,14 @@
  * Authentication is the session cookie the server sets at sign-in (httpOnly: this code never sees
  * it). Changes carry the session's CSRF token, which lives only in this module's memory.
  */
-import type { CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer } from "../api/types.ts";
+import type { CleanupPlanAnswer, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, VersionsAnswer } from "../api/types.ts";
 import type { ErrorBody } from "../server/errors.ts";
 import type { repositoryRecord } from "../server/routes/repositories.ts";
 import type { SessionInfo } from "../server/session.ts";
 import type { CommitRecordJson, CommitResult, controlRecord, DeploymentRecord, EventRecord, PendingDeleteRecord, SampleRecord } from "../store/record.ts";
 import type { ControlAction, Phase } from "../store/types.ts";
 
+export type { CleanupPlanAnswer, VersionsAnswer };
 export type { CommitInfo, CommitRecordJson, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, ObjectPlanAnswer, PendingDeleteRecord, SampleRecord, SessionInfo };
 /** A commit of the branch as the commit list answers it: with how the controller processed it, or null. */
 export type CommitListItem = CommitInfo & { result: CommitResult | null };
@@ -120,6 +121,11 @@ export const api = {
   control: (id: string, action: ControlAction) => call<ControlRecord & { deploymentId: string }>("POST", `/deployments/${seg(id)}/${action}`, {}),
   plan: (object: string) => call<ObjectPlanAnswer>("GET", `/plan${q({ object })}`),
   rollback: (object: string) => call<DeploymentRecord>("POST", "/rollback", { object }),
+  /** Rainbow objects: their versions, a cutover (or cut-back), a cleanup and its dry run. */
+  versions: (object: string) => call<VersionsAnswer>("GET", `/versions${q({ object })}`),
+  cutover: (object: string, version: string) => call<DeploymentRecord>("POST", "/cutover", { object, version }),
+  cleanup: (object: string) => call<DeploymentRecord>("POST", "/cleanup", { object }),
+  planCleanup: (object: string) => call<CleanupPlanAnswer>("POST", "/cleanup", { object, dryRun: true }),
 };
 
 /** The URL of the live event stream (server-sent events), narrowed to a deployment or an object. */

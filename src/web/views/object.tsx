@@ -9,7 +9,10 @@ import { ErrorNote, Loading, PhaseBadge, Section, When, Table } from "../compone
 import { duration, isActive, shortArn, shortSha, triggerOf, strategyName } from "../format.ts";
 import { useDebounced, useEventStream, useLoad } from "../hooks.ts";
 import { RollbackAction } from "./deployment.tsx";
+import { VersionsSection } from "./versions.tsx";
 import { LiveState, Progress } from "./overview.tsx";
+
+const RAINBOW: ReadonlySet<string> = new Set(["rainbow", "cutover", "cleanup"]);
 
 export function ObjectView({ object }: { object: string }) {
   const deployments = useLoad(() => api.deployments({ object, limit: 200 }), [object]);
@@ -19,6 +22,8 @@ export function ObjectView({ object }: { object: string }) {
   const items = (deployments.data?.items ?? []).filter((d) => d.object === object);
   const latest = items[0];
   const running = items.find(isActive);
+  // Rainbow objects keep versions side by side: they are cut over, not rolled back.
+  const rainbow = latest !== undefined && RAINBOW.has(latest.strategy);
 
   return (
     <>
@@ -56,9 +61,13 @@ export function ObjectView({ object }: { object: string }) {
         <p class="muted">No deployment of this object is recorded.</p>
       ) : null}
 
-      <div class="toolbar" role="group" aria-label="Object actions">
-        <RollbackAction object={object} disabledReason={running ? "A deployment of this object is running: abort it or wait for it to finish." : items.length === 0 ? "Nothing is recorded to roll back to." : undefined} />
-      </div>
+      {rainbow ? (
+        <VersionsSection object={object} busy={running ? "A deployment of this object is running: wait for it to finish." : undefined} />
+      ) : (
+        <div class="toolbar" role="group" aria-label="Object actions">
+          <RollbackAction object={object} disabledReason={running ? "A deployment of this object is running: abort it or wait for it to finish." : items.length === 0 ? "Nothing is recorded to roll back to." : undefined} />
+        </div>
+      )}
 
       <Section title="Live versus Git" id="plan" actions={<button type="button" onClick={plan.reload} disabled={plan.loading}>{plan.loading ? "Comparing…" : "Compare again"}</button>}>
         {plan.error ? (
