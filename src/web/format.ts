@@ -144,6 +144,9 @@ export interface Trigger {
 export function triggerOf(d: Pick<DeploymentRecord, "commitSha" | "overrides" | "repository" | "strategy">): Trigger {
   const rollback = d.overrides.find((o) => o.name === "rollback");
   if (rollback) return { kind: "rollback", by: rollback.setBy, text: `rollback by ${rollback.setBy}` };
+  // A rainbow cutover or cleanup an operator asked for (a cutover after a deploy is the commit's).
+  const rainbow = d.overrides.find((o) => o.name === "cutover" || o.name === "cleanup");
+  if (rainbow) return { kind: "manual", by: rainbow.setBy, text: `${rainbow.name} by ${rainbow.setBy}` };
   const confirmed = d.overrides.find((o) => o.name === "delete-confirmed");
   if (confirmed) return { kind: "delete", by: confirmed.setBy, text: `delete confirmed by ${confirmed.setBy}` };
   const requested = d.overrides.find((o) => o.name === "deploy-requested");

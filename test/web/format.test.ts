@@ -61,6 +61,7 @@ describe("dashboard words", () => {
   it("says who or what started a deployment", () => {
     assert.equal(triggerOf(deployment()).text, "commit abcdef1");
     assert.deepEqual(triggerOf(deployment({ overrides: [{ name: "rollback", setBy: "alice", source: "api", at: iso(0) }] })), { kind: "rollback", by: "alice", text: "rollback by alice" });
+    assert.deepEqual(triggerOf(deployment({ strategy: "cutover", commitSha: null, overrides: [{ name: "cutover", setBy: "bob", source: "api", at: iso(0) }] })), { kind: "manual", by: "bob", text: "cutover by bob" });
     assert.equal(triggerOf(deployment({ overrides: [{ name: "skip-alarms", setBy: "commit abcdef1", source: "trailer", at: iso(0) }] })).text, "commit abcdef1 with skip-alarms (commit abcdef1, trailer)");
     assert.equal(triggerOf(deployment({ commitSha: null, repository: null })).text, "a CLI apply");
     assert.deepEqual(triggerOf(deployment({ overrides: [{ name: "deploy-requested", setBy: "bob", source: "api", at: iso(0) }] })), { kind: "manual", by: "bob", text: "commit abcdef1, deployed by bob" });

@@ -40,7 +40,7 @@ export function ObjectView({ object }: { object: string }) {
         <dl class="facts">
           <dt>Service</dt>
           <dd>
-            <code>{latest.service}</code> in <code>{latest.cluster}</code> ({latest.region}), {strategyName(latest.strategy)}
+            <code>{latest.service}</code> in <code>{latest.cluster}</code> ({latest.region}), {rainbow ? <>rainbow: each version runs as <code>{latest.service}-VERSION</code></> : strategyName(latest.strategy)}
           </dd>
           <dt>Latest deployment</dt>
           <dd>
