@@ -97,7 +97,7 @@ export function formatSnapshot(s: WorldSnapshot): string {
     }
     if (svc.lastEvent) lines.push(`    last event: ${svc.lastEvent}`);
   }
-  for (const l of s.listeners) lines.push(`  listener ${l.listener}: ` + l.forward.map((f) => `${f.targetGroup} w${f.weight} (${f.healthy}/${f.total} healthy)`).join(", "));
+  for (const l of s.listeners) lines.push(`  listener ${l.listener}: ` + (l.forward.map((f) => `${f.targetGroup} w${f.weight} (${f.healthy}/${f.total} healthy)`).join(", ") || "no forward (it answers by itself)"));
   if (s.alarms.length > 0) lines.push("  alarms: " + s.alarms.map((a) => `${a.name}=${a.state}`).join("  "));
   return lines.join("\n") + "\n";
 }
