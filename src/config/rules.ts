@@ -591,6 +591,8 @@ const rainbow: Rule = (o, r) => {
   // The svcdef is one version's service.
   if (controllerType(o) !== "ECS") {
     r.error(o.svcdefDoc, undefined, ["deploymentController", "type"], "FLT-RAINBOW-SERVICE", "a rainbow object's versions are services of their own, each created once: the deployment controller must be ECS (or left out)", 'remove "deploymentController" or the depdef\'s "rainbow" block');
+  } else if (ecsManagedStrategy(o.svcdef)) {
+    r.error(o.svcdefDoc, undefined, ["deploymentConfiguration", "strategy"], "FLT-RAINBOW-SERVICE", `a rainbow version is created once and never updated, so ECS's ${ecsManagedStrategy(o.svcdef)} deployments would never run: traffic moves by cutover`, 'remove "strategy" (or set ROLLING), or the depdef\'s "rainbow" block');
   }
   if ((str(o.svcdef["schedulingStrategy"]) ?? "REPLICA") === "DAEMON") {
     r.error(o.svcdefDoc, undefined, ["schedulingStrategy"], "FLT-RAINBOW-SERVICE", "a DAEMON service cannot be scaled to the live version's count before a cutover: rainbow versions must be REPLICA services");

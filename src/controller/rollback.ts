@@ -23,7 +23,8 @@ export interface RollbackPlan {
 
 export async function rollbackSpec(store: Store, object: string): Promise<RollbackPlan> {
   const page = await store.listDeployments({ object, phase: "Succeeded", limit: 50 });
-  const last = page.items.find((d) => d.strategy !== "delete" && d.oldTaskDefinitionArn && d.newTaskDefinitionArn !== d.oldTaskDefinitionArn);
+  // Rainbow versions are never updated in place (they are cut over): only these strategies roll back.
+  const last = page.items.find((d): d is typeof d & { strategy: "rolling" | "bluegreen" | "ecs-managed" } => (d.strategy === "rolling" || d.strategy === "bluegreen" || d.strategy === "ecs-managed") && Boolean(d.oldTaskDefinitionArn) && d.newTaskDefinitionArn !== d.oldTaskDefinitionArn);
   if (!last) {
     const latest = await store.latestDeployment(object);
     const rainbow = latest && (latest.strategy === "rainbow" || latest.strategy === "cutover" || latest.strategy === "cleanup");
@@ -39,7 +40,7 @@ export async function rollbackSpec(store: Store, object: string): Promise<Rollba
   const depdef = (latest?.machineState as MachineState | undefined)?.spec?.depdef ?? spec.depdef;
   const target = last.oldTaskDefinitionArn!;
   const { taskdef: _registeredAgain, ...rest } = spec;
-  return { spec: { ...rest, depdef, svcdef: { ...spec.svcdef, taskDefinition: target } }, strategy: last.strategy === "delete" ? "rolling" : last.strategy, from: last, target };
+  return { spec: { ...rest, depdef, svcdef: { ...spec.svcdef, taskDefinition: target } }, strategy: last.strategy, from: last, target };
 }
 
 export async function rollbackObject(store: Store, runner: Runner, object: string, requestedBy: string, clock: Clock): Promise<Deployment> {

@@ -222,8 +222,9 @@ export const EVENTS = {
     message: {
       bluegreen: "promote requested by {by}: skipping the remaining waits",
       managed: "promote requested by {by}: PAUSE hooks of this deployment are continued as they come; ECS's bake and step waits cannot be skipped",
+      rainbow: "promote requested by {by}: the alarm watch after the cutover ends now",
     },
-    doc: "An operator promoted: blue/green skips the remaining waits and the bake; ECS-managed continues every PAUSE hook.",
+    doc: "An operator promoted: blue/green skips the remaining waits and the bake; ECS-managed continues every PAUSE hook; a rainbow cutover ends its alarm watch.",
   },
   PromoteIgnored: { message: "promote by {by}: the deployment is already finishing", doc: "Blue/green: a promote arrived while the deployment was finishing." },
   Paused: { message: "paused by {by}: traffic stays at {weight}% on green; alarms are still watched", doc: "Blue/green: an operator paused; the weights stay, alarms are still watched." },

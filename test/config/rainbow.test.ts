@@ -131,6 +131,7 @@ describe("depdef rainbow block", () => {
   it("Given a svcdef that cannot be a version's service, Then FLT-RAINBOW-SERVICE at the svcdef's path", async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ deploymentController: { type: "EXTERNAL" } }, "$.deploymentController.type"],
+      [{ deploymentConfiguration: { strategy: "LINEAR" } }, "$.deploymentConfiguration.strategy"],
       [{ loadBalancers: [{ targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef", containerName: "app", containerPort: 80 }] }, "$.loadBalancers[0].targetGroupArn"],
       [{ loadBalancers: [] }, "$.loadBalancers"],
       [{ serviceName: "w".repeat(253) }, "$.serviceName"],

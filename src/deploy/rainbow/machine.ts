@@ -711,7 +711,7 @@ function control(state: RainbowState, input: Extract<Input, { type: "control" }>
   const same = (events: NewEvent[], next: RainbowState = state): Step<RainbowState> => ({ state: next, ...(next.inFlight ? { effect: next.inFlight } : {}), record: { events } });
   const removingNow = ["removeRules", "removeServices", "waitRemoved", "removeGroups", "restore"].includes(state.step);
   if (input.action === "promote" && state.step === "watch") {
-    return withRecord(afterCutover(state, success(`${cutoverDone(state).message}; the alarm watch was ended early by ${input.by}`)), { events: [event("Promote", { by: input.by })] });
+    return withRecord(afterCutover(state, success(`${cutoverDone(state).message}; the alarm watch was ended early by ${input.by}`)), { events: [event("Promote", { variant: "rainbow", by: input.by })] });
   }
   if (input.action !== "abort" || removingNow) {
     return same([event("ControlIgnored", { variant: "rainbow", action: input.action, by: input.by, step: state.step })]);
