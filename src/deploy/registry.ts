@@ -114,7 +114,8 @@ export const REASONS = {
     },
     doc: "Rolling and ECS-managed: the rollback (StopServiceDeployment, ECS's own rollback, or scaling a new service to 0) failed, or the previous revision did not become stable again.",
   },
-  RestoreFailed: { message: "{failure}; then putting traffic back failed: {error} — check the listeners by hand", doc: "Blue/green: moving traffic back to blue failed (rainbow: cutting back); check the listeners by hand." },
+  RestoreFailed: { message: "{failure}; then putting traffic back on blue failed: {error} — check the listeners by hand", doc: "Blue/green: moving traffic back to blue failed; check the listeners by hand." },
+  CutBackFailed: { message: "{failure}; then putting the live route back failed: {error} — check the listeners by hand", doc: "Rainbow cutover: putting the live route back as it was failed; check the listeners by hand." },
   Aborted: { message: "aborted by {by}{when}", doc: "An operator aborted the deployment (`flotilla abort`, the API)." },
   AwsUnavailable: { message: "{error} (gave up after {retries} retries)", doc: "An AWS call kept failing with retryable errors (throttling, 5xx) and Flotilla gave up." },
   // Deleting a service

@@ -582,7 +582,7 @@ function restore(state: RainbowState, phase: "Failed" | "RolledBack" | "Aborted"
 
 function restored(state: RainbowState, input: Input): Step<RainbowState> {
   const f = state.failure!;
-  if (input.type !== "done") return finish(state, "Failed", because("RestoreFailed", { failure: f.message, error: errorText(input) }));
+  if (input.type !== "done") return finish(state, "Failed", because("CutBackFailed", { failure: f.message, error: errorText(input) }));
   return withRecord(finish(state, state.restorePhase ?? "Failed", andThen(f, `; the live route was put back (${state.from ?? "as it was"})`)), { trafficWeight: 0 });
 }
 
