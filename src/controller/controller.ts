@@ -13,7 +13,7 @@ import { NOOP_METRICS, type MetricsSink } from "../core/metrics.ts";
 import { FlotillaError, isFlotillaError } from "../core/problems.ts";
 import { DeploymentSampler } from "./samples.ts";
 import { Runner, type MachineState } from "../deploy/runner.ts";
-import { deployStrategy, specFromObject, type DeploySpec } from "../deploy/spec.ts";
+import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import type { InputEnvironment } from "../config/inputs.ts";
 import { GitCommitSource } from "../config/source.ts";

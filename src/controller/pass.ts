@@ -4,7 +4,8 @@
  * (controller/apply.ts), the controller compares a commit with the last one it processed
  * (DESIGN §1) — and from there both decide here, the same way:
  *  - the strategy of each deployment: the object's, read once when it is loaded
- *    (config/load-object.ts, by config/strategy.ts's rule), `delete` for a removed object;
+ *    (config/load-object.ts: `rainbow` for a depdef with a rainbow block, else config/strategy.ts's
+ *    rule), `delete` for a removed object (the runner deletes a rainbow object's every version);
  *  - which deletes run and which wait: none while an object of the tree cannot be read, none
  *    while deletes are off, none when together they trip the mass-delete guard (delete-guard.ts),
  *    counted against the services managed in the pass's scope;

@@ -4,7 +4,6 @@
  */
 import { breakerThreshold, type DepDef } from "../config/depdef.ts";
 import type { LoadedObject } from "../config/load-object.ts";
-import { strategyOf, type DeployStrategy } from "../config/strategy.ts";
 
 export interface DeploySpec {
   object: string;
@@ -31,11 +30,6 @@ export function specFromObject(o: LoadedObject, commitSha?: string): DeploySpec 
     depdef: o.depdef,
     ...(commitSha ? { commitSha } : {}),
   };
-}
-
-/** How an object's change deploys: a rainbow version (the depdef's `rainbow` block), else as its svcdef says (config/strategy.ts). */
-export function deployStrategy(spec: Pick<DeploySpec, "svcdef" | "depdef">): DeployStrategy | "rainbow" {
-  return spec.depdef.rainbow ? "rainbow" : strategyOf(spec.svcdef);
 }
 
 /** DESIGN §2: max(timeout, timeoutPerTask × desiredCount), in milliseconds. */
