@@ -3,12 +3,13 @@
  * web-a (primary) and web-b (alternate), an ALB `public` whose listener 443 has a production rule
  * (priority 10) and a test rule (priority 5) forwarding to web-a, and an engine on it.
  */
-import { VirtualClock } from "../../src/core/clock.ts";
-import { Runner, type RunnerOptions } from "../../src/deploy/runner.ts";
+import { simulatedEngine } from "../../src/app/simulated.ts";
+import type { EngineRunnerOptions } from "../../src/app/engine.ts";
+import type { VirtualClock } from "../../src/core/clock.ts";
+import type { Runner } from "../../src/deploy/runner.ts";
 import type { DeploySpec } from "../../src/deploy/spec.ts";
 import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
 import type { Simulator } from "../../src/sim/simulator.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { Deployment, DeploymentEvent, NewEvent } from "../../src/store/types.ts";
 import { depdef } from "./engine.ts";
@@ -43,47 +44,41 @@ export interface WorldOptions {
   alarms?: unknown[];
   faults?: Record<string, unknown>;
   /** Runner options for the engine (hooks for crash tests). */
-  runner?: Partial<RunnerOptions>;
+  runner?: EngineRunnerOptions;
 }
 
 export async function managedWorld(options: WorldOptions = {}): Promise<ManagedWorld> {
-  const clock = new VirtualClock({ autoAdvance: true });
   const tg = (name: string) => ({ name, port: 8080, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 30 });
   const forwardA = [{ type: "forward", targetGroups: [{ targetGroup: "web-a", weight: 100 }, { targetGroup: "web-b", weight: 0 }] }];
-  const sim = loadScenario(
-    parseScenario({
-      throttling: false,
-      clusters: ["apps"],
-      targetGroups: [tg("web-a"), tg("web-b")],
-      loadBalancers: [
-        {
-          name: "public",
-          listeners: [
-            {
-              port: 443,
-              protocol: "HTTPS",
-              defaultActions: [{ type: "fixed-response" }],
-              rules: [
-                { priority: 5, conditions: [{ field: "http-header", httpHeaderConfig: { httpHeaderName: "x-canary", values: ["1"] } }], actions: forwardA },
-                { priority: 10, conditions: [{ field: "path-pattern", values: ["/*"] }], actions: forwardA },
-              ],
-            },
-          ],
-        },
-      ],
-      alarms: options.alarms ?? [{ name: "web-5xx" }],
-      ...(options.faults ? { faults: options.faults } : {}),
-    }),
-    clock,
-  );
+  const scenario = parseScenario({
+    throttling: false,
+    clusters: ["apps"],
+    targetGroups: [tg("web-a"), tg("web-b")],
+    loadBalancers: [
+      {
+        name: "public",
+        listeners: [
+          {
+            port: 443,
+            protocol: "HTTPS",
+            defaultActions: [{ type: "fixed-response" }],
+            rules: [
+              { priority: 5, conditions: [{ field: "http-header", httpHeaderConfig: { httpHeaderName: "x-canary", values: ["1"] } }], actions: forwardA },
+              { priority: 10, conditions: [{ field: "path-pattern", values: ["/*"] }], actions: forwardA },
+            ],
+          },
+        ],
+      },
+    ],
+    alarms: options.alarms ?? [{ name: "web-5xx" }],
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
+  const engine = await simulatedEngine({ resilient: false, sim: (clock) => loadScenario(scenario, clock) });
+  const { clock, sim, store } = engine;
   const rule = (priority: string) => [...sim.elb.rules.values()].find((r) => r.priority === priority)!.arn;
-  const store = await openSqliteStore({ path: ":memory:", clock });
   const start = clock.now();
   const timeline: ManagedWorld["timeline"] = [];
-  const runner = new Runner({
-    store,
-    aws: sim.portsFactory(),
-    clock,
+  const runner = engine.runner({
     controlPollMs: 1000,
     onUpdate: (_d: Deployment, events: readonly NewEvent[]) => {
       for (const e of events) timeline.push({ at: (clock.now() - start) / 1000, type: e.type, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) });
@@ -116,7 +111,7 @@ export async function managedWorld(options: WorldOptions = {}): Promise<ManagedW
     },
     events: (d) => store.listEvents(d.id),
     timeline,
-    close: () => store.close(),
+    close: () => engine.close(),
   };
 }
 
