@@ -461,6 +461,11 @@ export interface Alarm {
   alarmRule?: string;
   metricName?: string;
   namespace?: string;
+  /**
+   * Metric alarms: the period evaluated, in seconds (for a metric math alarm, its shortest metric's).
+   * Under 60 is a high-resolution alarm, which CloudWatch evaluates every 10 s; others once a minute.
+   */
+  period?: number;
 }
 
 export interface CloudWatchPort {

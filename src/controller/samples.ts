@@ -1,9 +1,11 @@
 /**
  * Samples of running deployments for the dashboard's chart, recorded from what the engine observes
  * (the runner's `observe` hook): after each blue/green watch round and each weight change, the weight
- * of every target group on the shifted listeners and rules, each task set's tasks and the alarms'
- * states; after each look at a rolling service, its ECS deployments' tasks; after each look at an
- * ECS-managed service deployment, its production rules' weights and its revisions' tasks. Two reads are added per
+ * of every target group on the shifted listeners and rules (as last read or set: a round reads them
+ * only around a shift), each task set's tasks and the alarms' states, and the alarms as checked
+ * before the deployment starts; after each look at a rolling service, its ECS deployments' tasks;
+ * after each look at an ECS-managed service deployment, its production rules' weights and its
+ * revisions' tasks. Two reads are added per
  * blue/green sample: the target groups' health (healthy targets per set) and each set's stopped tasks
  * (failed ones since the deployment began). A sample is stored only when something changed, or a
  * minute passed, so a long wait costs a few rows.
@@ -57,7 +59,15 @@ export class DeploymentSampler {
   async #sample(d: Deployment, effect: Effect, outcome: Input): Promise<void> {
     let data: SampleData | undefined;
     if (d.strategy === "bluegreen" && effect.type === "observeBlueGreen" && outcome.type === "observed") {
-      data = await this.#blueGreen(d, outcome.routes, outcome.taskSets, outcome.alarms.map((a) => ({ name: a.alarmName, state: a.stateValue })));
+      // A round reads the routes only around a shift: between, the weights are as last seen (at
+      // first, as the deployment found them before its first shift).
+      const seen = this.#last.get(d.id)?.data.weights;
+      const weights = outcome.routes ? weightsOf(outcome.routes) : seen && Object.keys(seen).length ? seen : weightsOf((d.machineState as BlueGreenState).routes ?? []);
+      data = await this.#blueGreen(d, weights, outcome.taskSets, outcome.alarms.map((a) => ({ name: a.alarmName, state: a.stateValue })));
+    } else if (d.strategy === "bluegreen" && effect.type === "describeAlarms" && outcome.type === "alarms") {
+      // The alarms as checked before anything changes: where their line on the chart starts.
+      const last = this.#last.get(d.id)?.data;
+      data = { weights: last?.weights ?? {}, sets: last?.sets ?? [], alarms: outcome.alarms.map((a) => ({ name: a.alarmName, state: a.stateValue })) };
     } else if (d.strategy === "bluegreen" && effect.type === "setRoutes" && outcome.type === "done") {
       // New weights: the sets and alarms are as last seen.
       const last = this.#last.get(d.id)?.data;
@@ -90,7 +100,7 @@ export class DeploymentSampler {
     if (this.#last.size > 1000) this.#last.delete(this.#last.keys().next().value!);
   }
 
-  async #blueGreen(d: Deployment, routes: Route[], taskSets: { id: string; runningCount?: number; pendingCount?: number; computedDesiredCount?: number; loadBalancers: { targetGroupArn?: string }[] }[], alarms: { name: string; state: string }[]): Promise<SampleData> {
+  async #blueGreen(d: Deployment, weights: Record<string, number>, taskSets: { id: string; runningCount?: number; pendingCount?: number; computedDesiredCount?: number; loadBalancers: { targetGroupArn?: string }[] }[], alarms: { name: string; state: string }[]): Promise<SampleData> {
     const state = d.machineState as BlueGreenState;
     const ports = this.#aws(d.region);
     const roles: [SampleSet["role"], { id: string } | undefined][] = [
@@ -108,7 +118,7 @@ export class DeploymentSampler {
       ]);
       sets.push({ role, id: ref.id, targetGroups, desired: live.computedDesiredCount ?? null, running: live.runningCount ?? null, pending: live.pendingCount ?? null, healthy, failed });
     }
-    return { weights: weightsOf(routes), sets, alarms };
+    return { weights, sets, alarms };
   }
 
   /** The set's tasks that stopped by failing since the deployment began. */

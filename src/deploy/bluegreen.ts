@@ -72,6 +72,11 @@ export interface BlueGreenState extends BaseState<BgStep> {
   stepIndex: number;
   /** Percent of traffic on green now. */
   weight: number;
+  /**
+   * Seconds between watch rounds while traffic shifts and bakes: the poll interval, or how often
+   * CloudWatch can change the alarms if that is rarer (alarmWatchSeconds). Absent: the poll interval.
+   */
+  watchEvery?: number;
   /** What the current wait is for, and when it ends. */
   waiting?: "step" | "bake";
   waitUntil?: number;
@@ -220,7 +225,7 @@ function inspect(state: BlueGreenState, input: Input, now: number): Step<BlueGre
 function checkAlarms(state: BlueGreenState, input: Input): Step<BlueGreenState> {
   if (input.type !== "alarms") return finish(state, "Failed", because("DescribeAlarmsFailed", { error: errorText(input) }));
   const refused = alarmsBeforeStart(input.alarms, alarmNames(state), state.mode === "update", state.spec.region);
-  return refused ? finish(state, "Failed", refused) : registerStep(state);
+  return refused ? finish(state, "Failed", refused) : registerStep({ ...state, watchEvery: alarmWatchSeconds(input.alarms, state.spec.depdef.stabilityCheck.pollInterval) });
 }
 
 function registerStep(state: BlueGreenState): Step<BlueGreenState> {
@@ -338,13 +343,40 @@ function greenCreated(state: BlueGreenState, ts: TaskSet, now: number, events: N
   return go(next, "waitGreen", poll(state), { phase: "Stabilizing", events: [...events, event("GreenCreated", { taskSet: ts.id, taskDefinitionArn: state.newTaskDefinitionArn!, targetGroups: green.targetGroups.length ? ` on ${green.targetGroups.map(shortTg).join(", ")}` : "" })] });
 }
 
-function observe(state: BlueGreenState): Effect {
+/**
+ * How often a wait's watch round runs (seconds): the poll interval, unless every alarm changes less
+ * often. CloudWatch evaluates a metric alarm once a minute, or every 10 s when its period is under a
+ * minute (high resolution); a composite alarm changes when one of its alarms does, so it counts as
+ * 10 s (its alarms are not read), as does a metric alarm whose period is not reported. Reading an
+ * alarm between two evaluations gives the answer the previous read gave.
+ */
+export function alarmWatchSeconds(alarms: readonly Alarm[], pollInterval: number): number {
+  if (alarms.length === 0) return pollInterval;
+  const fastest = Math.min(...alarms.map((a) => (a.type === "metric" && a.period !== undefined && a.period >= 60 ? 60 : 10)));
+  return Math.max(pollInterval, fastest);
+}
+
+/** The next watch round of a wait: every `watchEvery` on its grid, and the last exactly when the wait ends. */
+function nextWatch(state: BlueGreenState, now: number): Effect {
+  const every = (state.watchEvery ?? state.spec.depdef.stabilityCheck.pollInterval) * 1000;
+  const left = (state.waitUntil ?? now) - now;
+  if (state.paused || left > 1.5 * every) return pollSleep(every, every / 1000);
+  return { type: "sleep", ms: Math.max(1000, Math.min(every, left)) };
+}
+
+/**
+ * A watch round. Green's counts and failed tasks and the alarms come from the shared sweep on every
+ * round; the routes are read only when a round may move traffic next (the end of a wait, before a
+ * shift or the promotion), to catch a manual change before Flotilla writes over it.
+ */
+function observe(state: BlueGreenState, now = 0): Effect {
+  const routesNext = state.step === "wait" && !state.paused && now >= (state.waitUntil ?? 0);
   return {
     type: "observeBlueGreen",
     cluster: state.spec.cluster,
     service: state.spec.service,
     alarmNames: state.step === "waitGreen" ? [] : alarmNames(state),
-    routes: state.routes.map(refOf),
+    ...(routesNext ? { routes: state.routes.map(refOf) } : {}),
     // Green's failed tasks are counted on every round (the breaker applies until promotion), and
     // for the record even when Flotilla's breaker is off.
     ...(state.green ? { failuresOf: { taskSet: state.green.id, taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } } : {}),
@@ -461,11 +493,11 @@ function startWait(state: BlueGreenState, now: number, kind: "step" | "bake"): S
   if (state.mode === "create") return promote(state);
   if (state.promoted || seconds === 0) return afterWait({ ...state, waiting: kind }, now);
   const next: BlueGreenState = { ...state, waiting: kind, waitUntil: now + seconds * 1000 };
-  return go(next, "wait", poll(state, Math.min(state.spec.depdef.stabilityCheck.pollInterval, seconds) * 1000), kind === "bake" ? { phase: "Baking", events: [event("Baking", { seconds })] } : {});
+  return go(next, "wait", nextWatch(next, now), kind === "bake" ? { phase: "Baking", events: [event("Baking", { seconds })] } : {});
 }
 
 function waiting(state: BlueGreenState, input: Input, now: number): Step<BlueGreenState> {
-  if (input.type === "slept") return go(state, "wait", observe(state));
+  if (input.type === "slept") return go(state, "wait", observe(state, now));
   if (input.type !== "observed") return fail(state, because("DescribeFailed", { variant: "error", error: errorText(input) }), now);
   const firing = input.alarms.filter((a: Alarm) => a.stateValue === "ALARM");
   if (firing.length && !state.overrides.includes("skip-alarms")) {
@@ -479,18 +511,22 @@ function waiting(state: BlueGreenState, input: Input, now: number): Step<BlueGre
   return withRecord(afterWatch(base, input.routes, now), rec);
 }
 
-/** A wait's round once alarms, green and its failed tasks passed: manual changes, pause, or the wait's end. */
-function afterWatch(state: BlueGreenState, routes: Route[], now: number): Step<BlueGreenState> {
-  const changed = manualChange(state, routes);
+/**
+ * A wait's round once alarms, green and its failed tasks passed: a manual change (when the round read
+ * the routes), pause, or the wait's end — which moves traffic only after a round that read the routes.
+ */
+function afterWatch(state: BlueGreenState, routes: Route[] | undefined, now: number): Step<BlueGreenState> {
+  const changed = routes && manualChange(state, routes);
   if (changed && !state.paused) {
-    return go({ ...state, paused: { by: "Flotilla", reason: changed, ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } }, "wait", poll(state), {
+    const paused: BlueGreenState = { ...state, paused: { by: "Flotilla", reason: changed, ...(state.waitUntil ? { remainingMs: Math.max(0, state.waitUntil - now) } : {}) } };
+    return go(paused, "wait", nextWatch(paused, now), {
       ...because("ManualChange", { change: changed }),
       events: [event("ManualChange", { change: changed })],
     });
   }
-  if (state.paused) return go(state, "wait", poll(state));
-  if (now >= (state.waitUntil ?? 0)) return afterWait(state, now);
-  return go(state, "wait", poll(state, Math.min(state.spec.depdef.stabilityCheck.pollInterval * 1000, Math.max(1000, state.waitUntil! - now))));
+  if (state.paused) return go(state, "wait", nextWatch(state, now));
+  if (now >= (state.waitUntil ?? 0)) return routes ? afterWait(state, now) : go(state, "wait", observe(state, now));
+  return go(state, "wait", nextWatch(state, now));
 }
 
 function afterWait(state: BlueGreenState, now: number): Step<BlueGreenState> {

@@ -48,8 +48,11 @@ export type Effect =
    * `TrafficNotVerified`.
    */
   | { type: "setRoutes"; routes: Route[] }
-  /** One watch round during a wait: alarms, the routes' current actions, the task sets, failed green tasks. */
-  | { type: "observeBlueGreen"; cluster: string; service: string; alarmNames: string[]; routes: RouteRef[]; failuresOf?: { taskSet: string; taskDefinition: string; since: number } }
+  /**
+   * One watch round during a wait: alarms, the task sets, failed green tasks — and, when `routes` is
+   * given, the routes' current actions (read around each shift, not on every round).
+   */
+  | { type: "observeBlueGreen"; cluster: string; service: string; alarmNames: string[]; routes?: RouteRef[]; failuresOf?: { taskSet: string; taskDefinition: string; since: number } }
   /** The routes' actions now, as the traffic router reads them (a route that does not exist is left out): answers `routes`. */
   | { type: "readRoutes"; routes: RouteRef[] }
   /** ECS-managed: the newest service deployment, created at or after `createdAfter`, whose target revision runs `taskDefinition`. */
@@ -107,7 +110,8 @@ export type Input =
   | { type: "taskSet"; taskSet: TaskSet }
   /** A mutation with nothing to read back (setRoutes, deleteTaskSet). */
   | { type: "done" }
-  | { type: "observed"; alarms: Alarm[]; routes: Route[]; taskSets: TaskSet[]; failures?: TaskFailures }
+  /** `routes` is absent when the round did not read them. */
+  | { type: "observed"; alarms: Alarm[]; routes?: Route[]; taskSets: TaskSet[]; failures?: TaskFailures }
   /** `arn` is undefined when no such service deployment was found. */
   | { type: "serviceDeploymentFound"; arn?: string }
   /** `deployment` is undefined when DescribeServiceDeployments does not know it. */

@@ -179,6 +179,7 @@ export class Runner {
     let state = dep.machineState as MachineState;
     const machine = MACHINES[state.machine];
     let input: Input = first;
+    let onPollGrid = false;
     for (;;) {
       let step = machine.next(state, input, this.clock.now());
       checkStep(step);
@@ -193,7 +194,9 @@ export class Runner {
       if (!step.effect) return dep;
       state = step.state;
       this.hooks.beforeEffect?.(step.effect, dep);
-      input = await this.perform(dep, step.effect);
+      input = await this.perform(dep, step.effect, onPollGrid);
+      // A read right after a wait that ended on the poll grid meets the other deployments' reads there.
+      onPollGrid = step.effect.type === "sleep" && step.effect.grid !== undefined;
       this.hooks.afterEffect?.(step.effect, dep);
       try {
         this.observe?.(dep, step.effect, input);
@@ -226,7 +229,8 @@ export class Runner {
     return updated;
   }
 
-  private async perform(dep: Deployment, effect: Effect): Promise<Input> {
+  private async perform(dep: Deployment, effect: Effect, onPollGrid = false): Promise<Input> {
+    const gather = { gather: onPollGrid };
     const ports = this.aws(dep.region);
     try {
       switch (effect.type) {
@@ -235,7 +239,7 @@ export class Runner {
         case "describeTaskDefinition":
           return { type: "taskDefinition", taskDefinition: await ports.ecs.describeTaskDefinition(effect.taskDefinition) };
         case "describeService": {
-          const { service, failures } = await this.sweep.status(ports, effect.cluster, effect.service, effect.failuresOf && { serviceName: effect.service, ...effect.failuresOf });
+          const { service, failures } = await this.sweep.status(ports, effect.cluster, effect.service, effect.failuresOf && { serviceName: effect.service, ...effect.failuresOf }, gather);
           return { type: "service", service, ...(failures ? { failures } : {}) };
         }
         case "createService":
@@ -248,7 +252,7 @@ export class Runner {
           await this.sleep(dep.id, effect.grid ? onGrid(this.clock.now(), effect.ms, effect.grid) : effect.ms);
           return { type: "slept" };
         case "describeAlarms":
-          return { type: "alarms", alarms: await this.sweep.alarms(ports, effect.alarmNames) };
+          return { type: "alarms", alarms: await this.sweep.alarms(ports, effect.alarmNames, gather) };
         case "discoverRoutes":
           return { type: "routes", ...(await this.traffic(ports).discover(effect.targetGroupArns)) };
         case "describeTargetGroups":
@@ -268,11 +272,11 @@ export class Runner {
         case "observeBlueGreen": {
           // The task sets come with the service's description (DescribeServices lists an EXTERNAL service's sets).
           const [alarms, routes, status] = await Promise.all([
-            this.sweep.alarms(ports, effect.alarmNames),
-            this.traffic(ports).read(effect.routes),
-            this.sweep.status(ports, effect.cluster, effect.service, effect.failuresOf && { startedBy: effect.failuresOf.taskSet, taskDefinition: effect.failuresOf.taskDefinition, since: effect.failuresOf.since }),
+            this.sweep.alarms(ports, effect.alarmNames, gather),
+            effect.routes ? this.traffic(ports).read(effect.routes) : Promise.resolve(undefined),
+            this.sweep.status(ports, effect.cluster, effect.service, effect.failuresOf && { startedBy: effect.failuresOf.taskSet, taskDefinition: effect.failuresOf.taskDefinition, since: effect.failuresOf.since }, gather),
           ]);
-          return { type: "observed", alarms, routes, taskSets: status.service?.taskSets ?? [], ...(status.failures ? { failures: status.failures } : {}) };
+          return { type: "observed", alarms, ...(routes ? { routes } : {}), taskSets: status.service?.taskSets ?? [], ...(status.failures ? { failures: status.failures } : {}) };
         }
         case "readRoutes":
           return { type: "routes", routes: await this.traffic(ports).read(effect.routes) };
@@ -282,9 +286,9 @@ export class Runner {
           // The failed tasks come from the shared status sweep (one round per cluster), like rolling's.
           const [described, alarms, routes, status] = await Promise.all([
             ports.ecs.describeServiceDeployments([effect.serviceDeploymentArn]),
-            this.sweep.alarms(ports, effect.alarmNames),
+            this.sweep.alarms(ports, effect.alarmNames, gather),
             effect.routes.length ? this.traffic(ports).read(effect.routes) : Promise.resolve([]),
-            effect.failuresOf ? this.sweep.status(ports, effect.cluster, effect.service, { serviceName: effect.service, ...effect.failuresOf }) : Promise.resolve(undefined),
+            effect.failuresOf ? this.sweep.status(ports, effect.cluster, effect.service, { serviceName: effect.service, ...effect.failuresOf }, gather) : Promise.resolve(undefined),
           ]);
           const failures = status?.failures;
           const deployment = described.serviceDeployments.find((d) => d.serviceDeploymentArn === effect.serviceDeploymentArn);

@@ -31,8 +31,17 @@ export interface ServiceStatus {
 
 export interface SweepOptions {
   clock: Clock;
-  /** How long a round waits for more readers after the first (clock ms). */
+  /** How long a round waits for more readers after the first that came on the poll grid (clock ms). */
   windowMs?: number;
+}
+
+export interface ReadOptions {
+  /**
+   * The read comes on the poll grid, where the other readers of the round are on their way: wait
+   * `windowMs` for them (default). Otherwise (a first read, a read at the end of a wait) the round
+   * starts in the next event-loop turn.
+   */
+  gather?: boolean;
 }
 
 /** Stopped tasks stay listed for at least an hour; entries kept longer than this are dropped. */
@@ -60,23 +69,27 @@ interface AlarmRequest {
   reject: (e: unknown) => void;
 }
 
-/** A gathering of requests for one key, flushed `windowMs` after the first. */
+/**
+ * A gathering of requests for one key: flushed `windowMs` after the first when it came on the poll
+ * grid (others are on their way), else in the next event-loop turn with whatever else was asked in
+ * this one.
+ */
 class Gathering<R> {
   private pending: R[] = [];
   private scheduled = false;
   private readonly run: (batch: R[]) => Promise<void>;
-  private readonly wait: () => Promise<void>;
+  private readonly wait: (gather: boolean) => Promise<void>;
 
-  constructor(wait: () => Promise<void>, run: (batch: R[]) => Promise<void>) {
+  constructor(wait: (gather: boolean) => Promise<void>, run: (batch: R[]) => Promise<void>) {
     this.wait = wait;
     this.run = run;
   }
 
-  add(r: R): void {
+  add(r: R, gather: boolean): void {
     this.pending.push(r);
     if (this.scheduled) return;
     this.scheduled = true;
-    void this.wait().then(() => {
+    void this.wait(gather).then(() => {
       const batch = this.pending;
       this.pending = [];
       this.scheduled = false;
@@ -105,34 +118,38 @@ export class StatusSweep {
   }
 
   /** The service's status from the next round of its cluster, with its failed tasks when `failures` says whose. */
-  status(ports: AwsPorts, cluster: string, service: string, failures?: FailureScope): Promise<ServiceStatus> {
+  status(ports: AwsPorts, cluster: string, service: string, failures?: FailureScope, options: ReadOptions = {}): Promise<ServiceStatus> {
     const key = `${ports.region}\u0000${cluster}`;
     let g = this.clusters.get(key);
     if (!g) {
       g = new Gathering<StatusRequest>(
-        () => this.clock.sleep(this.windowMs),
+        (gather) => this.gathered(gather),
         // The ports of the latest reader: a factory may hand out fresh ones (new credentials).
         (batch) => this.round(batch.at(-1)!.ports, cluster, batch),
       );
       this.clusters.set(key, g);
     }
     const gathering = g;
-    return new Promise((resolve, reject) => gathering.add({ ports, service, ...(failures ? { failures } : {}), resolve, reject }));
+    return new Promise((resolve, reject) => gathering.add({ ports, service, ...(failures ? { failures } : {}), resolve, reject }, options.gather ?? true));
   }
 
   /** The alarms' states from the next round of the region: one DescribeAlarms per 100 names for every reader. */
-  alarms(ports: AwsPorts, names: readonly string[]): Promise<Alarm[]> {
+  alarms(ports: AwsPorts, names: readonly string[], options: ReadOptions = {}): Promise<Alarm[]> {
     if (names.length === 0) return Promise.resolve([]);
     let g = this.alarmRounds.get(ports.region);
     if (!g) {
       g = new Gathering<AlarmRequest>(
-        () => this.clock.sleep(this.windowMs),
+        (gather) => this.gathered(gather),
         (batch) => this.alarmRound(batch.at(-1)!.ports, batch),
       );
       this.alarmRounds.set(ports.region, g);
     }
     const gathering = g;
-    return new Promise((resolve, reject) => gathering.add({ ports, names, resolve, reject }));
+    return new Promise((resolve, reject) => gathering.add({ ports, names, resolve, reject }, options.gather ?? true));
+  }
+
+  private gathered(gather: boolean): Promise<void> {
+    return gather ? this.clock.sleep(this.windowMs) : new Promise((resolve) => setImmediate(resolve));
   }
 
   private async round(ports: AwsPorts, cluster: string, batch: StatusRequest[]): Promise<void> {

@@ -27,6 +27,8 @@ export interface AlarmInit {
   alarmRule?: string;
   metricName?: string;
   namespace?: string;
+  /** Metric alarms: the period in seconds (default: the request's Period, else 60). */
+  period?: number;
   actionsEnabled?: boolean;
   /** The PutMetricAlarm / PutCompositeAlarm request, reported by DescribeAlarms as given. */
   request?: Record<string, unknown>;
@@ -230,6 +232,7 @@ export class AlarmBook {
         ...(a.init.alarmRule ? { alarmRule: a.init.alarmRule } : {}),
         ...(a.init.metricName ? { metricName: a.init.metricName } : {}),
         ...(a.init.namespace ? { namespace: a.init.namespace } : {}),
+        ...(a.init.type === "metric" ? { period: periodOf(a.init) } : {}),
       });
     }
     return out;
@@ -249,6 +252,12 @@ export class AlarmBook {
   }
 }
 
+/** A metric alarm's period: as given, else the PutMetricAlarm request's, else a minute. */
+function periodOf(init: AlarmInit): number {
+  const requested = init.request?.["Period"];
+  return init.period ?? (typeof requested === "number" ? requested : 60);
+}
+
 /** Members PutMetricAlarm/PutCompositeAlarm take that DescribeAlarms does not return. */
 const NOT_REPORTED = new Set(["Tags", "ActionsSuppressor", "ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"]);
 
@@ -263,7 +272,7 @@ function alarmRecord(a: SimAlarm): Record<string, unknown> {
     OKActions: [],
     AlarmActions: [],
     InsufficientDataActions: [],
-    ...(a.init.type === "metric" ? { Dimensions: [], ...(a.init.metricName ? { MetricName: a.init.metricName } : {}), ...(a.init.namespace ? { Namespace: a.init.namespace } : {}) } : { AlarmRule: a.init.alarmRule }),
+    ...(a.init.type === "metric" ? { Dimensions: [], Period: periodOf(a.init), ...(a.init.metricName ? { MetricName: a.init.metricName } : {}), ...(a.init.namespace ? { Namespace: a.init.namespace } : {}) } : { AlarmRule: a.init.alarmRule }),
     ...given,
     StateValue: a.state,
     StateReason: a.reason,

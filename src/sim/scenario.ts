@@ -88,6 +88,8 @@ const alarmSchema = z
     alarmRule: z.string().optional(),
     metricName: z.string().optional(),
     namespace: z.string().optional(),
+    /** Metric alarms: the period in seconds (10, 20, 30 or a multiple of 60; default 60). */
+    period: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -427,6 +429,7 @@ export function loadScenario(scenario: Scenario, clock: Clock, file = "scenario"
       ...(a.alarmRule ? { alarmRule: a.alarmRule } : {}),
       ...(a.metricName ? { metricName: a.metricName } : {}),
       ...(a.namespace ? { namespace: a.namespace } : {}),
+      ...(a.period !== undefined ? { period: a.period } : {}),
     });
   });
   scenario.faults.alarms.forEach((f, i) => {

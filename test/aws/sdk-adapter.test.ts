@@ -290,4 +290,17 @@ describe("SDK adapter: ELBv2 and CloudWatch", () => {
     assert.deepEqual(calls[0]!.args[0].input.AlarmTypes, ["MetricAlarm", "CompositeAlarm"]);
     assert.equal(calls.filter((c) => c.args[0].input.NextToken === "n").length, 1);
   });
+
+  it("reports a metric alarm's period, a metric math alarm's shortest, and none for a composite alarm (how often CloudWatch can change them)", async () => {
+    cwMock.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        { AlarmName: "standard", StateValue: "OK", Period: 300 },
+        { AlarmName: "math", StateValue: "OK", Metrics: [{ Id: "e", Expression: "m1/m2" }, { Id: "m1", MetricStat: { Metric: { MetricName: "5xx" }, Period: 60, Stat: "Sum" } }, { Id: "m2", MetricStat: { Metric: { MetricName: "all" }, Period: 10, Stat: "Sum" } }] },
+      ],
+      CompositeAlarms: [{ AlarmName: "composite", StateValue: "OK", AlarmRule: 'ALARM("standard")' }],
+    });
+    const { ports: p } = ports();
+    const alarms = await p.cloudwatch.describeAlarms(["standard", "math", "composite"]);
+    assert.deepEqual(Object.fromEntries(alarms.map((a) => [a.alarmName, a.period])), { standard: 300, math: 10, composite: undefined });
+  });
 });

@@ -147,7 +147,7 @@ export const I = {
   taskSet: (ts: TaskSet): Input => ({ type: "taskSet", taskSet: ts }),
   routes: (r: Route[], healthCheckIntervals?: number[]): Input => ({ type: "routes", routes: r, ...(healthCheckIntervals ? { healthCheckIntervals } : {}) }),
   targetGroups: (...intervals: (number | undefined)[]): Input => ({ type: "targetGroups", targetGroups: intervals.map((i, n) => ({ targetGroupArn: `tg${n}`, targetGroupName: `tg${n}`, loadBalancerArns: [], ...(i !== undefined ? { healthCheckIntervalSeconds: i } : {}) })) }),
-  observed: (o: { alarms?: Alarm[]; routes?: Route[]; taskSets: TaskSet[]; failures?: { count: number; lastReason?: string } }): Input => ({ type: "observed", alarms: o.alarms ?? [], routes: o.routes ?? [], taskSets: o.taskSets, ...(o.failures ? { failures: o.failures } : {}) }),
+  observed: (o: { alarms?: Alarm[]; routes?: Route[]; taskSets: TaskSet[]; failures?: { count: number; lastReason?: string } }): Input => ({ type: "observed", alarms: o.alarms ?? [], ...(o.routes ? { routes: o.routes } : {}), taskSets: o.taskSets, ...(o.failures ? { failures: o.failures } : {}) }),
   control: (action: "abort" | "promote" | "pause" | "resume", by = "alice"): Input => ({ type: "control", action, by }),
 };
 

@@ -146,6 +146,19 @@ describe("the shared status sweep, call by call", () => {
     assert.equal(b.version, 2, "a second DescribeServices, made after the second request");
   });
 
+  it("waits for the other readers only on the poll grid: a read off it (a first look, the end of a wait) goes in the next turn", async () => {
+    const clock = new VirtualClock({ autoAdvance: true });
+    const sweep = new StatusSweep({ clock, windowMs: 5000 });
+    const f = fakePorts();
+    const t0 = clock.now();
+    await sweep.status(f.ports, "c", "web", undefined, { gather: false });
+    assert.equal(clock.now() - t0, 0);
+    await sweep.status(f.ports, "c", "web", undefined, { gather: true });
+    assert.equal(clock.now() - t0, 5000, "on the grid: the window for the others");
+    await Promise.all([sweep.status(f.ports, "c", "a", undefined, { gather: false }), sweep.status(f.ports, "c", "b", undefined, { gather: false })]);
+    assert.equal(f.count("DescribeServices"), 3, "reads of one turn still share a call");
+  });
+
   it("lists the cluster's stopped tasks once for many readers, describes a stopped task only once, and lists per reader once the cluster-wide listing is longer than one page per reader", async () => {
     const clock = new VirtualClock({ autoAdvance: true });
     const sweep = new StatusSweep({ clock });

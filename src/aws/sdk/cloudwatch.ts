@@ -1,9 +1,16 @@
 /** CloudWatchPort over @aws-sdk/client-cloudwatch: metric and composite alarms, batched by 100 names. */
-import { DescribeAlarmsCommand, type CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DescribeAlarmsCommand, type CloudWatchClient, type MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import type { Clock } from "../../core/clock.ts";
 import { Batcher } from "../batcher.ts";
 import type { Alarm, CloudWatchPort } from "../ports.ts";
 import { allPages, type Caller } from "./call.ts";
+
+/** A metric alarm's period, or its metric math's shortest (Period is absent for metric math alarms). */
+function periodOf(a: MetricAlarm): { period?: number } {
+  if (a.Period !== undefined) return { period: a.Period };
+  const periods = (a.Metrics ?? []).map((m) => m.MetricStat?.Period ?? m.Period).filter((p): p is number => p !== undefined);
+  return periods.length ? { period: Math.min(...periods) } : {};
+}
 
 export class SdkCloudWatch implements CloudWatchPort {
   private readonly batcher: Batcher<Alarm>;
@@ -27,6 +34,7 @@ export class SdkCloudWatch implements CloudWatchPort {
                 actionsEnabled: a.ActionsEnabled ?? true,
                 ...(a.MetricName ? { metricName: a.MetricName } : {}),
                 ...(a.Namespace ? { namespace: a.Namespace } : {}),
+                ...periodOf(a),
               }),
             ),
             ...(p.CompositeAlarms ?? []).map(
