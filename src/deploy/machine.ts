@@ -128,6 +128,8 @@ export type Input =
 export interface TaskFailures {
   count: number;
   lastReason?: string;
+  /** When the last of them stopped. */
+  lastStoppedAt?: number;
 }
 
 /** What to write to the deployment record on this step. */

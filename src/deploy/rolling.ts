@@ -51,8 +51,13 @@ export interface RollingState extends BaseState<RollingStep> {
   newFailed?: number;
   /** ECS's rolloutStateReason for our deployment, kept for when the deployment leaves DescribeServices. */
   ecsReason?: string;
-  /** When the deployment was first seen steady; success needs it to stay steady for the dwell. */
+  /**
+   * Since when the deployment has been steady — when ECS marked it COMPLETED (its updatedAt), else
+   * when it was first seen so; success needs it to stay steady for the dwell from then.
+   */
   steadySince?: number;
+  /** When it was first seen steady: success needs a later steady read as well. */
+  steadySeenAt?: number;
   /** Failed new tasks counted when it was first seen steady: one more failure ends the steady run. */
   steadyFailed?: number;
   /** Health-check intervals (s) of the service's target groups and containers: part of the dwell. */
@@ -191,6 +196,7 @@ function startFollowing(state: RollingState, service: Service, step: RollingStep
   if (primary) next.ecsDeploymentId = primary.id;
   delete next.lastCounts;
   delete next.steadySince;
+  delete next.steadySeenAt;
   delete next.steadyFailed;
   return go(next, step, sleep(state), { phase: step === "followRollback" ? "RollingBack" : "Stabilizing", events });
 }
@@ -280,6 +286,7 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     const failure = because("EcsCircuitBreakerRolledBack", { why: why ? ` (${why})` : "" });
     const next: RollingState = { ...base, failure, ecsDeploymentId: primary.id, deadline: now + stabilityTimeoutMs(state.spec.depdef, primary.desiredCount ?? service.desiredCount) };
     delete next.steadySince;
+    delete next.steadySeenAt;
     delete next.steadyFailed;
     const rollingBack = event("EcsRolledBack", { failure: failure.message, taskDefinition: primary.taskDefinition });
     return go(next, "followEcsRollback", sleep(state), record({ phase: "RollingBack", reason: failure.reason, message: rollingBack.message, events: [rollingBack] }));
@@ -304,19 +311,27 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
   // and no new task failed since it was first seen so.
   const drained = ours.rolloutState === "COMPLETED" || (ours.rolloutState === undefined && service.deployments.length === 1);
   const failuresNow = input.failures?.count ?? 0;
+  const lastFailure = input.failures?.lastStoppedAt ?? Number.NEGATIVE_INFINITY;
   const crashedSince = state.step === "follow" && base.steadySince !== undefined && failuresNow > (base.steadyFailed ?? 0);
   const steady = ours.status === "PRIMARY" && (target === undefined || ours.taskDefinition === target) && drained && desired !== undefined && ours.runningCount !== undefined && ours.runningCount >= desired && !crashedSince;
   if (!steady) {
     delete base.steadySince;
+    delete base.steadySeenAt;
     delete base.steadyFailed;
   }
   if (steady) {
     // One steady sample is not enough, nor two a poll apart: ECS marks a deployment COMPLETED
-    // before new tasks that crash seconds later have crashed. The tasks must stay so for the dwell.
+    // before new tasks that crash seconds later have crashed. The tasks must stay so for the dwell,
+    // counted from when ECS marked it COMPLETED (no later than now, no earlier than our deployment,
+    // and only if no new task failed since), and seen steady on two reads.
     const dwell = stableDwellMs(state.spec.depdef, service.healthCheckGracePeriodSeconds ?? 0, state.healthCheckIntervals ?? []);
-    if (base.steadySince === undefined) return go({ ...base, steadySince: now, steadyFailed: failuresNow }, state.step, sleep(state, Math.min(dwell, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
+    if (base.steadySince === undefined) {
+      const completedAt = ours.rolloutState === "COMPLETED" && ours.updatedAt >= (state.followingSince ?? now) && ours.updatedAt <= now && lastFailure < ours.updatedAt ? ours.updatedAt : now;
+      const next = { ...base, steadySince: completedAt, steadySeenAt: now, steadyFailed: failuresNow };
+      return go(next, state.step, untilSteadyFor(next, dwell, now), record());
+    }
     const left = base.steadySince + dwell - now;
-    if (left > 0) return go(base, state.step, sleep(state, Math.min(left, state.spec.depdef.stabilityCheck.pollInterval * 1000)), record());
+    if (left > 0 || now <= (base.steadySeenAt ?? base.steadySince)) return go(base, state.step, untilSteadyFor(base, dwell, now), record());
     const held = `, healthy for ${Math.round((now - base.steadySince) / 1000)}s`;
     if (state.step === "follow") return record2(finish(base, "Succeeded", success(`${ours.runningCount}/${desired} tasks of ${ours.taskDefinition} running and stable${held}`)), record());
     return record2(finish(base, state.aborted ? "Aborted" : "RolledBack", andThen(state.failure!, `; rolled back to ${ours.taskDefinition}, which is stable again`)), record());
@@ -334,6 +349,16 @@ function follow(state: RollingState, input: Input, now: number): Step<RollingSta
     return record2(finish(base, "Failed", because("RollbackFailed", { variant: "timeout", failure: state.failure?.message ?? "", counts: what })), record());
   }
   return go(base, state.step, sleep(state), record());
+}
+
+/**
+ * The wait before the next read of a steady deployment: the rest of its dwell exactly when that is
+ * under a poll (success is decided the moment it has held), else a poll on the grid.
+ */
+function untilSteadyFor(state: RollingState, dwell: number, now: number): Effect {
+  const left = state.steadySince! + dwell - now;
+  const poll = state.spec.depdef.stabilityCheck.pollInterval * 1000;
+  return left > 0 && left < poll ? { type: "sleep", ms: left } : sleep(state);
 }
 
 /** The counts ECS reported (an omitted one is left out, not 0). */

@@ -252,7 +252,7 @@ function countFailures(stopped: StoppedTasks | undefined, scope: FailureScope): 
     count++;
     if (!last || (t.stoppedAt ?? 0) >= (last.stoppedAt ?? 0)) last = t;
   }
-  return { count, ...(last?.stoppedReason ? { lastReason: last.stoppedReason } : {}) };
+  return { count, ...(last?.stoppedReason ? { lastReason: last.stoppedReason } : {}), ...(last?.stoppedAt !== undefined ? { lastStoppedAt: last.stoppedAt } : {}) };
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
