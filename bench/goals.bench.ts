@@ -26,7 +26,7 @@ function growth(name: string, perService: (n: number) => number, sizes: readonly
     value: perService(last) / perService(first),
     unit: "×",
     goal: { direction: "at most", value: 2 },
-    note: sizes.map((n) => `N=${n} ${fmt(perService(n), 3)}`).join(", "),
+    note: sizes.map((n) => `N=${n} ${perService(n).toPrecision(3)}`).join(", "),
   };
 }
 
