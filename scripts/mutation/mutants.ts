@@ -48,7 +48,7 @@ export const MUTANTS: Mutant[] = [
   { id: "rolling-breaker-late", file: "src/deploy/rolling.ts", kind: "boundary", issue: true, from: `state.step === "follow" && threshold > 0 && failed >= threshold`, to: `state.step === "follow" && threshold > 0 && failed > threshold` },
   { id: "bluegreen-breaker-late", file: "src/deploy/bluegreen.ts", kind: "boundary", issue: true, from: `if (threshold > 0 && failed >= threshold) {`, to: `if (threshold > 0 && failed > threshold) {` },
   { id: "breaker-percent-floor", file: "src/config/depdef.ts", kind: "rounding", issue: true, from: `Math.max(1, Math.ceil((cb.failureThresholdPercent * desired) / 100))`, to: `Math.max(1, Math.floor((cb.failureThresholdPercent * desired) / 100))` },
-  { id: "rolling-success-first-steady-poll", file: "src/deploy/rolling.ts", kind: "early-success", issue: true, from: `if (base.steadySince === undefined) return go({ ...base, steadySince: now, steadyFailed: failuresNow }`, to: `if (base.steadySince === undefined) void go({ ...base, steadySince: now, steadyFailed: failuresNow }` },
+  { id: "rolling-success-first-steady-poll", file: "src/deploy/rolling.ts", kind: "early-success", issue: true, from: `return go(next, state.step, untilSteadyFor(next, dwell, now), record());`, to: `void go(next, state.step, untilSteadyFor(next, dwell, now), record());` },
   { id: "bluegreen-promote-first-steady-poll", file: "src/deploy/bluegreen.ts", kind: "early-success", issue: true, from: `if (base.steadySince === undefined) return withRecord(`, to: `if (base.steadySince === undefined) void withRecord(` },
   { id: "green-steady-not-steady-state", file: "src/deploy/bluegreen.ts", kind: "steady", issue: true, from: `const steady = green.stabilityStatus === "STEADY_STATE" && desired !== undefined`, to: `const steady = desired !== undefined` },
   { id: "bluegreen-alarm-precheck-on-create", file: "src/deploy/bluegreen.ts", kind: "guard", from: `alarmsBeforeStart(input.alarms, alarmNames(state), state.mode === "update", state.spec.region);`, to: `alarmsBeforeStart(input.alarms, alarmNames(state), true, state.spec.region);` },
@@ -73,7 +73,7 @@ export const MUTANTS: Mutant[] = [
   { id: "linear-steps-include-100-twice", file: "src/config/depdef.ts", kind: "boundary", from: `for (let p = cfg.percent; p < 100; p += cfg.percent) steps.push(p);`, to: `for (let p = cfg.percent; p <= 100; p += cfg.percent) steps.push(p);` },
 
   // The dwell and early success.
-  { id: "rolling-dwell-a-second-short", file: "src/deploy/rolling.ts", kind: "early-success", from: `    if (left > 0) return go(base, state.step, sleep(`, to: `    if (left > 1000) return go(base, state.step, sleep(` },
+  { id: "rolling-dwell-a-second-short", file: "src/deploy/rolling.ts", kind: "early-success", from: `    if (left > 0 || now <= (base.steadySeenAt`, to: `    if (left > 1000 || now <= (base.steadySeenAt` },
   { id: "green-dwell-boundary", file: "src/deploy/bluegreen.ts", kind: "early-success", from: `if (left > 0) return withRecord(go(base, "waitGreen"`, to: `if (left >= 0) return withRecord(go(base, "waitGreen"` },
   { id: "dwell-without-grace", file: "src/deploy/spec.ts", kind: "early-success", from: `return Math.max((gracePeriodSeconds + interval) * 1000,`, to: `return Math.max(interval * 1000,` },
   { id: "dwell-shortest-interval", file: "src/deploy/spec.ts", kind: "rounding", from: `const interval = healthCheckIntervals.length ? Math.max(...healthCheckIntervals)`, to: `const interval = healthCheckIntervals.length ? Math.min(...healthCheckIntervals)` },
@@ -85,7 +85,7 @@ export const MUTANTS: Mutant[] = [
   { id: "stability-timeout-min", file: "src/deploy/spec.ts", kind: "rounding", from: `return Math.max(s.timeout, s.timeoutPerTask * desired) * 1000;`, to: `return Math.min(s.timeout, s.timeoutPerTask * desired) * 1000;` },
   { id: "green-desired-floor", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `Math.ceil((desired * (green.scale.value || 100)) / 100)`, to: `Math.floor((desired * (green.scale.value || 100)) / 100)` },
   { id: "backoff-doubled", file: "src/deploy/steps.ts", kind: "retry", from: `const delay = Math.min(30_000, 1000 * 2 ** state.retries);`, to: `const delay = Math.min(30_000, 1000 * 2 ** (state.retries + 1));` },
-  { id: "wait-sleeps-through-alarms", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `return go(state, "wait", poll(state, Math.min(state.spec.depdef.stabilityCheck.pollInterval * 1000, Math.max(1000,`, to: `return go(state, "wait", poll(state, Math.max(state.spec.depdef.stabilityCheck.pollInterval * 1000, Math.max(1000,` },
+  { id: "wait-sleeps-through-alarms", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `return { type: "sleep", ms: Math.max(1000, Math.min(every, left)) };`, to: `return { type: "sleep", ms: Math.max(1000, Math.max(every, left)) };` },
 
   // Retries.
   { id: "retry-count-never-reset", file: "src/deploy/steps.ts", kind: "retry", from: `return h.answers.includes(input.type) && state.retries > 0 ? { ...state, retries: 0 } : state;`, to: `return state;` },

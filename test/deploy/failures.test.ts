@@ -60,7 +60,7 @@ describe("a failed task (isFailedTask)", () => {
 });
 
 describe("counting the new revision's failed tasks", () => {
-  it("counts the service's failed tasks of the new revision started at or after the start; the last reason is the one stopped last", async () => {
+  it("counts the service's failed tasks of the new revision started at or after the start; the last reason and stop time are those of the one stopped last", async () => {
     const failures = await count([
       task({ stopCode: "TaskFailedToStart", stoppedReason: "first", createdAt: T0, stoppedAt: T0 + s(20) }),
       task({ stopCode: "EssentialContainerExited", stoppedReason: "latest", createdAt: T0 + s(30), stoppedAt: T0 + s(60) }),
@@ -70,7 +70,7 @@ describe("counting the new revision's failed tasks", () => {
       task({ stopCode: "EssentialContainerExited", group: "service:api", stoppedReason: "another service's" }),
       task({ stopCode: "ServiceSchedulerInitiated", stoppedReason: "Scaling activity initiated by (deployment ecs-svc/1)" }),
     ]);
-    assert.deepEqual(failures, { count: 3, lastReason: "latest" });
+    assert.deepEqual(failures, { count: 3, lastReason: "latest", lastStoppedAt: T0 + s(60) });
   });
 
   it("a task set's failed tasks are those it started", async () => {
