@@ -5,10 +5,11 @@
  * only around a shift), each task set's tasks and the alarms' states, and the alarms as checked
  * before the deployment starts; after each look at a rolling service, its ECS deployments' tasks;
  * after each look at an ECS-managed service deployment, its production rules' weights and its
- * revisions' tasks. Two reads are added per
- * blue/green sample: the target groups' health (healthy targets per set) and each set's stopped tasks
- * (failed ones since the deployment began). A sample is stored only when something changed, or a
- * minute passed, so a long wait costs a few rows.
+ * revisions' tasks. Two readings are added per blue/green task set: its target groups' health
+ * (healthy targets) and its failed tasks since the deployment began (green's as the watch round
+ * counted them) — read again only when the set's counts change or every 5 minutes, so a wait that
+ * moves nothing costs no calls beyond the deployment's own. A sample is stored only when something
+ * changed, or a minute passed, so a long wait costs a few rows.
  *
  * Sampling never touches a deployment: it runs beside it, and a failed read or write loses a sample.
  */
@@ -23,6 +24,20 @@ import type { Deployment, SampleData, SampleSet } from "../store/types.ts";
 
 /** A sample is stored at least this often while nothing changes. */
 const HEARTBEAT_MS = 60_000;
+/**
+ * A set's readings beside the deployment's own (its healthy targets, its failed tasks) are taken
+ * again when its counts change, or after this long: a wait's watch rounds cost no extra calls while
+ * nothing moves (the blue/green observation budget covers serve's samples too).
+ */
+const REREAD_MS = 5 * 60_000;
+
+interface Reading {
+  /** The set's counts when these were read. */
+  key: string;
+  at: number;
+  healthy: number | null;
+  failed: number | null;
+}
 
 interface Last {
   key: string;
@@ -35,6 +50,8 @@ export class DeploymentSampler {
   readonly #aws: AwsPortsFactory;
   readonly #clock: Clock;
   readonly #last = new Map<string, Last>();
+  /** Readings per deployment and task set. */
+  readonly #readings = new Map<string, Map<string, Reading>>();
   /** Samples being taken, so a test (or a shutdown) can wait for them. */
   readonly #pending = new Set<Promise<void>>();
 
@@ -63,7 +80,7 @@ export class DeploymentSampler {
       // first, as the deployment found them before its first shift).
       const seen = this.#last.get(d.id)?.data.weights;
       const weights = outcome.routes ? weightsOf(outcome.routes) : seen && Object.keys(seen).length ? seen : weightsOf((d.machineState as BlueGreenState).routes ?? []);
-      data = await this.#blueGreen(d, weights, outcome.taskSets, outcome.alarms.map((a) => ({ name: a.alarmName, state: a.stateValue })));
+      data = await this.#blueGreen(d, weights, outcome.taskSets, outcome.alarms.map((a) => ({ name: a.alarmName, state: a.stateValue })), outcome.failures?.count);
     } else if (d.strategy === "bluegreen" && effect.type === "describeAlarms" && outcome.type === "alarms") {
       // The alarms as checked before anything changes: where their line on the chart starts.
       const last = this.#last.get(d.id)?.data;
@@ -100,7 +117,8 @@ export class DeploymentSampler {
     if (this.#last.size > 1000) this.#last.delete(this.#last.keys().next().value!);
   }
 
-  async #blueGreen(d: Deployment, weights: Record<string, number>, taskSets: { id: string; runningCount?: number; pendingCount?: number; computedDesiredCount?: number; loadBalancers: { targetGroupArn?: string }[] }[], alarms: { name: string; state: string }[]): Promise<SampleData> {
+  /** `greenFailed`: green's failed tasks as the watch round counted them (no need to list them again). */
+  async #blueGreen(d: Deployment, weights: Record<string, number>, taskSets: { id: string; runningCount?: number; pendingCount?: number; computedDesiredCount?: number; stabilityStatus?: string; loadBalancers: { targetGroupArn?: string }[] }[], alarms: { name: string; state: string }[], greenFailed?: number): Promise<SampleData> {
     const state = d.machineState as BlueGreenState;
     const ports = this.#aws(d.region);
     const roles: [SampleSet["role"], { id: string } | undefined][] = [
@@ -112,13 +130,33 @@ export class DeploymentSampler {
       const live = ref && taskSets.find((t) => t.id === ref.id);
       if (!ref || !live) continue;
       const targetGroups = live.loadBalancers.map((l) => l.targetGroupArn).filter((x): x is string => !!x);
-      const [healthy, failed] = await Promise.all([
-        targetGroups.length ? Promise.all(targetGroups.map((tg) => ports.elbv2.describeTargetHealth(tg))).then((all) => all.flat().filter((t) => t.state === "healthy").length) : Promise.resolve(null),
-        this.#failedTasks(d, ref.id),
-      ]);
-      sets.push({ role, id: ref.id, targetGroups, desired: live.computedDesiredCount ?? null, running: live.runningCount ?? null, pending: live.pendingCount ?? null, healthy, failed });
+      const known = role === "green" && greenFailed !== undefined ? greenFailed : undefined;
+      const { healthy, failed } = await this.#reading(d, ref.id, live, known, () =>
+        Promise.all([
+          targetGroups.length ? Promise.all(targetGroups.map((tg) => ports.elbv2.describeTargetHealth(tg))).then((all) => all.flat().filter((t) => t.state === "healthy").length) : Promise.resolve(null),
+          known ?? this.#failedTasks(d, ref.id),
+        ]),
+      );
+      sets.push({ role, id: ref.id, targetGroups, desired: live.computedDesiredCount ?? null, running: live.runningCount ?? null, pending: live.pendingCount ?? null, healthy, failed: known ?? failed });
     }
     return { weights, sets, alarms };
+  }
+
+  /** A set's readings: taken again when its counts changed or the last ones are old, else the last ones. */
+  async #reading(d: Deployment, setId: string, live: { runningCount?: number; pendingCount?: number; computedDesiredCount?: number; stabilityStatus?: string }, knownFailed: number | undefined, read: () => Promise<[number | null, number | null]>): Promise<Reading> {
+    const key = JSON.stringify([live.runningCount, live.pendingCount, live.computedDesiredCount, live.stabilityStatus, knownFailed]);
+    const now = this.#clock.now();
+    let sets = this.#readings.get(d.id);
+    if (!sets) {
+      this.#readings.set(d.id, (sets = new Map<string, Reading>()));
+      if (this.#readings.size > 1000) this.#readings.delete(this.#readings.keys().next().value!);
+    }
+    const last = sets.get(setId);
+    if (last && last.key === key && now - last.at < REREAD_MS) return last;
+    const [healthy, failed] = await read();
+    const reading = { key, at: now, healthy, failed };
+    sets.set(setId, reading);
+    return reading;
   }
 
   /** The set's tasks that stopped by failing since the deployment began. */

@@ -70,13 +70,13 @@ interface AlarmRequest {
 }
 
 /**
- * A gathering of requests for one key: flushed `windowMs` after the first when it came on the poll
- * grid (others are on their way), else in the next event-loop turn with whatever else was asked in
- * this one.
+ * A gathering of requests for one key, in two rounds of its own: requests that came on the poll
+ * grid are flushed `windowMs` after the first (the others are on their way); any other request
+ * goes in the next event-loop turn with whatever else was asked in this one, never waiting for
+ * the grid's window.
  */
 class Gathering<R> {
-  private pending: R[] = [];
-  private scheduled = false;
+  private readonly slots = { gathered: { pending: [] as R[], scheduled: false }, prompt: { pending: [] as R[], scheduled: false } };
   private readonly run: (batch: R[]) => Promise<void>;
   private readonly wait: (gather: boolean) => Promise<void>;
 
@@ -86,13 +86,14 @@ class Gathering<R> {
   }
 
   add(r: R, gather: boolean): void {
-    this.pending.push(r);
-    if (this.scheduled) return;
-    this.scheduled = true;
+    const slot = gather ? this.slots.gathered : this.slots.prompt;
+    slot.pending.push(r);
+    if (slot.scheduled) return;
+    slot.scheduled = true;
     void this.wait(gather).then(() => {
-      const batch = this.pending;
-      this.pending = [];
-      this.scheduled = false;
+      const batch = slot.pending;
+      slot.pending = [];
+      slot.scheduled = false;
       return this.run(batch);
     });
   }

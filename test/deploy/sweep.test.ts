@@ -157,6 +157,11 @@ describe("the shared status sweep, call by call", () => {
     assert.equal(clock.now() - t0, 5000, "on the grid: the window for the others");
     await Promise.all([sweep.status(f.ports, "c", "a", undefined, { gather: false }), sweep.status(f.ports, "c", "b", undefined, { gather: false })]);
     assert.equal(f.count("DescribeServices"), 3, "reads of one turn still share a call");
+    const t1 = clock.now();
+    const onGrid = sweep.status(f.ports, "c", "grid", undefined, { gather: true });
+    await sweep.status(f.ports, "c", "first-look", undefined, { gather: false });
+    assert.equal(clock.now() - t1, 0, "a read off the grid does not wait for the grid's window");
+    await onGrid;
   });
 
   it("lists the cluster's stopped tasks once for many readers, describes a stopped task only once, and lists per reader once the cluster-wide listing is longer than one page per reader", async () => {

@@ -2,7 +2,8 @@
  * Blue/green's observation budget, counted on the simulator's request log: a LINEAR deployment of
  * five steps at 10 s polls reads the routes around each shift only, its alarms as often as
  * CloudWatch can change them, and green through the shared sweep — at most 120 AWS calls where
- * every poll used to read everything (about 400). What the budget must not cost: a high-resolution
+ * every poll used to read everything (about 400) — with the dashboard's samples taken beside it,
+ * as `serve` takes them (the test world's runner samples). What the budget must not cost: a high-resolution
  * alarm is still read every poll, a manual weight change is still caught before Flotilla writes
  * over it, and green's failed tasks still trip the breaker during a wait. Virtual time throughout.
  */
