@@ -23,6 +23,7 @@ import { event } from "./registry.ts";
 import { AlbRouter } from "./traffic/alb.ts";
 import { TrafficNotVerified, type TrafficRouter } from "./traffic/router.ts";
 import { StatusSweep } from "./sweep.ts";
+import { ControlWatch } from "./control-watch.ts";
 
 export { isFailedTask } from "./sweep.ts";
 
@@ -100,6 +101,8 @@ export class Runner {
   private readonly traffic: (ports: AwsPorts) => TrafficRouter;
   /** Status reads of every deployment this runner drives, one round per cluster (sweep.ts). */
   private readonly sweep: StatusSweep;
+  /** Operator controls of every waiting deployment, one store query per control poll (control-watch.ts). */
+  private readonly controls: ControlWatch;
 
   constructor(options: RunnerOptions) {
     this.store = options.store;
@@ -110,6 +113,7 @@ export class Runner {
     this.observe = options.observe;
     this.hooks = options.hooks ?? {};
     this.traffic = options.traffic ?? ((ports) => new AlbRouter(ports.elbv2));
+    this.controls = new ControlWatch({ store: this.store, clock: this.clock, pollMs: this.controlPollMs });
     this.sweep = new StatusSweep({ clock: this.clock, ...(options.sweepWindowMs !== undefined ? { windowMs: options.sweepWindowMs } : {}) });
   }
 
@@ -185,7 +189,9 @@ export class Runner {
       checkStep(step);
       dep = await this.persist(dep, step);
       // Operator controls are decisions too: each is fed to the machine and consumed with its outcome.
-      for (const control of step.effect ? await this.store.pendingControls(dep.id) : []) {
+      // Before a change in AWS, always; before a read or a wait, when the watch may have seen one.
+      const look = step.effect && (MUTATIONS.has(step.effect.type) || this.controls.mayHave(dep.id));
+      for (const control of look ? await this.store.pendingControls(dep.id) : []) {
         step = machine.next(step.state, { type: "control", action: control.action, by: control.requestedBy }, this.clock.now());
         checkStep(step);
         dep = await this.persist(dep, step, [control.id]);
@@ -331,14 +337,13 @@ export class Runner {
     }
   }
 
-  /** Sleep, but wake early when an operator control arrives. */
+  /** Sleep, but wake early when an operator control arrives (seen by the watch within a control poll). */
   private async sleep(deploymentId: string, ms: number): Promise<void> {
-    const end = this.clock.now() + ms;
-    for (;;) {
-      const left = end - this.clock.now();
-      if (left <= 0) return;
-      await this.clock.sleep(Math.min(left, this.controlPollMs));
-      if ((await this.store.pendingControls(deploymentId)).length > 0) return;
+    const done = new AbortController();
+    try {
+      await Promise.race([this.clock.sleep(ms, done.signal), this.controls.until(deploymentId, done.signal)]);
+    } finally {
+      done.abort();
     }
   }
 }

@@ -334,6 +334,11 @@ export class KyselyStore implements Store {
     return rows.map(toControl);
   }
 
+  async deploymentsWithPendingControls(): Promise<string[]> {
+    const rows = await this.#db.selectFrom("controls").select("deployment_id").distinct().where("consumed_at", "is", null).execute();
+    return rows.map((r) => r.deployment_id);
+  }
+
   async consumeControl(controlId: number): Promise<boolean> {
     const result = await this.#db
       .updateTable("controls")

@@ -79,6 +79,8 @@ export interface Store {
   requestControl(deploymentId: string, action: ControlAction, requestedBy: string): Promise<Control>;
   /** Unconsumed requests, oldest first. */
   pendingControls(deploymentId: string): Promise<Control[]>;
+  /** Deployments with unconsumed requests: one look for every deployment a runner has waiting. */
+  deploymentsWithPendingControls(): Promise<string[]>;
   /** Marks one consumed; false if it already was (another consumer won). */
   consumeControl(controlId: number): Promise<boolean>;
   listControls(deploymentId: string): Promise<Control[]>;

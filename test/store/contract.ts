@@ -381,6 +381,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
           assert.equal(pause.requestedAt, d.createdAt + 100);
           assert.equal(pause.consumedAt, null);
           assert.deepEqual((await store.pendingControls(d.id)).map((c) => c.action), ["pause", "promote"]);
+          assert.deepEqual(await store.deploymentsWithPendingControls(), [d.id], "one look for every waiting deployment");
           assert.equal(await store.consumeControl(pause.id), true);
           assert.equal(await cli.consumeControl(pause.id), false, "a control is consumed once");
           // Consuming together with the update it causes: both or neither.
@@ -388,6 +389,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
             consumeControls: [promote.id],
           });
           assert.deepEqual(await store.pendingControls(d.id), []);
+          assert.deepEqual(await store.deploymentsWithPendingControls(), []);
           const history = await store.listControls(d.id);
           assert.deepEqual(history.map((c) => [c.action, c.consumedAt]), [["pause", clock.now()], ["promote", clock.now()]]);
         } finally {
