@@ -4,9 +4,12 @@
  * versions routed by host `<version>.app.example.com`). Helpers deploy, cut over and clean up, and
  * ask the simulated load balancer where a request goes.
  */
-import { VirtualClock } from "../../src/core/clock.ts";
+import { Engine, type EngineRunnerOptions } from "../../src/app/engine.ts";
+import { simulatedEngine } from "../../src/app/simulated.ts";
+import type { AwsPortsFactory } from "../../src/aws/ports.ts";
+import type { VirtualClock } from "../../src/core/clock.ts";
 import { depdefSchema } from "../../src/config/depdef.ts";
-import { Runner, type RunnerOptions, type StartOptions } from "../../src/deploy/runner.ts";
+import type { Runner, StartOptions } from "../../src/deploy/runner.ts";
 import type { DeploySpec } from "../../src/deploy/spec.ts";
 import { discoverRainbow } from "../../src/deploy/rainbow/discover.ts";
 import type { RainbowWorld } from "../../src/deploy/rainbow/world.ts";
@@ -14,7 +17,6 @@ import { AlbRouter } from "../../src/deploy/traffic/alb.ts";
 import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
 import type { Simulator } from "../../src/sim/simulator.ts";
 import { defaultVpc } from "../../src/sim/vpc.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { Deployment, DeploymentEvent, Strategy } from "../../src/store/types.ts";
 
@@ -37,34 +39,35 @@ export interface RainbowWorldUnderTest {
   /** What discovery sees (versions, rules, live routes). */
   world(over?: Parameters<RainbowWorldUnderTest["spec"]>[2]): Promise<RainbowWorld>;
   events(d: Deployment): Promise<DeploymentEvent[]>;
-  newRunner(options?: Partial<RunnerOptions>): Runner;
+  newRunner(options?: NewRunnerOptions): Runner;
   close(): Promise<void>;
 }
+
+/** A runner's options on the world's engine, and other AWS ports if given. */
+export type NewRunnerOptions = EngineRunnerOptions & { aws?: AwsPortsFactory };
 
 export const HOST = (version: string) => `${version}.app.example.com`;
 
 export async function rainbowWorld(extra: { alarms?: unknown[]; faults?: unknown; rules?: unknown[] } = {}): Promise<RainbowWorldUnderTest> {
-  const clock = new VirtualClock({ autoAdvance: true });
-  const sim = loadScenario(
-    parseScenario({
-      throttling: false,
-      clusters: ["apps"],
-      targetGroups: [{ name: "other", port: 80 }],
-      loadBalancers: [
-        {
-          name: "public",
-          listeners: [{ port: 443, protocol: "HTTPS", defaultActions: [{ type: "fixed-response", fixedResponse: { statusCode: "404" } }], rules: extra.rules ?? [] }],
-        },
-      ],
-      alarms: extra.alarms ?? [{ name: "web-5xx" }],
-      ...(extra.faults ? { faults: extra.faults } : {}),
-    }),
-    clock,
-  );
-  const store = await openSqliteStore({ path: ":memory:", clock });
+  const scenario = parseScenario({
+    throttling: false,
+    clusters: ["apps"],
+    targetGroups: [{ name: "other", port: 80 }],
+    loadBalancers: [
+      {
+        name: "public",
+        listeners: [{ port: 443, protocol: "HTTPS", defaultActions: [{ type: "fixed-response", fixedResponse: { statusCode: "404" } }], rules: extra.rules ?? [] }],
+      },
+    ],
+    alarms: extra.alarms ?? [{ name: "web-5xx" }],
+    ...(extra.faults ? { faults: extra.faults } : {}),
+  });
+  const engine = await simulatedEngine({ resilient: false, sim: (clock) => loadScenario(scenario, clock) });
+  const { clock, sim, store } = engine;
   const listenerArn = [...sim.elb.listeners.values()][0]!.arn;
   const vpcId = defaultVpc(sim.region, sim.account).vpcId;
-  const newRunner = (options: Partial<RunnerOptions> = {}) => new Runner({ store, aws: sim.portsFactory(), clock, controlPollMs: 1000, ...options });
+  // A test may put other AWS ports under a runner (an endpoint that ignores a write); the rest is the engine's.
+  const newRunner = ({ aws, ...options }: NewRunnerOptions = {}) => (aws ? new Engine({ clock, store, aws }) : engine).runner({ controlPollMs: 1000, ...options });
   const runner = newRunner();
   const spec: RainbowWorldUnderTest["spec"] = (version, image = "web:1", over = {}) => ({
     object: "apps/web/web",
@@ -119,6 +122,6 @@ export async function rainbowWorld(extra: { alarms?: unknown[]; faults?: unknown
     },
     events: (d) => store.listEvents(d.id),
     newRunner,
-    close: () => store.close(),
+    close: () => engine.close(),
   };
 }
