@@ -8,8 +8,8 @@
  * ...). Which HTTP status a code or an outcome becomes is the server's choice (server/errors.ts,
  * server/webhook.ts), never the controller's.
  */
-import type { Deployment, Repository } from "../store/types.ts";
-import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, VersionsAnswer, WebhookDelivery, WebhookReceipt } from "./types.ts";
+import type { Deployment, Repository, WaitingCommit } from "../store/types.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, SyncWindowState, VersionsAnswer, WebhookDelivery, WebhookReceipt } from "./types.ts";
 
 /**
  * The Git side of the controller, as the API drives it. The repository passed in is the stored
@@ -60,6 +60,14 @@ export interface ControllerPort {
   confirmPendingDelete(repo: Repository, object: string, requestedBy: string): Promise<Deployment>;
   /** A repository was registered or changed: fetch and process it now instead of at the next poll. */
   watchRepository(name: string): void;
+  /** The sync windows of the server's configuration, open or closed now (none: an empty list). */
+  syncWindows(): SyncWindowState[];
+  /**
+   * Let the commit a sync window holds deploy now (an override, recorded on the activity stream and
+   * on its deployments); it runs at once, in the repository's queue. `sha` (full or abbreviated)
+   * must be the held commit when given. `FLT-WINDOW-NOT-WAITING` when no commit (or another one) waits.
+   */
+  releaseWaitingCommit(repo: Repository, sha: string | undefined, requestedBy: string): Promise<WaitingCommit>;
 }
 
 /** Receives GitHub push webhooks: verifies, de-duplicates and queues. Never throws for a bad request. */

@@ -137,3 +137,21 @@ export interface CleanupPlanAnswer {
   /** Each version that stays, and why (live, protected, excluded, among the newest, too young). */
   kept: { version: string; why: string }[];
 }
+
+/** A sync window as the server's configuration defines it, open or closed now (docs/controller.md, Sync windows). */
+export interface SyncWindowState {
+  name: string;
+  kind: "allow" | "deny";
+  /** Five-field cron: when each occurrence opens, read in `timeZone`. */
+  schedule: string;
+  timeZone: string;
+  durationSeconds: number;
+  open: boolean;
+  /** While open: when it closes; while closed: when it next opens (ISO 8601); null: never. */
+  nextChange: string | null;
+  /** What it covers; an empty list matches everything. */
+  repositories: string[];
+  objects: string[];
+  regions: string[];
+  clusters: string[];
+}

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import { GithubStatusReporter } from "../controller/commit-status.ts";
+import { SyncWindows } from "../controller/sync-windows.ts";
 import type { Controller } from "../controller/controller.ts";
 import type { Concurrency } from "../controller/pacing.ts";
 import type { ServerConfig } from "../controller/server-config.ts";
@@ -95,6 +96,14 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
     maxDeleteFraction: run.maxDeleteFraction,
     metrics,
     ...(statuses ? { statuses } : {}),
+    ...(config.syncWindows.length ? { syncWindows: new SyncWindows(config.syncWindows) } : {}),
+    ...(config.drift.enabled ? { drift: { intervalMs: config.drift.intervalMs, selfHealRepositories: config.drift.selfHealRepositories } } : {}),
+    // Overrides of sync windows are audit lines, like the API's changes; the rest is information.
+    onActivity: (a) => {
+      const by = typeof a.data?.["setBy"] === "string" ? a.data["setBy"] : null;
+      if (a.type === "window-override") log.info({ audit: { action: "window.override", by, source: a.data?.["source"] ?? null, target: { repository: a.repository, commit: a.sha }, outcome: "ok" } }, `audit window.override ok: ${a.message}`);
+      else log.info({ activity: { type: a.type, repository: a.repository, object: a.object, sha: a.sha } }, a.message);
+    },
     onUpdate: (d, evs) => {
       events.notify(d.id);
       notifier.onUpdate(d, evs);
@@ -115,7 +124,16 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
   const where = typeof address === "object" && address ? `${address.address}:${address.port}` : config.listen;
   controller.start();
   log.info(
-    { listen: where, config: config.file ?? null, simulator: run.simulator, webhooks: Boolean(secret), adminToken: Boolean(adminToken) },
+    {
+      listen: where,
+      config: config.file ?? null,
+      simulator: run.simulator,
+      webhooks: Boolean(secret),
+      adminToken: Boolean(adminToken),
+      commitStatuses: Boolean(statuses),
+      syncWindows: config.syncWindows.length,
+      drift: config.drift.enabled ? { intervalSeconds: config.drift.intervalMs / 1000, selfHeal: config.drift.selfHealRepositories } : false,
+    },
     `flotilla serve: API on http://${where}${run.simulator ? " (simulator)" : ""}; ${secret ? "GitHub webhooks on /webhooks/github" : `webhooks off (set ${config.webhookSecretEnv})`}; ${adminToken ? "admin token ready" : `no admin token (set ${config.adminTokenEnv} or create tokens in the store)`}`,
   );
   return {

@@ -5,8 +5,8 @@
  */
 import { PROBLEM_CODES, type ProblemCode } from "../core/codes.ts";
 import { FlotillaError } from "../core/problems.ts";
-import type { CommitRecordJson, CommitResult, DeploymentRecord, EventRecord, PendingDeleteRecord } from "../store/record.ts";
-import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, VersionsAnswer } from "../api/types.ts";
+import type { CommitRecordJson, CommitResult, DeploymentRecord, EventRecord, PendingDeleteRecord, WaitingCommitRecord } from "../store/record.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, SyncWindowState, VersionsAnswer } from "../api/types.ts";
 import type { CliIO } from "./io.ts";
 
 export type { CommitFile, CommitInfo, CommitRecordJson, CommitResult, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, PendingDeleteRecord };
@@ -208,6 +208,14 @@ export class ApiClient {
   }
   dismissPendingDelete(repository: string, object: string): Promise<PendingDeleteRecord & { dismissedBy: string }> {
     return this.request("POST", "/pending-deletes/dismiss", { body: { repository, object } });
+  }
+
+  // Sync windows
+  syncWindows(repository?: string): Promise<{ windows: SyncWindowState[]; waiting: WaitingCommitRecord[] }> {
+    return this.request("GET", "/sync-windows", { query: { repository } });
+  }
+  releaseWaitingCommit(repository: string, sha?: string): Promise<WaitingCommitRecord> {
+    return this.request("POST", "/waiting-commits/release", { body: { repository, ...(sha ? { sha } : {}) } });
   }
 
   /**

@@ -6,7 +6,7 @@ import type { RegisterCommand } from "./main.ts";
 import { formatProblem, plural, printJson } from "./output.ts";
 
 type Flags = { server?: string; output: string };
-const OVERRIDES = ["skip-alarms", "all-at-once"];
+const OVERRIDES = ["skip-alarms", "all-at-once", "outside-window"];
 
 export const register: RegisterCommand = (program, io, run) => {
   const commit = program.command("commit").description("a repository's commits: list, files, deploy, dry run (through the API of `flotilla serve`)");

@@ -37,6 +37,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./commit.ts"),
   () => import("./deployment.ts"),
   () => import("./pending-delete.ts"),
+  () => import("./window.ts"),
   () => import("./github-action.ts"),
 ];
 

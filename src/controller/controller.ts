@@ -5,7 +5,7 @@
  * resumes them on its next start.
  */
 import type { ControllerPort } from "../api/ports.ts";
-import type { CleanupPlanAnswer, CommitFile, CommitInfo as ApiCommitInfo, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer, VersionsAnswer } from "../api/types.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo as ApiCommitInfo, DeployAccepted, DryRunResult as ApiDryRun, ObjectAction, ObjectPlanAnswer, SyncWindowState, VersionsAnswer } from "../api/types.ts";
 import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { ObjectChange } from "../config/changes.ts";
 import type { Clock } from "../core/clock.ts";
@@ -20,13 +20,15 @@ import { GitCommitSource } from "../config/source.ts";
 import { planLoadedObject } from "./plan.ts";
 import { commitRecordJson } from "../store/record.ts";
 import type { Store } from "../store/store.ts";
-import type { CommitObjectOutcome, Deployment, NewEvent, Override, PendingDelete, Repository } from "../store/types.ts";
+import type { ActivityEvent, CommitObjectOutcome, Deployment, NewEvent, Override, PendingDelete, Repository, WaitingCommit } from "../store/types.ts";
 import { finalCommitStatus, type CommitStatusSink } from "./commit-status.ts";
 import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
 import { decideDeletes, deleteJob, deployJob, runPass, type PassJob, type PassRun } from "./pass.ts";
 import { clearUndoneDeletes, HELD_BECAUSE, pendingDeleteOf } from "./pending-deletes.ts";
-import { parseOverrideNames } from "./overrides.ts";
+import { OUTSIDE_WINDOW, parseOverrideNames } from "./overrides.ts";
+import type { SyncWindows } from "./sync-windows.ts";
+import { CommitWaiting, WindowGate, windowSubjects } from "./window-gate.ts";
 import type { DryRunResult } from "./process-commit.ts";
 import { rollbackSpec } from "./rollback.ts";
 import { createCleanup, createCutover, listVersions, planCleanup } from "./rainbow.ts";
@@ -65,6 +67,10 @@ export interface ControllerOptions {
   metrics?: MetricsSink;
   /** Where each processed commit's status goes (GitHub commit statuses, docs/github.md); none when absent. */
   statuses?: CommitStatusSink;
+  /** When commits may deploy (the server configuration's syncWindows); none: always. */
+  syncWindows?: SyncWindows;
+  /** Each activity the controller records (held commits, overrides, drift): serve logs them. */
+  onActivity?: (event: ActivityEvent) => void;
 }
 
 /** The marker a deploy requested through the API leaves on its deployments: `setBy` is the token's name. */
@@ -77,10 +83,14 @@ export class Controller implements ControllerPort {
   private readonly o: ControllerOptions;
   /** One for every repository's commits: ECS's buckets are per account and Region. */
   private readonly pacer: StartPacer;
+  private readonly gate: WindowGate | undefined;
 
   constructor(options: ControllerOptions) {
     this.o = options;
     this.pacer = new StartPacer(options.clock);
+    this.gate = options.syncWindows?.size
+      ? new WindowGate({ store: options.store, clock: options.clock, windows: options.syncWindows, ...(options.statuses ? { statuses: options.statuses } : {}), ...(options.onActivity ? { onActivity: options.onActivity } : {}) })
+      : undefined;
     // Samples of weights and tasks over time, for the dashboard's chart (samples.ts).
     this.sampler = new DeploymentSampler({ store: options.store, aws: options.aws, clock: options.clock });
     this.runner = new Runner({ store: options.store, aws: options.aws, clock: options.clock, observe: this.sampler.observe, ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}) });
@@ -125,6 +135,7 @@ export class Controller implements ControllerPort {
     try {
       return await this.runCommitDeployments(ctx);
     } catch (e) {
+      if (e instanceof CommitWaiting) throw e; // its status says it waits
       // Unprocessed: the next trigger retries it, and says so on the commit.
       this.o.statuses?.report(ctx.repository, ctx.plan.commit.sha, { state: "error", description: `not processed (${isFlotillaError(e) ? e.code : "FLT-INTERNAL"}); Flotilla retries it at the next sync` });
       throw e;
@@ -133,6 +144,8 @@ export class Controller implements ControllerPort {
 
   private async runCommitDeployments(ctx: CommitContext): Promise<Deployment[]> {
     const { plan, repository } = ctx;
+    // Held by a sync window: throws CommitWaiting and nothing runs; released: the override to record.
+    if (this.gate) plan.overrides.push(...(await this.gate.check(repository, plan)));
     const at = `${repository.name}@${plan.commit.sha.slice(0, 7)}`;
     const outcomes = new Map<string, CommitObjectOutcome>();
     // The deployments of the commit, by object: which change each one carries out.
@@ -279,6 +292,7 @@ export class Controller implements ControllerPort {
     // Who asked, recorded on every deployment this starts (like a rollback's and a confirmed delete's marker).
     const overrides = [...parseOverrideNames(options.overrides, options.requestedBy, "api", now), { name: DEPLOY_REQUESTED, setBy: options.requestedBy, source: "api", at: now }];
     const preview = await this.sources.manual.dryRun(repo.name, sha, { force: options.force });
+    this.refuseClosedWindow(repo, preview, overrides);
     const queuePosition = this.sources.queue.depth(repo.name);
     this.sources.manual.deployCommit(repo.name, sha, { force: options.force, overrides }).catch((e: unknown) => this.o.onWarning?.(`deploy of ${repo.name}@${sha} failed: ${String(e)}`));
     return { repository: repo.name, sha: preview.commit.sha, queuePosition, actions: actionsOf(preview) };
@@ -305,6 +319,31 @@ export class Controller implements ControllerPort {
         })
         .catch((e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));
     });
+  }
+
+  /** A deploy asked for through the API while a sync window holds the commit's objects: refused unless overridden. */
+  private refuseClosedWindow(repo: Repository, preview: DryRunResult, overrides: readonly Override[]): void {
+    if (!this.o.syncWindows?.size || overrides.some((o) => o.name === OUTSIDE_WINDOW)) return;
+    const changing = preview.objects.filter((o) => o.action === "deploy" || o.action === "delete");
+    const verdict = this.o.syncWindows.verdict(windowSubjects(repo.name, changing), this.o.clock.now());
+    if (verdict.held) throw new FlotillaError({ code: "FLT-WINDOW-CLOSED", message: `${repo.name}@${preview.commit.sha.slice(0, 7)} would deploy while a sync window holds it: ${verdict.message}`, hint: `deploy it with the override ${OUTSIDE_WINDOW} (recorded), or wait` });
+  }
+
+  syncWindows(): SyncWindowState[] {
+    return this.o.syncWindows?.states(this.o.clock.now()) ?? [];
+  }
+
+  async releaseWaitingCommit(repo: Repository, sha: string | undefined, requestedBy: string): Promise<WaitingCommit> {
+    const waiting = await this.o.store.getWaitingCommit(repo.name, repo.branch);
+    const wanted = sha?.toLowerCase();
+    if (!waiting || !this.gate || (wanted !== undefined && !waiting.sha.startsWith(wanted))) {
+      const what = waiting ? `${waiting.sha.slice(0, 12)} waits, not ${sha}` : "no commit waits for a sync window";
+      throw new FlotillaError({ code: "FLT-WINDOW-NOT-WAITING", message: `${repo.name}: ${what}`, hint: "flotilla window list shows the commits that wait" });
+    }
+    const released = await this.gate.release(repo, waiting.sha, requestedBy);
+    if (!released) throw new FlotillaError({ code: "FLT-WINDOW-NOT-WAITING", message: `${repo.name}: ${waiting.sha.slice(0, 12)} no longer waits`, hint: "flotilla window list shows the commits that wait" });
+    this.sources.queue.sync(repo.name, "manual").catch((e: unknown) => this.o.onWarning?.(`${repo.name}: the sync after releasing ${waiting.sha.slice(0, 7)} failed: ${String(e)}`));
+    return released;
   }
 
   /** A repository was registered or changed through the API: fetch and process it now. */

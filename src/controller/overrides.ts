@@ -7,13 +7,18 @@ import { FlotillaError } from "../core/problems.ts";
 import { OVERRIDES } from "../deploy/runner.ts";
 import type { Override } from "../store/types.ts";
 
+/** Lets a commit deploy while a sync window holds it (docs/controller.md, Sync windows); not a deployment behaviour. */
+export const OUTSIDE_WINDOW = "outside-window";
+/** Every override a commit trailer, the CLI or the API may name. */
+export const OVERRIDE_NAMES: readonly string[] = [...OVERRIDES, OUTSIDE_WINDOW];
+
 export function parseOverrideNames(names: readonly string[], setBy: string, source: string, at: number): Override[] {
   const out: Override[] = [];
   for (const raw of names.flatMap((n) => n.split(","))) {
     const name = raw.trim().toLowerCase();
     if (!name) continue;
-    if (!(OVERRIDES as readonly string[]).includes(name)) {
-      throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `unknown override "${raw.trim()}"`, hint: `overrides: ${OVERRIDES.join(", ")}` });
+    if (!OVERRIDE_NAMES.includes(name)) {
+      throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `unknown override "${raw.trim()}"`, hint: `overrides: ${OVERRIDE_NAMES.join(", ")}` });
     }
     if (!out.some((o) => o.name === name)) out.push({ name, setBy, source, at });
   }
@@ -25,7 +30,7 @@ export function parseOverrideTrailers(message: string, sha: string, at: number):
   const names: string[] = [];
   for (const line of message.split("\n")) {
     const m = /^\s*Flotilla-Override\s*:\s*(.+?)\s*$/i.exec(line);
-    if (m) names.push(...m[1]!.split(",").map((s) => s.trim().toLowerCase()).filter((n) => (OVERRIDES as readonly string[]).includes(n)));
+    if (m) names.push(...m[1]!.split(",").map((s) => s.trim().toLowerCase()).filter((n) => OVERRIDE_NAMES.includes(n)));
   }
   return [...new Set(names)].map((name) => ({ name, setBy: `commit ${sha.slice(0, 7)}`, source: "trailer", at }));
 }

@@ -17,6 +17,7 @@ import { FlotillaError, jsonPath, type Problem } from "../core/problems.ts";
 import { CREDENTIAL_NAME } from "../store/validate.ts";
 import { forbiddenRange, parseTargetUrl } from "../config/notification-target.ts";
 import { DEFAULT_NOTIFICATION_POLICY, EgressGuard, type NotificationPolicy } from "./egress.ts";
+import { parseDuration, scheduleProblem, type SyncWindowConfig } from "./sync-windows.ts";
 
 export { CREDENTIAL_NAME };
 
@@ -87,6 +88,8 @@ export interface ServerConfig extends RepositoryPolicy {
   publicUrl?: string;
   /** Commit statuses on GitHub; absent: none are posted. */
   github?: GithubStatusConfig;
+  /** When commits may deploy (sync-windows.ts); none: always. */
+  syncWindows: SyncWindowConfig[];
   dataDir: string;
   replica?: string;
   webhookSecretEnv: string;
@@ -166,6 +169,24 @@ const apiUrl = z
   });
 const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "must be a GitHub repository as owner/name");
 
+const selector = z.array(z.string().min(1).max(256).refine((x) => !CONTROL.test(x), "must not contain control characters")).max(100).optional();
+const syncWindow = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a window's name is [A-Za-z0-9][A-Za-z0-9._-]*"),
+    kind: z.enum(["allow", "deny"]),
+    schedule: z.string().min(1).max(200),
+    duration: z.string().refine((d) => parseDuration(d) !== undefined, "must be a duration such as 30m, 2h, 1d or 1h30m"),
+    timeZone: z.string().min(1).max(64).optional(),
+    repositories: selector,
+    objects: selector,
+    regions: selector,
+    clusters: selector,
+  })
+  .superRefine((w, ctx) => {
+    const why = scheduleProblem(w.schedule, w.timeZone ?? "UTC");
+    if (why) ctx.addIssue({ code: "custom", message: why, path: [why.startsWith("unknown time zone") ? "timeZone" : "schedule"] });
+  });
+
 const schema = z.strictObject({
   listen: z.string().regex(/^(?:[^\s]+:)?\d{1,5}$/, "must be host:port or a port").optional(),
   dataDir: filePath.optional(),
@@ -195,6 +216,17 @@ const schema = z.strictObject({
     })
     .optional(),
   inputs: z.strictObject({ allowedEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, "a variable name, or a prefix ending in * such as APP_*").refine((s) => s !== "*", "* alone would hand the whole environment to the repositories")).optional() }).optional(),
+  syncWindows: z
+    .array(syncWindow)
+    .max(200)
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((w, i) => {
+        if (seen.has(w.name)) ctx.addIssue({ code: "custom", message: `another window is named "${w.name}"`, path: [i, "name"] });
+        seen.add(w.name);
+      });
+    })
+    .optional(),
   masking: z
     .strictObject({
       secretNames: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a word of a variable or key name, e.g. LICENSE or PIN_CODE")).optional(),
@@ -344,6 +376,17 @@ function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
     },
     ...(raw.publicUrl ? { publicUrl: raw.publicUrl.replace(/\/+$/, "") } : {}),
     ...(raw.github ? { github: githubConfig(raw.github) } : {}),
+    syncWindows: (raw.syncWindows ?? []).map((w) => ({
+      name: w.name,
+      kind: w.kind,
+      schedule: w.schedule,
+      durationMs: parseDuration(w.duration)!,
+      timeZone: w.timeZone ?? "UTC",
+      repositories: w.repositories ?? [],
+      objects: w.objects ?? [],
+      regions: w.regions ?? [],
+      clusters: w.clusters ?? [],
+    })),
     masking: { secretNames: raw.masking?.secretNames ?? [] },
     inputs: { allowedEnv: raw.inputs?.allowedEnv ?? [] },
     http: { bodyLimit: raw.http?.bodyLimit ?? DEFAULTS.bodyLimit, webhookBodyLimit: raw.http?.webhookBodyLimit ?? DEFAULTS.webhookBodyLimit },

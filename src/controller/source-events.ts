@@ -25,14 +25,17 @@ export type SourceEvent =
   | { type: "rewritten"; repository: string; branch: string; lastProcessed: string; head: string; reason: "not-ancestor" | "missing"; problem: Problem }
   | { type: "lease-held-elsewhere"; repository: string; holder: string | undefined }
   | { type: "lease-lost"; repository: string }
-  | { type: "sync-failed"; repository: string; code: string; message: string };
+  | { type: "sync-failed"; repository: string; code: string; message: string }
+  | { type: "commit-waiting"; repository: string; branch: string; sha: string; until: number | null; message: string };
 
 /** How a sync of a repository ended. */
 export type SyncOutcome =
   | { kind: "processed"; head: string; commits: string[] }
   | { kind: "up-to-date"; head: string }
   | { kind: "rewritten"; lastProcessed: string; head: string; reason: "not-ancestor" | "missing" }
-  | { kind: "held-elsewhere"; holder: string | undefined };
+  | { kind: "held-elsewhere"; holder: string | undefined }
+  /** A sync window holds `sha` (and the commits after it); `commits` were processed before it. */
+  | { kind: "waiting"; head: string; sha: string; until: number | null; commits: string[] };
 
 export type EmitSourceEvent = (event: SourceEvent) => void;
 

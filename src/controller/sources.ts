@@ -17,7 +17,7 @@ import { Mirrors } from "./mirror.ts";
 import { Poller } from "./poller.ts";
 import { RepositoryQueue } from "./repository-queue.ts";
 import { DEFAULT_POLICY, type RepositoryPolicy } from "./server-config.ts";
-import { eventSink, type CommitHandler, type SourceEvent } from "./source-events.ts";
+import { eventSink, syncFailed, type CommitHandler, type EmitSourceEvent, type SourceEvent } from "./source-events.ts";
 import { BranchSync } from "./sync.ts";
 
 export interface GitSourcesOptions {
@@ -57,13 +57,20 @@ export class GitSources {
   readonly poller: Poller;
   readonly webhooks: GithubWebhooks;
   readonly manual: ManualDeploys;
+  private readonly clock: Clock;
+  private readonly emit: EmitSourceEvent;
+  /** Per repository, the timer that syncs it again when the sync windows holding its next commit change. */
+  private readonly wakes = new Map<string, AbortController>();
+  private stopping = false;
 
   constructor(options: GitSourcesOptions) {
     const { store, clock, handler } = options;
     const emit = eventSink(options.onEvent);
+    this.clock = clock;
+    this.emit = emit;
     const load = options.load ? { load: options.load } : {};
     this.mirrors = new Mirrors({ dataDir: options.dataDir, policy: options.policy ?? DEFAULT_POLICY, ...(options.env ? { env: options.env } : {}), onCreated: (repository, gitDir) => emit({ type: "mirror-created", repository, gitDir }) });
-    const sync = new BranchSync({ store, clock, mirrors: this.mirrors, handler, emit, ...load, ...(options.afterSync ? { afterSync: options.afterSync } : {}) });
+    const sync = new BranchSync({ store, clock, mirrors: this.mirrors, handler, emit, ...load, ...(options.afterSync ? { afterSync: options.afterSync } : {}), wake: (name, at) => this.wakeAt(name, at) });
     this.queue = new RepositoryQueue({ store, clock, holder: options.holder, emit, sync: (repo, trigger, lease) => sync.run(repo, trigger, lease), ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}) });
     this.poller = new Poller({ store, clock, queue: this.queue, emit, ...(options.refreshIntervalMs !== undefined ? { refreshIntervalMs: options.refreshIntervalMs } : {}) });
     this.webhooks = new GithubWebhooks({ store, queue: this.queue, mirrors: this.mirrors, emit, ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}), ...(options.deliveryMemory !== undefined ? { deliveryMemory: options.deliveryMemory } : {}) });
@@ -76,8 +83,27 @@ export class GitSources {
    * carries on from it.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
+    for (const wake of this.wakes.values()) wake.abort();
+    this.wakes.clear();
     this.queue.stop();
     await this.poller.stop();
     await this.queue.idle();
+  }
+
+  /** Sync the repository again at `at` (a sync window changes then), on the clock; replaces an earlier wake-up. */
+  private wakeAt(name: string, at: number | null): void {
+    this.wakes.get(name)?.abort();
+    this.wakes.delete(name);
+    if (at === null || this.stopping) return;
+    const ac = new AbortController();
+    this.wakes.set(name, ac);
+    this.clock.sleep(Math.max(0, at - this.clock.now()), ac.signal).then(
+      () => {
+        if (this.wakes.get(name) === ac) this.wakes.delete(name);
+        this.queue.sync(name, "poll").catch((e: unknown) => this.emit(syncFailed(name, e)));
+      },
+      () => undefined, // replaced, or stopping
+    );
   }
 }

@@ -3,7 +3,8 @@
  * processed one (commits.ts) and process each, oldest first (process-commit.ts), through the
  * handler. A history rewritten under the last processed commit is reported once and processes
  * nothing until an operator deploys a commit by hand. Runs inside the repository's queue and lease
- * (repository-queue.ts); a lease lost half-way leaves the rest to the replica that took it.
+ * (repository-queue.ts); a lease lost half-way leaves the rest to the replica that took it. A commit a
+ * sync window holds stops the sync there, and it is looked at again when the windows change.
  */
 import type { LoadOptions } from "../config/load-object.ts";
 import type { Clock } from "../core/clock.ts";
@@ -14,6 +15,7 @@ import type { Mirrors } from "./mirror.ts";
 import { processCommit } from "./process-commit.ts";
 import type { HeldLease } from "./repository-queue.ts";
 import type { CommitHandler, EmitSourceEvent, SyncOutcome, Trigger } from "./source-events.ts";
+import { CommitWaiting } from "./window-gate.ts";
 
 export interface BranchSyncOptions {
   store: Store;
@@ -27,6 +29,8 @@ export interface BranchSyncOptions {
    * inside the repository's queue and lease: the controller carries out held deletes there.
    */
   afterSync?: (repository: Repository) => Promise<void>;
+  /** A sync window holds a commit until `at` (null: no window will let it through): sync again then. */
+  wake?: (repository: string, at: number | null) => void;
 }
 
 export class BranchSync {
@@ -60,10 +64,20 @@ export class BranchSync {
     }
     for (const commit of found.commits) {
       if (lease.lost) break; // another replica may own the repository now: leave the rest to it
-      const processed = await processCommit(
-        { store, repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit, expectedPrevious: last ?? null, clock, ...(this.options.load ? { load: this.options.load } : {}) },
-        (plan) => this.options.handler({ repository: repo, gitDir, plan, trigger }),
-      );
+      let processed;
+      try {
+        processed = await processCommit(
+          { store, repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit, expectedPrevious: last ?? null, clock, ...(this.options.load ? { load: this.options.load } : {}) },
+          (plan) => this.options.handler({ repository: repo, gitDir, plan, trigger }),
+        );
+      } catch (e) {
+        if (!(e instanceof CommitWaiting)) throw e;
+        // Held by a sync window (window-gate.ts): it and the commits behind it wait; look again when the windows change.
+        const { until, message } = e.waiting;
+        emit({ type: "commit-waiting", repository: repo.name, branch: repo.branch, sha: commit.sha, until, message });
+        this.options.wake?.(repo.name, until);
+        return { kind: "waiting", head: found.head, sha: commit.sha, until, commits: done };
+      }
       last = commit.sha;
       done.push(commit.sha);
       emit({ type: "commit-processed", repository: repo.name, branch: repo.branch, sha: commit.sha, trigger, deploy: processed.plan.deploy.length, delete: processed.plan.delete.length });

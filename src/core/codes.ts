@@ -113,6 +113,9 @@ export const PROBLEM_CODES = {
   // Commit statuses (GitHub)
   "FLT-STATUS-FAILED": "A commit status could not be posted to GitHub after its retries (network error, timeout, an error status or a redirect); the commit's processing is not affected.",
   "FLT-STATUS-TOKEN": "The token of the credential that commit statuses are posted with cannot be read (variable unset, file missing or empty): nothing is posted.",
+  // Sync windows
+  "FLT-WINDOW-CLOSED": "A deploy asked for through the API would change objects a sync window holds now; deploy it with the override outside-window (recorded) or wait.",
+  "FLT-WINDOW-NOT-WAITING": "A release names a repository with no commit waiting for a sync window, or another commit than the one that waits.",
   // The store
   "FLT-STORE-CONFLICT": "Someone else changed the record first (optimistic concurrency); re-read and retry.",
   "FLT-STORE-NOT-FOUND": "No such record in the store.",

@@ -50,6 +50,8 @@ function actionOf(method: string, route: string, params: Record<string, unknown>
       return "pending-delete.confirm";
     case "POST /api/v1/pending-deletes/dismiss":
       return "pending-delete.dismiss";
+    case "POST /api/v1/waiting-commits/release":
+      return "waiting-commit.release";
     case "POST /webhooks/github":
       return "webhook.github";
     default:

@@ -16,9 +16,13 @@
  * Processed commits (the controller's commit records) stream too, as `commit` events. Records are
  * numbered by the store, so their part of the position is the last record's number, appended as
  * `~c<seq>`; an id without it resumes with the commits processed after its timestamp.
+ *
+ * The controller's activity (a commit held by a sync window, an override, drift found or healed)
+ * streams as `activity` events, numbered by the store like commit records: `~a<seq>` at the end of
+ * the id; an id without it resumes with what is recorded from then on.
  */
 import type { Store } from "../store/store.ts";
-import type { CommitRecord, Deployment, DeploymentEvent } from "../store/types.ts";
+import type { ActivityEvent, CommitRecord, Deployment, DeploymentEvent } from "../store/types.ts";
 
 /** A small in-process notification hook: `notify` after appending events; streams `subscribe`. */
 export class DeploymentEventBus {
@@ -41,29 +45,31 @@ export interface StreamPosition {
   seqs: Map<string, number>;
   /** The last commit record delivered (absent: commits processed after `at`). */
   commitSeq?: number;
+  /** The last activity delivered (absent: from the first poll on). */
+  activitySeq?: number;
 }
 
 export function formatPosition(p: StreamPosition): string {
-  return `${p.at}~${[...p.seqs].map(([id, seq]) => `${id}:${seq}`).join(",")}${p.commitSeq !== undefined ? `~c${p.commitSeq}` : ""}`;
+  return `${p.at}~${[...p.seqs].map(([id, seq]) => `${id}:${seq}`).join(",")}${p.commitSeq !== undefined ? `~c${p.commitSeq}` : ""}${p.activitySeq !== undefined ? `~a${p.activitySeq}` : ""}`;
 }
 
 /** Parses a Last-Event-ID; undefined when it is not one of ours. */
 export function parsePosition(text: string): StreamPosition | undefined {
-  const m = /^(\d{1,16})~((?:[0-9A-Za-z]{1,64}:\d{1,12})(?:,[0-9A-Za-z]{1,64}:\d{1,12}){0,99})?(?:~c(\d{1,16}))?$/.exec(text.trim());
+  const m = /^(\d{1,16})~((?:[0-9A-Za-z]{1,64}:\d{1,12})(?:,[0-9A-Za-z]{1,64}:\d{1,12}){0,99})?(?:~c(\d{1,16}))?(?:~a(\d{1,16}))?$/.exec(text.trim());
   if (!m) return undefined;
   const seqs = new Map<string, number>();
   for (const part of m[2] ? m[2].split(",") : []) {
     const [id, seq] = part.split(":");
     seqs.set(id!, Number(seq));
   }
-  return { at: Number(m[1]), seqs, ...(m[3] !== undefined ? { commitSeq: Number(m[3]) } : {}) };
+  return { at: Number(m[1]), seqs, ...(m[3] !== undefined ? { commitSeq: Number(m[3]) } : {}), ...(m[4] !== undefined ? { activitySeq: Number(m[4]) } : {}) };
 }
 
 export interface StreamFilter {
   deployment?: string;
   object?: string;
-  /** Only deployment events, or only processed commits (default both). */
-  type?: "deployment" | "commit";
+  /** Only deployment events, only processed commits, or only the controller's activity (default all). */
+  type?: "deployment" | "commit" | "activity";
 }
 
 export type StreamedEvent =
@@ -74,7 +80,8 @@ export type StreamedEvent =
       /** The position after this event: its SSE id. */
       id: string;
     }
-  | { kind: "commit"; record: CommitRecord; id: string };
+  | { kind: "commit"; record: CommitRecord; id: string }
+  | { kind: "activity"; activity: ActivityEvent; id: string };
 
 /** Commit records read per poll. */
 const COMMIT_PAGE = 500;
@@ -103,14 +110,14 @@ export class EventCursor {
 
   /** A stream of what is appended from now on (events already stored are skipped). */
   static async fromNow(store: Store, filter: StreamFilter, now: number): Promise<EventCursor> {
-    const c = new EventCursor(store, filter, { at: now, seqs: new Map(), commitSeq: await store.lastCommitRecordSeq() });
+    const c = new EventCursor(store, filter, { at: now, seqs: new Map(), commitSeq: await store.lastCommitRecordSeq(), activitySeq: await store.lastActivitySeq() });
     for (const d of await c.candidates()) {
       const events = await store.listEvents(d.id);
       const last = events.at(-1);
       c.fetched.set(d.id, last?.seq ?? 0);
       if (last && last.at >= c.position.at) {
         // Keep the position consistent with what is skipped: nothing before it is ever sent.
-        if (last.at > c.position.at) c.position = { at: last.at, seqs: new Map() };
+        if (last.at > c.position.at) c.position = { ...c.position, at: last.at, seqs: new Map() };
         c.position.seqs.set(d.id, last.seq);
       }
     }
@@ -156,18 +163,29 @@ export class EventCursor {
 
   /** Events after the position, oldest first; advances the position past them. */
   async poll(): Promise<StreamedEvent[]> {
-    const commits = this.filter.deployment !== undefined || this.filter.type === "deployment" ? [] : await this.commits();
-    const deployments = this.filter.type === "commit" ? [] : await this.deploymentEvents();
-    // One timeline: by time, and at the same millisecond deployment events before the commit that started them ended.
-    const merged: ({ at: number; d: (typeof deployments)[number] } | { at: number; c: CommitRecord })[] = [...deployments.map((d) => ({ at: d.event.at, d })), ...commits.map((c) => ({ at: c.processedAt, c }))];
-    merged.sort((a, b) => a.at - b.at || ("d" in a ? 0 : 1) - ("d" in b ? 0 : 1));
+    const type = this.filter.type;
+    const commits = this.filter.deployment !== undefined || (type !== undefined && type !== "commit") ? [] : await this.commits();
+    const deployments = type !== undefined && type !== "deployment" ? [] : await this.deploymentEvents();
+    const activity = this.filter.deployment !== undefined || (type !== undefined && type !== "activity") ? [] : await this.activity();
+    // One timeline: by time, and at the same millisecond deployment events before the commit that started them ended, activity last.
+    const merged: ({ at: number; d: (typeof deployments)[number] } | { at: number; c: CommitRecord } | { at: number; a: ActivityEvent })[] = [
+      ...deployments.map((d) => ({ at: d.event.at, d })),
+      ...commits.map((c) => ({ at: c.processedAt, c })),
+      ...activity.map((a) => ({ at: a.at, a })),
+    ];
+    const rank = (m: (typeof merged)[number]) => ("d" in m ? 0 : "c" in m ? 1 : 2);
+    merged.sort((a, b) => a.at - b.at || rank(a) - rank(b));
     return merged.map((m): StreamedEvent => {
+      if ("a" in m) {
+        this.position.activitySeq = Math.max(this.position.activitySeq ?? 0, m.a.seq);
+        return { kind: "activity", activity: m.a, id: formatPosition(this.position) };
+      }
       if ("c" in m) {
         this.position.commitSeq = Math.max(this.position.commitSeq ?? 0, m.c.seq);
         return { kind: "commit", record: m.c, id: formatPosition(this.position) };
       }
       const { event, deployment } = m.d;
-      if (event.at > this.position.at) this.position = { at: event.at, seqs: new Map(), ...(this.position.commitSeq !== undefined ? { commitSeq: this.position.commitSeq } : {}) };
+      if (event.at > this.position.at) this.position = { ...this.position, at: event.at, seqs: new Map() };
       this.position.seqs.set(event.deploymentId, event.seq);
       return { kind: "deployment", event, deployment, id: formatPosition(this.position) };
     });
@@ -186,6 +204,18 @@ export class EventCursor {
     if (last && object !== undefined) this.position.commitSeq = Math.max(after ?? 0, last.seq);
     if (object === undefined) return records;
     return records.filter((r) => r.objects.some((o) => o.object === object || o.object.startsWith(`${object}/`)));
+  }
+
+  /** Activity after the position's (for an object filter: about a matching object). */
+  private async activity(): Promise<ActivityEvent[]> {
+    if (this.position.activitySeq === undefined) this.position.activitySeq = await this.store.lastActivitySeq();
+    const events = await this.store.listActivity({ afterSeq: this.position.activitySeq, limit: COMMIT_PAGE });
+    const object = this.filter.object;
+    if (object === undefined) return events;
+    // Filtered out, they still move the cursor.
+    const last = events.at(-1);
+    if (last) this.position.activitySeq = last.seq;
+    return events.filter((e) => e.object !== null && (e.object === object || e.object.startsWith(`${object}/`)));
   }
 
   private async deploymentEvents(): Promise<{ event: DeploymentEvent; deployment: Deployment }[]> {

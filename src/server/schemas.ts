@@ -44,7 +44,7 @@ export const deployBody = {
   additionalProperties: false,
   properties: {
     force: { type: "boolean", default: false },
-    overrides: { type: "array", maxItems: 10, uniqueItems: true, items: { type: "string", enum: ["skip-alarms", "all-at-once"] }, default: [] },
+    overrides: { type: "array", maxItems: 10, uniqueItems: true, items: { type: "string", enum: ["skip-alarms", "all-at-once", "outside-window"] }, default: [] },
   },
 } as const;
 
@@ -86,7 +86,7 @@ export const eventsQuery = {
     deployment: deploymentId,
     object: objectName,
     /** Only deployment events, or only processed commits. */
-    type: { type: "string", enum: ["deployment", "commit"] },
+    type: { type: "string", enum: ["deployment", "commit", "activity"] },
     /** Close the stream after this many events (scripts, tests). */
     limit: { type: "integer", minimum: 1, maximum: 100000 },
   },

@@ -22,6 +22,7 @@ import { eventRoutes, type OpenStreams } from "./routes/events.ts";
 import { pendingDeleteRoutes } from "./routes/pending-deletes.ts";
 import { rainbowRoutes } from "./routes/rainbow.ts";
 import { repositoryRoutes } from "./routes/repositories.ts";
+import { windowRoutes } from "./routes/windows.ts";
 import { sessionRoutes } from "./session.ts";
 import { registerDashboard } from "./web.ts";
 
@@ -107,6 +108,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       repositoryRoutes(api, deps);
       commitRoutes(api, deps);
       pendingDeleteRoutes(api, deps);
+      windowRoutes(api, deps);
       deploymentRoutes(api, deps);
       rainbowRoutes(api, deps);
       eventRoutes(api, deps, streams);

@@ -6,7 +6,7 @@ import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from 
 import { ActiveDeploymentError, StoreError, VersionConflictError } from "./errors.ts";
 import { ulidFactory } from "./ids.ts";
 import { encodeMachineState, type EncodedState } from "./machine-state.ts";
-import { toApiToken, toCommitRecord, toControl, toDeployment, toEvent, toJson, toLease, toPendingDelete, toRepository } from "./rows.ts";
+import { toActivity, toApiToken, toCommitRecord, toControl, toDeployment, toDrift, toEvent, toJson, toLease, toPendingDelete, toRepository, toWaitingCommit } from "./rows.ts";
 import type { ControlsTable, Database, DeploymentsTable } from "./schema.ts";
 import type { SqlDialect } from "./migrations.ts";
 import type { Store, StoreClock, UpdateOptions } from "./store.ts";
@@ -36,6 +36,13 @@ import type {
   SampleData,
   Session,
   TokenRole,
+  ActivityEvent,
+  DriftRecord,
+  DriftStatus,
+  NewActivityEvent,
+  NewDriftRecord,
+  NewWaitingCommit,
+  WaitingCommit,
 } from "./types.ts";
 import { checkAction, checkPhase, checkRepository, checkRole } from "./validate.ts";
 
@@ -527,6 +534,138 @@ export class KyselyStore implements Store {
     return result.numDeletedRows > 0n;
   }
 
+  // ---- commits held by sync windows --------------------------------------------------------
+
+  async holdCommit(input: NewWaitingCommit): Promise<WaitingCommit> {
+    const now = this.#clock.now();
+    return this.#db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom("waiting_commits").selectAll().where("repository", "=", input.repository).where("branch", "=", input.branch).executeTakeFirst();
+      const same = existing?.sha === input.sha;
+      const values = {
+        repository: input.repository,
+        branch: input.branch,
+        sha: input.sha,
+        windows: JSON.stringify(input.windows),
+        objects: JSON.stringify(input.objects),
+        message: input.message,
+        since: same ? existing.since : now,
+        until: input.until,
+        checked_at: now,
+        released_by: same ? existing.released_by : null,
+        released_at: same ? existing.released_at : null,
+      };
+      const { repository: _r, branch: _b, ...changed } = values;
+      const row = await trx
+        .insertInto("waiting_commits")
+        .values(values)
+        .onConflict((oc) => oc.columns(["repository", "branch"]).doUpdateSet(changed))
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toWaitingCommit(row);
+    });
+  }
+
+  async getWaitingCommit(repository: string, branch: string): Promise<WaitingCommit | undefined> {
+    const row = await this.#db.selectFrom("waiting_commits").selectAll().where("repository", "=", repository).where("branch", "=", branch).executeTakeFirst();
+    return row && toWaitingCommit(row);
+  }
+
+  async listWaitingCommits(filter: { repository?: string } = {}): Promise<WaitingCommit[]> {
+    let query = this.#db.selectFrom("waiting_commits").selectAll();
+    if (filter.repository !== undefined) query = query.where("repository", "=", filter.repository);
+    return (await query.orderBy("repository").orderBy("branch").execute()).map(toWaitingCommit);
+  }
+
+  async releaseWaitingCommit(repository: string, branch: string, sha: string, by: string): Promise<WaitingCommit | undefined> {
+    const row = await this.#db
+      .updateTable("waiting_commits")
+      .set({ released_by: by, released_at: this.#clock.now() })
+      .where("repository", "=", repository)
+      .where("branch", "=", branch)
+      .where("sha", "=", sha)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toWaitingCommit(row);
+  }
+
+  async removeWaitingCommit(repository: string, branch: string, sha?: string): Promise<boolean> {
+    let query = this.#db.deleteFrom("waiting_commits").where("repository", "=", repository).where("branch", "=", branch);
+    if (sha !== undefined) query = query.where("sha", "=", sha);
+    return (await query.executeTakeFirst()).numDeletedRows > 0n;
+  }
+
+  // ---- activity ----------------------------------------------------------------------------
+
+  async appendActivity(input: NewActivityEvent): Promise<ActivityEvent> {
+    const row = await this.#db
+      .insertInto("activity")
+      .values({ at: this.#clock.now(), type: input.type, repository: input.repository, object: input.object, sha: input.sha, message: input.message, data: input.data === null ? null : JSON.stringify(input.data) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toActivity(row);
+  }
+
+  async listActivity(filter: { repository?: string; afterSeq?: number; limit?: number } = {}): Promise<ActivityEvent[]> {
+    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), MAX_PAGE);
+    let query = this.#db.selectFrom("activity").selectAll();
+    if (filter.repository !== undefined) query = query.where("repository", "=", filter.repository);
+    if (filter.afterSeq !== undefined) return (await query.where("seq", ">", filter.afterSeq).orderBy("seq", "asc").limit(limit).execute()).map(toActivity);
+    return (await query.orderBy("seq", "desc").limit(limit).execute()).map(toActivity);
+  }
+
+  async lastActivitySeq(): Promise<number> {
+    const row = await this.#db
+      .selectFrom("activity")
+      .select((eb) => eb.fn.max("seq").as("seq"))
+      .executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  // ---- drift -------------------------------------------------------------------------------
+
+  async putDrift(input: NewDriftRecord): Promise<DriftRecord> {
+    const values = {
+      repository: input.repository,
+      object: input.object,
+      sha: input.sha,
+      region: input.region,
+      cluster: input.cluster,
+      service: input.service,
+      status: input.status,
+      detail: JSON.stringify(input.detail),
+      detected_at: input.detectedAt,
+      checked_at: this.#clock.now(),
+      heal_deployment_id: input.healDeploymentId,
+      healed_at: input.healedAt,
+    };
+    const { repository: _r, object: _o, ...changed } = values;
+    const row = await this.#db
+      .insertInto("drift")
+      .values(values)
+      .onConflict((oc) => oc.columns(["repository", "object"]).doUpdateSet(changed))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toDrift(row);
+  }
+
+  async getDrift(repository: string, object: string): Promise<DriftRecord | undefined> {
+    const row = await this.#db.selectFrom("drift").selectAll().where("repository", "=", repository).where("object", "=", object).executeTakeFirst();
+    return row && toDrift(row);
+  }
+
+  async listDrift(filter: { repository?: string; status?: DriftStatus } = {}): Promise<DriftRecord[]> {
+    let query = this.#db.selectFrom("drift").selectAll();
+    if (filter.repository !== undefined) query = query.where("repository", "=", filter.repository);
+    if (filter.status !== undefined) query = query.where("status", "=", filter.status);
+    return (await query.orderBy("repository").orderBy("object").execute()).map(toDrift);
+  }
+
+  async pruneDrift(repository: string, keep: readonly string[]): Promise<number> {
+    let query = this.#db.deleteFrom("drift").where("repository", "=", repository);
+    if (keep.length) query = query.where("object", "not in", [...keep]);
+    return Number((await query.executeTakeFirst()).numDeletedRows);
+  }
+
   // ---- repositories ------------------------------------------------------------------------
 
   async addRepository(input: NewRepository): Promise<Repository> {
@@ -593,6 +732,8 @@ export class KyselyStore implements Store {
     return this.#db.transaction().execute(async (trx) => {
       // Its held deletes go with it: nothing would ever carry them out or clear them.
       await trx.deleteFrom("pending_deletes").where("repository", "=", name).execute();
+      await trx.deleteFrom("waiting_commits").where("repository", "=", name).execute();
+      await trx.deleteFrom("drift").where("repository", "=", name).execute();
       const result = await trx.deleteFrom("repositories").where("name", "=", name).executeTakeFirst();
       return result.numDeletedRows > 0n;
     });

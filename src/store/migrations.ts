@@ -208,6 +208,59 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.alterTable("deployments").dropColumn("machine_base").execute();
       },
     },
+    // Commits held by sync windows, the controller's activity stream, and the last drift check per object.
+    "0006_windows_activity_drift": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("waiting_commits")
+          .addColumn("repository", "text", (c) => c.notNull())
+          .addColumn("branch", "text", (c) => c.notNull())
+          .addColumn("sha", "text", (c) => c.notNull())
+          .addColumn("windows", "text", (c) => c.notNull())
+          .addColumn("objects", "text", (c) => c.notNull())
+          .addColumn("message", "text", (c) => c.notNull())
+          .addColumn("since", "bigint", (c) => c.notNull())
+          .addColumn("until", "bigint")
+          .addColumn("checked_at", "bigint", (c) => c.notNull())
+          .addColumn("released_by", "text")
+          .addColumn("released_at", "bigint")
+          .addPrimaryKeyConstraint("waiting_commits_pk", ["repository", "branch"])
+          .execute();
+        await db.schema
+          .createTable("activity")
+          .addColumn("seq", dialect === "postgres" ? "serial" : "integer", (c) => (dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn("at", "bigint", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("repository", "text")
+          .addColumn("object", "text")
+          .addColumn("sha", "text")
+          .addColumn("message", "text", (c) => c.notNull())
+          .addColumn("data", "text")
+          .execute();
+        await db.schema.createIndex("activity_repository").on("activity").columns(["repository", "seq"]).execute();
+        await db.schema
+          .createTable("drift")
+          .addColumn("repository", "text", (c) => c.notNull())
+          .addColumn("object", "text", (c) => c.notNull())
+          .addColumn("sha", "text", (c) => c.notNull())
+          .addColumn("region", "text", (c) => c.notNull())
+          .addColumn("cluster", "text", (c) => c.notNull())
+          .addColumn("service", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("detail", "text", (c) => c.notNull())
+          .addColumn("detected_at", "bigint")
+          .addColumn("checked_at", "bigint", (c) => c.notNull())
+          .addColumn("heal_deployment_id", "text")
+          .addColumn("healed_at", "bigint")
+          .addPrimaryKeyConstraint("drift_pk", ["repository", "object"])
+          .execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable("drift").ifExists().execute();
+        await db.schema.dropTable("activity").ifExists().execute();
+        await db.schema.dropTable("waiting_commits").ifExists().execute();
+      },
+    },
   };
 }
 

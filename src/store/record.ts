@@ -3,7 +3,7 @@
  * what the HTTP API returns. Never includes `machineState` (opaque, large, and it may carry
  * rendered definitions) nor anything the store does not expose.
  */
-import type { CommitRecord, Control, Deployment, DeploymentEvent, DeploymentSample, PendingDelete } from "./types.ts";
+import type { ActivityEvent, CommitRecord, Control, Deployment, DeploymentEvent, DeploymentSample, DriftRecord, PendingDelete, WaitingCommit } from "./types.ts";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -100,3 +100,50 @@ export function pendingDeleteRecord(p: PendingDelete) {
   };
 }
 export type PendingDeleteRecord = ReturnType<typeof pendingDeleteRecord>;
+
+/** A commit a sync window holds, as the API and the CLI show it. */
+export function waitingCommitRecord(w: WaitingCommit) {
+  return {
+    repository: w.repository,
+    branch: w.branch,
+    sha: w.sha,
+    windows: w.windows,
+    objects: w.objects,
+    message: w.message,
+    since: iso(w.since)!,
+    until: iso(w.until),
+    checkedAt: iso(w.checkedAt)!,
+    releasedBy: w.releasedBy,
+    releasedAt: iso(w.releasedAt),
+  };
+}
+
+export type WaitingCommitRecord = ReturnType<typeof waitingCommitRecord>;
+
+export function activityRecord(e: ActivityEvent) {
+  return { seq: e.seq, at: iso(e.at)!, type: e.type, repository: e.repository, object: e.object, sha: e.sha, message: e.message, data: e.data };
+}
+
+export type ActivityRecord = ReturnType<typeof activityRecord>;
+
+export function driftRecord(d: DriftRecord) {
+  return {
+    repository: d.repository,
+    object: d.object,
+    sha: d.sha,
+    region: d.region,
+    cluster: d.cluster,
+    service: d.service,
+    status: d.status,
+    reasons: d.detail.reasons,
+    /** Unified diffs, live (`---`) to Git (`+++`), normalised and masked as `flotilla plan` prints them. */
+    diff: { service: d.detail.service, taskDefinition: d.detail.taskDefinition },
+    ...(d.detail.message ? { message: d.detail.message } : {}),
+    detectedAt: iso(d.detectedAt),
+    checkedAt: iso(d.checkedAt)!,
+    healDeploymentId: d.healDeploymentId,
+    healedAt: iso(d.healedAt),
+  };
+}
+
+export type DriftRecordJson = ReturnType<typeof driftRecord>;

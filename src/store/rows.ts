@@ -9,9 +9,17 @@ import type {
   LeasesTable,
   PendingDeletesTable,
   RepositoriesTable,
+  WaitingCommitsTable,
+  ActivityTable,
+  DriftTable,
 } from "./schema.ts";
 import type { Problem } from "../core/problems.ts";
 import type {
+  ActivityEvent,
+  DriftRecord,
+  DriftStatus,
+  HoldingWindow,
+  WaitingCommit,
   ApiToken,
   CommitObjectOutcome,
   CommitRecord,
@@ -133,5 +141,42 @@ export function toPendingDelete(r: Selectable<PendingDeletesTable>): PendingDele
     spec: fromJson(r.spec),
     heldAt: r.held_at,
     updatedAt: r.updated_at,
+  };
+}
+
+export function toWaitingCommit(r: Selectable<WaitingCommitsTable>): WaitingCommit {
+  return {
+    repository: r.repository,
+    branch: r.branch,
+    sha: r.sha,
+    windows: fromJson(r.windows) as HoldingWindow[],
+    objects: fromJson(r.objects) as string[],
+    message: r.message,
+    since: Number(r.since),
+    until: r.until === null ? null : Number(r.until),
+    checkedAt: Number(r.checked_at),
+    releasedBy: r.released_by,
+    releasedAt: r.released_at === null ? null : Number(r.released_at),
+  };
+}
+
+export function toActivity(r: Selectable<ActivityTable>): ActivityEvent {
+  return { seq: Number(r.seq), at: Number(r.at), type: r.type, repository: r.repository, object: r.object, sha: r.sha, message: r.message, data: r.data === null ? null : (fromJson(r.data) as Record<string, unknown>) };
+}
+
+export function toDrift(r: Selectable<DriftTable>): DriftRecord {
+  return {
+    repository: r.repository,
+    object: r.object,
+    sha: r.sha,
+    region: r.region,
+    cluster: r.cluster,
+    service: r.service,
+    status: r.status as DriftStatus,
+    detail: fromJson(r.detail) as DriftRecord["detail"],
+    detectedAt: r.detected_at === null ? null : Number(r.detected_at),
+    checkedAt: Number(r.checked_at),
+    healDeploymentId: r.heal_deployment_id,
+    healedAt: r.healed_at === null ? null : Number(r.healed_at),
   };
 }

@@ -151,4 +151,51 @@ export interface Database {
   deployment_samples: DeploymentSamplesTable;
   commit_records: CommitRecordsTable;
   pending_deletes: PendingDeletesTable;
+  waiting_commits: WaitingCommitsTable;
+  activity: ActivityTable;
+  drift: DriftTable;
+}
+
+export interface WaitingCommitsTable {
+  repository: string;
+  branch: string;
+  sha: string;
+  /** JSON list of HoldingWindow. */
+  windows: string;
+  /** JSON list of object names. */
+  objects: string;
+  message: string;
+  since: number;
+  until: number | null;
+  checked_at: number;
+  released_by: string | null;
+  released_at: number | null;
+}
+
+export interface ActivityTable {
+  seq: Generated<number>;
+  at: number;
+  type: string;
+  repository: string | null;
+  object: string | null;
+  sha: string | null;
+  message: string;
+  /** JSON object or null. */
+  data: string | null;
+}
+
+export interface DriftTable {
+  repository: string;
+  object: string;
+  sha: string;
+  region: string;
+  cluster: string;
+  service: string;
+  status: string;
+  /** JSON: reasons and diffs (masked). */
+  detail: string;
+  detected_at: number | null;
+  checked_at: number;
+  heal_deployment_id: string | null;
+  healed_at: number | null;
 }

@@ -5,6 +5,13 @@
  * as references (env var name, file path, credential helper).
  */
 import type {
+  ActivityEvent,
+  DriftRecord,
+  DriftStatus,
+  NewActivityEvent,
+  NewDriftRecord,
+  NewWaitingCommit,
+  WaitingCommit,
   ApiToken,
   CommitRecord,
   Control,
@@ -166,6 +173,36 @@ export interface Store {
   listPendingDeletes(filter?: { repository?: string }): Promise<PendingDelete[]>;
   /** False when there was none. */
   removePendingDelete(repository: string, object: string): Promise<boolean>;
+
+  // Commits held by sync windows (one per repository and branch: the next to process)
+  /**
+   * Records or updates the held commit of (repository, branch). The same sha keeps when it was first
+   * held and any release; another sha replaces the record.
+   */
+  holdCommit(input: NewWaitingCommit): Promise<WaitingCommit>;
+  getWaitingCommit(repository: string, branch: string): Promise<WaitingCommit | undefined>;
+  /** By repository, then branch. */
+  listWaitingCommits(filter?: { repository?: string }): Promise<WaitingCommit[]>;
+  /** Marks the held commit released by `by`, if `sha` is the one held; undefined otherwise. */
+  releaseWaitingCommit(repository: string, branch: string, sha: string, by: string): Promise<WaitingCommit | undefined>;
+  /** Forgets the held commit (only if it is `sha`, when given); false when there was none. */
+  removeWaitingCommit(repository: string, branch: string, sha?: string): Promise<boolean>;
+
+  // The controller's activity (sync windows, drift): append-only, numbered
+  appendActivity(input: NewActivityEvent): Promise<ActivityEvent>;
+  /** Without `afterSeq`: the newest first; with it, the later ones oldest first. At most `limit` (default 100, at most 500). */
+  listActivity(filter?: { repository?: string; afterSeq?: number; limit?: number }): Promise<ActivityEvent[]>;
+  /** The largest activity seq so far (0 with none). */
+  lastActivitySeq(): Promise<number>;
+
+  // Drift (the last check of each object against what runs)
+  /** Records the check (checkedAt is now). */
+  putDrift(input: NewDriftRecord): Promise<DriftRecord>;
+  getDrift(repository: string, object: string): Promise<DriftRecord | undefined>;
+  /** By repository, then object. */
+  listDrift(filter?: { repository?: string; status?: DriftStatus }): Promise<DriftRecord[]>;
+  /** Forgets the checks of objects no longer in the repository (all of the repository's with `keep` empty). */
+  pruneDrift(repository: string, keep: readonly string[]): Promise<number>;
 
   close(): Promise<void>;
 }

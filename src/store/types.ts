@@ -352,3 +352,76 @@ export interface PendingDelete {
 }
 
 export type NewPendingDelete = Omit<PendingDelete, "heldAt" | "updatedAt">;
+
+/** A window that holds a commit back: its configured name and kind. */
+export interface HoldingWindow {
+  name: string;
+  kind: "allow" | "deny";
+}
+
+/**
+ * The commit the controller holds back because a sync window is closed for what it changes
+ * (docs/controller.md, Sync windows): the next commit of the branch; the ones after it wait behind it.
+ */
+export interface WaitingCommit {
+  repository: string;
+  branch: string;
+  sha: string;
+  windows: HoldingWindow[];
+  /** The objects of the commit the windows cover. */
+  objects: string[];
+  message: string;
+  /** When it was first held. */
+  since: number;
+  /** When the windows may next let it through (the controller looks again then); null when no window will. */
+  until: number | null;
+  checkedAt: number;
+  /** An operator released it (API action): it runs at the next sync, recorded as an override. */
+  releasedBy: string | null;
+  releasedAt: number | null;
+}
+
+export type NewWaitingCommit = Omit<WaitingCommit, "since" | "checkedAt" | "releasedBy" | "releasedAt">;
+
+/**
+ * Something the controller did or found outside a deployment's timeline — a commit held by a sync
+ * window, an override of one, drift found, healed or left alone — numbered by the store so the
+ * event stream can resume after it.
+ */
+export interface ActivityEvent {
+  seq: number;
+  at: number;
+  type: string;
+  repository: string | null;
+  object: string | null;
+  sha: string | null;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
+export type NewActivityEvent = Omit<ActivityEvent, "seq" | "at">;
+
+export type DriftStatus = "in-sync" | "drifted" | "missing" | "unknown";
+
+/** The last drift check of one object: Git's object at the repository's last processed commit against what runs. */
+export interface DriftRecord {
+  repository: string;
+  object: string;
+  /** The commit the object was read from. */
+  sha: string;
+  region: string;
+  cluster: string;
+  service: string;
+  /** `missing`: the service does not run; `unknown`: it could not be compared (the message says why). */
+  status: DriftStatus;
+  /** What differs, normalised and masked as `flotilla plan` shows it. */
+  detail: { reasons: string[]; service: { changed: boolean; text: string }; taskDefinition: { changed: boolean; text: string }; message?: string };
+  /** Since when it has been drifted (kept while it stays drifted); null when in sync. */
+  detectedAt: number | null;
+  checkedAt: number;
+  /** The last self-heal deployment started for this drift, and when. */
+  healDeploymentId: string | null;
+  healedAt: number | null;
+}
+
+export type NewDriftRecord = Omit<DriftRecord, "checkedAt">;

@@ -130,7 +130,8 @@ describe("API: a read-only token changes nothing", () => {
     await h.store.addRepository({ name: "app", url: "https://github.com/acme/app.git", branch: "main" });
     const d = await h.store.createDeployment(newDeployment(), [{ type: "Created", message: "created" }]);
     await h.store.holdDelete({ repository: "app", object: "dev/web/web", branch: "main", commitSha: SHA1, region: "us-east-1", cluster: "main", service: "web", reason: "deletes-off", code: null, message: "held", spec: {} });
-    const snapshot = async () => JSON.stringify([await h.store.listRepositories(), await h.store.getDeployment(d.id), await h.store.pendingControls(d.id), (await h.store.listTokens()).map((t) => [t.name, t.role]), await h.store.listPendingDeletes()]);
+    await h.store.holdCommit({ repository: "app", branch: "main", sha: SHA2, windows: [{ name: "freeze", kind: "deny" }], objects: ["dev/web/web"], message: "held", until: null });
+    const snapshot = async () => JSON.stringify([await h.store.listRepositories(), await h.store.getDeployment(d.id), await h.store.pendingControls(d.id), (await h.store.listTokens()).map((t) => [t.name, t.role]), await h.store.listPendingDeletes(), await h.store.listWaitingCommits()]);
     const before = await snapshot();
     const mutations: [string, string, object | undefined][] = [
       ["POST", "/api/v1/repositories", { name: "x", url: "https://github.com/acme/x.git", branch: "main" }],
@@ -144,6 +145,7 @@ describe("API: a read-only token changes nothing", () => {
       ["POST", "/api/v1/cleanup", { object: d.object, dryRun: true }],
       ["POST", "/api/v1/pending-deletes/confirm", { repository: "app", object: "dev/web/web" }],
       ["POST", "/api/v1/pending-deletes/dismiss", { repository: "app", object: "dev/web/web" }],
+      ["POST", "/api/v1/waiting-commits/release", { repository: "app" }],
     ];
     for (const [method, url, payload] of mutations) {
       const r = await h.req({ method: method, url, token: h.reader, ...(payload ? { payload } : {}) });
@@ -153,7 +155,7 @@ describe("API: a read-only token changes nothing", () => {
     assert.equal(await snapshot(), before);
     assert.deepEqual(h.controller.calls, []);
     // Every route that is not a read is in the list above (a new one must be added there).
-    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/cleanup", "POST /api/v1/cutover", "POST /api/v1/deployments/:id/:action", "POST /api/v1/pending-deletes/confirm", "POST /api/v1/pending-deletes/dismiss", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback"]);
+    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/cleanup", "POST /api/v1/cutover", "POST /api/v1/deployments/:id/:action", "POST /api/v1/pending-deletes/confirm", "POST /api/v1/pending-deletes/dismiss", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback", "POST /api/v1/waiting-commits/release"]);
     // Only signing in and out need no token (test/server/session.test.ts).
     assert.deepEqual([...open].sort(), ["DELETE /api/v1/session", "POST /api/v1/session"]);
     await h.close();

@@ -2,7 +2,7 @@ import { after, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { settle } from "../../src/core/clock.ts";
 import { EventCursor, formatPosition, parsePosition } from "../../src/server/events.ts";
-import { finish, harness, json, newDeployment, parseSse, untilSleeping, type Harness, type SseMessage } from "./helpers.ts";
+import { finish, harness, json, newDeployment, parseSse, SHA1, untilSleeping, type Harness, type SseMessage } from "./helpers.ts";
 
 type Data = { deploymentId: string; seq: number; type: string; object: string };
 const events = (payload: string) => parseSse(payload).filter((m): m is SseMessage & { data: Data; id: string } => m.event === "deployment");
@@ -162,6 +162,27 @@ describe("event stream positions", () => {
     assert.deepEqual(parsePosition(formatPosition(withCommits)), withCommits);
     assert.equal(formatPosition(withCommits), "7~01ABC:2~c42");
     for (const bad of ["", "abc", "5", "5~x", "5~a:b", "5~a:1;drop", "5~~c", "5~c1"]) assert.equal(parsePosition(bad), undefined, bad);
+    const withActivity = { at: 7, seqs: new Map(), commitSeq: 4, activitySeq: 9 };
+    assert.equal(formatPosition(withActivity), "7~~c4~a9");
+    assert.deepEqual(parsePosition("7~~c4~a9"), withActivity);
+  });
+
+  it("streams the controller's activity after what was recorded before connecting, resumable by its number, filtered by object", async () => {
+    const h = await harness();
+    await h.store.appendActivity({ type: "commit-waiting", repository: "app", object: null, sha: SHA1, message: "before connecting", data: null });
+    const cursor = await EventCursor.fromNow(h.store, {}, h.clock.now());
+    const byObject = await EventCursor.fromNow(h.store, { object: "dev/web" }, h.clock.now());
+    const onlyDeployments = await EventCursor.fromNow(h.store, { type: "deployment" }, h.clock.now());
+    await h.clock.advance(5);
+    await h.store.appendActivity({ type: "window-override", repository: "app", object: null, sha: SHA1, message: "released by alice", data: { setBy: "alice" } });
+    await h.store.appendActivity({ type: "drift-detected", repository: "app", object: "dev/web/web", sha: SHA1, message: "desiredCount", data: null });
+    const got = await cursor.poll();
+    assert.deepEqual(got.map((s) => (s.kind === "activity" ? s.activity.type : s.kind)), ["window-override", "drift-detected"]);
+    assert.deepEqual((await byObject.poll()).map((s) => (s.kind === "activity" ? s.activity.object : s.kind)), ["dev/web/web"]);
+    assert.deepEqual(await onlyDeployments.poll(), []);
+    const resumed = EventCursor.resume(h.store, {}, parsePosition(got[0]!.id)!);
+    assert.deepEqual((await resumed.poll()).map((s) => (s.kind === "activity" ? s.activity.type : s.kind)), ["drift-detected"]);
+    await h.close();
   });
 
   it("a cursor from now skips stored events and orders new ones by time, deployment, seq", async () => {

@@ -6,13 +6,13 @@ import { VirtualClock, settle } from "../../src/core/clock.ts";
 import { FlotillaError } from "../../src/core/problems.ts";
 import { buildServer } from "../../src/server/server.ts";
 import type { ControllerPort } from "../../src/api/ports.ts";
-import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, VersionsAnswer } from "../../src/api/types.ts";
+import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, SyncWindowState, VersionsAnswer } from "../../src/api/types.ts";
 import type { ServerOptions } from "../../src/server/deps.ts";
 import { DeploymentEventBus } from "../../src/server/events.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { Store } from "../../src/store/store.ts";
-import type { Deployment, NewDeployment, Repository } from "../../src/store/types.ts";
+import type { Deployment, NewDeployment, Repository, WaitingCommit } from "../../src/store/types.ts";
 
 export const SHA1 = "1111111111111111111111111111111111111111";
 export const SHA2 = "2222222222222222222222222222222222222222";
@@ -111,6 +111,15 @@ export class FakeController implements ControllerPort {
   }
   watchRepository(name: string): void {
     this.calls.push({ method: "watchRepository", args: [name] });
+  }
+  syncWindows(): SyncWindowState[] {
+    return [];
+  }
+  async releaseWaitingCommit(repo: Repository, sha: string | undefined, requestedBy: string): Promise<WaitingCommit> {
+    this.calls.push({ method: "releaseWaitingCommit", args: [repo.name, sha, requestedBy] });
+    const waiting = await this.store.releaseWaitingCommit(repo.name, repo.branch, sha ?? (await this.store.getWaitingCommit(repo.name, repo.branch))?.sha ?? "", requestedBy);
+    if (!waiting) throw new FlotillaError({ code: "FLT-WINDOW-NOT-WAITING", message: `${repo.name}: no commit waits` });
+    return waiting;
   }
 }
 

@@ -675,6 +675,83 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe("commits held by sync windows", () => {
+      const waiting = (sha: string) => ({ repository: "infra", branch: "main", sha, windows: [{ name: "freeze", kind: "deny" as const }], objects: ["prod/web/web"], message: "deny window freeze is open", until: 1_000 });
+
+      test("held (keeping when first held and a release while the sha stays), released only for the held sha, replaced by another sha, removed with the repository", async ({ store, clock }) => {
+        await store.addRepository({ name: "infra", url: "https://github.com/acme/infra.git", branch: "main" });
+        const first = await store.holdCommit(waiting("a".repeat(40)));
+        assert.equal(first.since, clock.now());
+        assert.equal(first.releasedBy, null);
+        assert.equal(await store.releaseWaitingCommit("infra", "main", "b".repeat(40), "alice"), undefined, "not the held commit");
+        clock.advance(10);
+        const released = await store.releaseWaitingCommit("infra", "main", "a".repeat(40), "alice");
+        assert.deepEqual([released?.releasedBy, released?.releasedAt], ["alice", clock.now()]);
+        clock.advance(10);
+        const again = await store.holdCommit({ ...waiting("a".repeat(40)), until: null });
+        assert.deepEqual([again.since, again.checkedAt, again.releasedBy, again.until], [first.since, clock.now(), "alice", null]);
+        const next = await store.holdCommit(waiting("b".repeat(40)));
+        assert.deepEqual([next.sha, next.since, next.releasedBy], ["b".repeat(40), clock.now(), null]);
+        assert.deepEqual(await store.getWaitingCommit("infra", "main"), next);
+        await store.holdCommit({ ...waiting("c".repeat(40)), repository: "other" });
+        assert.deepEqual((await store.listWaitingCommits()).map((w) => w.repository), ["infra", "other"]);
+        assert.deepEqual((await store.listWaitingCommits({ repository: "other" })).map((w) => w.sha), ["c".repeat(40)]);
+        assert.equal(await store.removeWaitingCommit("other", "main", "d".repeat(40)), false, "only the sha given");
+        assert.equal(await store.removeWaitingCommit("other", "main"), true);
+        await store.removeRepository("infra");
+        assert.deepEqual(await store.listWaitingCommits(), []);
+      });
+    });
+
+    describe("activity", () => {
+      test("appended with growing numbers; newest first, or after a number oldest first, per repository", async ({ store, clock }) => {
+        assert.equal(await store.lastActivitySeq(), 0);
+        const a = await store.appendActivity({ type: "commit-waiting", repository: "infra", object: null, sha: "a".repeat(40), message: "held", data: { windows: ["freeze"] } });
+        clock.advance(5);
+        const b = await store.appendActivity({ type: "drift-detected", repository: "other", object: "dev/web/web", sha: null, message: "drifted", data: null });
+        assert.ok(b.seq > a.seq);
+        assert.equal(b.at, a.at + 5);
+        assert.deepEqual(a.data, { windows: ["freeze"] });
+        assert.deepEqual((await store.listActivity()).map((e) => e.seq), [b.seq, a.seq]);
+        assert.deepEqual((await store.listActivity({ afterSeq: a.seq })).map((e) => e.type), ["drift-detected"]);
+        assert.deepEqual((await store.listActivity({ repository: "infra" })).map((e) => e.type), ["commit-waiting"]);
+        assert.equal(await store.lastActivitySeq(), b.seq);
+      });
+    });
+
+    describe("drift", () => {
+      const check = (object: string, status: "in-sync" | "drifted") => ({
+        repository: "infra",
+        object,
+        sha: "a".repeat(40),
+        region: "us-east-1",
+        cluster: "main",
+        service: object.split("/").pop()!,
+        status,
+        detail: { reasons: status === "drifted" ? ["desiredCount"] : [], service: { changed: status === "drifted", text: "-  desiredCount: 3\n+  desiredCount: 2" }, taskDefinition: { changed: false, text: "" } },
+        detectedAt: status === "drifted" ? 5 : null,
+        healDeploymentId: null,
+        healedAt: null,
+      });
+
+      test("put (replacing the object's last check), listed by status, pruned to the objects kept, removed with the repository", async ({ store, clock }) => {
+        await store.addRepository({ name: "infra", url: "https://github.com/acme/infra.git", branch: "main" });
+        await store.putDrift(check("dev/web/web", "in-sync"));
+        clock.advance(7);
+        const drifted = await store.putDrift(check("dev/web/web", "drifted"));
+        assert.deepEqual([drifted.status, drifted.checkedAt, drifted.detectedAt], ["drifted", clock.now(), 5]);
+        assert.deepEqual(drifted.detail, check("dev/web/web", "drifted").detail);
+        await store.putDrift(check("dev/api/api", "in-sync"));
+        assert.deepEqual(await store.getDrift("infra", "dev/web/web"), drifted);
+        assert.deepEqual((await store.listDrift({ status: "drifted" })).map((d) => d.object), ["dev/web/web"]);
+        assert.deepEqual((await store.listDrift({ repository: "infra" })).map((d) => d.object), ["dev/api/api", "dev/web/web"]);
+        assert.equal(await store.pruneDrift("infra", ["dev/api/api"]), 1);
+        assert.deepEqual((await store.listDrift()).map((d) => d.object), ["dev/api/api"]);
+        await store.removeRepository("infra");
+        assert.deepEqual(await store.listDrift(), []);
+      });
+    });
+
     describe("repositories", () => {
       test("add, get, list, update and remove", async ({ store, clock }) => {
         const repo = await store.addRepository({

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { defaultMasker } from "../../core/mask.ts";
-import { commitRecordJson, eventRecord } from "../../store/record.ts";
+import { activityRecord, commitRecordJson, eventRecord } from "../../store/record.ts";
 import type { ServerDeps } from "../deps.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { EventCursor, parsePosition, type StreamFilter } from "../events.ts";
@@ -21,7 +21,7 @@ export function eventRoutes(app: FastifyInstance, deps: ServerDeps, streams: Ope
   const pollMs = deps.options?.pollIntervalMs ?? 1000;
   const heartbeatMs = deps.options?.heartbeatMs ?? 15_000;
 
-  app.get<{ Querystring: { deployment?: string; object?: string; type?: "deployment" | "commit"; limit?: number }; Headers: { "last-event-id"?: string } }>(
+  app.get<{ Querystring: { deployment?: string; object?: string; type?: "deployment" | "commit" | "activity"; limit?: number }; Headers: { "last-event-id"?: string } }>(
     "/events",
     { schema: { querystring: eventsQuery, headers: { type: "object", properties: { "last-event-id": { type: "string", maxLength: 8192 } } } } },
     async (request, reply) => {
@@ -79,7 +79,7 @@ export function eventRoutes(app: FastifyInstance, deps: ServerDeps, streams: Ope
             }
             for (const s of batch) {
               if (done.signal.aborted) return;
-              const data = s.kind === "commit" ? masker.answer(commitRecordJson(s.record)) : masker.answer({ ...eventRecord(s.event), object: s.deployment.object, repository: s.deployment.repository, phase: s.deployment.phase });
+              const data = s.kind === "commit" ? masker.answer(commitRecordJson(s.record)) : s.kind === "activity" ? masker.answer(activityRecord(s.activity)) : masker.answer({ ...eventRecord(s.event), object: s.deployment.object, repository: s.deployment.repository, phase: s.deployment.phase });
               res.write(`id: ${s.id}\nevent: ${s.kind}\ndata: ${JSON.stringify(data)}\n\n`);
               lastWrite = clock.now();
               if (q.limit !== undefined && ++sent >= q.limit) return;
