@@ -8,7 +8,7 @@
  * ...). Which HTTP status a code or an outcome becomes is the server's choice (server/errors.ts,
  * server/webhook.ts), never the controller's.
  */
-import type { Deployment, Repository, WaitingCommit } from "../store/types.ts";
+import type { Deployment, DriftRecord, Repository, WaitingCommit } from "../store/types.ts";
 import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, ObjectPlanAnswer, SyncWindowState, VersionsAnswer, WebhookDelivery, WebhookReceipt } from "./types.ts";
 
 /**
@@ -68,6 +68,12 @@ export interface ControllerPort {
    * must be the held commit when given. `FLT-WINDOW-NOT-WAITING` when no commit (or another one) waits.
    */
   releaseWaitingCommit(repo: Repository, sha: string | undefined, requestedBy: string): Promise<WaitingCommit>;
+  /**
+   * Compare every object of the repository (or of all) with what runs now, record the drift and heal
+   * where self-heal is on, as the periodic check does; answers the records. `FLT-DRIFT-OFF` when
+   * drift detection is off.
+   */
+  checkDrift(repository?: string): Promise<DriftRecord[]>;
 }
 
 /** Receives GitHub push webhooks: verifies, de-duplicates and queues. Never throws for a bad request. */

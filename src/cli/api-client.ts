@@ -5,7 +5,7 @@
  */
 import { PROBLEM_CODES, type ProblemCode } from "../core/codes.ts";
 import { FlotillaError } from "../core/problems.ts";
-import type { CommitRecordJson, CommitResult, DeploymentRecord, EventRecord, PendingDeleteRecord, WaitingCommitRecord } from "../store/record.ts";
+import type { CommitRecordJson, CommitResult, DeploymentRecord, EventRecord, PendingDeleteRecord, WaitingCommitRecord, DriftRecordJson } from "../store/record.ts";
 import type { CleanupPlanAnswer, CommitFile, CommitInfo, DeployAccepted, DryRunResult, SyncWindowState, VersionsAnswer } from "../api/types.ts";
 import type { CliIO } from "./io.ts";
 
@@ -208,6 +208,14 @@ export class ApiClient {
   }
   dismissPendingDelete(repository: string, object: string): Promise<PendingDeleteRecord & { dismissedBy: string }> {
     return this.request("POST", "/pending-deletes/dismiss", { body: { repository, object } });
+  }
+
+  // Drift
+  listDrift(query: { repository?: string; status?: string }): Promise<{ items: DriftRecordJson[] }> {
+    return this.request("GET", "/drift", { query });
+  }
+  checkDrift(repository?: string): Promise<{ items: DriftRecordJson[] }> {
+    return this.request("POST", "/drift/check", { body: repository ? { repository } : {} });
   }
 
   // Sync windows

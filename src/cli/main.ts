@@ -38,6 +38,7 @@ const verbs: (() => Promise<{ register: RegisterCommand }>)[] = [
   () => import("./deployment.ts"),
   () => import("./pending-delete.ts"),
   () => import("./window.ts"),
+  () => import("./drift.ts"),
   () => import("./github-action.ts"),
 ];
 

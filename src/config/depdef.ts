@@ -81,6 +81,8 @@ export const depdefSchema = z.strictObject({
   bakeTime: seconds.default(0),
   /** Flotilla: webhooks called on deployment events. */
   notifications: z.array(notification).default([]),
+  /** Flotilla: redeploy the object from Git when what runs drifts from it (absent: the server's drift.selfHeal decides). */
+  selfHeal: z.boolean().optional(),
   /** Gitmoxi: the capacity provider strategy to fall back to when the primary one cannot place tasks. */
   fallbackCapacityProviderStrategy: z.array(capacityProviderStrategyItem).min(1).optional(),
   /** Flotilla: rainbow deployments, a service and URL per version (config/rainbow.ts). */

@@ -20,7 +20,9 @@ import { GitCommitSource } from "../config/source.ts";
 import { planLoadedObject } from "./plan.ts";
 import { commitRecordJson } from "../store/record.ts";
 import type { Store } from "../store/store.ts";
-import type { ActivityEvent, CommitObjectOutcome, Deployment, NewEvent, Override, PendingDelete, Repository, WaitingCommit } from "../store/types.ts";
+import type { ActivityEvent, CommitObjectOutcome, Deployment, DriftRecord, NewActivityEvent, NewEvent, Override, PendingDelete, Repository, WaitingCommit } from "../store/types.ts";
+import type { LoadedObject } from "../config/load-object.ts";
+import { DriftDetector } from "./drift.ts";
 import { finalCommitStatus, type CommitStatusSink } from "./commit-status.ts";
 import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
@@ -71,7 +73,12 @@ export interface ControllerOptions {
   syncWindows?: SyncWindows;
   /** Each activity the controller records (held commits, overrides, drift): serve logs them. */
   onActivity?: (event: ActivityEvent) => void;
+  /** Drift detection (drift.ts): how often, and which repositories heal themselves; off when absent. */
+  drift?: { intervalMs?: number; selfHealRepositories?: readonly string[] };
 }
+
+/** The override a self-heal deployment carries: why it ran (docs/controller.md, Drift). */
+export const SELF_HEAL = "self-heal";
 
 /** The marker a deploy requested through the API leaves on its deployments: `setBy` is the token's name. */
 export const DEPLOY_REQUESTED = "deploy-requested";
@@ -84,12 +91,13 @@ export class Controller implements ControllerPort {
   /** One for every repository's commits: ECS's buckets are per account and Region. */
   private readonly pacer: StartPacer;
   private readonly gate: WindowGate | undefined;
+  readonly drift: DriftDetector | undefined;
 
   constructor(options: ControllerOptions) {
     this.o = options;
     this.pacer = new StartPacer(options.clock);
     this.gate = options.syncWindows?.size
-      ? new WindowGate({ store: options.store, clock: options.clock, windows: options.syncWindows, ...(options.statuses ? { statuses: options.statuses } : {}), ...(options.onActivity ? { onActivity: options.onActivity } : {}) })
+      ? new WindowGate({ store: options.store, clock: options.clock, windows: options.syncWindows, ...(options.statuses ? { statuses: options.statuses } : {}), record: (event) => this.recordActivity(event) })
       : undefined;
     // Samples of weights and tasks over time, for the dashboard's chart (samples.ts).
     this.sampler = new DeploymentSampler({ store: options.store, aws: options.aws, clock: options.clock });
@@ -108,6 +116,55 @@ export class Controller implements ControllerPort {
       ...(options.inputEnvironment ? { load: { environment: options.inputEnvironment } } : {}),
       afterSync: (repo) => this.carryOutHeldDeletes(repo),
     });
+    this.drift = options.drift
+      ? new DriftDetector({
+          store: options.store,
+          aws: options.aws,
+          clock: options.clock,
+          mirrors: this.sources.mirrors,
+          sweep: this.runner.sweep,
+          ...(options.drift.intervalMs !== undefined ? { intervalMs: options.drift.intervalMs } : {}),
+          ...(options.drift.selfHealRepositories ? { selfHealRepositories: options.drift.selfHealRepositories } : {}),
+          ...(options.secretNames ? { secretNames: options.secretNames } : {}),
+          ...(options.syncWindows?.size ? { windows: options.syncWindows } : {}),
+          heal: (repo, o, sha, reasons) => this.healDrift(repo, o, sha, reasons),
+          record: (event) => this.recordActivity(event),
+          ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        })
+      : undefined;
+  }
+
+  private async recordActivity(event: NewActivityEvent): Promise<ActivityEvent> {
+    const stored = await this.o.store.appendActivity(event);
+    this.o.onActivity?.(stored);
+    return stored;
+  }
+
+  /**
+   * Redeploy a drifted object from its repository's last processed commit, in the repository's queue
+   * (after the commits waiting there), unless a deployment of it is in flight or a newer commit was
+   * processed meanwhile. Answers once the deployment is created; it runs to its end in the queue.
+   */
+  private healDrift(repo: Repository, o: LoadedObject, sha: string, reasons: readonly string[]): Promise<Deployment | undefined> {
+    return new Promise<Deployment | undefined>((resolve) => {
+      let created = false;
+      this.sources.queue
+        .exclusive(repo.name, async (current) => {
+          const latest = await this.o.store.latestDeployment(o.name, current.name);
+          const last = await this.o.store.getLastCommit(current.name, current.branch);
+          if ((latest && latest.finishedAt === null) || last?.sha !== sha) return resolve(undefined);
+          const by: Override = { name: SELF_HEAL, setBy: "drift detection", source: "controller", at: this.o.clock.now() };
+          const deployment = await this.runner.create(specFromObject(o, sha), { strategy: o.strategy === "bluegreen" ? "bluegreen" : "rolling", repository: current.name, branch: current.branch, commitSha: sha, overrides: [by] });
+          created = true;
+          resolve(deployment);
+          const settled = await this.runner.settle(deployment);
+          if (settled.error !== undefined) this.o.onWarning?.(`${current.name}: the self-heal ${deployment.id} of ${o.name} (${reasons.join("; ")}) stopped: ${settled.error}`);
+        })
+        .catch((e: unknown) => {
+          this.o.onWarning?.(`${repo.name}: self-heal of ${o.name} failed: ${String(e)}`);
+          if (!created) resolve(undefined);
+        });
+    });
   }
 
   /** Resume what a previous run left unfinished, then watch the repositories. */
@@ -119,10 +176,12 @@ export class Controller implements ControllerPort {
       (e: unknown) => this.o.onWarning?.(`resuming unfinished deployments failed: ${String(e)}`),
     );
     this.sources.poller.start();
+    this.drift?.start();
   }
 
   /** Stop taking work; deployments in flight keep their persisted state and resume on the next start. */
   async stop(): Promise<void> {
+    await this.drift?.stop();
     await this.sources.stop();
   }
 
@@ -329,6 +388,12 @@ export class Controller implements ControllerPort {
     if (verdict.held) throw new FlotillaError({ code: "FLT-WINDOW-CLOSED", message: `${repo.name}@${preview.commit.sha.slice(0, 7)} would deploy while a sync window holds it: ${verdict.message}`, hint: `deploy it with the override ${OUTSIDE_WINDOW} (recorded), or wait` });
   }
 
+  /** One drift pass now (over one repository, or all); its records. Off: FLT-DRIFT-OFF. */
+  async checkDrift(repository?: string): Promise<DriftRecord[]> {
+    if (!this.drift) throw new FlotillaError({ code: "FLT-DRIFT-OFF", message: "drift detection is off on this server", hint: "set drift.enabled: true in the server configuration (docs/controller.md, Drift)" });
+    return this.drift.checkAll(repository);
+  }
+
   syncWindows(): SyncWindowState[] {
     return this.o.syncWindows?.states(this.o.clock.now()) ?? [];
   }
@@ -359,7 +424,7 @@ export class Controller implements ControllerPort {
     const last = await this.o.store.getLastCommit(repo.name, repo.branch);
     if (!last) throw notFound(`repository ${repo.name} has no processed commit`);
     const source = new GitCommitSource(this.sources.mirrors.of(repo).gitDir, last.sha, repo.path ?? "");
-    const loaded = await loadRepository(source, loadOptions(this.o.inputEnvironment ? { environment: this.o.inputEnvironment } : {}), (o) => o.name === object);
+    const loaded = await loadRepository(source, loadOptions(this.o.inputEnvironment ? { environment: this.o.inputEnvironment } : {}), (o) => o.name === object).finally(() => source.close());
     const found = loaded.objects.find((o) => o.name === object);
     if (!found) throw notFound(`commit ${last.sha.slice(0, 12)} of ${repo.name} no longer has it`);
     const plan = await planLoadedObject(found, this.o.aws, this.o.secretNames ?? []);

@@ -90,6 +90,8 @@ export interface ServerConfig extends RepositoryPolicy {
   github?: GithubStatusConfig;
   /** When commits may deploy (sync-windows.ts); none: always. */
   syncWindows: SyncWindowConfig[];
+  /** Drift detection (drift.ts): on by default, every 5 minutes, healing nothing unless asked. */
+  drift: { enabled: boolean; intervalMs: number; selfHealRepositories: string[] };
   dataDir: string;
   replica?: string;
   webhookSecretEnv: string;
@@ -225,6 +227,16 @@ const schema = z.strictObject({
         if (seen.has(w.name)) ctx.addIssue({ code: "custom", message: `another window is named "${w.name}"`, path: [i, "name"] });
         seen.add(w.name);
       });
+    })
+    .optional(),
+  drift: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      interval: z
+        .string()
+        .refine((d) => (parseDuration(d) ?? 0) >= 30_000, "must be a duration of at least 30s, such as 5m or 1h")
+        .optional(),
+      selfHeal: z.strictObject({ repositories: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "a repository name")).max(1000).optional() }).optional(),
     })
     .optional(),
   masking: z
@@ -387,6 +399,7 @@ function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
       regions: w.regions ?? [],
       clusters: w.clusters ?? [],
     })),
+    drift: { enabled: raw.drift?.enabled ?? true, intervalMs: parseDuration(raw.drift?.interval ?? "5m")!, selfHealRepositories: raw.drift?.selfHeal?.repositories ?? [] },
     masking: { secretNames: raw.masking?.secretNames ?? [] },
     inputs: { allowedEnv: raw.inputs?.allowedEnv ?? [] },
     http: { bodyLimit: raw.http?.bodyLimit ?? DEFAULTS.bodyLimit, webhookBodyLimit: raw.http?.webhookBodyLimit ?? DEFAULTS.webhookBodyLimit },

@@ -8,7 +8,7 @@
  */
 import type { Clock } from "../core/clock.ts";
 import type { Store } from "../store/store.ts";
-import type { ActivityEvent, NewActivityEvent, Override, Repository, WaitingCommit } from "../store/types.ts";
+import type { NewActivityEvent, Override, Repository, WaitingCommit } from "../store/types.ts";
 import type { CommitStatusSink } from "./commit-status.ts";
 import { OUTSIDE_WINDOW } from "./overrides.ts";
 import type { CommitPlan } from "./process-commit.ts";
@@ -29,8 +29,8 @@ export interface WindowGateOptions {
   clock: Clock;
   windows: SyncWindows;
   statuses?: CommitStatusSink;
-  /** Every activity recorded (serve logs overrides as audit lines). */
-  onActivity?: (event: ActivityEvent) => void;
+  /** Records an activity (the store's, and serve's log: overrides are audit lines there). */
+  record: (event: NewActivityEvent) => Promise<unknown>;
 }
 
 /** The objects a commit would change, as the windows see them. */
@@ -44,10 +44,8 @@ export class WindowGate {
     this.o = options;
   }
 
-  async record(event: NewActivityEvent): Promise<ActivityEvent> {
-    const stored = await this.o.store.appendActivity(event);
-    this.o.onActivity?.(stored);
-    return stored;
+  private record(event: NewActivityEvent): Promise<unknown> {
+    return this.o.record(event);
   }
 
   /**

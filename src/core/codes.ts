@@ -116,6 +116,8 @@ export const PROBLEM_CODES = {
   // Sync windows
   "FLT-WINDOW-CLOSED": "A deploy asked for through the API would change objects a sync window holds now; deploy it with the override outside-window (recorded) or wait.",
   "FLT-WINDOW-NOT-WAITING": "A release names a repository with no commit waiting for a sync window, or another commit than the one that waits.",
+  // Drift
+  "FLT-DRIFT-OFF": "A drift check was asked for, but drift detection is off in the server's configuration (drift.enabled).",
   // The store
   "FLT-STORE-CONFLICT": "Someone else changed the record first (optimistic concurrency); re-read and retry.",
   "FLT-STORE-NOT-FOUND": "No such record in the store.",

@@ -99,8 +99,8 @@ export class Runner {
   private readonly observe: RunnerOptions["observe"];
   private readonly hooks: NonNullable<RunnerOptions["hooks"]>;
   private readonly traffic: (ports: AwsPorts) => TrafficRouter;
-  /** Status reads of every deployment this runner drives, one round per cluster (sweep.ts). */
-  private readonly sweep: StatusSweep;
+  /** Status reads of every deployment this runner drives, one round per cluster (sweep.ts); drift detection reads through it too. */
+  readonly sweep: StatusSweep;
   /** Operator controls of every waiting deployment, one store query per control poll (control-watch.ts). */
   private readonly controls: ControlWatch;
 

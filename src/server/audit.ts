@@ -52,6 +52,8 @@ function actionOf(method: string, route: string, params: Record<string, unknown>
       return "pending-delete.dismiss";
     case "POST /api/v1/waiting-commits/release":
       return "waiting-commit.release";
+    case "POST /api/v1/drift/check":
+      return "drift.check";
     case "POST /webhooks/github":
       return "webhook.github";
     default:

@@ -58,6 +58,33 @@ export class PromMetrics implements MetricsSink {
       },
     });
     new Gauge({
+      name: "flotilla_drift_objects",
+      help: "Objects by the status of their last drift check (in-sync, drifted, missing, unknown), by repository.",
+      labelNames: ["repository", "status"],
+      registers,
+      async collect() {
+        this.reset();
+        if (!self.store) return;
+        const counts = new Map<string, number>();
+        for (const d of await self.store.listDrift()) counts.set(`${d.repository}\u0000${d.status}`, (counts.get(`${d.repository}\u0000${d.status}`) ?? 0) + 1);
+        for (const [key, n] of counts) {
+          const [repository, status] = key.split("\u0000") as [string, string];
+          this.set({ repository, status }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: "flotilla_waiting_commits",
+      help: "Commits a sync window holds, by repository (1 while one waits; those behind it wait too).",
+      labelNames: ["repository"],
+      registers,
+      async collect() {
+        this.reset();
+        if (!self.store) return;
+        for (const w of await self.store.listWaitingCommits()) this.inc({ repository: w.repository });
+      },
+    });
+    new Gauge({
       name: "flotilla_deployments_active",
       help: "Deployments not yet in a terminal phase, by strategy.",
       labelNames: ["strategy"],

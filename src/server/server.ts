@@ -23,6 +23,7 @@ import { pendingDeleteRoutes } from "./routes/pending-deletes.ts";
 import { rainbowRoutes } from "./routes/rainbow.ts";
 import { repositoryRoutes } from "./routes/repositories.ts";
 import { windowRoutes } from "./routes/windows.ts";
+import { driftRoutes } from "./routes/drift.ts";
 import { sessionRoutes } from "./session.ts";
 import { registerDashboard } from "./web.ts";
 
@@ -109,6 +110,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       commitRoutes(api, deps);
       pendingDeleteRoutes(api, deps);
       windowRoutes(api, deps);
+      driftRoutes(api, deps);
       deploymentRoutes(api, deps);
       rainbowRoutes(api, deps);
       eventRoutes(api, deps, streams);

@@ -146,6 +146,7 @@ describe("API: a read-only token changes nothing", () => {
       ["POST", "/api/v1/pending-deletes/confirm", { repository: "app", object: "dev/web/web" }],
       ["POST", "/api/v1/pending-deletes/dismiss", { repository: "app", object: "dev/web/web" }],
       ["POST", "/api/v1/waiting-commits/release", { repository: "app" }],
+      ["POST", "/api/v1/drift/check", { repository: "app" }],
     ];
     for (const [method, url, payload] of mutations) {
       const r = await h.req({ method: method, url, token: h.reader, ...(payload ? { payload } : {}) });
@@ -155,7 +156,7 @@ describe("API: a read-only token changes nothing", () => {
     assert.equal(await snapshot(), before);
     assert.deepEqual(h.controller.calls, []);
     // Every route that is not a read is in the list above (a new one must be added there).
-    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/cleanup", "POST /api/v1/cutover", "POST /api/v1/deployments/:id/:action", "POST /api/v1/pending-deletes/confirm", "POST /api/v1/pending-deletes/dismiss", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback", "POST /api/v1/waiting-commits/release"]);
+    assert.deepEqual([...changing].sort(), ["DELETE /api/v1/repositories/:name", "PATCH /api/v1/repositories/:name", "POST /api/v1/cleanup", "POST /api/v1/cutover", "POST /api/v1/deployments/:id/:action", "POST /api/v1/drift/check", "POST /api/v1/pending-deletes/confirm", "POST /api/v1/pending-deletes/dismiss", "POST /api/v1/repositories", "POST /api/v1/repositories/:name/commits/:sha/deploy", "POST /api/v1/rollback", "POST /api/v1/waiting-commits/release"]);
     // Only signing in and out need no token (test/server/session.test.ts).
     assert.deepEqual([...open].sort(), ["DELETE /api/v1/session", "POST /api/v1/session"]);
     await h.close();

@@ -12,7 +12,7 @@ import { DeploymentEventBus } from "../../src/server/events.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { Store } from "../../src/store/store.ts";
-import type { Deployment, NewDeployment, Repository, WaitingCommit } from "../../src/store/types.ts";
+import type { Deployment, DriftRecord, NewDeployment, Repository, WaitingCommit } from "../../src/store/types.ts";
 
 export const SHA1 = "1111111111111111111111111111111111111111";
 export const SHA2 = "2222222222222222222222222222222222222222";
@@ -114,6 +114,10 @@ export class FakeController implements ControllerPort {
   }
   syncWindows(): SyncWindowState[] {
     return [];
+  }
+  checkDrift(repository?: string): Promise<DriftRecord[]> {
+    this.calls.push({ method: "checkDrift", args: [repository] });
+    return this.store.listDrift(repository !== undefined ? { repository } : {});
   }
   async releaseWaitingCommit(repo: Repository, sha: string | undefined, requestedBy: string): Promise<WaitingCommit> {
     this.calls.push({ method: "releaseWaitingCommit", args: [repo.name, sha, requestedBy] });

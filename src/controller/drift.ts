@@ -1,0 +1,243 @@
+/**
+ * Drift (docs/controller.md, Drift): what runs, compared with what Git says, all the time. Every
+ * `intervalMs` the detector plans each object of each repository — as of the repository's last
+ * processed commit — against AWS, with the normalised diff `flotilla plan` shows (src/plan), masked
+ * by the one masker, and records the result per object in the store. Cheap: the objects are loaded
+ * once per commit, services are read through the runner's shared status sweep (one DescribeServices
+ * per ten services of a cluster per round), and task definitions, which never change, are described
+ * once per revision.
+ *
+ * An object that starts drifting, or comes back in line, is an activity event. With self-heal on
+ * (the repository in the configuration's drift.selfHeal.repositories, or `"selfHeal": true` in its
+ * depdef, which wins either way) a drifted object is redeployed from Git, recorded as the override
+ * `self-heal`; never one with a deployment in flight, never while a sync window holds it, and not
+ * again after a heal of the same commit failed.
+ */
+import { AwsError } from "../aws/errors.ts";
+import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
+import type { LoadedObject } from "../config/load-object.ts";
+import { loadOptions, loadRepository, mapBounded } from "../config/repository.ts";
+import { GitCommitSource } from "../config/source.ts";
+import type { Clock } from "../core/clock.ts";
+import type { StatusSweep } from "../deploy/sweep.ts";
+import type { Store } from "../store/store.ts";
+import type { Deployment, DriftRecord, DriftStatus, NewActivityEvent, NewDriftRecord, Repository } from "../store/types.ts";
+import type { Mirrors } from "./mirror.ts";
+import { planFromLive } from "./plan.ts";
+import type { SyncWindows } from "./sync-windows.ts";
+import { windowSubjects } from "./window-gate.ts";
+
+export interface DriftOptions {
+  store: Store;
+  aws: AwsPortsFactory;
+  clock: Clock;
+  mirrors: Mirrors;
+  /** The runner's status sweep: drift reads services in the same rounds as the deployments. */
+  sweep: StatusSweep;
+  /** Between two passes (default 5 minutes). */
+  intervalMs?: number;
+  /** Repositories whose drifted objects are redeployed (a depdef's `selfHeal` wins either way). */
+  selfHealRepositories?: readonly string[];
+  secretNames?: readonly string[];
+  /** Self-heal waits while a sync window holds the object. */
+  windows?: SyncWindows;
+  /** Objects checked at once per repository (default 8). */
+  concurrency?: number;
+  /** Redeploys a drifted object from Git (in the repository's queue); undefined when it could not start. */
+  heal: (repository: Repository, object: LoadedObject, sha: string, reasons: readonly string[]) => Promise<Deployment | undefined>;
+  /** Records an activity (drift found, resolved, healed, held). */
+  record: (event: NewActivityEvent) => Promise<unknown>;
+  onWarning?: (message: string) => void;
+}
+
+const DRIFTED: ReadonlySet<DriftStatus> = new Set(["drifted", "missing"]);
+const FAILED_ENDS = new Set(["Failed", "RolledBack", "Aborted"]);
+
+export class DriftDetector {
+  private readonly o: DriftOptions;
+  /** Per repository, the objects of its last processed commit (loaded once per commit). */
+  private readonly loaded = new Map<string, { sha: string; objects: LoadedObject[] }>();
+  /** Task definitions by ARN: a revision never changes. */
+  private readonly taskDefinitions = new Map<string, TaskDefinition | null>();
+  private loop: AbortController | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(options: DriftOptions) {
+    this.o = options;
+  }
+
+  get intervalMs(): number {
+    return this.o.intervalMs ?? 5 * 60_000;
+  }
+
+  /** Check every `intervalMs`, the first pass one interval after the start (the first sync goes first). */
+  start(): void {
+    if (this.loop) return;
+    const ac = new AbortController();
+    this.loop = ac;
+    this.running = (async () => {
+      while (!ac.signal.aborted) {
+        try {
+          await this.o.clock.sleep(this.intervalMs, ac.signal);
+        } catch {
+          return;
+        }
+        await this.checkAll().catch((e: unknown) => this.o.onWarning?.(`drift check failed: ${String(e)}`));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.loop?.abort();
+    this.loop = undefined;
+    await this.running;
+  }
+
+  /** One pass over every registered repository (or one). */
+  async checkAll(only?: string): Promise<DriftRecord[]> {
+    const out: DriftRecord[] = [];
+    for (const repo of await this.o.store.listRepositories()) {
+      if (only !== undefined && repo.name !== only) continue;
+      try {
+        out.push(...(await this.checkRepository(repo)));
+      } catch (e) {
+        this.o.onWarning?.(`drift check of ${repo.name} failed: ${String(e)}`);
+      }
+    }
+    return out;
+  }
+
+  async checkRepository(repo: Repository): Promise<DriftRecord[]> {
+    const { store } = this.o;
+    const last = await store.getLastCommit(repo.name, repo.branch);
+    if (!last) return [];
+    const objects = await this.objectsAt(repo, last.sha);
+    if (!objects) return [];
+    await store.pruneDrift(repo.name, objects.map((o) => o.name));
+    const checked = await mapBounded(
+      objects.filter((o) => o.valid && o.identity && o.svcdef),
+      this.o.concurrency ?? 8,
+      (o) => this.checkObject(repo, last.sha, o),
+    );
+    return checked.filter((r): r is DriftRecord => r !== undefined);
+  }
+
+  /** The objects of the commit, from the mirror (undefined while the repository has no mirror yet). */
+  private async objectsAt(repo: Repository, sha: string): Promise<LoadedObject[] | undefined> {
+    const cached = this.loaded.get(repo.name);
+    if (cached?.sha === sha) return cached.objects;
+    const gitDir = this.o.mirrors.of(repo).gitDir;
+    let objects: LoadedObject[];
+    const source = new GitCommitSource(gitDir, sha, repo.path ?? "");
+    try {
+      objects = (await loadRepository(source, loadOptions())).objects;
+    } catch (e) {
+      this.o.onWarning?.(`drift check of ${repo.name}: cannot read ${sha.slice(0, 7)}: ${String(e)}`);
+      return undefined;
+    } finally {
+      source.close(); // its git cat-file process
+    }
+    this.loaded.set(repo.name, { sha, objects });
+    return objects;
+  }
+
+  private async checkObject(repo: Repository, sha: string, o: LoadedObject): Promise<DriftRecord | undefined> {
+    const { store, clock } = this.o;
+    // A deployment in flight owns the service: what runs is on its way somewhere, so it is neither judged nor touched.
+    const latest = await store.latestDeployment(o.name, repo.name);
+    if (latest && latest.finishedAt === null) return undefined;
+    const { region, cluster, service } = o.identity!;
+    const prev = await store.getDrift(repo.name, o.name);
+    let status: DriftStatus;
+    let detail: DriftRecord["detail"];
+    try {
+      const ports = this.o.aws(region);
+      const live = (await this.o.sweep.status(ports, cluster, service)).service;
+      if (!live || live.status !== "ACTIVE") {
+        status = "missing";
+        detail = { reasons: [`the service ${service} does not run in ${region}/${cluster}`], service: { changed: true, text: "" }, taskDefinition: { changed: false, text: "" } };
+      } else {
+        const taskDefinition = await this.taskDefinition(ports, live);
+        const plan = planFromLive(o, { service: live, ...(taskDefinition ? { taskDefinition } : {}) }, this.o.secretNames ?? []);
+        status = plan.action === "none" ? "in-sync" : plan.action === "create" ? "missing" : "drifted";
+        detail = { reasons: plan.reasons, service: { changed: plan.service.changed, text: plan.service.text }, taskDefinition: { changed: plan.taskDefinition.changed, text: plan.taskDefinition.text } };
+      }
+    } catch (e) {
+      status = "unknown";
+      detail = { reasons: [], service: { changed: false, text: "" }, taskDefinition: { changed: false, text: "" }, message: `not compared: ${e instanceof AwsError ? e.toString() : String(e)}` };
+    }
+    const drifted = DRIFTED.has(status);
+    const wasDrifted = prev !== undefined && DRIFTED.has(prev.status);
+    const sameDrift = wasDrifted && prev.sha === sha;
+    const record: NewDriftRecord = {
+      repository: repo.name,
+      object: o.name,
+      sha,
+      region,
+      cluster,
+      service,
+      status,
+      detail,
+      detectedAt: drifted ? (wasDrifted ? prev.detectedAt : clock.now()) : status === "unknown" ? (prev?.detectedAt ?? null) : null,
+      healDeploymentId: drifted && sameDrift ? prev.healDeploymentId : null,
+      healedAt: drifted && sameDrift ? prev.healedAt : null,
+    };
+    const at = { repository: repo.name, object: o.name, sha };
+    if (drifted && !wasDrifted) await this.o.record({ ...at, type: "drift-detected", message: `${o.name} has drifted from ${repo.name}@${sha.slice(0, 7)}: ${summary(detail.reasons)}`, data: { status, reasons: detail.reasons } });
+    if (status === "in-sync" && wasDrifted) await this.o.record({ ...at, type: "drift-resolved", message: `${o.name} matches ${repo.name}@${sha.slice(0, 7)} again`, data: { healDeploymentId: prev.healDeploymentId } });
+    if (drifted && this.selfHeals(repo, o)) Object.assign(record, await this.heal(repo, sha, o, record, prev));
+    return store.putDrift(record);
+  }
+
+  private selfHeals(repo: Repository, o: LoadedObject): boolean {
+    return o.depdef.selfHeal ?? (this.o.selfHealRepositories ?? []).includes(repo.name);
+  }
+
+  /** Redeploy a drifted object, unless its last heal of this commit failed or a sync window holds it. */
+  private async heal(repo: Repository, sha: string, o: LoadedObject, record: NewDriftRecord, prev: DriftRecord | undefined): Promise<Partial<NewDriftRecord>> {
+    const at = { repository: repo.name, object: o.name, sha };
+    if (record.healDeploymentId) {
+      const last = await this.o.store.getDeployment(record.healDeploymentId);
+      if (last && FAILED_ENDS.has(last.phase)) {
+        const message = `self-heal deployment ${last.id} ended ${last.phase}; not retried for this commit: fix it by hand or push a commit`;
+        if (!prev?.detail.message?.startsWith("self-heal deployment")) await this.o.record({ ...at, type: "drift-heal-failed", message: `${o.name}: ${message}`, data: { deploymentId: last.id, phase: last.phase } });
+        return { detail: { ...record.detail, message } };
+      }
+    }
+    const verdict = this.o.windows?.verdict(windowSubjects(repo.name, [{ object: o.name, identity: o.identity }]), this.o.clock.now());
+    if (verdict?.held) {
+      const message = `self-heal waits: ${verdict.message}`;
+      if (prev?.detail.message !== message) await this.o.record({ ...at, type: "drift-heal-held", message: `${o.name}: ${message}`, data: { windows: verdict.windows.map((w) => w.name) } });
+      return { detail: { ...record.detail, message } };
+    }
+    const d = await this.o.heal(repo, o, sha, record.detail.reasons);
+    if (!d) return {};
+    await this.o.record({ ...at, type: "drift-healed", message: `${o.name} redeployed from ${repo.name}@${sha.slice(0, 7)} to undo drift (${summary(record.detail.reasons)}): deployment ${d.id}`, data: { deploymentId: d.id, reasons: record.detail.reasons } });
+    return { healDeploymentId: d.id, healedAt: this.o.clock.now() };
+  }
+
+  /** The task definition a live service runs (a blue/green service's primary task set's), described once per revision. */
+  private async taskDefinition(ports: ReturnType<AwsPortsFactory>, live: Service): Promise<TaskDefinition | undefined> {
+    const arn = live.taskDefinition || live.taskSets.find((t) => t.status === "PRIMARY")?.taskDefinition;
+    if (!arn) return undefined;
+    const key = `${ports.region}\u0000${arn}`;
+    const known = this.taskDefinitions.get(key);
+    if (known !== undefined) return known ?? undefined;
+    try {
+      const td = await ports.ecs.describeTaskDefinition(arn);
+      this.taskDefinitions.set(key, td);
+      return td;
+    } catch (e) {
+      // A revision deleted since: the plan shows the whole task definition as added.
+      if (e instanceof AwsError && e.name === "ClientException") {
+        this.taskDefinitions.set(key, null);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+}
+
+function summary(reasons: readonly string[]): string {
+  return reasons.length === 0 ? "differs" : reasons.length <= 3 ? reasons.join("; ") : `${reasons.slice(0, 3).join("; ")} and ${reasons.length - 3} more`;
+}
