@@ -10,10 +10,11 @@ import type { CleanupPlanAnswer, CommitInfo, DeployAccepted, DryRunResult, Objec
 import type { ErrorBody } from "../server/errors.ts";
 import type { repositoryRecord } from "../server/routes/repositories.ts";
 import type { SessionInfo } from "../server/session.ts";
-import type { CommitRecordJson, CommitResult, controlRecord, DeploymentRecord, EventRecord, PendingDeleteRecord, SampleRecord } from "../store/record.ts";
+import type { ActivityRecord, CommitRecordJson, CommitResult, controlRecord, DeploymentRecord, DriftRecordJson, EventRecord, PendingDeleteRecord, SampleRecord, WaitingCommitRecord } from "../store/record.ts";
 import type { ControlAction, Phase } from "../store/types.ts";
 
 export type { CleanupPlanAnswer, VersionsAnswer };
+export type { ActivityRecord, DriftRecordJson, WaitingCommitRecord };
 export type { CommitInfo, CommitRecordJson, DeployAccepted, DeploymentRecord, DryRunResult, EventRecord, ObjectPlanAnswer, PendingDeleteRecord, SampleRecord, SessionInfo };
 /** A commit of the branch as the commit list answers it: with how the controller processed it, or null. */
 export type CommitListItem = CommitInfo & { result: CommitResult | null };
@@ -112,6 +113,9 @@ export const api = {
   pendingDeletes: (repository?: string) => call<{ items: PendingDeleteRecord[] }>("GET", `/pending-deletes${q({ repository })}`),
   confirmDelete: (repository: string, object: string) => call<DeploymentRecord>("POST", "/pending-deletes/confirm", { repository, object }),
   dismissDelete: (repository: string, object: string) => call<PendingDeleteRecord>("POST", "/pending-deletes/dismiss", { repository, object }),
+  waitingCommits: () => call<{ items: WaitingCommitRecord[] }>("GET", "/waiting-commits"),
+  releaseCommit: (repository: string, sha: string) => call<WaitingCommitRecord>("POST", "/waiting-commits/release", { repository, sha }),
+  drift: () => call<{ items: DriftRecordJson[] }>("GET", "/drift"),
   dryRun: (repo: string, sha: string) => call<DryRunResult>("GET", `/repositories/${seg(repo)}/commits/${seg(sha)}/dryrun`),
   deployCommit: (repo: string, sha: string, body: { force?: boolean; overrides?: string[] } = {}) =>
     call<DeployAccepted & { requestedBy: string }>("POST", `/repositories/${seg(repo)}/commits/${seg(sha)}/deploy`, body),

@@ -1,6 +1,6 @@
 /** Small hooks the views share: loading data, following the live event stream, the clock. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiFailure, eventsUrl, type CommitRecordJson, type EventRecord } from "./api.ts";
+import { api, ApiFailure, eventsUrl, type ActivityRecord, type CommitRecordJson, type EventRecord } from "./api.ts";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -39,10 +39,10 @@ export type StreamState = "connecting" | "live" | "reconnecting" | "closed";
  * stream (restarting, or the session ended) it is opened again after a pause, and `onResync` tells
  * the view to read what it may have missed.
  */
-export function useEventStream(filter: { deployment?: string; object?: string } | null, onEvent: (e: LiveEvent) => void, onResync?: () => void, onCommit?: (c: CommitRecordJson) => void): StreamState {
+export function useEventStream(filter: { deployment?: string; object?: string } | null, onEvent: (e: LiveEvent) => void, onResync?: () => void, onCommit?: (c: CommitRecordJson) => void, onActivity?: (a: ActivityRecord) => void): StreamState {
   const [state, setState] = useState<StreamState>("connecting");
-  const handlers = useRef({ onEvent, onResync, onCommit });
-  handlers.current = { onEvent, onResync, onCommit };
+  const handlers = useRef({ onEvent, onResync, onCommit, onActivity });
+  handlers.current = { onEvent, onResync, onCommit, onActivity };
   const url = filter ? eventsUrl(filter) : null;
   useEffect(() => {
     if (!url) return;
@@ -60,6 +60,8 @@ export function useEventStream(filter: { deployment?: string; object?: string } 
       source.addEventListener("deployment", (m) => handlers.current.onEvent(JSON.parse((m as MessageEvent<string>).data) as LiveEvent));
       // A processed commit (valid or not) streams as `event: commit`.
       source.addEventListener("commit", (m) => handlers.current.onCommit?.(JSON.parse((m as MessageEvent<string>).data) as CommitRecordJson));
+      // The controller's activity (a commit held by a sync window, drift found or healed) as `event: activity`.
+      source.addEventListener("activity", (m) => handlers.current.onActivity?.(JSON.parse((m as MessageEvent<string>).data) as ActivityRecord));
       source.onerror = (e) => {
         // The server's own `event: error` (a MessageEvent with data) ends the stream on purpose.
         if (e instanceof MessageEvent || source!.readyState === EventSource.CLOSED) {

@@ -19,6 +19,8 @@ export function Overview() {
   const active = useLoad(() => api.deployments({ status: "active", limit: 100 }), []);
   const recent = useLoad(() => api.deployments({ status: "finished", limit: 100 }), []);
   const held = useLoad(() => api.pendingDeletes(), []);
+  const waiting = useLoad(() => api.waitingCommits(), []);
+  const drift = useLoad(() => api.drift(), []);
   // Each repository's newest commits with their results (invalid ones need attention).
   const commits = useLoad(async () => {
     const { items } = await api.repositories();
@@ -29,15 +31,19 @@ export function Overview() {
     active.reload();
     recent.reload();
     held.reload();
+    waiting.reload();
+    drift.reload();
     commits.reload();
   }, 500);
-  const stream = useEventStream({}, reload, reload, reload);
+  const stream = useEventStream({}, reload, reload, reload, reload);
 
   const failures = (recent.data?.items ?? []).filter((d) => BAD.has(d.phase) && d.finishedAt && now - Date.parse(d.finishedAt) < ATTENTION_WINDOW_MS);
   const paused = (active.data?.items ?? []).filter((d) => d.paused);
   const invalidCommits = [...(commits.data ?? [])].flatMap(([repo, list]) => list.filter((c) => c.result?.status === "invalid" && now - Date.parse(c.result.processedAt) < ATTENTION_WINDOW_MS).map((commit) => ({ repo, commit })));
   const pendingDeletes = held.data?.items ?? [];
-  const attention = failures.length + paused.length + invalidCommits.length + pendingDeletes.length;
+  const waitingCommits = waiting.data?.items ?? [];
+  const drifted = (drift.data?.items ?? []).filter((d) => d.status === "drifted" || d.status === "missing");
+  const attention = failures.length + paused.length + invalidCommits.length + pendingDeletes.length + waitingCommits.length + drifted.length;
 
   return (
     <>
@@ -51,7 +57,7 @@ export function Overview() {
         {!recent.data ? (
           <Loading what="recent deployments" />
         ) : attention === 0 ? (
-          <p class="muted">Nothing: no deployment failed, was rolled back or aborted and no commit was invalid in the last 24 hours; none is paused and no delete is waiting.</p>
+          <p class="muted">Nothing: no deployment failed, was rolled back or aborted and no commit was invalid in the last 24 hours; none is paused, no delete or commit is waiting and nothing has drifted.</p>
         ) : (
           <ul class="attention">
             {invalidCommits.map(({ repo, commit }) => (
@@ -74,6 +80,32 @@ export function Overview() {
                     <p>The service keeps running; Flotilla stops offering to delete it (until a later commit removes the object again).</p>
                   </ActionButton>
                 </span>
+              </li>
+            ))}
+            {waitingCommits.map((c) => (
+              <li key={`w${c.repository}/${c.branch}`} class="waiting-commit">
+                <span class="badge warn">commit waiting</span>{" "}
+                <a href={paths.commit(c.repository, c.sha)}>
+                  {c.repository} <code>{shortSha(c.sha)}</code>
+                </a>{" "}
+                — {c.message}
+                {c.releasedBy ? <span class="muted"> (released by {c.releasedBy})</span> : null}
+                <span class="toolbar">
+                  <ActionButton label="Deploy now" title={`Deploy ${shortSha(c.sha)} outside its sync windows?`} danger onDone={reload} run={async () => { await api.releaseCommit(c.repository, c.sha); return "Released: it deploys now, recorded as an override."; }}>
+                    <p>The commit deploys while {c.windows.map((w) => `${w.kind} window ${w.name}`).join(", ")} would hold it. The override is recorded with your name.</p>
+                  </ActionButton>
+                </span>
+              </li>
+            ))}
+            {drifted.map((d) => (
+              <li key={`x${d.repository}/${d.object}`} class="drifted">
+                <span class="badge bad">{d.status === "missing" ? "service missing" : "drifted"}</span> <a href={paths.object(d.object)}>{d.object}</a> <span class="muted">({d.repository}, found {ago(d.detectedAt, now)})</span> — {d.reasons.slice(0, 3).join("; ")}
+                {d.healDeploymentId ? (
+                  <>
+                    {" "}
+                    — self-heal: <a href={paths.deployment(d.healDeploymentId)}>deployment</a>
+                  </>
+                ) : null}
               </li>
             ))}
             {paused.map((d) => (
