@@ -122,7 +122,7 @@ describe("drift", () => {
     await w.sim.ports().ecs.updateService({ cluster: "apps", service: "web", desiredCount: 4 });
     const [d] = await w.controller.checkDrift("apps");
     assert.deepEqual([d?.status, d?.healDeploymentId], ["drifted", null]);
-    assert.match(d.detail.message ?? "", /^self-heal waits: deny window always is open/);
+    assert.match(d!.detail.message ?? "", /^self-heal waits: deny window always is open/);
     assert.equal(await desired(w), 4);
     assert.deepEqual((await w.store.listActivity()).map((a) => a.type).slice(0, 2), ["drift-heal-held", "drift-detected"]);
 
