@@ -24,7 +24,13 @@ after(async () => {
   for (const w of worlds) await w.close();
 });
 
-/** Moves the clock a second at a time until `p` settles (at most `maxMs` of virtual time). */
+/** One step: a virtual second (when anything sleeps on the clock), and a moment of real time for git. */
+async function step(clock: VirtualClock): Promise<void> {
+  if (clock.pending > 0) await clock.advance(1000);
+  await new Promise((r) => setTimeout(r, 2));
+}
+
+/** Steps until `p` settles (at most `maxMs` of virtual time). */
 async function drive<T>(clock: VirtualClock, p: Promise<T>, maxMs = H): Promise<T> {
   let settled = false;
   p.then(
@@ -34,7 +40,7 @@ async function drive<T>(clock: VirtualClock, p: Promise<T>, maxMs = H): Promise<
   const limit = clock.now() + maxMs;
   while (!settled) {
     if (clock.now() >= limit) throw new Error("did not settle in time");
-    await clock.advance(1000);
+    await step(clock);
   }
   return p;
 }
@@ -123,7 +129,7 @@ describe("sync windows", () => {
     assert.deepEqual(outcome.kind === "waiting" ? [outcome.sha, outcome.until] : outcome, [first, FREEZE_ENDS]);
     await clock.advanceTo(FREEZE_ENDS);
     // The controller looks again when the window closes, without a poll.
-    for (let i = 0; i < 3600 && (await w.store.getLastCommit("apps", "main"))?.sha !== second; i++) await clock.advance(1000);
+    for (let i = 0; i < 3600 && (await w.store.getLastCommit("apps", "main"))?.sha !== second; i++) await step(clock);
     assert.equal((await w.store.getLastCommit("apps", "main"))?.sha, second);
     const deployments = (await w.store.listDeployments({ repository: "apps" })).items.filter((d) => d.object === "prod/web/web");
     assert.deepEqual(deployments.map((d) => [d.commitSha, d.phase, d.overrides.length]).reverse(), [[first, "Succeeded", 0], [second, "Succeeded", 0]]);
@@ -138,7 +144,7 @@ describe("sync windows", () => {
     assert.deepEqual([refused.status, refused.json["code"]], [409, "FLT-WINDOW-CLOSED"]);
     const accepted = await drive(clock, w.api("POST", `/api/v1/repositories/apps/commits/${sha}/deploy`, { body: { overrides: ["outside-window"] } }));
     assert.equal(accepted.status, 202, accepted.body);
-    for (let i = 0; i < 3600 && (await w.store.getLastCommit("apps", "main"))?.sha !== sha; i++) await clock.advance(1000);
+    for (let i = 0; i < 3600 && (await w.store.getLastCommit("apps", "main"))?.sha !== sha; i++) await step(clock);
     const [d] = (await w.store.listDeployments({ repository: "apps", commitSha: sha })).items;
     assert.deepEqual(d?.overrides.map((o) => [o.name, o.source]).sort(), [["deploy-requested", "api"], ["outside-window", "api"]]);
   });
