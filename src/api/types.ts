@@ -154,4 +154,5 @@ export interface SyncWindowState {
   objects: string[];
   regions: string[];
   clusters: string[];
+  accounts: string[];
 }

@@ -36,7 +36,7 @@ async function list(io: CliIO, flags: Flags & { repository?: string }): Promise<
     return EXIT.ok;
   }
   const covers = (w: (typeof answer.windows)[number]) =>
-    [w.repositories.length ? `repositories ${w.repositories.join(",")}` : "", w.objects.length ? `objects ${w.objects.join(",")}` : "", w.regions.length ? `regions ${w.regions.join(",")}` : "", w.clusters.length ? `clusters ${w.clusters.join(",")}` : ""].filter(Boolean).join("; ") || "everything";
+    [w.repositories.length ? `repositories ${w.repositories.join(",")}` : "", w.objects.length ? `objects ${w.objects.join(",")}` : "", w.regions.length ? `regions ${w.regions.join(",")}` : "", w.clusters.length ? `clusters ${w.clusters.join(",")}` : "", w.accounts.length ? `accounts ${w.accounts.join(",")}` : ""].filter(Boolean).join("; ") || "everything";
   if (answer.windows.length === 0) io.out("no sync windows: commits deploy at any time\n");
   else
     io.out(

@@ -204,7 +204,7 @@ export class DriftDetector {
         return { detail: { ...record.detail, message } };
       }
     }
-    const verdict = this.o.windows?.verdict(windowSubjects(repo.name, [{ object: o.name, identity: o.identity }]), this.o.clock.now());
+    const verdict = this.o.windows?.verdict(windowSubjects(repo.name, [{ object: o.name, identity: o.identity, loaded: o }]), this.o.clock.now());
     if (verdict?.held) {
       const message = `self-heal waits: ${verdict.message}`;
       if (prev?.detail.message !== message) await this.o.record({ ...at, type: "drift-heal-held", message: `${o.name}: ${message}`, data: { windows: verdict.windows.map((w) => w.name) } });

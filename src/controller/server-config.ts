@@ -183,6 +183,7 @@ const syncWindow = z
     objects: selector,
     regions: selector,
     clusters: selector,
+    accounts: z.array(z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id")).max(100).optional(),
   })
   .superRefine((w, ctx) => {
     const why = scheduleProblem(w.schedule, w.timeZone ?? "UTC");
@@ -398,6 +399,7 @@ function build(raw: RawConfig, baseDir: string, file?: string): ServerConfig {
       objects: w.objects ?? [],
       regions: w.regions ?? [],
       clusters: w.clusters ?? [],
+      accounts: w.accounts ?? [],
     })),
     drift: { enabled: raw.drift?.enabled ?? true, intervalMs: parseDuration(raw.drift?.interval ?? "5m")!, selfHealRepositories: raw.drift?.selfHeal?.repositories ?? [] },
     masking: { secretNames: raw.masking?.secretNames ?? [] },

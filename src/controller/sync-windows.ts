@@ -2,7 +2,8 @@
  * Sync windows (docs/controller.md, Sync windows): schedules, decided by the server's operator,
  * during which the controller may or may not deploy. A window opens at each time its cron schedule
  * names (in its time zone) and stays open for its duration. It covers the objects its selectors
- * match (repositories, object name prefixes such as an environment's folder, regions, clusters;
+ * match (repositories, object name prefixes such as an environment's folder, regions, clusters, the
+ * depdef's environment.account;
  * none given: everything). For one object at one instant:
  *
  *   - an open `deny` window that covers it holds it;
@@ -30,6 +31,8 @@ export interface SyncWindowConfig {
   objects: string[];
   regions: string[];
   clusters: string[];
+  /** AWS accounts, as the depdef's `environment.account` names them. */
+  accounts: string[];
 }
 
 /** What a window is asked about: one object a commit would deploy or delete. */
@@ -39,6 +42,8 @@ export interface WindowSubject {
   /** Absent for an object that does not read (only the name selectors apply). */
   region?: string;
   cluster?: string;
+  /** The depdef's environment.account, when it names one. */
+  account?: string;
 }
 
 export interface WindowVerdict {
@@ -126,6 +131,7 @@ export class SyncWindows {
     if (c.objects.length && !c.objects.some((p) => underPrefix(s.object, p))) return false;
     if (c.regions.length && (s.region === undefined || !c.regions.includes(s.region))) return false;
     if (c.clusters.length && (s.cluster === undefined || !c.clusters.includes(s.cluster))) return false;
+    if (c.accounts.length && (s.account === undefined || !c.accounts.includes(s.account))) return false;
     return true;
   }
 
@@ -163,7 +169,7 @@ export class SyncWindows {
     return this.windows.map((w) => {
       const { open, next } = this.openAt(w, now);
       const c = w.config;
-      return { name: c.name, kind: c.kind, schedule: c.schedule, timeZone: c.timeZone, durationSeconds: c.durationMs / 1000, open, nextChange: next === null ? null : iso(next), repositories: c.repositories, objects: c.objects, regions: c.regions, clusters: c.clusters };
+      return { name: c.name, kind: c.kind, schedule: c.schedule, timeZone: c.timeZone, durationSeconds: c.durationMs / 1000, open, nextChange: next === null ? null : iso(next), repositories: c.repositories, objects: c.objects, regions: c.regions, clusters: c.clusters, accounts: c.accounts };
     });
   }
 }

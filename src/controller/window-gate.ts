@@ -34,8 +34,14 @@ export interface WindowGateOptions {
 }
 
 /** The objects a commit would change, as the windows see them. */
-export function windowSubjects(repository: string, changes: readonly { object: string; identity?: { region: string; cluster: string } | undefined }[]): WindowSubject[] {
-  return changes.map((c) => ({ repository, object: c.object, ...(c.identity ? { region: c.identity.region, cluster: c.identity.cluster } : {}) }));
+export function windowSubjects(
+  repository: string,
+  changes: readonly { object: string; identity?: { region: string; cluster: string } | undefined; loaded?: { depdef: { environment: { account?: string | undefined } } } | undefined }[],
+): WindowSubject[] {
+  return changes.map((c) => {
+    const account = c.loaded?.depdef.environment.account;
+    return { repository, object: c.object, ...(c.identity ? { region: c.identity.region, cluster: c.identity.cluster } : {}), ...(account ? { account } : {}) };
+  });
 }
 
 export class WindowGate {

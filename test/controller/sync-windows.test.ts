@@ -3,13 +3,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseServerConfig, ServerConfigError } from "../../src/controller/server-config.ts";
 import { parseDuration, SyncWindows, type SyncWindowConfig } from "../../src/controller/sync-windows.ts";
+import { windowSubjects } from "../../src/controller/window-gate.ts";
 
 const H = 3600_000;
 const at = (iso: string) => Date.parse(iso);
 function window(over: Partial<SyncWindowConfig> & Pick<SyncWindowConfig, "name" | "kind" | "schedule">): SyncWindowConfig {
-  return { durationMs: 2 * H, timeZone: "UTC", repositories: [], objects: [], regions: [], clusters: [], ...over };
+  return { durationMs: 2 * H, timeZone: "UTC", repositories: [], objects: [], regions: [], clusters: [], accounts: [], ...over };
 }
-const web = { repository: "apps", object: "prod/web/web", region: "eu-west-1", cluster: "prod" };
+const web = { repository: "apps", object: "prod/web/web", region: "eu-west-1", cluster: "prod", account: "111122223333" };
 
 describe("sync windows", () => {
   it("a deny window holds what it covers from each start for its duration, in its time zone", () => {
@@ -55,9 +56,22 @@ describe("sync windows", () => {
     assert.equal(deny({ objects: ["prod/web/web"] }).verdict([web], now).held, true);
     assert.equal(deny({ regions: ["us-east-1"] }).verdict([web], now).held, false);
     assert.equal(deny({ clusters: ["prod"], regions: ["eu-west-1"] }).verdict([web], now).held, true);
+    assert.equal(deny({ accounts: ["111122223333"] }).verdict([web], now).held, true, "the depdef's environment.account");
+    assert.equal(deny({ accounts: ["444455556666"] }).verdict([web], now).held, false);
     assert.equal(deny({ clusters: ["prod"] }).verdict([{ repository: "apps", object: "prod/web/web" }], now).held, false, "no identity: a cluster selector cannot match");
     assert.equal(deny({ objects: ["prod/"] }).verdict([{ repository: "apps", object: "prod/web/web" }], now).held, true);
     assert.equal(deny({}).verdict([], now).held, false, "a commit that changes nothing is never held");
+  });
+
+  it("a commit's objects as the windows see them: name, region and cluster from the svcdef, account from the depdef's environment", () => {
+    const changes = [
+      { object: "prod/web/web", identity: { region: "eu-west-1", cluster: "prod" }, loaded: { depdef: { environment: { account: "111122223333" } } } },
+      { object: "prod/api/api", identity: undefined, loaded: undefined },
+    ];
+    assert.deepEqual(windowSubjects("apps", changes), [
+      { repository: "apps", object: "prod/web/web", region: "eu-west-1", cluster: "prod", account: "111122223333" },
+      { repository: "apps", object: "prod/api/api" },
+    ]);
   });
 
   it("occurrences that overlap extend the window; states say open or closed and until when", () => {
@@ -67,7 +81,7 @@ describe("sync windows", () => {
     assert.ok(v.until !== null && v.until > at("2026-01-05T20:00:00Z"), "always open: the chain runs on");
     const daily = new SyncWindows([window({ name: "noon", kind: "deny", schedule: "0 12 * * *" })]);
     assert.deepEqual(daily.states(at("2026-01-05T13:00:00Z"))[0], {
-      name: "noon", kind: "deny", schedule: "0 12 * * *", timeZone: "UTC", durationSeconds: 7200, open: true, nextChange: "2026-01-05T14:00:00.000Z", repositories: [], objects: [], regions: [], clusters: [],
+      name: "noon", kind: "deny", schedule: "0 12 * * *", timeZone: "UTC", durationSeconds: 7200, open: true, nextChange: "2026-01-05T14:00:00.000Z", repositories: [], objects: [], regions: [], clusters: [], accounts: [],
     });
     assert.equal(daily.states(at("2026-01-05T14:00:00Z"))[0]?.nextChange, "2026-01-06T12:00:00.000Z");
   });
@@ -83,7 +97,7 @@ describe("sync windows", () => {
   it("the configuration: defaults, and every mistake with its path", () => {
     const parse = (text: string) => parseServerConfig(text, { file: "flotilla.yaml", baseDir: "/etc/flotilla" });
     const c = parse(`syncWindows:\n  - { name: freeze, kind: deny, schedule: "0 18 * * 5", duration: 62h, timeZone: Europe/Berlin, objects: [prod/] }\n`);
-    assert.deepEqual(c.syncWindows, [{ name: "freeze", kind: "deny", schedule: "0 18 * * 5", durationMs: 62 * H, timeZone: "Europe/Berlin", repositories: [], objects: ["prod/"], regions: [], clusters: [] }]);
+    assert.deepEqual(c.syncWindows, [{ name: "freeze", kind: "deny", schedule: "0 18 * * 5", durationMs: 62 * H, timeZone: "Europe/Berlin", repositories: [], objects: ["prod/"], regions: [], clusters: [], accounts: [] }]);
     assert.deepEqual(parse("").syncWindows, []);
     const problems = (text: string) => {
       try {

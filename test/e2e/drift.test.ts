@@ -114,7 +114,7 @@ describe("drift", () => {
   });
 
   it("self-heal waits while a sync window holds the object; a server without drift detection answers FLT-DRIFT-OFF", async () => {
-    const windows = new SyncWindows([{ name: "always", kind: "deny", schedule: "0 0 * * *", durationMs: 24 * 3600_000, timeZone: "UTC", repositories: [], objects: ["apps/"], regions: [], clusters: [] }]);
+    const windows = new SyncWindows([{ name: "always", kind: "deny", schedule: "0 0 * * *", durationMs: 24 * 3600_000, timeZone: "UTC", repositories: [], objects: ["apps/"], regions: [], clusters: [], accounts: [] }]);
     const w = await controllerWorld({ controller: { drift: { selfHealRepositories: ["apps"] }, syncWindows: windows } });
     worlds.push(w);
     w.remote.push(rollingObject("apps/web/web", "web"), "web\n\nFlotilla-Override: outside-window");

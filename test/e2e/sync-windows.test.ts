@@ -50,7 +50,7 @@ async function world() {
   const statuses: { sha: string; update: CommitStatusUpdate }[] = [];
   const windows = new SyncWindows([
     // Mondays 09:00-13:00 in Berlin, for the apps repository's prod objects.
-    { name: "monday-freeze", kind: "deny", schedule: "0 9 * * 1", durationMs: 4 * H, timeZone: "Europe/Berlin", repositories: ["apps"], objects: ["prod/"], regions: [], clusters: [] },
+    { name: "monday-freeze", kind: "deny", schedule: "0 9 * * 1", durationMs: 4 * H, timeZone: "Europe/Berlin", repositories: ["apps"], objects: ["prod/"], regions: [], clusters: [], accounts: [] },
   ]);
   const w = await controllerWorld({ clock, controller: { syncWindows: windows, statuses: { report: (_r, sha, update) => statuses.push({ sha, update }) } } });
   worlds.push(w);
