@@ -23,6 +23,7 @@ import type { Store } from "../store/store.ts";
 import type { ActivityEvent, CommitObjectOutcome, Deployment, DriftRecord, NewActivityEvent, NewEvent, Override, PendingDelete, Repository, WaitingCommit } from "../store/types.ts";
 import type { LoadedObject } from "../config/load-object.ts";
 import { DriftDetector } from "./drift.ts";
+import { event } from "../deploy/registry.ts";
 import { finalCommitStatus, type CommitStatusSink } from "./commit-status.ts";
 import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
@@ -155,6 +156,8 @@ export class Controller implements ControllerPort {
           if ((latest && latest.finishedAt === null) || last?.sha !== sha) return resolve(undefined);
           const by: Override = { name: SELF_HEAL, setBy: "drift detection", source: "controller", at: this.o.clock.now() };
           const deployment = await this.runner.create(specFromObject(o, sha), { strategy: o.strategy === "bluegreen" ? "bluegreen" : "rolling", repository: current.name, branch: current.branch, commitSha: sha, overrides: [by] });
+          // Why it runs, on its own timeline (the activity stream says it too, with the diff's reasons).
+          await this.o.store.appendEvents(deployment.id, [event("SelfHealRequested", { sha: sha.slice(0, 7), reasons: reasons.slice(0, 5).join("; ") || "differs" }, { reasons })]);
           created = true;
           resolve(deployment);
           const settled = await this.runner.settle(deployment);

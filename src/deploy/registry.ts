@@ -251,6 +251,7 @@ export const EVENTS = {
   // Outside the machines
   RollbackRequested: { message: "rollback of {object} to {taskDefinition} (the revision before deployment {deployment}) requested by {by}", doc: "`flotilla rollback`: the deployment undoes an earlier one." },
   RehearsalEnded: { message: "{message}", doc: "`flotilla rehearse`: the rehearsal ended the deployment." },
+  SelfHealRequested: { message: "self-heal: what runs drifted from {sha} ({reasons}); redeploying from Git", doc: "Drift detection redeploys the object from its repository's last processed commit, with self-heal on (controller.md, Drift)." },
   NotificationFailed: { message: "{message}", doc: "A notification webhook failed." },
   NotificationRefused: { message: "{message}", doc: "A notification target was refused by the server's policy." },
 } as const satisfies Record<string, Entry>;

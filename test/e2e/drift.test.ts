@@ -84,6 +84,8 @@ describe("drift", () => {
     const heal = await w.store.getDeployment(d.healDeploymentId);
     assert.equal(heal?.phase, "Succeeded", `${heal?.reason} ${heal?.message}`);
     assert.deepEqual(heal.overrides.map((o) => [o.name, o.setBy, o.source]), [["self-heal", "drift detection", "controller"]]);
+    const why = (await w.store.listEvents(heal.id)).find((e) => e.type === "SelfHealRequested");
+    assert.match(why?.message ?? "", /^self-heal: what runs drifted from [0-9a-f]{7} \(.*desiredCount.*\); redeploying from Git$/);
     assert.equal(heal.commitSha, (await w.store.getLastCommit("apps", "main"))?.sha);
     assert.equal(await desired(w), 2, "restored from Git");
     const [after] = await w.controller.checkDrift("apps");
