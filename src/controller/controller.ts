@@ -155,7 +155,9 @@ export class Controller implements ControllerPort {
           const last = await this.o.store.getLastCommit(current.name, current.branch);
           if ((latest && latest.finishedAt === null) || last?.sha !== sha) return resolve(undefined);
           const by: Override = { name: SELF_HEAL, setBy: "drift detection", source: "controller", at: this.o.clock.now() };
-          const deployment = await this.runner.create(specFromObject(o, sha), { strategy: o.strategy === "bluegreen" ? "bluegreen" : "rolling", repository: current.name, branch: current.branch, commitSha: sha, overrides: [by] });
+          // The same strategy and spec a commit's deployment of the object would have (pass.ts).
+          const job = deployJob(o, sha);
+          const deployment = await this.runner.create(job.spec, { strategy: job.strategy, repository: current.name, branch: current.branch, commitSha: sha, overrides: [by] });
           // Why it runs, on its own timeline (the activity stream says it too, with the diff's reasons).
           await this.o.store.appendEvents(deployment.id, [event("SelfHealRequested", { sha: sha.slice(0, 7), reasons: reasons.slice(0, 5).join("; ") || "differs" }, { reasons })]);
           created = true;
