@@ -125,6 +125,8 @@ export interface DryRunObject {
   description: string;
   files: ObjectChange["files"];
   identity?: ObjectChange["identity"];
+  /** The depdef's environment.account (sync windows select by it). */
+  account?: string;
   problems: ObjectChange["problems"];
   rendered?: { svcdef: unknown; taskdef: unknown; depdef: unknown };
 }
@@ -153,6 +155,7 @@ export function describePlan(plan: CommitPlan, options: { render?: boolean; adva
       files: c.files,
       problems: masker.value(c.problems),
       ...(c.identity ? { identity: c.identity } : {}),
+      ...(c.loaded?.depdef.environment.account ? { account: c.loaded.depdef.environment.account } : {}),
     };
     if (options.render && c.loaded) {
       // One document, so a secret found by name in one file is hidden in the others too.

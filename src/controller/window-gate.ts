@@ -33,13 +33,23 @@ export interface WindowGateOptions {
   record: (event: NewActivityEvent) => Promise<unknown>;
 }
 
-/** The objects a commit would change, as the windows see them. */
-export function windowSubjects(
-  repository: string,
-  changes: readonly { object: string; identity?: { region: string; cluster: string } | undefined; loaded?: { depdef: { environment: { account?: string | undefined } } } | undefined }[],
-): WindowSubject[] {
+/** A changed object as a commit's plan (`loaded`) or its dry run (`account`, copied from it) describes it. */
+export interface WindowChange {
+  object: string;
+  identity?: { region: string; cluster: string } | undefined;
+  /** The depdef's environment.account, when the change carries no loaded object. */
+  account?: string | undefined;
+  loaded?: { depdef: { environment: { account?: string | undefined } } } | undefined;
+}
+
+/**
+ * The objects a commit would change, as the windows see them. The controller's gate and an API
+ * deploy's refusal both come here, so a window selected by any selector (account included) holds
+ * and refuses the same commits.
+ */
+export function windowSubjects(repository: string, changes: readonly WindowChange[]): WindowSubject[] {
   return changes.map((c) => {
-    const account = c.loaded?.depdef.environment.account;
+    const account = c.account ?? c.loaded?.depdef.environment.account;
     return { repository, object: c.object, ...(c.identity ? { region: c.identity.region, cluster: c.identity.cluster } : {}), ...(account ? { account } : {}) };
   });
 }

@@ -148,4 +148,24 @@ describe("sync windows", () => {
     const [d] = (await w.store.listDeployments({ repository: "apps", commitSha: sha })).items;
     assert.deepEqual(d?.overrides.map((o) => [o.name, o.source]).sort(), [["deploy-requested", "api"], ["outside-window", "api"]]);
   });
+
+  it("Given a deny window selected only by AWS account, When a commit of that account's object is pushed or deployed through the API, Then it waits and the API refuses it with FLT-WINDOW-CLOSED, like any other selector; another account's object goes out", async () => {
+    const clock = new VirtualClock({ start: MONDAY_9 });
+    const windows = new SyncWindows([{ name: "prod-account", kind: "deny", schedule: "0 9 * * 1", durationMs: 4 * H, timeZone: "Europe/Berlin", repositories: [], objects: [], regions: [], clusters: [], accounts: ["111122223333"] }]);
+    const w = await controllerWorld({ clock, controller: { syncWindows: windows } });
+    worlds.push(w);
+    const inAccount = (account: string) => ({ environment: { account } });
+    // Another account's object is not covered: it deploys inside the window.
+    const other = w.remote.push({ ...rollingObject("stage/web/web", "stageweb"), "stage/web/web_depdef.json": inAccount("444455556666") }, "stage");
+    assert.equal((await drive(clock, w.controller.sources.queue.sync("apps", "poll"))).kind, "processed");
+    assert.equal((await w.store.getLastCommit("apps", "main"))?.sha, other);
+    const sha = w.remote.push({ ...rollingObject("live/web/web", "web"), "live/web/web_depdef.json": inAccount("111122223333") }, "web");
+    const refused = await drive(clock, w.api("POST", `/api/v1/repositories/apps/commits/${sha}/deploy`, { body: {} }));
+    assert.deepEqual([refused.status, refused.json["code"]], [409, "FLT-WINDOW-CLOSED"], refused.body);
+    assert.match(String(refused.json["message"]), /deny window prod-account is open/);
+    assert.equal((await w.store.listDeployments({ repository: "apps", commitSha: sha })).items.length, 0, "nothing started");
+    assert.deepEqual(await w.store.listWaitingCommits(), [], "refused, not queued to wait");
+    const outcome = await drive(clock, w.controller.sources.queue.sync("apps", "poll"));
+    assert.deepEqual(outcome.kind === "waiting" ? [outcome.sha, outcome.until] : outcome, [sha, FREEZE_ENDS]);
+  });
 });
