@@ -127,6 +127,7 @@ export class Controller implements ControllerPort {
           ...(options.drift.intervalMs !== undefined ? { intervalMs: options.drift.intervalMs } : {}),
           ...(options.drift.selfHealRepositories ? { selfHealRepositories: options.drift.selfHealRepositories } : {}),
           ...(options.secretNames ? { secretNames: options.secretNames } : {}),
+          ...(options.inputEnvironment ? { load: { environment: options.inputEnvironment } } : {}),
           ...(options.syncWindows?.size ? { windows: options.syncWindows } : {}),
           heal: (repo, o, sha, reasons) => this.healDrift(repo, o, sha, reasons),
           record: (event) => this.recordActivity(event),

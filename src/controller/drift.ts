@@ -15,7 +15,8 @@
  */
 import { AwsError } from "../aws/errors.ts";
 import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
-import type { LoadedObject } from "../config/load-object.ts";
+import type { LoadedObject, LoadOptions } from "../config/load-object.ts";
+import { versionFromCommit, versionServiceName } from "../config/rainbow.ts";
 import { loadOptions, loadRepository, mapBounded } from "../config/repository.ts";
 import { GitCommitSource } from "../config/source.ts";
 import type { Clock } from "../core/clock.ts";
@@ -39,6 +40,8 @@ export interface DriftOptions {
   /** Repositories whose drifted objects are redeployed (a depdef's `selfHeal` wins either way). */
   selfHealRepositories?: readonly string[];
   secretNames?: readonly string[];
+  /** How objects are loaded, as the controller loads them (the environment inputs' ENV refs may read). */
+  load?: Partial<LoadOptions>;
   /** Self-heal waits while a sync window holds the object. */
   windows?: SyncWindows;
   /** Objects checked at once per repository (default 8). */
@@ -130,7 +133,7 @@ export class DriftDetector {
     let objects: LoadedObject[];
     const source = new GitCommitSource(gitDir, sha, repo.path ?? "");
     try {
-      objects = (await loadRepository(source, loadOptions())).objects;
+      objects = (await loadRepository(source, loadOptions(this.o.load))).objects;
     } catch (e) {
       this.o.onWarning?.(`drift check of ${repo.name}: cannot read ${sha.slice(0, 7)}: ${String(e)}`);
       return undefined;
@@ -146,7 +149,11 @@ export class DriftDetector {
     // A deployment in flight owns the service: what runs is on its way somewhere, so it is neither judged nor touched.
     const latest = await store.latestDeployment(o.name, repo.name);
     if (latest && latest.finishedAt === null) return undefined;
-    const { region, cluster, service } = o.identity!;
+    const { region, cluster } = o.identity!;
+    // A rainbow object runs as the commit's version, a service of its own (config/rainbow.ts).
+    const rainbow = o.depdef.rainbow;
+    const version = rainbow ? (rainbow.version ?? versionFromCommit(sha)) : undefined;
+    const service = version !== undefined ? versionServiceName(o.identity!.service, version) : o.identity!.service;
     const prev = await store.getDrift(repo.name, o.name);
     let status: DriftStatus;
     let detail: DriftRecord["detail"];
@@ -156,6 +163,11 @@ export class DriftDetector {
       if (!live || live.status !== "ACTIVE") {
         status = "missing";
         detail = { reasons: [`the service ${service} does not run in ${region}/${cluster}`], service: { changed: true, text: "" }, taskDefinition: { changed: false, text: "" } };
+      } else if (version !== undefined) {
+        // A version is never changed in place (a change deploys a new one) and its count follows
+        // the cutovers: that it runs is what Git asks of it, as plan says.
+        status = "in-sync";
+        detail = { reasons: [`version ${version} runs as service ${service}`], service: { changed: false, text: "" }, taskDefinition: { changed: false, text: "" } };
       } else {
         const taskDefinition = await this.taskDefinition(ports, live);
         const plan = planFromLive(o, { service: live, ...(taskDefinition ? { taskDefinition } : {}) }, this.o.secretNames ?? []);
@@ -203,6 +215,13 @@ export class DriftDetector {
         if (!prev?.detail.message?.startsWith("self-heal deployment")) await this.o.record({ ...at, type: "drift-heal-failed", message: `${o.name}: ${message}`, data: { deploymentId: last.id, phase: last.phase } });
         return { detail: { ...record.detail, message } };
       }
+    }
+    if (o.depdef.rainbow) {
+      // A version's name is taken while its target group and rule remain: a deployment under it is
+      // refused (VersionExists), so a heal could only fail. Drift is reported; a person decides.
+      const message = "self-heal does not redeploy a rainbow version: push a commit with a new version, or clean this one up";
+      if (prev?.detail.message !== message) await this.o.record({ ...at, type: "drift-heal-held", message: `${o.name}: ${message}`, data: { windows: [] } });
+      return { detail: { ...record.detail, message } };
     }
     const verdict = this.o.windows?.verdict(windowSubjects(repo.name, [{ object: o.name, identity: o.identity, loaded: o }]), this.o.clock.now());
     if (verdict?.held) {

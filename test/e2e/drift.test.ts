@@ -6,6 +6,7 @@
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { allowedEnvironment } from "../../src/config/inputs.ts";
 import { SyncWindows } from "../../src/controller/sync-windows.ts";
 import { cli } from "../helpers/cli.ts";
 import { controllerWorld, type ControllerWorld } from "../helpers/controller-world.ts";
@@ -95,6 +96,20 @@ describe("drift", () => {
     const healed = (await w.store.listActivity()).find((a) => a.type === "drift-healed");
     assert.equal(healed?.data?.["deploymentId"], heal.id);
     assert.ok((healed?.data?.["reasons"] as string[]).some((r) => /desiredCount/.test(r)));
+  });
+
+  it("Given an object whose inputs come from the controller's environment (an ENV ref), Then drift renders it with the environment the controller deploys with: in sync, then drifted", async () => {
+    const env = { IMAGE_TAG: "1.25" };
+    const w = await controllerWorld({ controller: { drift: {}, inputEnvironment: allowedEnvironment(["IMAGE_TAG"], env, "inputs.allowedEnv") } });
+    worlds.push(w);
+    w.remote.push({ ...rollingObject("apps/web/web", "web", { task: { containerDefinitions: [{ name: "app", image: "nginx:{{ IMAGE_TAG }}", memory: 256, essential: true }] } }), "apps/web/web_input.json": { ref: { type: "ENV", keys: ["IMAGE_TAG"] } } }, "web");
+    await w.controller.sources.queue.sync("apps", "poll");
+    assert.equal((await w.store.listDeployments({ object: "apps/web/web" })).items[0]?.phase, "Succeeded");
+    const [clean] = await w.controller.checkDrift("apps");
+    assert.deepEqual([clean?.object, clean?.status], ["apps/web/web", "in-sync"]);
+    await w.sim.ports().ecs.updateService({ cluster: "apps", service: "web", desiredCount: 3 });
+    const [d] = await w.controller.checkDrift("apps");
+    assert.equal(d?.status, "drifted");
   });
 
   it("a depdef's selfHeal wins over the repository's setting, and the periodic check finds drift by itself", async () => {

@@ -142,6 +142,27 @@ describe("rainbow objects through the controller", () => {
     assert.deepEqual(reach(w, "v1.app.example.com"), ["web-v1"]);
   });
 
+  it("Given drift detection with self-heal, Then a rainbow object is judged by its commit's version's service: in sync while it runs (whatever its count), missing when it was deleted by hand, and not redeployed under the same version name (its rule and target group remain)", async () => {
+    const { w, listenerArn } = await world({ controller: { drift: { selfHealRepositories: ["apps"] } } });
+    w.remote.push(rainbowObject(listenerArn, "v1"), "v1");
+    await w.controller.sources.queue.sync("apps", "manual");
+    const ecs = w.sim.ports().ecs;
+    // A cutover scales a version to the live count: a count is no drift for a version.
+    await ecs.updateService({ cluster: "apps", service: "web-v1", desiredCount: 3 });
+    const [clean] = await w.controller.checkDrift("apps");
+    assert.deepEqual([clean?.status, clean?.service, clean?.healDeploymentId, clean?.detail.reasons], ["in-sync", "web-v1", null, ["version v1 runs as service web-v1"]]);
+
+    await ecs.deleteService({ cluster: "apps", service: "web-v1", force: true });
+    await w.clock.sleep(900_000);
+    const [gone] = await w.controller.checkDrift("apps");
+    assert.deepEqual([gone?.status, gone?.service, gone?.healDeploymentId], ["missing", "web-v1", null]);
+    assert.match(gone!.detail.message ?? "", /^self-heal does not redeploy a rainbow version/);
+    assert.equal((await w.store.listDeployments({ object: "apps/web/web" })).items.length, 1, "no heal started");
+    assert.deepEqual((await w.store.listActivity()).map((a) => a.type).slice(0, 2), ["drift-heal-held", "drift-detected"]);
+    await w.controller.checkDrift("apps");
+    assert.equal((await w.store.listActivity()).length, 2, "said once");
+  });
+
   it("Given the version and image from the controller's environment (an ENV ref, as ecs-utils' .env), Then only with the variables allowed does the commit deploy, with their values; otherwise the commit is recorded invalid with the code, file and path", async () => {
     const env = { RELEASE: "r7", IMAGE_TAG: "7.0.1", AWS_SECRET_ACCESS_KEY: "never-read" };
     const { w, listenerArn } = await world({ controller: { inputEnvironment: allowedEnvironment(["RELEASE"], env, "inputs.allowedEnv") } });
