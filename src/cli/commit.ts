@@ -77,7 +77,7 @@ function resultText(r: CommitResult | null | undefined): string {
   return r.warnings ? `ok: ${plural(r.warnings, "warning")}` : "ok";
 }
 
-const OUTCOME_STYLE: Record<string, Parameters<typeof paint>[1]> = { deploy: "green", delete: "red", "delete-held": "yellow", none: "dim", invalid: "red" };
+const OUTCOME_STYLE: Record<string, Parameters<typeof paint>[1]> = { deploy: "green", delete: "red", "delete-held": "yellow", none: "dim", invalid: "red", blocked: "red" };
 
 /** A commit record as text: the verdict, what happened per object, then every problem. */
 function recordText(io: CliIO, r: CommitRecordJson): string {

@@ -1,13 +1,13 @@
 /**
  * `flotilla apply`'s pass: make AWS match the objects of a tree. It finds what differs from what
- * runs (live state, and the store for what Flotilla deployed) and checks that what each deployment
- * needs exists (the same check as `plan`, controller/plan.ts, so a dry run and the plan agree);
- * from there it decides and starts deployments on the decision path the controller shares
- * (pass.ts): strategy, the delete guard, pacing and concurrency. The controller finds its
- * candidates from commits instead (controller.ts).
+ * runs (live state, and the store for what Flotilla deployed); from there it decides and starts
+ * deployments on the decision path the controller shares (pass.ts): the pre-check of what each
+ * deployment needs (the verdict `plan` shows), strategy, the delete guard, pacing and
+ * concurrency. The controller finds its candidates from commits instead (controller.ts).
  */
 import { isDeepStrictEqual } from "node:util";
-import type { AwsPortsFactory } from "../aws/ports.ts";
+import { AwsError } from "../aws/errors.ts";
+import type { AwsPortsFactory, Service } from "../aws/ports.ts";
 import { identityKey, type LoadedObject } from "../config/load-object.ts";
 import { mapBounded } from "../config/repository.ts";
 import type { Problem } from "../core/problems.ts";
@@ -18,8 +18,9 @@ import { versionFromCommit, versionServiceName } from "../config/rainbow.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, Override, PendingDeleteReason } from "../store/types.ts";
 import { PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
-import { decideDeletes, deleteJob, deployJob, runJob, type PassJob, type PassRun } from "./pass.ts";
-import { describeObject, missingPrerequisites, planFromLive, selectObjects, type LiveDefinitions } from "./plan.ts";
+import { blocks, decideDeletes, deleteJob, deployJob, precheck, runJob, type PassJob, type PassRun } from "./pass.ts";
+import { describeObject, planFromLive, selectObjects, type LiveDefinitions } from "./plan.ts";
+import { PassLookups } from "./prerequisites.ts";
 
 export type Decision =
   | { object: string; action: "create" | "update"; why: string; job: PassJob }
@@ -70,7 +71,8 @@ export interface ApplyError {
 
 /** What the desired state asks for, object by object, without changing anything. */
 export async function decide(objects: readonly LoadedObject[], options: Pick<ApplyOptions, "store" | "aws" | "only" | "allowDelete" | "maxDeleteFraction" | "confirmMassDelete" | "force" | "commitSha">): Promise<Decision[]> {
-  const decisions = await mapBounded(selectObjects(objects, options.only), DECIDING, (o) => decideObject(o, options));
+  const lookups = new PassLookups(options.aws);
+  const decisions = await mapBounded(selectObjects(objects, options.only), DECIDING, (o) => decideObject(o, lookups, options));
   return [...decisions, ...(await deleteDecisions(objects, options))];
 }
 
@@ -94,17 +96,25 @@ const APPLY_REMEDY: Record<PendingDeleteReason, string> = {
   "mass-delete": "confirm with --confirm-mass-delete",
 };
 
-async function decideObject(o: LoadedObject, options: Pick<ApplyOptions, "store" | "aws" | "force" | "commitSha">): Promise<Decision> {
+async function decideObject(o: LoadedObject, lookups: PassLookups, options: Pick<ApplyOptions, "store" | "aws" | "force" | "commitSha">): Promise<Decision> {
   if (!o.valid || !o.identity) return { object: o.name, action: "invalid", why: o.problems.find((p) => p.severity === "error")?.message ?? "invalid" };
   const job = deployJob(o, options.commitSha);
-  if (job.strategy === "rainbow") return decideRainbow(o.name, job, options);
-  const { ports, live, problems } = await describeObject(o, options.aws);
-  const verdict = await liveVerdict(o, job, live, options);
-  if (verdict.action === "none") return { object: o.name, ...verdict };
-  // What the deployment needs must exist, as `plan` checks it: otherwise nothing is started.
-  problems.push(...(await missingPrerequisites(o, ports, verdict.action)));
-  if (problems.some((p) => p.severity === "error")) return { object: o.name, action: "blocked", why: `would ${verdict.action} (${verdict.why}) once what it needs exists`, wouldBe: verdict.action, problems };
+  const described = job.strategy === "rainbow" ? await decideRainbow(o.name, job, options) : await describeAndDecide(o, job, options);
+  if ("decision" in described) return described.decision;
+  const { verdict, clusterMissing } = described;
+  // What the deployment needs must exist (the pre-check, pass.ts): otherwise nothing is started.
+  const problems = await precheck(o, lookups, { action: verdict.action, clusterMissing });
+  if (blocks(problems)) return { object: o.name, action: "blocked", why: `would ${verdict.action} (${verdict.why}) once what it needs exists`, wouldBe: verdict.action, problems };
   return { object: o.name, ...verdict, job };
+}
+
+/** A create or an update still to be pre-checked, or a decision already made (nothing to do, an invalid version). */
+type Described = { verdict: { action: "create" | "update"; why: string }; clusterMissing: boolean } | { decision: Decision };
+
+async function describeAndDecide(o: LoadedObject, job: PassJob, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Described> {
+  const { live, clusterMissing } = await describeObject(o, options.aws);
+  const verdict = await liveVerdict(o, job, live, options);
+  return verdict.action === "none" ? { decision: { object: o.name, ...verdict } } : { verdict, clusterMissing };
 }
 
 /** Create, update or nothing, from what runs and what Flotilla last deployed. */
@@ -138,18 +148,25 @@ async function liveVerdict(o: LoadedObject, job: PassJob, described: LiveDefinit
  * service does not run yet; nothing when it runs what these definitions deployed; otherwise the
  * deployment is attempted and fails VersionExists, which tells the user to name a new version.
  */
-async function decideRainbow(object: string, job: PassJob, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Decision> {
+async function decideRainbow(object: string, job: PassJob, options: Pick<ApplyOptions, "store" | "aws" | "force">): Promise<Described> {
   const spec = job.spec;
   const version = spec.depdef.rainbow!.version ?? (spec.commitSha ? versionFromCommit(spec.commitSha) : undefined);
-  if (version === undefined) return { object, action: "invalid", why: "FLT-RAINBOW-VERSION: the rainbow block names no version and there is no commit to name it by: set rainbow.version (e.g. from the inputs)" };
+  if (version === undefined) return { decision: { object, action: "invalid", why: "FLT-RAINBOW-VERSION: the rainbow block names no version and there is no commit to name it by: set rainbow.version (e.g. from the inputs)" } };
   const service = versionServiceName(spec.service, version);
-  const live = (await options.aws(spec.region).ecs.describeServices(spec.cluster, [service])).services[0];
-  if (!live || live.status === "INACTIVE") return { object, action: "create", why: `deploy version ${version} (service ${service})`, job };
+  let live: Service | undefined;
+  try {
+    live = (await options.aws(spec.region).ecs.describeServices(spec.cluster, [service])).services[0];
+  } catch (e) {
+    if (!(e instanceof AwsError && e.name === "ClusterNotFoundException")) throw e;
+    return { verdict: { action: "create", why: `deploy version ${version} (service ${service})` }, clusterMissing: true };
+  }
+  if (!live || live.status === "INACTIVE") return { verdict: { action: "create", why: `deploy version ${version} (service ${service})` }, clusterMissing: false };
   const page = await options.store.listDeployments({ object, phase: "Succeeded", limit: 50 });
   const made = page.items.find((d) => d.strategy === "rainbow" && (d.machineState as { version?: string }).version === version);
   const deployedSpec = (made?.machineState as MachineState | undefined)?.spec;
-  if (!options.force && deployedSpec && sameSpec(deployedSpec, spec)) return { object, action: "none", why: `version ${version} runs as service ${service}` };
-  return { object, action: "update", why: `version ${version} already exists as service ${service} and the definitions differ: name a new version to deploy them`, job };
+  if (!options.force && deployedSpec && sameSpec(deployedSpec, spec)) return { decision: { object, action: "none", why: `version ${version} runs as service ${service}` } };
+  // The deployment stops at once (VersionExists), telling the user to name a new version: nothing to pre-check.
+  return { decision: { object, action: "update", why: `version ${version} already exists as service ${service} and the definitions differ: name a new version to deploy them`, job } };
 }
 
 /** Same service and task definition. The depdef is left out: its settings apply to the next deployment (DESIGN §1). */
@@ -197,9 +214,10 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
   const run = (d: Runnable): void => void runs.set(d, runJob(options.runner, starter, d.job, { start, stopped: () => stopped !== undefined }));
   // Deletes are known from the store alone; whether they may run is decided before anything deletes.
   const deletes = await deleteDecisions(objects, options);
+  const lookups = new PassLookups(options.aws);
   const decided = await mapBounded(selectObjects(objects, options.only), DECIDING, async (o) => {
     try {
-      const d = await decideObject(o, options);
+      const d = await decideObject(o, lookups, options);
       if (isRunnable(d) && stopped === undefined) run(d);
       return d;
     } catch (e) {

@@ -2,8 +2,9 @@
  * What a processed commit leaves behind: per object what the controller did, and every problem its
  * objects have (code, object, file, line, JSON path, severity), masked with each object's own
  * sensitive values and the server's secret names before anything is stored — a problem message can
- * quote a value (`"..." is not a valid launchType`). A commit with an invalid object is `invalid`;
- * its valid objects still deploy.
+ * quote a value (`"..." is not a valid launchType`). A commit with an invalid object, or one the
+ * pre-check blocked (what it needs is missing in AWS: `found`), is `invalid`; its other objects
+ * still deploy.
  */
 import type { ObjectChange } from "../config/changes.ts";
 import { Masker } from "../core/mask.ts";
@@ -17,12 +18,12 @@ export function outcomeOf(c: ObjectChange, action: CommitObjectAction, descripti
 }
 
 /** A commit's record: outcomes for the objects the controller decided on, `none` for the rest. */
-export function buildCommitRecord(plan: CommitPlan, outcomes: ReadonlyMap<string, CommitObjectOutcome>, options: { trigger: string; secretNames?: readonly string[] }): NewCommitRecord {
+export function buildCommitRecord(plan: CommitPlan, outcomes: ReadonlyMap<string, CommitObjectOutcome>, options: { trigger: string; secretNames?: readonly string[]; found?: ReadonlyMap<string, readonly Problem[]> }): NewCommitRecord {
   const problems: Problem[] = [];
   const objects: CommitObjectOutcome[] = [];
   for (const c of plan.changes) {
     const masker = maskerFor(c, options.secretNames);
-    for (const p of c.problems) problems.push(masker.value({ ...p, object: p.object ?? c.object }));
+    for (const p of [...c.problems, ...(options.found?.get(c.object) ?? [])]) problems.push(masker.value({ ...p, object: p.object ?? c.object }));
     const outcome = outcomes.get(c.object) ?? outcomeOf(c, c.action === "deploy" ? "deploy" : c.action === "delete" ? "delete" : "none");
     objects.push({ ...outcome, description: masker.text(outcome.description) });
   }

@@ -15,6 +15,7 @@ import { readFile } from "node:fs/promises";
 import type { Clock } from "../core/clock.ts";
 import type { ProblemCode } from "../core/codes.ts";
 import { defaultMasker, type Masker } from "../core/mask.ts";
+import type { Problem } from "../core/problems.ts";
 import type { CommitRecord, Deployment, Repository } from "../store/types.ts";
 import { EgressGuard, DEFAULT_NOTIFICATION_POLICY, pinnedConnector, type Connector, type Resolver } from "./egress.ts";
 import type { GithubStatusConfig, NamedCredential } from "./server-config.ts";
@@ -188,19 +189,29 @@ export class GithubStatusReporter implements CommitStatusSink {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** The status a commit's processing ends with: success only when every deployment succeeded and no object was invalid. */
-export function finalCommitStatus(record: Pick<CommitRecord, "objects">, deployments: readonly Pick<Deployment, "id" | "object" | "phase" | "reason">[]): CommitStatusUpdate {
+/** `apps/web/web blocked (FLT-PLAN-TARGET-GROUP-MISSING) and 2 more, not deployed`: the first blocked object and its code. */
+function blockedText(first: string, count: number, problems: readonly Pick<Problem, "object" | "severity" | "code">[]): string {
+  const code = problems.find((p) => p.object === first && p.severity === "error")?.code;
+  return `${first} blocked${code ? ` (${code})` : ""}${count > 1 ? ` and ${count - 1} more` : ""}, not deployed`;
+}
+
+/**
+ * The status a commit's processing ends with: success only when every deployment succeeded and no
+ * object was invalid or blocked (a blocked one names the first and the code that blocked it).
+ */
+export function finalCommitStatus(record: Pick<CommitRecord, "objects"> & Partial<Pick<CommitRecord, "problems">>, deployments: readonly Pick<Deployment, "id" | "object" | "phase" | "reason">[]): CommitStatusUpdate {
   const bad = deployments.filter((d) => d.phase !== "Succeeded");
   const invalid = record.objects.filter((o) => o.action === "invalid").length;
+  const blocked = record.objects.filter((o) => o.action === "blocked");
   const held = record.objects.filter((o) => o.action === "delete-held").length;
   const link = deployments.length === 1 ? { deploymentId: deployments[0]!.id } : {};
-  const extra = [invalid ? `${plural(invalid, "invalid object")} not deployed` : "", held ? `${plural(held, "delete")} held for an operator` : ""].filter(Boolean);
+  const extra = [invalid ? `${plural(invalid, "invalid object")} not deployed` : "", blocked.length ? blockedText(blocked[0]!.object, blocked.length, record.problems ?? []) : "", held ? `${plural(held, "delete")} held for an operator` : ""].filter(Boolean);
   if (bad.length) {
     const first = bad[0]!;
     const more = bad.length > 1 ? ` and ${bad.length - 1} more` : "";
     return { state: "failure", description: [`${first.object} ${first.phase}${first.reason ? ` (${first.reason})` : ""}${more}`, ...extra].join("; "), ...link };
   }
-  if (invalid) return { state: "failure", description: [deployments.length ? `deployed ${plural(deployments.length, "object")}` : "", ...extra].filter(Boolean).join("; "), ...link };
+  if (invalid || blocked.length) return { state: "failure", description: [deployments.length ? `deployed ${plural(deployments.length, "object")}` : "", ...extra].filter(Boolean).join("; "), ...link };
   const done = deployments.length ? `deployed ${plural(deployments.length, "object")}` : "nothing to deploy";
   return { state: "success", description: [done, ...extra].join("; "), ...link };
 }

@@ -10,7 +10,7 @@ import type { AwsPortsFactory } from "../aws/ports.ts";
 import type { ObjectChange } from "../config/changes.ts";
 import type { Clock } from "../core/clock.ts";
 import { NOOP_METRICS, type MetricsSink } from "../core/metrics.ts";
-import { FlotillaError, isFlotillaError } from "../core/problems.ts";
+import { FlotillaError, isFlotillaError, type Problem } from "../core/problems.ts";
 import { DeploymentSampler } from "./samples.ts";
 import { Runner, type MachineState } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
@@ -27,7 +27,8 @@ import { event } from "../deploy/registry.ts";
 import { finalCommitStatus, type CommitStatusSink } from "./commit-status.ts";
 import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
-import { decideDeletes, deleteJob, deployJob, runPass, type PassJob, type PassRun } from "./pass.ts";
+import { blocks, decideDeletes, deleteJob, deployJob, precheck, runPass, type PassJob, type PassRun } from "./pass.ts";
+import { PassLookups } from "./prerequisites.ts";
 import { clearUndoneDeletes, HELD_BECAUSE, pendingDeleteOf } from "./pending-deletes.ts";
 import { OUTSIDE_WINDOW, parseOverrideNames } from "./overrides.ts";
 import type { SyncWindows } from "./sync-windows.ts";
@@ -194,7 +195,8 @@ export class Controller implements ControllerPort {
   /**
    * Run one commit's deployments: deploys and (when allowed) deletes, several at once; deletes that
    * must wait become pending deletes. Then record what the commit did and which problems its
-   * objects have: an invalid object is recorded, never only logged, and the valid ones deploy.
+   * objects have: an invalid object, or one blocked by the pre-check of what it needs in AWS, is
+   * recorded, never only logged, and the others deploy.
    */
   async runCommit(ctx: CommitContext): Promise<Deployment[]> {
     try {
@@ -217,16 +219,35 @@ export class Controller implements ControllerPort {
     const jobs: PassJob[] = [];
     const changes = new Map<string, ObjectChange>();
     await clearUndoneDeletes(this.o.store, repository.name, plan);
+    // A problem may quote a value: masked with the object's own sensitive values before it is shown anywhere.
+    const firstError = (c: ObjectChange, problems: readonly Problem[]) => {
+      const found = problems.find((p) => p.severity === "error");
+      return found && maskerFor(c, this.o.secretNames).value(found);
+    };
+    const readable: ObjectChange[] = [];
     for (const c of plan.deploy) {
       if (!c.loaded?.valid || !c.loaded.identity) {
-        const found = c.problems.find((p) => p.severity === "error");
-        // A problem may quote a value: masked with the object's own sensitive values before it is shown anywhere.
-        const first = found && maskerFor(c, this.o.secretNames).value(found);
+        const first = firstError(c, c.problems);
         outcomes.set(c.object, outcomeOf(c, "invalid", `not deployed: ${first?.message ?? "the object is invalid"}`));
         this.o.onWarning?.(`${at}: ${c.object} is invalid and is not deployed: ${first ? problemLine(first) : "invalid"}`);
         continue;
       }
-      jobs.push(deployJob(c.loaded, plan.commit.sha));
+      readable.push(c);
+    }
+    // The pre-check of each deployment, as apply runs it (pass.ts): an object whose target group,
+    // cluster, listener rule or alarm is missing is blocked — no deployment, nothing changed in AWS.
+    const lookups = new PassLookups(this.o.aws);
+    const checked = await Promise.all(readable.map(async (c) => ({ c, problems: await precheck(c.loaded!, lookups) })));
+    const found = new Map<string, Problem[]>();
+    for (const { c, problems } of checked) {
+      if (problems.length) found.set(c.object, problems);
+      if (blocks(problems)) {
+        const first = firstError(c, problems)!;
+        outcomes.set(c.object, outcomeOf(c, "blocked", `not deployed: ${first.message}`));
+        this.o.onWarning?.(`${at}: ${c.object} is blocked and is not deployed: ${problemLine(first)}`);
+        continue;
+      }
+      jobs.push(deployJob(c.loaded!, plan.commit.sha));
       changes.set(c.object, c);
     }
     const deletes: ObjectChange[] = [];
@@ -275,7 +296,7 @@ export class Controller implements ControllerPort {
     const notCreated = runs.find((r) => r.notCreated)?.notCreated;
     if (notCreated) throw notCreated;
     const deployments = runs.flatMap((r) => (r.deployment ? [r.deployment] : []));
-    const record = await this.o.store.recordCommit(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
+    const record = await this.o.store.recordCommit(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, found, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
     (this.o.metrics ?? NOOP_METRICS).commitProcessed(record.repository, { status: record.status, invalidObjects: record.objects.filter((o) => o.action === "invalid").length });
     this.o.statuses?.report(repository, plan.commit.sha, finalCommitStatus(record, deployments));
     return deployments;

@@ -9,18 +9,24 @@
  *  - which deletes run and which wait: none while an object of the tree cannot be read, none
  *    while deletes are off, none when together they trip the mass-delete guard (delete-guard.ts),
  *    counted against the services managed in the pass's scope;
+ *  - the pre-check of each deployment (`precheck`, prerequisites.ts): what it needs in AWS — the
+ *    cluster, its target groups and their listeners, listener rules, alarms — must exist, or the
+ *    object is blocked: no deployment starts for it and nothing is changed in AWS (`flotilla plan`
+ *    shows the same verdict);
  *  - starting the deployments: paced by ECS's request buckets and capped by `concurrency`
  *    (pacing.ts), each one contained — one that stops with an error never takes the others down.
  * What a caller does with a delete that waits is its own: apply reports it held back, the
  * controller keeps it as a pending delete (pending-deletes.ts).
  */
 import type { LoadedObject } from "../config/load-object.ts";
+import type { Problem } from "../core/problems.ts";
 import type { Runner, StartOptions } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, PendingDeleteReason, Strategy } from "../store/types.ts";
 import { massDeleteGuard } from "./delete-guard.ts";
 import { DEFAULT_CONCURRENCY, firstChange, PassStarter, type Concurrency, type StartPacer } from "./pacing.ts";
+import { clusterMissing, describeWhereabouts, missingPrerequisites, type PassLookups, type Whereabouts } from "./prerequisites.ts";
 
 /** The defaults of `apply` and `serve` alike. */
 export const PASS_DEFAULTS = { concurrency: DEFAULT_CONCURRENCY, maxDeleteFraction: 0.5 } as const;
@@ -42,6 +48,24 @@ export function deployJob(o: LoadedObject, commitSha?: string): PassJob {
 export function deleteJob(object: string, spec: DeploySpec): PassJob {
   return { object, spec, strategy: "delete" };
 }
+
+/**
+ * The pre-check of an object's deployment, before anything is changed: what it needs and does not
+ * find in AWS (prerequisites.ts). Any error blocks the object — apply and the controller start no
+ * deployment for it, plan shows it `blocked` — and warnings go along with it. `at`: what the
+ * caller has described already (apply and plan read the live service to compare it); without it,
+ * one DescribeServices, batched with the pass's others, tells a create from an update. Reads are
+ * shared by the pass (`lookups`).
+ */
+export async function precheck(o: LoadedObject, lookups: PassLookups, at?: Whereabouts): Promise<Problem[]> {
+  if (!o.identity) throw new Error(`object ${o.name} has no service identity`);
+  lookups.prefetch(o);
+  const where = at ?? (await describeWhereabouts(o, lookups.aws));
+  return [...(where.clusterMissing ? [clusterMissing(o)] : []), ...(where.problems ?? []), ...(await missingPrerequisites(o, lookups, where.action))];
+}
+
+/** Whether the pre-check's problems block the object. */
+export const blocks = (problems: readonly Problem[]): boolean => problems.some((p) => p.severity === "error");
 
 export interface DeletePolicy {
   allowDelete: boolean;

@@ -282,8 +282,11 @@ export interface SampleSet {
   failed: number | null;
 }
 
-/** How a commit's processing went, per object (`delete-held`: a removed object whose delete waits; see PendingDelete). */
-export type CommitObjectAction = "deploy" | "delete" | "delete-held" | "none" | "invalid";
+/**
+ * How a commit's processing went, per object (`delete-held`: a removed object whose delete waits, see
+ * PendingDelete; `blocked`: what its deployment needs is missing in AWS, so none was started).
+ */
+export type CommitObjectAction = "deploy" | "delete" | "delete-held" | "none" | "invalid" | "blocked";
 
 export interface CommitObjectOutcome {
   object: string;

@@ -153,6 +153,17 @@ describe("commit statuses", () => {
     const bad = finalCommitStatus({ objects: [] }, [ok, { id: "d2", object: "apps/api/api", phase: "RolledBack", reason: "CircuitBreakerTripped" }]);
     assert.deepEqual(bad, { state: "failure", description: "apps/api/api RolledBack (CircuitBreakerTripped)" });
   });
+
+  it("the result of a commit with a blocked object: failure, naming the first blocked object and the code that blocked it", () => {
+    const ok = { id: "d1", object: "apps/web/web", phase: "Succeeded" as const, reason: null };
+    const outcome = (object: string, action: "deploy" | "blocked") => ({ object, action, reason: "", description: "", deploymentId: null });
+    const problems = [
+      { code: "FLT-PLAN-NOT-CHECKED" as const, severity: "warning" as const, object: "apps/api/api", message: "" },
+      { code: "FLT-PLAN-TARGET-GROUP-MISSING" as const, severity: "error" as const, object: "apps/api/api", message: "" },
+    ];
+    assert.deepEqual(finalCommitStatus({ objects: [outcome("apps/web/web", "deploy"), outcome("apps/api/api", "blocked")], problems }, [ok]), { state: "failure", description: "deployed 1 object; apps/api/api blocked (FLT-PLAN-TARGET-GROUP-MISSING), not deployed", deploymentId: "d1" });
+    assert.deepEqual(finalCommitStatus({ objects: [outcome("apps/api/api", "blocked"), outcome("apps/db/db", "blocked")], problems }, []), { state: "failure", description: "apps/api/api blocked (FLT-PLAN-TARGET-GROUP-MISSING) and 1 more, not deployed" });
+  });
 });
 
 describe("commit statuses in the server configuration", () => {

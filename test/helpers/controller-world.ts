@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { simulatedEngine } from "../../src/app/simulated.ts";
+import type { AwsPorts } from "../../src/aws/ports.ts";
 import type { Controller, ControllerOptions } from "../../src/controller/controller.ts";
 import type { VirtualClock } from "../../src/core/clock.ts";
 import { buildServer, createMetrics, DeploymentEventBus, type PromMetrics } from "../../src/server/index.ts";
@@ -42,11 +43,12 @@ export interface ControllerWorld {
   close(): Promise<void>;
 }
 
-export async function controllerWorld(options: { controller?: Partial<ControllerOptions>; clock?: VirtualClock; register?: boolean; sim?: (clock: VirtualClock) => Simulator } = {}): Promise<ControllerWorld> {
+export async function controllerWorld(options: { controller?: Partial<ControllerOptions>; clock?: VirtualClock; register?: boolean; sim?: (clock: VirtualClock) => Simulator; wrap?: (ports: AwsPorts) => AwsPorts; resilient?: boolean } = {}): Promise<ControllerWorld> {
   const dir = mkdtempSync(path.join(tmpdir(), "flotilla-world-"));
   const storeFile = path.join(dir, "flotilla.db");
-  // The world's AWS: given (a scenario), or an empty Region with cluster `apps`.
-  const engine = await simulatedEngine({ ...(options.clock ? { clock: options.clock } : {}), ...(options.sim ? { sim: options.sim } : { clusters: ["apps"] }), storePath: storeFile, resilient: false });
+  // The world's AWS: given (a scenario), or an empty Region with cluster `apps`; the bare simulator's
+  // ports unless `resilient` (batching, retries and the rate limiter, as `serve` has them).
+  const engine = await simulatedEngine({ ...(options.clock ? { clock: options.clock } : {}), ...(options.sim ? { sim: options.sim } : { clusters: ["apps"] }), ...(options.wrap ? { wrap: options.wrap } : {}), storePath: storeFile, resilient: options.resilient ?? false });
   const { clock, sim, store } = engine;
   const remote = new TestRemote();
   const metrics = createMetrics();

@@ -93,7 +93,7 @@ export function CommitView({ name, sha }: { name: string; sha: string }) {
                   <a href={paths.object(o.object)}>{o.object}</a>
                 </td>
                 <td>
-                  <span class={`badge ${o.action === "invalid" ? "bad" : o.action === "delete-held" ? "warn" : o.action === "none" ? "" : "live"}`}>{o.action}</span>
+                  <span class={`badge ${o.action === "invalid" || o.action === "blocked" ? "bad" : o.action === "delete-held" ? "warn" : o.action === "none" ? "" : "live"}`}>{o.action}</span>
                 </td>
                 <td>{o.description}</td>
                 <td>{o.deploymentId ? <a href={paths.deployment(o.deploymentId)}>{o.deploymentId}</a> : "—"}</td>

@@ -1,0 +1,151 @@
+/**
+ * The controller pre-checks what each deployment of a commit needs in AWS, as `flotilla apply`
+ * does (pass.ts's `precheck`): an object whose target group is missing is blocked — recorded with
+ * its code, file and JSON path, no deployment started and nothing changed in AWS for it — while the
+ * commit's other objects deploy; the commit that fixes it deploys it.
+ */
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { CommitStatusSink, CommitStatusUpdate } from "../../src/controller/commit-status.ts";
+import type { VirtualClock } from "../../src/core/clock.ts";
+import { loadScenario, parseScenario } from "../../src/sim/scenario.ts";
+import type { Simulator } from "../../src/sim/simulator.ts";
+import { mutationsMentioning, recordCalls, type AwsCall } from "../helpers/aws-calls.ts";
+import { cli } from "../helpers/cli.ts";
+import { controllerWorld, type ControllerWorld } from "../helpers/controller-world.ts";
+import { rollingObject } from "../helpers/objects.ts";
+
+const worlds: ControllerWorld[] = [];
+after(async () => {
+  for (const w of worlds) await w.close();
+});
+
+/** Cluster `apps`, and target group `checkout` behind the HTTP listener of load balancer `public`. */
+function aws(clock: VirtualClock): Simulator {
+  return loadScenario(
+    parseScenario({
+      throttling: false,
+      clusters: ["apps"],
+      targetGroups: [{ name: "checkout", port: 80, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 0 }],
+      loadBalancers: [{ name: "public", listeners: [{ port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "checkout", weight: 100 }] }] }] }],
+    }),
+    clock,
+  );
+}
+
+async function world(): Promise<{ w: ControllerWorld; calls: AwsCall[]; statuses: (CommitStatusUpdate & { sha: string })[] }> {
+  const calls: AwsCall[] = [];
+  const statuses: (CommitStatusUpdate & { sha: string })[] = [];
+  const sink: CommitStatusSink = { report: (_repo, sha, update) => void statuses.push({ sha, ...update }) };
+  const w = await controllerWorld({ sim: aws, wrap: recordCalls(calls), controller: { statuses: sink } });
+  worlds.push(w);
+  return { w, calls, statuses };
+}
+
+const CHECKOUT = "apps/checkout/checkout";
+
+/** The checkout service behind a target group. */
+const checkout = (targetGroupArn: string, image = "nginx@sha256:" + "c".repeat(64)) =>
+  rollingObject(CHECKOUT, "checkout", { svc: { loadBalancers: [{ targetGroupArn, containerName: "app", containerPort: 80 }] }, task: { containerDefinitions: [{ name: "app", image, memory: 256, essential: true, portMappings: [{ containerPort: 80 }] }] } });
+
+const live = async (sim: Simulator, service: string) => (await sim.ports().ecs.describeServices("apps", [service])).services.filter((s) => s.status === "ACTIVE").length;
+
+describe("the controller pre-checks what a deployment needs, as apply does", () => {
+  it("Given a commit whose checkout service names a missing target group, When the controller processes it, Then checkout is blocked with FLT-PLAN-TARGET-GROUP-MISSING at its file and JSON path and nothing is changed in AWS for it, web deploys, and every view and the commit status say so; When a commit points it at a target group that exists, Then it deploys", async () => {
+    const { w, calls, statuses } = await world();
+    const missing = w.sim.elb.targetGroupArn("checkout").replace(/targetgroup\/checkout\//, "targetgroup/checkout-gone/");
+    // Given / When
+    const sha = w.remote.push({ ...rollingObject("apps/web/web", "web"), ...checkout(missing) }, "web and checkout");
+    await w.controller.sources.queue.sync("apps", "poll");
+
+    // Then: recorded as blocked, with the code, file and JSON path
+    const record = (await w.store.getCommitRecord("apps", sha))!;
+    const byObject = Object.fromEntries(record.objects.map((o) => [o.object, o]));
+    assert.equal(byObject[CHECKOUT]?.action, "blocked");
+    assert.equal(byObject[CHECKOUT]?.deploymentId, null);
+    assert.match(byObject[CHECKOUT].description, /^not deployed: the target group .*checkout-gone.* does not exist/);
+    assert.equal(byObject["apps/web/web"]?.action, "deploy");
+    const [problem] = record.problems;
+    assert.deepEqual(
+      record.problems.map((p) => ({ code: p.code, severity: p.severity, object: p.object, file: p.file, path: p.path })),
+      [{ code: "FLT-PLAN-TARGET-GROUP-MISSING", severity: "error", object: CHECKOUT, file: "apps/checkout/checkout_svcdef.json", path: "$.loadBalancers[0].targetGroupArn" }],
+    );
+    assert.equal(record.status, "invalid");
+    assert.equal(record.errors, 1);
+    assert.equal((await w.store.getLastCommit("apps", "main"))?.sha, sha, "the commit is processed: a later one is not stuck behind it");
+
+    // ...no deployment started and no call changed anything for checkout; web deployed
+    const deployments = (await w.store.listDeployments({ repository: "apps" })).items;
+    assert.deepEqual(deployments.map((d) => [d.object, d.phase]), [["apps/web/web", "Succeeded"]]);
+    assert.deepEqual(mutationsMentioning(calls, "checkout"), []);
+    assert.ok(calls.some((c) => c.call === "ecs.createService" && c.args.includes('"web"')), "web was created");
+    assert.ok(calls.some((c) => c.call === "elbv2.describeTargetGroups" && c.args.includes("checkout-gone")), "the target group was looked up");
+    assert.equal(await live(w.sim, "checkout"), 0);
+    assert.equal(await live(w.sim, "web"), 1);
+    assert.ok(w.warnings.some((m) => m.includes(`${CHECKOUT} is blocked`) && m.includes("FLT-PLAN-TARGET-GROUP-MISSING apps/checkout/checkout_svcdef.json $.loadBalancers[0].targetGroupArn")), w.warnings.join("\n"));
+
+    // ...the commit status says failure and names the object and the code
+    assert.deepEqual(statuses.filter((s) => s.sha === sha).map((s) => [s.state, s.description]), [
+      ["pending", "deploying 1 object"],
+      ["failure", `deployed 1 object; ${CHECKOUT} blocked (FLT-PLAN-TARGET-GROUP-MISSING), not deployed`],
+    ]);
+
+    // ...the API's commit detail and the CLI show it like an invalid object, with the problem
+    const detail = await w.api("GET", `/api/v1/repositories/apps/commits/${sha}`);
+    assert.equal(detail.status, 200, detail.body);
+    assert.deepEqual((detail.json["objects"] as { object: string; action: string }[]).map((o) => [o.object, o.action]), [[CHECKOUT, "blocked"], ["apps/web/web", "deploy"]]);
+    assert.deepEqual((detail.json["problems"] as { code: string; path: string }[]).map((p) => [p.code, p.path]), [[problem!.code, problem!.path]]);
+    const show = await cli(["commit", "show", "apps", sha.slice(0, 12)], w.env());
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /blocked\s+apps\/checkout\/checkout: not deployed: the target group/);
+    assert.match(show.stdout, /FLT-PLAN-TARGET-GROUP-MISSING apps\/checkout\/checkout_svcdef\.json \$\.loadBalancers\[0\]\.targetGroupArn/);
+
+    // When a commit points checkout at the target group that exists
+    const fixed = w.remote.push(checkout(w.sim.elb.targetGroupArn("checkout")), "checkout behind its target group");
+    await w.controller.sources.queue.sync("apps", "poll");
+    // Then it deploys, and the commit is ok
+    const after = (await w.store.getCommitRecord("apps", fixed))!;
+    assert.deepEqual([after.status, after.objects.map((o) => [o.object, o.action])], ["ok", [[CHECKOUT, "deploy"]]]);
+    const d = await w.store.latestDeployment(CHECKOUT, "apps");
+    assert.deepEqual([d?.commitSha, d?.phase], [fixed, "Succeeded"]);
+    assert.equal(await live(w.sim, "checkout"), 1);
+    assert.equal(statuses.at(-1)?.state, "success");
+  });
+
+  it("Given a commit of twenty services behind twenty target groups, one of them missing, When the controller processes it, Then the target groups are described in one batch plus one call each for the batch that named the missing one, and only that service is blocked", async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    const calls: AwsCall[] = [];
+    const w = await controllerWorld({
+      // With the ports' batching of DescribeServices, as `serve` has it.
+      resilient: true,
+      wrap: recordCalls(calls),
+      sim: (clock) =>
+        loadScenario(
+          parseScenario({
+            throttling: false,
+            clusters: ["apps"],
+            targetGroups: names.map((name) => ({ name, port: 80 })),
+            loadBalancers: [{ name: "public", listeners: names.map((name, i) => ({ port: 8000 + i, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: name, weight: 100 }] }] })) }],
+          }),
+          clock,
+        ),
+    });
+    worlds.push(w);
+    const arn = (name: string) => (name === "s7" ? w.sim.elb.targetGroupArn(name).replace("/s7/", "/s7-gone/") : w.sim.elb.targetGroupArn(name));
+    const files = Object.fromEntries(names.flatMap((name) => Object.entries(rollingObject(`apps/${name}/${name}`, name, { svc: { desiredCount: 1, loadBalancers: [{ targetGroupArn: arn(name), containerName: "app", containerPort: 80 }] } }))));
+    const sha = w.remote.push(files, "twenty services");
+    await w.controller.sources.queue.sync("apps", "poll");
+    const record = (await w.store.getCommitRecord("apps", sha))!;
+    assert.deepEqual(record.objects.filter((o) => o.action !== "deploy").map((o) => [o.object, o.action]), [["apps/s7/s7", "blocked"]]);
+    assert.deepEqual(record.problems.map((p) => [p.object, p.code]), [["apps/s7/s7", "FLT-PLAN-TARGET-GROUP-MISSING"]]);
+    // The pre-check asked for the twenty target groups in one call; that call failed on the missing
+    // one, so each was asked again alone. Each deployment then reads its own (health checks).
+    const groupCalls = calls.filter((c) => c.call === "elbv2.describeTargetGroups").map((c) => (JSON.parse(c.args) as [{ targetGroupArns: string[] }])[0].targetGroupArns);
+    assert.deepEqual(groupCalls.filter((arns) => arns.length > 1).map((arns) => arns.length), [20]);
+    assert.deepEqual(groupCalls.filter((arns) => arns.some((a) => a.includes("/s7-gone/"))).map((arns) => arns.length), [20, 1]);
+    for (const name of names.filter((n) => n !== "s7")) assert.equal(groupCalls.filter((arns) => arns.includes(arn(name))).length, 3, name);
+    // Their services were described ten at a time (the ports' batching), before any deployment.
+    const serviceCalls = calls.filter((c) => c.call === "ecs.describeServices").map((c) => (JSON.parse(c.args) as [string, string[]])[1]);
+    assert.deepEqual(serviceCalls.slice(0, 2).map((s) => s.length), [10, 10]);
+  });
+});
