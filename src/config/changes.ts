@@ -29,7 +29,8 @@ export type ChangeReason =
   | "svcdef-removed" // delete
   | "moved-in" // a new object takes over a service whose old object was removed
   | "moved-out" // the svcdef was removed but another object now manages the service
-  | "forced"; // a forced redeploy: every object at the commit counts as changed
+  | "forced" // a forced redeploy: every object at the commit counts as changed
+  | "blocked-before"; // unchanged, but blocked at the previous commit (what it needed was missing in AWS): deploy it now
 
 export interface ObjectChange {
   object: string;
@@ -73,6 +74,8 @@ export type ChangeOptions = ChangeLocation & {
   load?: Partial<LoadOptions>;
   /** Every object with a svcdef at `to` deploys, changed or not (a forced redeploy). */
   force?: boolean;
+  /** Objects blocked at the previous commit: each deploys, changed or not, while it has a svcdef at `to`. */
+  retry?: readonly string[];
 };
 
 /** Resolve DIR to (git root, sub-path). */
@@ -150,6 +153,13 @@ export async function classifyChanges(options: ChangeOptions): Promise<ChangeSet
         if (existing) changes.splice(changes.indexOf(existing), 1);
         changes.push({ object: o.name, action: "deploy", reason: "forced", description: "forced redeploy: deploy even though nothing changed", files, problems: [] });
       }
+    }
+
+    for (const name of options.retry ?? []) {
+      const existing = changes.find((c) => c.object === name);
+      if (!newObjects.get(name)?.svcdef || existing?.action === "deploy" || existing?.action === "delete") continue;
+      if (existing) changes.splice(changes.indexOf(existing), 1);
+      changes.push({ object: name, action: "deploy", reason: "blocked-before", description: "blocked at the previous commit (what it needs was missing in AWS): deploy it if it exists now", files: existing?.files ?? [], problems: [] });
     }
 
     // Load what deploys, at the new commit.

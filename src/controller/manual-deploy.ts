@@ -53,7 +53,7 @@ export class ManualDeploys {
     return this.options.queue.exclusive(name, async (repo): Promise<ManualDeployResult> => {
       const gitDir = await this.options.mirrors.fetch(repo);
       const position = await this.position(repo, gitDir, rev);
-      const common = { repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit: position.sha, clock, force: options.force ?? false, ...(options.overrides ? { overrides: options.overrides } : {}), ...(load ? { load } : {}) };
+      const common = { repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit: position.sha, clock, store, force: options.force ?? false, ...(options.overrides ? { overrides: options.overrides } : {}), ...(load ? { load } : {}) };
       if (position.advances) {
         const processed = await processCommit({ ...common, store, expectedPrevious: position.last ?? null, compareWith: position.previous ?? null }, (plan) => handler({ repository: repo, gitDir, plan, trigger: "manual" }));
         this.options.advanced?.(repo.name);
@@ -77,7 +77,7 @@ export class ManualDeploys {
       gitDir = await this.options.mirrors.fetch(repo); // not fetched yet (or no mirror)
     }
     const position = await this.position(repo, gitDir, rev);
-    const plan = await planCommit({ repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, previous: position.previous, commit: position.sha, clock, force: options.force ?? false, ...(load ? { load } : {}) });
+    const plan = await planCommit({ repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, previous: position.previous, commit: position.sha, clock, store, force: options.force ?? false, ...(load ? { load } : {}) });
     return describePlan(plan, { render: options.render ?? false, advances: position.advances, ...(secretNames ? { secretNames } : {}) });
   }
 

@@ -48,17 +48,21 @@ export interface PlanCommitOptions {
   /** Extra overrides (CLI/API), recorded with the commit's trailers. */
   overrides?: readonly Override[];
   load?: Partial<LoadOptions>;
+  /** Where the previous commit's record says which objects were blocked: they deploy again (`blocked-before`). */
+  store?: Store;
 }
 
 /** What a commit asks for, object by object. Runs nothing. */
 export async function planCommit(options: PlanCommitOptions): Promise<CommitPlan> {
   const commit = typeof options.commit === "string" ? await readCommit(options.gitDir, options.commit, options.clock.now()) : options.commit;
+  const retry = options.store && options.previous ? await blockedAt(options.store, options.repository, options.previous) : [];
   const set = await classifyChanges({
     gitDir: options.gitDir,
     subPath: options.subPath,
     from: options.previous,
     to: commit.sha,
     ...(options.force ? { force: true } : {}),
+    ...(retry.length ? { retry } : {}),
     ...(options.load ? { load: options.load } : {}),
   });
   const overrides = [...commit.overrides];
@@ -78,7 +82,17 @@ export async function planCommit(options: PlanCommitOptions): Promise<CommitPlan
   };
 }
 
-export interface ProcessCommitOptions extends Omit<PlanCommitOptions, "previous"> {
+/**
+ * The objects the controller blocked when it last processed a commit (what they needed was missing
+ * in AWS): the next commit deploys them again, changed or not, so a prerequisite created since
+ * needs no change in Git — and while it is still missing they are blocked again.
+ */
+async function blockedAt(store: Store, repository: string, sha: string): Promise<string[]> {
+  const record = await store.getCommitRecord(repository, sha);
+  return (record?.objects ?? []).filter((o) => o.action === "blocked").map((o) => o.object);
+}
+
+export interface ProcessCommitOptions extends Omit<PlanCommitOptions, "previous" | "store"> {
   store: Store;
   /** The last processed commit this step starts from (null: none yet). Compared and set atomically. */
   expectedPrevious: string | null;
@@ -101,7 +115,7 @@ export async function processCommit<R>(options: ProcessCommitOptions, deploy: (p
   const { store, repository, branch, expectedPrevious } = options;
   await checkLastCommit(store, repository, branch, expectedPrevious);
   const previous = options.compareWith === undefined ? expectedPrevious : options.compareWith;
-  const plan = await planCommit({ ...options, previous: previous ?? undefined });
+  const plan = await planCommit({ ...options, store, previous: previous ?? undefined });
   const result = await deploy(plan);
   const lastCommit = await store.setLastCommit(repository, branch, plan.commit.sha, expectedPrevious);
   return { plan, result, lastCommit };

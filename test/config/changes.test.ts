@@ -45,6 +45,21 @@ describe("changes between commits (DESIGN §1)", () => {
     assert.deepEqual(byObject(set), { "a/a": { action: "none", reason: "depdef-only" } });
   });
 
+  it("given objects blocked at the previous commit, then each deploys again unless it changed, was removed or is gone: an unchanged one and one whose depdef alone changed as blocked-before", async () => {
+    const r = repo().write({ ...rollingObject("a/a", "a"), ...rollingObject("b/b", "b"), ...rollingObject("c/c", "c"), ...rollingObject("d/d", "d"), "b/b_depdef.json": { bakeTime: 0 }, ...rollingObject("e/e", "e") });
+    const from = r.commit();
+    r.write({ "b/b_depdef.json": { bakeTime: 5 }, "c/c_svcdef.json": svcdef("c", { desiredCount: 3 }) });
+    r.remove("d/d_svcdef.json");
+    const set = await classifyChanges({ dir: r.dir, from, to: r.commit(), retry: ["a/a", "b/b", "c/c", "d/d", "gone/gone"] });
+    assert.deepEqual(byObject(set), {
+      "a/a": { action: "deploy", reason: "blocked-before" },
+      "b/b": { action: "deploy", reason: "blocked-before" },
+      "c/c": { action: "deploy", reason: "changed" },
+      "d/d": { action: "delete", reason: "svcdef-removed" },
+    });
+    assert.equal(set.changes.find((c) => c.object === "a/a")!.loaded?.identity?.service, "a", "loaded at the new commit, like any deploy");
+  });
+
   it("given a svcdef removed, then the service is deleted, identified from the old commit", async () => {
     const r = repo().write({ ...rollingObject("a/a", "a"), ...rollingObject("b/b", "b") });
     const from = r.commit();

@@ -13,20 +13,21 @@ import type { Simulator } from "../../src/sim/simulator.ts";
 import { mutationsMentioning, recordCalls, type AwsCall } from "../helpers/aws-calls.ts";
 import { cli } from "../helpers/cli.ts";
 import { controllerWorld, type ControllerWorld } from "../helpers/controller-world.ts";
-import { rollingObject } from "../helpers/objects.ts";
+import { rollingObject, taskdef } from "../helpers/objects.ts";
 
 const worlds: ControllerWorld[] = [];
 after(async () => {
   for (const w of worlds) await w.close();
 });
 
-/** Cluster `apps`, and target group `checkout` behind the HTTP listener of load balancer `public`. */
+/** Cluster `apps`, target group `checkout` behind the HTTP listener of load balancer `public`, and `late` behind none yet. */
 function aws(clock: VirtualClock): Simulator {
+  const tg = (name: string) => ({ name, port: 80, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 0 });
   return loadScenario(
     parseScenario({
       throttling: false,
       clusters: ["apps"],
-      targetGroups: [{ name: "checkout", port: 80, healthCheck: { intervalSeconds: 10, healthyThreshold: 2 }, deregistrationDelaySeconds: 0 }],
+      targetGroups: [tg("checkout"), tg("late")],
       loadBalancers: [{ name: "public", listeners: [{ port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroups: [{ targetGroup: "checkout", weight: 100 }] }] }] }],
     }),
     clock,
@@ -47,6 +48,13 @@ const CHECKOUT = "apps/checkout/checkout";
 /** The checkout service behind a target group. */
 const checkout = (targetGroupArn: string, image = "nginx@sha256:" + "c".repeat(64)) =>
   rollingObject(CHECKOUT, "checkout", { svc: { loadBalancers: [{ targetGroupArn, containerName: "app", containerPort: 80 }] }, task: { containerDefinitions: [{ name: "app", image, memory: 256, essential: true, portMappings: [{ containerPort: 80 }] }] } });
+
+/** Attach target group `late` to the listener (as Terraform would, after the commit that needs it). */
+async function attachLate(sim: Simulator): Promise<void> {
+  const listener = [...sim.elb.listeners.values()][0]!;
+  const forward = (name: string) => ({ targetGroupArn: sim.elb.targetGroupArn(name), weight: name === "checkout" ? 100 : 0 });
+  await sim.ports().elbv2.modifyListener({ listenerArn: listener.arn, defaultActions: [{ type: "forward", forwardConfig: { targetGroups: [forward("checkout"), forward("late")] } }] });
+}
 
 const live = async (sim: Simulator, service: string) => (await sim.ports().ecs.describeServices("apps", [service])).services.filter((s) => s.status === "ACTIVE").length;
 
@@ -110,6 +118,53 @@ describe("the controller pre-checks what a deployment needs, as apply does", () 
     assert.deepEqual([d?.commitSha, d?.phase], [fixed, "Succeeded"]);
     assert.equal(await live(w.sim, "checkout"), 1);
     assert.equal(statuses.at(-1)?.state, "success");
+  });
+
+  it("Given checkout blocked because its target group is behind no listener, When the next commit changes only web, Then checkout is blocked again; When the target group is attached in AWS and another commit changes only web, Then that commit deploys checkout too, with no change to it in Git", async () => {
+    const { w, calls } = await world();
+    const late = w.sim.elb.targetGroupArn("late");
+    w.remote.push({ ...rollingObject("apps/web/web", "web"), ...checkout(late) }, "web and checkout");
+    await w.controller.sources.queue.sync("apps", "poll");
+    const web = (cpu: string) => ({ "apps/web/web_taskdef.json": taskdef("web", { cpu }) });
+    // When the next commit changes only web, while the target group is still behind no listener
+    const second = w.remote.push(web("256"), "web: cpu 256");
+    await w.controller.sources.queue.sync("apps", "poll");
+    // Then checkout is tried again and blocked again: nothing started or changed for it
+    let record = (await w.store.getCommitRecord("apps", second))!;
+    assert.deepEqual(record.objects.map((o) => [o.object, o.action, o.reason]), [[CHECKOUT, "blocked", "blocked-before"], ["apps/web/web", "deploy", "changed"]]);
+    assert.deepEqual(record.problems.map((p) => [p.code, p.path]), [["FLT-PLAN-TARGET-GROUP-NO-LISTENER", "$.loadBalancers[0].targetGroupArn"]]);
+    assert.deepEqual(mutationsMentioning(calls, "checkout"), []);
+    // When the target group is attached, and a commit changes only web
+    await attachLate(w.sim);
+    const third = w.remote.push(web("512"), "web: cpu 512");
+    await w.controller.sources.queue.sync("apps", "poll");
+    // Then checkout deploys with that commit
+    record = (await w.store.getCommitRecord("apps", third))!;
+    assert.deepEqual([record.status, record.objects.map((o) => [o.object, o.action, o.reason])], ["ok", [[CHECKOUT, "deploy", "blocked-before"], ["apps/web/web", "deploy", "changed"]]]);
+    const d = await w.store.latestDeployment(CHECKOUT, "apps");
+    assert.deepEqual([d?.commitSha, d?.phase], [third, "Succeeded"]);
+    assert.equal(await live(w.sim, "checkout"), 1);
+    // ...and the commit after that leaves it alone: it is no longer owed a deployment
+    const fourth = w.remote.push(web("1024"), "web: cpu 1024");
+    await w.controller.sources.queue.sync("apps", "poll");
+    assert.deepEqual((await w.store.getCommitRecord("apps", fourth))!.objects.map((o) => o.object), ["apps/web/web"]);
+  });
+
+  it("Given checkout blocked at the last processed commit, When its target group is attached and an operator redeploys that commit (not forced), Then checkout deploys and web, unchanged, is not deployed again", async () => {
+    const { w } = await world();
+    const sha = w.remote.push({ ...rollingObject("apps/web/web", "web"), ...checkout(w.sim.elb.targetGroupArn("late")) }, "web and checkout");
+    await w.controller.sources.queue.sync("apps", "poll");
+    assert.equal((await w.store.getCommitRecord("apps", sha))!.objects.find((o) => o.object === CHECKOUT)?.action, "blocked");
+    // The dry run says what a redeploy would do
+    await attachLate(w.sim);
+    const dry = await w.api("GET", `/api/v1/repositories/apps/commits/${sha}/dryrun`);
+    assert.equal(dry.status, 200, dry.body);
+    assert.deepEqual((dry.json["actions"] as { object: string }[]).map((a) => a.object), [CHECKOUT]);
+    const result = await w.controller.sources.manual.deployCommit("apps", sha);
+    assert.deepEqual(result.plan.deploy.map((c) => [c.object, c.reason]), [[CHECKOUT, "blocked-before"]]);
+    const deployments = (await w.store.listDeployments({ repository: "apps" })).items;
+    assert.deepEqual(deployments.map((d) => [d.object, d.phase]).sort(), [[CHECKOUT, "Succeeded"], ["apps/web/web", "Succeeded"]]);
+    assert.equal((await w.store.getCommitRecord("apps", sha))!.objects.find((o) => o.object === CHECKOUT)?.action, "deploy", "the commit's newest record");
   });
 
   it("Given a commit of twenty services behind twenty target groups, one of them missing, When the controller processes it, Then the target groups are described in one batch plus one call each for the batch that named the missing one, and only that service is blocked", async () => {
