@@ -22,6 +22,7 @@ import { makeCaller, type AwsCallObserver } from "./call.ts";
 import { SdkCloudWatch } from "./cloudwatch.ts";
 import { SdkEcs } from "./ecs.ts";
 import { SdkElbv2 } from "./elbv2.ts";
+import { keepErrorBody } from "./errors.ts";
 
 export interface SdkClients {
   ecs: ECSClient;
@@ -54,7 +55,16 @@ export type ClientExtras = Omit<ConstructorParameters<typeof ECSClient>[0], "reg
 export function createClients(region: string, endpoint?: string, extras: ClientExtras = {}): SdkClients {
   // maxAttempts 1: retries happen in callWithRetry, which owns the rate limiter.
   const config = { ...extras, region, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) };
-  return { ecs: new ECSClient(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config) };
+  const clients = { ecs: new ECSClient(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config) };
+  // Keep the body of answers the SDK may not be able to read, so the error can quote it (errors.ts).
+  for (const client of Object.values(clients)) {
+    (client.middlewareStack as unknown as { add(mw: typeof keepErrorBody, options: { step: "deserialize"; priority: "low"; name: string }): void }).add(keepErrorBody, {
+      step: "deserialize",
+      priority: "low",
+      name: "flotillaKeepErrorBody",
+    });
+  }
+  return clients;
 }
 
 export function createSdkPorts(options: SdkPortsOptions): AwsPorts {
