@@ -50,7 +50,7 @@ function wrap<T extends object>(port: T, ctx: Parameters<typeof callWithRetry>[2
   for (const [method, operation] of Object.entries(OPERATION)) {
     const fn = (port as Record<string, unknown>)[method];
     if (typeof fn !== "function") continue;
-    out[method] = (...args: unknown[]) => callWithRetry(familyOf(operation), () => observed(observe, service, operation, () => (fn as (...a: unknown[]) => Promise<unknown>).apply(port, args)), ctx);
+    out[method] = (...args: unknown[]) => callWithRetry(familyOf(operation), () => observed(observe, service, operation, () => (fn as (...a: unknown[]) => Promise<unknown>).apply(port, args)), ctx, operation);
   }
   return out as T;
 }

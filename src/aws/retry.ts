@@ -35,16 +35,26 @@ export interface RetryContext {
   onRetry?: (e: AwsError, attempt: number, delayMs: number) => void;
 }
 
+/**
+ * Creates that are not safe to send again blindly after an answer that may hide success (a 5xx, a
+ * network error): AWS makes them idempotent through their clientToken, but AWS-compatible endpoints
+ * may ignore it (moto does) and make a second task set or service each time. Here only throttling,
+ * which guarantees nothing happened, is retried; anything else goes to the deployment, which looks
+ * for what the call may have made before it sends the call again (steps.ts, reissue).
+ */
+const CHECK_BEFORE_REPEATING: ReadonlySet<string> = new Set(["CreateService", "CreateTaskSet", "CreateRule"]);
+
 /** Run `fn` (one AWS call), taking a token of `family` before every attempt. */
-export async function callWithRetry<T>(family: BucketFamily, fn: () => Promise<T>, ctx: RetryContext): Promise<T> {
+export async function callWithRetry<T>(family: BucketFamily, fn: () => Promise<T>, ctx: RetryContext, operation?: string): Promise<T> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...ctx.policy };
   const random = ctx.random ?? Math.random;
+  const onlyThrottling = operation !== undefined && CHECK_BEFORE_REPEATING.has(operation);
   for (let attempt = 1; ; attempt++) {
     if (ctx.limiter) await ctx.limiter.acquire(family);
     try {
       return await fn();
     } catch (e) {
-      if (!(e instanceof AwsError) || !e.retryable) throw e;
+      if (!(e instanceof AwsError) || !e.retryable || (onlyThrottling && !e.throttling)) throw e;
       const limit = e.throttling ? policy.maxThrottledAttempts : policy.maxAttempts;
       if (attempt >= limit) throw e;
       if (e.throttling) ctx.limiter?.penalize(family);

@@ -203,6 +203,10 @@ export const EVENTS = {
   TargetGroupKept: { message: "target group {name} is kept: {why}", doc: "Rainbow: a version's target group could not be deleted (a route still forwards to it)." },
   ServiceDeleted: { message: "DeleteService accepted; waiting for INACTIVE", doc: "Delete: DeleteService answered; Flotilla waits for INACTIVE." },
   Retrying: { message: "{error}: retrying in {seconds}s", doc: "An AWS call failed with a retryable error; it is repeated after a back-off." },
+  FoundAfterError: {
+    message: "{operation} failed ({error}), but its {what} exists: carrying on with it",
+    doc: "A create failed with an error that may hide success (5xx, network, an unreadable answer); Flotilla looked before sending it again and found what it made (an endpoint that ignores the clientToken would otherwise make a second one).",
+  },
   Resumed: {
     message: {
       restart: "resumed after a restart in step {step}",

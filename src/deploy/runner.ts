@@ -331,7 +331,17 @@ export class Runner {
     } catch (e) {
       // An answer about the world, not a bug: the machine decides what a write that did not take means.
       if (e instanceof TrafficNotVerified) return { type: "error", error: { name: e.name, message: e.message, retryable: false } };
-      if (isAwsError(e)) return { type: "error", error: { name: e.name, message: e.message, retryable: e.retryable } };
+      if (isAwsError(e)) {
+        // A create whose answer may hide success: if what it makes is there, carry on with it (madeAnyway).
+        const made = e.retryable && !e.throttling ? await madeAnyway(ports, effect).catch(() => undefined) : undefined;
+        if (made) {
+          const found = [event("FoundAfterError", { operation: e.operation, error: `${e.name}: ${e.message}`, what: made.what })];
+          await this.store.appendEvents(dep.id, found);
+          this.onUpdate?.(dep, found);
+          return made.input;
+        }
+        return { type: "error", error: { name: e.name, message: e.message, retryable: e.retryable } };
+      }
       if (MUTATIONS.has(effect.type)) throw e; // a bug, not an AWS answer: stop with the state persisted
       return { type: "error", error: { name: e instanceof Error ? e.name : "Error", message: e instanceof Error ? e.message : String(e), retryable: true } };
     }
@@ -382,4 +392,38 @@ export function onGrid(now: number, ms: number, grid: number): number {
   const earliest = now + (ms >= grid ? ms - grid / 2 : ms);
   const end = Math.ceil(earliest / grid) * grid;
   return Math.max(0, end - now);
+}
+
+/**
+ * After a create failed with an error that may hide success (a 5xx, a network error, an answer the
+ * SDK could not read), look for what it would have made before the call is sent again: AWS makes
+ * these creates idempotent through their clientToken, but AWS-compatible endpoints may ignore it
+ * (moto stores a task set, then fails running its tasks with an HTML 500). The task set by its
+ * externalId (the deployment's token), the service by name and task definition, the rule by
+ * listener, priority and target groups. Undefined: nothing found, the error stands.
+ */
+async function madeAnyway(ports: AwsPorts, effect: Effect): Promise<{ input: Input; what: string } | undefined> {
+  switch (effect.type) {
+    case "createTaskSet": {
+      const { cluster, service, externalId } = effect.input;
+      if (!externalId) return undefined;
+      const set = (await ports.ecs.describeTaskSets({ cluster, service })).find((t) => t.externalId === externalId && t.status !== "DRAINING");
+      return set && { input: { type: "taskSet", taskSet: set }, what: `task set ${set.id}` };
+    }
+    case "createService": {
+      const { cluster = "default", serviceName } = effect.request as { cluster?: string; serviceName?: string };
+      if (!serviceName) return undefined;
+      const service = (await ports.ecs.describeServices(cluster, [serviceName])).services.find((s) => s.status === "ACTIVE" && s.taskDefinition === effect.request["taskDefinition"]);
+      return service && { input: { type: "service", service }, what: `service ${service.serviceName}` };
+    }
+    case "createRule": {
+      const { listenerArn, priority, actions } = effect.input;
+      const groups = (as: readonly { targetGroupArn?: string; forwardConfig?: { targetGroups: { targetGroupArn: string }[] } }[]) =>
+        as.flatMap((a) => [a.targetGroupArn, ...(a.forwardConfig?.targetGroups.map((t) => t.targetGroupArn) ?? [])]).filter(Boolean).sort().join(",");
+      const rule = (await ports.elbv2.describeRules({ listenerArn })).find((r) => r.priority === String(priority) && groups(r.actions) === groups(actions));
+      return rule && { input: { type: "rule", rule }, what: `rule ${rule.ruleArn}` };
+    }
+    default:
+      return undefined;
+  }
 }

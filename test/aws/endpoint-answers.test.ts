@@ -144,6 +144,22 @@ describe("answers that are not AWS's", () => {
     assert.equal((await ports().ecs.describeTaskDefinition("web:1")).revision, 1);
   });
 
+  it("a create is not sent again after a 5xx (it may have been made: the deployment looks first), only after throttling", async () => {
+    answer = { status: 500, type: "text/html", body: MOTO_500 };
+    const input = { cluster: "shop", service: "web", taskDefinition: "web:2", externalId: "flotilla-1" };
+    const e = await failure(() => ports().ecs.createTaskSet(input));
+    assert.deepEqual([e.name, e.retryable], ["InvalidResponse", true], "still retryable: the deployment decides after looking");
+    assert.equal(requests.length, 1);
+    requests = [];
+    answer = { status: 400, type: "application/x-amz-json-1.1", body: JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }) };
+    await failure(() => ports().ecs.createTaskSet(input));
+    assert.equal(requests.length, 12, "throttled: nothing was made, so the adapter retries");
+    requests = [];
+    answer = { status: 500, type: "text/html", body: MOTO_500 };
+    await failure(() => ports().ecs.updateService({ cluster: "shop", service: "web", desiredCount: 2 }));
+    assert.equal(requests.length, 4, "an update is safe to repeat");
+  });
+
   it("an HTML page with a 200 status (a portal or proxy in the way) is an error, not an empty answer", async () => {
     answer = { status: 200, type: "text/html", body: "<html><title>Sign in to the network</title></html>" };
     const e = await failure(() => ports().ecs.describeTaskDefinition("web:1"));

@@ -27,6 +27,7 @@ export function makeCaller(service: AwsServiceName, ctx: RetryContext, onCall?: 
         }
       },
       ctx,
+      operation,
     );
 }
 
