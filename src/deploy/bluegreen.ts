@@ -111,7 +111,7 @@ const svcLoadBalancers = (s: BlueGreenState) => (Array.isArray(s.spec.svcdef["lo
 
 export const blueGreen: Machine<BlueGreenState> = {
   next(state, input, now) {
-    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskSets", "observed", "taskDefinition"], resume, control });
+    const common = handleCommon(state, input, now, { done: "done", answers: ["service", "taskSets", "observed", "taskDefinition"], resume, control, gaveUp });
     if (isStep(common)) return common;
     state = common;
     switch (state.step) {
@@ -593,6 +593,16 @@ function fail(state: BlueGreenState, why: Because, now: number): Step<BlueGreenS
     return go(next, "restoreBlue", { type: "setRoutes", routes: routesAt(next, 0) }, { phase: "RollingBack", reason, message, trafficWeight: state.weight, events: [...events, event("RestoringBlue", { weight: state.weight })] });
   }
   return afterRestore(next, events, { phase: "RollingBack", reason, message });
+}
+
+/**
+ * AWS kept failing (retries ran out) while green exists and before the promotion: undo as for any
+ * other failure (traffic back to blue, green deleted per the depdef) rather than leave a half-shifted
+ * service behind. Those calls get retries of their own; once rolling back or promoting, it ends as it stands.
+ */
+function gaveUp(state: BlueGreenState, why: Because, now: number): Step<BlueGreenState> | undefined {
+  const undoable = state.green && !state.failure && (state.step === "waitGreen" || state.step === "shift" || state.step === "wait");
+  return undoable ? fail(state, why, now) : undefined;
 }
 
 function afterRestore(state: BlueGreenState, events: NewEvent[], record: ActiveRecord = {}): Step<BlueGreenState> {

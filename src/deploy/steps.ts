@@ -41,10 +41,16 @@ export function withRecord<S>(step: Step<S>, extra: Record_): Step<S> {
   return { ...step, record: { ...extra, ...step.record, events: [...(extra.events ?? []), ...(step.record.events ?? [])] } };
 }
 
-/** Back off and retry the effect in flight; give up (AwsUnavailable) after a few tries. */
-export function retry<S extends BaseState<string>>(state: S, input: Extract<Input, { type: "error" }>, done: S["step"]): Step<S> {
+/**
+ * Back off and retry the effect in flight; give up (AwsUnavailable) after a few tries: the
+ * machine's `gaveUp` decides what that means (blue/green undoes what it made), else it ends Failed.
+ */
+export function retry<S extends BaseState<string>>(state: S, input: Extract<Input, { type: "error" }>, done: S["step"], gaveUp?: CommonHandlers<S>["gaveUp"], now = 0): Step<S> {
   if (state.retries >= MAX_RETRIES || !state.inFlight) {
-    return finish(state, done, "Failed", because("AwsUnavailable", { error: `${input.error.name}: ${input.error.message}`, retries: state.retries }));
+    const why = because("AwsUnavailable", { error: `${input.error.name}: ${input.error.message}`, retries: state.retries });
+    const given = { ...state, retries: 0 };
+    delete given.pendingRetry;
+    return gaveUp?.(given, why, now) ?? finish(given, done, "Failed", why);
   }
   const delay = Math.min(30_000, 1000 * 2 ** state.retries);
   const wait: Effect = { type: "sleep", ms: delay };
@@ -82,6 +88,8 @@ export interface CommonHandlers<S extends BaseState<string>> {
   answers: readonly Input["type"][];
   resume(state: S): Step<S>;
   control(state: S, input: Extract<Input, { type: "control" }>, now: number): Step<S>;
+  /** When retries ran out: the step that undoes what the deployment made, or undefined to end Failed as it stands. */
+  gaveUp?: (state: S, why: Because, now: number) => Step<S> | undefined;
 }
 
 /**
@@ -93,7 +101,7 @@ export function handleCommon<S extends BaseState<string>>(state: S, input: Input
   if (state.step === h.done) return { state, record: {} };
   if (input.type === "resume") return h.resume(state);
   if (input.type === "control") return h.control(state, input, now);
-  if (input.type === "error" && input.error.retryable) return retry(state, input, h.done);
+  if (input.type === "error" && input.error.retryable) return retry(state, input, h.done, h.gaveUp, now);
   if (input.type === "slept" && state.pendingRetry) return reissue(state)!;
   return h.answers.includes(input.type) && state.retries > 0 ? { ...state, retries: 0 } : state;
 }

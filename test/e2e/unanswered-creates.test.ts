@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { AwsError } from "../../src/aws/errors.ts";
 import type { CreateTaskSetInput, EcsRequest } from "../../src/aws/ports.ts";
 import { Runner } from "../../src/deploy/runner.ts";
-import { bgSpec, bgWorld, engine, rollingSpec, withEcs, type BgWorld, type Engine } from "../helpers/engine.ts";
+import { bgSpec, bgWorld, engine, rollingSpec, withEcs, withElbv2, type BgWorld, type Engine } from "../helpers/engine.ts";
 
 let world: BgWorld | Engine | undefined;
 afterEach(async () => {
@@ -113,5 +113,33 @@ describe("a create whose answer was an error that may hide success", () => {
     await counting.run(await counting.create(bgSpec(plain, "web:2"), { strategy: "bluegreen" }));
     await plain.close();
     assert.equal(looks - before, plainLooks);
+  });
+});
+
+describe("an endpoint that stops answering in the middle of a blue/green deployment", () => {
+  it("retries run out at 20% on green: traffic goes back to blue, green is deleted, RolledBack with AwsUnavailable", async () => {
+    const w = (world = await bgWorld());
+    await w.deploy(bgSpec(w, "web:1"));
+    let shifted = false;
+    const ecsDown = withEcs(w.sim.portsFactory(), (ecs) => ({
+      describeServices: (cluster, names) => (shifted ? Promise.reject(html500("DescribeServices")) : ecs.describeServices(cluster, names)),
+      describeTaskSets: (input) => (shifted ? Promise.reject(html500("DescribeTaskSets")) : ecs.describeTaskSets(input)),
+    }));
+    const aws = withElbv2(ecsDown, (elb) => ({
+      modifyListener: async (input) => {
+        const out = await elb.modifyListener(input);
+        shifted = true;
+        return out;
+      },
+    }));
+    const runner = new Runner({ store: w.store, aws, clock: w.clock });
+    const d = await runner.run(await runner.create(bgSpec(w, "web:2"), { strategy: "bluegreen" }));
+    assert.equal(d.phase, "RolledBack", `${d.reason} ${d.message}`);
+    assert.equal(d.reason, "AwsUnavailable");
+    assert.match(d.message ?? "", /InvalidResponse: the endpoint answered HTTP 500 .*\(gave up after 8 retries\); blue serves all traffic; the green task set was deleted$/);
+    const types = (await w.events(d)).map((e) => e.type);
+    assert.ok(types.includes("Shifted") && types.includes("RestoringBlue") && types.includes("TrafficRestored"), types.join(" "));
+    assert.deepEqual((await w.weights())["443"], { "web-blue": 100, "web-green": 0 });
+    assert.deepEqual(live(await w.taskSets()).map((s) => [s.status, s.targetGroups]), [["PRIMARY", ["web-blue"]]]);
   });
 });
