@@ -57,6 +57,8 @@ export const register: RegisterCommand = (program, io, run) => {
   ).action((dir: string, flags: ApplyFlags) => run(() => applyCommand(io, dir, flags)));
 };
 
+const WAITING_LOOK_MS = 5_000;
+
 async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<number> {
   const root = await existingDir(io.cwd, dir);
   const repo = await loadRepository(new WorkingTreeSource(root), loadOptions({ ...(flags.region ? { defaultRegion: flags.region } : {}), environment: inputEnvironment(io.env, flags.allowEnv) }));
@@ -71,6 +73,9 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
       onWarning: (m) => io.err(`warning: ${m}\n`),
     });
     const printer = flags.output === "json" ? undefined : progressPrinter(io, ctx.clock);
+    // A wall-clock look every few seconds; whether a deployment has been quiet is judged on ctx.clock.
+    const waiting = printer && !flags.dryRun ? setInterval(() => printer.waiting(), WAITING_LOOK_MS) : undefined;
+    waiting?.unref();
     const options = {
       store: ctx.worldStore,
       aws: ctx.aws,
@@ -92,7 +97,9 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
     if (flags.output !== "json") {
       for (const o of invalid) for (const p of sortProblems(o.problems.filter((x) => x.severity === "error"))) io.err(formatProblem(io, p) + "\n");
     }
-    const result: ApplyResult = flags.dryRun ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[], resumed: [] as Deployment[], errors: [] } : await apply(repo.objects, options);
+    const result: ApplyResult = flags.dryRun
+      ? { decisions: await decide(repo.objects, options), deployments: [] as Deployment[], resumed: [] as Deployment[], errors: [] }
+      : await apply(repo.objects, options).finally(() => clearInterval(waiting));
     await notifier.drain();
     const failed = result.deployments.filter((d) => d.phase !== "Succeeded");
     const heldBack = result.decisions.filter((d) => d.action === "delete" && d.held);

@@ -1,14 +1,34 @@
 /** Live progress of running deployments on stderr: one line per timeline event. */
 import { defaultMasker } from "../core/mask.ts";
-import type { Deployment, NewEvent } from "../store/types.ts";
+import { isTerminal, type Deployment, type NewEvent } from "../store/types.ts";
 import type { DeploySpec } from "../deploy/spec.ts";
 import type { Clock } from "../core/clock.ts";
 import { paint, type CliIO } from "./io.ts";
 
 const PHASE_COLOUR: Record<string, Parameters<typeof paint>[1]> = { Succeeded: "green", Failed: "red", RolledBack: "yellow", Aborted: "yellow", RollingBack: "yellow" };
 
-export function progressPrinter(io: CliIO, clock: Clock): (d: Deployment, events: readonly NewEvent[]) => void {
-  return (d, events) => {
+/** How long a running deployment may go without a line before `waiting()` says where it stands. */
+export const QUIET_MS = 60_000;
+
+export interface ProgressPrinter {
+  (d: Deployment, events: readonly NewEvent[]): void;
+  /**
+   * A `Waiting` line for each unfinished deployment that printed nothing for QUIET_MS: its counts
+   * and what it waits for. An endpoint that never progresses a deployment (moto, a stuck ECS) shows
+   * that Flotilla is still watching until the stability timeout ends it, instead of going silent.
+   */
+  waiting(): void;
+}
+
+export function progressPrinter(io: CliIO, clock: Clock): ProgressPrinter {
+  const seen = new Map<string, { d: Deployment; printedAt: number }>();
+  const line = (d: Deployment, type: string, message: string) => {
+    const at = new Date(clock.now()).toISOString().slice(11, 19);
+    io.err(`${paint(io, "dim", at)} ${d.object.padEnd(24)} ${paint(io, PHASE_COLOUR[type] ?? "reset", type.padEnd(18))} ${message}\n`);
+  };
+  const printer = (d: Deployment, events: readonly NewEvent[]) => {
+    if (isTerminal(d.phase)) seen.delete(d.id);
+    else seen.set(d.id, { d, printedAt: events.length ? clock.now() : (seen.get(d.id)?.printedAt ?? clock.now()) });
     for (const e of events) {
       let message = defaultMasker.text(e.message);
       const state = d.machineState as { deadline?: number; spec?: DeploySpec };
@@ -17,10 +37,27 @@ export function progressPrinter(io: CliIO, clock: Clock): (d: Deployment, events
         const wait = e.type === "Baking" ? state.spec?.depdef.bakeTime : state.spec?.depdef.trafficShiftingConfig.waitInterval;
         if (wait) message += paint(io, "dim", ` — next step in ${formatLeft(wait * 1000)}`);
       }
-      const at = new Date(clock.now()).toISOString().slice(11, 19);
-      io.err(`${paint(io, "dim", at)} ${d.object.padEnd(24)} ${paint(io, PHASE_COLOUR[e.type] ?? "reset", e.type.padEnd(18))} ${message}\n`);
+      line(d, e.type, message);
     }
   };
+  printer.waiting = () => {
+    const now = clock.now();
+    for (const entry of seen.values()) {
+      if (now - entry.printedAt < QUIET_MS) continue;
+      entry.printedAt = now;
+      line(entry.d, "Waiting", waitingText(entry.d, now));
+    }
+  };
+  return printer;
+}
+
+/** "Stabilizing: 0/2 running, 2 pending — 3m20s left of the stability window", from the record and its machine's deadline. */
+function waitingText(d: Deployment, now: number): string {
+  const state = d.machineState as { deadline?: number; waitUntil?: number };
+  const c = d.counts;
+  const counts = `${c.running}/${c.desired} running${c.pending ? `, ${c.pending} pending` : ""}${c.failed ? `, ${c.failed} failed` : ""}${trafficText(d)}`;
+  const left = state.waitUntil !== undefined && state.waitUntil > now ? ` — next step in ${formatLeft(state.waitUntil - now)}` : state.deadline !== undefined ? ` — ${formatLeft(state.deadline - now)} left of the stability window` : "";
+  return `still ${d.phase}: ${counts}${left}`;
 }
 
 export function formatLeft(ms: number): string {

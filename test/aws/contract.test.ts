@@ -4,7 +4,8 @@
  * FLOTILLA_CONTRACT_ENDPOINT is set, through the SDK adapter against that endpoint (an
  * AWS-compatible ECS/ELBv2/CloudWatch, e.g. a LocalStack, or a real account). The endpoint
  * half needs the cluster FLOTILLA_CONTRACT_CLUSTER (default `flotilla-contract`) to exist and
- * waits in real time, polling every FLOTILLA_CONTRACT_POLL_MS (default 5000).
+ * waits in real time, polling every FLOTILLA_CONTRACT_POLL_MS (default 5000) for at most
+ * FLOTILLA_CONTRACT_WAIT_MS (default 15 minutes). docs/aws-endpoints.md says what fails on moto and why.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -25,19 +26,28 @@ interface Target {
   suffix: string;
   /** How often to poll while waiting for AWS to get somewhere. */
   pollMs?: number;
+  /** How long to wait for AWS to get somewhere (default 15 minutes). */
+  waitMs?: number;
   /** An Application Load Balancer listener the rule cases may add rules to, and the VPC of its target groups. */
   listener?: { arn: string; vpcId: string };
 }
 
 const taskdef = (family: string, image: string) => ({ family, containerDefinitions: [{ name: "app", image, memory: 128, essential: true }] });
 
-async function waitFor(t: Target, what: string, pred: () => Promise<boolean>, maxMs = 15 * 60_000, everyMs = t.pollMs ?? 5_000): Promise<void> {
+/** What the last look saw, for a wait that times out (an endpoint that never progresses ECS deployments, as moto). */
+let lastSeen = "";
+
+async function waitFor(t: Target, what: string, pred: () => Promise<boolean>, maxMs = t.waitMs ?? 15 * 60_000, everyMs = t.pollMs ?? 5_000): Promise<void> {
   const start = t.clock.now();
+  lastSeen = "";
   while (!(await pred())) {
-    if (t.clock.now() - start > maxMs) assert.fail(`timed out waiting for ${what}`);
+    if (t.clock.now() - start > maxMs) assert.fail(`timed out after ${Math.round(maxMs / 1000)}s waiting for ${what}${lastSeen ? `; last seen: ${lastSeen}` : ""}`);
     await t.wait(everyMs);
   }
 }
+
+const seen = (s: Service): string =>
+  `${s.status}, ${s.runningCount}/${s.desiredCount} running; deployments ${s.deployments.map((d) => `${d.status} ${d.rolloutState ?? "(no rolloutState)"} ${d.runningCount ?? "?"}/${d.desiredCount ?? "?"} running, ${d.pendingCount ?? "?"} pending`).join("; ")}`;
 
 const isAws = (name: string) => (e: unknown) => e instanceof AwsError && e.name === name;
 
@@ -60,7 +70,11 @@ function contract(make: () => Promise<Target>) {
     assert.equal(created.deployments.length, 1);
     assert.equal(created.deployments[0]!.status, "PRIMARY");
     assert.equal(created.deployments[0]!.rolloutState, "IN_PROGRESS");
-    const describe = async (): Promise<Service> => (await t.ports.ecs.describeServices(t.cluster, [name])).services[0]!;
+    const describe = async (): Promise<Service> => {
+      const s = (await t.ports.ecs.describeServices(t.cluster, [name])).services[0]!;
+      lastSeen = seen(s);
+      return s;
+    };
     await waitFor(t, "first deployment COMPLETED", async () => (await describe()).deployments[0]?.rolloutState === "COMPLETED");
     assert.equal((await describe()).runningCount, 2);
 
@@ -179,6 +193,7 @@ describe("contract: SDK adapter against flotilla sim serve", () => {
 
 const endpoint = process.env["FLOTILLA_CONTRACT_ENDPOINT"];
 const pollMs = Number(process.env["FLOTILLA_CONTRACT_POLL_MS"] ?? 5_000);
+const waitMs = Number(process.env["FLOTILLA_CONTRACT_WAIT_MS"] ?? 15 * 60_000);
 describe("contract: SDK adapter against FLOTILLA_CONTRACT_ENDPOINT", { skip: endpoint ? false : "FLOTILLA_CONTRACT_ENDPOINT is not set: adapter half skipped" }, () => {
   contract(() => {
     const clock = new SystemClock();
@@ -189,6 +204,7 @@ describe("contract: SDK adapter against FLOTILLA_CONTRACT_ENDPOINT", { skip: end
       suffix: Date.now().toString(36),
       ...(process.env["FLOTILLA_CONTRACT_LISTENER"] && process.env["FLOTILLA_CONTRACT_VPC"] ? { listener: { arn: process.env["FLOTILLA_CONTRACT_LISTENER"], vpcId: process.env["FLOTILLA_CONTRACT_VPC"] } } : {}),
       pollMs,
+      waitMs,
       wait: (ms: number) => clock.sleep(ms),
     });
   });

@@ -28,6 +28,8 @@ let server: Server;
 let url = "";
 let answer: Answer = { status: 200, body: "{}" };
 let requests: string[] = [];
+/** Per-operation answers, where one test needs more than one. */
+let byOperation: Record<string, Answer> = {};
 
 before(async () => {
   server = createServer((req, res) => {
@@ -36,8 +38,9 @@ before(async () => {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString();
       requests.push(String(req.headers["x-amz-target"] ?? /Action=(\w+)/.exec(body)?.[1] ?? "?"));
-      res.writeHead(answer.status, answer.type ? { "content-type": answer.type } : {});
-      res.end(answer.body);
+      const a = byOperation[requests.at(-1)!] ?? answer;
+      res.writeHead(a.status, a.type ? { "content-type": a.type } : {});
+      res.end(a.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -46,6 +49,7 @@ before(async () => {
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   requests = [];
+  byOperation = {};
 });
 
 function ports(): AwsPorts {
@@ -165,5 +169,25 @@ describe("answers that are not AWS's", () => {
     const e = await failure(() => ports().ecs.describeTaskDefinition("web:1"));
     assert.deepEqual([e.name, e.httpStatus, e.retryable], ["InvalidResponse", 200, false]);
     assert.match(e.message, /HTTP 200 \(text\/html\) that is not an AWS answer: Sign in to the network/);
+  });
+});
+
+describe("answers an endpoint gives where AWS would answer otherwise", () => {
+  const tgXml = (name: string, port: number) =>
+    `<DescribeTargetGroupsResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTargetGroupsResult><TargetGroups><member><TargetGroupArn>arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${name}/abc</TargetGroupArn><TargetGroupName>${name}</TargetGroupName><Protocol>HTTP</Protocol><Port>${port}</Port><VpcId>vpc-1</VpcId><TargetType>ip</TargetType><LoadBalancerArns/></member></TargetGroups></DescribeTargetGroupsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeTargetGroupsResponse>`;
+  const duplicate = { status: 400, type: "text/xml", body: "<ErrorResponse><Error><Type>Sender</Type><Code>DuplicateTargetGroupName</Code><Message>A target group with the specified name already exists.</Message></Error><RequestId>r</RequestId></ErrorResponse>" };
+  const input = { name: "web-v2", protocol: "HTTP", port: 8080, vpcId: "vpc-1", targetType: "ip" };
+
+  it("moto refuses a second CreateTargetGroup with the same name and settings; AWS answers the group: so does the adapter", async () => {
+    byOperation = { CreateTargetGroup: duplicate, DescribeTargetGroups: { status: 200, type: "text/xml", body: tgXml("web-v2", 8080) } };
+    const tg = await ports().elbv2.createTargetGroup(input);
+    assert.deepEqual([tg.targetGroupName, tg.port, tg.targetGroupArn], ["web-v2", 8080, "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-v2/abc"]);
+    assert.deepEqual(requests, ["CreateTargetGroup", "DescribeTargetGroups"]);
+  });
+
+  it("a group of that name with other settings is AWS's DuplicateTargetGroupName, passed on", async () => {
+    byOperation = { CreateTargetGroup: duplicate, DescribeTargetGroups: { status: 200, type: "text/xml", body: tgXml("web-v2", 9090) } };
+    const e = await failure(() => ports().elbv2.createTargetGroup(input));
+    assert.deepEqual([e.name, e.operation], ["DuplicateTargetGroupName", "CreateTargetGroup"]);
   });
 });

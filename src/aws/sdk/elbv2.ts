@@ -15,7 +15,7 @@ import {
   type Rule as SdkRule,
   type TargetGroup as SdkTargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { AwsError } from "../errors.ts";
+import { AwsError, isAwsError } from "../errors.ts";
 import type { Action, CreateRuleInput, CreateTargetGroupInput, Elbv2Port, Listener, ResourceTag, Rule, TargetGroup, TargetHealth } from "../ports.ts";
 import { fromSdkAction, toSdkAction } from "./actions.ts";
 import { allPages, type Caller } from "./call.ts";
@@ -95,6 +95,27 @@ export class SdkElbv2 implements Elbv2Port {
   }
 
   async createTargetGroup(input: CreateTargetGroupInput): Promise<TargetGroup> {
+    try {
+      return await this.createTargetGroupOnce(input);
+    } catch (e) {
+      // AWS answers a second CreateTargetGroup with the same name and settings with the existing
+      // group, and DuplicateTargetGroupName only when the settings differ; some endpoints (moto)
+      // refuse every second call. The same group under that name is ours to reuse, as on AWS.
+      if (!isAwsError(e, "DuplicateTargetGroupName")) throw e;
+      const same = (await this.describeTargetGroupsRaw([input.name])).find(
+        (t) => t.TargetGroupName === input.name && t.Protocol === input.protocol && t.Port === input.port && t.VpcId === input.vpcId && (t.TargetType ?? "instance") === (input.targetType ?? "instance"),
+      );
+      if (!same) throw e;
+      return mapTargetGroup(same);
+    }
+  }
+
+  private async describeTargetGroupsRaw(names: string[]): Promise<SdkTargetGroup[]> {
+    const out = await this.call("DescribeTargetGroups", () => this.client.send(new DescribeTargetGroupsCommand({ Names: names })));
+    return out.TargetGroups ?? [];
+  }
+
+  private async createTargetGroupOnce(input: CreateTargetGroupInput): Promise<TargetGroup> {
     const hc = input.healthCheck ?? {};
     const out = await this.call("CreateTargetGroup", () =>
       this.client.send(
