@@ -126,7 +126,7 @@ export const MUTANTS: Mutant[] = [
   { id: "first-wait-sleep-whole-poll", file: "src/deploy/bluegreen.ts", kind: "rounding", from: `return go(next, "wait", nextWatch(next, now), kind === "bake"`, to: `return go(next, "wait", poll(next), kind === "bake"` },
   { id: "green-failures-from-epoch", file: "src/deploy/bluegreen.ts", kind: "wrong-value", from: `taskDefinition: state.green.taskDefinition, since: state.greenSince ?? 0 } }`, to: `taskDefinition: state.green.taskDefinition, since: 0 } }` },
   { id: "first-creation-shifts-canary", file: "src/deploy/bluegreen.ts", kind: "guard", from: `if (state.routes.length === 0 || state.mode === "create") {`, to: `if (state.routes.length === 0) {` },
-  { id: "first-creation-failure-deletes-green", file: "src/deploy/bluegreen.ts", kind: "guard", from: `if (remove && state.green && state.blue) {`, to: `if (remove && state.green) {` },
+  { id: "first-creation-failure-keeps-green", file: "src/deploy/bluegreen.ts", kind: "guard", from: `if (remove && state.green) {`, to: `if (remove && state.green && state.blue) {` },
 
   { id: "update-sends-deployment-controller", file: "src/deploy/service-request.ts", kind: "guard", from: `&& key !== "cluster" && key !== "deploymentController") request[key] = value;`, to: `&& key !== "cluster") request[key] = value;` },
   { id: "grace-period-without-load-balancer", file: "src/deploy/bluegreen.ts", kind: "guard", from: `if (svcLoadBalancers(state).length === 0) delete request["healthCheckGracePeriodSeconds"];`, to: `if (svcLoadBalancers(state).length < 0) delete request["healthCheckGracePeriodSeconds"];` },

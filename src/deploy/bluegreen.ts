@@ -608,10 +608,13 @@ function gaveUp(state: BlueGreenState, why: Because, now: number): Step<BlueGree
 function afterRestore(state: BlueGreenState, events: NewEvent[], record: ActiveRecord = {}): Step<BlueGreenState> {
   const shifting = state.failure!.weight > 0;
   const remove = state.aborted || (shifting ? state.spec.depdef.deleteNewUponTrafficShiftFailure : state.spec.depdef.deleteNewUponFailure);
-  if (remove && state.green && state.blue) {
+  // A first deployment (no blue) deletes its failed green too, as a rolling one scales its new
+  // service to 0: left behind, that set would stop every later deployment as a foreign task set.
+  if (remove && state.green) {
     return go(state, "deleteGreen", { type: "deleteTaskSet", cluster: state.spec.cluster, service: state.spec.service, taskSet: state.green.id }, { ...record, trafficWeight: 0, events });
   }
-  return withRecord(end(state, state.green && state.blue ? `; the green task set ${state.green.id} is kept with no traffic (${shifting ? "deleteNewUponTrafficShiftFailure" : "deleteNewUponFailure"} is false)` : ""), { ...record, trafficWeight: 0, events });
+  const kept = state.blue ? `; the green task set ${state.green?.id ?? ""} is kept with no traffic` : `; the green task set ${state.green?.id ?? ""} is kept`;
+  return withRecord(end(state, state.green ? `${kept} (${shifting ? "deleteNewUponTrafficShiftFailure" : "deleteNewUponFailure"} is false)` : ""), { ...record, trafficWeight: 0, events });
 }
 
 function end(state: BlueGreenState, suffix: string): Step<BlueGreenState> {

@@ -143,3 +143,16 @@ describe("an endpoint that stops answering in the middle of a blue/green deploym
     assert.deepEqual(live(await w.taskSets()).map((s) => [s.status, s.targetGroups]), [["PRIMARY", ["web-blue"]]]);
   });
 });
+
+describe("what a failed first blue/green deployment leaves behind", () => {
+  it("Given a new service whose green never starts, When it fails, Then green is deleted and the next deployment starts clean", async () => {
+    const w = (world = await bgWorld({ faults: { images: [{ image: "web:bad", pullFails: true }] } }));
+    const failed = await w.deploy(bgSpec(w, "web:bad"));
+    assert.equal(failed.phase, "Failed", `${failed.reason} ${failed.message}`);
+    assert.match(failed.message ?? "", /; the green task set was deleted$/);
+    assert.deepEqual(live(await w.taskSets()), []);
+    const next = await w.deploy(bgSpec(w, "web:1"));
+    assert.equal(next.phase, "Succeeded", `${next.reason} ${next.message}`);
+    assert.deepEqual(live(await w.taskSets()).map((s) => [s.status, s.targetGroups]), [["PRIMARY", ["web-blue"]]]);
+  });
+});
