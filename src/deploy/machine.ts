@@ -121,7 +121,8 @@ export type Input =
   | { type: "versionObserved"; service: Service | undefined; targets: TargetHealth[]; failures?: TaskFailures }
   /** Services that exist (DescribeServices' MISSING ones are left out). */
   | { type: "services"; services: Service[] }
-  | { type: "error"; error: { name: string; message: string; retryable: boolean } }
+  /** `operation`: the AWS call that failed (an effect may make several), for the messages. */
+  | { type: "error"; error: { name: string; message: string; retryable: boolean; operation?: string } }
   | { type: "control"; action: "abort" | "promote" | "pause" | "resume"; by: string };
 
 /** New tasks that stopped by failing, with the last reason seen. */

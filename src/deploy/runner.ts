@@ -340,7 +340,7 @@ export class Runner {
           this.onUpdate?.(dep, found);
           return made.input;
         }
-        return { type: "error", error: { name: e.name, message: e.message, retryable: e.retryable } };
+        return { type: "error", error: { name: e.name, message: e.message, retryable: e.retryable, operation: e.operation } };
       }
       if (MUTATIONS.has(effect.type)) throw e; // a bug, not an AWS answer: stop with the state persisted
       return { type: "error", error: { name: e instanceof Error ? e.name : "Error", message: e instanceof Error ? e.message : String(e), retryable: true } };

@@ -46,8 +46,9 @@ export function withRecord<S>(step: Step<S>, extra: Record_): Step<S> {
  * machine's `gaveUp` decides what that means (blue/green undoes what it made), else it ends Failed.
  */
 export function retry<S extends BaseState<string>>(state: S, input: Extract<Input, { type: "error" }>, done: S["step"], gaveUp?: CommonHandlers<S>["gaveUp"], now = 0): Step<S> {
+  const call = input.error.operation ? `${input.error.operation}: ` : "";
   if (state.retries >= MAX_RETRIES || !state.inFlight) {
-    const why = because("AwsUnavailable", { error: `${input.error.name}: ${input.error.message}`, retries: state.retries });
+    const why = because("AwsUnavailable", { error: `${call}${input.error.name}: ${input.error.message}`, retries: state.retries });
     const given = { ...state, retries: 0 };
     delete given.pendingRetry;
     return gaveUp?.(given, why, now) ?? finish(given, done, "Failed", why);
@@ -57,7 +58,7 @@ export function retry<S extends BaseState<string>>(state: S, input: Extract<Inpu
   return {
     state: { ...state, retries: state.retries + 1, pendingRetry: state.pendingRetry ?? state.inFlight, inFlight: wait },
     effect: wait,
-    record: { events: [event("Retrying", { error: input.error.name, seconds: delay / 1000 })] },
+    record: { events: [event("Retrying", { error: `${call}${input.error.name}`, seconds: delay / 1000 })] },
   };
 }
 

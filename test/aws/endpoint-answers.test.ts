@@ -75,8 +75,8 @@ describe("answers that are not AWS's", () => {
     assert.equal(e.operation, "DescribeTaskDefinition");
     assert.equal(e.httpStatus, 500);
     assert.equal(e.retryable, true);
-    assert.match(e.message, /^the endpoint answered HTTP 500 \(text\/html\) that is not an AWS answer: 500 Internal Server Error Internal Server Error The server encountered an internal error/);
-    assert.match(e.message, /does not implement or failed on: see its own log for DescribeTaskDefinition/);
+    assert.match(e.message, /^the endpoint answered HTTP 500 \(text\/html\), not an AWS answer: 500 Internal Server Error Internal Server Error The server encountered an internal error/);
+    assert.match(e.message, / — AWS-compatible endpoints answer so for an operation they do not implement or fail on \(see the endpoint's log for DescribeTaskDefinition\)$/);
     assert.doesNotMatch(e.message, /Deserialization error|SyntaxError|\$response|\n/);
     assert.equal(requests.length, 4, "5xx: the adapter's four attempts");
   });
@@ -90,7 +90,7 @@ describe("answers that are not AWS's", () => {
     ] as const) {
       const e = await failure(call);
       assert.deepEqual([e.name, e.operation, e.httpStatus, e.retryable], ["InvalidResponse", op, 500, true]);
-      assert.match(e.message, /HTTP 500 \(text\/html\) that is not an AWS answer: 500 Internal Server Error/);
+      assert.match(e.message, /HTTP 500 \(text\/html\), not an AWS answer: 500 Internal Server Error/);
     }
   });
 
@@ -98,7 +98,7 @@ describe("answers that are not AWS's", () => {
     answer = { status: 502, body: "" };
     const e = await failure(() => ports().ecs.describeTaskDefinition("web:1"));
     assert.equal(e.name, "InvalidResponse");
-    assert.match(e.message, /^the endpoint answered HTTP 502 that is not an AWS answer with an empty body/);
+    assert.match(e.message, /^the endpoint answered HTTP 502, not an AWS answer, an empty body/);
     assert.equal(e.retryable, true);
   });
 
@@ -114,7 +114,7 @@ describe("answers that are not AWS's", () => {
     answer = { status: 501, type: "text/html", body: "<html><body><h1>Not Implemented</h1></body></html>" };
     const e = await failure(() => ports().elbv2.describeRules({ listenerArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/a/1/2" }));
     assert.deepEqual([e.name, e.httpStatus, e.retryable], ["NotImplemented", 501, false]);
-    assert.match(e.message, /HTTP 501 \(text\/html\) that is not an AWS answer: Not Implemented/);
+    assert.match(e.message, /HTTP 501 \(text\/html\), not an AWS answer: Not Implemented/);
     assert.equal(requests.length, 1);
   });
 
@@ -122,7 +122,7 @@ describe("answers that are not AWS's", () => {
     answer = { status: 404, type: "text/plain", body: "Not Found" };
     const e = await failure(() => ports().ecs.describeTaskDefinition("web:1"));
     assert.deepEqual([e.name, e.httpStatus, e.retryable], ["InvalidResponse", 404, false]);
-    assert.match(e.message, /^the endpoint answered HTTP 404 \(text\/plain\) that is not an AWS answer: Not Found$/);
+    assert.match(e.message, /^the endpoint answered HTTP 404 \(text\/plain\), not an AWS answer: Not Found$/);
     assert.equal(requests.length, 1);
   });
 
@@ -130,7 +130,7 @@ describe("answers that are not AWS's", () => {
     answer = { status: 400, type: "application/x-amz-json-1.1", body: JSON.stringify({ message: "Unknown cluster shop" }) };
     const e = await failure(() => ports().ecs.describeTaskDefinition("web:1"));
     assert.deepEqual([e.name, e.retryable], ["InvalidResponse", false]);
-    assert.match(e.message, /HTTP 400 \(application\/x-amz-json-1\.1\) that is not an AWS answer: \{"message":"Unknown cluster shop"\}/);
+    assert.match(e.message, /HTTP 400 \(application\/x-amz-json-1\.1\), not an AWS answer: \{"message":"Unknown cluster shop"\}/);
   });
 
   it("AWS-shaped errors and answers are untouched", async () => {
@@ -168,7 +168,7 @@ describe("answers that are not AWS's", () => {
     answer = { status: 200, type: "text/html", body: "<html><title>Sign in to the network</title></html>" };
     const e = await failure(() => ports().ecs.describeTaskDefinition("web:1"));
     assert.deepEqual([e.name, e.httpStatus, e.retryable], ["InvalidResponse", 200, false]);
-    assert.match(e.message, /HTTP 200 \(text\/html\) that is not an AWS answer: Sign in to the network/);
+    assert.match(e.message, /HTTP 200 \(text\/html\), not an AWS answer: Sign in to the network/);
   });
 });
 

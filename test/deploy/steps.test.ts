@@ -40,6 +40,12 @@ describe("retries (steps.ts)", () => {
     assert.equal(gaveUp.state.inFlight, undefined);
   });
 
+  it("the failed call's operation, when known, leads the Retrying and AwsUnavailable messages", () => {
+    const html500 = { type: "error", error: { name: "InvalidResponse", message: "the endpoint answered HTTP 500 (text/html), not an AWS answer", retryable: true, operation: "ListServiceDeployments" } } as const;
+    assert.equal(retry(toy(), html500, "done").record.events?.[0]?.message, "ListServiceDeployments: InvalidResponse: retrying in 1s");
+    assert.equal(retry(toy({ retries: 8 }), html500, "done").record.message, "ListServiceDeployments: InvalidResponse: the endpoint answered HTTP 500 (text/html), not an AWS answer (gave up after 8 retries)");
+  });
+
   it("with nothing in flight there is nothing to retry: it fails at once", () => {
     const step = retry(toy({ inFlight: undefined }), throttled, "done");
     assert.equal(step.record.reason, "AwsUnavailable");

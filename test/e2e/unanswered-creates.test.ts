@@ -24,7 +24,7 @@ afterEach(async () => {
 const live = <T extends { status: string }>(sets: T[]) => sets.filter((s) => s.status !== "DRAINING");
 
 const html500 = (operation: string) =>
-  new AwsError({ name: "InvalidResponse", message: "the endpoint answered HTTP 500 (text/html) that is not an AWS answer: 500 Internal Server Error", service: "ECS", operation, httpStatus: 500 });
+  new AwsError({ name: "InvalidResponse", message: "the endpoint answered HTTP 500 (text/html), not an AWS answer: 500 Internal Server Error", service: "ECS", operation, httpStatus: 500 });
 
 describe("a create whose answer was an error that may hide success", () => {
   it("blue/green: green made, then HTTP 500 — one green task set, found and used, the deployment succeeds", async () => {
@@ -136,7 +136,7 @@ describe("an endpoint that stops answering in the middle of a blue/green deploym
     const d = await runner.run(await runner.create(bgSpec(w, "web:2"), { strategy: "bluegreen" }));
     assert.equal(d.phase, "RolledBack", `${d.reason} ${d.message}`);
     assert.equal(d.reason, "AwsUnavailable");
-    assert.match(d.message ?? "", /InvalidResponse: the endpoint answered HTTP 500 .*\(gave up after 8 retries\); blue serves all traffic; the green task set was deleted$/);
+    assert.match(d.message ?? "", /^DescribeServices: InvalidResponse: the endpoint answered HTTP 500 .*\(gave up after 8 retries\); blue serves all traffic; the green task set was deleted$/);
     const types = (await w.events(d)).map((e) => e.type);
     assert.ok(types.includes("Shifted") && types.includes("RestoringBlue") && types.includes("TrafficRestored"), types.join(" "));
     assert.deepEqual((await w.weights())["443"], { "web-blue": 100, "web-green": 0 });

@@ -56,9 +56,9 @@ function unrecognisedAnswer(err: SdkLikeError, httpStatus: number | undefined, o
   const text = bodyText(err.$response?.body);
   // Without the body (a client built without keepErrorBody), what the SDK said is the next best thing.
   const said = (err.message ?? "").split("\n")[0]!.trim();
-  const what = text ? `: ${excerpt(text)}` : said && !NOT_AN_AWS_CODE.has(said) ? `: ${excerpt(said)}` : " with an empty body";
-  const hint = httpStatus >= 500 ? ` (an AWS-compatible endpoint answers so for an operation it does not implement or failed on: see its own log for ${operation})` : "";
-  const message = `the endpoint answered HTTP ${httpStatus}${type ? ` (${type.split(";")[0]!.trim()})` : ""} that is not an AWS answer${what}${hint}`;
+  const what = text ? `: ${excerpt(text)}` : said && !NOT_AN_AWS_CODE.has(said) ? `: ${excerpt(said)}` : ", an empty body";
+  const hint = httpStatus >= 500 ? ` — AWS-compatible endpoints answer so for an operation they do not implement or fail on (see the endpoint's log for ${operation})` : "";
+  const message = `the endpoint answered HTTP ${httpStatus}${type ? ` (${type.split(";")[0]!.trim()})` : ""}, not an AWS answer${what}${hint}`;
   if (httpStatus === 501) return { name: "NotImplemented", message, retryable: false };
   return { name: "InvalidResponse", message, ...(httpStatus < 500 && httpStatus !== 429 ? { retryable: false } : {}) };
 }
@@ -75,7 +75,7 @@ function bodyText(body: unknown): string {
   return "";
 }
 
-/** The readable start of an answer: an HTML page's text without tags, whitespace collapsed, at most 200 characters. */
+/** The readable start of an answer: an HTML page's text without tags, whitespace collapsed, at most 120 characters. */
 export function excerpt(text: string): string {
   const plain = /<[a-z!?/]/i.test(text)
     ? text
@@ -88,7 +88,7 @@ export function excerpt(text: string): string {
         .replace(/&amp;/g, "&")
     : text;
   const flat = plain.replace(/\s+/g, " ").trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+  return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat;
 }
 
 /** The part of an SDK response keepErrorBody looks at. */
