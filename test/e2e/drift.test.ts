@@ -112,6 +112,30 @@ describe("drift", () => {
     assert.equal(d?.status, "drifted");
   });
 
+  it("Given many objects in a cluster, When drift checks them, Then services are read together through the shared status sweep (DescribeServices for several at once) and each task definition revision is described once across passes", async () => {
+    const w = await controllerWorld({ controller: { drift: {} } });
+    worlds.push(w);
+    const names = Array.from({ length: 23 }, (_, i) => `svc${String(i).padStart(2, "0")}`);
+    w.remote.push(Object.assign({}, ...names.map((n) => rollingObject(`apps/${n}/${n}`, n))) as Record<string, object>, "23 services");
+    await w.controller.sources.queue.sync("apps", "poll");
+    const ecs = w.sim.ports().ecs;
+    const asked: string[][] = [];
+    let described = 0;
+    const describeServices = ecs.describeServices.bind(ecs);
+    const describeTaskDefinition = ecs.describeTaskDefinition.bind(ecs);
+    ecs.describeServices = (cluster, services) => (asked.push([...services]), describeServices(cluster, services));
+    ecs.describeTaskDefinition = (arn) => (described++, describeTaskDefinition(arn));
+    const first = await w.controller.checkDrift("apps");
+    assert.deepEqual(first.map((d) => d.status), names.map(() => "in-sync"));
+    assert.deepEqual(asked.flat().sort(), names, "each service read once");
+    assert.ok(asked.length <= 5 && asked.every((a) => a.length > 1), `shared rounds, not one call per service: ${asked.map((a) => a.length).join(", ")}`);
+    assert.equal(described, 23);
+    asked.length = 0;
+    await w.controller.checkDrift("apps");
+    assert.equal(asked.flat().length, 23);
+    assert.equal(described, 23, "a revision never changes: not described again");
+  });
+
   it("a depdef's selfHeal wins over the repository's setting, and the periodic check finds drift by itself", async () => {
     const w = await controllerWorld({ controller: { drift: { intervalMs: 60_000, selfHealRepositories: [] } } });
     worlds.push(w);
