@@ -149,6 +149,24 @@ describe("sync windows", () => {
     assert.deepEqual(d?.overrides.map((o) => [o.name, o.source]).sort(), [["deploy-requested", "api"], ["outside-window", "api"]]);
   });
 
+  it("Given a commit waiting, When an operator runs flotilla window release, Then it deploys at once with the override set by the token's name; a read-only token is refused", async () => {
+    const { w, clock } = await world();
+    const sha = w.remote.push(rollingObject("prod/web/web", "web"), "web");
+    assert.equal((await drive(clock, w.controller.sources.queue.sync("apps", "poll"))).kind, "waiting");
+    const denied = await drive(clock, cli(["window", "release", "apps"], w.env(w.reader)));
+    assert.equal(denied.code, 2);
+    assert.match(denied.stderr, /^error FLT-API-FORBIDDEN\n {2}token "dashboard" is read-only/);
+    assert.equal((await w.store.getWaitingCommit("apps", "main"))?.releasedBy ?? null, null, "still held");
+    const released = await drive(clock, cli(["window", "release", "apps", sha.slice(0, 7)], w.env()));
+    assert.equal(released.code, 0, released.stderr);
+    assert.match(released.stdout, new RegExp(`^released apps@${sha.slice(0, 12)} \\(held by deny window monday-freeze\\): it deploys now, recorded as an override by alice$`, "m"));
+    // No poll: the release syncs the repository.
+    for (let i = 0; i < 3600 && (await w.store.getLastCommit("apps", "main"))?.sha !== sha; i++) await step(clock);
+    const [d] = (await w.store.listDeployments({ repository: "apps", commitSha: sha })).items;
+    assert.equal(d?.phase, "Succeeded");
+    assert.deepEqual(d.overrides.map((o) => [o.name, o.setBy, o.source]), [["outside-window", "alice", "api"]]);
+  });
+
   it("Given a deny window selected only by AWS account, When a commit of that account's object is pushed or deployed through the API, Then it waits and the API refuses it with FLT-WINDOW-CLOSED, like any other selector; another account's object goes out", async () => {
     const clock = new VirtualClock({ start: MONDAY_9 });
     const windows = new SyncWindows([{ name: "prod-account", kind: "deny", schedule: "0 9 * * 1", durationMs: 4 * H, timeZone: "Europe/Berlin", repositories: [], objects: [], regions: [], clusters: [], accounts: ["111122223333"] }]);
