@@ -10,8 +10,9 @@
  * An object that starts drifting, or comes back in line, is an activity event. With self-heal on
  * (the repository in the configuration's drift.selfHeal.repositories, or `"selfHeal": true` in its
  * depdef, which wins either way) a drifted object is redeployed from Git, recorded as the override
- * `self-heal`; never one with a deployment in flight, never while a sync window holds it, and not
- * again after a heal of the same commit failed.
+ * `self-heal`; never one with a deployment in flight, never while a sync window holds it or what it
+ * needs is missing in AWS (the pre-check of every deployment, pass.ts), and not again after a heal
+ * of the same commit failed.
  */
 import { AwsError } from "../aws/errors.ts";
 import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
@@ -24,7 +25,10 @@ import type { StatusSweep } from "../deploy/sweep.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, DriftRecord, DriftStatus, NewActivityEvent, NewDriftRecord, Repository } from "../store/types.ts";
 import type { Mirrors } from "./mirror.ts";
+import { problemLine } from "./commit-record.ts";
+import { precheck } from "./pass.ts";
 import { planFromLive } from "./plan.ts";
+import { PassLookups } from "./prerequisites.ts";
 import type { SyncWindows } from "./sync-windows.ts";
 import { windowSubjects } from "./window-gate.ts";
 
@@ -227,6 +231,14 @@ export class DriftDetector {
     if (verdict?.held) {
       const message = `self-heal waits: ${verdict.message}`;
       if (prev?.detail.message !== message) await this.o.record({ ...at, type: "drift-heal-held", message: `${o.name}: ${message}`, data: { windows: verdict.windows.map((w) => w.name) } });
+      return { detail: { ...record.detail, message } };
+    }
+    // What the redeploy needs must exist, as for a commit's deployment (pass.ts's pre-check):
+    // otherwise it waits, and each later check tries again.
+    const blocking = (await precheck(o, new PassLookups(this.o.aws))).filter((p) => p.severity === "error");
+    if (blocking.length) {
+      const message = `self-heal waits: what it needs is missing in AWS: ${problemLine(blocking[0]!)}`;
+      if (prev?.detail.message !== message) await this.o.record({ ...at, type: "drift-heal-held", message: `${o.name}: ${message}`, data: { windows: [], problems: blocking.map((p) => ({ code: p.code, file: p.file ?? null, path: p.path ?? null })) } });
       return { detail: { ...record.detail, message } };
     }
     const d = await this.o.heal(repo, o, sha, record.detail.reasons);

@@ -167,6 +167,32 @@ describe("the controller pre-checks what a deployment needs, as apply does", () 
     assert.equal((await w.store.getCommitRecord("apps", sha))!.objects.find((o) => o.object === CHECKOUT)?.action, "deploy", "the commit's newest record");
   });
 
+  it("Given self-heal on and checkout blocked (its target group behind no listener), When drift finds its service missing, Then self-heal waits with the pre-check's code and changes nothing; When the target group is attached, Then the next check redeploys it", async () => {
+    const calls: AwsCall[] = [];
+    const w = await controllerWorld({ sim: aws, wrap: recordCalls(calls), controller: { drift: { intervalMs: 3_600_000, selfHealRepositories: ["apps"] } } });
+    worlds.push(w);
+    w.remote.push({ ...rollingObject("apps/web/web", "web"), ...checkout(w.sim.elb.targetGroupArn("late")) }, "web and checkout");
+    await w.controller.sources.queue.sync("apps", "poll");
+    // When drift checks the repository
+    let drift = Object.fromEntries((await w.controller.checkDrift("apps")).map((d) => [d.object, d]));
+    await w.controller.sources.queue.idle();
+    // Then checkout is missing, and its heal waits for what it needs: nothing started or changed
+    assert.equal(drift[CHECKOUT]?.status, "missing");
+    assert.equal(drift[CHECKOUT]?.healDeploymentId, null);
+    assert.match(drift[CHECKOUT]?.detail.message ?? "", /^self-heal waits: what it needs is missing in AWS: FLT-PLAN-TARGET-GROUP-NO-LISTENER apps\/checkout\/checkout_svcdef\.json \$\.loadBalancers\[0\]\.targetGroupArn/);
+    const held = (await w.store.listActivity()).find((a) => a.type === "drift-heal-held" && a.object === CHECKOUT);
+    assert.deepEqual(held?.data?.["problems"], [{ code: "FLT-PLAN-TARGET-GROUP-NO-LISTENER", file: "apps/checkout/checkout_svcdef.json", path: "$.loadBalancers[0].targetGroupArn" }]);
+    assert.deepEqual(mutationsMentioning(calls, "checkout"), []);
+    assert.deepEqual((await w.store.listDeployments({ object: CHECKOUT })).items, []);
+    // When the target group is attached, Then the next check heals it
+    await attachLate(w.sim);
+    drift = Object.fromEntries((await w.controller.checkDrift("apps")).map((d) => [d.object, d]));
+    assert.ok(drift[CHECKOUT]?.healDeploymentId, "a self-heal deployment started");
+    await w.controller.sources.queue.idle();
+    assert.equal((await w.store.getDeployment(drift[CHECKOUT].healDeploymentId))?.phase, "Succeeded");
+    assert.equal(await live(w.sim, "checkout"), 1);
+  });
+
   it("Given a commit of twenty services behind twenty target groups, one of them missing, When the controller processes it, Then the target groups are described in one batch plus one call each for the batch that named the missing one, and only that service is blocked", async () => {
     const names = Array.from({ length: 20 }, (_, i) => `s${i}`);
     const calls: AwsCall[] = [];
