@@ -38,6 +38,8 @@ export interface DemoWorldOptions {
   folders?: readonly string[];
   /** Seconds between the controller's looks at the repository (simulated). */
   pollSeconds?: number;
+  /** More of the server configuration (e.g. syncWindows, drift), beside the demo's own. */
+  config?: Record<string, unknown>;
 }
 
 /** A temporary repository, a simulated AWS and a `flotilla serve --simulator` process serving both. */
@@ -77,7 +79,7 @@ export class DemoWorld {
       const dev = JSON.parse(await readFile(path.join(EXAMPLES, "scenarios", "dev.json"), "utf8")) as Record<string, unknown>;
       dev["faults"] = { images: [{ image: BAD_IMAGE, exitAfter: "4s", exitCode: 1 }] };
       await writeFile(path.join(dir, "dev.json"), JSON.stringify(dev, null, 2));
-      await writeFile(path.join(dir, "flotilla.json"), JSON.stringify({ allowedLocalRoots: [dir] }));
+      await writeFile(path.join(dir, "flotilla.json"), JSON.stringify({ ...options.config, allowedLocalRoots: [dir] }));
       await mkdir(path.join(dir, "data"));
 
       const token = `flt_demo_${randomBytes(24).toString("base64url")}`;

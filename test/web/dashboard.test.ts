@@ -11,29 +11,25 @@
  * otherwise skips, saying why.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DemoWorld } from "../../src/cli/demo-dashboard.ts";
 import type { DeploymentRecord, SampleRecord } from "../../src/store/record.ts";
 import { dashboardBuilt } from "../../src/server/web.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { browserSkip, launchChromium } from "../helpers/browser.ts";
 
 // What the functions given to page.evaluate use of the browser (they run there, not in Node).
 declare const document: { cookie: string; documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { closest(selector: string): unknown } | null };
 declare const window: { stillTheSamePage?: boolean };
 
-const CHROMIUM = process.env["FLOTILLA_CHROMIUM"] ?? "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/dashboard/", import.meta.url));
 /** Simulated seconds per real second: fast enough for a test, slow enough for a browser to see each step. */
 const SPEED = 20;
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env["CI"]) {
-  throw new Error(`Chromium is not installed at ${CHROMIUM}: the dashboard's browser tests cannot run. CI installs it with scripts/install-chromium.sh (Debian's chromium package).`);
-}
-const skip = hasChromium ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or set FLOTILLA_CHROMIUM): the dashboard's browser tests are skipped`;
+const skip = browserSkip();
 
 describe("dashboard in Chromium against flotilla serve --simulator", { skip, timeout: 600_000 }, () => {
   let world: DemoWorld;
@@ -50,13 +46,7 @@ describe("dashboard in Chromium against flotilla serve --simulator", { skip, tim
     const store = await openSqliteStore({ path: path.join(world.dir, "flotilla.db") });
     readerToken = (await store.createToken("viewer", "read-only")).token;
     await store.close();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // None of Chromium's own traffic (this machine has no network beyond loopback); playwright gives
-      // every launch a fresh, empty profile of its own.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     operator = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
     page = await operator.newPage();
     await world.settle(await head(world));
