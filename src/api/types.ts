@@ -36,7 +36,7 @@ export interface ObjectAction {
   action: "create" | "update" | "delete" | "none" | "invalid" | "unsupported";
   /** Why, in a sentence (`taskdef changed`, `unchanged since abc1234`, ...). */
   why: string;
-  /** Set when a delete is held back for safety. */
+  /** Set when it would not be carried out: what the pre-check of a deployment found missing in AWS (`CODE file path: message`). */
   blocked?: string;
 }
 

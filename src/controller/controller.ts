@@ -389,7 +389,29 @@ export class Controller implements ControllerPort {
     const rendered = options.rendered ? Object.fromEntries(r.objects.filter((o) => o.rendered).map((o) => [o.object, o.rendered as Record<string, unknown>])) : undefined;
     // A commit already processed compares with itself: what its processing recorded says more.
     const recorded = await this.o.store.getCommitRecord(repo.name, r.commit.sha);
-    return { repository: repo.name, sha: r.commit.sha, actions: actionsOf(r), problems: r.objects.flatMap((o) => o.problems), recorded: recorded ? commitRecordJson(recorded) : null, ...(rendered ? { rendered } : {}) };
+    const checked = await this.precheckDryRun(repo, r);
+    const actions = actionsOf(r).map((a) => {
+      const blocking = checked.get(a.object)?.find((p) => p.severity === "error");
+      return blocking ? { ...a, blocked: problemLine(blocking) } : a;
+    });
+    return { repository: repo.name, sha: r.commit.sha, actions, problems: [...r.objects.flatMap((o) => o.problems), ...[...checked.values()].flat()], recorded: recorded ? commitRecordJson(recorded) : null, ...(rendered ? { rendered } : {}) };
+  }
+
+  /** The pre-check (pass.ts) of the objects a dry run would deploy, as processing the commit would run it. Read-only. */
+  private async precheckDryRun(repo: Repository, r: DryRunResult): Promise<Map<string, Problem[]>> {
+    const names = new Set(r.objects.filter((o) => o.action === "deploy" && !o.problems.some((p) => p.severity === "error")).map((o) => o.object));
+    const found = new Map<string, Problem[]>();
+    if (names.size === 0) return found;
+    const source = new GitCommitSource(this.sources.mirrors.of(repo).gitDir, r.commit.sha, repo.path ?? "");
+    const loaded = await loadRepository(source, loadOptions(this.o.inputEnvironment ? { environment: this.o.inputEnvironment } : {}), (o) => names.has(o.name)).finally(() => source.close());
+    const lookups = new PassLookups(this.o.aws);
+    await Promise.all(
+      loaded.objects.filter((o) => o.valid && o.identity).map(async (o) => {
+        const problems = await precheck(o, lookups);
+        if (problems.length) found.set(o.name, problems);
+      }),
+    );
+    return found;
   }
 
   /** Carry out a held delete now, as the operator asked: queued behind the repository's work; answers once the delete is created. */

@@ -155,11 +155,18 @@ describe("the controller pre-checks what a deployment needs, as apply does", () 
     const sha = w.remote.push({ ...rollingObject("apps/web/web", "web"), ...checkout(w.sim.elb.targetGroupArn("late")) }, "web and checkout");
     await w.controller.sources.queue.sync("apps", "poll");
     assert.equal((await w.store.getCommitRecord("apps", sha))!.objects.find((o) => o.object === CHECKOUT)?.action, "blocked");
-    // The dry run says what a redeploy would do
+    // The dry run says what a redeploy would do: checkout, blocked again while its group is behind no listener
+    const dryRun = async () => {
+      const dry = await w.api("GET", `/api/v1/repositories/apps/commits/${sha}/dryrun`);
+      assert.equal(dry.status, 200, dry.body);
+      return dry.json as { actions: { object: string; blocked?: string }[]; problems: { code: string; path: string }[] };
+    };
+    let dry = await dryRun();
+    assert.deepEqual(dry.actions.map((a) => [a.object, a.blocked?.split(":")[0]]), [[CHECKOUT, "FLT-PLAN-TARGET-GROUP-NO-LISTENER apps/checkout/checkout_svcdef.json $.loadBalancers[0].targetGroupArn"]]);
+    assert.deepEqual(dry.problems.map((p) => [p.code, p.path]), [["FLT-PLAN-TARGET-GROUP-NO-LISTENER", "$.loadBalancers[0].targetGroupArn"]]);
     await attachLate(w.sim);
-    const dry = await w.api("GET", `/api/v1/repositories/apps/commits/${sha}/dryrun`);
-    assert.equal(dry.status, 200, dry.body);
-    assert.deepEqual((dry.json["actions"] as { object: string }[]).map((a) => a.object), [CHECKOUT]);
+    dry = await dryRun();
+    assert.deepEqual(dry.actions.map((a) => [a.object, a.blocked]), [[CHECKOUT, undefined]]);
     const result = await w.controller.sources.manual.deployCommit("apps", sha);
     assert.deepEqual(result.plan.deploy.map((c) => [c.object, c.reason]), [[CHECKOUT, "blocked-before"]]);
     const deployments = (await w.store.listDeployments({ repository: "apps" })).items;
