@@ -136,7 +136,7 @@ function recordedSince(store: Store, since: number): Store {
       const items = page.items.filter(recent);
       return { items, nextCursor: items.length < page.items.length ? null : page.nextCursor };
     },
-    activeDeployments: async () => (await store.activeDeployments()).filter(recent),
+    activeDeployments: async (options) => (await store.activeDeployments(options)).filter(recent),
   };
   return new Proxy(store, {
     get(target, prop) {

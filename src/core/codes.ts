@@ -125,6 +125,7 @@ export const PROBLEM_CODES = {
   "FLT-STORE-DEPLOYMENT-FINISHED": "The deployment has finished; it can no longer change or take controls.",
   "FLT-STORE-DUPLICATE": "A record with that name or id already exists.",
   "FLT-STORE-INVALID": "The value cannot be stored as given.",
+  "FLT-STORE-FENCED": "A deployment's state write came from a process that no longer owns it (stale fencing token, or no token while another process holds its lease); that process stops acting on it.",
   // HTTP API
   "FLT-API-UNAUTHORIZED": "The request has no bearer token or dashboard session, or the token is unknown or revoked, or the session ended.",
   "FLT-API-FORBIDDEN": "The token's role does not allow this request (a read-only token asked for a change).",

@@ -11,7 +11,8 @@ export type StoreErrorCode =
   | "FLT-STORE-ACTIVE-DEPLOYMENT"
   | "FLT-STORE-DEPLOYMENT-FINISHED"
   | "FLT-STORE-DUPLICATE"
-  | "FLT-STORE-INVALID";
+  | "FLT-STORE-INVALID"
+  | "FLT-STORE-FENCED";
 
 /** A FlotillaError, so the CLI and the API report it with its code like any other problem. */
 export class StoreError extends FlotillaError {
@@ -52,6 +53,20 @@ export class ActiveDeploymentError extends StoreError {
     );
     this.name = "ActiveDeploymentError";
     this.activeDeploymentId = activeDeploymentId;
+  }
+}
+
+/**
+ * A state write that does not come from the deployment's current owner: its fencing token is stale
+ * (another process adopted the deployment), its lease has expired, or it carries no token while a
+ * live owner holds one. The writer must stop acting on the deployment.
+ */
+export class FencedError extends StoreError {
+  readonly deploymentId: string;
+  constructor(deploymentId: string, message: string) {
+    super("FLT-STORE-FENCED", message);
+    this.name = "FencedError";
+    this.deploymentId = deploymentId;
   }
 }
 

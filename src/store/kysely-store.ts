@@ -3,7 +3,7 @@
  * (`FOR UPDATE` on PostgreSQL; SQLite transactions already hold the write lock from BEGIN).
  */
 import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from "kysely";
-import { ActiveDeploymentError, StoreError, VersionConflictError } from "./errors.ts";
+import { ActiveDeploymentError, FencedError, StoreError, VersionConflictError } from "./errors.ts";
 import { ulidFactory } from "./ids.ts";
 import { encodeMachineState, type EncodedState } from "./machine-state.ts";
 import { toActivity, toApiToken, toCommitRecord, toControl, toDeployment, toDrift, toEvent, toJson, toLease, toPendingDelete, toRepository, toWaitingCommit } from "./rows.ts";
@@ -20,9 +20,11 @@ import type {
   Deployment,
   DeploymentEvent,
   DeploymentFilter,
+  DeploymentOwner,
   DeploymentPage,
   DeploymentPatch,
   DeploymentSample,
+  Fence,
   LastCommit,
   Lease,
   NewDeployment,
@@ -97,6 +99,9 @@ export class KyselyStore implements Store {
       finished_at: isTerminal(phase) ? now : null,
       version: 1,
       last_event_seq: events.length,
+      owner: input.owner?.id ?? null,
+      owner_token: input.owner ? 1 : 0,
+      owner_expires_at: input.owner ? now + checkTtl(input.owner.ttlMs) : null,
     };
     const serviceName = `${row.region}/${row.cluster}/${row.service}`;
     try {
@@ -144,14 +149,15 @@ export class KyselyStore implements Store {
     const machine = "machineState" in patch ? encodeMachineState(patch.machineState) : undefined;
     return this.#db.transaction().execute(async (trx) => {
       // Only what the checks need: the machine state is not read back to be rewritten.
-      let query = trx.selectFrom("deployments").select(["version", "active", "phase", "last_event_seq", "machine_base_hash"]).where("id", "=", id);
+      let query = trx.selectFrom("deployments").select(["version", "active", "phase", "last_event_seq", "machine_base_hash", "owner", "owner_token", "owner_expires_at"]).where("id", "=", id);
       if (this.kind === "postgres") query = query.forUpdate();
       const current = await query.executeTakeFirst();
       if (!current) throw notFound("Deployment", id);
-      if (current.version !== expectedVersion) throw new VersionConflictError(id, expectedVersion, current.version);
       if (current.active === 0) {
         throw new StoreError("FLT-STORE-DEPLOYMENT-FINISHED", `Deployment ${id} has finished (${current.phase}); it cannot change.`);
       }
+      checkFence(id, current, options.fence, now);
+      if (current.version !== expectedVersion) throw new VersionConflictError(id, expectedVersion, current.version);
       const set: Updateable<DeploymentsTable> = {
         version: expectedVersion + 1,
         updated_at: now,
@@ -163,6 +169,8 @@ export class KyselyStore implements Store {
         if (isTerminal(phase)) {
           set.active = 0;
           set.finished_at = now;
+          // The ownership ends with the deployment; the last owner stays on the record.
+          if (current.owner !== null) set.owner_expires_at = Math.min(current.owner_expires_at ?? now, now);
         }
       }
       if (patch.reason !== undefined) set.reason = patch.reason;
@@ -250,9 +258,90 @@ export class KyselyStore implements Store {
     return { items, nextCursor: rows.length > limit && last ? last.id : null };
   }
 
-  async activeDeployments(): Promise<Deployment[]> {
-    const rows = await this.#db.selectFrom("deployments").selectAll().where("active", "=", 1).orderBy("id", "asc").execute();
+  async activeDeployments(options: { orphaned?: boolean } = {}): Promise<Deployment[]> {
+    let query = this.#db.selectFrom("deployments").selectAll().where("active", "=", 1);
+    if (options.orphaned) {
+      const now = this.#clock.now();
+      query = query.where((eb) => eb.or([eb("owner", "is", null), eb("owner_expires_at", "<=", now)]));
+    }
+    const rows = await query.orderBy("id", "asc").execute();
     return rows.map(toDeployment);
+  }
+
+  // ---- ownership (one process drives a deployment at a time) --------------------------------
+
+  async acquireDeployment(
+    id: string,
+    owner: string,
+    ttlMs: number,
+    events?: (previous: DeploymentOwner | null) => readonly NewEvent[],
+  ): Promise<Deployment | undefined> {
+    checkTtl(ttlMs);
+    const now = this.#clock.now();
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom("deployments").selectAll().where("id", "=", id);
+      if (this.kind === "postgres") query = query.forUpdate();
+      const current = await query.executeTakeFirst();
+      if (!current) throw notFound("Deployment", id);
+      if (current.active === 0) return undefined;
+      const live = current.owner !== null && (current.owner_expires_at ?? 0) > now;
+      if (live && current.owner !== owner) return undefined;
+      // Our own live lease is renewed as it is; anything else is a new acquisition with a new token.
+      const renewal = live && current.owner === owner;
+      const previous = toDeployment(current).owner;
+      const added = renewal ? [] : [...(events?.(previous) ?? [])];
+      const updated = await trx
+        .updateTable("deployments")
+        .set({
+          owner,
+          owner_token: renewal ? current.owner_token : current.owner_token + 1,
+          owner_expires_at: now + ttlMs,
+          last_event_seq: current.last_event_seq + added.length,
+        })
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await this.#insertEvents(trx, id, current.last_event_seq, added, now);
+      return toDeployment(updated);
+    });
+  }
+
+  async renewDeployments(owner: string, ids: readonly string[], ttlMs: number): Promise<string[]> {
+    checkTtl(ttlMs);
+    const now = this.#clock.now();
+    const renewed: string[] = [];
+    // Chunked: one statement per 500 deployments keeps within every driver's parameter limit.
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.#db
+        .updateTable("deployments")
+        .set({ owner_expires_at: now + ttlMs })
+        .where("id", "in", ids.slice(i, i + 500))
+        .where("owner", "=", owner)
+        .where("active", "=", 1)
+        .returning("id")
+        .execute();
+      renewed.push(...rows.map((r) => r.id));
+    }
+    return renewed;
+  }
+
+  async releaseDeployment(id: string, fence: Fence, events: readonly NewEvent[] = []): Promise<boolean> {
+    const now = this.#clock.now();
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable("deployments")
+        .set((eb) => ({ owner_expires_at: now, last_event_seq: eb("last_event_seq", "+", events.length) }))
+        .where("id", "=", id)
+        .where("owner", "=", fence.owner)
+        .where("owner_token", "=", fence.token)
+        .where("active", "=", 1)
+        .where("owner_expires_at", ">", now)
+        .returning("last_event_seq")
+        .executeTakeFirst();
+      if (!row) return false;
+      await this.#insertEvents(trx, id, row.last_event_seq - events.length, events, now);
+      return true;
+    });
   }
 
   // ---- timeline ----------------------------------------------------------------------------
@@ -961,14 +1050,35 @@ const COLUMNS_BUT_BASE = [
   "finished_at",
   "version",
   "last_event_seq",
+  "owner",
+  "owner_token",
+  "owner_expires_at",
 ] as const satisfies readonly Exclude<keyof DeploymentsTable, "machine_base">[];
 
 function machineColumns(e: EncodedState): Pick<DeploymentsTable, "machine_state" | "machine_base" | "machine_base_hash"> {
   return { machine_state: e.state, machine_base: e.base, machine_base_hash: e.baseHash };
 }
 
-function checkTtl(ttlMs: number): void {
+function checkTtl(ttlMs: number): number {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new StoreError("FLT-STORE-INVALID", `A lease needs a positive TTL, not ${ttlMs} ms.`);
+  return ttlMs;
+}
+
+/**
+ * Only the current owner writes a deployment's state: a write must carry the owner's id and token
+ * (a token that is ours stays valid past the expiry until another process adopts the deployment,
+ * which gives it a new token). A write without a fence is taken only while no live owner holds it.
+ */
+function checkFence(id: string, row: Pick<DeploymentsTable, "owner" | "owner_token" | "owner_expires_at">, fence: Fence | undefined, now: number): void {
+  const live = row.owner !== null && (row.owner_expires_at ?? 0) > now;
+  const held = row.owner === null ? "no owner" : `owner ${row.owner} (token ${row.owner_token}, lease ${live ? "until" : "expired at"} ${new Date(row.owner_expires_at ?? 0).toISOString()})`;
+  if (fence === undefined) {
+    if (live) throw new FencedError(id, `Deployment ${id} is driven by ${held}; a write without its fencing token was refused.`);
+    return;
+  }
+  if (row.owner !== fence.owner || row.owner_token !== fence.token) {
+    throw new FencedError(id, `Deployment ${id} has ${held}; a write from ${fence.owner} with token ${fence.token} was refused: that process no longer owns it and must stop acting on it.`);
+  }
 }
 
 function notFound(what: string, id: string): StoreError {

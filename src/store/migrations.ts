@@ -261,6 +261,21 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.dropTable("waiting_commits").ifExists().execute();
       },
     },
+    // Deployment ownership for several replicas (docs/store.md, "Several replicas"): the owning
+    // process, its fencing token and its lease's expiry, on the deployment row itself so a state
+    // write checks the fence under the same row lock as the version.
+    "0007_deployment_owners": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("deployments").addColumn("owner", "text").execute();
+        await db.schema.alterTable("deployments").addColumn("owner_token", "integer", (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable("deployments").addColumn("owner_expires_at", "bigint").execute();
+        await db.schema.createIndex("deployments_active_owner").on("deployments").columns(["active", "owner_expires_at"]).execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropIndex("deployments_active_owner").ifExists().execute();
+        for (const c of ["owner_expires_at", "owner_token", "owner"]) await db.schema.alterTable("deployments").dropColumn(c).execute();
+      },
+    },
   };
 }
 

@@ -33,6 +33,8 @@ export function deploymentRecord(d: Deployment) {
     updatedAt: iso(d.updatedAt)!,
     finishedAt: iso(d.finishedAt),
     version: d.version,
+    /** The process that drives (or last drove) it, its fencing token and when its lease ends. */
+    owner: d.owner ? { id: d.owner.id, token: d.owner.token, leaseExpiresAt: iso(d.owner.expiresAt)! } : null,
   };
 }
 export type DeploymentRecord = ReturnType<typeof deploymentRecord>;

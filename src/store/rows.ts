@@ -71,6 +71,7 @@ export function toDeployment(r: Selectable<DeploymentsTable>): Deployment {
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
     version: r.version,
+    owner: r.owner === null ? null : { id: r.owner, token: r.owner_token, expiresAt: r.owner_expires_at ?? 0 },
   };
 }
 

@@ -35,6 +35,12 @@ export interface DeploymentsTable {
   version: number;
   /** Seq of the newest event: the next event gets this + 1 (under the row's write lock). */
   last_event_seq: number;
+  /** The process that owns (drives) the deployment; null when none ever did. */
+  owner: string | null;
+  /** Fencing token: grows on every acquisition of the ownership; every state write carries it. */
+  owner_token: number;
+  /** The owner's lease ends here (epoch ms) unless renewed; expired ownership may be adopted. */
+  owner_expires_at: number | null;
 }
 
 export interface DeploymentEventsTable {

@@ -19,9 +19,11 @@ import type {
   Deployment,
   DeploymentEvent,
   DeploymentFilter,
+  DeploymentOwner,
   DeploymentPage,
   DeploymentPatch,
   DeploymentSample,
+  Fence,
   LastCommit,
   Lease,
   NewDeployment,
@@ -45,6 +47,11 @@ export interface StoreClock {
 export interface UpdateOptions {
   /** Controls the update acts on, marked consumed in the same transaction (crash-safe). */
   consumeControls?: readonly number[];
+  /**
+   * The owner's id and fencing token. Refused with FencedError (FLT-STORE-FENCED) unless they are
+   * the deployment's current owner and token; without a fence, refused while a live owner holds it.
+   */
+  fence?: Fence;
 }
 
 export interface Store {
@@ -72,8 +79,24 @@ export interface Store {
   latestPerObject(filter?: Pick<DeploymentFilter, "repository" | "region" | "cluster">): Promise<Deployment[]>;
   /** Newest first, paginated with `before`/`nextCursor`. */
   listDeployments(filter?: DeploymentFilter): Promise<DeploymentPage>;
-  /** Every non-terminal deployment, oldest first: what a restart must resume or roll back. */
-  activeDeployments(): Promise<Deployment[]>;
+  /**
+   * Every non-terminal deployment, oldest first; with `orphaned`, only those no live process owns
+   * (no owner, or its lease expired or was released): what a process may adopt and resume.
+   */
+  activeDeployments(options?: { orphaned?: boolean }): Promise<Deployment[]>;
+
+  // Ownership: one process drives a deployment at a time (docs/store.md, "Several replicas")
+  /**
+   * Makes `owner` the deployment's owner for `ttlMs` when it has none, its owner's lease has
+   * expired (or was released), or it is already ours (then only the expiry moves). A new
+   * acquisition gets the next fencing token and appends `events(previous owner)` in the same
+   * transaction. Undefined when another live owner holds it or the deployment has finished.
+   */
+  acquireDeployment(id: string, owner: string, ttlMs: number, events?: (previous: DeploymentOwner | null) => readonly NewEvent[]): Promise<Deployment | undefined>;
+  /** The heartbeat: extends the leases `owner` still holds among `ids` (one statement); returns those ids. */
+  renewDeployments(owner: string, ids: readonly string[], ttlMs: number): Promise<string[]>;
+  /** Ends our live lease now (so another process adopts at once), appending the events; false if it was not ours. */
+  releaseDeployment(id: string, fence: Fence, events?: readonly NewEvent[]): Promise<boolean>;
 
   // Timeline
   /** Appends events without touching the record (works on finished deployments too). */
@@ -138,7 +161,7 @@ export interface Store {
   /** In order; with `afterSeq`, only later ones. */
   listSamples(deploymentId: string, options?: { afterSeq?: number; limit?: number }): Promise<DeploymentSample[]>;
 
-  // Leases (see objectLeaseKey / repositoryLeaseKey)
+  // Leases (see repositoryLeaseKey)
   /** Takes the lease if free, expired, or already ours (then renews it); undefined if held by another. */
   acquireLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
   /** Extends a lease we still hold; undefined if it expired or changed hands. */
@@ -205,11 +228,6 @@ export interface Store {
   pruneDrift(repository: string, keep: readonly string[]): Promise<number>;
 
   close(): Promise<void>;
-}
-
-/** Lease key for "one object never has two deployments at once". */
-export function objectLeaseKey(object: string, repository?: string | null): string {
-  return `object:${repository ?? ""}:${object}`;
 }
 
 /** Lease key for the replica that polls and processes a repository. */

@@ -85,6 +85,27 @@ export interface Deployment {
   finishedAt: number | null;
   /** Optimistic concurrency: bumped by every update. */
   version: number;
+  /**
+   * The process that drives it, with its fencing token and lease expiry (docs/store.md, "Several
+   * replicas"); null when no process ever owned it. A finished deployment keeps its last owner.
+   */
+  owner: DeploymentOwner | null;
+}
+
+/** Who drives a deployment: one process at a time, while its lease lasts. */
+export interface DeploymentOwner {
+  /** The owning process (a replica name plus a per-process suffix, so a restart is a new owner). */
+  id: string;
+  /** Grows on every acquisition; a write carrying an older token is refused (FLT-STORE-FENCED). */
+  token: number;
+  /** Epoch ms; past it, another process may adopt the deployment. */
+  expiresAt: number;
+}
+
+/** What a state write carries to prove it comes from the current owner. */
+export interface Fence {
+  owner: string;
+  token: number;
 }
 
 export interface NewDeployment {
@@ -107,6 +128,8 @@ export interface NewDeployment {
   counts?: Partial<TaskCounts>;
   overrides?: Override[];
   machineState?: unknown;
+  /** The creating process owns it from the start (token 1), for `ttlMs`. */
+  owner?: { id: string; ttlMs: number };
 }
 
 /** What an update may change; everything else is fixed at creation. */

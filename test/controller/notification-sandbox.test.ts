@@ -41,6 +41,7 @@ function finished(notifications: NotificationTarget[]): Deployment {
     updatedAt: 0,
     finishedAt: 1,
     version: 1,
+    owner: null,
   };
 }
 

@@ -66,6 +66,7 @@ function deployment(notifications: NotificationTarget[]): Deployment {
     updatedAt: 0,
     finishedAt: 1,
     version: 1,
+    owner: null,
   };
 }
 

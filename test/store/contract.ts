@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ActiveDeploymentError, VersionConflictError, isStoreError, objectLeaseKey } from "../../src/store/index.ts";
+import { ActiveDeploymentError, VersionConflictError, isStoreError, repositoryLeaseKey } from "../../src/store/index.ts";
 import type { Deployment, Store } from "../../src/store/index.ts";
 import { COMMIT_PROBLEMS_KEPT } from "../../src/store/types.ts";
 import { newDeployment } from "./fixtures.ts";
@@ -416,7 +416,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     describe("leases", () => {
       test("acquire, hold against others, renew, expire, and be taken over", async ({ store, clock, openPeer }) => {
-        const key = objectLeaseKey("dev/web/web", "infra");
+        const key = repositoryLeaseKey("infra", "main");
         const other = openPeer ? await openPeer() : store;
         try {
           const a = await store.acquireLease(key, "replica-a", 30_000);
@@ -459,6 +459,108 @@ export function storeContract(name: string, factory: StoreFactory): void {
             Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).acquireLease("repository:infra:main", `r${i}`, 60_000)),
           );
           assert.equal(results.filter((r) => r !== undefined).length, 1);
+        } finally {
+          if (other !== store) await other.close();
+        }
+      });
+    });
+
+    describe("deployment ownership and fencing", () => {
+      const fenced = code("FLT-STORE-FENCED");
+
+      test("the creator owns a deployment with token 1; only its fenced writes are taken", async ({ store, clock }) => {
+        const d = await store.createDeployment(newDeployment({ owner: { id: "a#1", ttlMs: 30_000 } }));
+        assert.deepEqual(d.owner, { id: "a#1", token: 1, expiresAt: clock.now() + 30_000 });
+        assert.deepEqual(await store.getDeployment(d.id), d);
+        const u = await store.updateDeployment(d.id, 1, { phase: "Deploying" }, [], { fence: { owner: "a#1", token: 1 } });
+        assert.equal(u.phase, "Deploying");
+        assert.deepEqual(u.owner, d.owner, "a state write leaves the ownership alone");
+        await assert.rejects(store.updateDeployment(d.id, 2, { phase: "Stabilizing" }), fenced, "no token while a live owner holds it");
+        await assert.rejects(store.updateDeployment(d.id, 2, { phase: "Stabilizing" }, [], { fence: { owner: "b#1", token: 1 } }), fenced, "another process");
+        await assert.rejects(store.updateDeployment(d.id, 2, { phase: "Stabilizing" }, [], { fence: { owner: "a#1", token: 2 } }), fenced, "a token that is not the current one");
+        assert.equal((await store.getDeployment(d.id))?.version, 2, "refused writes change nothing");
+        // An unowned deployment (one written before ownership existed) takes unfenced writes.
+        const legacy = await store.createDeployment(newDeployment());
+        assert.equal(legacy.owner, null);
+        assert.equal((await store.updateDeployment(legacy.id, 1, { phase: "Deploying" })).version, 2);
+      });
+
+      test("a live owner keeps the deployment; an expired one is adopted with a new token, and its stale writes are refused", async ({ store, clock, openPeer }) => {
+        const other = openPeer ? await openPeer() : store;
+        try {
+          const d = await store.createDeployment(newDeployment({ owner: { id: "a#1", ttlMs: 30_000 } }));
+          assert.equal(await other.acquireDeployment(d.id, "b#1", 30_000), undefined, "a live owner's deployment is never taken");
+          assert.deepEqual((await other.activeDeployments({ orphaned: true })).map((x) => x.id), [], "nor listed as orphaned");
+          clock.advance(29_999);
+          assert.equal(await other.acquireDeployment(d.id, "b#1", 30_000), undefined, "not yet expired");
+          clock.advance(1);
+          assert.deepEqual((await other.activeDeployments({ orphaned: true })).map((x) => x.id), [d.id], "orphaned once the lease expired");
+          let previous: unknown;
+          const adopted = await other.acquireDeployment(d.id, "b#1", 30_000, (p) => {
+            previous = p;
+            return [{ type: "Adopted", message: "adopted by b#1", data: { owner: "b#1", previous: p } }];
+          });
+          assert.deepEqual(adopted?.owner, { id: "b#1", token: 2, expiresAt: clock.now() + 30_000 });
+          assert.deepEqual(previous, { id: "a#1", token: 1, expiresAt: clock.now() });
+          assert.deepEqual((await store.listEvents(d.id)).map((e) => e.type), ["Adopted"], "the adoption is on the timeline, written with it");
+          assert.deepEqual(adopted?.version, d.version, "ownership is not a state change");
+          await assert.rejects(store.updateDeployment(d.id, 1, { phase: "Deploying" }, [], { fence: { owner: "a#1", token: 1 } }), fenced, "the old owner's write is refused");
+          await assert.rejects(store.updateDeployment(d.id, 1, { phase: "Deploying" }), fenced);
+          assert.equal((await other.updateDeployment(d.id, 1, { phase: "Deploying" }, [], { fence: { owner: "b#1", token: 2 } })).phase, "Deploying");
+          assert.equal(await store.acquireDeployment(d.id, "a#1", 30_000), undefined, "the old owner cannot take it back while b is live");
+          assert.deepEqual(await store.renewDeployments("a#1", [d.id], 30_000), [], "nor renew it");
+        } finally {
+          if (other !== store) await other.close();
+        }
+      });
+
+      test("renewal is the heartbeat: one call extends every lease the owner holds", async ({ store, clock }) => {
+        const mine = await Promise.all([1, 2, 3].map(() => store.createDeployment(newDeployment({ owner: { id: "a#1", ttlMs: 10_000 } }))));
+        const theirs = await store.createDeployment(newDeployment({ owner: { id: "b#1", ttlMs: 10_000 } }));
+        const done = await store.createDeployment(newDeployment({ owner: { id: "a#1", ttlMs: 10_000 } }));
+        await store.updateDeployment(done.id, 1, { phase: "Succeeded" }, [], { fence: { owner: "a#1", token: 1 } });
+        clock.advance(9_000);
+        const renewed = await store.renewDeployments("a#1", [...mine, theirs, done].map((d) => d.id), 10_000);
+        assert.deepEqual(renewed.sort(), mine.map((d) => d.id).sort(), "only our active deployments");
+        clock.advance(9_000);
+        assert.deepEqual((await store.activeDeployments({ orphaned: true })).map((d) => d.id), [theirs.id], "ours were renewed, b's expired");
+        const ended = await store.getDeployment(done.id);
+        assert.ok(ended!.owner!.expiresAt <= ended!.finishedAt!, "the lease ends with the deployment");
+        assert.equal(await store.acquireDeployment(done.id, "b#1", 10_000), undefined, "a finished deployment has nothing to own");
+        assert.deepEqual(await store.renewDeployments("a#1", [], 10_000), []);
+        await assert.rejects(store.renewDeployments("a#1", [mine[0]!.id], 0), code("FLT-STORE-INVALID"));
+      });
+
+      test("our own live lease re-acquired keeps its token; released, the next acquisition gets a new one at once", async ({ store, clock }) => {
+        const d = await store.createDeployment(newDeployment({ owner: { id: "a#1", ttlMs: 30_000 } }));
+        clock.advance(1000);
+        const again = await store.acquireDeployment(d.id, "a#1", 30_000, () => [{ type: "Adopted", message: "x" }]);
+        assert.deepEqual(again?.owner, { id: "a#1", token: 1, expiresAt: clock.now() + 30_000 });
+        assert.equal((await store.listEvents(d.id)).length, 0, "a renewal is not an adoption");
+        assert.equal(await store.releaseDeployment(d.id, { owner: "a#1", token: 2 }), false, "only with the current token");
+        assert.equal(await store.releaseDeployment(d.id, { owner: "a#1", token: 1 }, [{ type: "Released", message: "a#1 stopped" }]), true);
+        assert.equal(await store.releaseDeployment(d.id, { owner: "a#1", token: 1 }), false, "already released");
+        assert.deepEqual((await store.listEvents(d.id)).map((e) => e.type), ["Released"]);
+        assert.deepEqual((await store.activeDeployments({ orphaned: true })).map((x) => x.id), [d.id], "released means orphaned now, not after the TTL");
+        const b = await store.acquireDeployment(d.id, "b#1", 30_000);
+        assert.equal(b?.owner?.token, 2);
+        const back = await store.acquireDeployment(d.id, "a#1", 1, undefined).catch((e: unknown) => e);
+        assert.equal(back, undefined);
+        clock.advance(30_000);
+        assert.equal((await store.acquireDeployment(d.id, "a#1", 30_000))?.owner?.token, 3, "the token never goes back");
+        await assert.rejects(store.acquireDeployment("nope", "a#1", 30_000), code("FLT-STORE-NOT-FOUND"));
+      });
+
+      test("of many simultaneous adopters exactly one wins", async ({ store, clock, openPeer, concurrentPeer }) => {
+        const other = openPeer && concurrentPeer ? await openPeer() : store;
+        try {
+          const d = await store.createDeployment(newDeployment({ owner: { id: "dead#1", ttlMs: 1000 } }));
+          clock.advance(1000);
+          const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).acquireDeployment(d.id, `r${i}#1`, 60_000, () => [{ type: "Adopted", message: `r${i}` }])));
+          const winners = results.filter((r) => r !== undefined);
+          assert.equal(winners.length, 1);
+          assert.equal(winners[0]!.owner!.token, 2);
+          assert.equal((await store.listEvents(d.id)).length, 1, "one adoption on the timeline");
         } finally {
           if (other !== store) await other.close();
         }

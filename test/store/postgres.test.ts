@@ -58,7 +58,7 @@ if (url === undefined || url === "") {
         await client.connect();
         try {
           const res = await client.query<{ name: string }>(`select name from ${schema}.flotilla_migrations order by name`);
-          assert.deepEqual(res.rows.map((r) => r.name), ["0001_initial", "0003_sessions_samples", "0004_commit_records_pending_deletes", "0005_machine_base", "0006_windows_activity_drift"]);
+          assert.deepEqual(res.rows.map((r) => r.name), ["0001_initial", "0003_sessions_samples", "0004_commit_records_pending_deletes", "0005_machine_base", "0006_windows_activity_drift", "0007_deployment_owners"]);
         } finally {
           await client.end();
         }

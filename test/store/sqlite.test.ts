@@ -136,7 +136,7 @@ describe("SQLite store file", () => {
       await (await openSqliteStore({ path })).close();
       const raw = new DatabaseSync(path);
       try {
-        assert.deepEqual(raw.prepare("select name from flotilla_migrations order by name").all().map((r) => r.name), ["0001_initial", "0003_sessions_samples", "0004_commit_records_pending_deletes", "0005_machine_base", "0006_windows_activity_drift"]);
+        assert.deepEqual(raw.prepare("select name from flotilla_migrations order by name").all().map((r) => r.name), ["0001_initial", "0003_sessions_samples", "0004_commit_records_pending_deletes", "0005_machine_base", "0006_windows_activity_drift", "0007_deployment_owners"]);
         assert.equal(raw.prepare("pragma journal_mode").get()?.journal_mode, "wal");
         const hashes = raw.prepare("select token_hash from api_tokens").all().map((r) => String(r.token_hash));
         assert.equal(hashes.length, 1);
