@@ -10,6 +10,7 @@ import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import { GithubStatusReporter } from "../controller/commit-status.ts";
 import { SyncWindows } from "../controller/sync-windows.ts";
+import { processOwnerId } from "../deploy/runner.ts";
 import type { Controller } from "../controller/controller.ts";
 import type { Concurrency } from "../controller/pacing.ts";
 import type { ServerConfig } from "../controller/server-config.ts";
@@ -43,14 +44,20 @@ export interface ServerRun {
   simulator: boolean;
   /** Notification targets came from the deprecated --notify flag. */
   deprecatedNotify?: boolean;
+  /** How long this replica's leases last unless renewed, and how often it renews them (docs/store.md, "Several replicas"). */
+  leaseTtlMs?: number;
+  heartbeatMs?: number;
 }
 
 export interface RunningServer {
   app: FastifyInstance;
   controller: Controller;
   log: Logger;
-  /** Stop taking work and close the API; deployments in flight keep their persisted state and resume on the next start. */
-  stop(): Promise<void>;
+  /**
+   * Stop taking work, hand the deployments in flight over (each stops at its next safe point and is
+   * released for another replica, or the next start, to adopt at once) and close the API.
+   */
+  stop(withinMs?: number): Promise<void>;
 }
 
 const BAD_ENDINGS = new Set(["Failed", "RolledBack", "Aborted"]);
@@ -84,9 +91,13 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
   const statuses = config.github
     ? new GithubStatusReporter({ clock: engine.clock, config: config.github, credential: config.credentials[config.github.credential]!, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), env, masker, onWarning: (m, code) => log.warn({ code }, m) })
     : undefined;
+  // Unique per start: a restarted replica is a new owner, with new fencing tokens.
+  const owner = processOwnerId(config.replica ?? `${os.hostname()}-${process.pid}`);
   const controller = engine.controller({
     dataDir: config.dataDir,
-    holder: config.replica ?? `${os.hostname()}-${process.pid}`,
+    holder: owner,
+    ...(run.leaseTtlMs !== undefined ? { leaseTtlMs: run.leaseTtlMs } : {}),
+    ...(run.heartbeatMs !== undefined ? { heartbeatMs: run.heartbeatMs } : {}),
     policy: config,
     secretNames: config.masking.secretNames,
     inputEnvironment: operatorEnvironment(env, config.inputs.allowedEnv),
@@ -133,6 +144,9 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
       commitStatuses: Boolean(statuses),
       syncWindows: config.syncWindows.length,
       drift: config.drift.enabled ? { intervalSeconds: config.drift.intervalMs / 1000, selfHeal: config.drift.selfHealRepositories } : false,
+      owner,
+      leaseTtlSeconds: controller.runner.ownership.ttlMs / 1000,
+      heartbeatSeconds: controller.runner.ownership.heartbeatMs / 1000,
     },
     `flotilla serve: API on http://${where}${run.simulator ? " (simulator)" : ""}; ${secret ? "GitHub webhooks on /webhooks/github" : `webhooks off (set ${config.webhookSecretEnv})`}; ${adminToken ? "admin token ready" : `no admin token (set ${config.adminTokenEnv} or create tokens in the store)`}`,
   );
@@ -140,9 +154,10 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
     app,
     controller,
     log,
-    async stop() {
-      log.info("stopping: no new work; deployments in flight resume on the next start");
+    async stop(withinMs) {
+      log.info(`stopping: no new work; deployments in flight are handed over to another replica (or the next start)${withinMs !== undefined ? `, within ${withinMs / 1000} s` : ""}`);
       await controller.stop();
+      log.info("deployments handed over; closing");
       await app.close();
       await notifier.drain();
       await statuses?.drain();

@@ -1,9 +1,11 @@
 /**
  * `flotilla serve`: the GitOps controller as a long-running process — Git sources (poller and
  * GitHub webhooks), the deployment engine, and the HTTP API (docs/api.md) — on AWS or, with
- * `--simulator`, on the built-in simulator. SIGTERM/SIGINT stop taking work, close the API and exit;
- * deployments in flight keep their persisted state and resume on the next start. The verb reads its
- * flags and configuration; the server is put together in src/app/serve.ts.
+ * `--simulator`, on the built-in simulator. Several replicas may share a PostgreSQL store: each
+ * deployment is driven by one replica at a time, under a lease (docs/store.md, "Several replicas").
+ * SIGTERM/SIGINT stop taking work, hand the deployments in flight over (released for another replica,
+ * or the next start, to adopt at once) and exit within --shutdown-timeout; a second signal exits at
+ * once. The verb reads its flags and configuration; the server is put together in src/app/serve.ts.
  */
 import path from "node:path";
 import { startServer } from "../app/serve.ts";
@@ -30,6 +32,9 @@ interface ServeFlags extends AwsOptions {
   concurrency: string;
   notify?: string[];
   allowEnv?: string[];
+  leaseTtl: string;
+  heartbeat?: string;
+  shutdownTimeout: string;
 }
 
 export const register: RegisterCommand = (program, io, run) => {
@@ -47,7 +52,10 @@ export const register: RegisterCommand = (program, io, run) => {
       .option("--max-delete-fraction <f>", "refuse a commit deleting more than this fraction of a repository's services", String(PASS_DEFAULTS.maxDeleteFraction))
       .option("--concurrency <n|auto>", "deployments of one commit running at once; auto: started as fast as ECS's request rates take them, no cap", String(PASS_DEFAULTS.concurrency))
       .option("--notify <url...>", "deprecated: webhook URLs notified of every deployment; use notifications.targets in --config")
-      .option(...ALLOW_ENV_OPTION),
+      .option(...ALLOW_ENV_OPTION)
+      .option("--lease-ttl <seconds>", "how long this replica's hold on a deployment or repository lasts unless renewed: another replica adopts its work this long after it dies", "30")
+      .option("--heartbeat <seconds>", "how often leases are renewed and orphaned deployments looked for (default: a third of --lease-ttl)")
+      .option("--shutdown-timeout <seconds>", "on SIGTERM, exit within this many seconds: deployments in flight are handed over, never waited for", "10"),
   ).action((flags: ServeFlags) => run(() => serve(io, flags)));
 };
 
@@ -73,8 +81,22 @@ async function serverConfig(io: CliIO, flags: ServeFlags): Promise<ServerConfig>
   };
 }
 
+/** `--lease-ttl`, `--heartbeat` and `--shutdown-timeout`, in milliseconds. */
+export function leaseTimes(flags: Pick<ServeFlags, "leaseTtl" | "heartbeat" | "shutdownTimeout">): { ttlMs: number; heartbeatMs: number; shutdownMs: number } {
+  const seconds = (flag: string, value: string): number => {
+    const n = Number(value);
+    if (!(n > 0) || !Number.isFinite(n)) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `${flag} must be a positive number of seconds, not ${value}` });
+    return Math.round(n * 1000);
+  };
+  const ttlMs = seconds("--lease-ttl", flags.leaseTtl);
+  const heartbeatMs = flags.heartbeat !== undefined ? seconds("--heartbeat", flags.heartbeat) : Math.max(1, Math.floor(ttlMs / 3));
+  if (heartbeatMs >= ttlMs) throw new FlotillaError({ code: "FLT-CLI-USAGE", message: `--heartbeat (${heartbeatMs / 1000} s) must be shorter than --lease-ttl (${ttlMs / 1000} s)`, hint: "renew at least twice per lease: a third of the TTL is the default" });
+  return { ttlMs, heartbeatMs, shutdownMs: seconds("--shutdown-timeout", flags.shutdownTimeout) };
+}
+
 async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
   const config = await serverConfig(io, flags);
+  const times = leaseTimes(flags);
   const { host, port } = parseListen(config.listen);
   // A server runs in real time; on the simulator too, unless sped up with --speed.
   const metrics = createMetrics();
@@ -92,13 +114,29 @@ async function serve(io: CliIO, flags: ServeFlags): Promise<number> {
     maxDeleteFraction: Number(flags.maxDeleteFraction),
     simulator: ctx.simulators.size > 0 || flags.simulator !== undefined,
     deprecatedNotify: Boolean(flags.notify?.length),
+    leaseTtlMs: times.ttlMs,
+    heartbeatMs: times.heartbeatMs,
   });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
-  await server.stop();
+  // A second signal exits at once, still safely: every step is recorded before its AWS call, and
+  // the leases left behind run out, so another replica adopts them after --lease-ttl.
+  const now = (signal: NodeJS.Signals) => () => {
+    server.log.warn(`${signal} again: exiting now; deployments not yet released are adopted once their leases run out`);
+    process.exit(EXIT.failed);
+  };
+  process.once("SIGTERM", now("SIGTERM"));
+  process.once("SIGINT", now("SIGINT"));
+  const deadline = setTimeout(() => {
+    server.log.warn(`not stopped within ${times.shutdownMs / 1000} s: exiting; deployments not yet released are adopted once their leases run out`);
+    process.exit(EXIT.failed);
+  }, times.shutdownMs);
+  deadline.unref();
+  await server.stop(times.shutdownMs);
   await ctx.close();
+  clearTimeout(deadline);
   return EXIT.ok;
 }

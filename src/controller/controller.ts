@@ -12,13 +12,14 @@ import type { Clock } from "../core/clock.ts";
 import { NOOP_METRICS, type MetricsSink } from "../core/metrics.ts";
 import { FlotillaError, isFlotillaError, type Problem } from "../core/problems.ts";
 import { DeploymentSampler } from "./samples.ts";
-import { Runner, type MachineState } from "../deploy/runner.ts";
+import { Runner, type MachineState, type Settled } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import { loadOptions, loadRepository } from "../config/repository.ts";
 import type { InputEnvironment } from "../config/inputs.ts";
 import { GitCommitSource } from "../config/source.ts";
 import { planLoadedObject } from "./plan.ts";
 import { commitRecordJson } from "../store/record.ts";
+import { isStoreError, type ActiveDeploymentError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { ActivityEvent, CommitObjectOutcome, Deployment, DriftRecord, NewActivityEvent, NewEvent, Override, PendingDelete, Repository, WaitingCommit } from "../store/types.ts";
 import type { LoadedObject } from "../config/load-object.ts";
@@ -47,8 +48,12 @@ export interface ControllerOptions {
   clock: Clock;
   /** Mirrors and other local state go here. */
   dataDir: string;
-  /** This replica's name (leases). */
+  /** This process's owner id for leases (unique per process: serve adds a random part to the replica's name). */
   holder: string;
+  /** How long a deployment's or repository's lease lasts without renewal (default 30 s). */
+  leaseTtlMs?: number;
+  /** How often leases are renewed and orphaned deployments looked for (default a third of the TTL). */
+  heartbeatMs?: number;
   webhookSecret?: string;
   /** Deployments of one commit running at once, or "auto": started as fast as ECS's buckets take them (pacing.ts). */
   concurrency: Concurrency;
@@ -94,6 +99,8 @@ export class Controller implements ControllerPort {
   private readonly pacer: StartPacer;
   private readonly gate: WindowGate | undefined;
   readonly drift: DriftDetector | undefined;
+  private readonly stopping = new AbortController();
+  private adopting: Promise<void> | undefined;
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -103,12 +110,23 @@ export class Controller implements ControllerPort {
       : undefined;
     // Samples of weights and tasks over time, for the dashboard's chart (samples.ts).
     this.sampler = new DeploymentSampler({ store: options.store, aws: options.aws, clock: options.clock });
-    this.runner = new Runner({ store: options.store, aws: options.aws, clock: options.clock, observe: this.sampler.observe, ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}) });
+    this.runner = new Runner({
+      store: options.store,
+      aws: options.aws,
+      clock: options.clock,
+      observe: this.sampler.observe,
+      owner: options.holder,
+      ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+      onLost: (id, why) => options.onWarning?.(`deployment ${id} is no longer driven by ${options.holder}: ${why}`),
+      ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}),
+    });
     this.sources = new GitSources({
       store: options.store,
       clock: options.clock,
       dataDir: options.dataDir,
       holder: options.holder,
+      leaseTtlMs: this.runner.ownership.ttlMs,
       handler: (ctx) => this.runCommit(ctx),
       ...(options.onSourceEvent ? { onEvent: options.onSourceEvent } : {}),
       ...(options.env ? { env: options.env } : {}),
@@ -174,22 +192,44 @@ export class Controller implements ControllerPort {
     });
   }
 
-  /** Resume what a previous run left unfinished, then watch the repositories. */
+  /**
+   * Watch the repositories, and adopt every unfinished deployment no live process owns — at once
+   * (what a previous run of this replica left) and then every heartbeat (what a replica that died
+   * or stopped leaves). A live replica's deployments are never touched.
+   */
   start(): void {
-    this.runner.resumeAll().then(
-      (settled) => {
-        for (const { deployment, error } of settled) if (error !== undefined) this.o.onWarning?.(`resuming deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
-      },
-      (e: unknown) => this.o.onWarning?.(`resuming unfinished deployments failed: ${String(e)}`),
-    );
+    const signal = this.stopping.signal;
+    this.adopting = (async () => {
+      while (!signal.aborted) {
+        try {
+          for (const { deployment, settled } of await this.runner.adoptOrphans()) {
+            void settled.then(({ error }) => {
+              if (error !== undefined) this.o.onWarning?.(`the adopted deployment ${deployment.id} of ${deployment.object} stopped: ${error}`);
+            });
+          }
+        } catch (e) {
+          this.o.onWarning?.(`looking for deployments to adopt failed: ${String(e)}`);
+        }
+        try {
+          await this.o.clock.sleep(this.runner.ownership.heartbeatMs, signal);
+        } catch {
+          return;
+        }
+      }
+    })();
     this.sources.poller.start();
     this.drift?.start();
   }
 
-  /** Stop taking work; deployments in flight keep their persisted state and resume on the next start. */
+  /**
+   * Stop taking work and stop driving deployments: waits end at once, an AWS call in flight is let
+   * finish and recorded, and each deployment is released so another replica (or this one's next
+   * start) adopts it at once. The commit being processed stays unprocessed, for the repository's
+   * next owner; deployments it already started are joined, never repeated.
+   */
   async stop(): Promise<void> {
-    await this.drift?.stop();
-    await this.sources.stop();
+    this.stopping.abort();
+    await Promise.all([this.drift?.stop(), this.sources.stop(), this.runner.stop(), this.adopting]);
   }
 
   /**
@@ -203,8 +243,9 @@ export class Controller implements ControllerPort {
       return await this.runCommitDeployments(ctx);
     } catch (e) {
       if (e instanceof CommitWaiting) throw e; // its status says it waits
-      // Unprocessed: the next trigger retries it, and says so on the commit.
-      this.o.statuses?.report(ctx.repository, ctx.plan.commit.sha, { state: "error", description: `not processed (${isFlotillaError(e) ? e.code : "FLT-INTERNAL"}); Flotilla retries it at the next sync` });
+      // Unprocessed: the next trigger retries it, and says so on the commit. Handed over at a stop,
+      // it stays pending: the repository's next owner carries on with its deployments.
+      if (!(isFlotillaError(e) && e.code === "FLT-CONTROLLER-STOPPING")) this.o.statuses?.report(ctx.repository, ctx.plan.commit.sha, { state: "error", description: `not processed (${isFlotillaError(e) ? e.code : "FLT-INTERNAL"}); Flotilla retries it at the next sync` });
       throw e;
     }
   }
@@ -279,8 +320,10 @@ export class Controller implements ControllerPort {
       else await this.hold(outcomes, repository, ctx, c, "mass-delete", massDeleteMessage(verdict.message));
     }
     if (jobs.length) this.o.statuses?.report(repository, plan.commit.sha, { state: "pending", description: `deploying ${jobs.length} object${jobs.length === 1 ? "" : "s"}` });
-    // Each deployment is contained: one that stops with an error is warned about (and resumed on the
-    // next start if unfinished); the commit's other deployments carry on.
+    // Each deployment is contained: one that stops with an error is warned about (and adopted again
+    // once its lease runs out); the commit's other deployments carry on. Each object's deployment is
+    // made once however often the commit is processed (deployOnce).
+    const since = (await this.o.store.getLastCommit(repository.name, repository.branch))?.processedAt ?? 0;
     const runs = await runPass(this.runner, jobs, {
       concurrency: this.o.concurrency,
       pacer: this.pacer,
@@ -289,10 +332,14 @@ export class Controller implements ControllerPort {
         const change = changes.get(job.object)!;
         outcomes.set(job.object, outcomeOf(change, job.strategy === "delete" ? "delete" : "deploy", change.description, d.id));
       },
+      deploy: (job, created) => this.deployOnce(ctx, job, since, created),
     });
     for (const r of runs) if (r.deployment && r.error !== undefined) this.o.onWarning?.(`${at}: deployment ${r.deployment.id} of ${r.job.object} stopped: ${r.error}`);
-    // A deployment that could not even be created (another deployment of the service is active)
-    // leaves the commit unprocessed, to be retried, once the others have ended.
+    // Stopping: the commit stays unprocessed; the repository's next owner joins what was started.
+    const handed = runs.find((r) => r.handedOver === "stopping");
+    if (handed) throw stoppingError(`${at} was handed over with deployment ${handed.deployment?.id ?? "?"} unfinished`);
+    // A deployment that could not even be created leaves the commit unprocessed, to be retried, once
+    // the others have ended.
     const notCreated = runs.find((r) => r.notCreated)?.notCreated;
     if (notCreated) throw notCreated;
     const deployments = runs.flatMap((r) => (r.deployment ? [r.deployment] : []));
@@ -300,6 +347,48 @@ export class Controller implements ControllerPort {
     (this.o.metrics ?? NOOP_METRICS).commitProcessed(record.repository, { status: record.status, invalidObjects: record.objects.filter((o) => o.action === "invalid").length });
     this.o.statuses?.report(repository, plan.commit.sha, finalCommitStatus(record, deployments));
     return deployments;
+  }
+
+  /**
+   * One object's deployment for a commit, exactly once however often the commit is processed: an
+   * attempt that a replica left unfinished (it died or stopped mid-commit) is joined rather than
+   * repeated, and while another deployment of the service is in progress (an earlier commit's,
+   * perhaps orphaned) this waits for it to end — adopting it if its owner is gone — then deploys.
+   */
+  private async deployOnce(ctx: CommitContext, job: PassJob, since: number, started: (d: Deployment) => Promise<void>): Promise<Settled> {
+    const { plan, repository } = ctx;
+    for (let waited = false; ; ) {
+      // Deployments of this commit made after the last processed commit come from an earlier attempt at this one.
+      const earlier = (await this.o.store.listDeployments({ repository: repository.name, commitSha: plan.commit.sha, object: job.object, limit: 1 })).items[0];
+      if (earlier && earlier.createdAt >= since && (earlier.finishedAt === null || ctx.trigger !== "manual")) {
+        await started(earlier);
+        return this.follow(earlier.id);
+      }
+      let created: Deployment;
+      try {
+        created = await this.runner.create(job.spec, { strategy: job.strategy, repository: repository.name, branch: repository.branch, commitSha: plan.commit.sha, overrides: plan.overrides });
+      } catch (e) {
+        if (!isStoreError(e, "FLT-STORE-ACTIVE-DEPLOYMENT")) throw e;
+        const active = (e as ActiveDeploymentError).activeDeploymentId ?? (await this.o.store.listDeployments({ region: job.spec.region, cluster: job.spec.cluster, service: job.spec.service, active: true, limit: 1 })).items[0]?.id;
+        if (!active) continue; // it ended meanwhile
+        if (!waited) this.o.onWarning?.(`${repository.name}@${plan.commit.sha.slice(0, 7)}: ${job.object} waits for deployment ${active} of the same service to end`);
+        waited = true;
+        await this.follow(active);
+        continue;
+      }
+      await started(created);
+      return this.runner.settle(created);
+    }
+  }
+
+  /** Wait for a deployment to end wherever it runs, adopting it if its owner goes; a stop ends the wait. */
+  private async follow(id: string): Promise<Settled> {
+    try {
+      return await this.runner.follow(id, this.stopping.signal);
+    } catch (e) {
+      if (this.stopping.signal.aborted) throw stoppingError(`stopped waiting for deployment ${id}`);
+      throw e;
+    }
   }
 
   /** Keep a removed object's delete as pending, and say so once. */
@@ -506,6 +595,10 @@ export class Controller implements ControllerPort {
     this.runner.run(created).catch((e: unknown) => this.o.onWarning?.(`rollback of ${object} stopped: ${String(e)}`));
     return created;
   }
+}
+
+function stoppingError(what: string): FlotillaError {
+  return new FlotillaError({ code: "FLT-CONTROLLER-STOPPING", message: `the controller is stopping: ${what}; the repository's next owner carries on` });
 }
 
 /** The guard's words, and what to do about it. */

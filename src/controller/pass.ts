@@ -20,7 +20,7 @@
  */
 import type { LoadedObject } from "../config/load-object.ts";
 import type { Problem } from "../core/problems.ts";
-import type { Runner, StartOptions } from "../deploy/runner.ts";
+import type { Runner, Settled, StartOptions } from "../deploy/runner.ts";
 import { specFromObject, type DeploySpec } from "../deploy/spec.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, PendingDeleteReason, Strategy } from "../store/types.ts";
@@ -110,6 +110,8 @@ export interface PassRun {
   error?: string;
   /** What stopped its creation (nothing was recorded or changed for it). */
   notCreated?: Error;
+  /** This process stopped driving it before it ended (it is stopping, or another process owns it now). */
+  handedOver?: Settled["handedOver"];
 }
 
 /** How a pass starts its deployments. */
@@ -120,6 +122,12 @@ export interface PassRunOptions {
   created?: (job: PassJob, deployment: Deployment) => void | Promise<void>;
   /** Asked when a deployment's turn comes: true starts nothing more (the pass has stopped). */
   stopped?: () => boolean;
+  /**
+   * How a job's deployment is had, instead of creating it and running it here: the controller joins
+   * a deployment an earlier attempt at the same commit started, and waits for the service's
+   * deployment in progress (docs/store.md, "Several replicas"). Calls `created` with the deployment.
+   */
+  deploy?: (job: PassJob, created: (d: Deployment) => Promise<void>) => Promise<Settled>;
 }
 
 /**
@@ -131,6 +139,20 @@ export interface PassRunOptions {
 export function runJob(runner: Runner, starter: PassStarter, job: PassJob, options: PassRunOptions = {}): Promise<PassRun | undefined> {
   return starter.start(job.spec.region, firstChange(job.spec, job.strategy), async (): Promise<PassRun | undefined> => {
     if (options.stopped?.()) return undefined;
+    if (options.deploy) {
+      let hookError: string | undefined;
+      const created = async (d: Deployment) => {
+        await Promise.resolve(options.created?.(job, d)).catch((e: unknown) => void (hookError = message(e)));
+      };
+      let settled: Settled;
+      try {
+        settled = await options.deploy(job, created);
+      } catch (e) {
+        return { job, error: message(e), notCreated: e instanceof Error ? e : new Error(String(e)) };
+      }
+      const error = settled.error ?? hookError;
+      return { job, deployment: settled.deployment, ...(error !== undefined ? { error } : {}), ...(settled.handedOver ? { handedOver: settled.handedOver } : {}) };
+    }
     let created: Deployment;
     try {
       created = await runner.create(job.spec, { ...options.start, strategy: job.strategy });

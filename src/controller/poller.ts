@@ -4,6 +4,7 @@
  * refresher that starts loops for repositories registered since; a removed repository's loop ends.
  */
 import type { Clock } from "../core/clock.ts";
+import { isFlotillaError } from "../core/problems.ts";
 import type { Store } from "../store/store.ts";
 import type { RepositoryQueue } from "./repository-queue.ts";
 import { syncFailed, type EmitSourceEvent } from "./source-events.ts";
@@ -91,7 +92,8 @@ export class Poller {
         interval = repo.pollIntervalSeconds * 1000;
         await this.options.queue.sync(name, "poll");
       } catch (e) {
-        this.options.emit(syncFailed(name, e));
+        // Work cut short by a stop is not a failure: the repository's next owner carries on.
+        if (!(signal.aborted && isFlotillaError(e) && e.code === "FLT-CONTROLLER-STOPPING")) this.options.emit(syncFailed(name, e));
       }
       try {
         await this.options.clock.sleep(interval, signal);

@@ -93,6 +93,8 @@ export class RepositoryQueue {
     if (waiting) return waiting;
     const p = this.queue.run(name, async () => {
       this.waiting.delete(name);
+      // Queued before a stop: the repository's next owner (or this replica's next start) does it.
+      if (this.stopping) throw new FlotillaError({ code: "FLT-CONTROLLER-STOPPING", message: "the controller is shutting down" });
       const repo = await registeredRepository(this.options.store, name);
       return this.withLease(repo, (lease) => this.options.sync(repo, trigger, lease));
     });

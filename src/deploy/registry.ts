@@ -219,6 +219,16 @@ export const EVENTS = {
     doc: "The deployment carried on: after a restart of Flotilla (what it found), or after an operator's resume.",
   },
   Interrupted: { message: "the deployment stopped in this process: {error}", doc: "An exception stopped the deployment before it reached a phase; the next run resumes it." },
+  // Ownership: one process drives a deployment at a time (docs/store.md, "Several replicas")
+  Adopted: {
+    message: {
+      expired: "adopted by {owner} (token {token}): the lease of {previous} ended at {ended}",
+      unowned: "adopted by {owner} (token {token}): no process owned it",
+    },
+    doc: "Another process took the deployment over: its owner's lease had expired (it died or stalled) or was released (it stopped); it carries on from the recorded state, re-reading AWS first.",
+  },
+  Released: { message: "{owner} released the deployment (token {token}): {why}", doc: "The owning process gave the deployment up (it is stopping); another process adopts it at once." },
+  OwnershipLost: { message: "{owner} stopped acting on the deployment: {why}", doc: "The process driving the deployment lost its lease (another process adopted it); it stopped before its next AWS call." },
   // Operator controls
   Abort: { message: "abort requested by {by}", doc: "Blue/green and ECS-managed: an operator aborted; traffic goes back to blue (ECS-managed: StopServiceDeployment). Rainbow: a deploy removes what it made; a cutover being watched cuts back." },
   AbortIgnored: { message: "abort by {by} came too late: the deployment is already {doing}", doc: "Blue/green: an abort arrived while the deployment was already finishing or rolling back." },

@@ -1,13 +1,17 @@
 /**
  * Drives deployment machines against the AWS ports with an injected clock, persisting every step
  * to the store: the machine's state is written *before* each AWS mutation (so a restart knows it
- * may have happened) and the outcome is written right after. A deployment interrupted by a crash
- * is found by `resumeAll()` and carried on from its recorded state.
+ * may have happened) and the outcome is written right after. A deployment is driven only by the
+ * process that owns it (ownership.ts): every write carries its fencing token, and every mutation
+ * waits for a live lease. A deployment whose owner died or stopped is found by `adoptOrphans()` /
+ * `resumeAll()` once its lease has ended, and carried on from its recorded state.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { isAwsError } from "../aws/errors.ts";
 import type { AwsPorts, AwsPortsFactory, EcsPort } from "../aws/ports.ts";
 import type { Clock } from "../core/clock.ts";
+import { FlotillaError } from "../core/problems.ts";
+import { FencedError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import { isTerminal, type Deployment, type NewEvent, type Override, type Strategy } from "../store/types.ts";
 import { deleteService, startDelete, type DeleteState } from "./delete.ts";
@@ -20,6 +24,7 @@ import { rainbow, startRainbow, type RainbowStart, type RainbowState } from "./r
 import { discoverRainbow } from "./rainbow/discover.ts";
 import type { DeploySpec } from "./spec.ts";
 import { event } from "./registry.ts";
+import { HandedOver, Ownership, type HandOver } from "./ownership.ts";
 import { AlbRouter } from "./traffic/alb.ts";
 import { TrafficNotVerified, type TrafficRouter } from "./traffic/router.ts";
 import { StatusSweep } from "./sweep.ts";
@@ -61,6 +66,14 @@ export interface RunnerOptions {
    * call is made, or after it was made but before its outcome was recorded).
    */
   hooks?: { beforeEffect?(effect: Effect, deployment: Deployment): void; afterEffect?(effect: Effect, deployment: Deployment): void };
+  /** This process's owner id for deployment leases; unique per process (default: a random one). */
+  owner?: string;
+  /** How long a deployment's lease lasts without renewal (default 30 s). */
+  leaseTtlMs?: number;
+  /** How often held leases are renewed (default a third of the TTL). */
+  heartbeatMs?: number;
+  /** A deployment this process was driving is owned by another process now. */
+  onLost?: (deploymentId: string, why: string) => void;
 }
 
 /** How a deployment driven by `settle` ended in this process: its record, and the error that stopped it early. */
@@ -68,6 +81,22 @@ export interface Settled {
   deployment: Deployment;
   /** Set when an exception stopped the deployment before a terminal phase (or while recording it). */
   error?: string;
+  /**
+   * Set when this process stopped driving the deployment before it ended: it is stopping (the
+   * deployment was released for another process to adopt) or another process owns it now.
+   */
+  handedOver?: HandOver;
+}
+
+/** A deployment this process adopted, and its run here. */
+export interface Adopted {
+  deployment: Deployment;
+  settled: Promise<Settled>;
+}
+
+/** An owner id for this process: the name given (a replica's) and a random part, so each start is a new owner. */
+export function processOwnerId(name: string): string {
+  return `${name}#${randomBytes(3).toString("hex")}`;
 }
 
 export interface StartOptions {
@@ -103,6 +132,12 @@ export class Runner {
   readonly sweep: StatusSweep;
   /** Operator controls of every waiting deployment, one store query per control poll (control-watch.ts). */
   private readonly controls: ControlWatch;
+  /** The deployments this process owns and their heartbeat. */
+  readonly ownership: Ownership;
+  private stopping = false;
+  private readonly driving = new Set<Promise<unknown>>();
+  /** The runs settling here, by deployment id (for `follow`). */
+  private readonly runs = new Map<string, Promise<Settled>>();
 
   constructor(options: RunnerOptions) {
     this.store = options.store;
@@ -115,14 +150,29 @@ export class Runner {
     this.traffic = options.traffic ?? ((ports) => new AlbRouter(ports.elbv2));
     this.controls = new ControlWatch({ store: this.store, clock: this.clock, pollMs: this.controlPollMs });
     this.sweep = new StatusSweep({ clock: this.clock, ...(options.sweepWindowMs !== undefined ? { windowMs: options.sweepWindowMs } : {}) });
+    this.ownership = new Ownership({
+      store: options.store,
+      clock: options.clock,
+      owner: options.owner ?? processOwnerId("runner"),
+      ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
+      ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.onLost ? { onLost: options.onLost } : {}),
+    });
   }
 
-  /** Record a new deployment; `run` it to drive it. */
+  /** This process's owner id. */
+  get owner(): string {
+    return this.ownership.owner;
+  }
+
+  /** Record a new deployment, owned by this process; `run` it to drive it. */
   async create(spec: DeploySpec, options: StartOptions): Promise<Deployment> {
+    if (this.stopping) throw new FlotillaError({ code: "FLT-CONTROLLER-STOPPING", message: `${this.owner} is stopping: no new deployment starts here` });
     const token = `flotilla-${randomUUID()}`;
     const overrides = (options.overrides ?? []).map((o) => o.name).filter((n): n is OverrideName => (OVERRIDES as readonly string[]).includes(n));
     const state = initialState(spec, options, token, overrides);
-    return this.store.createDeployment(
+    const { owner, sentAt } = this.ownership.newOwner();
+    const created = await this.store.createDeployment(
       {
         object: spec.object,
         repository: options.repository ?? null,
@@ -135,9 +185,12 @@ export class Runner {
         phase: "Pending",
         overrides: options.overrides ?? [],
         machineState: state,
+        owner,
       },
       [event("Pending", { strategy: options.strategy, object: spec.object })],
     );
+    this.ownership.track(created, sentAt);
+    return created;
   }
 
   /** Drive a deployment from its first step to a terminal phase. */
@@ -145,15 +198,66 @@ export class Runner {
     return this.drive(deployment, { type: "start" });
   }
 
-  /** Carry on a deployment found unfinished after a restart. */
+  /** Carry on a deployment this process adopted (found unfinished, its owner gone). */
   async resume(deployment: Deployment): Promise<Deployment> {
     return this.drive(deployment, { type: "resume" });
   }
 
-  /** Resume every unfinished deployment (at start-up), in parallel; one that stops with an error does not stop the others. */
+  /**
+   * Adopt every unfinished deployment no live process owns (its owner's lease expired or was
+   * released) and drive each from its recorded state, in parallel; a live owner's deployments are
+   * never touched. Answers at once with what was adopted; each run settles on its own.
+   */
+  async adoptOrphans(): Promise<Adopted[]> {
+    if (this.stopping) return [];
+    const adopted: Adopted[] = [];
+    for (const orphan of await this.store.activeDeployments({ orphaned: true })) {
+      if (this.stopping) break;
+      const mine = await this.ownership.adopt(orphan);
+      if (mine) adopted.push({ deployment: mine, settled: this.settle(mine, resumeHow(mine)) });
+    }
+    return adopted;
+  }
+
+  /**
+   * Wait for a deployment to end wherever it runs — here, or in another process — and adopt and
+   * drive it here if its owner goes away meanwhile. Answers when it has ended, or when it stopped
+   * here with an error or was handed over; the signal ends the wait (rejecting).
+   */
+  async follow(id: string, signal?: AbortSignal): Promise<Settled> {
+    for (;;) {
+      const running = this.runs.get(id);
+      if (running) {
+        const settled = await running;
+        if (settled.error !== undefined || settled.handedOver === "stopping") return settled;
+      }
+      const d = await this.store.getDeployment(id);
+      if (!d) throw new FlotillaError({ code: "FLT-STORE-NOT-FOUND", message: `deployment ${id} not found` });
+      if (d.finishedAt !== null) return { deployment: d };
+      const orphaned = d.owner === null || d.owner.expiresAt <= this.clock.now();
+      const mine = orphaned && !this.stopping && !this.runs.has(id) ? await this.ownership.adopt(d) : undefined;
+      if (mine) {
+        void this.settle(mine, resumeHow(mine));
+        continue;
+      }
+      await this.clock.sleep(this.ownership.heartbeatMs, signal);
+    }
+  }
+
+  /** Adopt every orphaned deployment and wait for their runs here; one that stops with an error does not stop the others. */
   async resumeAll(): Promise<Settled[]> {
-    const active = await this.store.activeDeployments();
-    return Promise.all(active.map((d) => this.settle(d, d.phase === "Pending" && !(d.machineState as MachineState).inFlight ? "run" : "resume")));
+    return Promise.all((await this.adoptOrphans()).map((a) => a.settled));
+  }
+
+  /**
+   * Stop driving: no deployment starts or is adopted here any more, and each one running stops at
+   * its next safe point — a wait ends at once, an AWS call in flight is let finish and its outcome
+   * recorded — and is released for another process to adopt. Settles when all have stopped.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.ownership.stopAll();
+    while (this.driving.size > 0) await Promise.allSettled([...this.driving]);
   }
 
   /**
@@ -162,10 +266,20 @@ export class Runner {
    * when it stopped mid-way, so the next run resumes it — with the error, which is also added to
    * its timeline when the store takes it.
    */
-  async settle(deployment: Deployment, how: "run" | "resume" = "run"): Promise<Settled> {
+  settle(deployment: Deployment, how: "run" | "resume" = "run"): Promise<Settled> {
+    const settled = this.settleHere(deployment, how);
+    this.runs.set(deployment.id, settled);
+    void settled.finally(() => {
+      if (this.runs.get(deployment.id) === settled) this.runs.delete(deployment.id);
+    });
+    return settled;
+  }
+
+  private async settleHere(deployment: Deployment, how: "run" | "resume"): Promise<Settled> {
     try {
       return { deployment: await (how === "run" ? this.run(deployment) : this.resume(deployment)) };
     } catch (e) {
+      if (e instanceof HandedOver) return { deployment: (await this.store.getDeployment(deployment.id).catch(() => undefined)) ?? deployment, handedOver: e.why };
       const error = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
       let current = deployment;
       try {
@@ -178,7 +292,39 @@ export class Runner {
     }
   }
 
+  /** Drive a deployment this process owns; when it stops here without ending, hand it over as the reason says. */
   private async drive(deployment: Deployment, first: Input): Promise<Deployment> {
+    const id = deployment.id;
+    const run = (async () => {
+      try {
+        return await this.steps(deployment, first);
+      } catch (e) {
+        // The store refused a write: another process owns the deployment now.
+        if (e instanceof FencedError) throw new HandedOver("lost", e.message);
+        throw e;
+      }
+    })();
+    const tracked = run.then(
+      () => this.ownership.forget(id),
+      async (e: unknown) => {
+        if (e instanceof HandedOver && e.why === "stopping") {
+          await this.ownership.release(id, "the process is stopping; another process adopts it").catch(() => false);
+        } else if (e instanceof HandedOver) {
+          this.ownership.forget(id);
+          await this.store.appendEvents(id, [event("OwnershipLost", { owner: this.owner, why: e.message })]).catch(() => []);
+        } else {
+          // An exception (a bug, a store that failed): give it up so another run adopts it at once.
+          await this.ownership.release(id, "it stopped here with an error; another run adopts it").catch(() => this.ownership.forget(id));
+        }
+      },
+    );
+    this.driving.add(tracked);
+    void tracked.finally(() => this.driving.delete(tracked));
+    await tracked;
+    return run;
+  }
+
+  private async steps(deployment: Deployment, first: Input): Promise<Deployment> {
     let dep = deployment;
     let state = dep.machineState as MachineState;
     const machine = MACHINES[state.machine];
@@ -199,6 +345,10 @@ export class Runner {
       }
       if (!step.effect) return dep;
       state = step.state;
+      // The step is recorded: stop here if this process is stopping or no longer owns it, and
+      // send nothing to AWS without a lease that outlasts the call's start.
+      this.ownership.check(dep.id);
+      if (MUTATIONS.has(step.effect.type)) await this.ownership.ensure(dep.id);
       this.hooks.beforeEffect?.(step.effect, dep);
       input = await this.perform(dep, step.effect, onPollGrid);
       // A read right after a wait that ended on the poll grid meets the other deployments' reads there.
@@ -229,7 +379,7 @@ export class Runner {
         ...(r.trafficWeight !== undefined ? { trafficWeight: r.trafficWeight } : {}),
       },
       events,
-      consumeControls.length ? { consumeControls } : undefined,
+      { fence: this.ownership.fence(dep.id), ...(consumeControls.length ? { consumeControls } : {}) },
     );
     this.onUpdate?.(updated, events);
     return updated;
@@ -329,6 +479,7 @@ export class Runner {
           return { type: "services", services: (await ports.ecs.describeServices(effect.cluster, effect.services)).services };
       }
     } catch (e) {
+      if (e instanceof HandedOver) throw e; // a wait cut short: this process stops driving it
       // An answer about the world, not a bug: the machine decides what a write that did not take means.
       if (e instanceof TrafficNotVerified) return { type: "error", error: { name: e.name, message: e.message, retryable: false } };
       if (isAwsError(e)) {
@@ -347,15 +498,28 @@ export class Runner {
     }
   }
 
-  /** Sleep, but wake early when an operator control arrives (seen by the watch within a control poll). */
+  /**
+   * Sleep, but wake early when an operator control arrives (seen by the watch within a control
+   * poll), and stop at once when the deployment must stop here (this process is stopping or lost it).
+   */
   private async sleep(deploymentId: string, ms: number): Promise<void> {
     const done = new AbortController();
+    const signal = AbortSignal.any([done.signal, this.ownership.signal(deploymentId)]);
     try {
-      await Promise.race([this.clock.sleep(ms, done.signal), this.controls.until(deploymentId, done.signal)]);
+      await Promise.race([this.clock.sleep(ms, signal), this.controls.until(deploymentId, signal)]);
+    } catch (e) {
+      this.ownership.check(deploymentId);
+      throw e;
     } finally {
       done.abort();
     }
+    this.ownership.check(deploymentId); // woken by the stop rather than the clock or a control
   }
+}
+
+/** How an adopted deployment carries on: from the start when nothing was done yet, else by resuming. */
+function resumeHow(d: Deployment): "run" | "resume" {
+  return d.phase === "Pending" && !(d.machineState as MachineState).inFlight ? "run" : "resume";
 }
 
 /**

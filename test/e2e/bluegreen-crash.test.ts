@@ -8,6 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Runner } from "../../src/deploy/runner.ts";
+import { DEFAULT_LEASE_TTL_MS } from "../../src/deploy/ownership.ts";
 import type { Effect } from "../../src/deploy/machine.ts";
 import { bgSpec, bgWorld, type BgWorld } from "../helpers/engine.ts";
 
@@ -38,6 +39,7 @@ async function crashThenResume(image: string, at: number, when: "before" | "afte
   };
   const dying = new Runner({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, hooks: when === "before" ? { beforeEffect: crash } : { afterEffect: crash } });
   await assert.rejects(dying.run(await dying.create(bgSpec(w, image, { depdef: LINEAR }), { strategy: "bluegreen" })), Crash);
+  await w.clock.sleep(DEFAULT_LEASE_TTL_MS); // the dead process's lease runs out
   const [settled, ...more] = await new Runner({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock }).resumeAll();
   assert.equal(more.length, 0);
   assert.equal(settled!.error, undefined, "the resumed deployment runs to its end without an exception");

@@ -7,6 +7,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Runner } from "../../src/deploy/runner.ts";
+import { DEFAULT_LEASE_TTL_MS } from "../../src/deploy/ownership.ts";
 import type { Effect } from "../../src/deploy/machine.ts";
 import { engine, rollingSpec } from "../helpers/engine.ts";
 
@@ -34,6 +35,9 @@ async function crashAndResume(image: string, at: number, when: "before" | "after
   const dying = new Runner({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock, hooks: when === "before" ? { beforeEffect: crash } : { afterEffect: crash } });
   const created = await dying.create(rollingSpec("web", image), { strategy: "rolling" });
   await assert.rejects(dying.run(created), Crash);
+  // The restarted process adopts the deployment once the dead one's lease has run out (a thrown
+  // exception releases it; a killed process's lease expires).
+  await e.clock.sleep(DEFAULT_LEASE_TTL_MS);
   const restarted = new Runner({ store: e.store, aws: e.sim.portsFactory(), clock: e.clock });
   const [settled, ...others] = await restarted.resumeAll();
   assert.equal(others.length, 0, "exactly one unfinished deployment is found");

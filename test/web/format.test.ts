@@ -33,6 +33,7 @@ function deployment(over: Partial<DeploymentRecord> = {}): DeploymentRecord {
     updatedAt: iso(0),
     finishedAt: iso(600),
     version: 1,
+    owner: null,
     ...over,
   };
 }
