@@ -64,6 +64,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
   const repo = await loadRepository(new WorkingTreeSource(root), loadOptions({ ...(flags.region ? { defaultRegion: flags.region } : {}), environment: inputEnvironment(io.env, flags.allowEnv) }));
   checkObjectSelectors(flags.object, repo.objects.map((o) => o.name), dir);
   const ctx = await openContext(io, flags);
+  const cleanups: (() => void)[] = [];
   try {
     // Each depdef's `notifications` are honoured by apply too, under the same policy as the server's
     // (whoever runs apply is the operator here; the repository is still not trusted).
@@ -76,15 +77,29 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
     // A wall-clock look every few seconds; whether a deployment has been quiet is judged on ctx.clock.
     const waiting = printer && !flags.dryRun ? setInterval(() => printer.waiting(), WAITING_LOOK_MS) : undefined;
     waiting?.unref();
+    const runner = ctx.world.runner({
+      onUpdate: (d, events) => {
+        printer?.(d, events);
+        notifier.onUpdate(d, events);
+      },
+    });
+    // Ctrl-C hands the deployments over at their next safe point (released, so the next apply or a
+    // replica resumes them at once) instead of leaving them to wait out their leases; twice quits now.
+    const handOver = () => {
+      io.err("stopping: each deployment stops at its next safe point and is handed over; the next apply resumes it (Ctrl-C again to quit now)\n");
+      process.once("SIGINT", () => process.exit(130));
+      void runner.stop();
+    };
+    process.once("SIGINT", handOver);
+    process.once("SIGTERM", handOver);
+    cleanups.push(() => {
+      process.off("SIGINT", handOver);
+      process.off("SIGTERM", handOver);
+    });
     const options = {
       store: ctx.worldStore,
       aws: ctx.aws,
-      runner: ctx.world.runner({
-        onUpdate: (d, events) => {
-          printer?.(d, events);
-          notifier.onUpdate(d, events);
-        },
-      }),
+      runner,
       ...(flags.object ? { only: flags.object.map((o) => o.replace(/_(svcdef|taskdef|depdef|input)\.json$/, "")) } : {}),
       allowDelete: flags.allowDelete,
       maxDeleteFraction: Number(flags.maxDeleteFraction),
@@ -126,6 +141,7 @@ async function applyCommand(io: CliIO, dir: string, flags: ApplyFlags): Promise<
     }
     return failed.length || result.errors.length || invalid.length || blocked.length || hasErrors(repo.problems) ? EXIT.failed : EXIT.ok;
   } finally {
+    for (const c of cleanups) c();
     await ctx.close();
   }
 }

@@ -204,6 +204,7 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
   const errors: ApplyError[] = [];
   const resumed = (await options.runner.resumeAll()).map((s) => {
     if (s.error !== undefined) errors.push({ object: s.deployment.object, deploymentId: s.deployment.id, message: s.error });
+    else if (s.handedOver) errors.push({ object: s.deployment.object, deploymentId: s.deployment.id, message: s.handedOver === "stopping" ? "interrupted: handed over before it ended" : "another process drives it now" });
     return s.deployment;
   });
   const starter = new PassStarter(options.concurrency, options.pacer ?? new StartPacer(options.runner.clock));

@@ -46,10 +46,12 @@ export class VersionConflictError extends StoreError {
 /** A service already has a non-terminal deployment; only one may run at a time. */
 export class ActiveDeploymentError extends StoreError {
   readonly activeDeploymentId: string | null;
-  constructor(service: string, activeDeploymentId: string | null) {
+  /** `owner`: who drives the deployment in progress and until when its lease lasts (`now` on the store's clock). */
+  constructor(service: string, activeDeploymentId: string | null, owner?: { id: string; expiresAt: number; now: number }) {
+    const who = !owner ? "" : owner.expiresAt > owner.now ? `, driven by ${owner.id}` : `, left by ${owner.id} (its lease ended at ${new Date(owner.expiresAt).toISOString()}: the next start or another replica adopts it)`;
     super(
       "FLT-STORE-ACTIVE-DEPLOYMENT",
-      `Service ${service} already has a deployment in progress${activeDeploymentId ? ` (${activeDeploymentId})` : ""}; wait for it to finish or abort it.`,
+      `Service ${service} already has a deployment in progress${activeDeploymentId ? ` (${activeDeploymentId}${who})` : ""}; wait for it to finish or abort it.`,
     );
     this.name = "ActiveDeploymentError";
     this.activeDeploymentId = activeDeploymentId;

@@ -109,13 +109,13 @@ export class KyselyStore implements Store {
         if (row.active === 1) {
           const existing = await trx
             .selectFrom("deployments")
-            .select("id")
+            .select(["id", "owner", "owner_expires_at"])
             .where("region", "=", row.region)
             .where("cluster", "=", row.cluster)
             .where("service", "=", row.service)
             .where("active", "=", 1)
             .executeTakeFirst();
-          if (existing) throw new ActiveDeploymentError(serviceName, existing.id);
+          if (existing) throw new ActiveDeploymentError(serviceName, existing.id, existing.owner === null ? undefined : { id: existing.owner, expiresAt: existing.owner_expires_at ?? 0, now });
         }
         const inserted = await trx.insertInto("deployments").values(row).returningAll().executeTakeFirstOrThrow();
         await this.#insertEvents(trx, row.id, 0, events, now);

@@ -15,7 +15,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { AwsPorts, AwsPortsFactory } from "../../src/aws/ports.ts";
-import { Runner } from "../../src/deploy/runner.ts";
+import { Runner, type Settled } from "../../src/deploy/runner.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { Deployment } from "../../src/store/types.ts";
 import { bgSpec, bgWorld, type BgWorld } from "../helpers/engine.ts";
@@ -95,6 +95,17 @@ async function untilShifting(w: BgWorld, id: string): Promise<Deployment> {
   throw new Error("never reached the shift");
 }
 
+/** Runner a drives a canary to its 20 % wait; runner b is beside it. */
+async function midShift(): Promise<{ w: BgWorld; a: ReturnType<typeof replica>; b: ReturnType<typeof replica>; created: Deployment; aRun: Promise<Settled> }> {
+  const w = await world();
+  const a = replica(w, "a#1");
+  const b = replica(w, "b#1");
+  const created = await a.runner.create(canary(w, "web:2"), { strategy: "bluegreen" });
+  const aRun = a.runner.settle(created);
+  await untilShifting(w, created.id);
+  return { w, a, b, created, aRun };
+}
+
 async function oneTaskSetOnGreen(w: BgWorld): Promise<void> {
   await w.clock.sleep(600_000);
   assert.deepEqual((await w.taskSets()).map((s) => [s.status, s.targetGroups]), [["PRIMARY", ["web-green"]]]);
@@ -103,12 +114,7 @@ async function oneTaskSetOnGreen(w: BgWorld): Promise<void> {
 
 describe("deployment ownership between runners", () => {
   it("a runner looking for orphans while the owner lives adopts nothing and changes nothing", async () => {
-    const w = await world();
-    const a = replica(w, "a#1");
-    const b = replica(w, "b#1");
-    const created = await a.runner.create(canary(w, "web:2"), { strategy: "bluegreen" });
-    const running = a.runner.settle(created);
-    await untilShifting(w, created.id);
+    const { w, b, created, aRun: running } = await midShift();
     for (let i = 0; i < 5; i++) {
       assert.deepEqual(await b.runner.adoptOrphans(), [], "nothing to adopt while a's lease is renewed");
       await w.clock.sleep(TTL); // several lease lifetimes: a's heartbeat keeps it
@@ -122,12 +128,7 @@ describe("deployment ownership between runners", () => {
   });
 
   it("the owner killed mid-shift: another adopts within the TTL plus one heartbeat, finishes, and the service deploys again", async () => {
-    const w = await world();
-    const a = replica(w, "a#1");
-    const b = replica(w, "b#1");
-    const created = await a.runner.create(canary(w, "web:2"), { strategy: "bluegreen" });
-    void a.runner.settle(created);
-    await untilShifting(w, created.id);
+    const { w, a, b, created } = await midShift();
     a.sw.kill();
     const killedAt = w.clock.now();
     let adopted: Awaited<ReturnType<Runner["adoptOrphans"]>> = [];
@@ -149,12 +150,7 @@ describe("deployment ownership between runners", () => {
   });
 
   it("the owner stalled past its lease: another adopts; let go, the old owner is fenced off and sends nothing more to AWS", async () => {
-    const w = await world();
-    const a = replica(w, "a#1");
-    const b = replica(w, "b#1");
-    const created = await a.runner.create(canary(w, "web:2"), { strategy: "bluegreen" });
-    const aRun = a.runner.settle(created);
-    await untilShifting(w, created.id);
+    const { w, a, b, created, aRun } = await midShift();
     a.sw.stall();
     await w.clock.sleep(TTL + HEARTBEAT);
     const [adopted] = await b.runner.adoptOrphans();
@@ -173,12 +169,7 @@ describe("deployment ownership between runners", () => {
   });
 
   it("the owner stopping mid-shift releases at once; another adopts at its next look and finishes", async () => {
-    const w = await world();
-    const a = replica(w, "a#1");
-    const b = replica(w, "b#1");
-    const created = await a.runner.create(canary(w, "web:2"), { strategy: "bluegreen" });
-    const aRun = a.runner.settle(created);
-    await untilShifting(w, created.id);
+    const { w, a, b, created, aRun } = await midShift();
     const before = w.clock.now();
     await a.runner.stop();
     assert.equal(w.clock.now() - before < 1000, true, "the canary's wait was not waited for");
