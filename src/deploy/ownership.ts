@@ -129,17 +129,26 @@ export class Ownership {
   }
 
   /**
-   * Before an AWS mutation: the lease must have at least one heartbeat left by this process's own
-   * count; when it has not (a late heartbeat, a slow store), renew it first. Throws HandedOver when
-   * the lease is gone, so nothing is sent to AWS without it.
+   * What a lease must have left, by this process's own count, for an AWS mutation to be sent: half
+   * its TTL, and at least one heartbeat. On time, heartbeats keep two thirds of it; a lease that ran
+   * down (late heartbeats, a slow store) is renewed first. The rest is the margin for the call to
+   * reach AWS before another process may adopt the deployment.
+   */
+  private get margin(): number {
+    return Math.max(this.heartbeatMs, this.ttlMs / 2);
+  }
+
+  /**
+   * Before an AWS mutation: the lease must have `margin` left; when it has not, renew it first.
+   * Throws HandedOver when the lease is gone, so nothing is sent to AWS without it.
    */
   async ensure(id: string): Promise<void> {
     this.check(id);
     const h = this.held.get(id)!;
-    if (this.clock.now() < h.validUntil - this.heartbeatMs) return;
+    if (this.clock.now() < h.validUntil - this.margin) return;
     await this.renew([id]);
     this.check(id);
-    if (this.clock.now() >= h.validUntil - this.heartbeatMs) {
+    if (this.clock.now() >= h.validUntil - this.margin) {
       this.lose(id, "its lease could not be renewed in time");
       this.check(id);
     }

@@ -57,6 +57,11 @@ describe("routes as data", () => {
     }
     assert.deepEqual(routesAt([route([{ type: "forward", targetGroupArn: OTHER }])], [{ blue: BLUE, green: GREEN }], 50)[0]!.actions, [{ type: "forward", targetGroupArn: OTHER }], "a forward outside the pairs is untouched");
     assert.deepEqual(routesAt([route([weights([BLUE, 100])])], [{ blue: BLUE, green: BLUE }], 100)[0]!.actions[0]!.forwardConfig!.targetGroups, [{ targetGroupArn: BLUE, weight: 100 }], "a first task set's pair has one member");
+    assert.deepEqual(
+      routesAt([route([weights([BLUE, 100], [GREEN, 0])])], [{ blue: BLUE, green: BLUE }], 100)[0]!.actions[0]!.forwardConfig!.targetGroups,
+      [{ targetGroupArn: BLUE, weight: 100 }, { targetGroupArn: GREEN, weight: 0 }],
+      "a first task set's pair keeps the other group at weight 0: dropped, it would lose its load balancer and the next green could not be created on it",
+    );
   });
 
   it("drift names the first route that forwards differently, the group, and both shares; a missing route is gone", () => {

@@ -85,3 +85,32 @@ describe("blue/green deployments survive a crash at any instant", async () => {
     });
   }
 });
+
+describe("a blue/green service created across a crash", () => {
+  it("keeps both groups of its pair on its listeners at every crash point, so the next deployment creates green and succeeds", async () => {
+    const probe = await bgWorld();
+    const seen: Effect["type"][] = [];
+    const counting = new Runner({ store: probe.store, aws: probe.sim.portsFactory(), clock: probe.clock, hooks: { beforeEffect: (e) => void seen.push(e.type) } });
+    await counting.run(await counting.create(bgSpec(probe, "web:1"), { strategy: "bluegreen" }));
+    await probe.close();
+    for (const when of ["before", "after"] as const) {
+      for (let at = 1; at <= seen.length; at++) {
+        const w = await bgWorld();
+        let n = 0;
+        const crash = () => {
+          if (++n === at) throw new Crash();
+        };
+        const dying = new Runner({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock, hooks: when === "before" ? { beforeEffect: crash } : { afterEffect: crash } });
+        await assert.rejects(dying.run(await dying.create(bgSpec(w, "web:1"), { strategy: "bluegreen" })), Crash);
+        await w.clock.sleep(DEFAULT_LEASE_TTL_MS);
+        const [created] = await new Runner({ store: w.store, aws: w.sim.portsFactory(), clock: w.clock }).resumeAll();
+        const label = `crash ${when} effect ${at} (${seen[at - 1]})`;
+        assert.equal(created!.deployment.phase, "Succeeded", `${label}: ${created!.deployment.reason} ${created!.deployment.message}`);
+        assert.deepEqual((await w.weights())["443"], { "web-blue": 100, "web-green": 0 }, `${label}: web-green is still on the listener`);
+        const next = await w.deploy(bgSpec(w, "web:2"));
+        assert.equal(next.phase, "Succeeded", `${label}, then web:2: ${next.reason} ${next.message}`);
+        await w.close();
+      }
+    }
+  });
+});

@@ -90,8 +90,11 @@ describe("chaos: three replicas killed at random while they deploy", () => {
     assert.ok(kills.length >= KILLS, `only ${kills.length} kills happened before everything ended: the run was too quick to be chaos`);
 
     const deployments = await f.deployments();
-    // Every deployment ended, and ended well.
-    assert.deepEqual(deployments.filter((d) => d.phase !== "Succeeded" && d.phase !== "RolledBack").map((d) => `${d.object}@${d.commitSha?.slice(0, 7)} ${d.phase} ${d.reason}: ${d.message}`), []);
+    // Every deployment ended, and ended well (else: what happened to the others, for the log).
+    const bad = deployments.filter((d) => d.phase !== "Succeeded" && d.phase !== "RolledBack");
+    for (const d of bad) t.diagnostic(`${d.id} ${d.object}: ${(await f.store.listEvents(d.id)).map((e) => `${new Date(e.at).toISOString()} ${e.type} ${e.message}`).join("\n  ")}`);
+    if (bad.length) for (const r of await f.requests()) if (/Listener|Rule/.test(r.operation)) t.diagnostic(`${r.receivedAt} ${r.caller} ${r.operation} ${JSON.stringify(r.input)}`);
+    assert.deepEqual(bad.map((d) => `${d.object}@${d.commitSha?.slice(0, 7)} ${d.phase} ${d.reason}: ${d.message}`), []);
     // Each commit's object was deployed exactly once.
     const perCommit = new Map<string, number>();
     for (const d of deployments) perCommit.set(`${d.commitSha} ${d.object}`, (perCommit.get(`${d.commitSha} ${d.object}`) ?? 0) + 1);
@@ -134,7 +137,7 @@ describe("chaos: three replicas killed at random while they deploy", () => {
     for (const r of await f.requests()) {
       if (!MUTATIONS.has(r.operation) || r.caller === "fleet-test") continue;
       const service = serviceOf(r);
-      const t = Date.parse(r.wallTime);
+      const t = Date.parse(r.receivedAt ?? r.wallTime); // when it reached AWS, before it waited its turn
       const owner = byService.get(service ?? "")?.find(({ d }) => d.createdAt <= t && t <= (d.finishedAt ?? Infinity))?.periods.find((p) => p.from <= t && t <= p.to);
       checked++;
       if (!owner || owner.owner.split("#")[0] !== r.caller) violations.push(`${r.wallTime} ${r.caller} ${r.operation} ${r.resource ?? ""}: owner then ${owner ? `${owner.owner} (token ${owner.token})` : "none"}`);

@@ -39,6 +39,7 @@ export interface FleetOptions {
 export interface RequestRecord {
   seq: number;
   wallTime: string;
+  receivedAt?: string;
   service: string;
   operation: string;
   caller: string;

@@ -96,7 +96,13 @@ export function routesAt(routes: readonly Route[], pairs: readonly TargetGroupPa
       if (a.type !== "forward") return a;
       const pair = pairs.find((p) => a.targetGroupArn === p.blue || a.targetGroupArn === p.green || a.forwardConfig?.targetGroups.some((t) => t.targetGroupArn === p.blue || t.targetGroupArn === p.green));
       if (!pair) return a;
-      const targetGroups = pair.blue === pair.green ? [{ targetGroupArn: pair.green, weight: 100 }] : [{ targetGroupArn: pair.blue, weight: 100 - weight }, { targetGroupArn: pair.green, weight }];
+      // A first task set's pair has one member: the groups the action already forwards to stay, at
+      // weight 0. Dropped, a group would lose its load balancer, and ECS refuses a task set on a
+      // target group without one (the next deployment's green).
+      const targetGroups =
+        pair.blue === pair.green
+          ? [{ targetGroupArn: pair.green, weight: 100 }, ...(a.forwardConfig?.targetGroups ?? []).filter((t) => t.targetGroupArn !== pair.green).map((t) => ({ targetGroupArn: t.targetGroupArn, weight: 0 }))]
+          : [{ targetGroupArn: pair.blue, weight: 100 - weight }, { targetGroupArn: pair.green, weight }];
       const { targetGroupArn: _single, ...rest } = a;
       return { ...rest, forwardConfig: { ...(a.forwardConfig?.stickiness ? { stickiness: a.forwardConfig.stickiness } : {}), targetGroups } };
     }),

@@ -10,8 +10,10 @@ export interface RequestRecord {
   seq: number;
   /** Simulated time the request was answered at (ISO). */
   at: string;
-  /** Wall-clock time (ISO), to line up with the callers' own logs. */
+  /** Wall-clock time (ISO) of the answer, to line up with the callers' own logs. */
   wallTime: string;
+  /** Wall-clock time (ISO) the request arrived, before it waited its turn: when the caller sent it, give or take the network. */
+  receivedAt?: string;
   service: string;
   operation: string;
   caller: string;

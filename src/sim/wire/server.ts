@@ -210,6 +210,7 @@ export class SimServer {
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    const received = this.realNow();
     try {
       const url = new URL(req.url ?? "/", "http://simulator");
       if (url.pathname.startsWith("/_flotilla/")) return await this.admin(url, res);
@@ -240,12 +241,12 @@ export class SimServer {
         output = await outcome;
       } catch (e) {
         const r = renderError(e, c.style, c.shapes, requestId);
-        this.record(c.caller, call.service, call.operation, t, r.status, errorCode(e), call.input);
+        this.record(c.caller, call.service, call.operation, t, r.status, errorCode(e), call.input, received);
         return send(res, r.status, r.headers, r.body);
       }
       const schema = outputSchema(operationSchema(call.service, call.operation)!);
       const service = SERVICES[call.service];
-      this.record(c.caller, call.service, call.operation, t, 200, undefined, call.input);
+      this.record(c.caller, call.service, call.operation, t, 200, undefined, call.input, received);
       if (protocol === "json") return send(res, 200, { "content-type": service.json!.contentType, "x-amzn-requestid": requestId }, JSON.stringify(toJson(schema, output ?? {}) ?? {}));
       return send(res, 200, { "content-type": "text/xml", "x-amzn-requestid": requestId }, queryResponseXml(call.operation, service.query!.xmlns, schema, output, requestId));
     } catch (e) {
@@ -255,11 +256,12 @@ export class SimServer {
     }
   }
 
-  private record(caller: Caller, service: string, operation: string, t: number, status: number, error?: string, input?: Rec): void {
+  private record(caller: Caller, service: string, operation: string, t: number, status: number, error?: string, input?: Rec, received?: number): void {
     const resource = input ? resourceOf(input) : undefined;
     const r = this.log.add({
       at: new Date(t).toISOString(),
       wallTime: new Date(this.realNow()).toISOString(),
+      ...(received !== undefined ? { receivedAt: new Date(received).toISOString() } : {}),
       service,
       operation,
       caller: caller.id,
