@@ -115,6 +115,8 @@ async function get(io: CliIO, id: string, flags: Flags): Promise<number> {
   io.out(field("tasks", `${d.counts.running}/${d.counts.desired} running, ${d.counts.failed} failed`));
   if (d.trafficWeight !== null) io.out(field("traffic", `${d.trafficWeight}% on green`));
   if (d.reason || d.message) io.out(field("reason", [d.reason, d.message].filter(Boolean).join(": ")));
+  // Which replica drives it (or last drove it), under which fencing token: docs/store.md, "Several replicas".
+  if (d.owner) io.out(field("owner", `${d.owner.id} (token ${d.owner.token}${d.finishedAt ? "" : `, lease until ${d.owner.leaseExpiresAt}`})`));
   if (d.overrides.length) io.out(field("overrides", d.overrides.map((o) => `${o.name} (by ${o.setBy})`).join(", ")));
   io.out(field("created", d.createdAt) + field("finished", d.finishedAt));
   io.out(`\n${paint(io, "bold", "timeline")}\n`);

@@ -182,7 +182,7 @@ describe("flotilla commit", () => {
 
 describe("flotilla deployment list|get", () => {
   it("filters and shows a deployment with its timeline", async () => {
-    const eu = await store.createDeployment(newDeployment({ repository: "filters", region: "eu-west-1", cluster: "blue" }), [{ type: "Created", message: "deployment created" }]);
+    const eu = await store.createDeployment(newDeployment({ repository: "filters", region: "eu-west-1", cluster: "blue", owner: { id: "web-1#3fa9c2", ttlMs: 30_000 } }), [{ type: "Created", message: "deployment created" }]);
     await store.appendEvents(eu.id, [{ type: "Progress", message: "2/4 tasks running" }]);
     const us = await store.createDeployment(newDeployment({ repository: "filters" }));
     await finish(store, us, "Failed");
@@ -200,6 +200,7 @@ describe("flotilla deployment list|get", () => {
     assert.equal(get.code, 0, get.stderr);
     assert.match(get.stdout, new RegExp(`deployment ${eu.id}\\n`));
     assert.match(get.stdout, /service\s+eu-west-1\/blue\//);
+    assert.match(get.stdout, /owner\s+web-1#3fa9c2 \(token 1, lease until \d{4}-/, "the replica that drives it, and its lease");
     assert.match(get.stdout, /timeline\n.*Created\s+deployment created\n.*Progress\s+2\/4 tasks running/);
     const json = await cli(["deployment", "get", eu.id, "--output", "json"], as(reader));
     assert.deepEqual((JSON.parse(json.stdout) as { timeline: { type: string }[] }).timeline.map((e) => e.type), ["Created", "Progress"]);
