@@ -100,12 +100,14 @@ function keepOutOfGit(dir: string): void {
 /**
  * A rehearsal runs in virtual time from the wall-clock time of the run, so its records carry real
  * dates. Virtual time runs ahead of the wall clock (a 30-minute canary takes a second), so a
- * rehearsal started soon after another begins after the other's last record: ids, `status` and
- * `history` stay in the order the rehearsals ran.
+ * rehearsal started soon after another begins after the other's last record (and after the leases
+ * of what it left running): ids, `status` and `history` stay in the order the rehearsals ran.
  */
 async function rehearsalStart(store: Store, now: number): Promise<number> {
   const latest = await store.latestPerObject();
-  return Math.max(now, ...latest.map((d) => d.updatedAt + 1000));
+  // Also after the leases of deployments an earlier rehearsal left running: their process is gone.
+  const leases = (await store.activeDeployments()).map((d) => (d.owner?.expiresAt ?? 0) + 1000);
+  return Math.max(now, ...latest.map((d) => d.updatedAt + 1000), ...leases);
 }
 
 /**

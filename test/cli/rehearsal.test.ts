@@ -75,7 +75,8 @@ describe("rehearsals", () => {
   it("Given a rehearsal interrupted mid-deployment, When the next rehearsal runs, Then the old deployment is closed (its world ended) and the service is deployed afresh", async () => {
     const dir = checkout();
     const store = await openSqliteStore({ path: path.join(dir, ".flotilla/rehearsal.db") });
-    const stale = await store.createDeployment({ object: "apps/api/api", strategy: "rolling", region: "us-east-1", cluster: "apps", service: "api", phase: "Deploying", machineState: {} });
+    // Left by a rehearsal killed a moment ago: its owner's lease has not run out on the wall clock.
+    const stale = await store.createDeployment({ object: "apps/api/api", strategy: "rolling", region: "us-east-1", cluster: "apps", service: "api", phase: "Deploying", machineState: {}, owner: { id: "killed-rehearsal#1", ttlMs: 30_000 } });
     await store.close();
     const r = await cli(["apply", ".", "--simulator", "--output", "json"], {}, dir);
     assert.equal(r.code, 0, r.stdout + r.stderr);
