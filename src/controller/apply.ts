@@ -18,7 +18,7 @@ import { versionFromCommit, versionServiceName } from "../config/rainbow.ts";
 import type { Store } from "../store/store.ts";
 import type { Deployment, Override, PendingDeleteReason } from "../store/types.ts";
 import { PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
-import { blocks, decideDeletes, deleteJob, deployJob, precheck, runJob, type PassJob, type PassRun } from "./pass.ts";
+import { blocks, decideDeletes, deleteJob, deployJob, handedOverMessage, precheck, runJob, type PassJob, type PassRun } from "./pass.ts";
 import { describeObject, planFromLive, selectObjects, type LiveDefinitions } from "./plan.ts";
 import { PassLookups } from "./prerequisites.ts";
 
@@ -204,7 +204,7 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
   const errors: ApplyError[] = [];
   const resumed = (await options.runner.resumeAll()).map((s) => {
     if (s.error !== undefined) errors.push({ object: s.deployment.object, deploymentId: s.deployment.id, message: s.error });
-    else if (s.handedOver) errors.push({ object: s.deployment.object, deploymentId: s.deployment.id, message: s.handedOver === "stopping" ? "interrupted: handed over before it ended" : "another process drives it now" });
+    else if (s.handedOver) errors.push({ object: s.deployment.object, deploymentId: s.deployment.id, message: handedOverMessage(s.handedOver) });
     return s.deployment;
   });
   const starter = new PassStarter(options.concurrency, options.pacer ?? new StartPacer(options.runner.clock));
@@ -232,6 +232,9 @@ export async function apply(objects: readonly LoadedObject[], options: ApplyOpti
   const decisions = [...decided.filter((d): d is Decision => d !== undefined), ...deletes];
   const ran = (await Promise.all(decisions.filter((d) => runs.has(d)).map((d) => runs.get(d)!))).filter((r): r is PassRun => r !== undefined);
   if (stopped !== undefined) throw stopped;
-  for (const r of ran) if (r.error !== undefined) errors.push({ object: r.job.object, deploymentId: r.deployment?.id ?? null, message: r.error });
+  for (const r of ran) {
+    if (r.error !== undefined) errors.push({ object: r.job.object, deploymentId: r.deployment?.id ?? null, message: r.error });
+    else if (r.handedOver) errors.push({ object: r.job.object, deploymentId: r.deployment?.id ?? null, message: handedOverMessage(r.handedOver) });
+  }
   return { decisions, deployments: ran.flatMap((r) => (r.deployment ? [r.deployment] : [])), resumed, errors };
 }

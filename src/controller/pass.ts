@@ -168,7 +168,7 @@ export function runJob(runner: Runner, starter: PassStarter, job: PassJob, optio
     }
     const settled = await runner.settle(created);
     const error = settled.error ?? hookError;
-    return { job, deployment: settled.deployment, ...(error !== undefined ? { error } : {}) };
+    return { job, deployment: settled.deployment, ...(error !== undefined ? { error } : {}), ...(settled.handedOver ? { handedOver: settled.handedOver } : {}) };
   });
 }
 
@@ -177,6 +177,11 @@ export async function runPass(runner: Runner, jobs: readonly PassJob[], options:
   const starter = new PassStarter(options.concurrency, options.pacer);
   const runs = await Promise.all(jobs.map((job) => runJob(runner, starter, job, options)));
   return runs.filter((r): r is PassRun => r !== undefined);
+}
+
+/** Why a deployment stopped in this process before its end, for a pass's errors. */
+export function handedOverMessage(why: NonNullable<Settled["handedOver"]>): string {
+  return why === "stopping" ? "interrupted: handed over before it ended; the next run resumes it" : "another process drives it now";
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
