@@ -153,11 +153,12 @@ export class KyselyStore implements Store {
       if (this.kind === "postgres") query = query.forUpdate();
       const current = await query.executeTakeFirst();
       if (!current) throw notFound("Deployment", id);
+      // A writer that lost the deployment learns that first; then, as before leases, a stale version.
+      checkFence(id, current, options.fence, now);
+      if (current.version !== expectedVersion) throw new VersionConflictError(id, expectedVersion, current.version);
       if (current.active === 0) {
         throw new StoreError("FLT-STORE-DEPLOYMENT-FINISHED", `Deployment ${id} has finished (${current.phase}); it cannot change.`);
       }
-      checkFence(id, current, options.fence, now);
-      if (current.version !== expectedVersion) throw new VersionConflictError(id, expectedVersion, current.version);
       const set: Updateable<DeploymentsTable> = {
         version: expectedVersion + 1,
         updated_at: now,
