@@ -333,7 +333,7 @@ describe("one decision path for apply and the controller", () => {
     for (const [label, p] of Object.entries(paths)) assert.equal(p.maxConcurrent(), CONCURRENCY, `${label}: deployments in flight at once`);
   });
 
-  it("Given a deployment of service a still running, When a commit changes a and b, Then b deploys and the commit stays unprocessed; When that deployment has ended, Then the next sync deploys a and processes the commit", async () => {
+  it("Given a deployment of service a still running, When a commit changes a and b, Then b deploys and a waits for that deployment, the commit unprocessed; When that deployment has ended, Then a deploys and the commit is processed", async () => {
     const w = await controllerWorld();
     try {
       w.remote.push({ ...rollingObject(name("a"), "a"), ...rollingObject(name("b"), "b") }, "two services");
@@ -343,12 +343,17 @@ describe("one decision path for apply and the controller", () => {
       const running = await w.controller.runner.create(((await w.store.latestDeployment(name("a"), "apps"))!.machineState as MachineState).spec, { strategy: "rolling", repository: "apps" });
       const image = "nginx@sha256:" + "b".repeat(64);
       const sha = w.remote.push({ ...rollingObject(name("a"), "a", { task: { containerDefinitions: [{ name: "app", image, memory: 256, essential: true }] } }), ...rollingObject(name("b"), "b", { task: { containerDefinitions: [{ name: "app", image, memory: 256, essential: true }] } }) }, "new image");
-      await assert.rejects(w.controller.sources.queue.sync("apps", "poll"), /already has a deployment in progress/);
-      assert.equal((await w.store.getLastCommit("apps", "main"))!.sha, before, "the commit is left to retry");
-      const b = await w.store.latestDeployment(name("b"), "apps");
+      const syncing = w.controller.sources.queue.sync("apps", "poll");
+      let b = await w.store.latestDeployment(name("b"), "apps");
+      for (let i = 0; i < 3600 && !(b?.commitSha === sha && b.finishedAt !== null); i++) {
+        await w.clock.sleep(1000);
+        b = await w.store.latestDeployment(name("b"), "apps");
+      }
       assert.deepEqual([b?.commitSha, b?.phase], [sha, "Succeeded"], "the pass's other deployment ran to its end");
+      assert.equal((await w.store.latestDeployment(name("a"), "apps"))!.id, running.id, "a's deployment waits: nothing was started beside the one in progress");
+      assert.equal((await w.store.getLastCommit("apps", "main"))!.sha, before, "the commit is not processed while it waits");
       await w.controller.runner.run(running);
-      await w.controller.sources.queue.sync("apps", "poll");
+      await syncing;
       assert.equal((await w.store.getLastCommit("apps", "main"))!.sha, sha);
       const a = await w.store.latestDeployment(name("a"), "apps");
       assert.deepEqual([a?.commitSha, a?.phase], [sha, "Succeeded"]);
