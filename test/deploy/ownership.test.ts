@@ -14,62 +14,14 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { AwsPorts, AwsPortsFactory } from "../../src/aws/ports.ts";
 import { Runner, type Settled } from "../../src/deploy/runner.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { Deployment } from "../../src/store/types.ts";
 import { bgSpec, bgWorld, type BgWorld } from "../helpers/engine.ts";
+import { Switch } from "../helpers/switch.ts";
 
 const TTL = 30_000;
 const HEARTBEAT = 10_000;
-const MUTATING = /^(register|create|update|delete|modify|set)/i;
-
-/** A process's connection to the world: calls pass, hang forever (killed) or wait (stalled). */
-class Switch {
-  private mode: "on" | "killed" | "stalled" = "on";
-  private waiting: (() => void)[] = [];
-  /** AWS mutations this process sent, with the virtual time. */
-  readonly mutations: { at: number; op: string }[] = [];
-  private readonly clock: { now(): number };
-  constructor(clock: { now(): number }) {
-    this.clock = clock;
-  }
-  kill(): void {
-    this.mode = "killed";
-  }
-  stall(): void {
-    this.mode = "stalled";
-  }
-  letGo(): void {
-    this.mode = "on";
-    for (const w of this.waiting.splice(0)) w();
-  }
-  private async gate(): Promise<void> {
-    if (this.mode === "killed") return new Promise<void>(() => undefined);
-    if (this.mode === "stalled") await new Promise<void>((resolve) => this.waiting.push(resolve));
-    if ((this.mode as string) === "killed") return new Promise<void>(() => undefined);
-  }
-  wrap<T extends object>(target: T, record?: string): T {
-    return new Proxy(target, {
-      get: (t, key) => {
-        const value: unknown = Reflect.get(t, key, t);
-        if (typeof value !== "function") return value;
-        return async (...args: unknown[]) => {
-          await this.gate();
-          if (record && typeof key === "string" && MUTATING.test(key)) this.mutations.push({ at: this.clock.now(), op: `${record}.${key}` });
-          return (value as (...a: unknown[]) => unknown).apply(t, args);
-        };
-      },
-    });
-  }
-  ports(factory: AwsPortsFactory): AwsPortsFactory {
-    return (region) => {
-      const p = factory(region);
-      return { ecs: this.wrap(p.ecs, "ecs"), elbv2: this.wrap(p.elbv2, "elbv2"), cloudwatch: this.wrap(p.cloudwatch, "cloudwatch") } as AwsPorts;
-    };
-  }
-}
-
 function replica(w: BgWorld, name: string): { runner: Runner; sw: Switch } {
   const sw = new Switch(w.clock);
   const runner = new Runner({ store: sw.wrap<Store>(w.store), aws: sw.ports(w.sim.portsFactory()), clock: w.clock, owner: name, leaseTtlMs: TTL, heartbeatMs: HEARTBEAT, controlPollMs: 1000 });
