@@ -8,6 +8,10 @@
  * - Given a replica in a canary's wait, when it gets SIGTERM, then it exits cleanly without waiting
  *   for the canary, having released the deployment, which the other replica adopts at once (long
  *   before the lease's TTL) and finishes.
+ * - Given a replica whose AWS call is slow to answer, when it gets SIGTERM and then a second SIGTERM
+ *   (or SIGINT), then it exits at once without waiting for the call; when it gets one SIGTERM and the
+ *   hand-over outlasts --shutdown-timeout, then it exits at that deadline. Either way nothing is lost:
+ *   the deployment's lease runs out and the other replica adopts it and finishes it.
  * - Given `flotilla apply` in a canary's wait, when it gets Ctrl-C, then it hands the deployment over
  *   and the next apply resumes it at once (not after the 30 s lease).
  */
@@ -135,6 +139,67 @@ describe("replicas as processes", () => {
     assert.equal(done.owner!.token, 2);
     await servesFrom(f, "web", "web-green");
     assert.equal(await other.stop(), 0);
+  });
+
+  /**
+   * A replica stopping while a ModifyListener is on its way: every ModifyListener takes 60 simulated
+   * seconds (3 s of real time) to be answered, so the stop has an AWS call to let finish.
+   */
+  async function stoppingMidCall(extra: string[]): Promise<{ f: Fleet; owner: ServeProcess; other: ServeProcess; shifting: Deployment }> {
+    const f = await fleet({ ttl: 3, heartbeat: 0.5, canaryWait: 2, faults: { apis: [{ operation: "ModifyListener", latency: "60s" }] } });
+    const [v1] = f.push("1");
+    await f.register();
+    const a = await f.startReplica("a", extra);
+    const b = await f.startReplica("b", extra);
+    await deploymentOf(f, v1!, "the first deployment", (d) => d.phase === "Succeeded");
+    const [v2] = f.push("2");
+    // A shift of version 2: its state is recorded before the call is sent, and the call then takes 3 s
+    const shifting = await deploymentOf(f, v2!, "the shift's ModifyListener on its way", (d) => (d.machineState as { inFlight?: { type?: string } }).inFlight?.type === "setRoutes");
+    const owner = shifting.owner!.id.startsWith("a#") ? a : b;
+    return { f, owner, other: owner === a ? b : a, shifting };
+  }
+
+  /** After a stop that did not release: the other replica adopts once the lease has run out, and finishes. */
+  async function adoptedAfterTheLease(f: Fleet, shifting: Deployment, other: ServeProcess): Promise<void> {
+    const done = await deploymentOf(f, shifting.commitSha!, "the end of version 2", (d) => d.finishedAt !== null);
+    assert.equal(done.phase, "Succeeded", `${done.reason} ${done.message}`);
+    const events = await f.store.listEvents(done.id);
+    assert.ok(!events.some((e) => e.type === "Released"), "nothing was released: the process did not wait for the call");
+    const adopted = events.find((e) => e.type === "Adopted")!;
+    const previous = (adopted.data as { previous: { id: string; expiresAt: number } }).previous;
+    assert.equal(previous.id, shifting.owner!.id, "adopted from the stopped replica");
+    assert.ok(previous.expiresAt <= adopted.at, "once its lease had run out");
+    await servesFrom(f, "web", "web-green");
+    assert.equal(await other.stop(), 0);
+  }
+
+  for (const again of ["SIGTERM", "SIGINT"] as const) {
+    it(`SIGTERM, then ${again} while an AWS call is on its way: the replica exits at once, and the deployment is adopted after its lease`, async () => {
+      const { f, owner, other, shifting } = await stoppingMidCall([]);
+      // When it gets SIGTERM, and then the second signal while it lets the call finish
+      const exited = owner.stop("SIGTERM");
+      await f.until("the stop begins", () => Promise.resolve(/stopping: no new work/.test(owner.stderr()) ? true : undefined));
+      void owner.stop(again);
+      // Then it exits at once, with an error, saying what happens to its deployments
+      assert.equal(await exited, 1, owner.stderr().split("\n").slice(-5).join("\n"));
+      assert.match(owner.stderr(), new RegExp(`${again} again: exiting now; deployments not yet released are adopted once their leases run out`));
+      assert.doesNotMatch(owner.stderr(), /deployments handed over/, "it did not wait for the hand-over");
+      // And the call it sent had not been answered: the process left while it was on its way
+      const left = (await f.store.getDeployment(shifting.id))!;
+      assert.equal((left.machineState as { inFlight?: { type?: string } }).inFlight?.type, "setRoutes", "the record still says the call may or may not have happened");
+      await adoptedAfterTheLease(f, shifting, other);
+    });
+  }
+
+  it("a hand-over that outlasts --shutdown-timeout: the replica exits at the deadline, and the deployment is adopted after its lease", async () => {
+    const { f, owner, other, shifting } = await stoppingMidCall(["--shutdown-timeout", "0.2"]);
+    // When it gets SIGTERM while the call takes longer than the timeout
+    const code = await owner.stop("SIGTERM");
+    // Then it exits at the deadline, with an error, saying so
+    assert.equal(code, 1, owner.stderr().split("\n").slice(-5).join("\n"));
+    assert.match(owner.stderr(), /not stopped within 0\.2 s: exiting; deployments not yet released are adopted once their leases run out/);
+    assert.doesNotMatch(owner.stderr(), /deployments handed over/);
+    await adoptedAfterTheLease(f, shifting, other);
   });
 
   it("Ctrl-C during flotilla apply hands the deployment over: the next apply resumes it at once", async () => {

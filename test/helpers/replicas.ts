@@ -34,6 +34,8 @@ export interface FleetOptions {
   canaryWait?: number;
   /** Repositories: the services split round-robin over this many (default 1). */
   repositories?: number;
+  /** The simulator's injected faults (the scenario's `faults`: API latency, errors). */
+  faults?: object;
 }
 
 export interface RequestRecord {
@@ -88,6 +90,7 @@ export class Fleet {
         },
       ],
       alarms: [{ name: "apps-5xx" }],
+      ...(options.faults ? { faults: options.faults } : {}),
     };
     writeFileSync(path.join(root, "scenario.json"), JSON.stringify(scenario));
     const sim = await startSimServe([path.join(root, "scenario.json"), "--speed", String(options.speed)]);
