@@ -7,8 +7,10 @@
  * - every deployment Succeeded (or RolledBack), none is left running;
  * - each commit's object was deployed exactly once, and each repository's last processed commit is
  *   its head; ECS runs what Git says (each service's task definition has the head's image);
- * - each blue/green service has exactly one task set, PRIMARY, with running tasks and all of its
- *   listener's weight on its target group;
+ * - each commit has a commit record whose every object names that one deployment (a commit
+ *   processed again after a kill joined its deployments, never repeated them);
+ * - each blue/green service has exactly one task set, PRIMARY, with running tasks, and every rule of
+ *   its listener puts all of its weight on the primary's target group, whose targets are healthy;
  * - no AWS mutation for a deployment came from a process that did not own it then: the simulator's
  *   request log (who called what, when) against the ownership periods recorded with the fencing
  *   tokens (creation, `Adopted` events).
@@ -100,6 +102,23 @@ describe("chaos: three replicas killed at random while they deploy", () => {
     for (const d of deployments) perCommit.set(`${d.commitSha} ${d.object}`, (perCommit.get(`${d.commitSha} ${d.object}`) ?? 0) + 1);
     assert.deepEqual([...perCommit].filter(([, n]) => n !== 1), [], "one deployment per object and commit");
     assert.equal(perCommit.size, VERSIONS * (BLUEGREEN.length + ROLLING.length));
+    // Each commit was processed to its end, and every processing of it (a replica killed after
+    // recording it but before moving the repository on processes it again) names those same
+    // deployments: joined, never repeated.
+    const records = await f.store.listCommitRecords({ afterSeq: 0, limit: 500 });
+    const deploymentOf = new Map(deployments.map((d) => [`${d.commitSha} ${d.object}`, d.id]));
+    for (const [i, shas] of heads.entries()) {
+      for (const [r, sha] of shas.entries()) {
+        const of = records.filter((c) => c.repository === `apps${r}` && c.sha === sha);
+        assert.ok(of.length >= 1, `version ${i + 1} of apps${r} has a commit record`);
+        for (const c of of) {
+          assert.equal(c.status, "ok");
+          const named = c.objects.filter((o) => o.deploymentId !== null);
+          assert.equal(named.length, c.objects.length, `every object of apps${r}@${sha.slice(0, 7)} was deployed: ${JSON.stringify(c.objects)}`);
+          for (const o of named) assert.equal(o.deploymentId, deploymentOf.get(`${sha} ${o.object}`), `${o.object}@${sha.slice(0, 7)}: the commit's one deployment`);
+        }
+      }
+    }
 
     // ECS runs what Git's head says; blue/green ends with one PRIMARY task set that has the traffic.
     const ECS = f.ecs();
@@ -114,9 +133,17 @@ describe("chaos: three replicas killed at random while they deploy", () => {
         const sets = svc.taskSets!.filter((s) => s.status !== "DRAINING");
         assert.deepEqual(sets.map((s) => s.status), ["PRIMARY"], `${svc.serviceName}: one task set, PRIMARY`);
         assert.ok((sets[0]!.runningCount ?? 0) > 0, `${svc.serviceName}: the primary runs tasks`);
-        const listener = (await f.elb().send(new elb.DescribeListenersCommand({ ListenerArns: [f.listenerOf.get(svc.serviceName!)!] }))).Listeners![0]!;
-        const weights = listener.DefaultActions![0]!.ForwardConfig!.TargetGroups!;
-        assert.deepEqual(weights.filter((g) => (g.Weight ?? 0) > 0).map((g) => [g.TargetGroupArn, g.Weight]), [[sets[0]!.loadBalancers![0]!.targetGroupArn, 100]], `${svc.serviceName}: all traffic on the primary's target group`);
+        // Every rule of its listener (the default one included) sends all of its weight to the
+        // primary's target group, whose targets are the primary's running tasks, healthy.
+        const primaryGroup = sets[0]!.loadBalancers![0]!.targetGroupArn!;
+        const rules = (await f.elb().send(new elb.DescribeRulesCommand({ ListenerArn: f.listenerOf.get(svc.serviceName!)! }))).Rules ?? [];
+        assert.ok(rules.length > 0);
+        for (const rule of rules) {
+          const weights = rule.Actions!.flatMap((a) => a.ForwardConfig?.TargetGroups ?? (a.TargetGroupArn ? [{ TargetGroupArn: a.TargetGroupArn, Weight: 100 }] : []));
+          assert.deepEqual(weights.filter((g) => (g.Weight ?? 0) > 0).map((g) => [g.TargetGroupArn, g.Weight]), [[primaryGroup, 100]], `${svc.serviceName}, rule ${rule.Priority}: all traffic on the primary's target group`);
+        }
+        const health = (await f.elb().send(new elb.DescribeTargetHealthCommand({ TargetGroupArn: primaryGroup }))).TargetHealthDescriptions ?? [];
+        assert.ok(health.filter((h) => h.TargetHealth?.State === "healthy").length >= (sets[0]!.runningCount ?? 0), `${svc.serviceName}: the primary's running tasks are healthy targets of its group: ${JSON.stringify(health.map((h) => h.TargetHealth?.State))}`);
       }
     }
 
