@@ -28,7 +28,7 @@ import { event } from "../deploy/registry.ts";
 import { finalCommitStatus, type CommitStatusSink } from "./commit-status.ts";
 import { buildCommitRecord, maskerFor, outcomeOf, problemLine } from "./commit-record.ts";
 import { commitFiles, listBranchCommits } from "./commits.ts";
-import { blocks, decideDeletes, deleteJob, deployJob, precheck, runPass, type PassJob, type PassRun } from "./pass.ts";
+import { blocks, decideDeletes, deleteJob, deployJob, precheck, runJob, runPass, type PassJob, type PassRun } from "./pass.ts";
 import { PassLookups } from "./prerequisites.ts";
 import { clearUndoneDeletes, HELD_BECAUSE, pendingDeleteOf } from "./pending-deletes.ts";
 import { OUTSIDE_WINDOW, parseOverrideNames } from "./overrides.ts";
@@ -40,7 +40,7 @@ import { createCleanup, createCutover, listVersions, planCleanup } from "./rainb
 import type { RepositoryPolicy } from "./server-config.ts";
 import type { CommitContext, SourceEvent } from "./source-events.ts";
 import { GitSources } from "./sources.ts";
-import { StartPacer, type Concurrency } from "./pacing.ts";
+import { PassStarter, StartPacer, type Concurrency } from "./pacing.ts";
 
 export interface ControllerOptions {
   store: Store;
@@ -164,30 +164,33 @@ export class Controller implements ControllerPort {
   /**
    * Redeploy a drifted object from its repository's last processed commit, in the repository's queue
    * (after the commits waiting there), unless a deployment of it is in flight or a newer commit was
-   * processed meanwhile. Answers once the deployment is created; it runs to its end in the queue.
+   * processed meanwhile (drift.ts ran the pre-check). It starts as a commit's deployment does
+   * (pass.ts's runJob: the pacer's slot and ECS's bucket, then the runner). Answers once the
+   * deployment is created; it runs to its end in the queue.
    */
   private healDrift(repo: Repository, o: LoadedObject, sha: string, reasons: readonly string[]): Promise<Deployment | undefined> {
     return new Promise<Deployment | undefined>((resolve) => {
-      let created = false;
       this.sources.queue
         .exclusive(repo.name, async (current) => {
           const latest = await this.o.store.latestDeployment(o.name, current.name);
           const last = await this.o.store.getLastCommit(current.name, current.branch);
           if ((latest && latest.finishedAt === null) || last?.sha !== sha) return resolve(undefined);
           const by: Override = { name: SELF_HEAL, setBy: "drift detection", source: "controller", at: this.o.clock.now() };
-          // The same strategy and spec a commit's deployment of the object would have (pass.ts).
-          const job = deployJob(o, sha);
-          const deployment = await this.runner.create(job.spec, { strategy: job.strategy, repository: current.name, branch: current.branch, commitSha: sha, overrides: [by] });
-          // Why it runs, on its own timeline (the activity stream says it too, with the diff's reasons).
-          await this.o.store.appendEvents(deployment.id, [event("SelfHealRequested", { sha: sha.slice(0, 7), reasons: reasons.slice(0, 5).join("; ") || "differs" }, { reasons })]);
-          created = true;
-          resolve(deployment);
-          const settled = await this.runner.settle(deployment);
-          if (settled.error !== undefined) this.o.onWarning?.(`${current.name}: the self-heal ${deployment.id} of ${o.name} (${reasons.join("; ")}) stopped: ${settled.error}`);
+          const run = await runJob(this.runner, new PassStarter(this.o.concurrency, this.pacer), deployJob(o, sha), {
+            start: { repository: current.name, branch: current.branch, commitSha: sha, overrides: [by] },
+            created: async (_job, deployment) => {
+              resolve(deployment);
+              // Why it runs, first on its own timeline (the activity stream says it too, with the diff's reasons).
+              await this.o.store.appendEvents(deployment.id, [event("SelfHealRequested", { sha: sha.slice(0, 7), reasons: reasons.slice(0, 5).join("; ") || "differs" }, { reasons })]);
+            },
+          });
+          if (run?.notCreated) throw run.notCreated;
+          if (run?.deployment && run.error !== undefined) this.o.onWarning?.(`${current.name}: the self-heal ${run.deployment.id} of ${o.name} (${reasons.join("; ")}) stopped: ${run.error}`);
+          resolve(undefined);
         })
         .catch((e: unknown) => {
           this.o.onWarning?.(`${repo.name}: self-heal of ${o.name} failed: ${String(e)}`);
-          if (!created) resolve(undefined);
+          resolve(undefined);
         });
     });
   }
