@@ -85,6 +85,9 @@ describe("drift", () => {
     const heal = await w.store.getDeployment(d.healDeploymentId);
     assert.equal(heal?.phase, "Succeeded", `${heal?.reason} ${heal?.message}`);
     assert.deepEqual(heal.overrides.map((o) => [o.name, o.setBy, o.source]), [["self-heal", "drift detection", "controller"]]);
+    // Driven under this controller's lease, as any deployment (docs/store.md, "Several replicas").
+    assert.equal(heal.owner?.id, "test");
+    assert.ok(heal.owner.token >= 1);
     const why = (await w.store.listEvents(heal.id)).find((e) => e.type === "SelfHealRequested");
     assert.match(why?.message ?? "", /^self-heal: what runs drifted from [0-9a-f]{7} \(.*desiredCount.*\); redeploying from Git$/);
     assert.equal(heal.commitSha, (await w.store.getLastCommit("apps", "main"))?.sha);
