@@ -263,7 +263,11 @@ function readTaskSets(state: BlueGreenState, input: Input): Step<BlueGreenState>
   const foreign = sets.filter((t) => t !== primary && t !== mine);
   if (foreign.length) {
     const changed = changedSoFar(state);
-    return finish(state, "Failed", because("ForeignTaskSet", { taskSets: foreign.map((t) => t.id).join(", "), changed: changed.length ? `already done before it was found: ${changed.join("; ")}; no task set or traffic was touched` : "nothing was changed" }));
+    // Say what was found: the PRIMARY set they stand beside, or that there is none (a first deployment that failed or is under way).
+    const primaryNow = sets.find((t) => t.status === "PRIMARY");
+    const many = foreign.length > 1;
+    const found = { taskSets: `task set${many ? "s" : ""} ${foreign.map((t) => t.id).join(", ")}`, verb: many ? "are" : "is", them: many ? "them" : "it", changed: changed.length ? `already done before it was found: ${changed.join("; ")}; no task set or traffic was touched` : "nothing was changed" };
+    return finish(state, "Failed", because("ForeignTaskSet", primaryNow ? { variant: "beside", ...found, primary: primaryNow.id } : { variant: "noPrimary", ...found }));
   }
   const next: BlueGreenState = { ...state };
   if (primary) {

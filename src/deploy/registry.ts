@@ -48,7 +48,13 @@ export const REASONS = {
     message: "alarm {alarms} is already in ALARM, so a shift could not be judged; nothing was changed (to deploy a fix anyway, use the skip-alarms override)",
     doc: "Blue/green and ECS-managed update: an alarm of the depdef was already in ALARM before the start (not checked when the service is first created); the `skip-alarms` override deploys anyway.",
   },
-  ForeignTaskSet: { message: "task set {taskSets} is active beside the primary (another deployment, or a change made by hand); {changed} — delete it or wait for it, then deploy again", doc: "Blue/green: a task set that is neither blue nor this deployment's green is active; no task set or traffic was touched." },
+  ForeignTaskSet: {
+    message: {
+      beside: "{taskSets} {verb} active beside the primary task set {primary} (another deployment, or a change made by hand); {changed} — delete {them} or wait for {them}, then deploy again",
+      noPrimary: "{taskSets} {verb} active and the service has no PRIMARY task set (another deployment's first task set, or a change made by hand); {changed} — delete {them} or wait for {them}, then deploy again",
+    },
+    doc: "Blue/green: a task set that is neither blue nor this deployment's green is active (beside the PRIMARY one, or on a service that has none); no task set or traffic was touched.",
+  },
   TargetGroupNotInPairs: { message: "the live task set uses target group {targetGroup}, which is in no targetGroupArnPairs pair of the depdef; nothing was changed", doc: "Blue/green: blue's target group is in no pair of `targetGroupArnPairs`." },
   ListenerRulesInvalid: {
     message: "{problem}; nothing was changed",
