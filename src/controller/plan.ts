@@ -13,7 +13,7 @@ import type { LoadedObject, Strategy } from "../config/load-object.ts";
 import { rolloutSummary, strategyLabel } from "../config/strategy.ts";
 import type { Problem } from "../core/problems.ts";
 import { mapBounded } from "../config/repository.ts";
-import { planObject, type Diff, type JsonRecord, type Plan, type PlanAction } from "../plan/index.ts";
+import { planObject, TASK_SET_MEMBERS, type Diff, type JsonRecord, type Plan, type PlanAction } from "../plan/index.ts";
 import { versionServiceName } from "../config/rainbow.ts";
 import { blocks, precheck } from "./pass.ts";
 import { PassLookups } from "./prerequisites.ts";
@@ -66,11 +66,14 @@ export function planFromLive(o: LoadedObject, live: LiveDefinitions, secretNames
   // Ports without full records (`definition`) still give the narrow fields under the same names.
   const full = live.service?.definition !== undefined && (live.taskDefinition === undefined || live.taskDefinition.definition !== undefined);
   const record = (x: { definition?: JsonRecord }): JsonRecord => x.definition ?? { ...x };
+  const service = live.service ? record(live.service) : undefined;
+  const noPrimary = service ? withoutPrimaryTaskSet(service) : undefined;
   return planObject({
     desired: { service: o.svcdef, ...(o.taskdef ? { taskDefinition: o.taskdef } : {}) },
     live: {
-      ...(live.service ? { service: withPrimaryTaskSet(record(live.service), o) } : {}),
+      ...(service ? { service: withPrimaryTaskSet(service, o) } : {}),
       ...(live.taskDefinition ? { taskDefinition: record(live.taskDefinition) } : {}),
+      ...(noPrimary ? { withoutPrimaryTaskSet: noPrimary } : {}),
     },
     sensitive: o.sensitive,
     secretNames,
@@ -80,8 +83,19 @@ export function planFromLive(o: LoadedObject, live: LiveDefinitions, secretNames
 
 const isRecord = (v: unknown): v is JsonRecord => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** What a blue/green service keeps on its task sets rather than on the service record. */
-const TASK_SET_MEMBERS = ["taskDefinition", "loadBalancers", "serviceRegistries", "launchType", "capacityProviderStrategy", "platformVersion", "networkConfiguration"] as const;
+/**
+ * A blue/green (EXTERNAL) service with no PRIMARY task set — its first deployment failed or has not
+ * finished, or its task sets were deleted — runs no revision: the plan says so instead of showing
+ * everything it keeps on task sets as added (docs/plan.md). Undefined for any other service.
+ */
+function withoutPrimaryTaskSet(service: JsonRecord): { taskSets: string[] } | undefined {
+  const controller = isRecord(service["deploymentController"]) ? service["deploymentController"]["type"] : undefined;
+  if (controller !== "EXTERNAL") return undefined;
+  const sets = (Array.isArray(service["taskSets"]) ? service["taskSets"] : []).filter(isRecord);
+  if (sets.some((t) => t["status"] === "PRIMARY")) return undefined;
+  // Sets on their way out (DRAINING) are not worth naming.
+  return { taskSets: sets.filter((t) => t["status"] !== "DRAINING").map((t) => `${String(t["id"] ?? t["taskSetArn"])} (${String(t["status"])})`) };
+}
 
 /**
  * Blue/green (EXTERNAL) services keep their load balancers, network and capacity settings on task

@@ -3,5 +3,6 @@ export { normalizeServiceDefinition, dropServerChosen, taskDefinitionReference, 
 export { normalizeTaskDefinition, cpuUnits, memoryMiB } from "./task-definition.ts";
 export { diffDefinitions } from "./diff.ts";
 export { planObject } from "./plan.ts";
+export { TASK_SET_MEMBERS } from "./shapes.ts";
 export { MASK, MASK_CHANGED, looksSecret } from "../core/mask.ts";
 export type * from "./types.ts";

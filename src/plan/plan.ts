@@ -5,7 +5,7 @@
 import { diffDefinitions } from "./diff.ts";
 import { isRecord } from "./json.ts";
 import { dropServerChosen, hasRevision, normalizeServiceDefinition, taskDefinitionReference } from "./service.ts";
-import { SERVICE_MEMBERS_NOT_DESCRIBED } from "./shapes.ts";
+import { SERVICE_MEMBERS_NOT_DESCRIBED, TASK_SET_MEMBERS } from "./shapes.ts";
 import { normalizeTaskDefinition } from "./task-definition.ts";
 import type { Diff, JsonRecord, MaskOptions, Plan, PlanInput, ServiceContext } from "./types.ts";
 
@@ -33,6 +33,16 @@ export function planObject(input: PlanInput): Plan {
 
   const exists = liveService !== undefined && (liveService["status"] === undefined || liveService["status"] === "ACTIVE");
   const live = exists ? normalizeServiceDefinition(liveService, context) : undefined;
+  // A blue/green service without a PRIMARY task set runs nothing: its task-set members have nothing to compare with.
+  const noPrimary = exists ? input.live.withoutPrimaryTaskSet : undefined;
+  if (live && noPrimary) {
+    const onTaskSets = [...TASK_SET_MEMBERS].filter((k) => desired[k] !== undefined);
+    for (const k of TASK_SET_MEMBERS) {
+      delete desired[k];
+      delete live[k];
+    }
+    if (onTaskSets.length) notCompared.push(`${onTaskSets.join(", ")}: a blue/green service keeps ${onTaskSets.length > 1 ? "them" : "it"} on its PRIMARY task set, and it has none`);
+  }
   if (live && liveService) {
     dropServerChosen(desired, live);
     if (!input.liveIncludesTags && !("tags" in liveService)) skipTags(desired, "service", notCompared);
@@ -40,12 +50,18 @@ export function planObject(input: PlanInput): Plan {
   const labels = { live: liveService && typeof liveService["serviceArn"] === "string" ? liveService["serviceArn"] : "live", desired: "svcdef" };
   const service = diffDefinitions(desired, live, { ...mask, labels });
 
-  const taskDefinition = desiredTd ? diffTaskDefinitions(desiredTd, exists ? input.live.taskDefinition : undefined, { mask, liveIncludesTags: input.liveIncludesTags ?? false }, notCompared) : NO_DIFF;
+  const taskDefinition = desiredTd ? diffTaskDefinitions(desiredTd, exists && !noPrimary ? input.live.taskDefinition : undefined, { mask, liveIncludesTags: input.liveIncludesTags ?? false }, notCompared) : NO_DIFF;
 
   const reasons: string[] = [];
   if (!exists) {
     reasons.push(liveService ? `the service is ${String(liveService["status"])}: it will be created again` : "no such service in the cluster: it will be created");
     return { action: "create", service, taskDefinition, reasons, notCompared };
+  }
+  if (noPrimary) {
+    const sets = noPrimary.taskSets.length ? `; ${noPrimary.taskSets.length > 1 ? "task sets" : "task set"} ${noPrimary.taskSets.join(", ")} ${noPrimary.taskSets.length > 1 ? "are" : "is"} not primary` : "";
+    reasons.push(`the blue/green service has no PRIMARY task set, so nothing runs to compare with (a first deployment that failed or has not finished, or task sets deleted by hand${sets}): the deployment creates the first task set from these definitions`);
+    if (service.changed) reasons.push(`the service differs: ${summarize(service)}`);
+    return { action: "update", service, taskDefinition, reasons, notCompared };
   }
   if (service.changed) reasons.push(`the service differs: ${summarize(service)}`);
   if (taskDefinition.changed) reasons.push(`the task definition differs: ${summarize(taskDefinition)}`);

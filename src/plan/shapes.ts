@@ -4,7 +4,7 @@
  * the matching request shape (CreateService, RegisterTaskDefinition) is something ECS reports, not
  * something a user can set. A new ECS release extends these lists when we upgrade the SDK.
  */
-import { CreateServiceRequest$, RegisterTaskDefinitionRequest$, Service$, TaskDefinition$, Deployment$ } from "@aws-sdk/client-ecs";
+import { CreateServiceRequest$, CreateTaskSetRequest$, RegisterTaskDefinitionRequest$, Service$, TaskDefinition$, Deployment$ } from "@aws-sdk/client-ecs";
 import { NormalizedSchema } from "@smithy/core/schema";
 
 type Schema = Parameters<typeof NormalizedSchema.of>[0];
@@ -40,3 +40,11 @@ export const SERVICE_MEMBERS_ON_DEPLOYMENT: ReadonlySet<string> = new Set(
 export const SERVICE_MEMBERS_NOT_DESCRIBED: ReadonlySet<string> = new Set(
   [...CREATE_SERVICE_MEMBERS].filter((m) => !members(Service$).has(m) && !SERVICE_MEMBERS_ON_DEPLOYMENT.has(m) && !["cluster", "clientToken", "role"].includes(m)),
 );
+
+/**
+ * CreateService members that a blue/green (EXTERNAL) service keeps on its task sets: those
+ * CreateTaskSet takes too (taskDefinition, loadBalancers, networkConfiguration, launchType,
+ * capacityProviderStrategy, platformVersion, serviceRegistries), less identity, idempotency and
+ * the set's own tags.
+ */
+export const TASK_SET_MEMBERS: ReadonlySet<string> = new Set([...members(CreateTaskSetRequest$)].filter((m) => CREATE_SERVICE_MEMBERS.has(m) && !["cluster", "service", "clientToken", "tags"].includes(m)));

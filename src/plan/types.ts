@@ -61,6 +61,13 @@ export interface PlanInput extends MaskRules {
     service?: JsonRecord;
     /** DescribeTaskDefinition's output (`{ taskDefinition, tags }`) or its `taskDefinition` member. */
     taskDefinition?: JsonRecord;
+    /**
+     * The service is blue/green (EXTERNAL) and has no PRIMARY task set, so no revision of it runs:
+     * what it keeps on task sets (TASK_SET_MEMBERS) is not compared, the task definition is compared
+     * with nothing, and the plan is `update`, the deployment creating the first task set. `taskSets`
+     * names the sets it has all the same, as `id (STATUS)`.
+     */
+    withoutPrimaryTaskSet?: { taskSets: readonly string[] };
   };
   clusterDefaultCapacityProviderStrategy?: readonly JsonRecord[];
   /**

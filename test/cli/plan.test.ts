@@ -147,6 +147,23 @@ describe("flotilla plan", () => {
     assert.deepEqual([next.action, next.service.changed, next.taskDefinition.changes.map((c) => c.path)], ["update", false, ["$.containerDefinitions[0].image"]]);
   });
 
+  it("Given a blue/green service whose first deployment failed (no PRIMARY task set), When planned, Then it is an update that creates the first task set, not a list of task-set fields as added", async () => {
+    const w = await bgWorld({ faults: { images: [{ image: "web:nopull", pullFails: true }] } });
+    e = w;
+    const asObject = (spec: DeploySpec): LoadedObject => ({ name: spec.object, files: { name: spec.object }, svcdef: spec.svcdef, ...(spec.taskdef ? { taskdef: spec.taskdef } : {}), depdef: spec.depdef, identity: { region: spec.region, cluster: spec.cluster, service: spec.service }, strategy: "bluegreen", sensitive: [], problems: [], valid: true }) as LoadedObject;
+    const spec = bgSpec(w, "web:nopull", { depdef: { gmDeploymentCircuitBreaker: { failureThreshold: 3 } } });
+    assert.equal((await w.deploy(spec)).phase, "Failed");
+    assert.deepEqual((await w.taskSets()).filter((t) => t.status !== "DRAINING"), [], "the failed green was deleted");
+    const live = await describeLiveDefinitions(w.sim.ports(), "apps", "web");
+    assert.equal(live.service?.status, "ACTIVE");
+    const plan = planFromLive(asObject(spec), live);
+    assert.equal(plan.action, "update");
+    assert.deepEqual(plan.service.changes, [], plan.service.text);
+    assert.deepEqual(plan.taskDefinition.changes.map((c) => c.path), ["$"], "the task definition the first task set will run, whole");
+    assert.match(plan.reasons.join("\n"), /^the blue\/green service has no PRIMARY task set, so nothing runs to compare with .*: the deployment creates the first task set from these definitions$/);
+    assert.match(plan.notCompared.join("\n"), /taskDefinition, loadBalancers, launchType: a blue\/green service keeps them on its PRIMARY task set, and it has none/);
+  });
+
   it("Given an invalid object, When planned, Then it is listed with its first error and the exit code is 1", async () => {
     const dir = writeTree({ "a/a_svcdef.json": svc("a"), "a/a_taskdef.json": task("a", "nginx:1"), "b/b_svcdef.json": { ...svc("b"), desiredCont: 1 } });
     const r = await cli(["plan", dir, "--simulator", "-o", "json"]);

@@ -84,6 +84,24 @@ describe("planObject", () => {
     assert.deepEqual(plan.taskDefinition.changes.map((c) => [c.path, c.kind]), [["$", "added"]]);
   });
 
+  it("given a blue/green service without a PRIMARY task set, then it is an update that creates the first task set: the task-set members are not compared, the task definition is shown whole, and only service-level changes are listed", () => {
+    // What a failed first blue/green deployment leaves: the EXTERNAL service with its service-level fields, no task set, no revision.
+    const desired: JsonRecord = { ...desiredService(), deploymentController: { type: "EXTERNAL" }, desiredCount: 3 };
+    const live: JsonRecord = { ...liveService(), deploymentController: { type: "EXTERNAL" }, taskSets: [], deployments: [], loadBalancers: [], serviceRegistries: [] };
+    for (const k of ["taskDefinition", "launchType", "platformVersion", "networkConfiguration"]) delete live[k];
+    const plan = planObject({ desired: { service: desired, taskDefinition: desiredTaskDefinition() }, live: { service: live, withoutPrimaryTaskSet: { taskSets: ["ecs-svc/1 (ACTIVE)"] } } });
+    assert.equal(plan.action, "update");
+    assert.deepEqual(plan.service.changes.map((c) => [c.path, c.kind]), [["$.desiredCount", "changed"]], "only what the service itself keeps");
+    assert.deepEqual(plan.taskDefinition.changes.map((c) => [c.path, c.kind]), [["$", "added"]]);
+    assert.match(plan.reasons[0]!, /^the blue\/green service has no PRIMARY task set, so nothing runs to compare with \(.*task set ecs-svc\/1 \(ACTIVE\) is not primary\): the deployment creates the first task set/);
+    assert.deepEqual(plan.reasons.slice(1), ["the service differs: $.desiredCount changed"]);
+    assert.deepEqual(plan.notCompared, ["taskDefinition, networkConfiguration, loadBalancers, launchType: a blue/green service keeps them on its PRIMARY task set, and it has none"]);
+    // The same service-level fields: still an update, with nothing listed as differing.
+    const same = planObject({ desired: { service: { ...desired, desiredCount: 2 }, taskDefinition: desiredTaskDefinition() }, live: { service: live, withoutPrimaryTaskSet: { taskSets: [] } } });
+    assert.deepEqual([same.action, same.service.changed, same.reasons.length], ["update", false, 1]);
+    assert.doesNotMatch(same.reasons[0]!, /not primary/);
+  });
+
   it("is reachable through the module's index", async () => {
     const index = await import("../../src/plan/index.ts");
     const plan = index.planObject({ desired: { service: desiredService(), taskDefinition: desiredTaskDefinition() }, live: { service: liveService(), taskDefinition: liveTaskDefinition() } });
