@@ -13,6 +13,7 @@ import { SyncWindows } from "../controller/sync-windows.ts";
 import { processOwnerId } from "../deploy/runner.ts";
 import type { Controller } from "../controller/controller.ts";
 import type { Concurrency } from "../controller/pacing.ts";
+import { QuietWatch, reportLine } from "../controller/quiet.ts";
 import type { ServerConfig } from "../controller/server-config.ts";
 import { Masker } from "../core/mask.ts";
 import { isFlotillaError } from "../core/problems.ts";
@@ -61,6 +62,8 @@ export interface RunningServer {
 }
 
 const BAD_ENDINGS = new Set(["Failed", "RolledBack", "Aborted"]);
+/** How often (the engine clock's time) serve looks for deployments that have been quiet for a minute. */
+const QUIET_LOOK_MS = 5_000;
 const ADMIN = "admin";
 
 /** Build the server on the engine, listen, and start the controller. */
@@ -91,6 +94,8 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
   const statuses = config.github
     ? new GithubStatusReporter({ clock: engine.clock, config: config.github, credential: config.credentials[config.github.credential]!, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), env, masker, onWarning: (m, code) => log.warn({ code }, m) })
     : undefined;
+  // A deployment that waits without news gets a line a minute (one summary for all when many wait), from the records the runner persists.
+  const quiet = new QuietWatch({ clock: engine.clock, drives: (id) => controller.runner.ownership.holds(id) });
   // Unique per start: a restarted replica is a new owner, with new fencing tokens.
   const owner = processOwnerId(config.replica ?? `${os.hostname()}-${process.pid}`);
   const controller = engine.controller({
@@ -118,6 +123,7 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
     onUpdate: (d, evs) => {
       events.notify(d.id);
       notifier.onUpdate(d, evs);
+      quiet.seen(d, evs);
       if (d.finishedAt !== null && evs.some((e) => e.type === d.phase)) metrics.deploymentFinished(d);
       for (const e of evs) log[BAD_ENDINGS.has(e.type) ? "warn" : "info"]({ deployment: d.id, object: d.object, event: e.type }, `${d.object} ${e.type}: ${e.message}`);
     },
@@ -134,6 +140,10 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
   const address = app.server.address();
   const where = typeof address === "object" && address ? `${address.address}:${address.port}` : config.listen;
   controller.start();
+  quiet.start(QUIET_LOOK_MS, (r) => {
+    const { fields, message } = reportLine(r, quiet.summaryAbove);
+    log.info(fields, message);
+  });
   log.info(
     {
       listen: where,
@@ -156,6 +166,7 @@ export async function startServer(run: ServerRun): Promise<RunningServer> {
     log,
     async stop(withinMs) {
       log.info(`stopping: no new work; deployments in flight are handed over to another replica (or the next start)${withinMs !== undefined ? `, within ${withinMs / 1000} s` : ""}`);
+      await quiet.stop();
       await controller.stop();
       log.info("deployments handed over; closing");
       await app.close();

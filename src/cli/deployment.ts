@@ -3,7 +3,7 @@
  * `flotilla serve`. `watch` follows the event stream (reconnecting with Last-Event-ID) until the
  * deployment ends: exit 0 when it succeeded, 1 otherwise.
  */
-import { trafficText } from "./progress.ts";
+import { trafficText } from "../deploy/waiting.ts";
 import { isFlotillaError } from "../core/problems.ts";
 import { isTerminal, type Phase } from "../store/types.ts";
 import { ApiClient, SERVER_OPTION, table, type DeploymentRecord, type EventRecord, type Query, type StreamEvent } from "./api-client.ts";

@@ -9,22 +9,11 @@ import { VirtualClock } from "../../src/core/clock.ts";
 import { progressPrinter, QUIET_MS } from "../../src/cli/progress.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import type { Deployment, NewEvent } from "../../src/store/types.ts";
+import { stabilizingRecord } from "../helpers/deployment-record.ts";
 
 const T0 = Date.UTC(2026, 10, 30, 3, 32, 13);
 
-function record(over: Partial<Deployment> = {}): Deployment {
-  return {
-    id: "d1",
-    object: "shop/api/api",
-    phase: "Stabilizing",
-    strategy: "rolling",
-    counts: { desired: 2, running: 0, pending: 2, failed: 0 },
-    trafficWeight: null,
-    finishedAt: null,
-    machineState: { deadline: T0 + 300_000 },
-    ...over,
-  } as Deployment;
-}
+const record = (over: Partial<Deployment> = {}) => stabilizingRecord(T0 + 300_000, over);
 
 function world() {
   const clock = new VirtualClock({ start: T0 });
