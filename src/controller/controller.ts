@@ -346,7 +346,9 @@ export class Controller implements ControllerPort {
     const notCreated = runs.find((r) => r.notCreated)?.notCreated;
     if (notCreated) throw notCreated;
     const deployments = runs.flatMap((r) => (r.deployment ? [r.deployment] : []));
-    const record = await this.o.store.recordCommit(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, found, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
+    // The record and the commit's advance are one transaction (process-commit.ts): a crash before it
+    // leaves the commit to process again, joining these deployments; after it, nothing to redo.
+    const record = await ctx.record(buildCommitRecord(plan, outcomes, { trigger: ctx.trigger, found, ...(this.o.secretNames ? { secretNames: this.o.secretNames } : {}) }));
     (this.o.metrics ?? NOOP_METRICS).commitProcessed(record.repository, { status: record.status, invalidObjects: record.objects.filter((o) => o.action === "invalid").length });
     this.o.statuses?.report(repository, plan.commit.sha, finalCommitStatus(record, deployments));
     return deployments;

@@ -55,13 +55,14 @@ export class ManualDeploys {
       const position = await this.position(repo, gitDir, rev);
       const common = { repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit: position.sha, clock, store, force: options.force ?? false, ...(options.overrides ? { overrides: options.overrides } : {}), ...(load ? { load } : {}) };
       if (position.advances) {
-        const processed = await processCommit({ ...common, store, expectedPrevious: position.last ?? null, compareWith: position.previous ?? null }, (plan) => handler({ repository: repo, gitDir, plan, trigger: "manual" }));
+        const processed = await processCommit({ ...common, store, expectedPrevious: position.last ?? null, compareWith: position.previous ?? null }, (plan, record) => handler({ repository: repo, gitDir, plan, trigger: "manual", record }));
         this.options.advanced?.(repo.name);
         this.options.emit({ type: "commit-processed", repository: repo.name, branch: repo.branch, sha: position.sha, trigger: "manual", deploy: processed.plan.deploy.length, delete: processed.plan.delete.length });
         return { plan: processed.plan, result: processed.result, advanced: true };
       }
       const plan = await planCommit({ ...common, previous: position.previous });
-      const result = await handler({ repository: repo, gitDir, plan, trigger: "manual" });
+      // Not marked processed (the marker never moves back): a record of this deploy, on its own.
+      const result = await handler({ repository: repo, gitDir, plan, trigger: "manual", record: (r) => store.recordCommit(r) });
       return { plan, result, advanced: false };
     });
   }

@@ -9,7 +9,7 @@ import type { Clock } from "../core/clock.ts";
 import { Masker } from "../core/mask.ts";
 import { StoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
-import type { LastCommit, Override } from "../store/types.ts";
+import type { CommitRecord, LastCommit, NewCommitRecord, Override } from "../store/types.ts";
 import { readCommit, type CommitInfo } from "./commits.ts";
 
 export interface CommitPlan {
@@ -107,17 +107,32 @@ export interface ProcessedCommit<R> {
 }
 
 /**
- * Plan the commit, run `deploy(plan)`, then mark the commit processed with compare-and-set.
- * Refuses (FLT-STORE-CONFLICT) before running anything when another replica already moved the
- * last processed commit, and again at the end if one moved it meanwhile.
+ * Writes a commit's record (controller.ts: what it did, object by object). When the processing
+ * marks the commit processed, the record and that advance are one transaction.
  */
-export async function processCommit<R>(options: ProcessCommitOptions, deploy: (plan: CommitPlan) => Promise<R>): Promise<ProcessedCommit<R>> {
+export type RecordCommit = (record: NewCommitRecord) => Promise<CommitRecord>;
+
+/**
+ * Plan the commit, run `deploy(plan, record)`, and mark the commit processed with compare-and-set.
+ * A deploy that records the commit (`record`) marks it processed in the same transaction, so a
+ * crash leaves either both (processed, one record) or neither (processed again later, joining the
+ * deployments already started, and recorded once then); one that records nothing has the commit
+ * marked once it returns. Refuses (FLT-STORE-CONFLICT) before running anything when another
+ * replica already moved the last processed commit, and again at the end if one moved it meanwhile.
+ */
+export async function processCommit<R>(options: ProcessCommitOptions, deploy: (plan: CommitPlan, record: RecordCommit) => Promise<R>): Promise<ProcessedCommit<R>> {
   const { store, repository, branch, expectedPrevious } = options;
   await checkLastCommit(store, repository, branch, expectedPrevious);
   const previous = options.compareWith === undefined ? expectedPrevious : options.compareWith;
   const plan = await planCommit({ ...options, store, previous: previous ?? undefined });
-  const result = await deploy(plan);
-  const lastCommit = await store.setLastCommit(repository, branch, plan.commit.sha, expectedPrevious);
+  let marked: LastCommit | undefined;
+  const result = await deploy(plan, async (input) => {
+    if (marked) throw new Error(`${repository}@${plan.commit.sha.slice(0, 7)} is already recorded`);
+    const done = await store.markProcessed(input, expectedPrevious);
+    marked = done.lastCommit;
+    return done.record;
+  });
+  const lastCommit = marked ?? (await store.setLastCommit(repository, branch, plan.commit.sha, expectedPrevious));
   return { plan, result, lastCommit };
 }
 

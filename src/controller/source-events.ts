@@ -5,7 +5,7 @@
  */
 import { isFlotillaError, type Problem } from "../core/problems.ts";
 import type { Repository } from "../store/types.ts";
-import type { CommitPlan } from "./process-commit.ts";
+import type { CommitPlan, RecordCommit } from "./process-commit.ts";
 
 export type Trigger = "poll" | "webhook" | "manual";
 
@@ -14,6 +14,11 @@ export interface CommitContext {
   gitDir: string;
   plan: CommitPlan;
   trigger: Trigger;
+  /**
+   * Writes the commit's record. When this processing marks the commit processed, in the same
+   * transaction as that (process-commit.ts): call it last, once the commit's work is done.
+   */
+  record: RecordCommit;
 }
 
 /** Runs a commit's deployments (the Controller's runCommit). A throw leaves the commit unprocessed, to retry. */

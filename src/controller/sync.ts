@@ -68,7 +68,7 @@ export class BranchSync {
       try {
         processed = await processCommit(
           { store, repository: repo.name, branch: repo.branch, gitDir, subPath: repo.path, commit, expectedPrevious: last ?? null, clock, ...(this.options.load ? { load: this.options.load } : {}) },
-          (plan) => this.options.handler({ repository: repo, gitDir, plan, trigger }),
+          (plan, record) => this.options.handler({ repository: repo, gitDir, plan, trigger, record }),
         );
       } catch (e) {
         if (!(e instanceof CommitWaiting)) throw e;

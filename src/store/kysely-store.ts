@@ -463,8 +463,12 @@ export class KyselyStore implements Store {
     return row && { repository: row.repository, branch: row.branch, sha: row.sha, processedAt: row.processed_at };
   }
 
-  async setLastCommit(repository: string, branch: string, sha: string, expectedSha?: string | null): Promise<LastCommit> {
-    const now = this.#clock.now();
+  setLastCommit(repository: string, branch: string, sha: string, expectedSha?: string | null): Promise<LastCommit> {
+    return this.#advance(this.#db, repository, branch, sha, expectedSha, this.#clock.now());
+  }
+
+  /** Moves the last processed commit, with compare-and-set when `expectedSha` is given (null: none yet). */
+  async #advance(db: Kysely<Database>, repository: string, branch: string, sha: string, expectedSha: string | null | undefined, now: number): Promise<LastCommit> {
     const record: LastCommit = { repository, branch, sha, processedAt: now };
     const values = { repository, branch, sha, processed_at: now };
     const conflict = (): StoreError =>
@@ -473,7 +477,7 @@ export class KyselyStore implements Store {
         `The last processed commit of ${repository}@${branch} is no longer ${expectedSha ?? "unset"}; another worker moved it.`,
       );
     if (expectedSha === undefined) {
-      await this.#db
+      await db
         .insertInto("last_commits")
         .values(values)
         .onConflict((oc) => oc.columns(["repository", "branch"]).doUpdateSet({ sha, processed_at: now }))
@@ -482,14 +486,14 @@ export class KyselyStore implements Store {
     }
     if (expectedSha === null) {
       try {
-        await this.#db.insertInto("last_commits").values(values).execute();
+        await db.insertInto("last_commits").values(values).execute();
       } catch (e) {
         if (isUniqueViolation(e)) throw conflict();
         throw e;
       }
       return record;
     }
-    const result = await this.#db
+    const result = await db
       .updateTable("last_commits")
       .set({ sha, processed_at: now })
       .where("repository", "=", repository)
@@ -502,15 +506,30 @@ export class KyselyStore implements Store {
 
   // ---- commit records ----------------------------------------------------------------------
 
-  async recordCommit(input: NewCommitRecord): Promise<CommitRecord> {
-    const row = await this.#db
+  recordCommit(input: NewCommitRecord): Promise<CommitRecord> {
+    return this.#insertCommitRecord(this.#db, input, this.#clock.now());
+  }
+
+  markProcessed(input: NewCommitRecord, expectedSha: string | null): Promise<{ record: CommitRecord; lastCommit: LastCommit }> {
+    const now = this.#clock.now();
+    // The compare-and-set first: a refused advance throws before the record is written, and the
+    // transaction rolls back whatever happened before a failure, so both are written or neither.
+    return this.#db.transaction().execute(async (trx) => {
+      const lastCommit = await this.#advance(trx, input.repository, input.branch, input.sha, expectedSha, now);
+      const record = await this.#insertCommitRecord(trx, input, now);
+      return { record, lastCommit };
+    });
+  }
+
+  async #insertCommitRecord(db: Kysely<Database>, input: NewCommitRecord, now: number): Promise<CommitRecord> {
+    const row = await db
       .insertInto("commit_records")
       .values({
         repository: input.repository,
         branch: input.branch,
         sha: input.sha,
         trigger: input.trigger,
-        processed_at: this.#clock.now(),
+        processed_at: now,
         status: input.status,
         errors: input.errors,
         warnings: input.warnings,

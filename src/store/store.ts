@@ -172,6 +172,13 @@ export interface Store {
   // Commit records (what each processing of a commit did; docs/controller.md)
   /** Appends a record; the newest record of a sha is the commit's. */
   recordCommit(input: NewCommitRecord): Promise<CommitRecord>;
+  /**
+   * Appends the record of a commit's processing and marks the commit its repository's last
+   * processed one (compare-and-set against `expectedSha`, null meaning "none yet"), in one
+   * transaction: both are written or neither (FLT-STORE-CONFLICT when another worker moved it), so
+   * a commit processed to its end has exactly one record, however a crash falls.
+   */
+  markProcessed(input: NewCommitRecord, expectedSha: string | null): Promise<{ record: CommitRecord; lastCommit: LastCommit }>;
   /** The newest record of a commit (full sha). */
   getCommitRecord(repository: string, sha: string): Promise<CommitRecord | undefined>;
   /**

@@ -12,17 +12,9 @@
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Engine } from "../../src/app/engine.ts";
-import type { Controller } from "../../src/controller/controller.ts";
-import type { Store } from "../../src/store/store.ts";
 import type { Deployment } from "../../src/store/types.ts";
 import { bgWorld, type BgWorld } from "../helpers/engine.ts";
-import { TestRemote } from "../helpers/git-remote.ts";
-import { TEST_POLICY } from "../helpers/policy.ts";
-import { Switch } from "../helpers/switch.ts";
+import { registeredRemote, untilVirtual, virtualReplica, type VirtualReplica } from "../helpers/virtual-replicas.ts";
 
 const TTL = 30_000;
 const HEARTBEAT = 10_000;
@@ -31,13 +23,10 @@ const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));
 
 /** A replica: a controller whose store and AWS calls pass through its switch. */
-function replica(w: BgWorld, holder: string): { controller: Controller; sw: Switch } {
-  const sw = new Switch(w.clock);
-  const dataDir = mkdtempSync(path.join(tmpdir(), "flotilla-failover-"));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const engine = new Engine({ clock: w.clock, store: sw.wrap<Store>(w.store), aws: sw.ports(w.sim.portsFactory()) });
-  const controller = engine.controller({ dataDir, holder, policy: TEST_POLICY, concurrency: 4, allowDelete: false, maxDeleteFraction: 0.5, leaseTtlMs: TTL, heartbeatMs: HEARTBEAT });
-  return { controller, sw };
+function replica(w: BgWorld, holder: string): VirtualReplica {
+  const r = virtualReplica(w, holder, { leaseTtlMs: TTL, heartbeatMs: HEARTBEAT });
+  cleanups.push(() => r.cleanup());
+  return r;
 }
 
 /** The web service's files at `image`, with a canary that waits `wait` seconds. */
@@ -50,15 +39,7 @@ function files(w: BgWorld, image: string, wait: number): Record<string, object> 
   };
 }
 
-/** Wait in virtual time (a second at a time) until `check` answers. */
-async function until<T>(w: BgWorld, what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 20_000; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await w.clock.sleep(1000);
-  }
-  throw new Error(`never: ${what}`);
-}
+const until = <T>(w: BgWorld, what: string, check: () => Promise<T | undefined>): Promise<T> => untilVirtual(w.clock, what, check);
 
 const ofCommit = async (w: BgWorld, sha: string): Promise<Deployment[]> => (await w.store.listDeployments({ commitSha: sha })).items;
 
@@ -67,11 +48,10 @@ describe("failover between controllers (virtual time)", () => {
   for (const offset of [0, 3_000, 6_000, HEARTBEAT - 1]) {
     it(`A killed ${offset / 1000} s into its canary's wait: B adopts within the TTL plus one heartbeat, finishes, and takes the repository's queue`, async () => {
       const w = await bgWorld();
-      const remote = new TestRemote();
+      const remote = await registeredRemote(w.store);
       cleanups.push(() => remote.cleanup());
       let b: ReturnType<typeof replica> | undefined;
       try {
-        await w.store.addRepository({ name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds: 5 });
         const a = replica(w, "a#1");
         remote.push(files(w, "web:1", 1), "version 1");
         await a.controller.sources.queue.sync("apps", "manual");

@@ -7,8 +7,8 @@
  * - every deployment Succeeded (or RolledBack), none is left running;
  * - each commit's object was deployed exactly once, and each repository's last processed commit is
  *   its head; ECS runs what Git says (each service's task definition has the head's image);
- * - each commit has a commit record whose every object names that one deployment (a commit
- *   processed again after a kill joined its deployments, never repeated them);
+ * - each commit has exactly one commit record, whose every object names that one deployment (a
+ *   commit processed again after a kill joined its deployments, never repeated them);
  * - each blue/green service has exactly one task set, PRIMARY, with running tasks, and every rule of
  *   its listener puts all of its weight on the primary's target group, whose targets are healthy;
  * - no AWS mutation for a deployment came from a process that did not own it then: the simulator's
@@ -102,15 +102,15 @@ describe("chaos: three replicas killed at random while they deploy", () => {
     for (const d of deployments) perCommit.set(`${d.commitSha} ${d.object}`, (perCommit.get(`${d.commitSha} ${d.object}`) ?? 0) + 1);
     assert.deepEqual([...perCommit].filter(([, n]) => n !== 1), [], "one deployment per object and commit");
     assert.equal(perCommit.size, VERSIONS * (BLUEGREEN.length + ROLLING.length));
-    // Each commit was processed to its end, and every processing of it (a replica killed after
-    // recording it but before moving the repository on processes it again) names those same
-    // deployments: joined, never repeated.
+    // Each commit was processed once: one record (written with the repository's advance, in one
+    // transaction), naming those same deployments — a replica killed before that transaction left
+    // the commit to the next owner, which joined its deployments, never repeated them.
     const records = await f.store.listCommitRecords({ afterSeq: 0, limit: 500 });
     const deploymentOf = new Map(deployments.map((d) => [`${d.commitSha} ${d.object}`, d.id]));
     for (const [i, shas] of heads.entries()) {
       for (const [r, sha] of shas.entries()) {
         const of = records.filter((c) => c.repository === `apps${r}` && c.sha === sha);
-        assert.ok(of.length >= 1, `version ${i + 1} of apps${r} has a commit record`);
+        assert.equal(of.length, 1, `version ${i + 1} of apps${r} has one commit record`);
         for (const c of of) {
           assert.equal(c.status, "ok");
           const named = c.objects.filter((o) => o.deploymentId !== null);

@@ -722,6 +722,37 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(await store.listCommitRecords({ shas: [] }), []);
       });
 
+      test("markProcessed writes a commit's record and moves the last processed commit together, or neither", async ({ store, clock }) => {
+        const first = await store.markProcessed(record(A), null);
+        assert.deepEqual(first.lastCommit, { repository: "infra", branch: "main", sha: A, processedAt: clock.now() });
+        assert.deepEqual(await store.getLastCommit("infra", "main"), first.lastCommit);
+        assert.deepEqual(await store.getCommitRecord("infra", A), first.record);
+        assert.equal(first.record.processedAt, first.lastCommit.processedAt);
+        // Refused compare-and-set (null: "none yet", and a stale sha): no record is left behind.
+        await assert.rejects(store.markProcessed(record(B), null), code("FLT-STORE-CONFLICT"));
+        await assert.rejects(store.markProcessed(record(B), B), code("FLT-STORE-CONFLICT"));
+        assert.equal(await store.getCommitRecord("infra", B), undefined);
+        assert.equal(await store.lastCommitRecordSeq(), first.record.seq);
+        assert.equal((await store.getLastCommit("infra", "main"))?.sha, A);
+        const second = await store.markProcessed(record(B), A);
+        assert.equal((await store.getLastCommit("infra", "main"))?.sha, B);
+        assert.deepEqual(await store.getCommitRecord("infra", B), second.record);
+      });
+
+      test("of two workers marking the same commit processed, one writes its record and the other nothing", async ({ store, openPeer, concurrentPeer }) => {
+        await store.setLastCommit("infra", "main", A, null);
+        const peer = openPeer && concurrentPeer ? await openPeer() : store;
+        try {
+          const results = await Promise.allSettled([store.markProcessed(record(B), A), peer.markProcessed({ ...record(B), trigger: "webhook" }, A)]);
+          assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+          const lost = results.find((r) => r.status === "rejected");
+          assert.ok(lost?.status === "rejected" && isStoreError(lost.reason) && lost.reason.code === "FLT-STORE-CONFLICT");
+          assert.equal((await store.listCommitRecords({ afterSeq: 0 })).filter((r) => r.sha === B).length, 1);
+        } finally {
+          if (peer !== store) await peer.close();
+        }
+      });
+
       test("keeps at most COMMIT_PROBLEMS_KEPT problems of a record, with exact counts", async ({ store }) => {
         const many = Array.from({ length: COMMIT_PROBLEMS_KEPT + 50 }, (_, i) => ({ code: "FLT-CONFIG-TYPE" as const, severity: "error" as const, message: `problem ${i}` }));
         const r = await store.recordCommit({ ...record(A, "invalid"), errors: many.length, problems: many });
