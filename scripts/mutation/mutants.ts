@@ -42,6 +42,10 @@ export interface Mutant {
  */
 export const DEFAULT_TESTS = ["rolling", "bluegreen", "delete", "steps", "failures", "traffic", "registry"].map((name) => `test/deploy/${name}.test.ts`);
 const WITH_SWEEP = [...DEFAULT_TESTS, "test/deploy/sweep.test.ts"];
+/** The ECS-managed machine's direct tests and its runs on the simulator (which checks the calls' parameters as ECS does). */
+const MANAGED_TESTS = ["test/deploy/ecs-managed.test.ts", "test/e2e/ecs-managed.test.ts", "test/e2e/ecs-managed-edges.test.ts"];
+/** The rainbow machine's tests: naming and choices directly, deploys, cutovers and cleanups on the simulator. */
+const RAINBOW_TESTS = ["test/config/rainbow.test.ts", "test/deploy/rainbow-world.test.ts", "test/deploy/rainbow-machine.test.ts", "test/e2e/rainbow.test.ts", "test/e2e/rainbow-cutover.test.ts", "test/e2e/rainbow-cleanup.test.ts"];
 
 export const MUTANTS: Mutant[] = [
   // The bugs issue 13 names.
@@ -55,8 +59,8 @@ export const MUTANTS: Mutant[] = [
   { id: "alarm-precheck-on-create", file: "src/deploy/alarms.ts", kind: "guard", issue: true, from: `if (firing.length && update) return`, to: `if (firing.length) return` },
   { id: "retry-cap-off-by-one", file: "src/deploy/steps.ts", kind: "retry", issue: true, from: `if (state.retries >= MAX_RETRIES || !state.inFlight) {`, to: `if (state.retries > MAX_RETRIES || !state.inFlight) {` },
   { id: "rolling-success-before-drained", file: "src/deploy/rolling.ts", kind: "steady", issue: true, from: `const drained = ours.rolloutState === "COMPLETED" || (ours.rolloutState === undefined && service.deployments.length === 1);`, to: `const drained = true;` },
-  { id: "serve-webhook-secret-default-variable", file: "src/cli/serve.ts", kind: "wrong-value", issue: true, from: `const secret = io.env[config.webhookSecretEnv];`, to: `const secret = io.env["FLOTILLA_WEBHOOK_SECRET"];`, tests: ["test/cli/serve-webhook.test.ts"] },
-  { id: "serve-webhook-secret-admin-variable", file: "src/cli/serve.ts", kind: "wrong-value", issue: true, from: `const secret = io.env[config.webhookSecretEnv];`, to: `const secret = io.env[config.adminTokenEnv];`, tests: ["test/cli/serve-webhook.test.ts"] },
+  { id: "serve-webhook-secret-default-variable", file: "src/app/serve.ts", kind: "wrong-value", issue: true, from: `const secret = env[config.webhookSecretEnv];`, to: `const secret = env["FLOTILLA_WEBHOOK_SECRET"];`, tests: ["test/cli/serve-webhook.test.ts"] },
+  { id: "serve-webhook-secret-admin-variable", file: "src/app/serve.ts", kind: "wrong-value", issue: true, from: `const secret = env[config.webhookSecretEnv];`, to: `const secret = env[config.adminTokenEnv];`, tests: ["test/cli/serve-webhook.test.ts"] },
 
   // Boundaries.
   { id: "rolling-deadline-late", file: "src/deploy/rolling.ts", kind: "boundary", from: `  if (now >= (state.deadline ?? Infinity)) {`, to: `  if (now > (state.deadline ?? Infinity)) {` },
@@ -144,4 +148,33 @@ export const MUTANTS: Mutant[] = [
   { id: "other-services-counted", file: "src/deploy/sweep.ts", kind: "guard", from: `if (group !== undefined ? t.group !== group : t.startedBy`, to: `if (group !== undefined ? false : t.startedBy` },
   { id: "last-reason-oldest", file: "src/deploy/sweep.ts", kind: "wrong-value", from: `if (!last || (t.stoppedAt ?? 0) >= (last.stoppedAt ?? 0)) last = t;`, to: `if (!last || (t.stoppedAt ?? 0) <= (last.stoppedAt ?? 0)) last = t;` },
   { id: "describe-services-100-a-call", file: "src/deploy/sweep.ts", kind: "wrong-value", from: `chunks(names, 10).map(async (chunk) => {`, to: `chunks(names, 100).map(async (chunk) => {`, tests: WITH_SWEEP },
+  // ECS-managed: production traffic and lifecycle stages, no success once a stop was sent, abort → StopServiceDeployment(ROLLBACK), PAUSE hooks.
+  { id: "managed-breaker-late", file: "src/deploy/ecs-managed.ts", kind: "boundary", from: `failed >= threshold) return because("CircuitBreakerTripped"`, to: `failed > threshold) return because("CircuitBreakerTripped"`, tests: MANAGED_TESTS },
+  { id: "managed-timeout-late", file: "src/deploy/ecs-managed.ts", kind: "boundary", from: `now >= state.deadline && d.lifecycleStage === "SCALE_UP"`, to: `now > state.deadline && d.lifecycleStage === "SCALE_UP"`, tests: MANAGED_TESTS },
+  { id: "managed-timeout-before-scale-up", file: "src/deploy/ecs-managed.ts", kind: "guard", from: `if (d.lifecycleStage === "SCALE_UP") next.deadline ??=`, to: `if (d.lifecycleStage !== undefined) next.deadline ??=`, tests: MANAGED_TESTS },
+  { id: "managed-steady-during-scale-up", file: "src/deploy/ecs-managed.ts", kind: "early-success", from: `LIFECYCLE_STAGES.slice(LIFECYCLE_STAGES.indexOf("POST_SCALE_UP"))`, to: `LIFECYCLE_STAGES.slice(LIFECYCLE_STAGES.indexOf("SCALE_UP"))`, tests: MANAGED_TESTS },
+  { id: "managed-success-after-stop", file: "src/deploy/ecs-managed.ts", kind: "guard", from: `if (state.failure) return revert(state, state.failure, now, true);`, to: `if (state.failure && !state.stopSent) return revert(state, state.failure, now, true);`, tests: MANAGED_TESTS },
+  { id: "managed-abort-needs-depdef-rollback", file: "src/deploy/ecs-managed.ts", kind: "guard", from: `const mayRollBack = state.aborted !== undefined || state.spec.depdef.gmDeploymentCircuitBreaker.rollback;`, to: `const mayRollBack = state.spec.depdef.gmDeploymentCircuitBreaker.rollback;`, tests: MANAGED_TESTS },
+  { id: "managed-stop-type-abort", file: "src/deploy/runner.ts", kind: "wrong-value", from: `stopType: "ROLLBACK" });`, to: `stopType: "ABORT" });`, tests: MANAGED_TESTS },
+  { id: "managed-hooks-continued-unpromoted", file: "src/deploy/ecs-managed.ts", kind: "guard", from: `if (waiting && next.promoted) return continueHook(next, waiting, next.promoted.by);`, to: `if (waiting && !next.promoted) return continueHook(next, waiting, "nobody");`, tests: MANAGED_TESTS },
+  { id: "managed-continue-rolls-back", file: "src/deploy/ecs-managed.ts", kind: "wrong-value", from: `hookId, action: "CONTINUE" });`, to: `hookId, action: "ROLLBACK" });`, tests: MANAGED_TESTS },
+  { id: "managed-lambda-hook-awaited", file: "src/deploy/ecs-managed.ts", kind: "wrong-value", from: `if (h.targetType === "PAUSE" && h.status === "AWAITING_ACTION") return event("HookAwaiting"`, to: `if (h.status === "AWAITING_ACTION" || h.status === "IN_PROGRESS") return event("HookAwaiting"`, tests: MANAGED_TESTS },
+  { id: "managed-zero-weight-unrecorded", file: "src/deploy/ecs-managed.ts", kind: "boundary", from: `...(weight !== undefined && !reverting ? { trafficWeight: weight } : {})`, to: `...(weight && !reverting ? { trafficWeight: weight } : {})`, tests: MANAGED_TESTS },
+  { id: "managed-stage-passed-repeats-last", file: "src/deploy/ecs-managed.ts", kind: "boundary", from: `(to > from + 1 ? LIFECYCLE_STAGES.slice(from + 1, to) : [])`, to: `(to > from + 1 ? LIFECYCLE_STAGES.slice(from, to) : [])`, tests: MANAGED_TESTS },
+  { id: "managed-bake-is-shifting", file: "src/deploy/ecs-managed.ts", kind: "wrong-value", from: `  BAKE_TIME: "Baking",`, to: `  BAKE_TIME: "Shifting",`, tests: MANAGED_TESTS },
+  { id: "managed-locate-one-more", file: "src/deploy/ecs-managed.ts", kind: "boundary", from: `if (tries < LOCATE_TRIES) return go(`, to: `if (tries <= LOCATE_TRIES) return go(`, tests: MANAGED_TESTS },
+
+  // Rainbow: the version's name, the rule priority it takes, removing what a failed deploy made, the cleanup's choice.
+  { id: "rainbow-commit-version-7", file: "src/config/rainbow.ts", kind: "wrong-value", from: `export const COMMIT_VERSION_LENGTH = 8;`, to: `export const COMMIT_VERSION_LENGTH = 7;`, tests: RAINBOW_TESTS },
+  { id: "rainbow-commit-over-block-version", file: "src/deploy/rainbow/machine.ts", kind: "wrong-value", from: `(cfg?.version ?? (spec.commitSha ? versionFromCommit(spec.commitSha) : undefined))`, to: `(spec.commitSha ? versionFromCommit(spec.commitSha) : cfg?.version)`, tests: RAINBOW_TESTS },
+  { id: "rainbow-priority-range-end-unused", file: "src/deploy/rainbow/world.ts", kind: "boundary", from: `for (let p = range.from; p <= range.to; p++)`, to: `for (let p = range.from; p < range.to; p++)`, tests: RAINBOW_TESTS },
+  { id: "rainbow-priority-retaken", file: "src/deploy/rainbow/machine.ts", kind: "wrong-value", from: `taken: input.world.listeners.find((w) => w.listenerArn === l.listenerArn)?.rules.map((r) => r.priority) ?? l.taken`, to: `taken: l.taken`, tests: RAINBOW_TESTS },
+  { id: "rainbow-priority-retries-one-fewer", file: "src/deploy/rainbow/machine.ts", kind: "retry", from: `if (retries > 5) return failDeploy(`, to: `if (retries >= 5) return failDeploy(`, tests: RAINBOW_TESTS },
+  { id: "rainbow-foreign-rule-adopted", file: "src/deploy/rainbow/machine.ts", kind: "guard", from: `for (const r of mine?.targetGroupArn === state.targetGroupArn ? (mine?.rules ?? []) : []) {`, to: `for (const r of mine?.rules ?? []) {`, tests: RAINBOW_TESTS },
+  { id: "rainbow-failed-rule-leaks-group", file: "src/deploy/rainbow/machine.ts", kind: "guard", from: `const made = state.targetGroupArn !== undefined || state.rules.length > 0 || state.serviceRequested;`, to: `const made = state.rules.length > 0 || state.serviceRequested;`, tests: RAINBOW_TESTS },
+  { id: "rainbow-undo-keeps-service", file: "src/deploy/rainbow/machine.ts", kind: "wrong-value", from: `hasService: state.serviceRequested === true };`, to: `hasService: false };`, tests: RAINBOW_TESTS },
+  { id: "rainbow-group-deleted-before-drained", file: "src/deploy/rainbow/machine.ts", kind: "guard", from: `const order: RbStep[] = ["removeRules", "removeServices", "waitRemoved", "removeGroups"];`, to: `const order: RbStep[] = ["removeRules", "removeServices", "removeGroups", "waitRemoved"];`, tests: RAINBOW_TESTS },
+  { id: "rainbow-breaker-late", file: "src/deploy/rainbow/machine.ts", kind: "boundary", from: `if (state.step === "waitVersion" && threshold > 0 && failed >= threshold) {`, to: `if (state.step === "waitVersion" && threshold > 0 && failed > threshold) {`, tests: RAINBOW_TESTS },
+  { id: "rainbow-steady-one-healthy-target", file: "src/deploy/rainbow/machine.ts", kind: "steady", from: `(desired === 0 || healthy >= desired || !subject.targetGroupArn)`, to: `(desired === 0 || healthy > 0 || !subject.targetGroupArn)`, tests: RAINBOW_TESTS },
+  { id: "rainbow-cleanup-keeps-oldest", file: "src/deploy/rainbow/world.ts", kind: "wrong-value", from: `candidates.sort((a, b) => age(b) - age(a) ||`, to: `candidates.sort((a, b) => age(a) - age(b) ||`, tests: RAINBOW_TESTS },
 ];

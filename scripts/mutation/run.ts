@@ -1,5 +1,5 @@
 /**
- * `npm run mutation [-- ID...] [-- --min 90]`: applies each hand-made mutant (mutants.ts) alone to
+ * `npm run mutation [-- ID...] [-- --match REGEX] [-- --min 90]`: applies each hand-made mutant (mutants.ts) alone to
  * a copy of the checkout and runs its tests there; a mutant is caught when they fail. Prints one
  * line per mutant and the figure (caught/total, %); exits 1 below `--min` (default 90) or when a
  * mutant no longer applies (its text is gone from the source or occurs twice) or breaks the syntax.
@@ -17,15 +17,23 @@ import { DEFAULT_TESTS, MUTANTS, type Mutant } from "./mutants.ts";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TIMEOUT_MS = 300_000;
 
-function parseArgs(argv: string[]): { ids: string[]; min: number } {
+function parseArgs(argv: string[]): { ids: string[]; match: RegExp[]; min: number } {
   const ids: string[] = [];
+  const match: RegExp[] = [];
   let min = 90;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--min") min = Number(argv[++i]);
+    else if (argv[i] === "--match") match.push(new RegExp(argv[++i] ?? "(?!)"));
     else ids.push(argv[i]!);
   }
   if (!Number.isFinite(min)) throw new Error("--min takes a percentage");
-  return { ids, min };
+  return { ids, match, min };
+}
+
+/** The mutants named, and those whose id matches a --match pattern; all of them when neither is given. */
+export function selectMutants(all: readonly Mutant[], ids: readonly string[], match: readonly RegExp[]): Mutant[] {
+  if (!ids.length && !match.length) return [...all];
+  return all.filter((m) => ids.includes(m.id) || match.some((r) => r.test(m.id)));
 }
 
 /** A copy of the checkout without node_modules (linked), .git and build output. */
@@ -56,11 +64,11 @@ function occurrences(text: string, part: string): number {
 }
 
 function main(): number {
-  const { ids, min } = parseArgs(process.argv.slice(2));
-  const chosen: Mutant[] = ids.length ? MUTANTS.filter((m) => ids.includes(m.id)) : MUTANTS;
+  const { ids, match, min } = parseArgs(process.argv.slice(2));
+  const chosen = selectMutants(MUTANTS, ids, match);
   const unknown = ids.filter((id) => !MUTANTS.some((m) => m.id === id));
-  if (unknown.length) {
-    process.stderr.write(`no mutant named ${unknown.join(", ")}\n`);
+  if (unknown.length || !chosen.length) {
+    process.stderr.write(unknown.length ? `no mutant named ${unknown.join(", ")}\n` : `no mutant id matches ${match.map(String).join(", ")}\n`);
     return 2;
   }
   const dir = copyCheckout();
@@ -114,4 +122,5 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+// Run only as the script, so a test can import selectMutants.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main();
