@@ -143,6 +143,8 @@ export class Controller implements ControllerPort {
           clock: options.clock,
           mirrors: this.sources.mirrors,
           sweep: this.runner.sweep,
+          holder: options.holder,
+          queue: this.sources.queue,
           ...(options.drift.intervalMs !== undefined ? { intervalMs: options.drift.intervalMs } : {}),
           ...(options.drift.selfHealRepositories ? { selfHealRepositories: options.drift.selfHealRepositories } : {}),
           ...(options.secretNames ? { secretNames: options.secretNames } : {}),
@@ -162,36 +164,36 @@ export class Controller implements ControllerPort {
   }
 
   /**
-   * Redeploy a drifted object from its repository's last processed commit, in the repository's queue
-   * (after the commits waiting there), unless a deployment of it is in flight or a newer commit was
-   * processed meanwhile (drift.ts ran the pre-check). It starts as a commit's deployment does
-   * (pass.ts's runJob: the pacer's slot and ECS's bucket, then the runner). Answers once the
-   * deployment is created; it runs to its end in the queue.
+   * Redeploy a drifted object from its repository's last processed commit, unless a deployment of
+   * it is in flight or a newer commit was processed meanwhile (drift.ts ran the pre-check). Called
+   * within the repository's drift pass, which holds the repository's queue and lease, so it is never
+   * refused. It starts as a commit's deployment does (pass.ts's runJob: the pacer's slot and ECS's
+   * bucket, then the runner) and answers once the deployment is created; the deployment then runs
+   * to its end under its own lease, like any other (a commit of the object processed meanwhile waits
+   * for it), while the pass moves on.
    */
   private healDrift(repo: Repository, o: LoadedObject, sha: string, reasons: readonly string[]): Promise<Deployment | undefined> {
     return new Promise<Deployment | undefined>((resolve) => {
-      this.sources.queue
-        .exclusive(repo.name, async (current) => {
-          const latest = await this.o.store.latestDeployment(o.name, current.name);
-          const last = await this.o.store.getLastCommit(current.name, current.branch);
-          if ((latest && latest.finishedAt === null) || last?.sha !== sha) return resolve(undefined);
-          const by: Override = { name: SELF_HEAL, setBy: "drift detection", source: "controller", at: this.o.clock.now() };
-          const run = await runJob(this.runner, new PassStarter(this.o.concurrency, this.pacer), deployJob(o, sha), {
-            start: { repository: current.name, branch: current.branch, commitSha: sha, overrides: [by] },
-            created: async (_job, deployment) => {
-              resolve(deployment);
-              // Why it runs, first on its own timeline (the activity stream says it too, with the diff's reasons).
-              await this.o.store.appendEvents(deployment.id, [event("SelfHealRequested", { sha: sha.slice(0, 7), reasons: reasons.slice(0, 5).join("; ") || "differs" }, { reasons })]);
-            },
-          });
-          if (run?.notCreated) throw run.notCreated;
-          if (run?.deployment && run.error !== undefined) this.o.onWarning?.(`${current.name}: the self-heal ${run.deployment.id} of ${o.name} (${reasons.join("; ")}) stopped: ${run.error}`);
-          resolve(undefined);
-        })
-        .catch((e: unknown) => {
-          this.o.onWarning?.(`${repo.name}: self-heal of ${o.name} failed: ${String(e)}`);
-          resolve(undefined);
+      void (async () => {
+        const latest = await this.o.store.latestDeployment(o.name, repo.name);
+        const last = await this.o.store.getLastCommit(repo.name, repo.branch);
+        if ((latest && latest.finishedAt === null) || last?.sha !== sha) return resolve(undefined);
+        const by: Override = { name: SELF_HEAL, setBy: "drift detection", source: "controller", at: this.o.clock.now() };
+        const run = await runJob(this.runner, new PassStarter(this.o.concurrency, this.pacer), deployJob(o, sha), {
+          start: { repository: repo.name, branch: repo.branch, commitSha: sha, overrides: [by] },
+          created: async (_job, deployment) => {
+            resolve(deployment);
+            // Why it runs, first on its own timeline (the activity stream says it too, with the diff's reasons).
+            await this.o.store.appendEvents(deployment.id, [event("SelfHealRequested", { sha: sha.slice(0, 7), reasons: reasons.slice(0, 5).join("; ") || "differs" }, { reasons })]);
+          },
         });
+        if (run?.notCreated) throw run.notCreated;
+        if (run?.deployment && run.error !== undefined) this.o.onWarning?.(`${repo.name}: the self-heal ${run.deployment.id} of ${o.name} (${reasons.join("; ")}) stopped: ${run.error}`);
+        resolve(undefined);
+      })().catch((e: unknown) => {
+        this.o.onWarning?.(`${repo.name}: self-heal of ${o.name} failed: ${String(e)}`);
+        resolve(undefined);
+      });
     });
   }
 

@@ -13,6 +13,11 @@
  * `self-heal`; never one with a deployment in flight, never while a sync window holds it or what it
  * needs is missing in AWS (the pre-check of every deployment, pass.ts), and not again after a heal
  * of the same commit failed.
+ *
+ * With several replicas, a repository is checked by one of them per interval: a pass takes the
+ * repository's drift lease for an interval (the replica that checked it last keeps it while it
+ * lives) and runs as the repository's one worker — in its queue, holding its lease, where its
+ * commits are processed — so its heals are never refused.
  */
 import { AwsError } from "../aws/errors.ts";
 import type { AwsPortsFactory, Service, TaskDefinition } from "../aws/ports.ts";
@@ -22,9 +27,11 @@ import { loadOptions, loadRepository, mapBounded } from "../config/repository.ts
 import { GitCommitSource } from "../config/source.ts";
 import type { Clock } from "../core/clock.ts";
 import type { StatusSweep } from "../deploy/sweep.ts";
-import type { Store } from "../store/store.ts";
+import { driftLeaseKey, type Store } from "../store/store.ts";
+import { commitExists } from "../git/read.ts";
 import type { Deployment, DriftRecord, DriftStatus, NewActivityEvent, NewDriftRecord, Repository } from "../store/types.ts";
 import type { Mirrors } from "./mirror.ts";
+import type { RepositoryQueue } from "./repository-queue.ts";
 import { problemLine } from "./commit-record.ts";
 import { precheck } from "./pass.ts";
 import { planFromLive } from "./plan.ts";
@@ -39,6 +46,10 @@ export interface DriftOptions {
   mirrors: Mirrors;
   /** The runner's status sweep: drift reads services in the same rounds as the deployments. */
   sweep: StatusSweep;
+  /** This replica's owner id, for the drift lease. */
+  holder: string;
+  /** The repositories' work: a pass runs as a repository's one worker, or not at all (repository-queue.ts). */
+  queue: Pick<RepositoryQueue, "whenFree">;
   /** Between two passes (default 5 minutes). */
   intervalMs?: number;
   /** Repositories whose drifted objects are redeployed (a depdef's `selfHeal` wins either way). */
@@ -50,7 +61,10 @@ export interface DriftOptions {
   windows?: SyncWindows;
   /** Objects checked at once per repository (default 8). */
   concurrency?: number;
-  /** Redeploys a drifted object from Git (in the repository's queue); undefined when it could not start. */
+  /**
+   * Redeploys a drifted object from Git; called within the repository's pass (its queue and lease).
+   * Answers once the deployment is created, undefined when none was.
+   */
   heal: (repository: Repository, object: LoadedObject, sha: string, reasons: readonly string[]) => Promise<Deployment | undefined>;
   /** Records an activity (drift found, resolved, healed, held). */
   record: (event: NewActivityEvent) => Promise<unknown>;
@@ -89,7 +103,7 @@ export class DriftDetector {
         } catch {
           return;
         }
-        await this.checkAll().catch((e: unknown) => this.o.onWarning?.(`drift check failed: ${String(e)}`));
+        await this.checkAll(undefined, { periodic: true }).catch((e: unknown) => this.o.onWarning?.(`drift check failed: ${String(e)}`));
       }
     })();
   }
@@ -100,18 +114,34 @@ export class DriftDetector {
     await this.running;
   }
 
-  /** One pass over every registered repository (or one). */
-  async checkAll(only?: string): Promise<DriftRecord[]> {
+  /**
+   * One pass over every registered repository (or one). A repository being processed right now,
+   * here or on another replica, is skipped: its deployments are in flight. `periodic`: only the
+   * repositories whose drift lease this replica takes (or keeps) for the next interval.
+   */
+  async checkAll(only?: string, options: { periodic?: boolean } = {}): Promise<DriftRecord[]> {
     const out: DriftRecord[] = [];
     for (const repo of await this.o.store.listRepositories()) {
       if (only !== undefined && repo.name !== only) continue;
       try {
-        out.push(...(await this.checkRepository(repo)));
+        out.push(...(await this.pass(repo, options.periodic ?? false)));
       } catch (e) {
         this.o.onWarning?.(`drift check of ${repo.name} failed: ${String(e)}`);
       }
     }
     return out;
+  }
+
+  /** A repository's pass, as its one worker (in its queue, holding its lease); periodic: in its turn. */
+  private async pass(repo: Repository, periodic: boolean): Promise<DriftRecord[]> {
+    const { store, holder } = this.o;
+    const turn = driftLeaseKey(repo.name, repo.branch);
+    // Another replica checked it less than an interval ago, and still lives.
+    if (periodic && !(await store.acquireLease(turn, holder, this.intervalMs))) return [];
+    const records = await this.o.queue.whenFree(repo.name, (current) => this.checkRepository(current));
+    // Busy (a commit being processed): the turn goes to whichever replica is free first.
+    if (records === undefined && periodic) await store.releaseLease(turn, holder);
+    return records ?? [];
   }
 
   async checkRepository(repo: Repository): Promise<DriftRecord[]> {
@@ -129,20 +159,23 @@ export class DriftDetector {
     return checked.filter((r): r is DriftRecord => r !== undefined);
   }
 
-  /** The objects of the commit, from the mirror (undefined while the repository has no mirror yet). */
+  /** The objects of the commit, from the mirror (undefined when they cannot be read: warned). */
   private async objectsAt(repo: Repository, sha: string): Promise<LoadedObject[] | undefined> {
     const cached = this.loaded.get(repo.name);
     if (cached?.sha === sha) return cached.objects;
-    const gitDir = this.o.mirrors.of(repo).gitDir;
     let objects: LoadedObject[];
-    const source = new GitCommitSource(gitDir, sha, repo.path ?? "");
+    let source: GitCommitSource | undefined;
     try {
+      // Another replica may have processed the commit: this one's mirror is then fetched first.
+      let gitDir = this.o.mirrors.of(repo).gitDir;
+      if (!(await commitExists(gitDir, sha).catch(() => false))) gitDir = await this.o.mirrors.fetch(repo);
+      source = new GitCommitSource(gitDir, sha, repo.path ?? "");
       objects = (await loadRepository(source, loadOptions(this.o.load))).objects;
     } catch (e) {
       this.o.onWarning?.(`drift check of ${repo.name}: cannot read ${sha.slice(0, 7)}: ${String(e)}`);
       return undefined;
     } finally {
-      source.close(); // its git cat-file process
+      source?.close(); // its git cat-file process
     }
     this.loaded.set(repo.name, { sha, objects });
     return objects;

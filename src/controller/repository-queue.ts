@@ -119,6 +119,20 @@ export class RepositoryQueue {
     });
   }
 
+  /**
+   * Run `fn` as the repository's one worker only if it is free now: nothing of it running or
+   * waiting in this process, and its lease not held by another replica (which is then processing
+   * it). Undefined, having waited for nothing, otherwise. Drift passes run this way (drift.ts).
+   */
+  whenFree<T>(name: string, fn: (repository: Repository) => Promise<T>): Promise<T | undefined> {
+    if (this.stopping || this.queue.depth(name) > 0) return Promise.resolve(undefined);
+    return this.queue.run(name, async () => {
+      const repo = await registeredRepository(this.options.store, name);
+      const outcome = await this.withLease(repo, async () => ({ value: await fn(repo) }), { quiet: true });
+      return "kind" in outcome ? undefined : outcome.value;
+    });
+  }
+
   /** Take no new work (but polls); stop() of the sources then waits for idle(). */
   stop(): void {
     this.stopping = true;
@@ -129,14 +143,14 @@ export class RepositoryQueue {
     return this.queue.idle();
   }
 
-  /** Hold the repository's lease while `fn` runs, renewing it; another replica holding it ⇒ held-elsewhere. */
-  private async withLease<T>(repo: Repository, fn: (lease: HeldLease) => Promise<T>): Promise<T | { kind: "held-elsewhere"; holder: string | undefined }> {
+  /** Hold the repository's lease while `fn` runs, renewing it; another replica holding it ⇒ held-elsewhere (`quiet`: not reported). */
+  private async withLease<T>(repo: Repository, fn: (lease: HeldLease) => Promise<T>, options: { quiet?: boolean } = {}): Promise<T | { kind: "held-elsewhere"; holder: string | undefined }> {
     const { store, clock, holder, emit } = this.options;
     const ttl = this.options.leaseTtlMs ?? 60_000;
     const key = repositoryLeaseKey(repo.name, repo.branch);
     if (!(await store.acquireLease(key, holder, ttl))) {
       const other = (await store.getLease(key))?.holder;
-      emit({ type: "lease-held-elsewhere", repository: repo.name, holder: other });
+      if (!options.quiet) emit({ type: "lease-held-elsewhere", repository: repo.name, holder: other });
       return { kind: "held-elsewhere", holder: other };
     }
     const stop = new AbortController();

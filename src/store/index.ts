@@ -27,6 +27,6 @@ export { DEFAULT_SQLITE_PATH } from "./sqlite.ts";
 export type { PostgresStoreOptions } from "./postgres.ts";
 export type { SqliteStoreOptions } from "./sqlite.ts";
 export type { Store, StoreClock, UpdateOptions } from "./store.ts";
-export { repositoryLeaseKey } from "./store.ts";
+export { driftLeaseKey, repositoryLeaseKey } from "./store.ts";
 export * from "./errors.ts";
 export * from "./types.ts";

@@ -241,3 +241,8 @@ export interface Store {
 export function repositoryLeaseKey(repository: string, branch: string): string {
   return `repository:${repository}:${branch}`;
 }
+
+/** Lease key for the replica whose turn it is to check a repository for drift (one pass per interval across replicas). */
+export function driftLeaseKey(repository: string, branch: string): string {
+  return `drift:${repository}:${branch}`;
+}

@@ -195,7 +195,7 @@ describe("the controller pre-checks what a deployment needs, as apply does", () 
     await attachLate(w.sim);
     drift = Object.fromEntries((await w.controller.checkDrift("apps")).map((d) => [d.object, d]));
     assert.ok(drift[CHECKOUT]?.healDeploymentId, "a self-heal deployment started");
-    await w.controller.sources.queue.idle();
+    await w.controller.runner.follow(drift[CHECKOUT].healDeploymentId);
     assert.equal((await w.store.getDeployment(drift[CHECKOUT].healDeploymentId))?.phase, "Succeeded");
     assert.equal(await live(w.sim, "checkout"), 1);
   });

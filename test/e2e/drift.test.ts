@@ -81,7 +81,7 @@ describe("drift", () => {
     const [d] = await w.controller.checkDrift("apps");
     assert.equal(d?.status, "drifted");
     assert.ok(d.healDeploymentId, "a self-heal deployment started");
-    await w.controller.sources.queue.idle();
+    await w.controller.runner.follow(d.healDeploymentId); // it runs on after the check, as any deployment
     const heal = await w.store.getDeployment(d.healDeploymentId);
     assert.equal(heal?.phase, "Succeeded", `${heal?.reason} ${heal?.message}`);
     assert.deepEqual(heal.overrides.map((o) => [o.name, o.setBy, o.source]), [["self-heal", "drift detection", "controller"]]);
@@ -152,7 +152,8 @@ describe("drift", () => {
       await w.clock.advance(60_000);
       await new Promise((r) => setTimeout(r, 10));
     }
-    await w.controller.sources.queue.idle();
+    const heal = (await w.store.listActivity()).find((a) => a.type === "drift-healed")!;
+    await w.controller.runner.follow(heal.data!["deploymentId"] as string);
     assert.equal(await desired(w), 2);
     await w.controller.drift!.stop();
   });

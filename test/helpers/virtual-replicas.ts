@@ -46,9 +46,9 @@ export async function untilVirtual<T>(clock: VirtualClock, what: string, check: 
   throw new Error(`never: ${what}`);
 }
 
-/** A Git remote registered in the store as repository `apps` (branch main, polled every 5 s). */
-export async function registeredRemote(store: Store): Promise<TestRemote> {
+/** A Git remote registered in the store as repository `apps` (branch main, polled every 5 s unless said). */
+export async function registeredRemote(store: Store, pollIntervalSeconds = 5): Promise<TestRemote> {
   const remote = new TestRemote();
-  await store.addRepository({ name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds: 5 });
+  await store.addRepository({ name: "apps", url: remote.bare, branch: "main", pollIntervalSeconds });
   return remote;
 }
