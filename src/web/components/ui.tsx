@@ -86,3 +86,20 @@ export function Table({ headers, caption, children }: { headers: readonly string
     </div>
   );
 }
+
+/** A unified diff, live (`---`) to Git (`+++`), as `flotilla plan` prints it (masked by the server). */
+export function Diff({ title, text }: { title: string; text: string }) {
+  return (
+    <figure class="diff">
+      <figcaption>{title} (live → Git)</figcaption>
+      <pre>
+        {text.split("\n").map((line, i) => (
+          <span key={i} class={line.startsWith("+++") || line.startsWith("---") ? "diff-file" : line.startsWith("+") ? "diff-add" : line.startsWith("-") ? "diff-del" : line.startsWith("@@") ? "diff-hunk" : ""}>
+            {line}
+            {"\n"}
+          </span>
+        ))}
+      </pre>
+    </figure>
+  );
+}

@@ -5,7 +5,7 @@
  */
 import { api, paths, type DeploymentRecord, type ObjectPlanAnswer } from "../api.ts";
 import { Problems } from "../components/problems.tsx";
-import { ErrorNote, Loading, PhaseBadge, Section, When, Table } from "../components/ui.tsx";
+import { Diff, ErrorNote, Loading, PhaseBadge, Section, When, Table } from "../components/ui.tsx";
 import { duration, isActive, shortArn, shortSha, triggerOf, strategyName } from "../format.ts";
 import { useDebounced, useEventStream, useLoad } from "../hooks.ts";
 import { RollbackAction } from "./deployment.tsx";
@@ -181,21 +181,5 @@ function PlanView({ plan }: { plan: ObjectPlanAnswer }) {
       {plan.service.changed ? <Diff title="Service" text={plan.service.text} /> : null}
       {plan.notCompared.length ? <p class="muted">Not compared: {plan.notCompared.join(", ")}.</p> : null}
     </div>
-  );
-}
-
-function Diff({ title, text }: { title: string; text: string }) {
-  return (
-    <figure class="diff">
-      <figcaption>{title} (live → Git)</figcaption>
-      <pre>
-        {text.split("\n").map((line, i) => (
-          <span key={i} class={line.startsWith("+++") || line.startsWith("---") ? "diff-file" : line.startsWith("+") ? "diff-add" : line.startsWith("-") ? "diff-del" : line.startsWith("@@") ? "diff-hunk" : ""}>
-            {line}
-            {"\n"}
-          </span>
-        ))}
-      </pre>
-    </figure>
   );
 }

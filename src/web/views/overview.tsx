@@ -5,7 +5,7 @@
  * when the event stream reports anything.
  */
 import { api, paths, type CommitListItem, type DeploymentRecord, type RepositoryRecord } from "../api.ts";
-import { ErrorNote, Loading, Meter, PhaseBadge, Section, Table } from "../components/ui.tsx";
+import { Diff, ErrorNote, Loading, Meter, PhaseBadge, Section, Table } from "../components/ui.tsx";
 import { ActionButton } from "../components/actions.tsx";
 import { ago, BAD, duration, shortSha, triggerOf, strategyName } from "../format.ts";
 import { useDebounced, useEventStream, useLoad, useNow, type StreamState } from "../hooks.ts";
@@ -105,6 +105,13 @@ export function Overview() {
                     {" "}
                     — self-heal: <a href={paths.deployment(d.healDeploymentId)}>deployment</a>
                   </>
+                ) : null}
+                {d.diff.service.changed || d.diff.taskDefinition.changed ? (
+                  <details class="drift-diff">
+                    <summary>diff</summary>
+                    {d.diff.taskDefinition.changed ? <Diff title="Task definition" text={d.diff.taskDefinition.text} /> : null}
+                    {d.diff.service.changed ? <Diff title="Service" text={d.diff.service.text} /> : null}
+                  </details>
                 ) : null}
               </li>
             ))}
