@@ -17,6 +17,7 @@ import { planObject, TASK_SET_MEMBERS, type Diff, type JsonRecord, type Plan, ty
 import { versionServiceName } from "../config/rainbow.ts";
 import { blocks, precheck } from "./pass.ts";
 import { PassLookups } from "./prerequisites.ts";
+import { isRecord } from "../plan/json.ts";
 
 export interface LiveDefinitions {
   /** The service as described, absent when ECS does not know it. */
@@ -80,8 +81,6 @@ export function planFromLive(o: LoadedObject, live: LiveDefinitions, secretNames
     liveIncludesTags: full,
   });
 }
-
-const isRecord = (v: unknown): v is JsonRecord => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * A blue/green (EXTERNAL) service with no PRIMARY task set — its first deployment failed or has not

@@ -19,6 +19,7 @@ import type { Problem } from "../core/problems.ts";
 import { managedLoadBalancers, managedRoutes, managedRoutingProblem } from "../deploy/traffic/managed.ts";
 import { AlbRouter } from "../deploy/traffic/alb.ts";
 import type { Route } from "../deploy/traffic/route.ts";
+import { isRecord } from "../plan/json.ts";
 
 /** A target group as the pre-check found it: described, absent, or not answered (the error). */
 interface GroupAnswer {
@@ -92,8 +93,6 @@ function once<T>(seen: Map<string, Promise<T>>, key: string, load: () => Promise
   if (!p) seen.set(key, (p = load()));
   return p;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function problem(o: LoadedObject, code: Problem["code"], file: string | undefined, path: string, message: string, severity: Problem["severity"] = "error"): Problem {
   return { code, severity, object: o.name, ...(file ? { file } : {}), path, message };
